@@ -1,1 +1,333 @@
-//! (being written)
+//! Client reports: counting what the SDK drops, so Sentry can show it.
+//!
+//! Every item the SDK discards (sampled out, filtered by `before_send`, dropped by a full queue,
+//! held back by a rate limit, …) is counted by reason and [`DataCategory`] in a
+//! [`ClientReports`]. The transport worker periodically takes the counts as a
+//! [`ClientReport`] and attaches it to an outgoing envelope.
+//!
+//! # Examples
+//!
+//! ```
+//! use sentry_core::client_reports::{ClientReports, DiscardReason};
+//! use sentry_core::envelope::DataCategory;
+//!
+//! let reports = ClientReports::default();
+//! reports.record(DiscardReason::SampleRate, DataCategory::Error, 1);
+//! reports.record(DiscardReason::SampleRate, DataCategory::Error, 2);
+//! let report = reports.take().unwrap();
+//! assert_eq!(report.discarded_events[0].quantity, 3);
+//! assert!(reports.take().is_none());
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::envelope::DataCategory;
+use crate::protocol::{ClientReport, DiscardedEvent};
+
+/// Why the SDK discarded an item (the `reason` of a client report entry).
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::client_reports::DiscardReason;
+///
+/// assert_eq!(DiscardReason::RatelimitBackoff.as_str(), "ratelimit_backoff");
+/// assert_eq!(serde_json::to_string(&DiscardReason::BeforeSend).unwrap(), r#""before_send""#);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DiscardReason {
+    /// The transport queue was full.
+    QueueOverflow,
+    /// The offline cache was full.
+    CacheOverflow,
+    /// A batching buffer (logs, spans) was full.
+    BufferOverflow,
+    /// A rate limit from the server was active.
+    RatelimitBackoff,
+    /// The request failed at the network level and was not retried.
+    NetworkError,
+    /// The server rejected the envelope (a 4xx or 5xx other than 429).
+    SendError,
+    /// The SDK failed to process the item.
+    InternalSdkError,
+    /// Dropped by sampling (`sample_rate`, `traces_sample_rate`, …).
+    SampleRate,
+    /// Dropped by a `before_send*` callback.
+    BeforeSend,
+    /// Dropped by an event processor or integration (including `ignore_errors`).
+    EventProcessor,
+    /// Ignored by configuration, such as ignored transactions.
+    Ignored,
+    /// Not enough data to send (such as a transaction without spans).
+    InsufficientData,
+    /// Dropped under backpressure management.
+    Backpressure,
+    /// The item was invalid.
+    Invalid,
+}
+
+impl DiscardReason {
+    /// The wire name, such as `"queue_overflow"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DiscardReason::QueueOverflow => "queue_overflow",
+            DiscardReason::CacheOverflow => "cache_overflow",
+            DiscardReason::BufferOverflow => "buffer_overflow",
+            DiscardReason::RatelimitBackoff => "ratelimit_backoff",
+            DiscardReason::NetworkError => "network_error",
+            DiscardReason::SendError => "send_error",
+            DiscardReason::InternalSdkError => "internal_sdk_error",
+            DiscardReason::SampleRate => "sample_rate",
+            DiscardReason::BeforeSend => "before_send",
+            DiscardReason::EventProcessor => "event_processor",
+            DiscardReason::Ignored => "ignored",
+            DiscardReason::InsufficientData => "insufficient_data",
+            DiscardReason::Backpressure => "backpressure",
+            DiscardReason::Invalid => "invalid",
+        }
+    }
+}
+
+impl fmt::Display for DiscardReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Thread-safe counts of discarded items, by reason and category.
+///
+/// One per client. Recording is a short lock; [`take`](Self::take) reads and resets the counts
+/// atomically, so no count is lost or sent twice.
+#[derive(Default)]
+pub struct ClientReports {
+    counts: Mutex<BTreeMap<(DiscardReason, DataCategory), u64>>,
+}
+
+impl fmt::Debug for ClientReports {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let counts = self.lock();
+        f.debug_map()
+            .entries(
+                counts
+                    .iter()
+                    .map(|((reason, category), n)| (format!("{reason}/{category}"), n)),
+            )
+            .finish()
+    }
+}
+
+impl ClientReports {
+    /// Empty counts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(DiscardReason, DataCategory), u64>> {
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts `quantity` discarded items of `category` for `reason`. A quantity of 0 is ignored.
+    pub fn record(&self, reason: DiscardReason, category: DataCategory, quantity: u64) {
+        if quantity == 0 {
+            return;
+        }
+        let mut counts = self.lock();
+        let count = counts.entry((reason, category)).or_insert(0);
+        *count = count.saturating_add(quantity);
+    }
+
+    /// Records every `(category, quantity)` pair for one reason, such as the list
+    /// [`RateLimiter::filter_envelope`](crate::ratelimit::RateLimiter::filter_envelope) returns.
+    pub fn record_all(
+        &self,
+        reason: DiscardReason,
+        outcomes: impl IntoIterator<Item = (DataCategory, u64)>,
+    ) {
+        let mut counts = self.lock();
+        for (category, quantity) in outcomes {
+            if quantity > 0 {
+                let count = counts.entry((reason, category)).or_insert(0);
+                *count = count.saturating_add(quantity);
+            }
+        }
+    }
+
+    /// Takes the counts as a report stamped with the current time, leaving the counts empty.
+    /// `None` when nothing was recorded.
+    pub fn take(&self) -> Option<ClientReport> {
+        let counts = std::mem::take(&mut *self.lock());
+        if counts.is_empty() {
+            return None;
+        }
+        Some(ClientReport {
+            timestamp: Some(SystemTime::now()),
+            discarded_events: counts
+                .into_iter()
+                .map(|((reason, category), quantity)| DiscardedEvent {
+                    reason,
+                    category,
+                    quantity,
+                })
+                .collect(),
+        })
+    }
+
+    /// Adds a report's counts back, for a report that could not be sent.
+    pub fn restore(&self, report: ClientReport) {
+        let mut counts = self.lock();
+        for event in report.discarded_events {
+            if event.quantity > 0 {
+                let count = counts.entry((event.reason, event.category)).or_insert(0);
+                *count = count.saturating_add(event.quantity);
+            }
+        }
+    }
+
+    /// `true` when nothing is counted.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn reason_names() {
+        let all = [
+            (DiscardReason::QueueOverflow, "queue_overflow"),
+            (DiscardReason::CacheOverflow, "cache_overflow"),
+            (DiscardReason::BufferOverflow, "buffer_overflow"),
+            (DiscardReason::RatelimitBackoff, "ratelimit_backoff"),
+            (DiscardReason::NetworkError, "network_error"),
+            (DiscardReason::SendError, "send_error"),
+            (DiscardReason::InternalSdkError, "internal_sdk_error"),
+            (DiscardReason::SampleRate, "sample_rate"),
+            (DiscardReason::BeforeSend, "before_send"),
+            (DiscardReason::EventProcessor, "event_processor"),
+            (DiscardReason::Ignored, "ignored"),
+            (DiscardReason::InsufficientData, "insufficient_data"),
+            (DiscardReason::Backpressure, "backpressure"),
+            (DiscardReason::Invalid, "invalid"),
+        ];
+        for (reason, name) in all {
+            assert_eq!(reason.as_str(), name);
+            assert_eq!(reason.to_string(), name);
+            let json = serde_json::to_string(&reason).unwrap();
+            assert_eq!(json, format!("\"{name}\""));
+            assert_eq!(
+                serde_json::from_str::<DiscardReason>(&json).unwrap(),
+                reason
+            );
+        }
+        assert!(serde_json::from_str::<DiscardReason>(r#""filtered_events""#).is_err());
+    }
+
+    #[test]
+    fn record_take_and_reset() {
+        let reports = ClientReports::new();
+        assert!(reports.is_empty());
+        assert!(reports.take().is_none());
+        reports.record(DiscardReason::BeforeSend, DataCategory::Error, 0);
+        assert!(reports.is_empty());
+        reports.record(DiscardReason::BeforeSend, DataCategory::Error, 1);
+        reports.record(DiscardReason::QueueOverflow, DataCategory::Transaction, 2);
+        reports.record(DiscardReason::BeforeSend, DataCategory::Error, 4);
+        reports.record_all(
+            DiscardReason::RatelimitBackoff,
+            [(DataCategory::LogItem, 2), (DataCategory::LogByte, 0)],
+        );
+        assert!(!reports.is_empty());
+        assert!(format!("{reports:?}").contains("before_send/error"));
+        let report = reports.take().unwrap();
+        assert!(report.timestamp.is_some());
+        assert_eq!(
+            report.discarded_events,
+            [
+                DiscardedEvent {
+                    reason: DiscardReason::QueueOverflow,
+                    category: DataCategory::Transaction,
+                    quantity: 2
+                },
+                DiscardedEvent {
+                    reason: DiscardReason::RatelimitBackoff,
+                    category: DataCategory::LogItem,
+                    quantity: 2
+                },
+                DiscardedEvent {
+                    reason: DiscardReason::BeforeSend,
+                    category: DataCategory::Error,
+                    quantity: 5
+                },
+            ]
+        );
+        assert!(reports.is_empty());
+        assert!(reports.take().is_none());
+
+        // A report that could not be sent goes back and adds up with new counts.
+        reports.record(DiscardReason::BeforeSend, DataCategory::Error, 1);
+        reports.restore(report);
+        let again = reports.take().unwrap();
+        assert_eq!(again.total(), 10);
+    }
+
+    #[test]
+    fn saturates_instead_of_overflowing() {
+        let reports = ClientReports::new();
+        reports.record(DiscardReason::Invalid, DataCategory::Span, u64::MAX);
+        reports.record(DiscardReason::Invalid, DataCategory::Span, 5);
+        assert_eq!(reports.take().map(|r| r.total()), Some(u64::MAX));
+    }
+
+    #[test]
+    fn concurrent_recording_sums_exactly() {
+        let reports = Arc::new(ClientReports::new());
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let reports = Arc::clone(&reports);
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        reports.record(DiscardReason::QueueOverflow, DataCategory::Error, 1);
+                        if i % 2 == 0 {
+                            reports.record(DiscardReason::SampleRate, DataCategory::Span, 2);
+                        }
+                    }
+                })
+            })
+            .collect();
+        // Take concurrently too: nothing may be lost or counted twice.
+        let mut taken = 0u64;
+        for _ in 0..50 {
+            taken += reports.take().map_or(0, |r| r.total());
+            std::thread::yield_now();
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+        taken += reports.take().map_or(0, |r| r.total());
+        assert_eq!(taken, 8 * 1000 + 4 * 1000 * 2);
+    }
+
+    #[test]
+    fn poisoned_lock_recovers() {
+        let reports = Arc::new(ClientReports::new());
+        let r = Arc::clone(&reports);
+        let _ = std::thread::spawn(move || {
+            let _guard = r.counts.lock();
+            panic!("poison");
+        })
+        .join();
+        reports.record(DiscardReason::Invalid, DataCategory::Error, 1);
+        assert_eq!(reports.take().map(|r| r.total()), Some(1));
+    }
+}

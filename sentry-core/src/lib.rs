@@ -4,13 +4,23 @@
 //! Applications normally use the `sentry` crate, which re-exports this crate and adds the HTTP
 //! transport and the default integrations. Integration and transport authors build on this crate
 //! directly.
+//!
+//! # The path of an event
+//!
+//! A capture call ([`capture_message`], [`capture_error`], [`capture_event`], or a facade call
+//! from `sentry-minimal`) first checks the facade's atomic gate, then resolves the scopes of the
+//! calling thread ([`Scopes`]) and the client bound to them (current → isolation → global). The
+//! [`Client`] runs the pipeline — sample rate, scope data, event processors, integrations,
+//! `before_send` — on the calling thread, and hands the event, still unserialized, to its
+//! [`transport::Transport`]. The transport worker thread applies rate limits, attaches client
+//! reports, serializes and sends.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 #[macro_use]
 mod debug;
 
-// Wire level: written by the protocol work.
+// Wire level.
 pub mod client_reports;
 pub mod dsn;
 pub mod envelope;
@@ -21,7 +31,32 @@ pub mod time;
 // Delivery: the transport trait and the worker.
 pub mod transport;
 
+// State and pipeline.
+mod api;
+mod backend;
+mod client;
+mod init;
+mod integration;
+mod options;
+mod scope;
+
+#[cfg(any(test, feature = "test"))]
+pub mod test;
+
+pub use api::{
+    add_breadcrumb, capture_error, capture_event, capture_message, flush, last_event_id,
+    new_event_id, remove_tag, set_context, set_extra, set_level, set_tag, set_user, IntoBreadcrumb,
+};
+pub use client::{Client, SDK_NAME, SDK_VERSION};
 pub use debug::set_debug;
 #[doc(hidden)]
 pub use debug::{debug_enabled as __debug_enabled, debug_print as __debug_print};
-pub use sentry_minimal::{Breadcrumb, EventId, Level, Map, SpanId, TraceId, User, Value};
+pub use dsn::{Dsn, DsnError};
+pub use init::{bind_client, init, try_init, ClientInitGuard, IntoOptions};
+pub use integration::Integration;
+pub use options::{BeforeBreadcrumb, BeforeSend, ClientOptions, OptionsError, DEFAULT_ENVIRONMENT};
+pub use scope::{
+    configure_global_scope, configure_scope, with_isolation_scope, with_scope, BindScopes,
+    EventProcessor, Scope, ScopeGuard, Scopes, ScopesBound,
+};
+pub use sentry_minimal::{AsError, Breadcrumb, EventId, Level, Map, SpanId, TraceId, User, Value};

@@ -80,7 +80,11 @@ pub trait Backend: Send + Sync {
 
     /// Captures an error with its whole `source()` chain. `type_name` is the concrete type's name
     /// (`std::any::type_name`) when the caller knew it.
-    fn capture_error(&self, error: &(dyn Error + 'static), type_name: Option<&'static str>) -> EventId;
+    fn capture_error(
+        &self,
+        error: &(dyn Error + 'static),
+        type_name: Option<&'static str>,
+    ) -> EventId;
 
     /// Calls `f` with the current scope.
     fn configure_scope(&self, f: &mut dyn FnMut(&mut dyn ScopeBackend));

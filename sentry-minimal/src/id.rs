@@ -32,8 +32,14 @@ fn parse_hex<const N: usize>(s: &str) -> Result<[u8; N], ParseIdError> {
     let mut out = [0u8; N];
     let mut nibbles = s.bytes().filter(|&b| b != b'-');
     for byte in &mut out {
-        let hi = nibbles.next().and_then(hex_val).ok_or_else(|| err.clone())?;
-        let lo = nibbles.next().and_then(hex_val).ok_or_else(|| err.clone())?;
+        let hi = nibbles
+            .next()
+            .and_then(hex_val)
+            .ok_or_else(|| err.clone())?;
+        let lo = nibbles
+            .next()
+            .and_then(hex_val)
+            .ok_or_else(|| err.clone())?;
         *byte = (hi << 4) | lo;
     }
     if nibbles.next().is_some() {
@@ -183,9 +189,15 @@ mod tests {
     #[test]
     fn rejects_bad_ids() {
         assert!("".parse::<EventId>().is_err());
-        assert!("fc6d8c0c43fc4630ad850ee518f1b9d".parse::<EventId>().is_err());
-        assert!("fc6d8c0c43fc4630ad850ee518f1b9d00".parse::<EventId>().is_err());
-        assert!("zc6d8c0c43fc4630ad850ee518f1b9d0".parse::<EventId>().is_err());
+        assert!("fc6d8c0c43fc4630ad850ee518f1b9d"
+            .parse::<EventId>()
+            .is_err());
+        assert!("fc6d8c0c43fc4630ad850ee518f1b9d00"
+            .parse::<EventId>()
+            .is_err());
+        assert!("zc6d8c0c43fc4630ad850ee518f1b9d0"
+            .parse::<EventId>()
+            .is_err());
         assert!("b0e6f15b45c36b1".parse::<SpanId>().is_err());
     }
 

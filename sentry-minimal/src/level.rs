@@ -92,7 +92,13 @@ mod tests {
 
     #[test]
     fn round_trips_through_strings() {
-        for level in [Level::Debug, Level::Info, Level::Warning, Level::Error, Level::Fatal] {
+        for level in [
+            Level::Debug,
+            Level::Info,
+            Level::Warning,
+            Level::Error,
+            Level::Fatal,
+        ] {
             assert_eq!(level.as_str().parse::<Level>(), Ok(level));
             assert_eq!(level.to_string(), level.as_str());
         }

@@ -36,7 +36,11 @@ impl<'a> Scope<'a> {
     }
 
     /// Sets a tag. Tags are searchable strings.
-    pub fn set_tag(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Cow<'static, str>>) {
+    pub fn set_tag(
+        &mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<Cow<'static, str>>,
+    ) {
         self.inner.set_tag(key.into(), value.into());
     }
 

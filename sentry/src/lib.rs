@@ -1,1 +1,115 @@
-//! (being written)
+//! Sentry SDK for Rust: report errors, panics and breadcrumbs to Sentry.
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use sentry::{ClientOptions, Level};
+//!
+//! fn main() {
+//!     // Reads SENTRY_DSN, SENTRY_RELEASE, SENTRY_ENVIRONMENT, SENTRY_SAMPLE_RATE, SENTRY_DEBUG
+//!     // for options left at their defaults. Keep the guard alive until the end of `main`:
+//!     // dropping it sends what is still queued (waiting at most `shutdown_timeout`).
+//!     let _guard = sentry::init(ClientOptions {
+//!         release: sentry::release_name!(),
+//!         ..Default::default()
+//!     });
+//!
+//!     sentry::set_tag("service", "billing");
+//!     sentry::add_breadcrumb(|| sentry::Breadcrumb::new("loaded config").category("startup"));
+//!     sentry::capture_message("billing started", Level::Info);
+//!
+//!     if let Err(err) = std::fs::read_to_string("/etc/billing.toml") {
+//!         sentry::capture_error(&err);
+//!     }
+//! }
+//! ```
+//!
+//! `init` accepts [`ClientOptions`], a DSN string, or a `(dsn, options)` pair. An empty or
+//! missing DSN gives a disabled SDK: nothing is sent, no thread is started, and every call
+//! returns after one atomic load. An invalid DSN or option never panics: `init` prints one line
+//! on stderr and disables the SDK; [`try_init`] returns the error instead.
+//!
+//! # Libraries
+//!
+//! Libraries should depend on `sentry-minimal` only; its calls reach the client this crate
+//! installs, and cost one atomic load when the application does not use Sentry.
+//!
+//! # Threads and async
+//!
+//! Every thread reports to the client bound by `init`, whenever the thread was started. Data set
+//! with the top-level functions goes to the isolation scope; fork it per request or task with
+//! [`Scopes::fork_isolation`] and carry it with [`Scopes::bind`] or
+//! [`BindScopes::bind_scopes`] (any executor).
+//!
+//! # Cargo features
+//!
+//! | feature | default | what it does |
+//! |---|---|---|
+//! | `transport` | yes | HTTP transport (ureq with rustls) used when no other transport is configured |
+//! | `panic` | yes | reserved for the panic hook integration (`sentry-panic`) |
+//! | `backtrace` | yes | reserved for stack traces (`sentry-backtrace`) |
+//! | `log` | no | reserved for the `log` bridge (`sentry-log`) |
+//! | `test` | no | [`test`] utilities: record envelopes instead of sending them |
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub use sentry_core::*;
+
+/// The integration crates enabled by cargo features.
+pub mod integrations {
+    #[cfg(feature = "backtrace")]
+    pub use sentry_backtrace as backtrace;
+    #[cfg(feature = "log")]
+    pub use sentry_log as log;
+    #[cfg(feature = "panic")]
+    pub use sentry_panic as panic;
+}
+
+#[cfg(feature = "transport")]
+pub use sentry_transport_http as transport_http;
+
+/// Initialises the SDK with this crate's defaults (the HTTP transport when the `transport`
+/// feature is on and no transport was configured) and binds the client to the global scope.
+///
+/// See [`sentry_core::init`] for the details; this function differs only in its defaults.
+///
+/// # Examples
+///
+/// ```
+/// let guard = sentry::init("https://public@sentry.example.com/1");
+/// assert!(guard.is_enabled());
+/// # drop(guard);
+/// let guard = sentry::init(""); // disabled
+/// assert!(!guard.is_enabled());
+/// ```
+pub fn init(options: impl IntoOptions) -> ClientInitGuard {
+    sentry_core::init(WithDefaults(options))
+}
+
+/// Like [`init`], but returns the error for invalid options instead of disabling the SDK.
+///
+/// # Errors
+///
+/// An invalid DSN, an out-of-range option, or a malformed `SENTRY_*` environment variable.
+pub fn try_init(options: impl IntoOptions) -> Result<ClientInitGuard, OptionsError> {
+    sentry_core::try_init(WithDefaults(options))
+}
+
+struct WithDefaults<O>(O);
+
+impl<O: IntoOptions> IntoOptions for WithDefaults<O> {
+    fn into_options(self) -> Result<ClientOptions, OptionsError> {
+        let mut options = self.0.into_options()?;
+        apply_defaults(&mut options);
+        Ok(options)
+    }
+}
+
+fn apply_defaults(options: &mut ClientOptions) {
+    #[cfg(feature = "transport")]
+    if options.transport.is_none() {
+        options.transport = Some(std::sync::Arc::new(sentry_transport_http::HttpTransportFactory));
+    }
+    #[cfg(not(feature = "transport"))]
+    let _ = options;
+}

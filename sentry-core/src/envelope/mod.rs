@@ -1,1 +1,480 @@
-//! (being written)
+//! Envelopes: the container format the SDK sends to Sentry.
+//!
+//! An envelope is one line of JSON headers followed by items, each an item-header line and a
+//! payload:
+//!
+//! ```text
+//! {"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","sent_at":"2024-05-01T12:00:00.000000Z"}
+//! {"type":"event","length":41}
+//! {"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}
+//! ```
+//!
+//! [`Envelope::to_writer`] writes that form (always with a `length` for every item) and
+//! [`Envelope::from_bytes`] reads it strictly, so tests can parse what a server received.
+//!
+//! # Examples
+//!
+//! ```
+//! use sentry_core::envelope::{Envelope, EnvelopeItem};
+//! use sentry_core::protocol::Event;
+//!
+//! let event = Event { message: Some("hello".into()), ..Event::default() };
+//! let id = event.event_id;
+//! let envelope = Envelope::from_event(event);
+//! assert_eq!(envelope.event_id(), Some(id));
+//!
+//! let bytes = envelope.to_vec(None);
+//! let parsed = Envelope::from_bytes(&bytes).unwrap();
+//! assert_eq!(parsed, envelope);
+//! match parsed.items().next() {
+//!     Some(EnvelopeItem::Event(event)) => assert_eq!(event.message.as_deref(), Some("hello")),
+//!     other => panic!("unexpected item {other:?}"),
+//! }
+//! ```
+
+mod category;
+mod item;
+mod parse;
+
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use sentry_minimal::{EventId, Map};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+
+pub use category::DataCategory;
+pub use item::{EnvelopeItem, ItemType, RawItem};
+pub use parse::EnvelopeError;
+
+use crate::protocol::{arc_opt, wire, ClientSdkInfo, Event, Ser};
+
+/// The envelope's header line.
+///
+/// `sent_at` is filled in only by the parser: the writer takes the send time as an argument
+/// ([`Envelope::to_writer`]) and never writes this field, because Sentry rejects an envelope
+/// whose `sent_at` was stamped twice (for example, once before caching to disk and again when
+/// sent). Unknown header keys read by the parser are kept in `other` and written back as they
+/// are, so an envelope passes through the SDK unchanged.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EnvelopeHeaders {
+    /// The id of the event or transaction in the envelope.
+    pub event_id: Option<EventId>,
+    /// The DSN the envelope is for (an alternative to the auth header).
+    pub dsn: Option<String>,
+    /// The SDK that made the envelope.
+    pub sdk: Option<Arc<ClientSdkInfo>>,
+    /// When the envelope was sent. Read by the parser; never written (see above).
+    pub sent_at: Option<SystemTime>,
+    /// The dynamic sampling context (string values), without `sentry-` prefixes.
+    pub trace: Option<Map>,
+    /// Other header keys, read by the parser and written back.
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+const KNOWN_HEADERS: [&str; 5] = ["event_id", "dsn", "sdk", "sent_at", "trace"];
+
+/// The header line as read by the parser.
+#[derive(Deserialize)]
+struct HeadersIn {
+    #[serde(default, with = "wire")]
+    event_id: Option<EventId>,
+    #[serde(default)]
+    dsn: Option<String>,
+    #[serde(default, with = "arc_opt")]
+    sdk: Option<Arc<ClientSdkInfo>>,
+    #[serde(default, with = "crate::time::rfc3339_opt")]
+    sent_at: Option<SystemTime>,
+    #[serde(default, with = "wire")]
+    trace: Option<Map>,
+    #[serde(flatten)]
+    other: serde_json::Map<String, serde_json::Value>,
+}
+
+impl From<HeadersIn> for EnvelopeHeaders {
+    fn from(h: HeadersIn) -> Self {
+        EnvelopeHeaders {
+            event_id: h.event_id,
+            dsn: h.dsn,
+            sdk: h.sdk,
+            sent_at: h.sent_at,
+            trace: h.trace,
+            other: h.other,
+        }
+    }
+}
+
+/// The header line as written: the stored headers minus `sent_at`, plus the send time.
+struct HeadersOut<'a> {
+    headers: &'a EnvelopeHeaders,
+    sent_at: Option<SystemTime>,
+}
+
+impl Serialize for HeadersOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let h = self.headers;
+        let mut map = s.serialize_map(None)?;
+        if let Some(event_id) = &h.event_id {
+            map.serialize_entry("event_id", &Ser(event_id))?;
+        }
+        if let Some(dsn) = &h.dsn {
+            map.serialize_entry("dsn", dsn)?;
+        }
+        if let Some(sdk) = &h.sdk {
+            map.serialize_entry("sdk", &**sdk)?;
+        }
+        if let Some(sent_at) = self.sent_at {
+            map.serialize_entry("sent_at", &crate::time::format_rfc3339(sent_at))?;
+        }
+        if let Some(trace) = &h.trace {
+            map.serialize_entry("trace", &Ser(trace))?;
+        }
+        for (key, value) in &h.other {
+            if !KNOWN_HEADERS.contains(&key.as_str()) {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// An item header as written: `type`, `length`, then any extra headers.
+struct ItemHeaderOut<'a> {
+    ty: &'a str,
+    length: usize,
+    extra: Option<&'a serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Serialize for ItemHeaderOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("type", self.ty)?;
+        map.serialize_entry("length", &self.length)?;
+        for (key, value) in self.extra.into_iter().flatten() {
+            if key != "type" && key != "length" {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// A Sentry envelope: headers and a list of items.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use sentry_core::envelope::{Envelope, ItemType, RawItem};
+///
+/// let mut envelope = Envelope::new();
+/// envelope.add_item(RawItem::new(ItemType::Other("custom".into()), b"{}".to_vec()));
+/// let sent_at = UNIX_EPOCH + Duration::from_secs(1);
+/// assert_eq!(
+///     envelope.to_vec(Some(sent_at)),
+///     b"{\"sent_at\":\"1970-01-01T00:00:01.000000Z\"}\n{\"type\":\"custom\",\"length\":2}\n{}\n"
+/// );
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Envelope {
+    headers: EnvelopeHeaders,
+    items: Vec<EnvelopeItem>,
+}
+
+impl Envelope {
+    /// An empty envelope with no headers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An envelope carrying one event, with the `event_id` header set to the event's id.
+    pub fn from_event(event: Event) -> Self {
+        let mut envelope = Envelope::new();
+        envelope.headers.event_id = Some(event.event_id);
+        envelope.items.push(EnvelopeItem::from(event));
+        envelope
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &EnvelopeHeaders {
+        &self.headers
+    }
+
+    /// The headers, for changing.
+    pub fn headers_mut(&mut self) -> &mut EnvelopeHeaders {
+        &mut self.headers
+    }
+
+    /// Adds an item at the end. Adding an event to an envelope without an `event_id` header
+    /// sets the header to the event's id.
+    pub fn add_item(&mut self, item: impl Into<EnvelopeItem>) {
+        let item = item.into();
+        if let (None, EnvelopeItem::Event(event)) = (&self.headers.event_id, &item) {
+            self.headers.event_id = Some(event.event_id);
+        }
+        self.items.push(item);
+    }
+
+    /// The items, in order.
+    pub fn items(&self) -> std::slice::Iter<'_, EnvelopeItem> {
+        self.items.iter()
+    }
+
+    /// The items, for changing.
+    pub fn items_mut(&mut self) -> std::slice::IterMut<'_, EnvelopeItem> {
+        self.items.iter_mut()
+    }
+
+    /// Keeps only the items for which `f` returns `true`.
+    pub fn retain_items(&mut self, f: impl FnMut(&EnvelopeItem) -> bool) {
+        self.items.retain(f);
+    }
+
+    /// Removes and returns every item.
+    pub fn take_items(&mut self) -> Vec<EnvelopeItem> {
+        std::mem::take(&mut self.items)
+    }
+
+    /// `true` if there are no items (such an envelope is not worth sending).
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The number of items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The `event_id` header, or else the id of the first event item.
+    pub fn event_id(&self) -> Option<EventId> {
+        self.headers
+            .event_id
+            .or_else(|| self.event().map(|event| event.event_id))
+    }
+
+    /// The first event item's event.
+    pub fn event(&self) -> Option<&Event> {
+        self.items.iter().find_map(EnvelopeItem::as_event)
+    }
+
+    /// Writes the envelope.
+    ///
+    /// `sent_at` is written as the `sent_at` header when given; pass the current time exactly
+    /// once, when actually sending, and `None` when writing to a disk cache. Every item gets a
+    /// `length` header. An item whose payload cannot be serialized (which the SDK's own types
+    /// never cause) is left out and reported through the SDK's debug output.
+    ///
+    /// # Errors
+    ///
+    /// Only errors from `writer`.
+    pub fn to_writer<W: Write>(
+        &self,
+        mut writer: W,
+        sent_at: Option<SystemTime>,
+    ) -> io::Result<()> {
+        serde_json::to_writer(
+            &mut writer,
+            &HeadersOut {
+                headers: &self.headers,
+                sent_at,
+            },
+        )
+        .map_err(io::Error::from)?;
+        writer.write_all(b"\n")?;
+        for item in &self.items {
+            let payload = match item.payload() {
+                Ok(payload) => payload,
+                Err(err) => {
+                    crate::sentry_debug!("dropping envelope item {}: {err}", item.ty());
+                    continue;
+                }
+            };
+            let ty = item.ty();
+            serde_json::to_writer(
+                &mut writer,
+                &ItemHeaderOut {
+                    ty: ty.as_str(),
+                    length: payload.len(),
+                    extra: item.extra_headers(),
+                },
+            )
+            .map_err(io::Error::from)?;
+            writer.write_all(b"\n")?;
+            writer.write_all(&payload)?;
+            writer.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// The envelope's bytes, as written by [`to_writer`](Self::to_writer).
+    pub fn to_vec(&self, sent_at: Option<SystemTime>) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        // Writing to a `Vec` cannot fail.
+        let _ = self.to_writer(&mut bytes, sent_at);
+        bytes
+    }
+
+    /// Reads an envelope.
+    ///
+    /// Items of types the SDK does not model are kept as [`EnvelopeItem::Raw`] with their
+    /// headers. Missing trailing newlines and empty payloads are accepted.
+    ///
+    /// # Errors
+    ///
+    /// An [`EnvelopeError`] saying what is malformed; never a panic.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+        parse::parse(bytes)
+    }
+}
+
+impl From<Event> for Envelope {
+    fn from(event: Event) -> Self {
+        Envelope::from_event(event)
+    }
+}
+
+impl<I: Into<EnvelopeItem>> FromIterator<I> for Envelope {
+    fn from_iter<T: IntoIterator<Item = I>>(iter: T) -> Self {
+        let mut envelope = Envelope::new();
+        for item in iter {
+            envelope.add_item(item);
+        }
+        envelope
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::client_reports::DiscardReason;
+    use crate::protocol::{ClientReport, DiscardedEvent};
+
+    fn split_lines(bytes: &[u8]) -> Vec<String> {
+        String::from_utf8_lossy(bytes)
+            .split('\n')
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn writes_headers_and_lengths() {
+        let event = Event {
+            event_id: "fc6d8c0c43fc4630ad850ee518f1b9d0".parse().unwrap(),
+            timestamp: UNIX_EPOCH + Duration::from_secs(1),
+            ..Event::default()
+        };
+        let mut envelope = Envelope::from_event(event.clone());
+        envelope.headers_mut().dsn = Some("https://k@h/1".into());
+        let mut trace = Map::new();
+        trace.insert("trace_id".into(), "abc".into());
+        envelope.headers_mut().trace = Some(trace);
+        let sent_at = UNIX_EPOCH + Duration::from_micros(1_500_000);
+        let bytes = envelope.to_vec(Some(sent_at));
+        let lines = split_lines(&bytes);
+        assert_eq!(
+            lines[0],
+            r#"{"event_id":"fc6d8c0c43fc4630ad850ee518f1b9d0","dsn":"https://k@h/1","sent_at":"1970-01-01T00:00:01.500000Z","trace":{"trace_id":"abc"}}"#
+        );
+        let payload = serde_json::to_vec(&event).unwrap();
+        assert_eq!(
+            lines[1],
+            format!(r#"{{"type":"event","length":{}}}"#, payload.len())
+        );
+        assert_eq!(lines[2].as_bytes(), &payload[..]);
+        assert_eq!(lines[3], "");
+        assert_eq!(lines.len(), 4);
+
+        // Without a send time, no `sent_at`.
+        let bytes = envelope.to_vec(None);
+        assert!(!split_lines(&bytes)[0].contains("sent_at"));
+    }
+
+    #[test]
+    fn parsed_sent_at_is_never_written_back() {
+        let input = b"{\"sent_at\":\"2024-05-01T12:00:00.000000Z\",\"x-custom\":1}\n";
+        let envelope = Envelope::from_bytes(input).unwrap();
+        assert!(envelope.headers().sent_at.is_some());
+        assert_eq!(envelope.headers().other["x-custom"], 1);
+        assert_eq!(envelope.to_vec(None), b"{\"x-custom\":1}\n");
+        let resent = envelope.to_vec(Some(UNIX_EPOCH));
+        assert_eq!(
+            resent,
+            b"{\"sent_at\":\"1970-01-01T00:00:00.000000Z\",\"x-custom\":1}\n"
+        );
+    }
+
+    #[test]
+    fn round_trips_all_item_kinds() {
+        let mut envelope = Envelope::from_event(Event {
+            message: Some("multi\nline".into()),
+            ..Event::default()
+        });
+        envelope.headers_mut().sdk = Some(Arc::new(ClientSdkInfo {
+            name: "sentry.rust".into(),
+            version: "0.1.0".into(),
+            ..ClientSdkInfo::default()
+        }));
+        envelope.add_item(ClientReport {
+            timestamp: Some(UNIX_EPOCH + Duration::from_secs(5)),
+            discarded_events: vec![DiscardedEvent {
+                reason: DiscardReason::QueueOverflow,
+                category: DataCategory::Error,
+                quantity: 2,
+            }],
+        });
+        let mut attachment = RawItem::new(ItemType::Attachment, b"line1\nline2\r\n".to_vec());
+        attachment
+            .headers
+            .insert("filename".into(), "log.txt".into());
+        envelope.add_item(attachment);
+        envelope.add_item(RawItem::new(ItemType::Other("future".into()), Vec::new()));
+        let bytes = envelope.to_vec(Some(UNIX_EPOCH));
+        let parsed = Envelope::from_bytes(&bytes).unwrap();
+        assert_eq!(parsed.headers().sent_at, Some(UNIX_EPOCH));
+        assert_eq!(parsed.items, envelope.items);
+        assert_eq!(parsed.headers().sdk, envelope.headers().sdk);
+        assert_eq!(parsed.event_id(), envelope.event_id());
+        // Writing the parsed envelope again without a send time gives the original bytes
+        // without `sent_at`.
+        assert_eq!(parsed.to_vec(None), envelope.to_vec(None));
+    }
+
+    #[test]
+    fn item_headers_type_and_length_come_first_and_are_not_duplicated() {
+        let mut raw = RawItem::new(ItemType::Log, b"{}".to_vec());
+        raw.headers.insert("type".into(), "bogus".into());
+        raw.headers.insert("length".into(), 99.into());
+        raw.headers.insert("item_count".into(), 1.into());
+        let mut envelope = Envelope::new();
+        envelope.add_item(raw);
+        assert_eq!(
+            split_lines(&envelope.to_vec(None))[1],
+            r#"{"type":"log","length":2,"item_count":1}"#
+        );
+    }
+
+    #[test]
+    fn accessors() {
+        let mut envelope: Envelope = [Event::default(), Event::default()].into_iter().collect();
+        assert_eq!(envelope.len(), 2);
+        let first = envelope.event().map(|e| e.event_id);
+        assert_eq!(envelope.event_id(), first);
+        envelope.retain_items(|item| item.ty() != ItemType::Event);
+        assert!(envelope.is_empty());
+        envelope.headers_mut().event_id = None;
+        assert_eq!(envelope.event_id(), None);
+        envelope.add_item(RawItem::new(ItemType::Session, b"{}".to_vec()));
+        for item in envelope.items_mut() {
+            if let EnvelopeItem::Raw(raw) = item {
+                raw.payload = b"{\"sid\":1}".to_vec();
+            }
+        }
+        assert_eq!(envelope.take_items().len(), 1);
+        assert!(envelope.is_empty());
+        let from: Envelope = Event::default().into();
+        assert!(from.headers().event_id.is_some());
+    }
+}

@@ -1,1 +1,47 @@
-//! (being written)
+//! The Sentry event protocol: serde types for the payloads the SDK sends.
+//!
+//! One module per concept: the [`Event`] and its interfaces ([`Exception`], [`Stacktrace`],
+//! [`Thread`], [`Context`], [`Request`], [`DebugMeta`], [`ClientSdkInfo`]), and the
+//! [`ClientReport`] item. Types shared with the `sentry-minimal` facade ([`Level`], [`Value`],
+//! [`Map`], [`EventId`], [`TraceId`], [`SpanId`], [`Breadcrumb`], [`User`]) are reused as they
+//! are, not redefined; their wire form is described in each field's documentation.
+//!
+//! Everything serializes to the JSON Sentry expects, leaving out empty fields, and reads back
+//! what it writes (plus the common alternative spellings), so tests can parse what a server
+//! received.
+
+mod addr;
+mod client_report;
+mod context;
+mod debug_meta;
+mod event;
+mod exception;
+mod ids;
+mod minimal_serde;
+mod request;
+mod sdk;
+mod span_status;
+mod stacktrace;
+mod thread;
+
+pub use crate::client_reports::DiscardReason;
+pub use crate::envelope::DataCategory;
+pub use addr::{Addr, ParseAddrError};
+pub use client_report::{ClientReport, DiscardedEvent};
+pub use context::{
+    AppContext, Context, Contexts, DeviceContext, OsContext, RuntimeContext, TraceContext,
+};
+pub use debug_meta::{DebugImage, DebugMeta, NativeDebugImage};
+pub use event::{Event, Tags, DEFAULT_PLATFORM};
+pub use exception::{ErrnoMeta, Exception, Mechanism, MechanismMeta, SignalMeta};
+pub use ids::{new_event_id, new_span_id, new_trace_id};
+pub use minimal_serde::{value_from_json, value_to_json};
+pub use request::Request;
+pub use sdk::{ClientSdkInfo, ClientSdkPackage};
+pub use span_status::SpanStatus;
+pub use stacktrace::{Frame, Stacktrace};
+pub use thread::{Thread, ThreadId};
+
+pub use sentry_minimal::{Breadcrumb, EventId, Level, Map, SpanId, TraceId, User, Value};
+
+pub(crate) use minimal_serde::{arc_opt, wire, Ser};

@@ -1,0 +1,251 @@
+//! The top-level functions applications call: capture, breadcrumbs, scope data.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sentry_minimal::AsError;
+
+use crate::client::convert::{event_from_error, event_from_message};
+use crate::client::{in_callback, run_callback, Client};
+use crate::protocol::{Context, Event};
+use crate::scope::{global_slot, with_scopes, Scopes, DEFAULT_MAX_BREADCRUMBS};
+use crate::{Breadcrumb, EventId, Level, User, Value};
+
+/// Scopes other than the global one that ever had a client bound. While zero, client lookup
+/// for breadcrumbs reads the global scope only.
+pub(crate) static SCOPED_CLIENTS: AtomicUsize = AtomicUsize::new(0);
+
+/// A new random event identifier.
+pub fn new_event_id() -> EventId {
+    EventId::from_bytes(*uuid::Uuid::new_v4().as_bytes())
+}
+
+/// Captures an event through the pipeline of the current client, with the current scopes.
+/// Returns its identifier, or the nil identifier if it was not captured.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::{protocol::Event, test::with_captured_events, Level};
+///
+/// let events = with_captured_events(|| {
+///     sentry_core::capture_event(Event { message: Some("hi".into()), level: Level::Info, ..Default::default() });
+/// });
+/// assert_eq!(events[0].message.as_deref(), Some("hi"));
+/// ```
+pub fn capture_event(event: Event) -> EventId {
+    if !sentry_minimal::is_enabled() {
+        return EventId::nil();
+    }
+    with_scopes(|scopes| capture_in(scopes, event))
+}
+
+pub(crate) fn capture_in(scopes: &Scopes, event: Event) -> EventId {
+    let global = global_slot().snapshot();
+    let isolation = scopes.isolation.snapshot();
+    let current = scopes.current.snapshot();
+    let client = current
+        .client
+        .as_ref()
+        .or(isolation.client.as_ref())
+        .or(global.client.as_ref());
+    let Some(client) = client else {
+        return EventId::nil();
+    };
+    let id = client.capture_event(event, Some([&global, &isolation, &current]));
+    if !id.is_nil() {
+        scopes.isolation.set_last_event_id(id);
+    }
+    id
+}
+
+/// Captures a message.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::{test::with_captured_events, Level};
+///
+/// let events = with_captured_events(|| {
+///     sentry_core::capture_message("cache rebuilt", Level::Info);
+/// });
+/// assert_eq!(events[0].level, Level::Info);
+/// ```
+pub fn capture_message(message: &str, level: Level) -> EventId {
+    if !sentry_minimal::is_enabled() {
+        return EventId::nil();
+    }
+    capture_event(event_from_message(message, level))
+}
+
+/// Captures an error with its whole `source()` chain, root cause first.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::test::with_captured_events;
+///
+/// let events = with_captured_events(|| {
+///     let err = "x".parse::<u8>().unwrap_err();
+///     sentry_core::capture_error(&err);
+/// });
+/// assert_eq!(events[0].exception[0].ty, "ParseIntError");
+/// ```
+pub fn capture_error<E: AsError + ?Sized>(error: &E) -> EventId {
+    if !sentry_minimal::is_enabled() {
+        return EventId::nil();
+    }
+    capture_event(event_from_error(error.as_error(), error.type_name()))
+}
+
+/// Values [`add_breadcrumb`] accepts: a [`Breadcrumb`], an `Option<Breadcrumb>`, or a closure
+/// returning either (run only when the SDK is enabled).
+pub trait IntoBreadcrumb {
+    /// The breadcrumb, if any.
+    fn into_breadcrumb(self) -> Option<Breadcrumb>;
+}
+
+impl IntoBreadcrumb for Breadcrumb {
+    fn into_breadcrumb(self) -> Option<Breadcrumb> {
+        Some(self)
+    }
+}
+
+impl IntoBreadcrumb for Option<Breadcrumb> {
+    fn into_breadcrumb(self) -> Option<Breadcrumb> {
+        self
+    }
+}
+
+impl<F: FnOnce() -> B, B: IntoBreadcrumb> IntoBreadcrumb for F {
+    fn into_breadcrumb(self) -> Option<Breadcrumb> {
+        self().into_breadcrumb()
+    }
+}
+
+/// Records a breadcrumb on the isolation scope, after `before_breadcrumb`.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::Breadcrumb;
+///
+/// sentry_core::add_breadcrumb(|| Breadcrumb::new("user logged in").category("auth"));
+/// ```
+#[inline]
+pub fn add_breadcrumb<B: IntoBreadcrumb>(breadcrumb: B) {
+    if sentry_minimal::is_enabled() {
+        if let Some(crumb) = breadcrumb.into_breadcrumb() {
+            record_breadcrumb(crumb);
+        }
+    }
+}
+
+fn breadcrumb_client(scopes: &Scopes) -> Option<Arc<Client>> {
+    if SCOPED_CLIENTS.load(Ordering::Acquire) == 0 {
+        global_slot().snapshot().client.clone()
+    } else {
+        scopes.client()
+    }
+}
+
+pub(crate) fn record_breadcrumb(crumb: Breadcrumb) {
+    if in_callback() {
+        return;
+    }
+    with_scopes(|scopes| {
+        let client = breadcrumb_client(scopes);
+        let (max, before) = match &client {
+            Some(client) if client.is_enabled() => (
+                client.options().max_breadcrumbs,
+                client.options().before_breadcrumb.clone(),
+            ),
+            Some(_) => return,
+            None => (DEFAULT_MAX_BREADCRUMBS, None),
+        };
+        let crumb = match before {
+            // A panicking before_breadcrumb drops the breadcrumb, with no report (spec).
+            Some(before) => match run_callback("before_breadcrumb", || before(crumb)).flatten() {
+                Some(crumb) => crumb,
+                None => return,
+            },
+            None => crumb,
+        };
+        let crumb = Arc::new(crumb);
+        scopes
+            .isolation
+            .update(|scope| scope.push_breadcrumb(crumb, max));
+    });
+}
+
+fn update_isolation(f: impl FnOnce(&mut crate::Scope)) {
+    if sentry_minimal::is_enabled() {
+        with_scopes(|scopes| scopes.isolation.update(f));
+    }
+}
+
+/// Sets a tag on the isolation scope.
+///
+/// # Examples
+///
+/// ```
+/// sentry_core::set_tag("tenant", "acme");
+/// ```
+pub fn set_tag(key: impl Into<Cow<'static, str>>, value: impl Into<Cow<'static, str>>) {
+    update_isolation(|scope| scope.set_tag(key, value));
+}
+
+/// Removes a tag from the isolation scope.
+pub fn remove_tag(key: &str) {
+    update_isolation(|scope| scope.remove_tag(key));
+}
+
+/// Sets an extra value on the isolation scope.
+pub fn set_extra(key: impl Into<String>, value: impl Into<Value>) {
+    update_isolation(|scope| scope.set_extra(key, value));
+}
+
+/// Sets a context on the isolation scope.
+pub fn set_context(key: impl Into<Cow<'static, str>>, value: impl Into<Context>) {
+    update_isolation(|scope| scope.set_context(key, value));
+}
+
+/// Sets or clears the user on the isolation scope.
+pub fn set_user(user: Option<User>) {
+    update_isolation(|scope| scope.set_user(user));
+}
+
+/// Overrides the level of events captured in the isolation scope.
+pub fn set_level(level: Option<Level>) {
+    update_isolation(|scope| scope.set_level(level));
+}
+
+/// The identifier of the last event captured in the current isolation scope.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::{test::with_captured_events, Level};
+///
+/// with_captured_events(|| {
+///     let id = sentry_core::capture_message("hello", Level::Info);
+///     assert_eq!(sentry_core::last_event_id(), Some(id));
+/// });
+/// ```
+pub fn last_event_id() -> Option<EventId> {
+    if !sentry_minimal::is_enabled() {
+        return None;
+    }
+    with_scopes(|scopes| scopes.isolation.last_event_id())
+}
+
+/// Flushes the current client for at most `timeout` (its `shutdown_timeout` when `None`).
+/// Returns `true` when everything queued was sent, or there is nothing to flush.
+pub fn flush(timeout: Option<Duration>) -> bool {
+    match Scopes::current().client() {
+        Some(client) => client.flush(timeout),
+        None => true,
+    }
+}

@@ -1,0 +1,170 @@
+//! Building protocol events from what users hand in: facade events, messages and errors.
+
+use std::borrow::Cow;
+use std::error::Error;
+
+use crate::protocol::{Context, Event, Exception, Mechanism};
+use crate::Level;
+
+/// A message event.
+pub(crate) fn event_from_message(message: &str, level: Level) -> Event {
+    Event {
+        message: Some(message.to_owned()),
+        level,
+        ..Event::default()
+    }
+}
+
+/// An error event with the whole `source()` chain, root cause first (the order Sentry expects),
+/// the outermost error last with `mechanism: {type: "generic", handled: true}`.
+///
+/// `type_name` is the outermost error's `std::any::type_name`, when the caller knew it. Other
+/// errors in the chain are trait objects; their type is read from the start of their `Debug`
+/// output (`ParseIntError { .. }` → `ParseIntError`), falling back to `Error`.
+pub(crate) fn event_from_error(error: &(dyn Error + 'static), type_name: Option<&str>) -> Event {
+    let mut chain: Vec<Exception> = Vec::new();
+    let mut next: Option<&(dyn Error + 'static)> = Some(error);
+    let mut first = true;
+    // A cycle in `source()` would loop forever; Sentry shows at most a handful anyway.
+    while let Some(err) = next.take() {
+        if chain.len() >= 64 {
+            break;
+        }
+        let (ty, module) = match (first, type_name) {
+            (true, Some(name)) => split_type_name(name),
+            _ => (type_from_debug(err), None),
+        };
+        chain.push(Exception {
+            ty,
+            module,
+            value: Some(err.to_string()),
+            ..Exception::default()
+        });
+        first = false;
+        next = err.source();
+    }
+    chain.reverse();
+    if let Some(outermost) = chain.last_mut() {
+        outermost.mechanism = Some(Mechanism {
+            ty: "generic".into(),
+            handled: Some(true),
+            ..Mechanism::default()
+        });
+    }
+    Event {
+        exception: chain,
+        level: Level::Error,
+        ..Event::default()
+    }
+}
+
+/// `core::num::error::ParseIntError` → (`ParseIntError`, `core::num::error`); generic arguments
+/// stay with the type: `my::Wrapper<my::Inner>` → (`Wrapper<my::Inner>`, `my`).
+pub(crate) fn split_type_name(name: &str) -> (String, Option<String>) {
+    let path_end = name.find('<').unwrap_or(name.len());
+    match name[..path_end].rfind("::") {
+        Some(idx) => (name[idx + 2..].to_owned(), Some(name[..idx].to_owned())),
+        None => (name.to_owned(), None),
+    }
+}
+
+fn type_from_debug(err: &dyn Error) -> String {
+    let debug = format!("{err:?}");
+    let ident: String = debug
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    if ident.is_empty() || ident.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        "Error".to_owned()
+    } else {
+        ident
+    }
+}
+
+/// Converts an event built through the facade.
+pub(crate) fn event_from_facade(event: sentry_minimal::Event) -> Event {
+    let mut out = Event {
+        level: event.level.unwrap_or(Level::Error),
+        message: event.message,
+        logger: event.logger,
+        transaction: event.transaction,
+        extra: event.extra,
+        fingerprint: event.fingerprint.into_iter().map(Cow::Owned).collect(),
+        ..Event::default()
+    };
+    out.tags = event
+        .tags
+        .into_iter()
+        .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
+        .collect();
+    out.contexts = event
+        .contexts
+        .into_iter()
+        .map(|(k, v)| (Cow::Owned(k), Context::Other(v)))
+        .collect();
+    out.exception = event
+        .exceptions
+        .into_iter()
+        .map(|e| Exception {
+            ty: e.ty,
+            value: e.value,
+            module: e.module,
+            ..Exception::default()
+        })
+        .collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt;
+
+    #[derive(Debug)]
+    struct Outer(std::num::ParseIntError);
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("could not read the port")
+        }
+    }
+    impl Error for Outer {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn error_chain_is_root_cause_first() {
+        let inner = "x".parse::<u16>().unwrap_err();
+        let err = Outer(inner);
+        let event = event_from_error(&err, Some(std::any::type_name::<Outer>()));
+        let types: Vec<_> = event.exception.iter().map(|e| e.ty.as_str()).collect();
+        assert_eq!(types, ["ParseIntError", "Outer"]);
+        assert_eq!(
+            event.exception[1].value.as_deref(),
+            Some("could not read the port")
+        );
+        let mechanism = event.exception[1].mechanism.as_ref().unwrap();
+        assert_eq!(mechanism.ty, "generic");
+        assert_eq!(mechanism.handled, Some(true));
+        assert!(event.exception[0].mechanism.is_none());
+        assert_eq!(event.level, Level::Error);
+    }
+
+    #[test]
+    fn type_names_split_module() {
+        assert_eq!(
+            split_type_name("core::num::error::ParseIntError"),
+            (
+                "ParseIntError".to_owned(),
+                Some("core::num::error".to_owned())
+            )
+        );
+        assert_eq!(
+            split_type_name("a::W<b::C>"),
+            ("W<b::C>".to_owned(), Some("a".to_owned()))
+        );
+        let boxed: Box<dyn Error> = "plain".into();
+        assert_eq!(type_from_debug(boxed.as_ref()), "Error");
+    }
+}

@@ -1,0 +1,323 @@
+//! The [`Client`]: turns captured data into events and hands them to the transport.
+
+mod callbacks;
+pub(crate) mod convert;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use crate::client_reports::{ClientReports, DiscardReason};
+use crate::envelope::{DataCategory, Envelope};
+use crate::integration;
+use crate::options::{ClientOptions, OptionsError};
+use crate::protocol::{ClientSdkInfo, ClientSdkPackage, Event};
+use crate::scope::{apply_scopes, Scope};
+use crate::transport::{Transport, TransportOptions};
+use crate::EventId;
+
+pub(crate) use callbacks::{in_callback, run_callback};
+
+/// The name this SDK reports itself as.
+pub const SDK_NAME: &str = "sentry.rust";
+/// The version of this SDK.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Enabled clients alive in the process; the facade's gate is on while it is non-zero.
+static ENABLED_CLIENTS: AtomicUsize = AtomicUsize::new(0);
+
+/// Builds events and hands them to its transport.
+///
+/// A client is *enabled* when it has a DSN and a transport. A disabled client captures nothing,
+/// runs no callbacks and starts no thread. Clients are usually created by `init`; create one
+/// yourself to send to several projects, and bind it to a scope with [`Scope::set_client`].
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::{Client, ClientOptions};
+///
+/// let client = Client::new(ClientOptions::default()); // no DSN: disabled
+/// assert!(!client.is_enabled());
+/// ```
+pub struct Client {
+    options: ClientOptions,
+    transport: RwLock<Option<Arc<dyn Transport>>>,
+    client_reports: Arc<ClientReports>,
+    sdk_info: Arc<ClientSdkInfo>,
+    counted: AtomicBool,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("options", &self.options)
+            .field("enabled", &self.is_enabled())
+            .finish()
+    }
+}
+
+impl Client {
+    /// Creates a client. Invalid options give a disabled client and a message on stderr; use
+    /// [`Client::try_new`] to get the error instead.
+    pub fn new(options: ClientOptions) -> Client {
+        match Client::try_new(options.clone()) {
+            Ok(client) => client,
+            Err(err) => {
+                crate::debug::debug_print(format_args!(
+                    "invalid options, the SDK is disabled: {err}"
+                ));
+                Client::disabled(options)
+            }
+        }
+    }
+
+    /// Creates a client, or says why the options cannot be used.
+    ///
+    /// # Errors
+    ///
+    /// An [`OptionsError`] for an out-of-range option.
+    pub fn try_new(options: ClientOptions) -> Result<Client, OptionsError> {
+        options.validate()?;
+        if options.debug {
+            crate::set_debug(true);
+        }
+        let client_reports = Arc::new(ClientReports::default());
+        let sdk_info = Arc::new(sdk_info(&options));
+        let transport = match (&options.dsn, &options.transport) {
+            (Some(dsn), Some(factory)) => {
+                let mut transport_options =
+                    TransportOptions::new(dsn.clone(), Arc::clone(&client_reports));
+                transport_options.queue_capacity = options.queue_capacity.max(1);
+                transport_options.user_agent = format!("{SDK_NAME}/{SDK_VERSION}");
+                Some(factory.create_transport(&transport_options))
+            }
+            (Some(_), None) => {
+                crate::debug::debug_print(format_args!(
+                    "a DSN is set but no transport is configured; the SDK is disabled"
+                ));
+                None
+            }
+            (None, _) => {
+                crate::sentry_debug!("no DSN configured; the SDK is disabled");
+                None
+            }
+        };
+        for integration in &options.integrations {
+            integration::setup_once(integration.as_ref());
+            integration.setup(&options);
+        }
+        let client = Client {
+            options,
+            transport: RwLock::new(transport),
+            client_reports,
+            sdk_info,
+            counted: AtomicBool::new(false),
+        };
+        if client.is_enabled() {
+            client.counted.store(true, Ordering::Release);
+            ENABLED_CLIENTS.fetch_add(1, Ordering::AcqRel);
+            crate::backend::install();
+            sentry_minimal::backend::set_active(true);
+        }
+        Ok(client)
+    }
+
+    fn disabled(options: ClientOptions) -> Client {
+        Client {
+            sdk_info: Arc::new(sdk_info(&options)),
+            options,
+            transport: RwLock::new(None),
+            client_reports: Arc::default(),
+            counted: AtomicBool::new(false),
+        }
+    }
+
+    /// The options this client was created with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// `true` while the client has a transport (a DSN was set and it was not closed).
+    pub fn is_enabled(&self) -> bool {
+        self.transport
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
+    /// The counters of items this client dropped, sent to Sentry as client reports.
+    pub fn client_reports(&self) -> &Arc<ClientReports> {
+        &self.client_reports
+    }
+
+    fn transport(&self) -> Option<Arc<dyn Transport>> {
+        self.transport
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Runs an event through the pipeline and queues it for sending. Returns its identifier,
+    /// or the nil identifier if it was dropped.
+    ///
+    /// The pipeline: disabled check → `sample_rate` → scopes (global → isolation → current) →
+    /// the scopes' event processors → integrations → `before_send` → transport. Each drop is
+    /// counted in a client report.
+    pub fn capture_event(&self, event: Event, scopes: Option<[&Scope; 3]>) -> EventId {
+        if in_callback() {
+            // Captured from inside before_send or an event processor (or a panic hook run by
+            // one): never re-enter the pipeline.
+            crate::sentry_debug!("event captured from inside an SDK callback; dropped");
+            self.client_reports
+                .record(DiscardReason::EventProcessor, DataCategory::Error, 1);
+            return EventId::nil();
+        }
+        let Some(transport) = self.transport() else {
+            return EventId::nil();
+        };
+        let rate = self.options.sample_rate;
+        if rate < 1.0 && rand::random::<f32>() >= rate {
+            self.client_reports
+                .record(DiscardReason::SampleRate, DataCategory::Error, 1);
+            return EventId::nil();
+        }
+        let Some(event) = self.prepare_event(event, scopes) else {
+            return EventId::nil();
+        };
+        let id = event.event_id;
+        transport.send_envelope(Envelope::from_event(event));
+        id
+    }
+
+    fn prepare_event(&self, mut event: Event, scopes: Option<[&Scope; 3]>) -> Option<Event> {
+        let options = &self.options;
+        if event.event_id.is_nil() {
+            event.event_id = crate::new_event_id();
+        }
+        if event.release.is_none() {
+            event.release.clone_from(&options.release);
+        }
+        if event.dist.is_none() {
+            event.dist.clone_from(&options.dist);
+        }
+        if event.environment.is_none() {
+            event.environment = Some(
+                options
+                    .environment
+                    .clone()
+                    .unwrap_or(Cow::Borrowed(crate::options::DEFAULT_ENVIRONMENT)),
+            );
+        }
+        if event.server_name.is_none() {
+            event.server_name.clone_from(&options.server_name);
+        }
+        if event.sdk.is_none() {
+            event.sdk = Some(Arc::clone(&self.sdk_info));
+        }
+
+        if let Some(scopes) = scopes {
+            apply_scopes(scopes, &mut event, options.max_breadcrumbs);
+            for scope in scopes {
+                for processor in scope.event_processors.iter() {
+                    event =
+                        self.run_step(DiscardReason::EventProcessor, "an event processor", || {
+                            processor(event)
+                        })?;
+                }
+            }
+        }
+        for integration in &options.integrations {
+            event = self.run_step(DiscardReason::EventProcessor, integration.name(), || {
+                integration.process_event(event, options)
+            })?;
+        }
+        if let Some(before_send) = &options.before_send {
+            event = self.run_step(DiscardReason::BeforeSend, "before_send", || {
+                before_send(event)
+            })?;
+        }
+        Some(event)
+    }
+
+    /// Runs one user-supplied step; a `None` or a panic drops the event with `reason`.
+    fn run_step(
+        &self,
+        reason: DiscardReason,
+        what: &str,
+        step: impl FnOnce() -> Option<Event>,
+    ) -> Option<Event> {
+        let result = run_callback(what, step).flatten();
+        if result.is_none() {
+            self.client_reports.record(reason, DataCategory::Error, 1);
+        }
+        result
+    }
+
+    /// Queues an envelope as it is (no pipeline). Does nothing when the client is disabled.
+    pub fn send_envelope(&self, envelope: Envelope) {
+        if let Some(transport) = self.transport() {
+            transport.send_envelope(envelope);
+        }
+    }
+
+    /// Waits until queued events are sent, for at most `timeout`. Returns `false` if that took
+    /// too long. Client reports are sent along.
+    pub fn flush(&self, timeout: Option<Duration>) -> bool {
+        let timeout = timeout.unwrap_or(self.options.shutdown_timeout);
+        match self.transport() {
+            Some(transport) => transport.flush(timeout),
+            None => true,
+        }
+    }
+
+    /// Flushes for at most `timeout`, then disables the client: later captures are dropped and
+    /// its worker thread ends. Returns `false` if not everything was sent in time.
+    pub fn close(&self, timeout: Option<Duration>) -> bool {
+        let timeout = timeout.unwrap_or(self.options.shutdown_timeout);
+        let transport = self
+            .transport
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        self.uncount();
+        match transport {
+            Some(transport) => transport.shutdown(timeout),
+            None => true,
+        }
+    }
+
+    fn uncount(&self) {
+        if self.counted.swap(false, Ordering::AcqRel) {
+            let remaining = ENABLED_CLIENTS.fetch_sub(1, Ordering::AcqRel) - 1;
+            if remaining == 0 {
+                sentry_minimal::backend::set_active(false);
+            }
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.uncount();
+        // The transport shuts itself down (bounded) when its last handle goes away.
+    }
+}
+
+fn sdk_info(options: &ClientOptions) -> ClientSdkInfo {
+    ClientSdkInfo {
+        name: SDK_NAME.into(),
+        version: SDK_VERSION.into(),
+        integrations: options
+            .integrations
+            .iter()
+            .map(|i| i.name().to_owned())
+            .collect(),
+        packages: vec![ClientSdkPackage {
+            name: "cargo:sentry".into(),
+            version: SDK_VERSION.into(),
+        }],
+    }
+}

@@ -1,0 +1,414 @@
+//! Envelope items: the typed ones the SDK produces, and raw ones it passes through.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::DataCategory;
+use crate::protocol::{ClientReport, Event};
+
+macro_rules! item_types {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
+        /// The type of an envelope item (its `"type"` header).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use sentry_core::envelope::{DataCategory, ItemType};
+        ///
+        /// assert_eq!(ItemType::from_name("check_in"), ItemType::CheckIn);
+        /// assert_eq!(ItemType::CheckIn.category(), DataCategory::Monitor);
+        /// assert_eq!(ItemType::from_name("hologram"), ItemType::Other("hologram".into()));
+        /// assert_eq!(ItemType::Other("hologram".into()).category(), DataCategory::Unknown);
+        /// ```
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum ItemType {
+            $($(#[$doc])* $variant,)*
+            /// Any other type, kept by its name.
+            Other(String),
+        }
+
+        impl ItemType {
+            /// The wire name, such as `"event"` or `"client_report"`.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(ItemType::$variant => $name,)*
+                    ItemType::Other(name) => name,
+                }
+            }
+
+            /// The item type with this wire name; [`ItemType::Other`] for names this SDK does not
+            /// know.
+            pub fn from_name(name: &str) -> ItemType {
+                match name {
+                    $($name => ItemType::$variant,)*
+                    other => ItemType::Other(other.to_owned()),
+                }
+            }
+        }
+    };
+}
+
+item_types! {
+    /// An error or message event.
+    Event => "event",
+    /// A transaction.
+    Transaction => "transaction",
+    /// A release-health session update.
+    Session => "session",
+    /// Aggregated release-health sessions.
+    Sessions => "sessions",
+    /// A file attached to an event.
+    Attachment => "attachment",
+    /// A client report.
+    ClientReport => "client_report",
+    /// A cron monitor check-in.
+    CheckIn => "check_in",
+    /// A batch of log records.
+    Log => "log",
+    /// A batch of spans.
+    Span => "span",
+    /// User feedback.
+    Feedback => "feedback",
+    /// A legacy user report.
+    UserReport => "user_report",
+    /// A profile.
+    Profile => "profile",
+    /// A continuous-profiling chunk.
+    ProfileChunk => "profile_chunk",
+    /// A replay event.
+    ReplayEvent => "replay_event",
+    /// A replay recording.
+    ReplayRecording => "replay_recording",
+    /// A replay video.
+    ReplayVideo => "replay_video",
+    /// A batch of trace metrics.
+    TraceMetric => "trace_metric",
+}
+
+impl ItemType {
+    /// The rate-limit and client-report category of items of this type.
+    ///
+    /// `event` → `error`, `client_report` → `internal`, `user_report` → `default`,
+    /// `check_in` → `monitor`, `log` → `log_item`, `replay_*` → `replay`, `session`/`sessions`
+    /// → `session`; the other known types map to the category of the same name, and unknown
+    /// types to [`DataCategory::Unknown`].
+    pub fn category(&self) -> DataCategory {
+        match self {
+            ItemType::Event => DataCategory::Error,
+            ItemType::Transaction => DataCategory::Transaction,
+            ItemType::Session | ItemType::Sessions => DataCategory::Session,
+            ItemType::Attachment => DataCategory::Attachment,
+            ItemType::ClientReport => DataCategory::Internal,
+            ItemType::CheckIn => DataCategory::Monitor,
+            ItemType::Log => DataCategory::LogItem,
+            ItemType::Span => DataCategory::Span,
+            ItemType::Feedback => DataCategory::Feedback,
+            ItemType::UserReport => DataCategory::Default,
+            ItemType::Profile => DataCategory::Profile,
+            ItemType::ProfileChunk => DataCategory::ProfileChunk,
+            ItemType::ReplayEvent | ItemType::ReplayRecording | ItemType::ReplayVideo => {
+                DataCategory::Replay
+            }
+            ItemType::TraceMetric => DataCategory::TraceMetric,
+            ItemType::Other(_) => DataCategory::Unknown,
+        }
+    }
+}
+
+impl fmt::Display for ItemType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ItemType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ItemType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = Cow::<'de, str>::deserialize(d)?;
+        Ok(ItemType::from_name(&name))
+    }
+}
+
+/// An item whose payload the SDK keeps as bytes: item types without a typed variant in
+/// [`EnvelopeItem`], and unknown types read by the parser.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::envelope::{Envelope, ItemType, RawItem};
+///
+/// let mut item = RawItem::new(ItemType::Attachment, b"hello\n".to_vec());
+/// item.headers.insert("filename".into(), "hello.txt".into());
+/// let mut envelope = Envelope::new();
+/// envelope.add_item(item);
+/// let bytes = envelope.to_vec(None);
+/// assert_eq!(
+///     bytes,
+///     b"{}\n{\"type\":\"attachment\",\"length\":6,\"filename\":\"hello.txt\"}\nhello\n\n"
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawItem {
+    /// The item type.
+    pub ty: ItemType,
+    /// Item headers other than `type` and `length` (the writer computes `length`; `type` and
+    /// `length` keys here are ignored).
+    pub headers: serde_json::Map<String, serde_json::Value>,
+    /// The payload bytes.
+    pub payload: Vec<u8>,
+}
+
+impl RawItem {
+    /// An item with no extra headers.
+    pub fn new(ty: ItemType, payload: impl Into<Vec<u8>>) -> Self {
+        RawItem {
+            ty,
+            headers: serde_json::Map::new(),
+            payload: payload.into(),
+        }
+    }
+
+    /// The `item_count` header (used by `log`, `span` and `trace_metric` items), if present.
+    pub fn item_count(&self) -> Option<u64> {
+        self.headers.get("item_count").and_then(|v| v.as_u64())
+    }
+}
+
+/// One item of an [`Envelope`](super::Envelope).
+///
+/// Later item kinds (transactions, sessions, logs, check-ins, …) get their own variants; until
+/// then they travel as [`EnvelopeItem::Raw`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum EnvelopeItem {
+    /// An error or message event (`type: event`).
+    Event(Box<Event>),
+    /// A client report (`type: client_report`).
+    ClientReport(ClientReport),
+    /// Any other item, kept as bytes.
+    Raw(RawItem),
+}
+
+impl EnvelopeItem {
+    /// The item type.
+    pub fn ty(&self) -> ItemType {
+        match self {
+            EnvelopeItem::Event(_) => ItemType::Event,
+            EnvelopeItem::ClientReport(_) => ItemType::ClientReport,
+            EnvelopeItem::Raw(raw) => raw.ty.clone(),
+        }
+    }
+
+    /// The rate-limit category (see [`ItemType::category`]).
+    pub fn category(&self) -> DataCategory {
+        match self {
+            EnvelopeItem::Event(_) => DataCategory::Error,
+            EnvelopeItem::ClientReport(_) => DataCategory::Internal,
+            EnvelopeItem::Raw(raw) => raw.ty.category(),
+        }
+    }
+
+    /// How many units of [`category`](Self::category) this item counts as: 1 for most items,
+    /// the `item_count` header for batches (logs, spans, trace metrics), and the payload size in
+    /// bytes for attachments.
+    pub fn quantity(&self) -> u64 {
+        match self {
+            EnvelopeItem::Event(_) | EnvelopeItem::ClientReport(_) => 1,
+            EnvelopeItem::Raw(raw) => match raw.ty {
+                ItemType::Attachment => raw.payload.len() as u64,
+                ItemType::Log | ItemType::Span | ItemType::TraceMetric => {
+                    raw.item_count().unwrap_or(1)
+                }
+                _ => 1,
+            },
+        }
+    }
+
+    /// What to count in a client report when this item is dropped: `(category, quantity)`
+    /// pairs.
+    ///
+    /// Usually one pair, `(category(), quantity())`. Log items count both `log_item` (records)
+    /// and `log_byte` (payload bytes). Transactions count the transaction and `span` with the
+    /// number of spans plus one (the root span).
+    pub fn outcomes(&self) -> Vec<(DataCategory, u64)> {
+        let main = (self.category(), self.quantity());
+        match self {
+            EnvelopeItem::Raw(raw) if raw.ty == ItemType::Log => {
+                vec![main, (DataCategory::LogByte, raw.payload.len() as u64)]
+            }
+            EnvelopeItem::Raw(raw) if raw.ty == ItemType::Transaction => {
+                vec![main, (DataCategory::Span, count_spans(&raw.payload) + 1)]
+            }
+            _ => vec![main],
+        }
+    }
+
+    /// The event, if this is an event item.
+    pub fn as_event(&self) -> Option<&Event> {
+        match self {
+            EnvelopeItem::Event(event) => Some(event),
+            _ => None,
+        }
+    }
+
+    /// Extra headers written after `type` and `length`.
+    pub(crate) fn extra_headers(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        match self {
+            EnvelopeItem::Raw(raw) => Some(&raw.headers),
+            _ => None,
+        }
+    }
+
+    /// The payload bytes.
+    pub(crate) fn payload(&self) -> Result<Cow<'_, [u8]>, serde_json::Error> {
+        Ok(match self {
+            EnvelopeItem::Event(event) => Cow::Owned(serde_json::to_vec(event)?),
+            EnvelopeItem::ClientReport(report) => Cow::Owned(serde_json::to_vec(report)?),
+            EnvelopeItem::Raw(raw) => Cow::Borrowed(&raw.payload),
+        })
+    }
+}
+
+/// The number of entries of a transaction payload's `spans` array (0 when it cannot be read).
+fn count_spans(payload: &[u8]) -> u64 {
+    #[derive(Deserialize)]
+    struct Spans {
+        #[serde(default)]
+        spans: Vec<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Spans>(payload).map_or(0, |t| t.spans.len() as u64)
+}
+
+impl From<Event> for EnvelopeItem {
+    fn from(event: Event) -> Self {
+        EnvelopeItem::Event(Box::new(event))
+    }
+}
+
+impl From<Box<Event>> for EnvelopeItem {
+    fn from(event: Box<Event>) -> Self {
+        EnvelopeItem::Event(event)
+    }
+}
+
+impl From<ClientReport> for EnvelopeItem {
+    fn from(report: ClientReport) -> Self {
+        EnvelopeItem::ClientReport(report)
+    }
+}
+
+impl From<RawItem> for EnvelopeItem {
+    fn from(raw: RawItem) -> Self {
+        EnvelopeItem::Raw(raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_type_names_and_categories() {
+        let table = [
+            ("event", ItemType::Event, DataCategory::Error),
+            (
+                "transaction",
+                ItemType::Transaction,
+                DataCategory::Transaction,
+            ),
+            ("session", ItemType::Session, DataCategory::Session),
+            ("sessions", ItemType::Sessions, DataCategory::Session),
+            ("attachment", ItemType::Attachment, DataCategory::Attachment),
+            (
+                "client_report",
+                ItemType::ClientReport,
+                DataCategory::Internal,
+            ),
+            ("check_in", ItemType::CheckIn, DataCategory::Monitor),
+            ("log", ItemType::Log, DataCategory::LogItem),
+            ("span", ItemType::Span, DataCategory::Span),
+            ("feedback", ItemType::Feedback, DataCategory::Feedback),
+            ("user_report", ItemType::UserReport, DataCategory::Default),
+            ("profile", ItemType::Profile, DataCategory::Profile),
+            (
+                "profile_chunk",
+                ItemType::ProfileChunk,
+                DataCategory::ProfileChunk,
+            ),
+            ("replay_event", ItemType::ReplayEvent, DataCategory::Replay),
+            (
+                "replay_recording",
+                ItemType::ReplayRecording,
+                DataCategory::Replay,
+            ),
+            ("replay_video", ItemType::ReplayVideo, DataCategory::Replay),
+            (
+                "trace_metric",
+                ItemType::TraceMetric,
+                DataCategory::TraceMetric,
+            ),
+        ];
+        for (name, ty, category) in table {
+            assert_eq!(ItemType::from_name(name), ty);
+            assert_eq!(ty.as_str(), name);
+            assert_eq!(ty.category(), category, "{name}");
+            let json = serde_json::to_string(&ty).unwrap();
+            assert_eq!(serde_json::from_str::<ItemType>(&json).unwrap(), ty);
+        }
+        let other = ItemType::from_name("statsd");
+        assert_eq!(other, ItemType::Other("statsd".into()));
+        assert_eq!(other.as_str(), "statsd");
+        assert_eq!(other.category(), DataCategory::Unknown);
+    }
+
+    #[test]
+    fn quantities_and_outcomes() {
+        let event = EnvelopeItem::from(Event::default());
+        assert_eq!(event.ty(), ItemType::Event);
+        assert_eq!(event.outcomes(), [(DataCategory::Error, 1)]);
+        assert!(event.as_event().is_some());
+
+        let attachment = EnvelopeItem::from(RawItem::new(ItemType::Attachment, vec![0; 10]));
+        assert_eq!(attachment.quantity(), 10);
+        assert_eq!(attachment.outcomes(), [(DataCategory::Attachment, 10)]);
+
+        let payload = b"{\"items\":[{},{},{}]}".to_vec();
+        let payload_len = payload.len() as u64;
+        let mut logs = RawItem::new(ItemType::Log, payload);
+        logs.headers.insert("item_count".into(), 3.into());
+        let logs = EnvelopeItem::from(logs);
+        assert_eq!(logs.quantity(), 3);
+        assert_eq!(
+            logs.outcomes(),
+            [
+                (DataCategory::LogItem, 3),
+                (DataCategory::LogByte, payload_len)
+            ]
+        );
+
+        let tx = EnvelopeItem::from(RawItem::new(
+            ItemType::Transaction,
+            b"{\"spans\":[{},{}],\"type\":\"transaction\"}".to_vec(),
+        ));
+        assert_eq!(
+            tx.outcomes(),
+            [(DataCategory::Transaction, 1), (DataCategory::Span, 3)]
+        );
+        let bad_tx = EnvelopeItem::from(RawItem::new(ItemType::Transaction, b"nope".to_vec()));
+        assert_eq!(
+            bad_tx.outcomes(),
+            [(DataCategory::Transaction, 1), (DataCategory::Span, 1)]
+        );
+
+        let report = EnvelopeItem::from(ClientReport::default());
+        assert_eq!(report.category(), DataCategory::Internal);
+    }
+}

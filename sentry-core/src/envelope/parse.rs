@@ -1,0 +1,419 @@
+//! The envelope parser.
+//!
+//! Grammar (newlines are `\n` only; a `\r` belongs to the payload):
+//!
+//! ```text
+//! Envelope = Headers { "\n" Item } [ "\n" ]
+//! Item     = Headers "\n" Payload
+//! Payload  = length bytes (when the item header has `length`)
+//!          | any bytes up to the next "\n" or EOF (otherwise)
+//! ```
+
+use std::error::Error;
+use std::fmt;
+
+use super::{Envelope, EnvelopeHeaders, EnvelopeItem, ItemType, RawItem};
+use crate::protocol::{ClientReport, Event};
+
+/// Why bytes could not be read as an envelope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// The input is empty, or its first line is: there are no envelope headers.
+    MissingHeader,
+    /// The envelope headers are not a valid JSON object (or a known header has the wrong
+    /// form); holds the JSON error.
+    InvalidHeader(String),
+    /// An item header is not a JSON object with a string `type` and an optional non-negative
+    /// integer `length`.
+    InvalidItemHeader {
+        /// The item's position, from 0.
+        index: usize,
+        /// What is wrong.
+        error: String,
+    },
+    /// An item's `length` runs past the end of the input.
+    UnexpectedEof {
+        /// The item's position, from 0.
+        index: usize,
+        /// The `length` the header claimed.
+        length: u64,
+        /// The bytes that were left.
+        available: usize,
+    },
+    /// A payload of the stated `length` is followed by something other than `\n` or the end of
+    /// the input.
+    MissingNewline {
+        /// The item's position, from 0.
+        index: usize,
+        /// The byte offset where a newline was expected.
+        offset: usize,
+    },
+    /// A payload of a type the SDK reads (such as `event`) is not valid.
+    InvalidPayload {
+        /// The item's type.
+        item_type: ItemType,
+        /// The decoding error.
+        error: String,
+    },
+}
+
+impl fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EnvelopeError::MissingHeader => {
+                f.write_str("invalid envelope: missing the envelope header line")
+            }
+            EnvelopeError::InvalidHeader(error) => {
+                write!(f, "invalid envelope header: {error}")
+            }
+            EnvelopeError::InvalidItemHeader { index, error } => {
+                write!(f, "invalid header of envelope item {index}: {error}")
+            }
+            EnvelopeError::UnexpectedEof {
+                index,
+                length,
+                available,
+            } => write!(
+                f,
+                "envelope item {index} claims a length of {length} bytes but only {available} remain"
+            ),
+            EnvelopeError::MissingNewline { index, offset } => write!(
+                f,
+                "envelope item {index}: expected a newline or the end after the payload, at byte {offset}"
+            ),
+            EnvelopeError::InvalidPayload { item_type, error } => {
+                write!(f, "invalid {item_type} item payload: {error}")
+            }
+        }
+    }
+}
+
+impl Error for EnvelopeError {}
+
+/// The position of the next `\n` at or after `from`, or the end of `bytes`.
+fn line_end(bytes: &[u8], from: usize) -> usize {
+    bytes[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| from + i)
+}
+
+struct ItemHeader {
+    ty: ItemType,
+    length: Option<u64>,
+    rest: serde_json::Map<String, serde_json::Value>,
+}
+
+fn parse_item_header(index: usize, line: &[u8]) -> Result<ItemHeader, EnvelopeError> {
+    let invalid = |error: String| EnvelopeError::InvalidItemHeader { index, error };
+    let mut map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(line).map_err(|e| invalid(e.to_string()))?;
+    let ty = match map.remove("type") {
+        Some(serde_json::Value::String(ty)) => ItemType::from_name(&ty),
+        Some(other) => return Err(invalid(format!("`type` must be a string, found {other}"))),
+        None => return Err(invalid("missing `type`".to_owned())),
+    };
+    let length = match map.remove("length") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(value) => Some(value.as_u64().ok_or_else(|| {
+            invalid(format!(
+                "`length` must be a non-negative integer, found {value}"
+            ))
+        })?),
+    };
+    Ok(ItemHeader {
+        ty,
+        length,
+        rest: map,
+    })
+}
+
+fn decode_item(header: ItemHeader, payload: &[u8]) -> Result<EnvelopeItem, EnvelopeError> {
+    let invalid = |ty: &ItemType, e: serde_json::Error| EnvelopeError::InvalidPayload {
+        item_type: ty.clone(),
+        error: e.to_string(),
+    };
+    Ok(match header.ty {
+        ItemType::Event => EnvelopeItem::Event(Box::new(
+            serde_json::from_slice::<Event>(payload).map_err(|e| invalid(&header.ty, e))?,
+        )),
+        ItemType::ClientReport => EnvelopeItem::ClientReport(
+            serde_json::from_slice::<ClientReport>(payload).map_err(|e| invalid(&header.ty, e))?,
+        ),
+        ty => EnvelopeItem::Raw(RawItem {
+            ty,
+            headers: header.rest,
+            payload: payload.to_vec(),
+        }),
+    })
+}
+
+pub(super) fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+    let header_end = line_end(bytes, 0);
+    let header_line = &bytes[..header_end];
+    if header_line.is_empty() {
+        return Err(EnvelopeError::MissingHeader);
+    }
+    let headers: EnvelopeHeaders = serde_json::from_slice::<super::HeadersIn>(header_line)
+        .map_err(|e| EnvelopeError::InvalidHeader(e.to_string()))?
+        .into();
+    let mut envelope = Envelope {
+        headers,
+        items: Vec::new(),
+    };
+
+    // `pos` is at the "\n" that ends the previous line or payload, or at the end.
+    let mut pos = header_end;
+    let mut index = 0;
+    loop {
+        if pos >= bytes.len() {
+            break;
+        }
+        // Consume the separator; a final "\n" ends the envelope.
+        pos += 1;
+        if pos == bytes.len() {
+            break;
+        }
+        let item_header_end = line_end(bytes, pos);
+        let header = parse_item_header(index, &bytes[pos..item_header_end])?;
+        // The payload starts after the item header's "\n" (or at the end, if there is none).
+        let payload_start = (item_header_end + 1).min(bytes.len());
+        let payload_end = match header.length {
+            Some(length) => {
+                let available = bytes.len() - payload_start;
+                let end = usize::try_from(length)
+                    .ok()
+                    .and_then(|len| payload_start.checked_add(len))
+                    .filter(|&end| end <= bytes.len())
+                    .ok_or(EnvelopeError::UnexpectedEof {
+                        index,
+                        length,
+                        available,
+                    })?;
+                if end < bytes.len() && bytes[end] != b'\n' {
+                    return Err(EnvelopeError::MissingNewline { index, offset: end });
+                }
+                end
+            }
+            None => line_end(bytes, payload_start),
+        };
+        envelope
+            .items
+            .push(decode_item(header, &bytes[payload_start..payload_end])?);
+        pos = payload_end;
+        index += 1;
+    }
+    Ok(envelope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::DataCategory;
+
+    fn parse_ok(bytes: &[u8]) -> Envelope {
+        Envelope::from_bytes(bytes)
+            .unwrap_or_else(|e| panic!("{:?} should parse: {e}", String::from_utf8_lossy(bytes)))
+    }
+
+    fn raw(item: &EnvelopeItem) -> &RawItem {
+        match item {
+            EnvelopeItem::Raw(raw) => raw,
+            other => panic!("expected a raw item, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn header_only() {
+        for input in [&b"{}"[..], b"{}\n"] {
+            let envelope = parse_ok(input);
+            assert!(envelope.is_empty());
+            assert_eq!(envelope.headers(), &EnvelopeHeaders::default());
+        }
+        let envelope = parse_ok(b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\",\"dsn\":\"https://e12d836b15bb49d7bbf99e64295d995b:@sentry.io/42\"}\n");
+        assert_eq!(
+            envelope.event_id().map(|id| id.to_string()).as_deref(),
+            Some("9ec79c33ec9942ab8353589fcb2e04dc")
+        );
+        assert!(envelope.headers().dsn.is_some());
+    }
+
+    #[test]
+    fn payload_with_newlines_uses_length() {
+        let envelope = parse_ok(b"{}\n{\"type\":\"attachment\",\"length\":10}\nhello\nyou\n");
+        assert_eq!(envelope.len(), 1);
+        assert_eq!(raw(&envelope.items[0]).payload, b"hello\nyou\n");
+        // The same without the trailing newline.
+        let envelope = parse_ok(b"{}\n{\"type\":\"attachment\",\"length\":9}\nhello\nyou");
+        assert_eq!(raw(&envelope.items[0]).payload, b"hello\nyou");
+    }
+
+    #[test]
+    fn empty_payloads() {
+        let envelope = parse_ok(
+            b"{}\n{\"type\":\"attachment\",\"length\":0}\n\n{\"type\":\"attachment\"}\n\n{\"type\":\"session\"}\n",
+        );
+        assert_eq!(envelope.len(), 3);
+        for item in envelope.items() {
+            assert!(raw(item).payload.is_empty());
+        }
+        // An item header at the very end, without a newline.
+        let envelope = parse_ok(b"{}\n{\"type\":\"attachment\"}");
+        assert_eq!(envelope.len(), 1);
+        assert!(raw(&envelope.items[0]).payload.is_empty());
+    }
+
+    #[test]
+    fn missing_trailing_newline() {
+        let envelope = parse_ok(b"{}\n{\"type\":\"session\",\"length\":2}\n{}");
+        assert_eq!(raw(&envelope.items[0]).payload, b"{}");
+        let envelope = parse_ok(b"{}\n{\"type\":\"session\"}\n{}");
+        assert_eq!(raw(&envelope.items[0]).payload, b"{}");
+    }
+
+    #[test]
+    fn items_without_length_end_at_newline() {
+        let envelope = parse_ok(
+            b"{}\n{\"type\":\"session\"}\n{\"a\":1}\n{\"type\":\"sessions\",\"length\":7}\n{\"b\":2}\n",
+        );
+        assert_eq!(envelope.len(), 2);
+        assert_eq!(raw(&envelope.items[0]).payload, b"{\"a\":1}");
+        assert_eq!(raw(&envelope.items[0]).ty, ItemType::Session);
+        assert_eq!(raw(&envelope.items[1]).payload, b"{\"b\":2}");
+        assert_eq!(raw(&envelope.items[1]).ty, ItemType::Sessions);
+    }
+
+    #[test]
+    fn carriage_return_belongs_to_the_payload() {
+        let envelope = parse_ok(b"{}\r\n");
+        assert!(envelope.is_empty());
+        let envelope = parse_ok(b"{}\n{\"type\":\"session\"}\nabc\r\n");
+        assert_eq!(raw(&envelope.items[0]).payload, b"abc\r");
+        let err = Envelope::from_bytes(b"{}\n{\"type\":\"session\"}\r\nabc\n");
+        // "\r" after an item header is part of the header line, which still is valid JSON
+        // (whitespace), so the item parses.
+        assert!(err.is_ok());
+    }
+
+    #[test]
+    fn unknown_item_types_are_kept_with_headers() {
+        let envelope =
+            parse_ok(b"{}\n{\"type\":\"future_thing\",\"length\":3,\"flavor\":\"x\"}\nabc\n");
+        let item = raw(&envelope.items[0]);
+        assert_eq!(item.ty, ItemType::Other("future_thing".into()));
+        assert_eq!(item.headers.get("flavor"), Some(&"x".into()));
+        assert!(!item.headers.contains_key("type"));
+        assert!(!item.headers.contains_key("length"));
+        assert_eq!(envelope.items[0].category(), DataCategory::Unknown);
+        // And written back the same way.
+        assert_eq!(
+            envelope.to_vec(None),
+            b"{}\n{\"type\":\"future_thing\",\"length\":3,\"flavor\":\"x\"}\nabc\n"
+        );
+    }
+
+    #[test]
+    fn typed_items_are_decoded() {
+        let envelope = parse_ok(
+            b"{}\n{\"type\":\"event\"}\n{\"message\":\"hi\",\"level\":\"info\"}\n{\"type\":\"client_report\"}\n{\"discarded_events\":[{\"reason\":\"sample_rate\",\"category\":\"error\",\"quantity\":1}]}\n",
+        );
+        assert!(
+            matches!(&envelope.items[0], EnvelopeItem::Event(e) if e.message.as_deref() == Some("hi"))
+        );
+        assert!(matches!(&envelope.items[1], EnvelopeItem::ClientReport(r) if r.total() == 1));
+    }
+
+    #[test]
+    fn errors_instead_of_panics() {
+        type Check = fn(&EnvelopeError) -> bool;
+        let cases: &[(&[u8], Check)] = &[
+            (b"", |e| matches!(e, EnvelopeError::MissingHeader)),
+            (b"\n{\"type\":\"event\"}", |e| {
+                matches!(e, EnvelopeError::MissingHeader)
+            }),
+            (b"not json\n", |e| {
+                matches!(e, EnvelopeError::InvalidHeader(_))
+            }),
+            (b"[1,2]\n", |e| matches!(e, EnvelopeError::InvalidHeader(_))),
+            (b"\xff\xfe{}\n", |e| {
+                matches!(e, EnvelopeError::InvalidHeader(_))
+            }),
+            (b"{\"event_id\":\"xyz\"}", |e| {
+                matches!(e, EnvelopeError::InvalidHeader(_))
+            }),
+            (b"{}\n{\"length\":2}\n{}", |e| {
+                matches!(e, EnvelopeError::InvalidItemHeader { index: 0, .. })
+            }),
+            (b"{}\n{\"type\":7}\n", |e| {
+                matches!(e, EnvelopeError::InvalidItemHeader { .. })
+            }),
+            (b"{}\n{\"type\":\"a\",\"length\":-1}\n", |e| {
+                matches!(e, EnvelopeError::InvalidItemHeader { .. })
+            }),
+            (b"{}\n{\"type\":\"a\",\"length\":\"2\"}\n", |e| {
+                matches!(e, EnvelopeError::InvalidItemHeader { .. })
+            }),
+            (b"{}\n\xff\n", |e| {
+                matches!(e, EnvelopeError::InvalidItemHeader { .. })
+            }),
+            (b"{}\n\n", |e| {
+                matches!(e, EnvelopeError::InvalidItemHeader { .. })
+            }),
+            (b"{}\n{\"type\":\"a\",\"length\":100}\nshort\n", |e| {
+                matches!(
+                    e,
+                    EnvelopeError::UnexpectedEof {
+                        index: 0,
+                        length: 100,
+                        available: 6
+                    }
+                )
+            }),
+            (
+                b"{}\n{\"type\":\"a\",\"length\":18446744073709551615}\nx",
+                |e| matches!(e, EnvelopeError::UnexpectedEof { .. }),
+            ),
+            (b"{}\n{\"type\":\"a\",\"length\":2}\nabc\n", |e| {
+                matches!(
+                    e,
+                    EnvelopeError::MissingNewline {
+                        index: 0,
+                        offset: 29
+                    }
+                )
+            }),
+            (b"{}\n{\"type\":\"event\"}\nnot an event\n", |e| {
+                matches!(
+                    e,
+                    EnvelopeError::InvalidPayload {
+                        item_type: ItemType::Event,
+                        ..
+                    }
+                )
+            }),
+            (b"{}\n{\"type\":\"client_report\"}\n\"nope\"\n", |e| {
+                matches!(e, EnvelopeError::InvalidPayload { .. })
+            }),
+        ];
+        for (input, check) in cases {
+            match Envelope::from_bytes(input) {
+                Ok(envelope) => panic!("{:?} parsed: {envelope:?}", String::from_utf8_lossy(input)),
+                Err(err) => {
+                    assert!(check(&err), "{:?}: {err:?}", String::from_utf8_lossy(input));
+                    // Every error has a message.
+                    assert!(!err.to_string().is_empty());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn second_item_error_reports_its_index() {
+        let err = Envelope::from_bytes(b"{}\n{\"type\":\"a\"}\nx\n{\"nope\":1}\n").err();
+        assert!(matches!(
+            err,
+            Some(EnvelopeError::InvalidItemHeader { index: 1, .. })
+        ));
+    }
+}

@@ -1,0 +1,381 @@
+//! Client options: what the SDK sends, where, and how.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::dsn::{Dsn, DsnError};
+use crate::integration::Integration;
+use crate::protocol::Event;
+use crate::transport::TransportFactory;
+use crate::Breadcrumb;
+
+/// A callback that may change or drop an error event before it is sent.
+pub type BeforeSend = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
+/// A callback that may change or drop a breadcrumb before it is recorded.
+pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb) -> Option<Breadcrumb> + Send + Sync>;
+
+/// Configuration of a [`Client`](crate::Client).
+///
+/// Build it with struct update syntax; every field has a documented default.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sentry_core::ClientOptions;
+///
+/// let options = ClientOptions {
+///     dsn: Some("https://public:hunter2@o1.ingest.sentry.io/42".parse().unwrap()),
+///     release: Some("my-app@1.2.3".into()),
+///     sample_rate: 0.5,
+///     shutdown_timeout: Duration::from_secs(5),
+///     ..ClientOptions::default()
+/// };
+/// assert!(options.validate().is_ok());
+/// // Debug output never shows a DSN's secret.
+/// assert!(!format!("{options:?}").contains("hunter2"));
+/// ```
+///
+/// # Environment variables
+///
+/// [`ClientOptions::apply_env`] (called by `init`) fills options that are still at their
+/// defaults from `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE` and
+/// `SENTRY_DEBUG`. A value set in code always wins over the environment.
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// Where to send events. `None` (and no `SENTRY_DSN`) disables the SDK: nothing is sent and
+    /// no thread is started.
+    pub dsn: Option<Dsn>,
+    /// The release, such as `my-app@1.2.3`; see [`release_name!`](crate::release_name).
+    pub release: Option<Cow<'static, str>>,
+    /// The environment. Default: `production`.
+    pub environment: Option<Cow<'static, str>>,
+    /// The distribution of the release (a build number, for instance).
+    pub dist: Option<Cow<'static, str>>,
+    /// The server name. Never collected automatically unless `send_default_pii` is on.
+    pub server_name: Option<Cow<'static, str>>,
+    /// The fraction of error events to send, from 0.0 to 1.0. Default: 1.0.
+    pub sample_rate: f32,
+    /// How many breadcrumbs each scope keeps (the oldest are evicted). Default: 100.
+    pub max_breadcrumbs: usize,
+    /// Attach the current stack trace to message events. Default: off.
+    pub attach_stacktrace: bool,
+    /// Let integrations collect personal data (user IP, host name, …). Default: off.
+    pub send_default_pii: bool,
+    /// Module prefixes that are part of the application, for stack frames.
+    pub in_app_include: Vec<&'static str>,
+    /// Module prefixes that are not part of the application, for stack frames.
+    pub in_app_exclude: Vec<&'static str>,
+    /// Called with every error event just before it is sent; returning `None` drops it.
+    /// A panic inside the callback drops the event (client report reason `before_send`).
+    pub before_send: Option<BeforeSend>,
+    /// Called with every breadcrumb before it is recorded; returning `None` drops it.
+    pub before_breadcrumb: Option<BeforeBreadcrumb>,
+    /// Print SDK diagnostics to stderr. Default: off.
+    pub debug: bool,
+    /// How long dropping the init guard may wait for queued events. Default: 2 s.
+    pub shutdown_timeout: Duration,
+    /// Integrations, in the order they process events.
+    pub integrations: Vec<Arc<dyn Integration>>,
+    /// How envelopes reach Sentry. `None` uses the default transport (the `sentry` crate's
+    /// HTTP transport); with `sentry-core` alone a DSN without a transport disables the SDK.
+    pub transport: Option<Arc<dyn TransportFactory>>,
+    /// How many envelopes may wait for the transport before new ones are dropped (and counted
+    /// as `queue_overflow`). Default: 1000.
+    pub queue_capacity: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            dsn: None,
+            release: None,
+            environment: None,
+            dist: None,
+            server_name: None,
+            sample_rate: 1.0,
+            max_breadcrumbs: 100,
+            attach_stacktrace: false,
+            send_default_pii: false,
+            in_app_include: Vec::new(),
+            in_app_exclude: Vec::new(),
+            before_send: None,
+            before_breadcrumb: None,
+            debug: false,
+            shutdown_timeout: Duration::from_secs(2),
+            integrations: Vec::new(),
+            transport: None,
+            queue_capacity: 1000,
+        }
+    }
+}
+
+/// The default environment when none is configured.
+pub const DEFAULT_ENVIRONMENT: &str = "production";
+
+impl ClientOptions {
+    /// Options with a DSN and every other option at its default.
+    ///
+    /// An empty string gives options with no DSN (a disabled SDK).
+    ///
+    /// # Errors
+    ///
+    /// [`OptionsError::Dsn`] if the DSN is not valid.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::ClientOptions;
+    ///
+    /// assert!(ClientOptions::from_dsn("https://key@sentry.example.com/1").is_ok());
+    /// assert!(ClientOptions::from_dsn("").unwrap().dsn.is_none());
+    /// assert!(ClientOptions::from_dsn("not a dsn").is_err());
+    /// ```
+    pub fn from_dsn(dsn: &str) -> Result<Self, OptionsError> {
+        Ok(ClientOptions {
+            dsn: parse_optional_dsn(dsn)?,
+            ..ClientOptions::default()
+        })
+    }
+
+    /// Checks every option's range.
+    ///
+    /// # Errors
+    ///
+    /// The first out-of-range option, such as a `sample_rate` outside 0.0–1.0 or NaN.
+    pub fn validate(&self) -> Result<(), OptionsError> {
+        if !(0.0..=1.0).contains(&self.sample_rate) {
+            return Err(OptionsError::SampleRate(self.sample_rate.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Fills options still at their defaults from the `SENTRY_*` environment variables.
+    ///
+    /// # Errors
+    ///
+    /// A variable that is set but malformed: an invalid `SENTRY_DSN`, a `SENTRY_SAMPLE_RATE`
+    /// that is not a number in 0.0–1.0, a `SENTRY_DEBUG` that is not a boolean.
+    pub fn apply_env(&mut self) -> Result<(), OptionsError> {
+        self.apply_env_from(|name| std::env::var(name).ok())
+    }
+
+    /// [`apply_env`](Self::apply_env) with a custom variable lookup (for tests and embedding).
+    ///
+    /// # Errors
+    ///
+    /// As for [`apply_env`](Self::apply_env).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::ClientOptions;
+    ///
+    /// let mut options = ClientOptions { release: Some("from-code".into()), ..Default::default() };
+    /// options
+    ///     .apply_env_from(|name| match name {
+    ///         "SENTRY_RELEASE" => Some("from-env".into()),
+    ///         "SENTRY_ENVIRONMENT" => Some("staging".into()),
+    ///         "SENTRY_SAMPLE_RATE" => Some("0.25".into()),
+    ///         _ => None,
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(options.release.as_deref(), Some("from-code")); // code wins
+    /// assert_eq!(options.environment.as_deref(), Some("staging"));
+    /// assert_eq!(options.sample_rate, 0.25);
+    /// ```
+    pub fn apply_env_from(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), OptionsError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        if self.dsn.is_none() {
+            if let Some(value) = get("SENTRY_DSN") {
+                self.dsn = parse_optional_dsn(&value)?;
+            }
+        }
+        if self.release.is_none() {
+            self.release = get("SENTRY_RELEASE").map(Cow::Owned);
+        }
+        if self.environment.is_none() {
+            self.environment = get("SENTRY_ENVIRONMENT").map(Cow::Owned);
+        }
+        if self.sample_rate == 1.0 {
+            if let Some(value) = get("SENTRY_SAMPLE_RATE") {
+                self.sample_rate = match value.trim().parse::<f32>() {
+                    Ok(rate) if (0.0..=1.0).contains(&rate) => rate,
+                    _ => return Err(OptionsError::SampleRate(value)),
+                };
+            }
+        }
+        if !self.debug {
+            if let Some(value) = get("SENTRY_DEBUG") {
+                self.debug = parse_bool(&value).ok_or(OptionsError::Debug(value))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The environment events are tagged with: the configured one, or `production`.
+    pub fn environment(&self) -> &str {
+        self.environment.as_deref().unwrap_or(DEFAULT_ENVIRONMENT)
+    }
+}
+
+fn parse_optional_dsn(value: &str) -> Result<Option<Dsn>, OptionsError> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    value.trim().parse().map(Some).map_err(OptionsError::Dsn)
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let integrations: Vec<_> = self.integrations.iter().map(|i| i.name()).collect();
+        f.debug_struct("ClientOptions")
+            .field("dsn", &self.dsn)
+            .field("release", &self.release)
+            .field("environment", &self.environment)
+            .field("dist", &self.dist)
+            .field("server_name", &self.server_name)
+            .field("sample_rate", &self.sample_rate)
+            .field("max_breadcrumbs", &self.max_breadcrumbs)
+            .field("attach_stacktrace", &self.attach_stacktrace)
+            .field("send_default_pii", &self.send_default_pii)
+            .field("in_app_include", &self.in_app_include)
+            .field("in_app_exclude", &self.in_app_exclude)
+            .field("before_send", &self.before_send.as_ref().map(|_| "<fn>"))
+            .field(
+                "before_breadcrumb",
+                &self.before_breadcrumb.as_ref().map(|_| "<fn>"),
+            )
+            .field("debug", &self.debug)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("integrations", &integrations)
+            .field("transport", &self.transport.as_ref().map(|_| "<factory>"))
+            .field("queue_capacity", &self.queue_capacity)
+            .finish()
+    }
+}
+
+/// Why options could not be used.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum OptionsError {
+    /// The DSN (from code or `SENTRY_DSN`) is invalid.
+    Dsn(DsnError),
+    /// `sample_rate` (or `SENTRY_SAMPLE_RATE`) is not a number from 0.0 to 1.0.
+    SampleRate(String),
+    /// `SENTRY_DEBUG` is not a boolean (`1`, `0`, `true`, `false`, `yes`, `no`, `on`, `off`).
+    Debug(String),
+}
+
+impl fmt::Display for OptionsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OptionsError::Dsn(err) => write!(f, "invalid DSN: {err}"),
+            OptionsError::SampleRate(value) => {
+                write!(
+                    f,
+                    "invalid sample rate {value:?}: expected a number from 0.0 to 1.0"
+                )
+            }
+            OptionsError::Debug(value) => {
+                write!(
+                    f,
+                    "invalid SENTRY_DEBUG {value:?}: expected true/false, 1/0, yes/no or on/off"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for OptionsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OptionsError::Dsn(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn env_fills_defaults_only() {
+        let mut options = ClientOptions {
+            environment: Some("code".into()),
+            sample_rate: 0.5,
+            ..Default::default()
+        };
+        options
+            .apply_env_from(env(&[
+                ("SENTRY_DSN", "https://k@example.com/3"),
+                ("SENTRY_ENVIRONMENT", "env"),
+                ("SENTRY_SAMPLE_RATE", "0.1"),
+                ("SENTRY_DEBUG", "yes"),
+                ("SENTRY_RELEASE", "r@1"),
+            ]))
+            .unwrap();
+        assert_eq!(options.dsn.as_ref().map(|d| d.project_id()), Some("3"));
+        assert_eq!(options.environment(), "code");
+        assert_eq!(options.sample_rate, 0.5);
+        assert!(options.debug);
+        assert_eq!(options.release.as_deref(), Some("r@1"));
+    }
+
+    #[test]
+    fn malformed_env_is_an_error() {
+        let bad: [&'static [(&str, &str)]; 4] = [
+            &[("SENTRY_DSN", "nope")],
+            &[("SENTRY_SAMPLE_RATE", "1.5")],
+            &[("SENTRY_SAMPLE_RATE", "abc")],
+            &[("SENTRY_DEBUG", "maybe")],
+        ];
+        for pairs in bad {
+            let mut options = ClientOptions::default();
+            let err = options.apply_env_from(env(pairs)).unwrap_err();
+            assert!(!err.to_string().is_empty());
+        }
+        // An empty SENTRY_DSN means "disabled", not an error.
+        let mut options = ClientOptions::default();
+        options.apply_env_from(env(&[("SENTRY_DSN", " ")])).unwrap();
+        assert!(options.dsn.is_none());
+    }
+
+    #[test]
+    fn validate_rejects_out_of_range_rates() {
+        for rate in [-0.1, 1.01, f32::NAN, f32::INFINITY] {
+            let options = ClientOptions {
+                sample_rate: rate,
+                ..Default::default()
+            };
+            assert!(matches!(
+                options.validate(),
+                Err(OptionsError::SampleRate(_))
+            ));
+        }
+        assert_eq!(ClientOptions::default().environment(), "production");
+    }
+}

@@ -1,0 +1,465 @@
+//! [`Scope`]: the data applied to events (tags, user, breadcrumbs, …).
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::client::Client;
+use crate::protocol::{Context, Contexts, Event, Tags};
+use crate::{Breadcrumb, Level, Map, SpanId, TraceId, User, Value};
+
+/// A function that may change or drop events captured while its scope is active.
+pub type EventProcessor = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
+
+/// Breadcrumbs carry a process-wide sequence number so that breadcrumbs from the global,
+/// isolation and current scopes merge in insertion order.
+static BREADCRUMB_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The trace an isolation scope belongs to when no span is active: every event carries it in
+/// `contexts.trace`, so errors from one request share a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PropagationContext {
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+}
+
+impl PropagationContext {
+    pub(crate) fn new() -> Self {
+        let bytes: [u8; 24] = rand::random();
+        let mut trace = [0u8; 16];
+        let mut span = [0u8; 8];
+        trace.copy_from_slice(&bytes[..16]);
+        span.copy_from_slice(&bytes[16..]);
+        PropagationContext {
+            trace_id: TraceId::from_bytes(trace),
+            span_id: SpanId::from_bytes(span),
+        }
+    }
+}
+
+/// Data applied to every event captured while the scope is active.
+///
+/// Scopes are copy-on-write: forking one (as [`with_scope`](crate::with_scope) does) is a
+/// reference-count increment, and a field is copied only when one side changes it.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::{Level, User};
+///
+/// sentry_core::configure_scope(|scope| {
+///     scope.set_tag("region", "eu-west-1");
+///     scope.set_user(Some(User { id: Some("42".into()), ..Default::default() }));
+///     scope.set_level(Some(Level::Warning));
+/// });
+/// ```
+#[derive(Clone, Default)]
+pub struct Scope {
+    pub(crate) level: Option<Level>,
+    pub(crate) fingerprint: Option<Arc<[Cow<'static, str>]>>,
+    pub(crate) transaction: Option<Arc<str>>,
+    pub(crate) user: Option<Arc<User>>,
+    pub(crate) tags: Arc<Tags>,
+    pub(crate) extra: Arc<Map>,
+    pub(crate) contexts: Arc<Contexts>,
+    pub(crate) breadcrumbs: Arc<VecDeque<(u64, Arc<Breadcrumb>)>>,
+    pub(crate) max_breadcrumbs: Option<usize>,
+    pub(crate) event_processors: Arc<Vec<EventProcessor>>,
+    pub(crate) client: Option<Arc<Client>>,
+    pub(crate) propagation: Option<PropagationContext>,
+}
+
+impl fmt::Debug for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("level", &self.level)
+            .field("fingerprint", &self.fingerprint)
+            .field("transaction", &self.transaction)
+            .field("user", &self.user)
+            .field("tags", &self.tags)
+            .field("extra", &self.extra)
+            .field("contexts", &self.contexts.keys().collect::<Vec<_>>())
+            .field("breadcrumbs", &self.breadcrumbs.len())
+            .field("event_processors", &self.event_processors.len())
+            .field("has_client", &self.client.is_some())
+            .finish()
+    }
+}
+
+impl Scope {
+    /// Sets a tag. Tags are indexed and searchable in Sentry.
+    pub fn set_tag(
+        &mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<Cow<'static, str>>,
+    ) {
+        Arc::make_mut(&mut self.tags).insert(key.into(), value.into());
+    }
+
+    /// Removes a tag.
+    pub fn remove_tag(&mut self, key: &str) {
+        if self.tags.contains_key(key) {
+            Arc::make_mut(&mut self.tags).remove(key);
+        }
+    }
+
+    /// Sets an extra value (arbitrary data, not searchable).
+    pub fn set_extra(&mut self, key: impl Into<String>, value: impl Into<Value>) {
+        Arc::make_mut(&mut self.extra).insert(key.into(), value.into());
+    }
+
+    /// Removes an extra value.
+    pub fn remove_extra(&mut self, key: &str) {
+        if self.extra.contains_key(key) {
+            Arc::make_mut(&mut self.extra).remove(key);
+        }
+    }
+
+    /// Sets a named context.
+    pub fn set_context(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Context>) {
+        Arc::make_mut(&mut self.contexts).insert(key.into(), value.into());
+    }
+
+    /// Removes a named context.
+    pub fn remove_context(&mut self, key: &str) {
+        if self.contexts.contains_key(key) {
+            Arc::make_mut(&mut self.contexts).remove(key);
+        }
+    }
+
+    /// Sets or clears the user.
+    pub fn set_user(&mut self, user: Option<User>) {
+        self.user = user.map(Arc::new);
+    }
+
+    /// Overrides the level of events captured in this scope, or stops overriding it.
+    pub fn set_level(&mut self, level: Option<Level>) {
+        self.level = level;
+    }
+
+    /// Sets or clears the grouping fingerprint.
+    pub fn set_fingerprint(&mut self, fingerprint: Option<&[&str]>) {
+        self.fingerprint =
+            fingerprint.map(|parts| parts.iter().map(|p| Cow::Owned(p.to_string())).collect());
+    }
+
+    /// Sets or clears the transaction name of events captured in this scope.
+    pub fn set_transaction(&mut self, transaction: Option<&str>) {
+        self.transaction = transaction.map(Arc::from);
+    }
+
+    /// Adds a breadcrumb, evicting the oldest beyond the client's `max_breadcrumbs`.
+    ///
+    /// Unlike the top-level [`add_breadcrumb`](crate::add_breadcrumb), this does not run
+    /// `before_breadcrumb`: it records what it is given.
+    pub fn add_breadcrumb(&mut self, breadcrumb: Breadcrumb) {
+        let max = self.max_breadcrumbs.unwrap_or(DEFAULT_MAX_BREADCRUMBS);
+        self.push_breadcrumb(Arc::new(breadcrumb), max);
+    }
+
+    pub(crate) fn push_breadcrumb(&mut self, breadcrumb: Arc<Breadcrumb>, max: usize) {
+        if max == 0 {
+            return;
+        }
+        let seq = BREADCRUMB_SEQ.fetch_add(1, Ordering::Relaxed);
+        let ring = Arc::make_mut(&mut self.breadcrumbs);
+        while ring.len() >= max {
+            ring.pop_front();
+        }
+        ring.push_back((seq, breadcrumb));
+    }
+
+    /// Removes every breadcrumb.
+    pub fn clear_breadcrumbs(&mut self) {
+        if !self.breadcrumbs.is_empty() {
+            self.breadcrumbs = Arc::default();
+        }
+    }
+
+    /// Adds an event processor, run for every event captured while this scope is active.
+    ///
+    /// A processor that returns `None` drops the event (client report reason
+    /// `event_processor`); one that panics drops it too.
+    pub fn add_event_processor(
+        &mut self,
+        processor: impl Fn(Event) -> Option<Event> + Send + Sync + 'static,
+    ) {
+        Arc::make_mut(&mut self.event_processors).push(Arc::new(processor));
+    }
+
+    /// Binds a client to this scope. Events captured while the scope is active go to it.
+    pub fn set_client(&mut self, client: Option<Arc<Client>>) {
+        if client.is_some() {
+            crate::init::note_scoped_client();
+        }
+        self.client = client;
+    }
+
+    /// The client bound to this scope, if any.
+    pub fn client(&self) -> Option<&Arc<Client>> {
+        self.client.as_ref()
+    }
+
+    /// Removes all data but keeps the event processors and the bound client.
+    pub fn clear(&mut self) {
+        *self = Scope {
+            event_processors: std::mem::take(&mut self.event_processors),
+            client: self.client.take(),
+            propagation: self.propagation,
+            max_breadcrumbs: self.max_breadcrumbs,
+            ..Scope::default()
+        };
+    }
+
+    /// The tags set on this scope.
+    pub fn tags(&self) -> &Tags {
+        &self.tags
+    }
+
+    /// The extra values set on this scope.
+    pub fn extra(&self) -> &Map {
+        &self.extra
+    }
+
+    /// The user set on this scope.
+    pub fn user(&self) -> Option<&User> {
+        self.user.as_deref()
+    }
+
+    /// The level override of this scope.
+    pub fn level(&self) -> Option<Level> {
+        self.level
+    }
+
+    /// The breadcrumbs of this scope, oldest first.
+    pub fn breadcrumbs(&self) -> impl Iterator<Item = &Breadcrumb> + '_ {
+        self.breadcrumbs.iter().map(|(_, b)| &**b)
+    }
+}
+
+/// The default of the `max_breadcrumbs` option.
+pub(crate) const DEFAULT_MAX_BREADCRUMBS: usize = 100;
+
+/// Applies the scopes to an event, outermost first (`[global, isolation, current]`).
+///
+/// Keys already on the event win; among scopes, inner ones win. Breadcrumbs of all scopes are
+/// merged in insertion order after the event's own and capped to `max_breadcrumbs`.
+pub(crate) fn apply_scopes(scopes: [&Scope; 3], event: &mut Event, max_breadcrumbs: usize) {
+    let [global, isolation, current] = scopes;
+    for scope in [current, isolation, global] {
+        for (k, v) in scope.tags.iter() {
+            event.tags.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        for (k, v) in scope.extra.iter() {
+            event.extra.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        for (k, v) in scope.contexts.iter() {
+            event.contexts.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        if event.user.is_none() {
+            event.user = scope.user.as_deref().cloned();
+        }
+        if event.transaction.is_none() {
+            event.transaction = scope.transaction.as_deref().map(str::to_owned);
+        }
+    }
+    if let Some(level) = current.level.or(isolation.level).or(global.level) {
+        event.level = level;
+    }
+    for scope in [global, isolation, current] {
+        if let Some(fingerprint) = &scope.fingerprint {
+            event.fingerprint.extend(fingerprint.iter().cloned());
+        }
+    }
+    if !event.contexts.contains_key("trace") {
+        let propagation = current
+            .propagation
+            .or(isolation.propagation)
+            .or(global.propagation);
+        if let Some(p) = propagation {
+            event.contexts.insert(
+                Cow::Borrowed("trace"),
+                Context::Trace(Box::new(crate::protocol::TraceContext {
+                    trace_id: p.trace_id,
+                    span_id: p.span_id,
+                    ..Default::default()
+                })),
+            );
+        }
+    }
+    merge_breadcrumbs(scopes, event, max_breadcrumbs);
+}
+
+fn merge_breadcrumbs(scopes: [&Scope; 3], event: &mut Event, max: usize) {
+    let total: usize = scopes.iter().map(|s| s.breadcrumbs.len()).sum();
+    if total == 0 {
+        if event.breadcrumbs.len() > max {
+            let excess = event.breadcrumbs.len() - max;
+            event.breadcrumbs.drain(..excess);
+        }
+        return;
+    }
+    let keep_from_scopes = max.min(total);
+    let keep_from_event = (max - keep_from_scopes).min(event.breadcrumbs.len());
+    let drop_event = event.breadcrumbs.len() - keep_from_event;
+    event.breadcrumbs.drain(..drop_event);
+    event.breadcrumbs.reserve(keep_from_scopes);
+
+    // Three sorted runs: a k-way merge by sequence number, skipping the oldest `total - keep`.
+    let mut cursors = [0usize; 3];
+    let mut skip = total - keep_from_scopes;
+    loop {
+        let mut best: Option<(usize, u64)> = None;
+        for (i, scope) in scopes.iter().enumerate() {
+            if let Some((seq, _)) = scope.breadcrumbs.get(cursors[i]) {
+                if best.is_none_or(|(_, s)| *seq < s) {
+                    best = Some((i, *seq));
+                }
+            }
+        }
+        let Some((i, _)) = best else { break };
+        if skip > 0 {
+            skip -= 1;
+        } else if let Some((_, crumb)) = scopes[i].breadcrumbs.get(cursors[i]) {
+            event.breadcrumbs.push(Arc::clone(crumb));
+        }
+        cursors[i] += 1;
+    }
+}
+
+impl sentry_minimal::backend::ScopeBackend for Scope {
+    fn set_tag(&mut self, key: Cow<'static, str>, value: Cow<'static, str>) {
+        Scope::set_tag(self, key, value);
+    }
+    fn remove_tag(&mut self, key: &str) {
+        Scope::remove_tag(self, key);
+    }
+    fn set_extra(&mut self, key: Cow<'static, str>, value: Value) {
+        Scope::set_extra(self, key.into_owned(), value);
+    }
+    fn remove_extra(&mut self, key: &str) {
+        Scope::remove_extra(self, key);
+    }
+    fn set_context(&mut self, key: Cow<'static, str>, value: Map) {
+        Scope::set_context(self, key, Context::Other(value));
+    }
+    fn remove_context(&mut self, key: &str) {
+        Scope::remove_context(self, key);
+    }
+    fn set_user(&mut self, user: Option<User>) {
+        Scope::set_user(self, user);
+    }
+    fn set_level(&mut self, level: Option<Level>) {
+        Scope::set_level(self, level);
+    }
+    fn set_fingerprint(&mut self, fingerprint: Option<&[&str]>) {
+        Scope::set_fingerprint(self, fingerprint);
+    }
+    fn set_transaction(&mut self, transaction: Option<&str>) {
+        Scope::set_transaction(self, transaction);
+    }
+    fn add_breadcrumb(&mut self, breadcrumb: Breadcrumb) {
+        Scope::add_breadcrumb(self, breadcrumb);
+    }
+    fn clear_breadcrumbs(&mut self) {
+        Scope::clear_breadcrumbs(self);
+    }
+    fn clear(&mut self) {
+        Scope::clear(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crumb(msg: &'static str) -> Breadcrumb {
+        Breadcrumb::new(msg)
+    }
+
+    fn messages(event: &Event) -> Vec<String> {
+        event
+            .breadcrumbs
+            .iter()
+            .map(|b| b.message.as_deref().unwrap_or("").to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn ring_buffer_evicts_oldest() {
+        let mut scope = Scope {
+            max_breadcrumbs: Some(3),
+            ..Scope::default()
+        };
+        for m in ["a", "b", "c", "d", "e"] {
+            scope.add_breadcrumb(crumb(m));
+        }
+        let kept: Vec<_> = scope
+            .breadcrumbs()
+            .map(|b| b.message.clone().unwrap())
+            .collect();
+        assert_eq!(kept, ["c", "d", "e"]);
+    }
+
+    #[test]
+    fn breadcrumbs_merge_in_insertion_order_and_recap() {
+        let (mut g, mut i, mut c) = (Scope::default(), Scope::default(), Scope::default());
+        g.add_breadcrumb(crumb("g1"));
+        i.add_breadcrumb(crumb("i1"));
+        c.add_breadcrumb(crumb("c1"));
+        g.add_breadcrumb(crumb("g2"));
+        i.add_breadcrumb(crumb("i2"));
+        let mut event = Event::default();
+        apply_scopes([&g, &i, &c], &mut event, 100);
+        assert_eq!(messages(&event), ["g1", "i1", "c1", "g2", "i2"]);
+
+        let mut event = Event::default();
+        apply_scopes([&g, &i, &c], &mut event, 3);
+        assert_eq!(messages(&event), ["c1", "g2", "i2"]);
+    }
+
+    #[test]
+    fn event_keys_win_then_inner_scopes() {
+        let (mut g, mut i, mut c) = (Scope::default(), Scope::default(), Scope::default());
+        g.set_tag("a", "global");
+        g.set_tag("b", "global");
+        i.set_tag("b", "isolation");
+        i.set_tag("c", "isolation");
+        c.set_tag("c", "current");
+        c.set_level(Some(Level::Warning));
+        g.set_fingerprint(Some(&["g"]));
+        c.set_fingerprint(Some(&["c"]));
+        let mut event = Event::default();
+        event.tags.insert("a".into(), "event".into());
+        apply_scopes([&g, &i, &c], &mut event, 100);
+        assert_eq!(event.tags["a"], "event");
+        assert_eq!(event.tags["b"], "isolation");
+        assert_eq!(event.tags["c"], "current");
+        assert_eq!(event.level, Level::Warning);
+        assert_eq!(event.fingerprint, ["g", "c"]);
+    }
+
+    #[test]
+    fn fork_is_copy_on_write() {
+        let mut parent = Scope::default();
+        parent.set_tag("shared", "1");
+        let mut child = parent.clone();
+        child.set_tag("child", "2");
+        parent.set_tag("parent", "3");
+        assert!(!parent.tags().contains_key("child"));
+        assert!(!child.tags().contains_key("parent"));
+        assert_eq!(child.tags()["shared"], "1");
+    }
+
+    #[test]
+    fn clear_keeps_processors() {
+        let mut scope = Scope::default();
+        scope.set_tag("a", "b");
+        scope.add_event_processor(Some);
+        scope.clear();
+        assert!(scope.tags().is_empty());
+        assert_eq!(scope.event_processors.len(), 1);
+    }
+}

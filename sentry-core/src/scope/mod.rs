@@ -1,0 +1,15 @@
+//! Scopes: the global, isolation and current scopes, and how they follow threads and tasks.
+
+mod data;
+mod future;
+mod scopes;
+mod slot;
+
+pub use data::{EventProcessor, Scope};
+pub use future::{BindScopes, ScopesBound};
+pub use scopes::{
+    configure_global_scope, configure_scope, with_isolation_scope, with_scope, ScopeGuard, Scopes,
+};
+
+pub(crate) use data::{apply_scopes, DEFAULT_MAX_BREADCRUMBS};
+pub(crate) use scopes::{global_slot, with_scopes};

@@ -1,0 +1,325 @@
+//! [`Scopes`]: the global, isolation and current scopes of a thread of execution.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use super::data::{PropagationContext, Scope};
+use super::slot::ScopeSlot;
+use crate::client::Client;
+
+/// How many threads hold scopes of their own in their thread-local. While it is zero, reads
+/// never touch the thread-local.
+static ENTERED: AtomicUsize = AtomicUsize::new(0);
+
+/// A thread's own scopes; keeps [`ENTERED`] exact, thread exit included.
+struct ThreadSlot(Option<Scopes>);
+
+impl Drop for ThreadSlot {
+    fn drop(&mut self) {
+        if self.0.is_some() {
+            ENTERED.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+thread_local! {
+    static THREAD_SCOPES: RefCell<ThreadSlot> = const { RefCell::new(ThreadSlot(None)) };
+}
+
+/// Replaces this thread's own scopes; `None` if the thread-local is gone (thread teardown) or
+/// busy.
+fn swap_thread_scopes(new: Option<Scopes>) -> Option<Option<Scopes>> {
+    THREAD_SCOPES
+        .try_with(|cell| {
+            let mut slot = cell.try_borrow_mut().ok()?;
+            let had = slot.0.is_some();
+            let old = std::mem::replace(&mut slot.0, new);
+            match (had, slot.0.is_some()) {
+                (false, true) => {
+                    ENTERED.fetch_add(1, Ordering::AcqRel);
+                }
+                (true, false) => {
+                    ENTERED.fetch_sub(1, Ordering::AcqRel);
+                }
+                _ => {}
+            }
+            Some(old)
+        })
+        .ok()
+        .flatten()
+}
+
+/// The process-wide global scope: applied to every event, never forked.
+pub(crate) fn global_slot() -> &'static Arc<ScopeSlot> {
+    static GLOBAL: OnceLock<Arc<ScopeSlot>> = OnceLock::new();
+    GLOBAL.get_or_init(|| ScopeSlot::new(Arc::default()))
+}
+
+/// The scopes of every thread that has not entered scopes of its own.
+fn default_scopes() -> &'static Scopes {
+    static DEFAULT: OnceLock<Scopes> = OnceLock::new();
+    DEFAULT.get_or_init(|| Scopes {
+        isolation: ScopeSlot::new(Arc::new(Scope {
+            propagation: Some(PropagationContext::new()),
+            ..Scope::default()
+        })),
+        current: ScopeSlot::new(Arc::default()),
+    })
+}
+
+/// The isolation and current scopes of a thread of execution (a thread, a request, a task).
+///
+/// Every thread starts with the process's default scopes, shared by all threads that have not
+/// entered scopes of their own; this is why data set before or after threads are spawned, and
+/// an `init` after runtimes already exist, reach every thread. Fork scopes to isolate work:
+/// [`Scopes::fork_isolation`] for a request or task, [`with_scope`] for a block of code.
+///
+/// A `Scopes` value is a cheap handle: clone it and move it to another thread or task, then
+/// [`bind`](Scopes::bind) or [`enter`](Scopes::enter) it there, or bind a future with
+/// [`BindScopes::bind_scopes`](crate::BindScopes::bind_scopes). Changes made through either side
+/// are seen by both, because they share the same scope objects.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::Scopes;
+///
+/// // One isolation scope per request, carried to the thread that serves it.
+/// let request_scopes = Scopes::current().fork_isolation();
+/// request_scopes.bind(|| sentry_core::set_tag("request_id", "abc123"));
+/// let worker = std::thread::spawn(move || {
+///     request_scopes.bind(|| {
+///         // Events captured here carry request_id = abc123.
+///     })
+/// });
+/// worker.join().unwrap();
+/// ```
+#[derive(Clone, Debug)]
+pub struct Scopes {
+    pub(crate) isolation: Arc<ScopeSlot>,
+    pub(crate) current: Arc<ScopeSlot>,
+}
+
+impl Scopes {
+    /// The scopes active on this thread.
+    pub fn current() -> Scopes {
+        with_scopes(Scopes::clone)
+    }
+
+    /// New scopes whose isolation and current scopes are copies of these (copy-on-write), with
+    /// a new trace: the usual start of a request or task.
+    pub fn fork_isolation(&self) -> Scopes {
+        let mut isolation = (*self.isolation.snapshot()).clone();
+        isolation.propagation = Some(PropagationContext::new());
+        Scopes {
+            isolation: ScopeSlot::new(Arc::new(isolation)),
+            current: ScopeSlot::new(self.current.snapshot()),
+        }
+    }
+
+    /// New scopes sharing this isolation scope, with a copy of the current scope.
+    pub fn fork_current(&self) -> Scopes {
+        Scopes {
+            isolation: Arc::clone(&self.isolation),
+            current: ScopeSlot::new(self.current.snapshot()),
+        }
+    }
+
+    /// Makes these the scopes of this thread until the guard is dropped.
+    pub fn enter(self) -> ScopeGuard {
+        let previous = swap_thread_scopes(Some(self));
+        ScopeGuard {
+            previous,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Runs `f` with these scopes active on this thread.
+    pub fn bind<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _guard = self.clone().enter();
+        f()
+    }
+
+    /// Calls `f` with the current scope of these scopes.
+    pub fn configure_scope<R>(&self, f: impl FnOnce(&mut Scope) -> R) -> Option<R> {
+        self.current.configure(f)
+    }
+
+    /// Calls `f` with the isolation scope of these scopes.
+    pub fn configure_isolation_scope<R>(&self, f: impl FnOnce(&mut Scope) -> R) -> Option<R> {
+        self.isolation.configure(f)
+    }
+
+    /// The client events go to: current → isolation → global.
+    pub fn client(&self) -> Option<Arc<Client>> {
+        self.current
+            .snapshot()
+            .client
+            .clone()
+            .or_else(|| self.isolation.snapshot().client.clone())
+            .or_else(|| global_slot().snapshot().client.clone())
+    }
+}
+
+/// Restores the previous scopes of the thread when dropped.
+///
+/// Guards are not `Send`: scopes are entered and left on the same thread. Dropping guards out of
+/// order does not panic; each restores what was active when it was created.
+#[must_use = "the scopes are left as soon as the guard is dropped"]
+#[derive(Debug)]
+pub struct ScopeGuard {
+    /// `None` if the thread-local could not be set (thread teardown).
+    previous: Option<Option<Scopes>>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        if let Some(previous) = self.previous.take() {
+            // Dropped here, outside the thread-local borrow.
+            drop(swap_thread_scopes(previous));
+        }
+    }
+}
+
+/// Calls `f` with this thread's scopes, without cloning them when the thread uses the defaults.
+#[inline]
+pub(crate) fn with_scopes<R>(f: impl FnOnce(&Scopes) -> R) -> R {
+    if ENTERED.load(Ordering::Acquire) != 0 {
+        let own = THREAD_SCOPES
+            .try_with(|cell| cell.try_borrow().ok().and_then(|s| s.0.clone()))
+            .ok()
+            .flatten();
+        if let Some(scopes) = own {
+            return f(&scopes);
+        }
+    }
+    f(default_scopes())
+}
+
+/// Runs `body` in a new current scope forked from this thread's, after `configure` has set data
+/// on it.
+///
+/// `body` always runs. When the SDK is disabled no scope is forked and `configure` does not run.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::{with_scope, capture_message, Level};
+///
+/// with_scope(
+///     |scope| scope.set_tag("phase", "migration"),
+///     || capture_message("migration started", Level::Info),
+/// );
+/// ```
+pub fn with_scope<C, B, R>(configure: C, body: B) -> R
+where
+    C: FnOnce(&mut Scope),
+    B: FnOnce() -> R,
+{
+    if !sentry_minimal::is_enabled() {
+        return body();
+    }
+    let forked = with_scopes(Scopes::fork_current);
+    forked.current.configure(configure);
+    let _guard = forked.enter();
+    body()
+}
+
+/// Runs `body` with new isolation and current scopes (a new trace), after `configure` has set
+/// data on the new isolation scope. Use it around a request or a background job.
+///
+/// # Examples
+///
+/// ```
+/// sentry_core::with_isolation_scope(
+///     |scope| scope.set_tag("job", "nightly-report"),
+///     || {
+///         sentry_core::set_tag("stage", "render"); // goes to the job's isolation scope
+///     },
+/// );
+/// ```
+pub fn with_isolation_scope<C, B, R>(configure: C, body: B) -> R
+where
+    C: FnOnce(&mut Scope),
+    B: FnOnce() -> R,
+{
+    if !sentry_minimal::is_enabled() {
+        return body();
+    }
+    let forked = with_scopes(Scopes::fork_isolation);
+    forked.isolation.configure(configure);
+    let _guard = forked.enter();
+    body()
+}
+
+/// Calls `f` with this thread's current scope. `f` runs only while the SDK is enabled.
+///
+/// # Examples
+///
+/// ```
+/// sentry_core::configure_scope(|scope| scope.set_tag("shard", "7"));
+/// ```
+pub fn configure_scope<F: FnOnce(&mut Scope)>(f: F) {
+    if sentry_minimal::is_enabled() {
+        with_scopes(|scopes| scopes.current.configure(f));
+    }
+}
+
+/// Calls `f` with the global scope, whose data is applied to every event of the process. Runs
+/// even while the SDK is disabled, so it can be configured before `init`.
+pub fn configure_global_scope<F: FnOnce(&mut Scope)>(f: F) {
+    global_slot().configure(f);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guards_restore_in_any_order() {
+        let a = Scopes::current().fork_isolation();
+        let b = a.fork_current();
+        let ga = a.clone().enter();
+        let gb = b.clone().enter();
+        assert!(Arc::ptr_eq(&Scopes::current().current, &b.current));
+        drop(ga); // out of order: restores the defaults, no panic
+        drop(gb); // restores `a`'s
+        assert!(Arc::ptr_eq(&Scopes::current().current, &a.current));
+    }
+
+    #[test]
+    fn bound_scopes_share_data_across_threads() {
+        let scopes = Scopes::current().fork_isolation();
+        scopes.bind(|| {
+            with_scopes(|s| s.isolation.update(|scope| scope.set_tag("request", "r1")));
+        });
+        let seen = std::thread::spawn({
+            let scopes = scopes.clone();
+            move || {
+                scopes
+                    .bind(|| with_scopes(|s| s.isolation.snapshot().tags().get("request").cloned()))
+            }
+        })
+        .join()
+        .unwrap();
+        assert_eq!(seen.as_deref(), Some("r1"));
+        // The defaults are untouched.
+        assert!(!default_scopes()
+            .isolation
+            .snapshot()
+            .tags()
+            .contains_key("request"));
+    }
+
+    #[test]
+    fn fork_isolation_gets_a_new_trace() {
+        let parent = Scopes::current();
+        let child = parent.fork_isolation();
+        let p = parent.isolation.snapshot().propagation.unwrap();
+        let c = child.isolation.snapshot().propagation.unwrap();
+        assert_ne!(p.trace_id, c.trace_id);
+    }
+}

@@ -1,0 +1,175 @@
+//! Test utilities (feature `test`): a transport that records envelopes, and helpers that
+//! capture what a piece of code sends.
+//!
+//! The helpers bind a recording client to the **global** scope, so events captured on any
+//! thread are recorded. They hold a process-wide lock while they run, so tests using them in
+//! parallel do not see each other's events.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::envelope::{Envelope, EnvelopeItem};
+use crate::protocol::Event;
+use crate::scope::global_slot;
+use crate::transport::{Transport, TransportFactory};
+use crate::{Client, ClientOptions};
+
+/// A transport that keeps every envelope in memory and counts flushes and shutdowns.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use sentry_core::{test::TestTransport, Client, ClientOptions, Level};
+///
+/// let transport = TestTransport::new();
+/// let client = Client::new(ClientOptions {
+///     dsn: Some("https://public@sentry.invalid/1".parse().unwrap()),
+///     transport: Some(transport.factory()),
+///     ..Default::default()
+/// });
+/// client.capture_event(sentry_core::protocol::Event::default(), None);
+/// assert!(client.close(None));
+/// assert_eq!(transport.envelopes().len(), 1);
+/// assert_eq!(transport.shutdown_count(), 1);
+/// ```
+#[derive(Debug, Default)]
+pub struct TestTransport {
+    envelopes: Mutex<Vec<Envelope>>,
+    flushes: AtomicUsize,
+    shutdowns: AtomicUsize,
+}
+
+impl TestTransport {
+    /// A new, empty transport.
+    pub fn new() -> Arc<TestTransport> {
+        Arc::default()
+    }
+
+    /// A factory that hands out this transport, for [`ClientOptions::transport`].
+    pub fn factory(self: &Arc<Self>) -> Arc<dyn TransportFactory> {
+        let transport: Arc<dyn Transport> = Arc::clone(self) as Arc<dyn Transport>;
+        Arc::new(transport)
+    }
+
+    /// The envelopes received so far.
+    pub fn envelopes(&self) -> Vec<Envelope> {
+        self.envelopes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Takes the envelopes received so far.
+    pub fn fetch_and_clear_envelopes(&self) -> Vec<Envelope> {
+        std::mem::take(
+            &mut *self
+                .envelopes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    /// How many times `flush` was called.
+    pub fn flush_count(&self) -> usize {
+        self.flushes.load(Ordering::SeqCst)
+    }
+
+    /// How many times `shutdown` was called.
+    pub fn shutdown_count(&self) -> usize {
+        self.shutdowns.load(Ordering::SeqCst)
+    }
+}
+
+impl Transport for TestTransport {
+    fn send_envelope(&self, envelope: Envelope) {
+        self.envelopes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(envelope);
+    }
+
+    fn flush(&self, _timeout: Duration) -> bool {
+        self.flushes.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+
+    fn shutdown(&self, _timeout: Duration) -> bool {
+        self.shutdowns.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+}
+
+static CAPTURE_LOCK: Mutex<()> = Mutex::new(());
+
+/// Runs `f` with a recording client built from `options` bound to the global scope, and returns
+/// the envelopes it sent. The DSN and transport of `options` are replaced.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::{test::with_captured_envelopes_options, ClientOptions, Level};
+///
+/// let envelopes = with_captured_envelopes_options(
+///     ClientOptions { release: Some("app@1".into()), ..Default::default() },
+///     || {
+///         std::thread::spawn(|| sentry_core::capture_message("from a thread", Level::Info))
+///             .join()
+///             .unwrap();
+///     },
+/// );
+/// assert_eq!(envelopes.len(), 1);
+/// ```
+pub fn with_captured_envelopes_options(options: ClientOptions, f: impl FnOnce()) -> Vec<Envelope> {
+    let _lock = CAPTURE_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+    let transport = TestTransport::new();
+    let client = Arc::new(Client::new(ClientOptions {
+        dsn: "https://public@sentry.invalid/1".parse().ok(),
+        transport: Some(transport.factory()),
+        ..options
+    }));
+    let previous = global_slot()
+        .update(|scope| std::mem::replace(&mut scope.client, Some(Arc::clone(&client))))
+        .flatten();
+    // Restore the previous client even if `f` panics.
+    struct Restore(Option<Option<Arc<Client>>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(previous) = self.0.take() {
+                global_slot().update(|scope| scope.client = previous);
+            }
+        }
+    }
+    let restore = Restore(Some(previous));
+    f();
+    client.close(None);
+    drop(restore);
+    transport.fetch_and_clear_envelopes()
+}
+
+/// [`with_captured_envelopes_options`] with default options.
+pub fn with_captured_envelopes(f: impl FnOnce()) -> Vec<Envelope> {
+    with_captured_envelopes_options(ClientOptions::default(), f)
+}
+
+/// Runs `f` and returns the events it captured (from any thread).
+pub fn with_captured_events(f: impl FnOnce()) -> Vec<Event> {
+    with_captured_events_options(ClientOptions::default(), f)
+}
+
+/// Runs `f` with `options` and returns the events it captured (from any thread).
+pub fn with_captured_events_options(options: ClientOptions, f: impl FnOnce()) -> Vec<Event> {
+    with_captured_envelopes_options(options, f)
+        .into_iter()
+        .flat_map(|envelope| {
+            envelope
+                .items()
+                .filter_map(|item| match item {
+                    EnvelopeItem::Event(event) => Some((**event).clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}

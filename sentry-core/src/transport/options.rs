@@ -1,0 +1,107 @@
+//! What a transport is told when it is created.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client_reports::ClientReports;
+use crate::dsn::Dsn;
+
+/// The `User-Agent` (and `sentry_client` in the auth header) this SDK sends unless told
+/// otherwise: `sentry.rust/<version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!("sentry.rust/", env!("CARGO_PKG_VERSION"));
+
+/// Default for [`TransportOptions::queue_capacity`]: 1000 envelopes.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 1000;
+
+/// Default for [`TransportOptions::connect_timeout`]: 5 seconds.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Default for [`TransportOptions::timeout`]: 30 seconds for a whole request.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Default for [`TransportOptions::client_report_interval`]: 30 seconds.
+pub const DEFAULT_CLIENT_REPORT_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Everything a [`Transport`](super::Transport) needs to know, handed to
+/// [`TransportFactory::create_transport`](super::TransportFactory::create_transport).
+///
+/// The client builds one from the user's options. Transports outside this crate read the fields;
+/// new fields may be added in later versions (the struct is `#[non_exhaustive]`), so build one
+/// with [`TransportOptions::new`] and change the fields you need.
+///
+/// | field | default |
+/// |---|---|
+/// | [`queue_capacity`](Self::queue_capacity) | 1000 envelopes |
+/// | [`user_agent`](Self::user_agent) | `sentry.rust/<version>` |
+/// | [`connect_timeout`](Self::connect_timeout) | 5 s |
+/// | [`timeout`](Self::timeout) | 30 s |
+/// | [`client_report_interval`](Self::client_report_interval) | 30 s |
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use sentry_core::client_reports::ClientReports;
+/// use sentry_core::dsn::Dsn;
+/// use sentry_core::transport::TransportOptions;
+///
+/// let dsn: Dsn = "https://public@example.invalid/42".parse().expect("valid DSN");
+/// let mut options = TransportOptions::new(dsn, Arc::new(ClientReports::default()));
+/// options.queue_capacity = 100;
+/// options.timeout = Duration::from_secs(10);
+/// assert_eq!(options.connect_timeout, Duration::from_secs(5));
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct TransportOptions {
+    /// Where envelopes go: the transport posts to [`Dsn::envelope_url`] and authenticates with
+    /// [`Dsn::auth_header`].
+    pub dsn: Dsn,
+    /// The client's discard counters. The transport records what it drops here (queue overflow,
+    /// rate limits, send and network errors) and sends the pending counts to Sentry.
+    pub client_reports: Arc<ClientReports>,
+    /// How many envelopes may wait for the transport before new ones are dropped (and counted
+    /// as `queue_overflow`). Default 1000; a value of 0 is treated as 1.
+    pub queue_capacity: usize,
+    /// The `User-Agent` header and the `sentry_client` of the auth header, as
+    /// `name/version`. Default `sentry.rust/<version>`.
+    pub user_agent: String,
+    /// How long to wait for a connection to be established. Default 5 s.
+    pub connect_timeout: Duration,
+    /// How long one whole request (connect, send, response) may take. Default 30 s.
+    ///
+    /// This bounds how long a worker thread can stay stuck on a hanging server after
+    /// `shutdown` gave up waiting for it.
+    pub timeout: Duration,
+    /// How long pending client reports may wait for an envelope to ride along with before they
+    /// are sent on their own. Default 30 s.
+    pub client_report_interval: Duration,
+}
+
+impl TransportOptions {
+    /// Options for `dsn` with every other field at its default.
+    pub fn new(dsn: Dsn, client_reports: Arc<ClientReports>) -> Self {
+        TransportOptions {
+            dsn,
+            client_reports,
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            client_report_interval: DEFAULT_CLIENT_REPORT_INTERVAL,
+        }
+    }
+}
+
+impl fmt::Debug for TransportOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportOptions")
+            .field("dsn", &self.dsn)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("user_agent", &self.user_agent)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("client_report_interval", &self.client_report_interval)
+            .finish_non_exhaustive()
+    }
+}

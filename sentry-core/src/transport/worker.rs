@@ -1,0 +1,1167 @@
+//! The reusable transport worker: one thread, a bounded queue, rate limits, client reports,
+//! flush barriers and bounded shutdown around a [`Sender`] that only knows how to send bytes.
+
+use std::fmt;
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, JoinHandle, ThreadId};
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel as channel;
+
+use super::discard::{record_envelope, record_outcomes};
+use super::{Transport, TransportOptions};
+use crate::client_reports::{ClientReports, DiscardReason};
+use crate::envelope::{DataCategory, Envelope};
+use crate::protocol::ClientReport;
+use crate::ratelimit::RateLimiter;
+
+/// The name of the thread a [`TransportWorker`] runs on.
+///
+/// Integrations that capture things happening on threads (a panic hook, a log bridge) check
+/// for this name so that the SDK never reports on its own worker in a loop.
+pub const WORKER_THREAD_NAME: &str = "sentry-transport";
+
+/// How long dropping a [`TransportWorker`] that was not shut down may wait for it.
+const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Bounds for the client report interval: never a busy loop, never an overflowing `Instant`.
+const MIN_REPORT_INTERVAL: Duration = Duration::from_millis(100);
+const MAX_REPORT_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How to send the bytes of one envelope: the only part of a transport that differs between
+/// HTTP libraries.
+///
+/// A [`TransportWorker`] calls [`send`](Sender::send) on its own thread, one envelope at a
+/// time, and does everything else (queueing, rate limits, client reports, flush, shutdown).
+/// A sender should bound the time one call can take (connect and request timeouts): it is what
+/// limits how long a worker can stay stuck on a hanging server.
+///
+/// Closures `FnMut(Vec<u8>, &Envelope) -> SendOutcome` are senders too:
+///
+/// ```
+/// use sentry_core::envelope::Envelope;
+/// use sentry_core::transport::{SendOutcome, Sender};
+///
+/// fn assert_sender(_: impl Sender) {}
+/// assert_sender(|body: Vec<u8>, _: &Envelope| {
+///     println!("would send {} bytes", body.len());
+///     SendOutcome::status(200)
+/// });
+/// ```
+pub trait Sender: Send + 'static {
+    /// Sends `body`, the serialized form of `envelope` (with `sent_at` stamped), and reports
+    /// what happened. `envelope` is there for senders that need to look at its items (an offline
+    /// cache, a test recorder); most only send `body`.
+    fn send(&mut self, body: Vec<u8>, envelope: &Envelope) -> SendOutcome;
+}
+
+impl<F> Sender for F
+where
+    F: FnMut(Vec<u8>, &Envelope) -> SendOutcome + Send + 'static,
+{
+    fn send(&mut self, body: Vec<u8>, envelope: &Envelope) -> SendOutcome {
+        self(body, envelope)
+    }
+}
+
+/// What happened to one envelope a [`Sender`] tried to send.
+///
+/// The worker applies it exactly as the Sentry transport spec says: `2xx` is success; `429`
+/// updates the rate limits and drops the envelope without counting it; `413` and any other
+/// status drop it and count `send_error`; a network error drops it and counts `network_error`.
+/// Rate-limit headers are applied on every response, `200` included.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendOutcome {
+    /// The server answered.
+    Response {
+        /// The HTTP status code.
+        status: u16,
+        /// The `X-Sentry-Rate-Limits` header, if the response had one.
+        rate_limits: Option<String>,
+        /// The `Retry-After` header, if the response had one.
+        retry_after: Option<String>,
+    },
+    /// No answer: connection refused or reset, DNS failure, TLS failure, timeout. The string
+    /// says what happened, for SDK diagnostics.
+    NetworkError(String),
+}
+
+impl SendOutcome {
+    /// A response with this status code and no rate-limit headers.
+    ///
+    /// ```
+    /// use sentry_core::transport::SendOutcome;
+    ///
+    /// assert_eq!(
+    ///     SendOutcome::status(200),
+    ///     SendOutcome::Response { status: 200, rate_limits: None, retry_after: None },
+    /// );
+    /// ```
+    pub fn status(status: u16) -> Self {
+        SendOutcome::Response {
+            status,
+            rate_limits: None,
+            retry_after: None,
+        }
+    }
+}
+
+/// A message to the worker thread, in queue order.
+enum Task {
+    Envelope(Envelope),
+    /// A barrier: reply once everything queued before it has been handled.
+    Flush(channel::Sender<()>),
+}
+
+/// A [`Transport`] that runs a [`Sender`] on one background thread.
+///
+/// - **Queue.** Envelopes wait in a bounded queue of
+///   [`queue_capacity`](TransportOptions::queue_capacity). [`send_envelope`] never blocks: when
+///   the queue is full the envelope is dropped and its items are counted as `queue_overflow`.
+/// - **Rate limits.** Before sending, items whose category is rate limited are removed and
+///   counted as `ratelimit_backoff`; an envelope left empty is not sent. Limits are updated from
+///   every response.
+/// - **Client reports.** Pending discard counts ride along with the next envelope that is sent,
+///   and go out on their own at [`flush`]/[`shutdown`] and after
+///   [`client_report_interval`](TransportOptions::client_report_interval) without traffic.
+///   Counts that could not be delivered (network error, `413`, `429`, `5xx`) are kept for the next
+///   try.
+/// - **Bounded waiting.** [`flush`] and [`shutdown`] return within their timeout even when the
+///   sender hangs; a worker still stuck in a send when [`shutdown`] gives up is detached and
+///   exits once that send returns.
+/// - **No panics escape.** A panic in the sender or while handling an envelope drops that
+///   envelope (counted as `internal_sdk_error`) and the worker keeps serving.
+/// - **No loops.** An envelope handed over *from the worker thread itself* (something the
+///   sender did got captured) is dropped and counted as `internal_sdk_error`.
+///
+/// Dropping a worker that was not shut down shuts it down with a 2-second timeout.
+///
+/// [`send_envelope`]: Transport::send_envelope
+/// [`flush`]: Transport::flush
+/// [`shutdown`]: Transport::shutdown
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use sentry_core::client_reports::{ClientReports, DiscardReason};
+/// use sentry_core::envelope::Envelope;
+/// use sentry_core::protocol::Event;
+/// use sentry_core::transport::{SendOutcome, Transport, TransportOptions, TransportWorker};
+///
+/// let dsn = "https://public@example.invalid/42".parse().expect("valid DSN");
+/// let mut options = TransportOptions::new(dsn, Arc::new(ClientReports::default()));
+/// options.queue_capacity = 10;
+///
+/// // A sender that always fails: the worker counts the loss as `network_error`.
+/// let sender = |_body: Vec<u8>, _: &Envelope| SendOutcome::NetworkError("offline".into());
+/// let transport = TransportWorker::spawn(sender, &options).expect("thread spawned");
+/// transport.send_envelope(Envelope::from_event(Event::default()));
+/// assert!(transport.flush(Duration::from_secs(2)));
+/// assert!(transport.shutdown(Duration::from_secs(2)));
+///
+/// // The loss was counted (and the report could not be delivered either).
+/// let report = options.client_reports.take().expect("counted");
+/// assert_eq!(report.discarded_events[0].reason, DiscardReason::NetworkError);
+/// ```
+pub struct TransportWorker {
+    queue: channel::Sender<Task>,
+    /// Tells the worker to stop after its current task.
+    stop: channel::Sender<()>,
+    /// Disconnected once the worker thread has finished.
+    exited: channel::Receiver<()>,
+    /// `None` once shut down (joined or detached).
+    handle: Mutex<Option<JoinHandle<()>>>,
+    /// The worker thread, to refuse envelopes produced on it (the SDK reporting on itself).
+    thread_id: ThreadId,
+    /// Set at shutdown: no more envelopes are accepted.
+    closed: AtomicBool,
+    client_reports: Arc<ClientReports>,
+}
+
+impl TransportWorker {
+    /// Starts the worker thread (named [`sentry-transport`](WORKER_THREAD_NAME)) that sends with
+    /// `sender`, using the queue capacity, client reports and report interval of `options`.
+    ///
+    /// # Errors
+    ///
+    /// Returns the operating system's error if the thread cannot be spawned.
+    pub fn spawn(sender: impl Sender, options: &TransportOptions) -> io::Result<TransportWorker> {
+        let (queue_tx, queue_rx) = channel::bounded(options.queue_capacity.max(1));
+        let (stop_tx, stop_rx) = channel::bounded(1);
+        let (exited_tx, exited_rx) = channel::bounded::<()>(0);
+        let worker = Worker {
+            sender,
+            limiter: RateLimiter::default(),
+            reports: Arc::clone(&options.client_reports),
+            report_interval: options
+                .client_report_interval
+                .clamp(MIN_REPORT_INTERVAL, MAX_REPORT_INTERVAL),
+            next_report_check: Instant::now(),
+            in_flight_report: None,
+        };
+        let handle = thread::Builder::new()
+            .name(WORKER_THREAD_NAME.to_owned())
+            .spawn(move || {
+                // Dropped last, also when unwinding: disconnecting it tells `shutdown` that
+                // the thread is done.
+                let _exited = exited_tx;
+                worker.run(&queue_rx, &stop_rx);
+            })?;
+        let thread_id = handle.thread().id();
+        Ok(TransportWorker {
+            thread_id,
+            queue: queue_tx,
+            stop: stop_tx,
+            exited: exited_rx,
+            handle: Mutex::new(Some(handle)),
+            closed: AtomicBool::new(false),
+            client_reports: Arc::clone(&options.client_reports),
+        })
+    }
+
+    /// `true` once the worker thread has finished.
+    fn has_exited(&self) -> bool {
+        matches!(
+            self.exited.try_recv(),
+            Err(channel::TryRecvError::Disconnected)
+        )
+    }
+
+    /// Puts a flush barrier in the queue and waits for the worker to reach it.
+    fn flush_until(&self, deadline: Deadline) -> bool {
+        let (reply_tx, reply_rx) = channel::bounded(1);
+        if self
+            .queue
+            .send_timeout(Task::Flush(reply_tx), deadline.remaining())
+            .is_err()
+        {
+            crate::sentry_debug!("transport flush timed out: the queue stayed full");
+            return false;
+        }
+        match reply_rx.recv_timeout(deadline.remaining()) {
+            Ok(()) => true,
+            Err(channel::RecvTimeoutError::Timeout) => {
+                crate::sentry_debug!("transport flush timed out: envelopes are still being sent");
+                false
+            }
+            Err(channel::RecvTimeoutError::Disconnected) => false,
+        }
+    }
+}
+
+impl Transport for TransportWorker {
+    fn send_envelope(&self, envelope: Envelope) {
+        if thread::current().id() == self.thread_id {
+            // Something the sender did while sending (a log, a panic) was captured and came
+            // back here. Sending it could loop, and queueing from the worker could deadlock a
+            // flush, so it is dropped.
+            crate::sentry_debug!("envelope produced on the transport thread dropped");
+            record_envelope(
+                &self.client_reports,
+                DiscardReason::InternalSdkError,
+                &envelope,
+            );
+            return;
+        }
+        if self.closed.load(Ordering::Acquire) {
+            crate::sentry_debug!("transport is shut down: envelope dropped");
+            record_envelope(
+                &self.client_reports,
+                DiscardReason::QueueOverflow,
+                &envelope,
+            );
+            return;
+        }
+        if let Err(error) = self.queue.try_send(Task::Envelope(envelope)) {
+            crate::sentry_debug!("transport queue is full: envelope dropped");
+            if let Task::Envelope(envelope) = error.into_inner() {
+                record_envelope(
+                    &self.client_reports,
+                    DiscardReason::QueueOverflow,
+                    &envelope,
+                );
+            }
+        }
+    }
+
+    fn flush(&self, timeout: Duration) -> bool {
+        if self.closed.load(Ordering::Acquire) {
+            // After shutdown nothing is pending any more: whatever was left has been handled,
+            // unless the worker is still stuck in a send.
+            return self.has_exited();
+        }
+        self.flush_until(Deadline::after(timeout))
+    }
+
+    fn shutdown(&self, timeout: Duration) -> bool {
+        let deadline = Deadline::after(timeout);
+        self.closed.store(true, Ordering::Release);
+        let handle = self
+            .handle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let Some(handle) = handle else {
+            // Already shut down (or being shut down by another thread).
+            return self.has_exited();
+        };
+        let flushed = self.flush_until(deadline);
+        // The capacity-1 stop channel can only be full if a stop is already pending.
+        let _ = self.stop.try_send(());
+        match self.exited.recv_timeout(deadline.remaining()) {
+            Err(channel::RecvTimeoutError::Timeout) => {
+                crate::sentry_debug!(
+                    "transport shutdown timed out: detaching the worker thread, which exits \
+                     once its current send returns"
+                );
+                drop(handle);
+                false
+            }
+            Ok(()) | Err(channel::RecvTimeoutError::Disconnected) => {
+                // The thread has finished its work; joining only reaps it.
+                let _ = handle.join();
+                flushed
+            }
+        }
+    }
+}
+
+impl Drop for TransportWorker {
+    fn drop(&mut self) {
+        let running = self
+            .handle
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
+        if running {
+            self.shutdown(DROP_SHUTDOWN_TIMEOUT);
+        }
+    }
+}
+
+impl fmt::Debug for TransportWorker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportWorker")
+            .field("queued", &self.queue.len())
+            .field("capacity", &self.queue.capacity())
+            .field("closed", &self.closed.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A point in time to stop waiting at; `None` when the timeout is too large to represent.
+#[derive(Clone, Copy)]
+struct Deadline(Option<Instant>);
+
+impl Deadline {
+    fn after(timeout: Duration) -> Self {
+        Deadline(Instant::now().checked_add(timeout))
+    }
+
+    /// Time left, `Duration::MAX` for no deadline (crossbeam then waits without a timeout).
+    fn remaining(self) -> Duration {
+        match self.0 {
+            Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+            None => Duration::MAX,
+        }
+    }
+}
+
+/// What becomes of a client report that rode along with an envelope.
+enum ReportFate {
+    /// Delivered, or rejected by the server for its content: do not send its counts again.
+    Done,
+    /// Not delivered for reasons unrelated to its content: put its counts back.
+    Restore,
+}
+
+/// The state owned by the worker thread.
+struct Worker<S> {
+    sender: S,
+    limiter: RateLimiter,
+    reports: Arc<ClientReports>,
+    report_interval: Duration,
+    /// When to next look for pending client reports to send on their own.
+    next_report_check: Instant,
+    /// A client report taken from the counters and riding on the envelope being sent; restored
+    /// if that envelope is not delivered (or if sending panics).
+    in_flight_report: Option<ClientReport>,
+}
+
+impl<S: Sender> Worker<S> {
+    fn run(mut self, queue: &channel::Receiver<Task>, stop: &channel::Receiver<()>) {
+        self.postpone_report_check();
+        loop {
+            if Instant::now() >= self.next_report_check {
+                self.guarded(Self::send_standalone_report);
+                self.postpone_report_check();
+            }
+            let wait = self
+                .next_report_check
+                .saturating_duration_since(Instant::now());
+            channel::select! {
+                // Either a stop request or the transport being gone.
+                recv(stop) -> _ => break,
+                recv(queue) -> task => match task {
+                    Ok(task) => self.handle(task),
+                    Err(_) => break,
+                },
+                default(wait) => {}
+            }
+        }
+        // Whatever is still queued after a stop is abandoned; flush barriers among it are
+        // dropped, which their waiters see as "not flushed".
+        for task in queue.try_iter() {
+            if let Task::Envelope(envelope) = task {
+                record_envelope(&self.reports, DiscardReason::QueueOverflow, &envelope);
+            }
+        }
+    }
+
+    fn postpone_report_check(&mut self) {
+        let now = Instant::now();
+        self.next_report_check = now.checked_add(self.report_interval).unwrap_or(now);
+    }
+
+    fn handle(&mut self, task: Task) {
+        match task {
+            Task::Envelope(mut envelope) => {
+                let result = catch_unwind(AssertUnwindSafe(|| self.process(&mut envelope)));
+                if result.is_err() {
+                    crate::sentry_debug!("the transport panicked while sending; envelope dropped");
+                    self.restore_in_flight_report();
+                    record_envelope(&self.reports, DiscardReason::InternalSdkError, &envelope);
+                }
+            }
+            Task::Flush(reply) => {
+                self.guarded(Self::send_standalone_report);
+                // The flushing thread may have stopped waiting; that is fine.
+                let _ = reply.try_send(());
+            }
+        }
+    }
+
+    /// Runs `f` so that a panic in it cannot end the worker.
+    fn guarded(&mut self, f: fn(&mut Self)) {
+        if catch_unwind(AssertUnwindSafe(|| f(self))).is_err() {
+            crate::sentry_debug!("the transport panicked while sending a client report");
+            self.restore_in_flight_report();
+        }
+    }
+
+    fn restore_in_flight_report(&mut self) {
+        if let Some(report) = self.in_flight_report.take() {
+            self.reports.restore(report);
+        }
+    }
+
+    /// Rate limits, client reports, send, response.
+    fn process(&mut self, envelope: &mut Envelope) {
+        if envelope.is_empty() {
+            return;
+        }
+        let removed = self.limiter.filter_envelope(envelope);
+        record_outcomes(&self.reports, DiscardReason::RatelimitBackoff, removed);
+        if envelope.is_empty() {
+            crate::sentry_debug!("envelope dropped: every item is rate limited");
+            return;
+        }
+        if !self.limiter.is_limited(DataCategory::Internal) {
+            if let Some(report) = self.reports.take() {
+                envelope.add_item(report.clone());
+                self.in_flight_report = Some(report);
+            }
+        }
+        self.transmit(envelope);
+    }
+
+    /// Sends pending client reports in an envelope of their own, unless everything is rate
+    /// limited (then they wait).
+    fn send_standalone_report(&mut self) {
+        if self.reports.is_empty() || self.limiter.is_limited(DataCategory::Internal) {
+            return;
+        }
+        let Some(report) = self.reports.take() else {
+            return;
+        };
+        let mut envelope = Envelope::new();
+        envelope.add_item(report.clone());
+        self.in_flight_report = Some(report);
+        self.transmit(&envelope);
+    }
+
+    fn transmit(&mut self, envelope: &Envelope) {
+        let body = envelope.to_vec(Some(SystemTime::now()));
+        let outcome = self.sender.send(body, envelope);
+        let fate = self.apply(outcome, envelope);
+        match fate {
+            ReportFate::Done => {
+                if self.in_flight_report.take().is_some() {
+                    self.postpone_report_check();
+                }
+            }
+            ReportFate::Restore => self.restore_in_flight_report(),
+        }
+    }
+
+    /// Applies a response per the transport spec's table and counts what was lost.
+    fn apply(&mut self, outcome: SendOutcome, envelope: &Envelope) -> ReportFate {
+        match outcome {
+            SendOutcome::Response {
+                status,
+                rate_limits,
+                retry_after,
+            } => {
+                self.limiter.update_from_headers(
+                    status,
+                    rate_limits.as_deref(),
+                    retry_after.as_deref(),
+                );
+                match status {
+                    200..=299 => ReportFate::Done,
+                    429 => {
+                        crate::sentry_debug!("envelope dropped: rate limited by the server (429)");
+                        ReportFate::Restore
+                    }
+                    413 => {
+                        crate::sentry_debug!(
+                            "envelope dropped: the server rejected it as too large (413)"
+                        );
+                        record_envelope(&self.reports, DiscardReason::SendError, envelope);
+                        // The report is not what made the envelope too large.
+                        ReportFate::Restore
+                    }
+                    400..=499 => {
+                        crate::sentry_debug!("envelope dropped: the server rejected it ({status})");
+                        record_envelope(&self.reports, DiscardReason::SendError, envelope);
+                        ReportFate::Done
+                    }
+                    _ => {
+                        crate::sentry_debug!("envelope dropped: the server answered {status}");
+                        record_envelope(&self.reports, DiscardReason::SendError, envelope);
+                        ReportFate::Restore
+                    }
+                }
+            }
+            SendOutcome::NetworkError(error) => {
+                crate::sentry_debug!("envelope dropped: network error: {error}");
+                record_envelope(&self.reports, DiscardReason::NetworkError, envelope);
+                ReportFate::Restore
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::envelope::{EnvelopeItem, ItemType, RawItem};
+    use crate::protocol::Event;
+
+    const LONG: Duration = Duration::from_secs(5);
+
+    fn options(capacity: usize) -> TransportOptions {
+        let dsn = "https://public@example.invalid/1"
+            .parse()
+            .expect("valid DSN");
+        let mut options = TransportOptions::new(dsn, Arc::new(ClientReports::new()));
+        options.queue_capacity = capacity;
+        options
+    }
+
+    fn event_envelope() -> Envelope {
+        Envelope::from_event(Event::default())
+    }
+
+    fn transaction_envelope() -> Envelope {
+        let mut envelope = Envelope::new();
+        envelope.add_item(RawItem::new(ItemType::Transaction, b"{}".to_vec()));
+        envelope
+    }
+
+    /// Records the bodies a sender was given.
+    #[derive(Clone, Default)]
+    struct Sent(Arc<Mutex<Vec<Vec<u8>>>>);
+
+    impl Sent {
+        fn push(&self, body: Vec<u8>) {
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(body);
+        }
+
+        fn bodies(&self) -> Vec<Vec<u8>> {
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        }
+
+        fn envelopes(&self) -> Vec<Envelope> {
+            self.bodies()
+                .iter()
+                .map(|body| Envelope::from_bytes(body).expect("the worker writes valid envelopes"))
+                .collect()
+        }
+    }
+
+    /// A sender that records every body and answers from `script`, then `200`.
+    fn scripted(sent: &Sent, script: Vec<SendOutcome>) -> impl Sender {
+        let sent = sent.clone();
+        let mut script = VecDeque::from(script);
+        move |body: Vec<u8>, _: &Envelope| {
+            sent.push(body);
+            script.pop_front().unwrap_or(SendOutcome::status(200))
+        }
+    }
+
+    fn count_items(envelopes: &[Envelope], ty: &ItemType) -> usize {
+        envelopes
+            .iter()
+            .flat_map(Envelope::items)
+            .filter(|item| item.ty() == *ty)
+            .count()
+    }
+
+    /// The quantity of `reason`/`category` over every client report in `envelopes`.
+    fn discarded(envelopes: &[Envelope], reason: DiscardReason, category: DataCategory) -> u64 {
+        envelopes
+            .iter()
+            .flat_map(Envelope::items)
+            .filter_map(|item| match item {
+                EnvelopeItem::ClientReport(report) => Some(report),
+                _ => None,
+            })
+            .flat_map(|report| report.discarded_events.iter())
+            .filter(|entry| entry.reason == reason && entry.category == category)
+            .map(|entry| entry.quantity)
+            .sum()
+    }
+
+    fn rate_limited(limits: &str) -> SendOutcome {
+        SendOutcome::Response {
+            status: 429,
+            rate_limits: Some(limits.to_owned()),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn delivers_with_sent_at_stamped() {
+        let sent = Sent::default();
+        let worker = TransportWorker::spawn(scripted(&sent, vec![]), &options(10)).expect("spawn");
+        worker.send_envelope(event_envelope());
+        assert!(worker.flush(LONG));
+        let envelopes = sent.envelopes();
+        assert_eq!(envelopes.len(), 1);
+        assert_eq!(count_items(&envelopes, &ItemType::Event), 1);
+        assert!(envelopes[0].headers().sent_at.is_some());
+        assert!(worker.shutdown(LONG));
+    }
+
+    #[test]
+    fn blocked_sender_flush_and_shutdown_are_bounded() {
+        let (release_tx, release_rx) = channel::bounded::<()>(0);
+        let sender = move |_: Vec<u8>, _: &Envelope| {
+            // Blocks until the test ends (the sending side is dropped).
+            let _ = release_rx.recv();
+            SendOutcome::NetworkError("released".into())
+        };
+        let worker = TransportWorker::spawn(sender, &options(10)).expect("spawn");
+        worker.send_envelope(event_envelope());
+        worker.send_envelope(event_envelope());
+
+        let start = Instant::now();
+        assert!(!worker.flush(Duration::from_millis(200)));
+        let flush_time = start.elapsed();
+        assert!(
+            flush_time < Duration::from_millis(400),
+            "flush took {flush_time:?}"
+        );
+
+        let start = Instant::now();
+        assert!(!worker.shutdown(Duration::from_millis(200)));
+        let shutdown_time = start.elapsed();
+        assert!(
+            shutdown_time < Duration::from_millis(400),
+            "shutdown took {shutdown_time:?}"
+        );
+
+        // Dropping a shut-down worker does not wait again.
+        let start = Instant::now();
+        drop(worker);
+        assert!(start.elapsed() < Duration::from_millis(100));
+        drop(release_tx);
+    }
+
+    #[test]
+    fn flush_is_bounded_when_the_queue_is_full() {
+        let (release_tx, release_rx) = channel::bounded::<()>(0);
+        let sender = move |_: Vec<u8>, _: &Envelope| {
+            let _ = release_rx.recv();
+            SendOutcome::status(200)
+        };
+        let worker = TransportWorker::spawn(sender, &options(1)).expect("spawn");
+        for _ in 0..5 {
+            worker.send_envelope(event_envelope());
+        }
+        let start = Instant::now();
+        assert!(!worker.flush(Duration::from_millis(100)));
+        let elapsed = start.elapsed();
+        assert!(
+            elapsed < Duration::from_millis(300),
+            "flush took {elapsed:?}"
+        );
+        assert!(!worker.shutdown(Duration::from_millis(100)));
+        drop(release_tx);
+    }
+
+    #[test]
+    fn drop_is_bounded() {
+        let (release_tx, release_rx) = channel::bounded::<()>(0);
+        let sender = move |_: Vec<u8>, _: &Envelope| {
+            let _ = release_rx.recv();
+            SendOutcome::status(200)
+        };
+        let worker = TransportWorker::spawn(sender, &options(10)).expect("spawn");
+        worker.send_envelope(event_envelope());
+        let start = Instant::now();
+        drop(worker);
+        let elapsed = start.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(1900) && elapsed < Duration::from_millis(2500),
+            "drop took {elapsed:?}"
+        );
+        drop(release_tx);
+    }
+
+    #[test]
+    fn queue_overflow_is_counted_exactly() {
+        let sent = Sent::default();
+        let (gate_tx, gate_rx) = channel::unbounded::<()>();
+        let recorder = sent.clone();
+        let sender = move |body: Vec<u8>, _: &Envelope| {
+            let _ = gate_rx.recv();
+            recorder.push(body);
+            SendOutcome::status(200)
+        };
+        let options = options(5);
+        let worker = TransportWorker::spawn(sender, &options).expect("spawn");
+        for _ in 0..100 {
+            worker.send_envelope(event_envelope());
+        }
+        // Open the gate for good.
+        for _ in 0..200 {
+            let _ = gate_tx.send(());
+        }
+        assert!(worker.flush(LONG));
+        let envelopes = sent.envelopes();
+        let delivered = count_items(&envelopes, &ItemType::Event) as u64;
+        let overflow = discarded(
+            &envelopes,
+            DiscardReason::QueueOverflow,
+            DataCategory::Error,
+        );
+        assert!((5..=6).contains(&delivered), "delivered {delivered}");
+        assert_eq!(delivered + overflow, 100);
+        assert!(options.client_reports.is_empty());
+        assert!(worker.shutdown(LONG));
+    }
+
+    #[test]
+    fn rate_limit_filters_that_category_only() {
+        let sent = Sent::default();
+        let sender = scripted(&sent, vec![rate_limited("60:error:organization")]);
+        let options = options(10);
+        let worker = TransportWorker::spawn(sender, &options).expect("spawn");
+        worker.send_envelope(event_envelope());
+        assert!(worker.flush(LONG));
+        worker.send_envelope(event_envelope());
+        worker.send_envelope(transaction_envelope());
+        assert!(worker.flush(LONG));
+
+        let envelopes = sent.envelopes();
+        assert_eq!(envelopes.len(), 2, "the second error is not sent");
+        assert_eq!(count_items(&envelopes, &ItemType::Event), 1);
+        assert_eq!(count_items(&envelopes, &ItemType::Transaction), 1);
+        // The 429 itself is not counted; the filtered error is, riding on the transaction.
+        assert_eq!(
+            discarded(
+                &envelopes,
+                DiscardReason::RatelimitBackoff,
+                DataCategory::Error
+            ),
+            1
+        );
+        assert_eq!(
+            discarded(&envelopes, DiscardReason::SendError, DataCategory::Error),
+            0
+        );
+        assert!(options.client_reports.is_empty());
+        assert!(worker.shutdown(LONG));
+    }
+
+    #[test]
+    fn rate_limits_apply_from_successful_responses_too() {
+        let sent = Sent::default();
+        let ok_with_limits = SendOutcome::Response {
+            status: 200,
+            rate_limits: Some("60:transaction:organization".into()),
+            retry_after: None,
+        };
+        let worker = TransportWorker::spawn(scripted(&sent, vec![ok_with_limits]), &options(10))
+            .expect("spawn");
+        worker.send_envelope(event_envelope());
+        worker.send_envelope(transaction_envelope());
+        worker.send_envelope(event_envelope());
+        assert!(worker.flush(LONG));
+        let envelopes = sent.envelopes();
+        assert_eq!(count_items(&envelopes, &ItemType::Event), 2);
+        assert_eq!(count_items(&envelopes, &ItemType::Transaction), 0);
+        assert_eq!(
+            discarded(
+                &envelopes,
+                DiscardReason::RatelimitBackoff,
+                DataCategory::Transaction
+            ),
+            1
+        );
+        // A transaction also counts its spans (none here, plus the root span).
+        assert_eq!(
+            discarded(
+                &envelopes,
+                DiscardReason::RatelimitBackoff,
+                DataCategory::Span
+            ),
+            1
+        );
+        assert!(worker.shutdown(LONG));
+    }
+
+    #[test]
+    fn server_error_counts_send_error() {
+        for status in [500, 503, 400, 413] {
+            let sent = Sent::default();
+            let worker = TransportWorker::spawn(
+                scripted(&sent, vec![SendOutcome::status(status)]),
+                &options(10),
+            )
+            .expect("spawn");
+            worker.send_envelope(event_envelope());
+            assert!(worker.flush(LONG));
+            let envelopes = sent.envelopes();
+            // The failed envelope, then the report on its own at flush.
+            assert_eq!(envelopes.len(), 2, "status {status}");
+            assert_eq!(
+                discarded(&envelopes, DiscardReason::SendError, DataCategory::Error),
+                1,
+                "status {status}"
+            );
+            assert!(worker.shutdown(LONG));
+        }
+    }
+
+    #[test]
+    fn network_error_counts_network_error() {
+        let sent = Sent::default();
+        let failure = SendOutcome::NetworkError("connection reset".into());
+        let options = options(10);
+        let worker =
+            TransportWorker::spawn(scripted(&sent, vec![failure]), &options).expect("spawn");
+        worker.send_envelope(transaction_envelope());
+        assert!(worker.flush(LONG));
+        let envelopes = sent.envelopes();
+        assert_eq!(
+            discarded(
+                &envelopes,
+                DiscardReason::NetworkError,
+                DataCategory::Transaction
+            ),
+            1
+        );
+        assert_eq!(
+            discarded(&envelopes, DiscardReason::NetworkError, DataCategory::Span),
+            1
+        );
+        assert!(options.client_reports.is_empty());
+        assert!(worker.shutdown(LONG));
+    }
+
+    #[test]
+    fn client_reports_ride_along_with_the_next_envelope() {
+        let sent = Sent::default();
+        let options = options(10);
+        options
+            .client_reports
+            .record(DiscardReason::SampleRate, DataCategory::Error, 3);
+        let worker = TransportWorker::spawn(scripted(&sent, vec![]), &options).expect("spawn");
+        worker.send_envelope(event_envelope());
+        assert!(worker.flush(LONG));
+        let envelopes = sent.envelopes();
+        assert_eq!(envelopes.len(), 1, "no separate report envelope");
+        let types: Vec<ItemType> = envelopes[0].items().map(EnvelopeItem::ty).collect();
+        assert_eq!(types, [ItemType::Event, ItemType::ClientReport]);
+        assert_eq!(
+            discarded(&envelopes, DiscardReason::SampleRate, DataCategory::Error),
+            3
+        );
+        assert!(options.client_reports.is_empty());
+        assert!(worker.shutdown(LONG));
+    }
+
+    #[test]
+    fn client_report_goes_alone_at_flush_and_shutdown() {
+        let sent = Sent::default();
+        let options = options(10);
+        let worker = TransportWorker::spawn(scripted(&sent, vec![]), &options).expect("spawn");
+        assert!(worker.flush(LONG));
+        assert!(sent.bodies().is_empty(), "nothing to send, nothing sent");
+
+        options
+            .client_reports
+            .record(DiscardReason::BeforeSend, DataCategory::Error, 2);
+        assert!(worker.flush(LONG));
+        let envelopes = sent.envelopes();
+        assert_eq!(envelopes.len(), 1);
+        assert_eq!(count_items(&envelopes, &ItemType::ClientReport), 1);
+        assert_eq!(envelopes[0].len(), 1);
+        assert_eq!(
+            discarded(&envelopes, DiscardReason::BeforeSend, DataCategory::Error),
+            2
+        );
+
+        options
+            .client_reports
+            .record(DiscardReason::EventProcessor, DataCategory::Error, 1);
+        assert!(worker.shutdown(LONG));
+        let envelopes = sent.envelopes();
+        assert_eq!(envelopes.len(), 2);
+        assert_eq!(
+            discarded(
+                &envelopes,
+                DiscardReason::EventProcessor,
+                DataCategory::Error
+            ),
+            1
+        );
+    }
+
+    #[test]
+    fn client_report_goes_alone_after_the_interval() {
+        let sent = Sent::default();
+        let mut options = options(10);
+        options.client_report_interval = Duration::from_millis(100);
+        let worker = TransportWorker::spawn(scripted(&sent, vec![]), &options).expect("spawn");
+        options
+            .client_reports
+            .record(DiscardReason::SampleRate, DataCategory::Error, 1);
+        let start = Instant::now();
+        while sent.bodies().is_empty() && start.elapsed() < LONG {
+            thread::sleep(Duration::from_millis(10));
+        }
+        let elapsed = start.elapsed();
+        assert!(elapsed < Duration::from_secs(1), "report took {elapsed:?}");
+        let envelopes = sent.envelopes();
+        assert_eq!(
+            discarded(&envelopes, DiscardReason::SampleRate, DataCategory::Error),
+            1
+        );
+        assert!(worker.shutdown(LONG));
+    }
+
+    #[test]
+    fn undelivered_report_is_restored() {
+        let sent = Sent::default();
+        let options = options(10);
+        options
+            .client_reports
+            .record(DiscardReason::SampleRate, DataCategory::Error, 4);
+        let script = vec![
+            SendOutcome::NetworkError("down".into()),
+            SendOutcome::status(502),
+        ];
+        let worker = TransportWorker::spawn(scripted(&sent, script), &options).expect("spawn");
+        worker.send_envelope(event_envelope());
+        worker.send_envelope(event_envelope());
+        assert!(worker.flush(LONG));
+        let envelopes = sent.envelopes();
+        // Tried on the first (network error) and second (502) envelope, delivered at flush.
+        assert_eq!(envelopes.len(), 3);
+        assert_eq!(
+            discarded(
+                &envelopes[2..],
+                DiscardReason::SampleRate,
+                DataCategory::Error
+            ),
+            4
+        );
+        assert_eq!(
+            discarded(
+                &envelopes[2..],
+                DiscardReason::NetworkError,
+                DataCategory::Error
+            ),
+            1
+        );
+        assert_eq!(
+            discarded(
+                &envelopes[2..],
+                DiscardReason::SendError,
+                DataCategory::Error
+            ),
+            1
+        );
+        assert!(options.client_reports.is_empty());
+        assert!(worker.shutdown(LONG));
+    }
+
+    #[test]
+    fn report_waits_while_everything_is_rate_limited() {
+        let sent = Sent::default();
+        let options = options(10);
+        let worker = TransportWorker::spawn(
+            scripted(&sent, vec![rate_limited("60::organization")]),
+            &options,
+        )
+        .expect("spawn");
+        worker.send_envelope(event_envelope());
+        assert!(worker.flush(LONG));
+        worker.send_envelope(event_envelope());
+        options
+            .client_reports
+            .record(DiscardReason::SampleRate, DataCategory::Error, 1);
+        assert!(worker.flush(LONG));
+        assert_eq!(
+            sent.bodies().len(),
+            1,
+            "nothing goes out under an all-category limit"
+        );
+        let pending = options.client_reports.take().expect("the report was kept");
+        let pending = [Envelope::from_iter([pending])];
+        assert_eq!(
+            discarded(
+                &pending,
+                DiscardReason::RatelimitBackoff,
+                DataCategory::Error
+            ),
+            1
+        );
+        assert_eq!(
+            discarded(&pending, DiscardReason::SampleRate, DataCategory::Error),
+            1
+        );
+        assert!(worker.shutdown(LONG));
+    }
+
+    #[test]
+    fn panicking_sender_does_not_kill_the_worker() {
+        let sent = Sent::default();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let recorder = sent.clone();
+        let counter = Arc::clone(&calls);
+        let sender = move |body: Vec<u8>, _: &Envelope| {
+            if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("sender bug (expected by this test)");
+            }
+            recorder.push(body);
+            SendOutcome::status(200)
+        };
+        let options = options(10);
+        let worker = TransportWorker::spawn(sender, &options).expect("spawn");
+        worker.send_envelope(event_envelope());
+        worker.send_envelope(transaction_envelope());
+        assert!(worker.flush(LONG));
+        let envelopes = sent.envelopes();
+        assert_eq!(count_items(&envelopes, &ItemType::Transaction), 1);
+        assert_eq!(
+            discarded(
+                &envelopes,
+                DiscardReason::InternalSdkError,
+                DataCategory::Error
+            ),
+            1
+        );
+        assert!(worker.shutdown(LONG));
+    }
+
+    #[test]
+    fn envelopes_after_shutdown_are_counted() {
+        let sent = Sent::default();
+        let options = options(10);
+        let worker = TransportWorker::spawn(scripted(&sent, vec![]), &options).expect("spawn");
+        assert!(worker.shutdown(LONG));
+        worker.send_envelope(event_envelope());
+        let report = options.client_reports.take().expect("counted");
+        assert_eq!(report.total(), 1);
+        assert_eq!(
+            report.discarded_events[0].reason,
+            DiscardReason::QueueOverflow
+        );
+        // A second shutdown and a flush after shutdown return at once.
+        assert!(worker.shutdown(LONG));
+        assert!(worker.flush(LONG));
+        assert!(sent.bodies().is_empty());
+    }
+
+    #[test]
+    fn envelopes_from_the_worker_thread_are_refused() {
+        let sent = Sent::default();
+        let this: Arc<std::sync::OnceLock<std::sync::Weak<TransportWorker>>> = Arc::default();
+        let recorder = sent.clone();
+        let handle = Arc::clone(&this);
+        let sender = move |body: Vec<u8>, _: &Envelope| {
+            recorder.push(body);
+            // As if the sender's own failure were captured and sent again.
+            if let Some(worker) = handle.get().and_then(std::sync::Weak::upgrade) {
+                worker.send_envelope(event_envelope());
+            }
+            SendOutcome::status(200)
+        };
+        let options = options(10);
+        let worker = Arc::new(TransportWorker::spawn(sender, &options).expect("spawn"));
+        let _ = this.set(Arc::downgrade(&worker));
+        worker.send_envelope(transaction_envelope());
+        assert!(worker.flush(LONG));
+        let envelopes = sent.envelopes();
+        assert_eq!(
+            envelopes.len(),
+            2,
+            "the transaction, then the report at flush"
+        );
+        assert_eq!(count_items(&envelopes, &ItemType::Event), 0);
+        assert_eq!(
+            discarded(
+                &envelopes,
+                DiscardReason::InternalSdkError,
+                DataCategory::Error
+            ),
+            1
+        );
+        assert!(worker.shutdown(LONG));
+    }
+
+    #[test]
+    fn worker_thread_is_named() {
+        let (name_tx, name_rx) = channel::bounded(1);
+        let sender = move |_: Vec<u8>, _: &Envelope| {
+            let _ = name_tx.try_send(thread::current().name().map(str::to_owned));
+            SendOutcome::status(200)
+        };
+        let worker = TransportWorker::spawn(sender, &options(10)).expect("spawn");
+        worker.send_envelope(event_envelope());
+        assert!(worker.flush(LONG));
+        assert_eq!(
+            name_rx.try_recv().expect("sent once"),
+            Some(WORKER_THREAD_NAME.to_owned())
+        );
+        assert!(worker.shutdown(LONG));
+    }
+}

@@ -1,0 +1,48 @@
+//! With no SDK installed, facade calls allocate nothing and run no closure.
+//!
+//! Its own test binary: a counting global allocator sees every allocation of the process.
+#![allow(unsafe_code)] // `GlobalAlloc` is an unsafe trait; this test only counts and forwards.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call unchanged to the system allocator.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn facade_calls_allocate_nothing_when_off() {
+    use sentry_minimal::{Breadcrumb, Event, Level};
+    let err = "x".parse::<u8>().unwrap_err();
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for _ in 0..1000 {
+        sentry_minimal::add_breadcrumb(|| Breadcrumb::new(format!("{}", 1)));
+        sentry_minimal::capture_message("m", Level::Error);
+        sentry_minimal::capture_error(&err);
+        sentry_minimal::capture_event(|| Event::new().message("m"));
+        sentry_minimal::configure_scope(|s| s.set_tag("k", "v".to_string()));
+        sentry_minimal::with_scope(|s| s.set_tag("k", "v".to_string()), || ());
+        let _ = sentry_minimal::last_event_id();
+        // sentry-core's own API behind the same gate:
+        sentry_core::add_breadcrumb(|| Breadcrumb::new(format!("{}", 1)));
+        sentry_core::capture_message("m", Level::Error);
+        sentry_core::with_scope(|s| s.set_tag("k", "v".to_string()), || ());
+    }
+    assert_eq!(ALLOCATIONS.load(Ordering::SeqCst) - before, 0);
+}

@@ -1,0 +1,114 @@
+//! The demo application run by `cargo xtask demo`: it reports a message, an error chain,
+//! breadcrumbs, scoped data and per-request data from another thread to the DSN in `SENTRY_DSN`.
+//!
+//! Run it against the embedded receiver with `cargo xtask demo`, or against your own Sentry
+//! with `SENTRY_DSN=https://… cargo run -p sentry --example demo`.
+
+use std::error::Error;
+use std::fmt;
+
+use sentry::{Breadcrumb, ClientOptions, Level, Scopes, User};
+
+/// A "library" that depends only on the `sentry-minimal` facade.
+mod inventory {
+    use sentry_minimal::{add_breadcrumb, Breadcrumb, Level};
+
+    pub fn reserve(item: &str, quantity: u32) -> Result<(), String> {
+        add_breadcrumb(|| {
+            Breadcrumb::new(format!("reserving {quantity} x {item}"))
+                .category("inventory")
+                .data("quantity", quantity)
+        });
+        if quantity > 10 {
+            sentry_minimal::capture_message("large reservation refused", Level::Warning);
+            return Err(format!("only 10 {item} left"));
+        }
+        Ok(())
+    }
+}
+
+/// An application error with a cause, to show the error chain.
+#[derive(Debug)]
+struct ConfigError {
+    path: &'static str,
+    source: std::num::ParseIntError,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid port in {}", self.path)
+    }
+}
+
+impl Error for ConfigError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+fn load_port() -> Result<u16, ConfigError> {
+    "80a".parse::<u16>().map_err(|source| ConfigError {
+        path: "/etc/demo.toml",
+        source,
+    })
+}
+
+fn main() {
+    let guard = sentry::init(ClientOptions {
+        release: sentry::release_name!(),
+        environment: Some("demo".into()),
+        before_send: Some(std::sync::Arc::new(|mut event| {
+            event.tags.insert("processed_by".into(), "before_send".into());
+            Some(event)
+        })),
+        ..Default::default()
+    });
+    if !guard.is_enabled() {
+        eprintln!("demo: set SENTRY_DSN (or run `cargo xtask demo`) to send events");
+        std::process::exit(2);
+    }
+
+    sentry::set_tag("demo", "true");
+    sentry::set_user(Some(User {
+        id: Some("42".into()),
+        username: Some("ada".into()),
+        ..Default::default()
+    }));
+    sentry::add_breadcrumb(Breadcrumb::new("demo started").category("lifecycle"));
+
+    // 1. A message.
+    sentry::capture_message("Hello from the sentry demo", Level::Info);
+
+    // 2. An error with its source chain.
+    if let Err(err) = load_port() {
+        sentry::capture_error(&err);
+    }
+
+    // 3. Data scoped to a block.
+    sentry::with_scope(
+        |scope| {
+            scope.set_tag("phase", "import");
+            scope.set_extra("rows", 1250);
+        },
+        || sentry::capture_message("import finished with warnings", Level::Warning),
+    );
+
+    // 4. A library using only the facade.
+    let _ = inventory::reserve("widgets", 3);
+    let _ = inventory::reserve("widgets", 25);
+
+    // 5. A request handled on another thread, with its own isolation scope.
+    let request = Scopes::current().fork_isolation();
+    let worker = std::thread::spawn(move || {
+        request.bind(|| {
+            sentry::set_tag("request_id", "req-7f3a");
+            sentry::add_breadcrumb(Breadcrumb::new("GET /checkout").category("http"));
+            let err: Box<dyn Error + Send + Sync> = "payment provider timed out".into();
+            sentry::capture_error(err.as_ref());
+        })
+    });
+    let _ = worker.join();
+
+    // Dropping the guard sends everything still queued, waiting at most shutdown_timeout.
+    drop(guard);
+}
