@@ -143,20 +143,57 @@ pub fn add_breadcrumb<B: IntoBreadcrumb>(breadcrumb: B) {
     }
 }
 
-fn breadcrumb_client(scopes: &Scopes) -> Option<Arc<Client>> {
-    if SCOPED_CLIENTS.load(Ordering::Acquire) == 0 {
-        global_slot().snapshot().client.clone()
-    } else {
-        scopes.client()
-    }
+/// What breadcrumbs need from the client bound to the global scope, readable without a lock:
+/// its `max_breadcrumbs` when it is enabled and has no `before_breadcrumb`, [`NO_CLIENT`] when
+/// there is no enabled client, [`LOOK_UP`] when the full lookup is needed.
+static GLOBAL_BREADCRUMBS: AtomicUsize = AtomicUsize::new(NO_CLIENT);
+const NO_CLIENT: usize = 0;
+const LOOK_UP: usize = usize::MAX;
+
+/// Binds `client` to `scope`, which must be the global scope, and refreshes the breadcrumb
+/// settings cached for it.
+pub(crate) fn set_global_client(
+    scope: &mut crate::Scope,
+    client: Option<Arc<Client>>,
+) -> Option<Arc<Client>> {
+    let cached = match &client {
+        Some(c) if !c.is_enabled() => NO_CLIENT,
+        Some(c) if c.options().before_breadcrumb.is_none() => {
+            c.options().max_breadcrumbs.min(LOOK_UP - 1)
+        }
+        Some(_) => LOOK_UP,
+        None => NO_CLIENT,
+    };
+    GLOBAL_BREADCRUMBS.store(cached, Ordering::Release);
+    std::mem::replace(&mut scope.client, client)
 }
 
 pub(crate) fn record_breadcrumb(crumb: Breadcrumb) {
     if in_callback() {
         return;
     }
+    // Fast path: only the global scope has a client, and it needs nothing but the cap.
+    if SCOPED_CLIENTS.load(Ordering::Acquire) == 0 {
+        match GLOBAL_BREADCRUMBS.load(Ordering::Acquire) {
+            NO_CLIENT => return,
+            LOOK_UP => {}
+            max => {
+                let crumb = Arc::new(crumb);
+                with_scopes(|scopes| {
+                    scopes
+                        .isolation
+                        .update(|scope| scope.push_breadcrumb(crumb, max))
+                });
+                return;
+            }
+        }
+    }
     with_scopes(|scopes| {
-        let client = breadcrumb_client(scopes);
+        let client = if SCOPED_CLIENTS.load(Ordering::Acquire) == 0 {
+            global_slot().snapshot().client.clone()
+        } else {
+            Some(scopes.client())
+        };
         let (max, before) = match &client {
             Some(client) if client.is_enabled() => (
                 client.options().max_breadcrumbs,
@@ -244,8 +281,5 @@ pub fn last_event_id() -> Option<EventId> {
 /// Flushes the current client for at most `timeout` (its `shutdown_timeout` when `None`).
 /// Returns `true` when everything queued was sent, or there is nothing to flush.
 pub fn flush(timeout: Option<Duration>) -> bool {
-    match Scopes::current().client() {
-        Some(client) => client.flush(timeout),
-        None => true,
-    }
+    Scopes::current().client().flush(timeout)
 }

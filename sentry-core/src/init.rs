@@ -97,7 +97,7 @@ pub fn try_init(options: impl IntoOptions) -> Result<ClientInitGuard, OptionsErr
 
 /// Binds a client to the global scope (or unbinds it with `None`).
 pub fn bind_client(client: Option<Arc<Client>>) {
-    global_slot().update(|scope| scope.client = client);
+    global_slot().update(|scope| crate::api::set_global_client(scope, client));
 }
 
 /// Closes its client when dropped, waiting at most the client's `shutdown_timeout` for queued
@@ -141,7 +141,7 @@ impl Drop for ClientInitGuard {
         // Unbind it, unless another init replaced it meanwhile.
         global_slot().update(|scope| {
             if scope.client().is_some_and(|c| Arc::ptr_eq(c, &client)) {
-                scope.client = None;
+                crate::api::set_global_client(scope, None);
             }
         });
     }

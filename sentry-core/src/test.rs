@@ -130,14 +130,14 @@ pub fn with_captured_envelopes_options(options: ClientOptions, f: impl FnOnce())
         ..options
     }));
     let previous = global_slot()
-        .update(|scope| std::mem::replace(&mut scope.client, Some(Arc::clone(&client))))
+        .update(|scope| crate::api::set_global_client(scope, Some(Arc::clone(&client))))
         .flatten();
     // Restore the previous client even if `f` panics.
     struct Restore(Option<Option<Arc<Client>>>);
     impl Drop for Restore {
         fn drop(&mut self) {
             if let Some(previous) = self.0.take() {
-                global_slot().update(|scope| scope.client = previous);
+                global_slot().update(|scope| crate::api::set_global_client(scope, previous));
             }
         }
     }

@@ -13,7 +13,7 @@ use sentry::{Breadcrumb, ClientOptions, Level, Scopes, User};
 mod inventory {
     use sentry_minimal::{add_breadcrumb, Breadcrumb, Level};
 
-    pub fn reserve(item: &str, quantity: u32) -> Result<(), String> {
+    pub(crate) fn reserve(item: &str, quantity: u32) -> Result<(), String> {
         add_breadcrumb(|| {
             Breadcrumb::new(format!("reserving {quantity} x {item}"))
                 .category("inventory")
@@ -58,7 +58,9 @@ fn main() {
         release: sentry::release_name!(),
         environment: Some("demo".into()),
         before_send: Some(std::sync::Arc::new(|mut event| {
-            event.tags.insert("processed_by".into(), "before_send".into());
+            event
+                .tags
+                .insert("processed_by".into(), "before_send".into());
             Some(event)
         })),
         ..Default::default()

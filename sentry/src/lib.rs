@@ -108,7 +108,9 @@ impl<O: IntoOptions> IntoOptions for WithDefaults<O> {
 fn apply_defaults(options: &mut ClientOptions) {
     #[cfg(feature = "transport")]
     if options.transport.is_none() {
-        options.transport = Some(std::sync::Arc::new(sentry_transport_http::HttpTransportFactory));
+        options.transport = Some(std::sync::Arc::new(
+            sentry_transport_http::HttpTransportFactory,
+        ));
     }
     #[cfg(not(feature = "transport"))]
     let _ = options;

@@ -125,6 +125,13 @@ impl Client {
         Ok(client)
     }
 
+    /// The shared no-op client: disabled, it captures and sends nothing. It stands in wherever
+    /// no client is bound, so a client lookup never comes back empty.
+    pub fn noop() -> Arc<Client> {
+        static NOOP: std::sync::OnceLock<Arc<Client>> = std::sync::OnceLock::new();
+        Arc::clone(NOOP.get_or_init(|| Arc::new(Client::disabled(ClientOptions::default()))))
+    }
+
     fn disabled(options: ClientOptions) -> Client {
         Client {
             sdk_info: Arc::new(sdk_info(&options)),

@@ -152,14 +152,23 @@ impl Scopes {
         self.isolation.configure(f)
     }
 
-    /// The client events go to: current → isolation → global.
-    pub fn client(&self) -> Option<Arc<Client>> {
+    /// The client events go to: current → isolation → global, and the no-op client (disabled,
+    /// never sends) when none is bound, as before `init`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = sentry_core::Scopes::current().client();
+    /// assert!(!client.is_enabled()); // no init in this example
+    /// ```
+    pub fn client(&self) -> Arc<Client> {
         self.current
             .snapshot()
             .client
             .clone()
             .or_else(|| self.isolation.snapshot().client.clone())
             .or_else(|| global_slot().snapshot().client.clone())
+            .unwrap_or_else(Client::noop)
     }
 }
 

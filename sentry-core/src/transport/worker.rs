@@ -231,8 +231,17 @@ impl TransportWorker {
         )
     }
 
+    /// `true` when called on the worker thread itself.
+    fn on_worker_thread(&self) -> bool {
+        thread::current().id() == self.thread_id
+    }
+
     /// Puts a flush barrier in the queue and waits for the worker to reach it.
     fn flush_until(&self, deadline: Deadline) -> bool {
+        if self.on_worker_thread() {
+            // The worker cannot wait for itself.
+            return false;
+        }
         let (reply_tx, reply_rx) = channel::bounded(1);
         if self
             .queue
@@ -255,7 +264,7 @@ impl TransportWorker {
 
 impl Transport for TransportWorker {
     fn send_envelope(&self, envelope: Envelope) {
-        if thread::current().id() == self.thread_id {
+        if self.on_worker_thread() {
             // Something the sender did while sending (a log, a panic) was captured and came
             // back here. Sending it could loop, and queueing from the worker could deadlock a
             // flush, so it is dropped.
@@ -312,6 +321,11 @@ impl Transport for TransportWorker {
         let flushed = self.flush_until(deadline);
         // The capacity-1 stop channel can only be full if a stop is already pending.
         let _ = self.stop.try_send(());
+        if self.on_worker_thread() {
+            // Shut down from inside a send (the last handle dropped there): the worker stops
+            // once this send returns; it cannot wait for itself.
+            return false;
+        }
         match self.exited.recv_timeout(deadline.remaining()) {
             Err(channel::RecvTimeoutError::Timeout) => {
                 crate::sentry_debug!(
