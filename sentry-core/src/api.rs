@@ -178,7 +178,6 @@ pub(crate) fn record_breadcrumb(crumb: Breadcrumb) {
             NO_CLIENT => return,
             LOOK_UP => {}
             max => {
-                let crumb = Arc::new(crumb);
                 with_scopes(|scopes| {
                     scopes
                         .isolation
@@ -210,7 +209,6 @@ pub(crate) fn record_breadcrumb(crumb: Breadcrumb) {
             },
             None => crumb,
         };
-        let crumb = Arc::new(crumb);
         scopes
             .isolation
             .update(|scope| scope.push_breadcrumb(crumb, max));

@@ -156,19 +156,32 @@ impl Scope {
     /// `before_breadcrumb`: it records what it is given.
     pub fn add_breadcrumb(&mut self, breadcrumb: Breadcrumb) {
         let max = self.max_breadcrumbs.unwrap_or(DEFAULT_MAX_BREADCRUMBS);
-        self.push_breadcrumb(Arc::new(breadcrumb), max);
+        self.push_breadcrumb(breadcrumb, max);
     }
 
-    pub(crate) fn push_breadcrumb(&mut self, breadcrumb: Arc<Breadcrumb>, max: usize) {
+    /// Appends a breadcrumb, evicting the oldest beyond `max`. When the ring is full and the
+    /// evicted breadcrumb is not shared with an event in flight, its allocation is reused.
+    pub(crate) fn push_breadcrumb(&mut self, breadcrumb: Breadcrumb, max: usize) {
         if max == 0 {
             return;
         }
         let seq = BREADCRUMB_SEQ.fetch_add(1, Ordering::Relaxed);
         let ring = Arc::make_mut(&mut self.breadcrumbs);
+        let mut recycled = None;
         while ring.len() >= max {
-            ring.pop_front();
+            recycled = ring.pop_front().map(|(_, old)| old);
         }
-        ring.push_back((seq, breadcrumb));
+        let entry = match recycled {
+            Some(mut old) => match Arc::get_mut(&mut old) {
+                Some(slot) => {
+                    *slot = breadcrumb;
+                    old
+                }
+                None => Arc::new(breadcrumb),
+            },
+            None => Arc::new(breadcrumb),
+        };
+        ring.push_back((seq, entry));
     }
 
     /// Removes every breadcrumb.
