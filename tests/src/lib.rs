@@ -1,1 +1,16 @@
-//! Test support.
+//! Test support for the Sentry SDK workspace.
+//!
+//! - [`server`]: a loopback HTTP server that receives envelopes like Sentry does, records them,
+//!   and misbehaves on command (rate limits, errors, hangs, closed connections, slow answers).
+//! - [`relay`]: runs events through Relay's own normalizer (`sentry-relay` from PyPI) to prove
+//!   they are accepted as sent.
+//! - [`display`]: renders envelopes readably; used by `cargo xtask demo` and `cargo xtask receive`.
+//!
+//! The integration tests of the workspace live in this package's `tests/` directory.
+#![forbid(unsafe_code)]
+
+pub mod display;
+pub mod relay;
+pub mod server;
+
+pub use server::{Behavior, Request, Response, TestServer};

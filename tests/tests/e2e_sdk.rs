@@ -26,7 +26,8 @@ fn raw_event_payloads(requests: &[Request]) -> Vec<serde_json::Value> {
             if header.is_empty() {
                 continue;
             }
-            let header: serde_json::Value = serde_json::from_slice(header).expect("item header is JSON");
+            let header: serde_json::Value =
+                serde_json::from_slice(header).expect("item header is JSON");
             let payload = lines.next().expect("item payload follows its header");
             assert_eq!(
                 header["length"].as_u64(),
@@ -109,7 +110,9 @@ fn events_arrive_over_http_and_pass_relay() {
         let auth = request.header("x-sentry-auth").unwrap_or_default();
         assert!(auth.contains("sentry_key=public"), "{auth}");
         assert!(auth.contains("sentry_version=7"), "{auth}");
-        let envelope = request.parsed_envelope().expect("the server parsed the envelope");
+        let envelope = request
+            .parsed_envelope()
+            .expect("the server parsed the envelope");
         assert!(envelope.headers().sent_at.is_some(), "sent_at is stamped");
         assert!(envelope.headers().event_id.is_some());
     }
@@ -129,7 +132,10 @@ fn events_arrive_over_http_and_pass_relay() {
     assert_eq!(hello.breadcrumbs.len(), 1);
     assert_eq!(hello.user.as_ref().and_then(|u| u.id.as_deref()), Some("7"));
 
-    let error = events.iter().find(|e| e.event_id == error_id).expect("error event");
+    let error = events
+        .iter()
+        .find(|e| e.event_id == error_id)
+        .expect("error event");
     let types: Vec<_> = error.exception.iter().map(|e| e.ty.as_str()).collect();
     assert_eq!(types, ["ParseIntError", "PortError"]);
 
@@ -162,7 +168,10 @@ fn guard_drop_delivers_a_burst() {
     let started = Instant::now();
     drop(guard);
     assert!(started.elapsed() < Duration::from_millis(2500));
-    assert_eq!(server.wait_for_envelopes(200, Duration::from_secs(5)).len(), 200);
+    assert_eq!(
+        server.wait_for_envelopes(200, Duration::from_secs(5)).len(),
+        200
+    );
 }
 
 #[test]
@@ -182,7 +191,11 @@ fn before_send_can_drop_and_is_reported() {
     sentry::capture_message("kept", Level::Info);
     drop(guard);
     server.wait_idle(Duration::from_millis(200), Duration::from_secs(5));
-    let messages: Vec<_> = server.events().into_iter().filter_map(|e| e.message).collect();
+    let messages: Vec<_> = server
+        .events()
+        .into_iter()
+        .filter_map(|e| e.message)
+        .collect();
     assert_eq!(messages, ["kept"]);
     assert_eq!(server.discarded("before_send", "error"), 1);
 }

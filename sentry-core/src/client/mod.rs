@@ -195,7 +195,9 @@ impl Client {
             return EventId::nil();
         };
         let id = event.event_id;
-        transport.send_envelope(Envelope::from_event(event));
+        let mut envelope = Envelope::from_event(event);
+        envelope.headers_mut().sdk = Some(Arc::clone(&self.sdk_info));
+        transport.send_envelope(envelope);
         id
     }
 

@@ -1,0 +1,491 @@
+//! Readable renderings of what arrived at the [test server](crate::server): one block per
+//! envelope with its headers and, per item, what a person wants to see at a glance.
+//!
+//! `cargo xtask demo` and `cargo xtask receive` print with these functions.
+
+use std::fmt::Write as _;
+
+use sentry_core::envelope::{Envelope, EnvelopeItem, RawItem};
+use sentry_core::protocol::{ClientReport, Event};
+use sentry_core::time::format_rfc3339;
+
+use crate::server::Request;
+
+/// How many of the most recent breadcrumbs of an event are listed.
+pub const BREADCRUMBS_SHOWN: usize = 5;
+/// How many bytes of the payload of an item without a dedicated rendering are shown.
+pub const PAYLOAD_PREVIEW: usize = 200;
+
+/// A request: method, path, encoding and sizes, the auth header, then the envelope (or why it
+/// could not be read). Ends with a newline.
+pub fn format_request(request: &Request) -> String {
+    let mut out = String::new();
+    let encoding = request.header("Content-Encoding").unwrap_or("identity");
+    let _ = write!(
+        out,
+        "{} {}  ({} bytes",
+        request.method,
+        request.path,
+        request.raw_body.len()
+    );
+    if request.raw_body.len() != request.body.len() || encoding != "identity" {
+        let _ = write!(out, " {encoding}, {} decoded", request.body.len());
+    }
+    let _ = writeln!(out, ", connection #{})", request.connection);
+    if let Some(auth) = request.header("X-Sentry-Auth") {
+        let _ = writeln!(out, "  auth: {auth}");
+    }
+    if let Some(error) = &request.decode_error {
+        let _ = writeln!(out, "  body not decoded: {error}");
+    }
+    match &request.envelope {
+        Ok(envelope) => out.push_str(&format_envelope(envelope)),
+        Err(error) => {
+            let _ = writeln!(out, "  NOT AN ENVELOPE: {error}");
+            let _ = writeln!(out, "  body: {}", preview(&request.body, PAYLOAD_PREVIEW));
+        }
+    }
+    out
+}
+
+/// An envelope: one header line (event id, sent_at, SDK), then one block per item. Ends with a
+/// newline.
+pub fn format_envelope(envelope: &Envelope) -> String {
+    let mut out = String::new();
+    let headers = envelope.headers();
+    let _ = write!(out, "envelope");
+    match &headers.event_id {
+        Some(id) => {
+            let _ = write!(out, "  event_id={id}");
+        }
+        None => out.push_str("  (no event_id)"),
+    }
+    match headers.sent_at {
+        Some(sent_at) => {
+            let _ = write!(out, "  sent_at={}", format_rfc3339(sent_at));
+        }
+        None => out.push_str("  (no sent_at)"),
+    }
+    if let Some(sdk) = &headers.sdk {
+        let _ = write!(out, "  sdk={} {}", sdk.name, sdk.version);
+    }
+    if headers.trace.is_some() {
+        out.push_str("  +trace");
+    }
+    let _ = writeln!(out, "  ({} item{})", envelope.len(), plural(envelope.len()));
+    for (index, item) in envelope.items().enumerate() {
+        let _ = writeln!(out, "  [{}] {}", index + 1, item.ty());
+        match item {
+            EnvelopeItem::Event(event) => format_event(&mut out, event),
+            EnvelopeItem::ClientReport(report) => format_client_report(&mut out, report),
+            EnvelopeItem::Raw(raw) => format_raw(&mut out, raw),
+            // Item kinds added later render like raw items would: by type only.
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A one-line count of what arrived, e.g.
+/// `3 requests: 2 envelopes (event ×2, client_report ×1), 1 not an envelope`.
+pub fn summary(requests: &[Request]) -> String {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    let mut envelopes = 0;
+    for envelope in requests.iter().filter_map(Request::parsed_envelope) {
+        envelopes += 1;
+        for item in envelope.items() {
+            let ty = item.ty().as_str().to_owned();
+            match counts.iter_mut().find(|(name, _)| *name == ty) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((ty, 1)),
+            }
+        }
+    }
+    let bad = requests.len() - envelopes;
+    let mut out = format!(
+        "{} request{}: {envelopes} envelope{}",
+        requests.len(),
+        plural(requests.len()),
+        plural(envelopes)
+    );
+    if !counts.is_empty() {
+        let list: Vec<String> = counts.iter().map(|(ty, n)| format!("{ty} ×{n}")).collect();
+        let _ = write!(out, " ({})", list.join(", "));
+    }
+    if bad > 0 {
+        let _ = write!(out, ", {bad} not an envelope");
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Writes one `label: value` line, indented under an item.
+fn field(out: &mut String, label: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(out, "      {label:<12} {value}");
+}
+
+/// Writes a continuation line aligned with field values.
+fn continuation(out: &mut String, value: impl std::fmt::Display) {
+    let _ = writeln!(out, "      {:<12} {value}", "");
+}
+
+fn format_event(out: &mut String, event: &Event) {
+    field(out, "event_id", event.event_id);
+    field(out, "level", event.level.as_str());
+    if let Some(message) = &event.message {
+        field(out, "message", one_line(message, 200));
+    }
+    // Stored root cause first; shown outermost first, the way a person reads an error.
+    for (depth, exception) in event.exception.iter().rev().enumerate() {
+        let mut text = exception.ty.clone();
+        if let Some(value) = &exception.value {
+            let _ = write!(text, ": {}", one_line(value, 200));
+        }
+        if let Some(mechanism) = &exception.mechanism {
+            let handled = match mechanism.handled {
+                Some(true) => ", handled",
+                Some(false) => ", unhandled",
+                None => "",
+            };
+            let _ = write!(text, "  [{}{handled}]", mechanism.ty);
+        }
+        if let Some(frames) = exception.stacktrace.as_ref().map(|s| s.frames.len()) {
+            let _ = write!(text, "  ({frames} frames)");
+        }
+        if depth == 0 {
+            field(out, "exception", text);
+        } else {
+            continuation(out, format!("caused by: {text}"));
+        }
+    }
+    if let Some(transaction) = &event.transaction {
+        field(out, "transaction", transaction);
+    }
+    if !event.tags.is_empty() {
+        let tags: Vec<String> = event.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        field(out, "tags", one_line(&tags.join(", "), 300));
+    }
+    if !event.extra.is_empty() {
+        let keys: Vec<&str> = event.extra.keys().map(String::as_str).collect();
+        field(out, "extra", keys.join(", "));
+    }
+    if !event.breadcrumbs.is_empty() {
+        let total = event.breadcrumbs.len();
+        let shown = total.min(BREADCRUMBS_SHOWN);
+        let label = if shown < total {
+            format!("{total} (last {shown})")
+        } else {
+            total.to_string()
+        };
+        field(out, "breadcrumbs", label);
+        for crumb in &event.breadcrumbs[total - shown..] {
+            let time = format_rfc3339(crumb.timestamp);
+            let time = time.get(11..23).unwrap_or(&time).to_owned();
+            let mut text = format!("{time} [{}]", crumb.level.as_str());
+            if let Some(category) = &crumb.category {
+                let _ = write!(text, " {category}");
+            }
+            if crumb.ty != "default" {
+                let _ = write!(text, " ({})", crumb.ty);
+            }
+            if let Some(message) = &crumb.message {
+                let _ = write!(text, ": {}", one_line(message, 120));
+            }
+            continuation(out, text);
+        }
+    }
+    if !event.contexts.is_empty() {
+        let keys: Vec<&str> = event.contexts.keys().map(|k| &**k).collect();
+        field(out, "contexts", keys.join(", "));
+    }
+    if let Some(user) = &event.user {
+        let parts: Vec<String> = [
+            ("id", &user.id),
+            ("username", &user.username),
+            ("email", &user.email),
+            ("ip", &user.ip_address),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name}={v}")))
+        .collect();
+        field(out, "user", parts.join(", "));
+    }
+    if let Some(request) = &event.request {
+        let method = request.method.as_deref().unwrap_or("?");
+        field(
+            out,
+            "request",
+            format!("{method} {}", request.url.as_deref().unwrap_or("?")),
+        );
+    }
+    if event.release.is_some() || event.environment.is_some() {
+        field(
+            out,
+            "release",
+            format!(
+                "{}  environment: {}",
+                event.release.as_deref().unwrap_or("-"),
+                event.environment.as_deref().unwrap_or("-")
+            ),
+        );
+    }
+    if !event.fingerprint.is_empty() {
+        field(out, "fingerprint", event.fingerprint.join(", "));
+    }
+}
+
+fn format_client_report(out: &mut String, report: &ClientReport) {
+    if report.discarded_events.is_empty() {
+        field(out, "discarded", "nothing");
+    }
+    for discarded in &report.discarded_events {
+        field(
+            out,
+            "discarded",
+            format!(
+                "{} × {} ({})",
+                discarded.quantity,
+                discarded.category.as_str(),
+                discarded.reason.as_str()
+            ),
+        );
+    }
+}
+
+fn format_raw(out: &mut String, raw: &RawItem) {
+    let mut size = format!("{} bytes", raw.payload.len());
+    for key in ["item_count", "content_type", "filename", "attachment_type"] {
+        if let Some(value) = raw.headers.get(key) {
+            let value = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            let _ = write!(size, ", {key}={value}");
+        }
+    }
+    field(out, "size", size);
+    let summarized = match serde_json::from_slice::<serde_json::Value>(&raw.payload) {
+        Ok(json) => summarize_json_item(out, raw.ty.as_str(), &json),
+        Err(_) => false,
+    };
+    if !summarized {
+        field(out, "payload", preview(&raw.payload, PAYLOAD_PREVIEW));
+    }
+}
+
+/// A short string of `json[key]`, if present.
+fn text_of(json: &serde_json::Value, key: &str) -> Option<String> {
+    let value = json.get(key)?;
+    match value {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(one_line(s, 120)),
+        other => Some(one_line(&other.to_string(), 120)),
+    }
+}
+
+/// `key=value` for each key present in `json`, separated by two spaces.
+fn pairs(json: &serde_json::Value, keys: &[&str]) -> String {
+    keys.iter()
+        .filter_map(|key| text_of(json, key).map(|v| format!("{key}={v}")))
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+/// Writes a readable summary of the JSON payload of the item types the SDK sends besides events
+/// and client reports. Returns `false` for types it has no summary for.
+fn summarize_json_item(out: &mut String, ty: &str, json: &serde_json::Value) -> bool {
+    match ty {
+        "transaction" => {
+            let name = text_of(json, "transaction").unwrap_or_else(|| "?".to_owned());
+            let trace = json
+                .pointer("/contexts/trace")
+                .unwrap_or(&serde_json::Value::Null);
+            field(out, "transaction", name);
+            field(out, "trace", pairs(trace, &["op", "status", "trace_id"]));
+            let duration = match (
+                json.get("start_timestamp")
+                    .and_then(serde_json::Value::as_f64),
+                json.get("timestamp").and_then(serde_json::Value::as_f64),
+            ) {
+                (Some(start), Some(end)) => format!("{:.1} ms", (end - start) * 1000.0),
+                _ => "?".to_owned(),
+            };
+            field(out, "duration", duration);
+            let spans = json.get("spans").and_then(serde_json::Value::as_array);
+            let spans = spans.map(Vec::as_slice).unwrap_or_default();
+            field(out, "spans", spans.len());
+            for span in spans.iter().take(BREADCRUMBS_SHOWN) {
+                continuation(out, pairs(span, &["op", "description", "status"]));
+            }
+            if spans.len() > BREADCRUMBS_SHOWN {
+                continuation(out, format!("… {} more", spans.len() - BREADCRUMBS_SHOWN));
+            }
+            true
+        }
+        "log" | "span" | "trace_metric" => {
+            let items = json.get("items").and_then(serde_json::Value::as_array);
+            let items = items.map(Vec::as_slice).unwrap_or_default();
+            field(out, "records", items.len());
+            for item in items.iter().take(BREADCRUMBS_SHOWN * 2) {
+                let line = match ty {
+                    "log" => format!(
+                        "[{}] {}",
+                        text_of(item, "level").unwrap_or_else(|| "?".to_owned()),
+                        text_of(item, "body").unwrap_or_default()
+                    ),
+                    "span" => pairs(item, &["name", "status", "span_id"]),
+                    _ => pairs(item, &["name", "type", "value", "unit"]),
+                };
+                continuation(out, line);
+            }
+            if items.len() > BREADCRUMBS_SHOWN * 2 {
+                continuation(
+                    out,
+                    format!("… {} more", items.len() - BREADCRUMBS_SHOWN * 2),
+                );
+            }
+            true
+        }
+        "session" => {
+            field(
+                out,
+                "session",
+                pairs(json, &["sid", "status", "errors", "init", "seq"]),
+            );
+            let attrs = json.get("attrs").unwrap_or(&serde_json::Value::Null);
+            field(out, "attrs", pairs(attrs, &["release", "environment"]));
+            true
+        }
+        "sessions" => {
+            let aggregates = json.get("aggregates").and_then(serde_json::Value::as_array);
+            let aggregates = aggregates.map(Vec::as_slice).unwrap_or_default();
+            field(out, "aggregates", aggregates.len());
+            for bucket in aggregates.iter().take(BREADCRUMBS_SHOWN) {
+                continuation(
+                    out,
+                    pairs(
+                        bucket,
+                        &["started", "exited", "errored", "abnormal", "crashed"],
+                    ),
+                );
+            }
+            let attrs = json.get("attrs").unwrap_or(&serde_json::Value::Null);
+            field(out, "attrs", pairs(attrs, &["release", "environment"]));
+            true
+        }
+        "check_in" => {
+            field(
+                out,
+                "check-in",
+                pairs(json, &["monitor_slug", "status", "duration", "environment"]),
+            );
+            if let Some(config) = json.get("monitor_config") {
+                field(out, "config", one_line(&config.to_string(), 200));
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The first `max` bytes of `bytes` as text (`…` when cut), or a note if they are binary.
+fn preview(bytes: &[u8], max: usize) -> String {
+    let cut = bytes.len().min(max);
+    let head = &bytes[..cut];
+    // Cutting may split a UTF-8 sequence: only the invalid tail is tolerated.
+    let text = match std::str::from_utf8(head) {
+        Ok(text) => text,
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return format!("<{} bytes of binary data>", bytes.len()),
+    };
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return format!("<{} bytes of binary data>", bytes.len());
+    }
+    let text = text.replace(['\n', '\r'], " ");
+    if cut < bytes.len() {
+        format!("{text}…")
+    } else {
+        text
+    }
+}
+
+/// `text` on one line, cut after `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .take(max + 1)
+        .collect();
+    if flat.chars().count() > max {
+        let cut: String = flat.chars().take(max).collect();
+        format!("{cut}…")
+    } else {
+        flat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_cut_and_flag_binary() {
+        assert_eq!(preview(b"{\"a\":1}", 200), "{\"a\":1}");
+        assert_eq!(preview(b"abcdef", 3), "abc…");
+        assert_eq!(preview(&[0, 1, 2, 255], 200), "<4 bytes of binary data>");
+        assert_eq!(preview("héllo".as_bytes(), 2), "h…");
+    }
+
+    #[test]
+    fn renders_items() {
+        let bytes = concat!(
+            "{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\",\"sent_at\":\"2024-01-01T00:00:00Z\"}\n",
+            "{\"type\":\"event\"}\n",
+            "{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\",\"level\":\"warning\",\"message\":\"hi\",",
+            "\"exception\":{\"values\":[{\"type\":\"Inner\",\"value\":\"root\"},{\"type\":\"Outer\",\"value\":\"top\"}]},",
+            "\"tags\":{\"k\":\"v\"},\"release\":\"r@1\"}\n",
+            "{\"type\":\"client_report\"}\n",
+            "{\"discarded_events\":[{\"reason\":\"sample_rate\",\"category\":\"error\",\"quantity\":2}]}\n",
+            "{\"type\":\"session\"}\n",
+            "{\"sid\":\"x\",\"status\":\"ok\",\"attrs\":{\"release\":\"r@1\"}}\n",
+            "{\"type\":\"statsd\"}\n",
+            "{\"raw\":true}\n",
+        );
+        let envelope = Envelope::from_bytes(bytes.as_bytes()).expect("envelope");
+        let text = format_envelope(&envelope);
+        for expected in [
+            "event_id=9ec79c33ec9942ab8353589fcb2e04dc",
+            "sent_at=2024-01-01T00:00:00",
+            "[1] event",
+            "warning",
+            "hi",
+            "Outer: top",
+            "caused by: Inner: root",
+            "k=v",
+            "r@1",
+            "[2] client_report",
+            "2 × error (sample_rate)",
+            "[3] session",
+            "sid=x  status=ok",
+            "release=r@1",
+            "[4] statsd",
+            "{\"raw\":true}",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+        let outer = text.find("Outer").unwrap_or(usize::MAX);
+        let inner = text.find("Inner").unwrap_or(0);
+        assert!(outer < inner, "outermost exception first:\n{text}");
+    }
+}
