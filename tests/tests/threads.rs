@@ -1,0 +1,60 @@
+//! An enabled SDK runs exactly one background thread; a disabled one runs none.
+//!
+//! Its own test binary (own process), so no other test's threads are counted.
+
+use sentry::Level;
+use sentry_tests::server::TestServer;
+
+fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .map(|tasks| {
+            tasks
+                .filter_map(|t| t.ok())
+                .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+                .map(|name| name.trim().to_owned())
+                // The loopback server's own threads are not the SDK's.
+                .filter(|name| !name.starts_with("test-server"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn one_thread_when_enabled_none_when_disabled() {
+    let server = TestServer::start();
+    let before = thread_names();
+
+    let disabled = sentry::init("");
+    sentry::capture_message("nothing", Level::Info);
+    assert_eq!(thread_names(), before, "a disabled SDK starts no thread");
+    drop(disabled);
+
+    let guard = sentry::init(server.dsn().as_str());
+    sentry::capture_message("one thread", Level::Info);
+    assert!(guard.flush(None));
+    let during = thread_names();
+    assert_eq!(
+        during.len(),
+        before.len() + 1,
+        "threads before {before:?}, during {during:?}"
+    );
+    // Linux truncates thread names to 15 bytes.
+    assert!(
+        during
+            .iter()
+            .any(|name| "sentry-transport".starts_with(name.as_str())
+                && name.starts_with("sentry-trans")),
+        "{during:?}"
+    );
+
+    drop(guard);
+    // The worker has been joined (or is exiting) once the guard is dropped.
+    for _ in 0..50 {
+        if thread_names().len() == before.len() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(thread_names().len(), before.len());
+}
