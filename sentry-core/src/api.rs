@@ -35,10 +35,16 @@ pub fn new_event_id() -> EventId {
 /// });
 /// assert_eq!(events[0].message.as_deref(), Some("hi"));
 /// ```
+#[inline]
 pub fn capture_event(event: Event) -> EventId {
     if !sentry_minimal::is_enabled() {
         return EventId::nil();
     }
+    capture_event_enabled(event)
+}
+
+#[inline(never)]
+fn capture_event_enabled(event: Event) -> EventId {
     with_scopes(|scopes| capture_in(scopes, event))
 }
 
@@ -73,11 +79,17 @@ pub(crate) fn capture_in(scopes: &Scopes, event: Event) -> EventId {
 /// });
 /// assert_eq!(events[0].level, Level::Info);
 /// ```
+#[inline]
 pub fn capture_message(message: &str, level: Level) -> EventId {
     if !sentry_minimal::is_enabled() {
         return EventId::nil();
     }
-    capture_event(event_from_message(message, level))
+    capture_message_enabled(message, level)
+}
+
+#[inline(never)]
+fn capture_message_enabled(message: &str, level: Level) -> EventId {
+    capture_event_enabled(event_from_message(message, level))
 }
 
 /// Captures an error with its whole `source()` chain, root cause first.
@@ -93,6 +105,7 @@ pub fn capture_message(message: &str, level: Level) -> EventId {
 /// });
 /// assert_eq!(events[0].exception[0].ty, "ParseIntError");
 /// ```
+#[inline]
 pub fn capture_error<E: AsError + ?Sized>(error: &E) -> EventId {
     if !sentry_minimal::is_enabled() {
         return EventId::nil();
@@ -215,6 +228,7 @@ pub(crate) fn record_breadcrumb(crumb: Breadcrumb) {
     });
 }
 
+#[inline]
 fn update_isolation(f: impl FnOnce(&mut crate::Scope)) {
     if sentry_minimal::is_enabled() {
         with_scopes(|scopes| scopes.isolation.update(f));
@@ -269,6 +283,7 @@ pub fn set_level(level: Option<Level>) {
 ///     assert_eq!(sentry_core::last_event_id(), Some(id));
 /// });
 /// ```
+#[inline]
 pub fn last_event_id() -> Option<EventId> {
     if !sentry_minimal::is_enabled() {
         return None;

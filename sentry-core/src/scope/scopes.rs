@@ -223,6 +223,7 @@ pub(crate) fn with_scopes<R>(f: impl FnOnce(&Scopes) -> R) -> R {
 ///     || capture_message("migration started", Level::Info),
 /// );
 /// ```
+#[inline]
 pub fn with_scope<C, B, R>(configure: C, body: B) -> R
 where
     C: FnOnce(&mut Scope),
@@ -231,10 +232,15 @@ where
     if !sentry_minimal::is_enabled() {
         return body();
     }
-    let forked = with_scopes(Scopes::fork_current);
+    let forked = fork_current_scopes();
     forked.current.configure(configure);
     let _guard = forked.enter();
     body()
+}
+
+#[inline(never)]
+fn fork_current_scopes() -> Scopes {
+    with_scopes(Scopes::fork_current)
 }
 
 /// Runs `body` with new isolation and current scopes (a new trace), after `configure` has set
@@ -250,6 +256,7 @@ where
 ///     },
 /// );
 /// ```
+#[inline]
 pub fn with_isolation_scope<C, B, R>(configure: C, body: B) -> R
 where
     C: FnOnce(&mut Scope),
@@ -271,6 +278,7 @@ where
 /// ```
 /// sentry_core::configure_scope(|scope| scope.set_tag("shard", "7"));
 /// ```
+#[inline]
 pub fn configure_scope<F: FnOnce(&mut Scope)>(f: F) {
     if sentry_minimal::is_enabled() {
         with_scopes(|scopes| scopes.current.configure(f));
