@@ -208,3 +208,23 @@ fn invalid_dsn_is_disabled_and_sends_nothing() {
     assert!(sentry::capture_message("nowhere", Level::Error).is_nil());
     assert!(sentry::try_init("definitely not a dsn").is_err());
 }
+
+#[test]
+fn init_after_threads_exist_reaches_them() {
+    let _serial = serial();
+    let server = TestServer::start();
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    // A thread that exists (and has touched the SDK) before init.
+    let early = std::thread::spawn(move || {
+        sentry::add_breadcrumb(Breadcrumb::new("before init"));
+        wait.recv().unwrap();
+        sentry::capture_message("captured by a thread older than init", Level::Info)
+    });
+    let guard = sentry::init(server.dsn().as_str());
+    go.send(()).unwrap();
+    let id = early.join().unwrap();
+    assert!(!id.is_nil(), "the old thread reports to the new client");
+    drop(guard);
+    let events = server.wait_for_envelopes(1, Duration::from_secs(5));
+    assert_eq!(events.len(), 1);
+}
