@@ -24,6 +24,7 @@ mod debug;
 pub mod client_reports;
 pub mod dsn;
 pub mod envelope;
+pub mod finalize;
 pub mod protocol;
 pub mod ratelimit;
 pub mod time;

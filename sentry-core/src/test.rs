@@ -83,7 +83,9 @@ impl TestTransport {
 }
 
 impl Transport for TestTransport {
-    fn send_envelope(&self, envelope: Envelope) {
+    fn send_envelope(&self, mut envelope: Envelope) {
+        // What the real worker does before serializing, so tests see finished events.
+        crate::finalize::finalize_envelope(&mut envelope);
         self.envelopes
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -1,5 +1,494 @@
-//! Panic hook integration for the Sentry SDK.
+//! Panic hook integration for the Sentry SDK: every panic becomes a fatal event, delivered
+//! before the process goes on dying.
 //!
-//! This crate will install a process-wide panic hook that reports panics as fatal events and
-//! flushes them before the process dies. Until that lands it provides nothing.
+//! [`PanicIntegration`] installs a process-wide panic hook the first time a client with it is
+//! created (once per process, whatever the number of clients). On a panic the hook:
+//!
+//! 1. captures the panicking thread's stack as raw addresses (no symbolication on the
+//!    panicking thread; see `sentry-backtrace`), the message, the location and the thread;
+//! 2. runs the event through the client pipeline **on a short-lived helper thread**
+//!    (`sentry-panic`) bound to the panicking thread's scopes, and waits for it at most
+//!    `shutdown_timeout`. Rust aborts the process if anything panics while a panic hook runs,
+//!    so user callbacks (`before_send`, event processors) must not run on the panicking thread:
+//!    on the helper a panicking `before_send` only drops the event;
+//! 3. flushes the client, waiting at most `shutdown_timeout`, so the event is sent even when
+//!    the process exits right after the hook (a panic in `main`, `panic = "abort"`);
+//! 4. calls the hook that was installed before, so the usual message is still printed.
+//!
+//! Panics on the SDK's own threads (the transport worker, the helper) and panics raised while
+//! the SDK resolves a stack are ignored.
+//!
+//! # The event
+//!
+//! - one exception: `type: "panic"`, `value`: the message (`&str` and `String` payloads;
+//!   other payloads are described, see [`describe_payload`]), `mechanism: {type: "panic",
+//!   handled: false, data: {location}}`, `thread_id` of the panicking thread, and its stack,
+//!   trimmed so that the last frame is the panic's location;
+//! - `level: fatal`;
+//! - `threads`: the panicking thread (`id`, `name`, `crashed`, `current`, `main`). Its stack is
+//!   the exception's, linked through `thread_id`, as Sentry expects for a crashed thread.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::sync::Arc;
+//! use sentry_core::{test::with_captured_events_options, ClientOptions, Level};
+//! use sentry_panic::PanicIntegration;
+//!
+//! let options = ClientOptions { integrations: vec![Arc::new(PanicIntegration::new())], ..Default::default() };
+//! let events = with_captured_events_options(options, || {
+//!     let _ = std::thread::spawn(|| panic!("disk full")).join();
+//! });
+//! assert_eq!(events[0].level, Level::Fatal);
+//! let exception = &events[0].exception[0];
+//! assert_eq!(exception.ty, "panic");
+//! assert_eq!(exception.value.as_deref(), Some("disk full"));
+//! assert_eq!(exception.mechanism.as_ref().unwrap().handled, Some(false));
+//! assert!(events[0].threads[0].crashed);
+//! ```
+//!
+//! # `panic = "abort"`
+//!
+//! With `panic = "abort"` the process aborts as soon as the hooks return. The flush in step 3
+//! happens before that, so the event is delivered (the tests check it by aborting right after
+//! the hook, which is what the abort strategy does). What cannot be reported is an abort that
+//! skips the panic machinery (`std::process::abort`, a signal).
 #![forbid(unsafe_code)]
+
+use std::any::Any;
+use std::panic::PanicHookInfo;
+use std::sync::{mpsc, Arc, Mutex, Once, PoisonError, RwLock};
+use std::thread;
+use std::time::Duration;
+
+use sentry_backtrace::{PanicLocation, RawStack};
+use sentry_core::protocol::{Event, Exception, Mechanism, Thread, ThreadId};
+use sentry_core::transport::WORKER_THREAD_NAME;
+use sentry_core::{ClientOptions, EventId, Integration, Level, Map, Scopes, Value};
+
+/// The name of the short-lived thread that runs a panic event through the pipeline.
+pub const HELPER_THREAD_NAME: &str = "sentry-panic";
+
+/// Describes a panic payload that is not a string; `None` passes it on to the next describer.
+pub type PayloadDescriber = Arc<dyn Fn(&(dyn Any + Send)) -> Option<String> + Send + Sync>;
+
+/// Reports panics as fatal events; see the [crate documentation](crate).
+#[derive(Clone, Default)]
+pub struct PanicIntegration {
+    describers: Vec<PayloadDescriber>,
+}
+
+impl std::fmt::Debug for PanicIntegration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PanicIntegration")
+            .field("describers", &self.describers.len())
+            .finish()
+    }
+}
+
+impl PanicIntegration {
+    /// The integration.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a way to describe panic payloads of your own types (from
+    /// `std::panic::panic_any`). Describers run in the order they were added, before the
+    /// built-in ones.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Code(u16);
+    /// let integration = sentry_panic::PanicIntegration::new().describe_payload_with(|payload| {
+    ///     payload.downcast_ref::<Code>().map(|c| format!("error code {}", c.0))
+    /// });
+    /// # let _ = integration;
+    /// ```
+    pub fn describe_payload_with<F>(mut self, describer: F) -> Self
+    where
+        F: Fn(&(dyn Any + Send)) -> Option<String> + Send + Sync + 'static,
+    {
+        self.describers.push(Arc::new(describer));
+        self
+    }
+}
+
+static DESCRIBERS: RwLock<Vec<PayloadDescriber>> = RwLock::new(Vec::new());
+static INSTALL: Once = Once::new();
+
+impl Integration for PanicIntegration {
+    fn name(&self) -> &'static str {
+        "panic"
+    }
+
+    fn setup_once(&self) {
+        install_hook();
+    }
+
+    fn setup(&self, _options: &ClientOptions) {
+        *DESCRIBERS.write().unwrap_or_else(PoisonError::into_inner) = self.describers.clone();
+    }
+
+    fn process_event(&self, mut event: Event, _options: &ClientOptions) -> Option<Event> {
+        // Panic events carry raw addresses; complete them here unless the transport worker
+        // does it (the stack trace integration may not be installed).
+        if !sentry_backtrace::is_deferred_symbolication() {
+            sentry_backtrace::resolve_event(&mut event);
+        }
+        Some(event)
+    }
+}
+
+/// Installs the panic hook (once per process; later calls do nothing). The hook installed
+/// before runs after ours.
+pub fn install_hook() {
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            panic_handler(info);
+            previous(info);
+        }));
+    });
+}
+
+/// Reports a panic: the body of the hook [`install_hook`] installs, for applications that
+/// compose panic hooks themselves. Returns the event's id (nil if nothing was sent).
+pub fn panic_handler(info: &PanicHookInfo<'_>) -> EventId {
+    if should_ignore() {
+        return EventId::nil();
+    }
+    let scopes = Scopes::current();
+    let client = scopes.client();
+    if !client.is_enabled() {
+        return EventId::nil();
+    }
+    let timeout = client.options().shutdown_timeout;
+    let event = event_from_panic(info);
+    let id = capture_elsewhere(scopes, event, timeout);
+    if !id.is_nil() {
+        client.flush(Some(timeout));
+    }
+    id
+}
+
+/// Panics the SDK must not report: on its own threads, or raised by its own machinery.
+fn should_ignore() -> bool {
+    if !sentry_core_enabled() || sentry_backtrace::in_sdk_code() {
+        return true;
+    }
+    let current = thread::current();
+    matches!(
+        current.name(),
+        Some(WORKER_THREAD_NAME | HELPER_THREAD_NAME)
+    )
+}
+
+fn sentry_core_enabled() -> bool {
+    // One atomic load when no client is enabled.
+    Scopes::current().client().is_enabled()
+}
+
+/// Runs the event through the pipeline on a helper thread bound to `scopes`, waiting at most
+/// `timeout`. Falls back to the calling thread if no thread can be started.
+fn capture_elsewhere(scopes: Scopes, event: Event, timeout: Duration) -> EventId {
+    let slot = Arc::new(Mutex::new(Some(event)));
+    let (tx, rx) = mpsc::sync_channel::<EventId>(1);
+    let spawned = thread::Builder::new()
+        .name(HELPER_THREAD_NAME.to_owned())
+        .spawn({
+            let slot = Arc::clone(&slot);
+            let scopes = scopes.clone();
+            move || {
+                let event = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+                let id = match event {
+                    Some(event) => scopes.bind(|| sentry_core::capture_event(event)),
+                    None => EventId::nil(),
+                };
+                let _ = tx.send(id);
+            }
+        });
+    match spawned {
+        Ok(handle) => match rx.recv_timeout(timeout) {
+            Ok(id) => {
+                let _ = handle.join();
+                id
+            }
+            // Stuck (a lock held by the panicking thread?): leave it, bounded by `timeout`.
+            Err(_) => EventId::nil(),
+        },
+        Err(_) => {
+            let event = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+            match event {
+                Some(event) => scopes.bind(|| sentry_core::capture_event(event)),
+                None => EventId::nil(),
+            }
+        }
+    }
+}
+
+/// The message of a panic: the `&str` or `String` payload, or a description of another
+/// payload (see [`describe_payload`]).
+pub fn panic_message(info: &PanicHookInfo<'_>) -> String {
+    describe_payload(info.payload())
+}
+
+/// Describes a panic payload: strings as they are, numbers, booleans and characters by value,
+/// errors by their message, types known to a describer registered with
+/// [`PanicIntegration::describe_payload_with`], and anything else with a generic description
+/// (never `Box<dyn Any>`).
+///
+/// # Examples
+///
+/// ```
+/// use sentry_panic::describe_payload;
+///
+/// assert_eq!(describe_payload(&"boom"), "boom");
+/// assert_eq!(describe_payload(&String::from("boom")), "boom");
+/// assert_eq!(describe_payload(&42_i32), "42 (panic payload of type i32)");
+/// struct Opaque;
+/// assert_eq!(
+///     describe_payload(&Opaque),
+///     "panic payload of a non-string type (raised with std::panic::panic_any)"
+/// );
+/// ```
+pub fn describe_payload(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        return (*s).to_owned();
+    }
+    if let Some(s) = payload.downcast_ref::<String>() {
+        return s.clone();
+    }
+    let describers = DESCRIBERS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    if let Some(text) = describers.iter().find_map(|d| d(payload)) {
+        return text;
+    }
+    macro_rules! by_value {
+        ($($ty:ty),*) => {
+            $(if let Some(v) = payload.downcast_ref::<$ty>() {
+                return format!("{v} (panic payload of type {})", stringify!($ty));
+            })*
+        };
+    }
+    by_value!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, bool, char);
+    if let Some(err) = payload.downcast_ref::<Box<dyn std::error::Error + Send + Sync>>() {
+        return err.to_string();
+    }
+    if let Some(err) = payload.downcast_ref::<std::io::Error>() {
+        return err.to_string();
+    }
+    if let Some(s) = payload.downcast_ref::<std::borrow::Cow<'static, str>>() {
+        return s.to_string();
+    }
+    "panic payload of a non-string type (raised with std::panic::panic_any)".to_owned()
+}
+
+/// The panicking thread's id: the OS thread id on Linux, otherwise the number of Rust's
+/// `ThreadId`.
+fn thread_id() -> ThreadId {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Ok(link) = std::fs::read_link("/proc/thread-self") {
+        if let Some(tid) = link
+            .to_str()
+            .and_then(|s| s.rsplit('/').next())
+            .and_then(|s| s.parse::<u64>().ok())
+        {
+            return ThreadId::Int(tid);
+        }
+    }
+    let debug = format!("{:?}", thread::current().id());
+    let digits: String = debug.chars().filter(char::is_ascii_digit).collect();
+    match digits.parse::<u64>() {
+        Ok(id) => ThreadId::Int(id),
+        Err(_) => ThreadId::String(debug),
+    }
+}
+
+fn is_main_thread(id: &ThreadId, name: Option<&str>) -> bool {
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        if let ThreadId::Int(tid) = id {
+            return *tid == u64::from(std::process::id());
+        }
+    }
+    name == Some("main")
+}
+
+/// Builds the event for a panic, capturing the calling thread's stack (raw addresses; the
+/// pipeline completes them). Call it on the panicking thread, from a panic hook.
+#[inline(never)]
+pub fn event_from_panic(info: &PanicHookInfo<'_>) -> Event {
+    let stack = RawStack::capture();
+    let message = panic_message(info);
+    let current = thread::current();
+    let name = current.name().map(str::to_owned);
+    let id = thread_id();
+    let main = is_main_thread(&id, name.as_deref());
+    let mut data = Map::new();
+    if let Some(location) = info.location() {
+        data.insert(
+            "location".into(),
+            Value::from(format!(
+                "{}:{}:{}",
+                location.file(),
+                location.line(),
+                location.column()
+            )),
+        );
+    }
+    let event = Event {
+        level: Level::Fatal,
+        exception: vec![Exception {
+            ty: "panic".into(),
+            value: Some(message),
+            stacktrace: Some(stack.into_stacktrace()),
+            mechanism: Some(Mechanism {
+                ty: "panic".into(),
+                handled: Some(false),
+                data,
+                ..Mechanism::default()
+            }),
+            thread_id: Some(id.clone()),
+            ..Exception::default()
+        }],
+        threads: vec![Thread {
+            id: Some(id),
+            name,
+            crashed: true,
+            current: true,
+            main,
+            ..Thread::default()
+        }],
+        ..Event::default()
+    };
+    if let Some(location) = info.location() {
+        sentry_backtrace::set_panic_location(
+            event.event_id,
+            PanicLocation {
+                file: location.file().to_owned(),
+                line: location.line(),
+            },
+        );
+    }
+    event
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sentry_core::test::with_captured_events_options;
+
+    fn options() -> ClientOptions {
+        ClientOptions {
+            integrations: vec![Arc::new(PanicIntegration::new().describe_payload_with(
+                |p| {
+                    p.downcast_ref::<Vec<u8>>()
+                        .map(|v| format!("{} bytes", v.len()))
+                },
+            ))],
+            ..ClientOptions::default()
+        }
+    }
+
+    #[test]
+    fn payloads_are_described() {
+        let events = with_captured_events_options(options(), || {
+            let _ = thread::Builder::new()
+                .name("worker-7".into())
+                .spawn(|| std::panic::panic_any(vec![1u8, 2, 3]))
+                .unwrap()
+                .join();
+            let _ = thread::spawn(|| std::panic::panic_any(7_u64)).join();
+            let _ = thread::spawn(|| panic!("formatted {}", 5)).join();
+        });
+        let values: Vec<_> = events
+            .iter()
+            .map(|e| e.exception[0].value.clone().unwrap())
+            .collect();
+        assert_eq!(
+            values,
+            ["3 bytes", "7 (panic payload of type u64)", "formatted 5"]
+        );
+        let thread = &events[0].threads[0];
+        assert_eq!(thread.name.as_deref(), Some("worker-7"));
+        assert!(thread.crashed && thread.current && !thread.main);
+        assert_eq!(events[0].exception[0].thread_id, thread.id);
+    }
+
+    #[test]
+    fn stack_ends_at_the_panic_location() {
+        let mut line = 0;
+        let events = with_captured_events_options(options(), || {
+            line = line!() + 1;
+            let _ = thread::spawn(|| panic!("here")).join();
+        });
+        let exception = &events[0].exception[0];
+        let frames = &exception.stacktrace.as_ref().unwrap().frames;
+        let top = frames.last().unwrap();
+        assert_eq!(top.lineno, Some(u64::from(line)), "{frames:#?}");
+        assert!(top
+            .function
+            .as_deref()
+            .unwrap()
+            .starts_with("sentry_panic::tests::stack_ends_at_the_panic_location"));
+        // This crate is the SDK, so its frames are not in-app here (see the child-process
+        // tests in `tests/` for an application's view).
+        assert_eq!(top.in_app, Some(false));
+        assert!(top
+            .context_line
+            .as_deref()
+            .unwrap()
+            .contains("panic!(\"here\")"));
+        let location = &exception.mechanism.as_ref().unwrap().data["location"];
+        assert_eq!(
+            location,
+            &Value::from(format!("sentry-panic/src/lib.rs:{line}:38"))
+        );
+    }
+
+    #[test]
+    fn panics_on_the_sdk_threads_are_ignored() {
+        let events = with_captured_events_options(options(), || {
+            for name in [WORKER_THREAD_NAME, HELPER_THREAD_NAME] {
+                let _ = thread::Builder::new()
+                    .name(name.into())
+                    .spawn(|| panic!("inside the SDK"))
+                    .unwrap()
+                    .join();
+            }
+        });
+        assert!(events.is_empty());
+    }
+
+    #[test]
+    fn a_panic_inside_configure_scope_neither_deadlocks_nor_hangs() {
+        let options = ClientOptions {
+            shutdown_timeout: Duration::from_millis(300),
+            ..options()
+        };
+        let started = std::time::Instant::now();
+        let events = with_captured_events_options(options, || {
+            let _ = thread::spawn(|| {
+                sentry_core::configure_scope(|_| panic!("inside configure_scope"));
+            })
+            .join();
+        });
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // The event is either captured or given up after `shutdown_timeout`; never a hang.
+        assert!(events.len() <= 1);
+    }
+
+    #[test]
+    fn panics_in_before_send_drop_the_event_without_aborting() {
+        let options = ClientOptions {
+            before_send: Some(Arc::new(|_| panic!("before_send is broken"))),
+            ..options()
+        };
+        let events = with_captured_events_options(options, || {
+            let _ = thread::spawn(|| panic!("original")).join();
+        });
+        assert!(events.is_empty());
+    }
+}

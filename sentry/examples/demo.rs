@@ -1,5 +1,6 @@
-//! The demo application run by `cargo xtask demo`: it reports a message, an error chain,
-//! breadcrumbs, scoped data and per-request data from another thread to the DSN in `SENTRY_DSN`.
+//! The demo application run by `cargo xtask demo`: it reports a message, an error chain with
+//! its stack trace, breadcrumbs, scoped data, per-request data from another thread and a panic
+//! to the DSN in `SENTRY_DSN`.
 //!
 //! Run it against the embedded receiver with `cargo xtask demo`, or against your own Sentry
 //! with `SENTRY_DSN=https://… cargo run -p sentry --example demo`.
@@ -65,6 +66,8 @@ fn main() {
         })),
         ..Default::default()
     });
+    // List the crates this binary was built with in every event (`modules`).
+    sentry::set_modules(sentry::cargo_lock_modules!("../Cargo.lock"));
     if !guard.is_enabled() {
         eprintln!("demo: set SENTRY_DSN (or run `cargo xtask demo`) to send events");
         std::process::exit(2);
@@ -110,6 +113,16 @@ fn main() {
         })
     });
     let _ = worker.join();
+
+    // 6. A panic on a named thread: reported as a fatal event; the process goes on.
+    let crashed = std::thread::Builder::new()
+        .name("demo-worker".into())
+        .spawn(|| {
+            let rows: Vec<u32> = Vec::new();
+            let _first = rows[0]; // index out of bounds
+        })
+        .map(|handle| handle.join().is_err());
+    eprintln!("demo: the panicking thread crashed as intended: {crashed:?}");
 
     // Dropping the guard sends everything still queued, waiting at most shutdown_timeout.
     drop(guard);

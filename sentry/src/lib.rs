@@ -29,6 +29,16 @@
 //! returns after one atomic load. An invalid DSN or option never panics: `init` prints one line
 //! on stderr and disables the SDK; [`try_init`] returns the error instead.
 //!
+//! # Loaded libraries
+//!
+//! To list the crates and versions the application was built with in every event's `modules`,
+//! add one line at the start of `main` (the path is relative to the crate's manifest directory;
+//! use `"../Cargo.lock"` in a workspace member):
+//!
+//! ```ignore
+//! sentry::set_modules(sentry::cargo_lock_modules!());
+//! ```
+//!
 //! # Libraries
 //!
 //! Libraries should depend on `sentry-minimal` only; its calls reach the client this crate
@@ -46,8 +56,8 @@
 //! | feature | default | what it does |
 //! |---|---|---|
 //! | `transport` | yes | HTTP transport (ureq with rustls) used when no other transport is configured |
-//! | `panic` | yes | reserved for the panic hook integration (`sentry-panic`) |
-//! | `backtrace` | yes | reserved for stack traces (`sentry-backtrace`) |
+//! | `panic` | yes | panics become fatal events, flushed before the process dies (`sentry-panic`) |
+//! | `backtrace` | yes | stack traces on errors (symbolicated on the worker), source context, debug images, and the `os`/`runtime`/`device`/`app` contexts (`sentry-backtrace`) |
 //! | `log` | no | reserved for the `log` bridge (`sentry-log`) |
 //! | `test` | no | [`test`] utilities: record envelopes instead of sending them |
 #![forbid(unsafe_code)]
@@ -67,6 +77,9 @@ pub mod integrations {
 
 #[cfg(feature = "transport")]
 pub use sentry_transport_http as transport_http;
+
+#[cfg(feature = "backtrace")]
+pub use sentry_backtrace::{cargo_lock_modules, set_modules};
 
 /// Initialises the SDK with this crate's defaults (the HTTP transport when the `transport`
 /// feature is on and no transport was configured) and binds the client to the global scope.
@@ -112,6 +125,20 @@ fn apply_defaults(options: &mut ClientOptions) {
             sentry_transport_http::HttpTransportFactory,
         ));
     }
-    #[cfg(not(feature = "transport"))]
-    let _ = options;
+    // Default integrations go first; one the user configured under the same name wins.
+    #[allow(unused_mut)]
+    let mut defaults: Vec<std::sync::Arc<dyn Integration>> = Vec::new();
+    #[cfg(feature = "panic")]
+    defaults.push(std::sync::Arc::new(sentry_panic::PanicIntegration::new()));
+    #[cfg(feature = "backtrace")]
+    {
+        defaults.push(std::sync::Arc::new(
+            sentry_backtrace::StacktraceIntegration::new(),
+        ));
+        defaults.push(std::sync::Arc::new(
+            sentry_backtrace::ContextIntegration::new(),
+        ));
+    }
+    defaults.retain(|d| !options.integrations.iter().any(|i| i.name() == d.name()));
+    options.integrations.splice(0..0, defaults);
 }

@@ -484,6 +484,9 @@ impl<S: Sender> Worker<S> {
             crate::sentry_debug!("envelope dropped: every item is rate limited");
             return;
         }
+        // Deferred work (such as symbolication) happens here, off the capturing thread, and
+        // only for what will actually be sent.
+        crate::finalize::finalize_envelope(envelope);
         if !self.limiter.is_limited(DataCategory::Internal) {
             if let Some(report) = self.reports.take() {
                 envelope.add_item(report.clone());

@@ -1,0 +1,113 @@
+//! What a stack trace costs, split the way the SDK splits the work:
+//!
+//! - `calling_thread/*`: what the thread calling `capture_error` pays, through the whole
+//!   pipeline to a transport that drops envelopes: without a stack, with a stack completed on
+//!   the worker (deferred: the capture only), and with the stack completed inline;
+//! - `raw_capture`: walking the stack alone;
+//! - `symbolication/resolve_event`: completing one captured error stack (symbols, trimming,
+//!   in-app, source context, debug images), what the worker pays per event in deferred mode;
+//!   `symbolication/read_proc_maps` and `symbolication/debug_images` are parts of it.
+//!
+//! Run with `cargo bench -p sentry-backtrace`.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use sentry_backtrace::{ContextIntegration, RawStack, StacktraceIntegration};
+use sentry_core::envelope::Envelope;
+use sentry_core::protocol::{Event, Exception};
+use sentry_core::transport::Transport;
+use sentry_core::{ClientOptions, Integration};
+
+/// Drops every envelope: measures the pipeline, not the network.
+struct Discard;
+
+impl Transport for Discard {
+    fn send_envelope(&self, envelope: Envelope) {
+        black_box(envelope);
+    }
+    fn flush(&self, _timeout: Duration) -> bool {
+        true
+    }
+    fn shutdown(&self, _timeout: Duration) -> bool {
+        true
+    }
+}
+
+fn init(integrations: Vec<Arc<dyn Integration>>) -> sentry_core::ClientInitGuard {
+    let transport: Arc<dyn Transport> = Arc::new(Discard);
+    sentry_core::init(ClientOptions {
+        dsn: "https://public@sentry.invalid/1".parse().ok(),
+        transport: Some(Arc::new(transport)),
+        integrations,
+        ..ClientOptions::default()
+    })
+}
+
+#[inline(never)]
+fn fail() -> std::num::ParseIntError {
+    "x".parse::<u8>().unwrap_err()
+}
+
+fn calling_thread(c: &mut Criterion) {
+    let err = fail();
+    let mut group = c.benchmark_group("calling_thread");
+
+    let guard = init(Vec::new());
+    group.bench_function("capture_error_without_stack", |b| {
+        b.iter(|| sentry_core::capture_error(black_box(&err)))
+    });
+    drop(guard);
+
+    let guard = init(vec![
+        Arc::new(StacktraceIntegration::new()),
+        Arc::new(ContextIntegration::new()),
+    ]);
+    sentry_backtrace::set_deferred_symbolication(true);
+    group.bench_function("capture_error_with_stack_deferred", |b| {
+        b.iter(|| sentry_core::capture_error(black_box(&err)))
+    });
+    sentry_backtrace::set_deferred_symbolication(false);
+    group.bench_function("capture_error_with_stack_inline", |b| {
+        b.iter(|| sentry_core::capture_error(black_box(&err)))
+    });
+    drop(guard);
+    group.finish();
+
+    c.bench_function("raw_capture", |b| b.iter(RawStack::capture));
+}
+
+fn symbolication(c: &mut Criterion) {
+    let event = Event {
+        exception: vec![Exception {
+            ty: "ParseIntError".into(),
+            stacktrace: Some(RawStack::capture().into_stacktrace()),
+            ..Exception::default()
+        }],
+        ..Event::default()
+    };
+    // The first resolution loads the debug information; measure the steady state.
+    sentry_backtrace::resolve_event(&mut event.clone());
+    let mut group = c.benchmark_group("symbolication");
+    group.bench_function("resolve_event", |b| {
+        b.iter_batched(
+            || event.clone(),
+            |mut event| {
+                sentry_backtrace::resolve_event(&mut event);
+                event
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("read_proc_maps", |b| {
+        b.iter(sentry_backtrace::loaded_images)
+    });
+    group.bench_function("debug_images", |b| b.iter(sentry_backtrace::debug_images));
+    group.finish();
+}
+
+criterion_group!(benches, calling_thread, symbolication);
+criterion_main!(benches);

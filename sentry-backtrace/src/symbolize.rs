@@ -1,0 +1,210 @@
+//! Turning instruction addresses into functions, files and lines.
+//!
+//! On Linux the SDK reads the debug information itself (`addr2line` over the images listed in
+//! `/proc/self/maps`), with a cache of its own; it never takes the `backtrace` crate's global
+//! lock, which application threads need to capture stacks. Elsewhere it asks the `backtrace`
+//! crate.
+
+use sentry_core::protocol::{Addr, Frame};
+
+use crate::images::LoadedImage;
+use crate::names::{module_of, short_filename};
+
+/// One symbolized frame, before in-app rules and source context.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Symbol {
+    pub(crate) function: Option<String>,
+    pub(crate) raw_function: Option<String>,
+    pub(crate) abs_path: Option<String>,
+    pub(crate) lineno: Option<u32>,
+    pub(crate) colno: Option<u32>,
+}
+
+/// Resolves return addresses (innermost first) into frames (innermost first; inlined calls
+/// expand to several frames sharing one address).
+pub(crate) fn symbolize(ips: &[u64], images: &[LoadedImage]) -> Vec<Frame> {
+    let mut out = Vec::with_capacity(ips.len() + 8);
+    for &ip in ips {
+        let image = images.iter().find(|i| i.contains(ip));
+        let (symbols, symbol_addr) = match image {
+            Some(image) => platform::resolve(ip, image),
+            None => fallback_resolve(ip),
+        };
+        let base = Frame {
+            instruction_addr: Some(Addr(ip)),
+            symbol_addr: symbol_addr.map(Addr),
+            image_addr: image.map(|i| Addr(i.start)),
+            package: image.map(|i| i.path.to_string_lossy().into_owned()),
+            ..Frame::default()
+        };
+        if symbols.is_empty() {
+            out.push(base);
+            continue;
+        }
+        for symbol in symbols {
+            out.push(to_frame(symbol, base.clone()));
+        }
+    }
+    out
+}
+
+fn to_frame(symbol: Symbol, mut frame: Frame) -> Frame {
+    frame.module = symbol.function.as_deref().and_then(module_of);
+    frame.filename = symbol.abs_path.as_deref().map(short_filename);
+    frame.abs_path = symbol.abs_path;
+    frame.lineno = symbol.lineno.filter(|&l| l > 0).map(u64::from);
+    frame.colno = symbol.colno.filter(|&c| c > 0).map(u64::from);
+    frame.raw_function = symbol
+        .raw_function
+        .filter(|raw| Some(raw) != symbol.function.as_ref());
+    frame.function = symbol.function;
+    frame
+}
+
+/// Asks the `backtrace` crate (used for addresses outside every known image, and on platforms
+/// without our own symbolizer).
+fn fallback_resolve(ip: u64) -> (Vec<Symbol>, Option<u64>) {
+    let mut symbols = Vec::new();
+    let mut symbol_addr = None;
+    backtrace::resolve(ip as usize as *mut std::ffi::c_void, |s| {
+        let raw = s.name().and_then(|n| n.as_str().map(str::to_owned));
+        let function = s.name().map(|n| format!("{n:#}"));
+        if symbol_addr.is_none() {
+            symbol_addr = s.addr().map(|a| a as usize as u64);
+        }
+        symbols.push(Symbol {
+            function: function.filter(|f| !f.is_empty()),
+            raw_function: raw,
+            abs_path: s.filename().map(|p| p.to_string_lossy().into_owned()),
+            lineno: s.lineno(),
+            colno: s.colno(),
+        });
+    });
+    (symbols, symbol_addr)
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod platform {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, PoisonError};
+
+    use addr2line::Loader;
+
+    use super::Symbol;
+    use crate::images::{image_info, openable_path, LoadedImage};
+    use crate::names::demangle;
+
+    /// How many images keep their debug information loaded.
+    const MAX_LOADERS: usize = 16;
+
+    type Loaders = HashMap<(String, u64), Option<Loader>>;
+
+    static LOADERS: Mutex<Option<Loaders>> = Mutex::new(None);
+
+    pub(super) fn resolve(ip: u64, image: &LoadedImage) -> (Vec<Symbol>, Option<u64>) {
+        let Some(info) = image_info(image) else {
+            return (Vec::new(), None);
+        };
+        // The runtime address minus the load bias gives the address in the file's terms; the
+        // return address minus one lies inside the call instruction.
+        let bias = image.start.wrapping_sub(info.file_vaddr);
+        let probe = ip.saturating_sub(1).wrapping_sub(bias);
+        let mut guard = LOADERS.lock().unwrap_or_else(PoisonError::into_inner);
+        let loaders = guard.get_or_insert_with(HashMap::new);
+        if !loaders.contains_key(&image.key) {
+            if loaders.len() >= MAX_LOADERS {
+                loaders.clear();
+            }
+            let loader = Loader::new(openable_path(image)).ok();
+            loaders.insert(image.key.clone(), loader);
+        }
+        let Some(Some(loader)) = loaders.get(&image.key) else {
+            return (Vec::new(), None);
+        };
+        let table = loader.find_symbol_info(probe);
+        let symbol_addr = table.as_ref().map(|s| s.address().wrapping_add(bias));
+        let table_name = table.as_ref().map(|s| s.name().to_owned());
+        let mut symbols = Vec::new();
+        if let Ok(mut frames) = loader.find_frames(probe) {
+            while let Ok(Some(frame)) = frames.next() {
+                let raw = frame
+                    .function
+                    .as_ref()
+                    .and_then(|f| f.raw_name().ok().map(|n| n.into_owned()));
+                let location = frame.location.as_ref();
+                symbols.push(Symbol {
+                    function: raw.as_deref().map(demangle),
+                    raw_function: raw,
+                    abs_path: location.and_then(|l| l.file).map(str::to_owned),
+                    lineno: location.and_then(|l| l.line),
+                    colno: location.and_then(|l| l.column),
+                });
+            }
+        }
+        // Without debug information (or for the outermost function of an inline chain that
+        // DWARF left unnamed), the symbol table still names the function.
+        match symbols.last_mut() {
+            Some(outer) if outer.function.is_none() => {
+                outer.function = table_name.as_deref().map(demangle);
+                outer.raw_function = table_name;
+            }
+            None if table_name.is_some() => symbols.push(Symbol {
+                function: table_name.as_deref().map(demangle),
+                raw_function: table_name,
+                ..Symbol::default()
+            }),
+            _ => {}
+        }
+        (symbols, symbol_addr)
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+mod platform {
+    use super::Symbol;
+    use crate::images::LoadedImage;
+
+    pub(super) fn resolve(ip: u64, _image: &LoadedImage) -> (Vec<Symbol>, Option<u64>) {
+        super::fallback_resolve(ip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::RawStack;
+
+    #[inline(never)]
+    fn marker_function_for_symbolization() -> RawStack {
+        RawStack::capture()
+    }
+
+    #[test]
+    fn resolves_own_frames() {
+        let stack = marker_function_for_symbolization();
+        let images = crate::images::loaded_images();
+        let frames = symbolize(stack.ips(), &images);
+        let me = frames
+            .iter()
+            .find(|f| {
+                f.function
+                    .as_deref()
+                    .is_some_and(|n| n.ends_with("marker_function_for_symbolization"))
+            })
+            .unwrap_or_else(|| panic!("{frames:#?}"));
+        assert!(me.abs_path.as_deref().unwrap().ends_with("symbolize.rs"));
+        assert!(me.lineno.is_some());
+        assert_eq!(
+            me.module.as_deref(),
+            Some("sentry_backtrace::symbolize::tests")
+        );
+        assert!(me.symbol_addr.is_some());
+        if cfg!(target_os = "linux") {
+            assert!(me.image_addr.is_some());
+            assert!(me.package.is_some());
+        }
+        assert!(frames
+            .iter()
+            .all(|f| f.function.as_deref().is_none_or(|n| !n.contains("::h"))));
+    }
+}

@@ -1,0 +1,76 @@
+//! Deferred symbolication on the real transport worker.
+//!
+//! NOT COMPILED YET: this file needs `sentry_core::finalize` wired into the core (`pub mod
+//! finalize;` in sentry-core/src/lib.rs, `crate::finalize::finalize_envelope(envelope);` in
+//! `Worker::process`) and `StacktraceIntegration::setup_once` registering the finalizer. Then
+//! move it to `sentry-backtrace/tests/worker_finalizer.rs`. Checked against a patched copy of
+//! the workspace: it passes.
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sentry_backtrace::StacktraceIntegration;
+use sentry_core::envelope::Envelope;
+use sentry_core::transport::{SendOutcome, Transport, TransportOptions, TransportWorker};
+use sentry_core::ClientOptions;
+
+#[inline(never)]
+fn report() {
+    let err = "x".parse::<u8>().unwrap_err();
+    sentry_core::capture_error(&err);
+}
+
+/// Before `before_send` frames are raw addresses; the worker sends them resolved.
+#[test]
+fn worker_resolves() {
+    let bodies: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let factory = {
+        let bodies = Arc::clone(&bodies);
+        move |options: &TransportOptions| -> Arc<dyn Transport> {
+            let bodies = Arc::clone(&bodies);
+            let sender = move |body: Vec<u8>, _e: &Envelope| {
+                bodies.lock().unwrap().push(body);
+                SendOutcome::status(200)
+            };
+            Arc::new(TransportWorker::spawn(sender, options).unwrap())
+        }
+    };
+    let _guard = sentry_core::init(ClientOptions {
+        dsn: "https://public@sentry.invalid/1".parse().ok(),
+        transport: Some(Arc::new(factory)),
+        before_send: Some(Arc::new(|event| {
+            let frames = &event
+                .exception
+                .last()
+                .unwrap()
+                .stacktrace
+                .as_ref()
+                .unwrap()
+                .frames;
+            assert!(
+                frames.iter().all(|f| f.function.is_none()),
+                "unresolved in before_send"
+            );
+            Some(event)
+        })),
+        integrations: vec![Arc::new(StacktraceIntegration::new())],
+        ..ClientOptions::default()
+    });
+    assert!(sentry_backtrace::is_deferred_symbolication());
+    report();
+    report();
+    assert!(sentry_core::flush(Some(Duration::from_secs(5))));
+    let bodies = bodies.lock().unwrap();
+    let text = String::from_utf8_lossy(&bodies[0]);
+    let event_line = text.lines().nth(2).unwrap();
+    let event: serde_json::Value = serde_json::from_str(event_line).unwrap();
+    let frames = event["exception"]["values"][0]["stacktrace"]["frames"]
+        .as_array()
+        .unwrap();
+    let top = frames.last().unwrap();
+    assert_eq!(top["function"], "worker_finalizer::report", "{top}");
+    assert!(top["context_line"]
+        .as_str()
+        .unwrap()
+        .contains("capture_error"));
+    assert!(event["debug_meta"]["images"].as_array().is_some());
+}

@@ -1,0 +1,521 @@
+//! Panics (and error and message events with stacks) in real processes: this test binary (no libtest harness, so `main` is the real main
+//! thread) re-executes itself once per scenario with `PANIC_SCENARIO` set. Each child
+//! initialises the SDK against a loopback receiver in the parent, with the HTTP transport, and
+//! panics. The parent checks how the child ended, what the receiver got, and runs every event
+//! payload through Relay's normalizer.
+//!
+//! Run it alone with `cargo test -p sentry-panic --test panic_hook`; set `PANIC_HOOK_DUMP=1`
+//! to print every event payload the receiver got.
+
+// This binary is its own test harness: it reports on stdout like libtest does.
+#![allow(clippy::print_stdout)]
+
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sentry_backtrace::{ContextIntegration, StacktraceIntegration};
+use sentry_core::protocol::Event;
+use sentry_core::{ClientOptions, Level};
+use sentry_panic::PanicIntegration;
+use sentry_tests::relay;
+use sentry_tests::server::{Request, TestServer};
+
+const SCENARIO: &str = "PANIC_SCENARIO";
+const DSN: &str = "PANIC_SCENARIO_DSN";
+const CHILD_TIMEOUT: Duration = Duration::from_secs(60);
+
+// ---------------------------------------------------------------------------------------------
+// The child side
+// ---------------------------------------------------------------------------------------------
+
+fn init(dsn: &str, before_send_panics: bool) -> sentry_core::ClientInitGuard {
+    let mut options = ClientOptions {
+        attach_stacktrace: true,
+        dsn: dsn.parse().ok(),
+        release: Some("panic-hook-test@1.0.0".into()),
+        transport: Some(Arc::new(sentry_transport_http::HttpTransportFactory)),
+        integrations: vec![
+            Arc::new(PanicIntegration::new()),
+            Arc::new(StacktraceIntegration::new()),
+            Arc::new(ContextIntegration::new()),
+        ],
+        shutdown_timeout: Duration::from_secs(10),
+        ..ClientOptions::default()
+    };
+    if before_send_panics {
+        options.before_send = Some(Arc::new(|_| panic!("before_send is broken")));
+    }
+    sentry_backtrace::set_modules(sentry_backtrace::cargo_lock_modules!("../Cargo.lock"));
+    sentry_core::init(options)
+}
+
+#[inline(never)]
+fn panic_on_main_thread() {
+    panic!("main thread exploded"); // MAIN_PANIC
+}
+
+#[inline(never)]
+fn panic_on_named_thread() {
+    let handle = std::thread::Builder::new()
+        .name("worker-3".into())
+        .spawn(|| {
+            let id = 3;
+            panic!("worker {id} gave up"); // WORKER_PANIC
+        })
+        .expect("thread spawned");
+    assert!(handle.join().is_err());
+}
+
+struct Opaque;
+
+#[inline(never)]
+fn panic_with_opaque_payload() {
+    std::panic::panic_any(Opaque); // OPAQUE_PANIC
+}
+
+#[inline(never)]
+fn panic_then_abort() {
+    // What `panic = "abort"` does: the hooks run, then the process aborts at once.
+    let hooks = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        hooks(info);
+        std::process::abort();
+    }));
+    let value: Option<u8> = std::hint::black_box(None);
+    value.expect("no value to work with"); // ABORT_PANIC
+}
+
+#[derive(Debug)]
+struct LoadError(std::num::ParseIntError);
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("could not load the configuration")
+    }
+}
+
+impl std::error::Error for LoadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[inline(never)]
+fn report_error() {
+    let err = LoadError("x".parse::<u8>().unwrap_err());
+    sentry_core::capture_error(&err); // ERROR_CAPTURE
+}
+
+#[inline(never)]
+fn recurse(depth: u32) -> u32 {
+    if depth == 0 {
+        report_error();
+        return 0;
+    }
+    // Not a tail call, so every level keeps its frame.
+    recurse(depth - 1) + std::hint::black_box(1)
+}
+
+fn run_child(scenario: &str, dsn: &str) {
+    match scenario {
+        "errors" => {
+            let _guard = init(dsn, false);
+            report_error();
+            recurse(400);
+            sentry_core::capture_message("with a stack", Level::Warning); // MESSAGE
+        }
+        "main" => {
+            let _guard = init(dsn, false);
+            panic_on_main_thread();
+        }
+        "thread" => {
+            let _guard = init(dsn, false);
+            panic_on_named_thread();
+            // The process survives a panic on another thread.
+            sentry_core::capture_message("after the worker panic", Level::Info);
+        }
+        "opaque" => {
+            let _guard = init(dsn, false);
+            panic_with_opaque_payload();
+        }
+        "abort" => {
+            let _guard = init(dsn, false);
+            panic_then_abort();
+        }
+        "before_send" => {
+            let _guard = init(dsn, true);
+            panic!("original panic");
+        }
+        other => {
+            eprintln!("unknown scenario {other}");
+            std::process::exit(2);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parent side
+// ---------------------------------------------------------------------------------------------
+
+struct Outcome {
+    status: ExitStatus,
+    stderr: String,
+    requests: Vec<Request>,
+    events: Vec<Event>,
+    raw_events: Vec<serde_json::Value>,
+}
+
+fn spawn(scenario: &str, expected_events: usize) -> Outcome {
+    let server = TestServer::start();
+    let exe = std::env::current_exe().expect("own path");
+    let mut child = Command::new(exe)
+        .env(SCENARIO, scenario)
+        .env(DSN, server.dsn())
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("child started");
+    let deadline = Instant::now() + CHILD_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("child status") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("scenario {scenario} did not finish within {CHILD_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    // Everything was sent before the child ended; give the server a moment to record it.
+    server.wait_idle(Duration::from_millis(200), Duration::from_secs(5));
+    let requests = server.requests();
+    let events = server.events();
+    assert!(
+        events.len() >= expected_events,
+        "scenario {scenario}: expected {expected_events} events, got {}\nstderr:\n{stderr}",
+        events.len()
+    );
+    let raw_events = raw_event_payloads(&requests);
+    if std::env::var_os("PANIC_HOOK_DUMP").is_some() {
+        for event in &raw_events {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(event).unwrap_or_default()
+            );
+        }
+    }
+    Outcome {
+        status,
+        stderr,
+        requests,
+        events,
+        raw_events,
+    }
+}
+
+/// The JSON payloads of every `event` item, exactly as they were sent.
+fn raw_event_payloads(requests: &[Request]) -> Vec<serde_json::Value> {
+    let mut events = Vec::new();
+    for request in requests {
+        let mut lines = request.body.split(|b| *b == b'\n');
+        let _envelope_header = lines.next();
+        while let Some(header) = lines.next() {
+            if header.is_empty() {
+                continue;
+            }
+            let Ok(header) = serde_json::from_slice::<serde_json::Value>(header) else {
+                continue;
+            };
+            let Some(payload) = lines.next() else { break };
+            if header["type"] == "event" {
+                events.push(serde_json::from_slice(payload).expect("event payload is JSON"));
+            }
+        }
+    }
+    events
+}
+
+/// The line of this file that contains `marker`.
+fn line_of(marker: &str) -> u64 {
+    let source = include_str!("panic_hook.rs");
+    let needle = format!("// {marker}");
+    source
+        .lines()
+        .position(|l| l.trim_end().ends_with(&needle))
+        .map(|i| i as u64 + 1)
+        .unwrap_or_else(|| panic!("marker {marker} not found"))
+}
+
+fn dump(event: &Event) -> String {
+    serde_json::to_string_pretty(event).unwrap_or_default()
+}
+
+/// The checks every panic event must pass.
+fn assert_panic_event(event: &Event, value: &str, function: &str, marker: &str) {
+    assert_eq!(event.level, Level::Fatal);
+    assert_eq!(event.exception.len(), 1, "{}", dump(event));
+    let exception = &event.exception[0];
+    assert_eq!(exception.ty, "panic");
+    assert_eq!(exception.value.as_deref(), Some(value));
+    let mechanism = exception.mechanism.as_ref().expect("mechanism");
+    assert_eq!(mechanism.ty, "panic");
+    assert_eq!(mechanism.handled, Some(false));
+    let location = mechanism.data["location"].to_string();
+    assert!(
+        location.contains(&format!("panic_hook.rs:{}:", line_of(marker))),
+        "{location}"
+    );
+    // The panicking thread, linked to the exception.
+    assert_eq!(event.threads.len(), 1);
+    let thread = &event.threads[0];
+    assert!(thread.crashed && thread.current);
+    assert_eq!(exception.thread_id, thread.id);
+    // The stack ends at the panic, in the application's code, with source context.
+    let frames = &exception.stacktrace.as_ref().expect("stack").frames;
+    let top = frames.last().expect("frames");
+    assert_eq!(top.lineno, Some(line_of(marker)), "{}", dump(event));
+    assert!(
+        top.function.as_deref().unwrap_or("").starts_with(function),
+        "{:?} does not start with {function}",
+        top.function
+    );
+    assert_eq!(top.in_app, Some(true), "{}", dump(event));
+    assert_eq!(top.module.as_deref(), Some("panic_hook"));
+    assert_eq!(
+        top.filename.as_deref(),
+        Some("sentry-panic/tests/panic_hook.rs")
+    );
+    assert!(top.context_line.as_deref().unwrap_or("").contains(marker));
+    assert_eq!(top.pre_context.len(), 5);
+    assert_eq!(top.post_context.len(), 5);
+    assert!(top.instruction_addr.is_some());
+    assert!(frames
+        .iter()
+        .all(|f| !f.function.as_deref().unwrap_or("").starts_with("sentry_")));
+    // Automatic data.
+    for context in ["os", "runtime", "device", "app"] {
+        assert!(event.contexts.contains_key(context), "{context} missing");
+    }
+    assert!(
+        event.modules.contains_key("backtrace"),
+        "modules from Cargo.lock"
+    );
+    assert!(
+        event.server_name.is_none(),
+        "no host name without send_default_pii"
+    );
+    if cfg!(target_os = "linux") {
+        assert!(!event
+            .debug_meta
+            .as_ref()
+            .expect("debug_meta")
+            .images
+            .is_empty());
+    }
+}
+
+#[cfg(unix)]
+fn signal_of(status: &ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal()
+}
+
+#[cfg(not(unix))]
+fn signal_of(_status: &ExitStatus) -> Option<i32> {
+    None
+}
+
+fn scenario_main() {
+    let out = spawn("main", 1);
+    assert_eq!(out.status.code(), Some(101), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("main thread exploded"),
+        "the previous hook still prints: {}",
+        out.stderr
+    );
+    let event = &out.events[0];
+    assert_panic_event(
+        event,
+        "main thread exploded",
+        "panic_hook::panic_on_main_thread",
+        "MAIN_PANIC",
+    );
+    let thread = &event.threads[0];
+    assert_eq!(thread.name.as_deref(), Some("main"));
+    assert!(thread.main);
+    relay::assert_conformant(&out.raw_events);
+}
+
+fn scenario_thread() {
+    let out = spawn("thread", 2);
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
+    let panic = out
+        .events
+        .iter()
+        .find(|e| !e.exception.is_empty())
+        .expect("panic event");
+    assert_panic_event(
+        panic,
+        "worker 3 gave up",
+        "panic_hook::panic_on_named_thread::{{closure}}",
+        "WORKER_PANIC",
+    );
+    let thread = &panic.threads[0];
+    assert_eq!(thread.name.as_deref(), Some("worker-3"));
+    assert!(!thread.main);
+    assert!(out.events.iter().any(|e| e.message.is_some()));
+    relay::assert_conformant(&out.raw_events);
+}
+
+fn scenario_opaque() {
+    let out = spawn("opaque", 1);
+    assert_eq!(out.status.code(), Some(101), "{}", out.stderr);
+    assert_panic_event(
+        &out.events[0],
+        "panic payload of a non-string type (raised with std::panic::panic_any)",
+        "panic_hook::panic_with_opaque_payload",
+        "OPAQUE_PANIC",
+    );
+    relay::assert_conformant(&out.raw_events);
+}
+
+fn scenario_abort() {
+    let out = spawn("abort", 1);
+    if cfg!(unix) {
+        assert_eq!(signal_of(&out.status), Some(6), "SIGABRT: {}", out.stderr);
+    } else {
+        assert!(!out.status.success());
+    }
+    assert_panic_event(
+        &out.events[0],
+        "no value to work with",
+        "panic_hook::panic_then_abort",
+        "ABORT_PANIC",
+    );
+    relay::assert_conformant(&out.raw_events);
+}
+
+fn scenario_before_send() {
+    let out = spawn("before_send", 0);
+    // Neither an abort nor a hang: the process ends as a normal panic does, the event is
+    // dropped and counted.
+    assert_eq!(out.status.code(), Some(101), "{}", out.stderr);
+    assert!(out.stderr.contains("original panic"), "{}", out.stderr);
+    assert!(out.events.is_empty());
+    let discarded: u64 = out
+        .requests
+        .iter()
+        .filter_map(Request::parsed_envelope)
+        .flat_map(|e| e.items())
+        .filter_map(|item| match item {
+            sentry_core::envelope::EnvelopeItem::ClientReport(report) => Some(report),
+            _ => None,
+        })
+        .flat_map(|r| r.discarded_events.iter())
+        .filter(|d| d.reason.to_string() == "before_send")
+        .map(|d| d.quantity)
+        .sum();
+    assert_eq!(discarded, 1, "a client report counts the dropped event");
+}
+
+fn scenario_errors() {
+    let out = spawn("errors", 3);
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
+    let errors: Vec<&Event> = out
+        .events
+        .iter()
+        .filter(|e| !e.exception.is_empty())
+        .collect();
+    assert_eq!(errors.len(), 2);
+    for event in &errors {
+        assert_eq!(event.level, Level::Error);
+        let types: Vec<&str> = event.exception.iter().map(|e| e.ty.as_str()).collect();
+        assert_eq!(types, ["ParseIntError", "LoadError"]);
+        assert!(
+            event.exception[0].stacktrace.is_none(),
+            "the stack is on the outermost"
+        );
+        let frames = &event.exception[1]
+            .stacktrace
+            .as_ref()
+            .expect("stack")
+            .frames;
+        assert!(frames.len() <= sentry_backtrace::MAX_FRAMES);
+        let top = frames.last().expect("frames");
+        assert_eq!(top.function.as_deref(), Some("panic_hook::report_error"));
+        assert_eq!(top.lineno, Some(line_of("ERROR_CAPTURE")));
+        assert_eq!(top.in_app, Some(true));
+        assert!(top
+            .context_line
+            .as_deref()
+            .unwrap_or("")
+            .contains("ERROR_CAPTURE"));
+    }
+    // The deep one was cut to its two ends: `main` is still there, and the recursion.
+    let deep = &errors[1].exception[1]
+        .stacktrace
+        .as_ref()
+        .expect("stack")
+        .frames;
+    assert_eq!(deep.len(), sentry_backtrace::MAX_FRAMES, "{}", deep.len());
+    assert!(deep
+        .iter()
+        .any(|f| f.function.as_deref() == Some("panic_hook::main")));
+    let message = out
+        .events
+        .iter()
+        .find(|e| e.message.is_some())
+        .expect("message");
+    let top = message
+        .stacktrace
+        .as_ref()
+        .expect("attach_stacktrace")
+        .frames
+        .last()
+        .cloned();
+    assert_eq!(top.and_then(|f| f.lineno), Some(line_of("MESSAGE")));
+    relay::assert_conformant(&out.raw_events);
+}
+
+fn main() {
+    if let Ok(scenario) = std::env::var(SCENARIO) {
+        let dsn = std::env::var(DSN).unwrap_or_default();
+        run_child(&scenario, &dsn);
+        return;
+    }
+    let scenarios: [(&str, fn()); 6] = [
+        ("errors_and_messages_with_stacks", scenario_errors),
+        ("panic_on_main_thread", scenario_main),
+        ("panic_on_named_thread", scenario_thread),
+        ("panic_with_non_string_payload", scenario_opaque),
+        ("panic_then_abort", scenario_abort),
+        ("panic_inside_before_send", scenario_before_send),
+    ];
+    // Keep the parent's own failures readable (and out of any hook).
+    let mut passed = 0;
+    let mut failed = 0;
+    println!("\nrunning {} tests", scenarios.len());
+    for (name, run) in scenarios {
+        match std::panic::catch_unwind(run) {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok");
+            }
+            Err(_) => {
+                failed += 1;
+                println!("test {name} ... FAILED");
+            }
+        }
+    }
+    println!("\n{passed} passed, {failed} failed");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
