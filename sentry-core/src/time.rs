@@ -153,9 +153,12 @@ impl fmt::Display for Rfc3339 {
 /// assert_eq!(sentry_core::time::timestamp_f64(t), 1.5);
 /// ```
 pub fn timestamp_f64(t: SystemTime) -> f64 {
+    // Whole microseconds: an integer below 2^53 is exact in an f64, so the value read back
+    // (rounded to the microsecond) is exactly the value written.
+    let micros = |d: std::time::Duration| d.as_secs() as f64 * 1e6 + f64::from(d.subsec_micros());
     match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs_f64(),
-        Err(e) => -e.duration().as_secs_f64(),
+        Ok(d) => micros(d) / 1e6,
+        Err(e) => -micros(e.duration()) / 1e6,
     }
 }
 
@@ -684,6 +687,19 @@ mod tests {
             at(4_102_444_800, 999_999),
         ] {
             assert_eq!(parse_rfc3339(&format_rfc3339(t)), Some(t));
+        }
+    }
+
+    #[test]
+    fn sub_microsecond_times_round_trip_exactly() {
+        for nanos in [0u32, 499, 500, 999, 123_456_789, 999_999_999] {
+            let t = UNIX_EPOCH + Duration::new(1_795_000_000, nanos);
+            let truncated = UNIX_EPOCH + Duration::new(1_795_000_000, nanos / 1000 * 1000);
+            assert_eq!(
+                from_timestamp_f64(timestamp_f64(t)),
+                Some(truncated),
+                "{nanos} ns"
+            );
         }
     }
 
