@@ -17,11 +17,6 @@ use crate::{Breadcrumb, EventId, Level, User, Value};
 /// for breadcrumbs reads the global scope only.
 pub(crate) static SCOPED_CLIENTS: AtomicUsize = AtomicUsize::new(0);
 
-/// A new random event identifier.
-pub fn new_event_id() -> EventId {
-    EventId::from_bytes(*uuid::Uuid::new_v4().as_bytes())
-}
-
 /// Captures an event through the pipeline of the current client, with the current scopes.
 /// Returns its identifier, or the nil identifier if it was not captured.
 ///
@@ -163,6 +158,20 @@ static GLOBAL_BREADCRUMBS: AtomicUsize = AtomicUsize::new(NO_CLIENT);
 const NO_CLIENT: usize = 0;
 const LOOK_UP: usize = usize::MAX;
 
+/// The `max_breadcrumbs` of the client bound to the global scope (the default without one), for
+/// breadcrumbs added to a scope that has no client of its own.
+static GLOBAL_MAX_BREADCRUMBS: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_BREADCRUMBS);
+
+pub(crate) fn global_max_breadcrumbs() -> usize {
+    GLOBAL_MAX_BREADCRUMBS.load(Ordering::Acquire)
+}
+
+/// Counts a client bound to a scope other than the global one (see `Scope::set_client`): from
+/// then on breadcrumbs look their client up through the scopes.
+pub(crate) fn note_scoped_client() {
+    SCOPED_CLIENTS.fetch_add(1, Ordering::AcqRel);
+}
+
 /// Binds `client` to `scope`, which must be the global scope, and refreshes the breadcrumb
 /// settings cached for it.
 pub(crate) fn set_global_client(
@@ -178,6 +187,12 @@ pub(crate) fn set_global_client(
         None => NO_CLIENT,
     };
     GLOBAL_BREADCRUMBS.store(cached, Ordering::Release);
+    GLOBAL_MAX_BREADCRUMBS.store(
+        client
+            .as_ref()
+            .map_or(DEFAULT_MAX_BREADCRUMBS, |c| c.options().max_breadcrumbs),
+        Ordering::Release,
+    );
     std::mem::replace(&mut scope.client, client)
 }
 

@@ -1,7 +1,6 @@
 //! `init`: create a client from options and bind it to the global scope.
 
 use std::fmt;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -145,11 +144,6 @@ impl Drop for ClientInitGuard {
             }
         });
     }
-}
-
-/// Counts a client bound to a scope other than the global one (see `Scope::set_client`).
-pub(crate) fn note_scoped_client() {
-    crate::api::SCOPED_CLIENTS.fetch_add(1, Ordering::AcqRel);
 }
 
 /// The release name of the crate that calls it: `"{CARGO_PKG_NAME}@{CARGO_PKG_VERSION}"`, as an

@@ -46,7 +46,7 @@ pub mod test;
 
 pub use api::{
     add_breadcrumb, capture_error, capture_event, capture_message, flush, last_event_id,
-    new_event_id, remove_tag, set_context, set_extra, set_level, set_tag, set_user, IntoBreadcrumb,
+    remove_tag, set_context, set_extra, set_level, set_tag, set_user, IntoBreadcrumb,
 };
 pub use client::{Client, SDK_NAME, SDK_VERSION};
 pub use debug::set_debug;
@@ -56,6 +56,7 @@ pub use dsn::{Dsn, DsnError};
 pub use init::{bind_client, init, try_init, ClientInitGuard, IntoOptions};
 pub use integration::Integration;
 pub use options::{BeforeBreadcrumb, BeforeSend, ClientOptions, OptionsError, DEFAULT_ENVIRONMENT};
+pub use protocol::new_event_id;
 pub use scope::{
     configure_global_scope, configure_scope, with_isolation_scope, with_scope, BindScopes,
     EventProcessor, Scope, ScopeGuard, Scopes, ScopesBound,

@@ -160,3 +160,23 @@ fn futures_keep_their_scopes_across_polls_and_threads() {
     assert_eq!(tag(&events[0], "task").as_deref(), Some("t1"));
     assert_eq!(tag(&events[1], "task"), None);
 }
+
+#[test]
+fn breadcrumbs_added_to_a_scope_honour_max_breadcrumbs() {
+    with_captured_events_options(
+        ClientOptions {
+            max_breadcrumbs: 2,
+            ..Default::default()
+        },
+        || {
+            let scopes = Scopes::current().fork_isolation();
+            let kept = scopes.configure_scope(|scope| {
+                for i in 0..5 {
+                    scope.add_breadcrumb(Breadcrumb::new(format!("crumb {i}")));
+                }
+                scope.breadcrumbs().count()
+            });
+            assert_eq!(kept, Some(2), "the ring holds the client's max_breadcrumbs");
+        },
+    );
+}

@@ -20,7 +20,7 @@ use sentry_core::protocol::Event;
 use sentry_core::{ClientOptions, Level};
 use sentry_panic::PanicIntegration;
 use sentry_tests::relay;
-use sentry_tests::server::{Request, TestServer};
+use sentry_tests::server::{raw_event_payloads, Request, TestServer};
 
 const SCENARIO: &str = "PANIC_SCENARIO";
 const DSN: &str = "PANIC_SCENARIO_DSN";
@@ -218,28 +218,6 @@ fn spawn(scenario: &str, expected_events: usize) -> Outcome {
         events,
         raw_events,
     }
-}
-
-/// The JSON payloads of every `event` item, exactly as they were sent.
-fn raw_event_payloads(requests: &[Request]) -> Vec<serde_json::Value> {
-    let mut events = Vec::new();
-    for request in requests {
-        let mut lines = request.body.split(|b| *b == b'\n');
-        let _envelope_header = lines.next();
-        while let Some(header) = lines.next() {
-            if header.is_empty() {
-                continue;
-            }
-            let Ok(header) = serde_json::from_slice::<serde_json::Value>(header) else {
-                continue;
-            };
-            let Some(payload) = lines.next() else { break };
-            if header["type"] == "event" {
-                events.push(serde_json::from_slice(payload).expect("event payload is JSON"));
-            }
-        }
-    }
-    events
 }
 
 /// The line of this file that contains `marker`.

@@ -192,6 +192,44 @@ pub struct Request {
 }
 
 impl Request {
+    /// The items of the body exactly as they were sent: each item header (as JSON) with its
+    /// payload bytes. A payload spans `length` bytes when the header has one, otherwise it runs
+    /// to the next newline. Reading stops at the first malformed item.
+    pub fn raw_items(&self) -> Vec<(serde_json::Value, Vec<u8>)> {
+        let body = &self.body[..];
+        let mut items = Vec::new();
+        let Some(mut pos) = body.iter().position(|&b| b == b'\n').map(|i| i + 1) else {
+            return items;
+        };
+        while pos < body.len() {
+            let line_end = body[pos..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(body.len(), |i| pos + i);
+            let header_line = &body[pos..line_end];
+            pos = (line_end + 1).min(body.len());
+            if header_line.is_empty() {
+                continue;
+            }
+            let Ok(header) = serde_json::from_slice::<serde_json::Value>(header_line) else {
+                break;
+            };
+            let end = match header["length"].as_u64() {
+                Some(len) => pos.saturating_add(len as usize),
+                None => body[pos..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(body.len(), |i| pos + i),
+            };
+            let Some(payload) = body.get(pos..end) else {
+                break;
+            };
+            items.push((header, payload.to_vec()));
+            pos = end + 1;
+        }
+        items
+    }
+
     /// The value of the first header called `name` (compared case-insensitively).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -209,6 +247,21 @@ impl Request {
     pub fn path_only(&self) -> &str {
         self.path.split('?').next().unwrap_or("")
     }
+}
+
+/// The JSON payloads of every `event` item in `requests`, exactly as they were sent (for
+/// Relay's normalizer, which must judge the bytes the SDK wrote, not a re-encoding).
+///
+/// # Panics
+///
+/// If an event payload is not JSON (a test helper: that is a test failure).
+pub fn raw_event_payloads(requests: &[Request]) -> Vec<serde_json::Value> {
+    requests
+        .iter()
+        .flat_map(Request::raw_items)
+        .filter(|(header, _)| header["type"] == "event")
+        .map(|(_, payload)| serde_json::from_slice(&payload).expect("event payload is JSON"))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,38 +8,12 @@ use std::time::{Duration, Instant};
 
 use sentry::{Breadcrumb, ClientOptions, Level, Scopes, User};
 use sentry_tests::relay;
-use sentry_tests::server::{Request, TestServer};
+use sentry_tests::server::{raw_event_payloads, TestServer};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The JSON payloads of every `event` item in the requests, exactly as they were sent.
-fn raw_event_payloads(requests: &[Request]) -> Vec<serde_json::Value> {
-    let mut events = Vec::new();
-    for request in requests {
-        let mut lines = request.body.split(|b| *b == b'\n');
-        let _envelope_header = lines.next();
-        while let Some(header) = lines.next() {
-            if header.is_empty() {
-                continue;
-            }
-            let header: serde_json::Value =
-                serde_json::from_slice(header).expect("item header is JSON");
-            let payload = lines.next().expect("item payload follows its header");
-            assert_eq!(
-                header["length"].as_u64(),
-                Some(payload.len() as u64),
-                "length header matches the payload"
-            );
-            if header["type"] == "event" {
-                events.push(serde_json::from_slice(payload).expect("event payload is JSON"));
-            }
-        }
-    }
-    events
 }
 
 #[derive(Debug)]
@@ -151,7 +125,12 @@ fn events_arrive_over_http_and_pass_relay() {
     let main = find("back on main");
     assert_eq!(main.tags.get("request"), None);
 
-    // Relay's own normalizer accepts every byte we sent.
+    // Every item is length-framed, and Relay's own normalizer accepts every byte we sent.
+    for request in &requests {
+        for (header, _) in request.raw_items() {
+            assert!(header["length"].is_u64(), "item without length: {header}");
+        }
+    }
     let payloads = raw_event_payloads(&requests);
     assert_eq!(payloads.len(), 5);
     relay::assert_conformant(&payloads);

@@ -475,3 +475,27 @@ fn keeps_parse_errors_and_can_be_cleared() {
     server.clear();
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn raw_items_honour_length_framing() {
+    let server = TestServer::start();
+    let mut client = Client::connect(&server);
+    // The attachment's payload contains a newline; only `length` tells where it ends. The
+    // event after it has no length and runs to the end of the body.
+    let body = b"{}\n{\"type\":\"attachment\",\"length\":7}\nab\ncdef\n{\"type\":\"event\"}\n{\"message\":\"m\"}";
+    client.post("/api/1/envelope/", &[], body);
+    assert_eq!(client.read_reply().expect("reply").status, 200);
+    let requests = server.requests();
+    let items = requests[0].raw_items();
+    let types: Vec<_> = items
+        .iter()
+        .map(|(h, _)| h["type"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(types, ["attachment", "event"]);
+    assert_eq!(items[0].1, b"ab\ncdef");
+    assert_eq!(items[1].1, b"{\"message\":\"m\"}");
+    assert_eq!(
+        sentry_tests::server::raw_event_payloads(&requests),
+        [serde_json::json!({"message": "m"})]
+    );
+}

@@ -27,14 +27,9 @@ pub(crate) struct PropagationContext {
 
 impl PropagationContext {
     pub(crate) fn new() -> Self {
-        let bytes: [u8; 24] = rand::random();
-        let mut trace = [0u8; 16];
-        let mut span = [0u8; 8];
-        trace.copy_from_slice(&bytes[..16]);
-        span.copy_from_slice(&bytes[16..]);
         PropagationContext {
-            trace_id: TraceId::from_bytes(trace),
-            span_id: SpanId::from_bytes(span),
+            trace_id: crate::protocol::new_trace_id(),
+            span_id: crate::protocol::new_span_id(),
         }
     }
 }
@@ -65,7 +60,6 @@ pub struct Scope {
     pub(crate) extra: Arc<Map>,
     pub(crate) contexts: Arc<Contexts>,
     pub(crate) breadcrumbs: Arc<VecDeque<(u64, Arc<Breadcrumb>)>>,
-    pub(crate) max_breadcrumbs: Option<usize>,
     pub(crate) event_processors: Arc<Vec<EventProcessor>>,
     pub(crate) client: Option<Arc<Client>>,
     pub(crate) propagation: Option<PropagationContext>,
@@ -155,7 +149,10 @@ impl Scope {
     /// Unlike the top-level [`add_breadcrumb`](crate::add_breadcrumb), this does not run
     /// `before_breadcrumb`: it records what it is given.
     pub fn add_breadcrumb(&mut self, breadcrumb: Breadcrumb) {
-        let max = self.max_breadcrumbs.unwrap_or(DEFAULT_MAX_BREADCRUMBS);
+        let max = match &self.client {
+            Some(client) => client.options().max_breadcrumbs,
+            None => crate::api::global_max_breadcrumbs(),
+        };
         self.push_breadcrumb(breadcrumb, max);
     }
 
@@ -205,7 +202,7 @@ impl Scope {
     /// Binds a client to this scope. Events captured while the scope is active go to it.
     pub fn set_client(&mut self, client: Option<Arc<Client>>) {
         if client.is_some() {
-            crate::init::note_scoped_client();
+            crate::api::note_scoped_client();
         }
         self.client = client;
     }
@@ -221,7 +218,6 @@ impl Scope {
             event_processors: std::mem::take(&mut self.event_processors),
             client: self.client.take(),
             propagation: self.propagation,
-            max_breadcrumbs: self.max_breadcrumbs,
             ..Scope::default()
         };
     }
@@ -402,12 +398,9 @@ mod tests {
 
     #[test]
     fn ring_buffer_evicts_oldest() {
-        let mut scope = Scope {
-            max_breadcrumbs: Some(3),
-            ..Scope::default()
-        };
+        let mut scope = Scope::default();
         for m in ["a", "b", "c", "d", "e"] {
-            scope.add_breadcrumb(crumb(m));
+            scope.push_breadcrumb(crumb(m), 3);
         }
         let kept: Vec<_> = scope
             .breadcrumbs()
