@@ -55,7 +55,9 @@ pub use debug::{debug_enabled as __debug_enabled, debug_print as __debug_print};
 pub use dsn::{Dsn, DsnError};
 pub use init::{bind_client, init, try_init, ClientInitGuard, IntoOptions};
 pub use integration::Integration;
-pub use options::{BeforeBreadcrumb, BeforeSend, ClientOptions, OptionsError, DEFAULT_ENVIRONMENT};
+pub use options::{
+    BeforeBreadcrumb, BeforeSend, ClientOptions, OptionsError, Spotlight, DEFAULT_ENVIRONMENT,
+};
 pub use protocol::new_event_id;
 pub use scope::{
     configure_global_scope, configure_scope, with_isolation_scope, with_scope, BindScopes,

@@ -2,13 +2,14 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::dsn::{Dsn, DsnError};
 use crate::integration::Integration;
 use crate::protocol::Event;
-use crate::transport::TransportFactory;
+use crate::transport::{self, TransportFactory};
 use crate::Breadcrumb;
 
 /// A callback that may change or drop an error event before it is sent.
@@ -41,8 +42,10 @@ pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb) -> Option<Breadcrumb> + Send 
 /// # Environment variables
 ///
 /// [`ClientOptions::apply_env`] (called by `init`) fills options that are still at their
-/// defaults from `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE` and
-/// `SENTRY_DEBUG`. A value set in code always wins over the environment.
+/// defaults from `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE`,
+/// `SENTRY_DEBUG` and `SENTRY_SPOTLIGHT`. A value set in code always wins over the environment.
+/// The HTTP transport reads the proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) itself
+/// when [`http_proxy`](Self::http_proxy) / [`https_proxy`](Self::https_proxy) are not set.
 #[derive(Clone)]
 pub struct ClientOptions {
     /// Where to send events. `None` (and no `SENTRY_DSN`) disables the SDK: nothing is sent and
@@ -85,6 +88,96 @@ pub struct ClientOptions {
     /// How many envelopes may wait for the transport before new ones are dropped (and counted
     /// as `queue_overflow`). Default: 1000.
     pub queue_capacity: usize,
+    /// How many bytes (estimated, before compression) the envelopes waiting for the transport
+    /// may take together. Default: 32 MiB.
+    pub queue_max_bytes: usize,
+    /// Proxy for `http://` DSNs, such as `http://proxy.internal:3128`. `None` falls back to the
+    /// `HTTP_PROXY` / `http_proxy` environment variables (honouring `NO_PROXY`).
+    pub http_proxy: Option<Cow<'static, str>>,
+    /// Proxy for `https://` DSNs. `None` falls back to `HTTPS_PROXY` / `https_proxy`, then to
+    /// [`http_proxy`](Self::http_proxy) (honouring `NO_PROXY`).
+    pub https_proxy: Option<Cow<'static, str>>,
+    /// A directory where envelopes are kept until Sentry has answered for them, so that nothing
+    /// is lost when the network is down or the process dies: written before sending, deleted
+    /// after a final answer, retried with backoff, replayed by the next `init`. Default: `None`
+    /// (off).
+    pub cache_dir: Option<PathBuf>,
+    /// How many envelopes the offline cache keeps at most; the oldest are dropped (counted as
+    /// `cache_overflow`). Default: 100.
+    pub cache_max_envelopes: usize,
+    /// How many bytes the offline cache keeps at most; the oldest envelopes are dropped (counted
+    /// as `cache_overflow`). Default: 16 MiB.
+    pub cache_max_bytes: u64,
+    /// Also send every envelope to [Spotlight](https://spotlightjs.com), the local development
+    /// debugger. Default: off; the `SENTRY_SPOTLIGHT` environment variable turns it on.
+    pub spotlight: Spotlight,
+}
+
+/// Whether envelopes are also sent to a local [Spotlight](https://spotlightjs.com) sidecar, and
+/// where. Convert from a `bool` (the default URL) or a URL.
+///
+/// ```
+/// use sentry_core::Spotlight;
+///
+/// assert_eq!(Spotlight::from(false).url(), None);
+/// assert_eq!(Spotlight::from(true).url(), Some("http://localhost:8969/stream"));
+/// assert_eq!(Spotlight::from("http://10.0.0.2:8969/stream").url(), Some("http://10.0.0.2:8969/stream"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Spotlight {
+    /// Not sent to Spotlight.
+    #[default]
+    Off,
+    /// Sent to [`Spotlight::DEFAULT_URL`].
+    On,
+    /// Sent to this URL.
+    Url(Cow<'static, str>),
+}
+
+impl Spotlight {
+    /// Where a local Spotlight sidecar listens: `http://localhost:8969/stream`.
+    pub const DEFAULT_URL: &'static str = "http://localhost:8969/stream";
+
+    /// The URL envelopes are posted to, or `None` when Spotlight is off.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Spotlight::Off => None,
+            Spotlight::On => Some(Self::DEFAULT_URL),
+            Spotlight::Url(url) => Some(url),
+        }
+    }
+
+    /// Reads a `SENTRY_SPOTLIGHT` value: a boolean word turns it on or off, anything else is a
+    /// URL.
+    fn from_env_value(value: &str) -> Spotlight {
+        match parse_bool(value) {
+            Some(true) => Spotlight::On,
+            Some(false) => Spotlight::Off,
+            None => Spotlight::Url(Cow::Owned(value.trim().to_owned())),
+        }
+    }
+}
+
+impl From<bool> for Spotlight {
+    fn from(on: bool) -> Self {
+        if on {
+            Spotlight::On
+        } else {
+            Spotlight::Off
+        }
+    }
+}
+
+impl From<&'static str> for Spotlight {
+    fn from(url: &'static str) -> Self {
+        Spotlight::Url(Cow::Borrowed(url))
+    }
+}
+
+impl From<String> for Spotlight {
+    fn from(url: String) -> Self {
+        Spotlight::Url(Cow::Owned(url))
+    }
 }
 
 impl Default for ClientOptions {
@@ -108,6 +201,13 @@ impl Default for ClientOptions {
             integrations: Vec::new(),
             transport: None,
             queue_capacity: 1000,
+            queue_max_bytes: transport::DEFAULT_QUEUE_MAX_BYTES,
+            http_proxy: None,
+            https_proxy: None,
+            cache_dir: None,
+            cache_max_envelopes: transport::DEFAULT_CACHE_MAX_ENVELOPES,
+            cache_max_bytes: transport::DEFAULT_CACHE_MAX_BYTES,
+            spotlight: Spotlight::Off,
         }
     }
 }
@@ -215,6 +315,11 @@ impl ClientOptions {
                 self.debug = parse_bool(&value).ok_or(OptionsError::Debug(value))?;
             }
         }
+        if self.spotlight == Spotlight::Off {
+            if let Some(value) = get("SENTRY_SPOTLIGHT") {
+                self.spotlight = Spotlight::from_env_value(&value);
+            }
+        }
         Ok(())
     }
 
@@ -264,7 +369,30 @@ impl fmt::Debug for ClientOptions {
             .field("integrations", &integrations)
             .field("transport", &self.transport.as_ref().map(|_| "<factory>"))
             .field("queue_capacity", &self.queue_capacity)
+            .field("queue_max_bytes", &self.queue_max_bytes)
+            .field("http_proxy", &self.http_proxy.as_deref().map(redact_userinfo))
+            .field("https_proxy", &self.https_proxy.as_deref().map(redact_userinfo))
+            .field("cache_dir", &self.cache_dir)
+            .field("cache_max_envelopes", &self.cache_max_envelopes)
+            .field("cache_max_bytes", &self.cache_max_bytes)
+            .field("spotlight", &self.spotlight)
             .finish()
+    }
+}
+
+/// A proxy URL for debug output: `user:password@` becomes `***@`.
+fn redact_userinfo(url: &str) -> Cow<'_, str> {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let authority_end = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| after_scheme + i);
+    match url[after_scheme..authority_end].rfind('@') {
+        Some(at) => Cow::Owned(format!(
+            "{}***{}",
+            &url[..after_scheme],
+            &url[after_scheme + at..]
+        )),
+        None => Cow::Borrowed(url),
     }
 }
 
@@ -362,6 +490,44 @@ mod tests {
         let mut options = ClientOptions::default();
         options.apply_env_from(env(&[("SENTRY_DSN", " ")])).unwrap();
         assert!(options.dsn.is_none());
+    }
+
+    #[test]
+    fn spotlight_comes_from_the_environment() {
+        for (value, expected) in [
+            ("true", Spotlight::On),
+            ("1", Spotlight::On),
+            ("off", Spotlight::Off),
+            ("http://127.0.0.1:9/stream", Spotlight::from("http://127.0.0.1:9/stream")),
+        ] {
+            let mut options = ClientOptions::default();
+            options
+                .apply_env_from(move |name| (name == "SENTRY_SPOTLIGHT").then(|| value.to_owned()))
+                .unwrap();
+            assert_eq!(options.spotlight, expected, "{value}");
+        }
+        // Code wins.
+        let mut options = ClientOptions {
+            spotlight: Spotlight::from("http://code/stream"),
+            ..Default::default()
+        };
+        options
+            .apply_env_from(|name| (name == "SENTRY_SPOTLIGHT").then(|| "false".to_owned()))
+            .unwrap();
+        assert_eq!(options.spotlight.url(), Some("http://code/stream"));
+    }
+
+    #[test]
+    fn proxy_credentials_are_not_printed() {
+        let options = ClientOptions {
+            https_proxy: Some("http://user:s3cret@proxy:3128".into()),
+            http_proxy: Some("http://proxy:3128/".into()),
+            ..Default::default()
+        };
+        let debug = format!("{options:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("http://***@proxy:3128"), "{debug}");
+        assert!(debug.contains("http://proxy:3128/"), "{debug}");
     }
 
     #[test]

@@ -91,6 +91,16 @@ impl Client {
                 let mut transport_options =
                     TransportOptions::new(dsn.clone(), Arc::clone(&client_reports));
                 transport_options.queue_capacity = options.queue_capacity.max(1);
+                transport_options.queue_max_bytes = options.queue_max_bytes.max(1);
+                transport_options.http_proxy = options.http_proxy.as_deref().map(str::to_owned);
+                transport_options.https_proxy = options.https_proxy.as_deref().map(str::to_owned);
+                transport_options.cache = options.cache_dir.as_ref().map(|dir| {
+                    let mut cache = crate::transport::CacheOptions::new(dir.clone());
+                    cache.max_envelopes = options.cache_max_envelopes.max(1);
+                    cache.max_bytes = options.cache_max_bytes.max(1);
+                    cache
+                });
+                transport_options.spotlight = options.spotlight.url().map(str::to_owned);
                 transport_options.user_agent = format!("{SDK_NAME}/{SDK_VERSION}");
                 Some(factory.create_transport(&transport_options))
             }

@@ -1,6 +1,7 @@
 //! What a transport is told when it is created.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +14,15 @@ pub const DEFAULT_USER_AGENT: &str = concat!("sentry.rust/", env!("CARGO_PKG_VER
 
 /// Default for [`TransportOptions::queue_capacity`]: 1000 envelopes.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 1000;
+
+/// Default for [`TransportOptions::queue_max_bytes`]: 32 MiB.
+pub const DEFAULT_QUEUE_MAX_BYTES: usize = 32 * 1024 * 1024;
+
+/// Default for [`CacheOptions::max_envelopes`]: 100 envelopes.
+pub const DEFAULT_CACHE_MAX_ENVELOPES: usize = 100;
+
+/// Default for [`CacheOptions::max_bytes`]: 16 MiB.
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Default for [`TransportOptions::connect_timeout`]: 5 seconds.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -33,6 +43,10 @@ pub const DEFAULT_CLIENT_REPORT_INTERVAL: Duration = Duration::from_secs(30);
 /// | field | default |
 /// |---|---|
 /// | [`queue_capacity`](Self::queue_capacity) | 1000 envelopes |
+/// | [`queue_max_bytes`](Self::queue_max_bytes) | 32 MiB |
+/// | [`http_proxy`](Self::http_proxy), [`https_proxy`](Self::https_proxy) | none (environment) |
+/// | [`cache`](Self::cache) | none (off) |
+/// | [`spotlight`](Self::spotlight) | none (off) |
 /// | [`user_agent`](Self::user_agent) | `sentry.rust/<version>` |
 /// | [`connect_timeout`](Self::connect_timeout) | 5 s |
 /// | [`timeout`](Self::timeout) | 30 s |
@@ -76,6 +90,49 @@ pub struct TransportOptions {
     /// How long pending client reports may wait for an envelope to ride along with before they
     /// are sent on their own. Default 30 s.
     pub client_report_interval: Duration,
+    /// How many bytes (estimated, before compression) the queued envelopes may take together.
+    /// Default 32 MiB.
+    pub queue_max_bytes: usize,
+    /// Proxy for `http://` URLs. `None`: the transport may read `HTTP_PROXY` / `http_proxy`.
+    pub http_proxy: Option<String>,
+    /// Proxy for `https://` URLs. `None`: the transport may read `HTTPS_PROXY` / `https_proxy`,
+    /// then use [`http_proxy`](Self::http_proxy).
+    pub https_proxy: Option<String>,
+    /// The offline cache, when on.
+    pub cache: Option<CacheOptions>,
+    /// Where to also post every envelope for Spotlight, when on.
+    pub spotlight: Option<String>,
+}
+
+/// Where and how much the offline cache keeps (see
+/// [`ClientOptions::cache_dir`](crate::ClientOptions::cache_dir)).
+///
+/// ```
+/// use sentry_core::transport::CacheOptions;
+///
+/// let cache = CacheOptions::new("/var/cache/my-app/sentry");
+/// assert_eq!(cache.max_envelopes, 100);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheOptions {
+    /// The directory; created when missing.
+    pub dir: PathBuf,
+    /// How many envelopes are kept at most (the oldest are dropped first). Default 100.
+    pub max_envelopes: usize,
+    /// How many bytes are kept at most (the oldest are dropped first). Default 16 MiB.
+    pub max_bytes: u64,
+}
+
+impl CacheOptions {
+    /// A cache in `dir` with the default limits.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        CacheOptions {
+            dir: dir.into(),
+            max_envelopes: DEFAULT_CACHE_MAX_ENVELOPES,
+            max_bytes: DEFAULT_CACHE_MAX_BYTES,
+        }
+    }
 }
 
 impl TransportOptions {
@@ -89,6 +146,11 @@ impl TransportOptions {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             client_report_interval: DEFAULT_CLIENT_REPORT_INTERVAL,
+            queue_max_bytes: DEFAULT_QUEUE_MAX_BYTES,
+            http_proxy: None,
+            https_proxy: None,
+            cache: None,
+            spotlight: None,
         }
     }
 }
@@ -102,6 +164,11 @@ impl fmt::Debug for TransportOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("client_report_interval", &self.client_report_interval)
+            .field("queue_max_bytes", &self.queue_max_bytes)
+            .field("http_proxy", &self.http_proxy.is_some())
+            .field("https_proxy", &self.https_proxy.is_some())
+            .field("cache", &self.cache)
+            .field("spotlight", &self.spotlight)
             .finish_non_exhaustive()
     }
 }
