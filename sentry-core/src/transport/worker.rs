@@ -190,11 +190,27 @@ impl TransportWorker {
     ///
     /// Returns the operating system's error if the thread cannot be spawned.
     pub fn spawn(sender: impl Sender, options: &TransportOptions) -> io::Result<TransportWorker> {
+        Self::spawn_with_mirror(sender, None, options)
+    }
+
+    /// Like [`spawn`](Self::spawn), and every envelope is also handed to `mirror` (such as a
+    /// Spotlight sender) before rate limits are applied. The mirror's outcome is ignored: it is
+    /// never rate limited, never retried and never counted.
+    ///
+    /// # Errors
+    ///
+    /// Returns the operating system's error if the thread cannot be spawned.
+    pub fn spawn_with_mirror(
+        sender: impl Sender,
+        mirror: Option<Box<dyn Sender>>,
+        options: &TransportOptions,
+    ) -> io::Result<TransportWorker> {
         let (queue_tx, queue_rx) = channel::bounded(options.queue_capacity.max(1));
         let (stop_tx, stop_rx) = channel::bounded(1);
         let (exited_tx, exited_rx) = channel::bounded::<()>(0);
         let worker = Worker {
             sender,
+            mirror,
             limiter: RateLimiter::default(),
             reports: Arc::clone(&options.client_reports),
             report_interval: options
@@ -396,6 +412,8 @@ enum ReportFate {
 /// The state owned by the worker thread.
 struct Worker<S> {
     sender: S,
+    /// Gets every envelope too, unfiltered; its outcome is ignored.
+    mirror: Option<Box<dyn Sender>>,
     limiter: RateLimiter,
     reports: Arc<ClientReports>,
     report_interval: Duration,
@@ -478,6 +496,14 @@ impl<S: Sender> Worker<S> {
         if envelope.is_empty() {
             return;
         }
+        if let Some(mirror) = &mut self.mirror {
+            // The mirror sees everything, so deferred work runs before filtering here.
+            crate::finalize::finalize_envelope(envelope);
+            let outcome = mirror.send(envelope.to_vec(Some(SystemTime::now())), envelope);
+            if let SendOutcome::NetworkError(error) = outcome {
+                crate::sentry_debug!("mirror could not be reached: {error}");
+            }
+        }
         let removed = self.limiter.filter_envelope(envelope);
         record_outcomes(&self.reports, DiscardReason::RatelimitBackoff, removed);
         if envelope.is_empty() {
@@ -485,7 +511,8 @@ impl<S: Sender> Worker<S> {
             return;
         }
         // Deferred work (such as symbolication) happens here, off the capturing thread, and
-        // only for what will actually be sent.
+        // only for what will actually be sent. (Finalizing twice is harmless: finalizers leave
+        // finished items alone.)
         crate::finalize::finalize_envelope(envelope);
         if !self.limiter.is_limited(DataCategory::Internal) {
             if let Some(report) = self.reports.take() {
