@@ -11,6 +11,9 @@
 //!    `shutdown_timeout`. Rust aborts the process if anything panics while a panic hook runs,
 //!    so user callbacks (`before_send`, event processors) must not run on the panicking thread:
 //!    on the helper a panicking `before_send` only drops the event;
+//!    With an offline cache (`cache_dir`), the event is written to disk on that thread before
+//!    anything is sent ([`sentry_core::transport::durable`]), so it survives even a kill or an
+//!    abort right after the hook and is sent by the next process that starts the SDK;
 //! 3. flushes the client, waiting at most `shutdown_timeout`, so the event is sent even when
 //!    the process exits right after the hook (a panic in `main`, `panic = "abort"`);
 //! 4. calls the hook that was installed before, so the usual message is still printed.
@@ -63,7 +66,7 @@ use std::time::Duration;
 
 use sentry_backtrace::{PanicLocation, RawStack};
 use sentry_core::protocol::{Event, Exception, Mechanism, Thread, ThreadId};
-use sentry_core::transport::WORKER_THREAD_NAME;
+use sentry_core::transport::{durable, WORKER_THREAD_NAME};
 use sentry_core::{ClientOptions, EventId, Integration, Level, Map, Scopes, Value};
 
 /// The name of the short-lived thread that runs a panic event through the pipeline.
@@ -202,7 +205,7 @@ fn capture_elsewhere(scopes: Scopes, event: Event, timeout: Duration) -> EventId
             move || {
                 let event = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
                 let id = match event {
-                    Some(event) => scopes.bind(|| sentry_core::capture_event(event)),
+                    Some(event) => scopes.bind(|| durable(|| sentry_core::capture_event(event))),
                     None => EventId::nil(),
                 };
                 let _ = tx.send(id);
@@ -220,7 +223,7 @@ fn capture_elsewhere(scopes: Scopes, event: Event, timeout: Duration) -> EventId
         Err(_) => {
             let event = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
             match event {
-                Some(event) => scopes.bind(|| sentry_core::capture_event(event)),
+                Some(event) => scopes.bind(|| durable(|| sentry_core::capture_event(event))),
                 None => EventId::nil(),
             }
         }

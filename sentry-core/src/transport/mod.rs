@@ -37,8 +37,10 @@ use std::time::Duration;
 
 use crate::envelope::Envelope;
 
+mod cache;
 mod discard;
 mod options;
+mod queue;
 mod worker;
 
 pub use options::{
@@ -46,7 +48,7 @@ pub use options::{
     DEFAULT_CLIENT_REPORT_INTERVAL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_QUEUE_CAPACITY,
     DEFAULT_QUEUE_MAX_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
 };
-pub use worker::{SendOutcome, Sender, TransportWorker, WORKER_THREAD_NAME};
+pub use worker::{durable, SendOutcome, Sender, TransportWorker, WORKER_THREAD_NAME};
 
 /// Delivers envelopes to Sentry.
 ///

@@ -1,9 +1,12 @@
 //! The reusable transport worker: one thread, a bounded queue, rate limits, client reports,
-//! flush barriers and bounded shutdown around a [`Sender`] that only knows how to send bytes.
+//! the offline cache, flush barriers and bounded shutdown around a [`Sender`] that only knows
+//! how to send bytes.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle, ThreadId};
@@ -11,7 +14,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel as channel;
 
+use super::cache::DiskCache;
 use super::discard::{record_envelope, record_outcomes};
+use super::queue::{Queue, Queued, Task};
 use super::{Transport, TransportOptions};
 use crate::client_reports::{ClientReports, DiscardReason};
 use crate::envelope::{DataCategory, Envelope};
@@ -31,13 +36,53 @@ const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 const MIN_REPORT_INTERVAL: Duration = Duration::from_millis(100);
 const MAX_REPORT_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// Backoff between attempts to send cached envelopes after a network error: doubles from the
+/// first value up to the second.
+const FIRST_RETRY_DELAY: Duration = Duration::from_secs(1);
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+
+thread_local! {
+    /// Set by [`durable`]: envelopes sent from this thread go to the offline cache first.
+    static DURABLE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` so that every envelope it hands to a [`TransportWorker`] with an offline cache is
+/// written to disk *before* `send_envelope` returns, on the calling thread.
+///
+/// Normally the worker thread writes envelopes to the cache just before sending them, which
+/// keeps disk I/O off the application's threads. A process that is about to die (a panic hook
+/// under `panic = "abort"`, a fatal signal handler) cannot count on the worker getting that
+/// far: wrapping the capture in `durable` makes the envelope survive even an abort right
+/// after. Without an offline cache this changes nothing.
+///
+/// ```
+/// use sentry_core::transport::durable;
+///
+/// let id = durable(|| sentry_core::capture_message("about to abort", sentry_core::Level::Fatal));
+/// # let _ = id;
+/// ```
+pub fn durable<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            DURABLE.with(|flag| flag.set(self.0));
+        }
+    }
+    let _reset = Reset(DURABLE.with(|flag| flag.replace(true)));
+    f()
+}
+
+fn is_durable() -> bool {
+    DURABLE.with(Cell::get)
+}
+
 /// How to send the bytes of one envelope: the only part of a transport that differs between
 /// HTTP libraries.
 ///
 /// A [`TransportWorker`] calls [`send`](Sender::send) on its own thread, one envelope at a
-/// time, and does everything else (queueing, rate limits, client reports, flush, shutdown).
-/// A sender should bound the time one call can take (connect and request timeouts): it is what
-/// limits how long a worker can stay stuck on a hanging server.
+/// time, and does everything else (queueing, rate limits, client reports, the offline cache,
+/// flush, shutdown). A sender should bound the time one call can take (connect and request
+/// timeouts): it is what limits how long a worker can stay stuck on a hanging server.
 ///
 /// Closures `FnMut(Vec<u8>, &Envelope) -> SendOutcome` are senders too:
 ///
@@ -53,8 +98,8 @@ const MAX_REPORT_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
 /// ```
 pub trait Sender: Send + 'static {
     /// Sends `body`, the serialized form of `envelope` (with `sent_at` stamped), and reports
-    /// what happened. `envelope` is there for senders that need to look at its items (an offline
-    /// cache, a test recorder); most only send `body`.
+    /// what happened. `envelope` is there for senders that need to look at its items (a test
+    /// recorder); most only send `body`.
     fn send(&mut self, body: Vec<u8>, envelope: &Envelope) -> SendOutcome;
 }
 
@@ -71,8 +116,9 @@ where
 ///
 /// The worker applies it exactly as the Sentry transport spec says: `2xx` is success; `429`
 /// updates the rate limits and drops the envelope without counting it; `413` and any other
-/// status drop it and count `send_error`; a network error drops it and counts `network_error`.
-/// Rate-limit headers are applied on every response, `200` included.
+/// status drop it and count `send_error`; a network error keeps the envelope in the offline
+/// cache for a retry with backoff when there is one, and otherwise drops it and counts
+/// `network_error`. Rate-limit headers are applied on every response, `200` included.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SendOutcome {
@@ -110,18 +156,15 @@ impl SendOutcome {
     }
 }
 
-/// A message to the worker thread, in queue order.
-enum Task {
-    Envelope(Envelope),
-    /// A barrier: reply once everything queued before it has been handled.
-    Flush(channel::Sender<()>),
-}
-
 /// A [`Transport`] that runs a [`Sender`] on one background thread.
 ///
-/// - **Queue.** Envelopes wait in a bounded queue of
-///   [`queue_capacity`](TransportOptions::queue_capacity). [`send_envelope`] never blocks: when
-///   the queue is full the envelope is dropped and its items are counted as `queue_overflow`.
+/// - **Queue.** Envelopes wait in a queue bounded by
+///   [`queue_capacity`](TransportOptions::queue_capacity) envelopes and
+///   [`queue_max_bytes`](TransportOptions::queue_max_bytes) (estimated before serialization).
+///   [`send_envelope`] never blocks. When the queue is full, the oldest envelope of a lower
+///   priority is evicted to make room (logs and sessions first, then transactions; errors
+///   last); if there is none, the new envelope is dropped. Either way the loss is counted as
+///   `queue_overflow`.
 /// - **Rate limits.** Before sending, items whose category is rate limited are removed and
 ///   counted as `ratelimit_backoff`; an envelope left empty is not sent. Limits are updated from
 ///   every response.
@@ -130,6 +173,13 @@ enum Task {
 ///   [`client_report_interval`](TransportOptions::client_report_interval) without traffic.
 ///   Counts that could not be delivered (network error, `413`, `429`, `5xx`) are kept for the next
 ///   try.
+/// - **Offline cache** (when [`TransportOptions::cache`] is set). Each envelope is written to
+///   disk before it is sent and deleted once the server has given a final answer. After a
+///   network error it stays on disk and is retried with backoff (1 s doubling to 60 s); while
+///   backing off, new envelopes go to disk without being sent. Envelopes left by an earlier
+///   process are sent first when the worker starts, and envelopes still queued at shutdown are
+///   written to disk instead of being dropped. See [`durable`] for writing from the calling
+///   thread.
 /// - **Bounded waiting.** [`flush`] and [`shutdown`] return within their timeout even when the
 ///   sender hangs; a worker still stuck in a send when [`shutdown`] gives up is detached and
 ///   exits once that send returns.
@@ -168,7 +218,8 @@ enum Task {
 /// assert_eq!(report.discarded_events[0].reason, DiscardReason::NetworkError);
 /// ```
 pub struct TransportWorker {
-    queue: channel::Sender<Task>,
+    queue: Arc<Queue>,
+    cache: Option<Arc<DiskCache>>,
     /// Tells the worker to stop after its current task.
     stop: channel::Sender<()>,
     /// Disconnected once the worker thread has finished.
@@ -184,7 +235,11 @@ pub struct TransportWorker {
 
 impl TransportWorker {
     /// Starts the worker thread (named [`sentry-transport`](WORKER_THREAD_NAME)) that sends with
-    /// `sender`, using the queue capacity, client reports and report interval of `options`.
+    /// `sender`, using the queue bounds, offline cache, client reports and report interval of
+    /// `options`.
+    ///
+    /// An offline cache directory that cannot be created or read is reported in the SDK
+    /// diagnostics and the worker runs without a cache.
     ///
     /// # Errors
     ///
@@ -205,18 +260,38 @@ impl TransportWorker {
         mirror: Option<Box<dyn Sender>>,
         options: &TransportOptions,
     ) -> io::Result<TransportWorker> {
-        let (queue_tx, queue_rx) = channel::bounded(options.queue_capacity.max(1));
+        let queue = Arc::new(Queue::new(options.queue_capacity, options.queue_max_bytes));
+        let cache = options.cache.as_ref().and_then(|cache_options| {
+            match DiskCache::open(cache_options, Arc::clone(&options.client_reports)) {
+                Ok(cache) => Some(Arc::new(cache)),
+                Err(error) => {
+                    crate::debug::debug_print(format_args!(
+                        "offline cache {} unusable, continuing without it: {error}",
+                        cache_options.dir.display()
+                    ));
+                    None
+                }
+            }
+        });
         let (stop_tx, stop_rx) = channel::bounded(1);
         let (exited_tx, exited_rx) = channel::bounded::<()>(0);
+        let now = Instant::now();
         let worker = Worker {
             sender,
             mirror,
+            queue: Arc::clone(&queue),
+            cache: cache.clone(),
+            stop: stop_rx,
+            stopping: false,
             limiter: RateLimiter::default(),
             reports: Arc::clone(&options.client_reports),
             report_interval: options
                 .client_report_interval
                 .clamp(MIN_REPORT_INTERVAL, MAX_REPORT_INTERVAL),
-            next_report_check: Instant::now(),
+            next_report_check: now,
+            // Envelopes left by an earlier process go first.
+            retry_at: now,
+            retry_delay: FIRST_RETRY_DELAY,
             in_flight_report: None,
         };
         let handle = thread::Builder::new()
@@ -225,12 +300,13 @@ impl TransportWorker {
                 // Dropped last, also when unwinding: disconnecting it tells `shutdown` that
                 // the thread is done.
                 let _exited = exited_tx;
-                worker.run(&queue_rx, &stop_rx);
+                worker.run();
             })?;
         let thread_id = handle.thread().id();
         Ok(TransportWorker {
             thread_id,
-            queue: queue_tx,
+            queue,
+            cache,
             stop: stop_tx,
             exited: exited_rx,
             handle: Mutex::new(Some(handle)),
@@ -259,14 +335,7 @@ impl TransportWorker {
             return false;
         }
         let (reply_tx, reply_rx) = channel::bounded(1);
-        if self
-            .queue
-            .send_timeout(Task::Flush(reply_tx), deadline.remaining())
-            .is_err()
-        {
-            crate::sentry_debug!("transport flush timed out: the queue stayed full");
-            return false;
-        }
+        self.queue.push_flush(reply_tx);
         match reply_rx.recv_timeout(deadline.remaining()) {
             Ok(()) => true,
             Err(channel::RecvTimeoutError::Timeout) => {
@@ -276,10 +345,63 @@ impl TransportWorker {
             Err(channel::RecvTimeoutError::Disconnected) => false,
         }
     }
+
+    /// Writes an envelope to the offline cache on the calling thread, running the deferred
+    /// work (symbolication) first so that the file is complete.
+    fn store_now(&self, cache: &DiskCache, envelope: &mut Envelope) -> Option<PathBuf> {
+        crate::finalize::finalize_envelope(envelope);
+        match cache.store(envelope) {
+            Ok(path) => Some(path),
+            Err(error) => {
+                crate::sentry_debug!("offline cache: cannot store an envelope: {error}");
+                None
+            }
+        }
+    }
+
+    /// Disposes of envelopes the queue gave back: on disk already, or counted as lost.
+    fn count_overflow(&self, dropped: Vec<Queued>) {
+        for queued in dropped {
+            if queued.cached.is_some() {
+                // Still on disk: the next worker sends it.
+                continue;
+            }
+            crate::sentry_debug!("transport queue is full: envelope dropped");
+            record_envelope(
+                &self.client_reports,
+                DiscardReason::QueueOverflow,
+                &queued.envelope,
+            );
+        }
+    }
+
+    /// Envelopes left in the queue when the worker is gone or stuck: written to the offline
+    /// cache when there is one, otherwise counted as lost.
+    fn abandon_queue(&self) {
+        for task in self.queue.drain() {
+            let Task::Envelope(mut queued) = task else {
+                continue;
+            };
+            if queued.cached.is_some() {
+                continue;
+            }
+            let stored = match &self.cache {
+                Some(cache) => self.store_now(cache, &mut queued.envelope).is_some(),
+                None => false,
+            };
+            if !stored {
+                record_envelope(
+                    &self.client_reports,
+                    DiscardReason::QueueOverflow,
+                    &queued.envelope,
+                );
+            }
+        }
+    }
 }
 
 impl Transport for TransportWorker {
-    fn send_envelope(&self, envelope: Envelope) {
+    fn send_envelope(&self, mut envelope: Envelope) {
         if self.on_worker_thread() {
             // Something the sender did while sending (a log, a panic) was captured and came
             // back here. Sending it could loop, and queueing from the worker could deadlock a
@@ -292,24 +414,30 @@ impl Transport for TransportWorker {
             );
             return;
         }
+        let cached = match &self.cache {
+            Some(cache) if is_durable() => self.store_now(cache, &mut envelope),
+            _ => None,
+        };
         if self.closed.load(Ordering::Acquire) {
-            crate::sentry_debug!("transport is shut down: envelope dropped");
-            record_envelope(
-                &self.client_reports,
-                DiscardReason::QueueOverflow,
-                &envelope,
-            );
-            return;
-        }
-        if let Err(error) = self.queue.try_send(Task::Envelope(envelope)) {
-            crate::sentry_debug!("transport queue is full: envelope dropped");
-            if let Task::Envelope(envelope) = error.into_inner() {
+            let stored = cached.is_some()
+                || self
+                    .cache
+                    .as_deref()
+                    .and_then(|cache| self.store_now(cache, &mut envelope))
+                    .is_some();
+            if !stored {
+                crate::sentry_debug!("transport is shut down: envelope dropped");
                 record_envelope(
                     &self.client_reports,
                     DiscardReason::QueueOverflow,
                     &envelope,
                 );
             }
+            return;
+        }
+        let dropped = self.queue.push(envelope, cached);
+        if !dropped.is_empty() {
+            self.count_overflow(dropped);
         }
     }
 
@@ -348,6 +476,8 @@ impl Transport for TransportWorker {
                     "transport shutdown timed out: detaching the worker thread, which exits \
                      once its current send returns"
                 );
+                // The worker is stuck; what it has not started on is saved or counted here.
+                self.abandon_queue();
                 drop(handle);
                 false
             }
@@ -377,7 +507,7 @@ impl fmt::Debug for TransportWorker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TransportWorker")
             .field("queued", &self.queue.len())
-            .field("capacity", &self.queue.capacity())
+            .field("cached", &self.cache.as_ref().map(|cache| cache.len()))
             .field("closed", &self.closed.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
@@ -409,49 +539,104 @@ enum ReportFate {
     Restore,
 }
 
+/// Whether the server answered (the envelope is done with, one way or another).
+#[derive(PartialEq, Eq)]
+enum Delivery {
+    Answered,
+    NoAnswer,
+}
+
 /// The state owned by the worker thread.
 struct Worker<S> {
     sender: S,
     /// Gets every envelope too, unfiltered; its outcome is ignored.
     mirror: Option<Box<dyn Sender>>,
+    queue: Arc<Queue>,
+    cache: Option<Arc<DiskCache>>,
+    stop: channel::Receiver<()>,
+    /// A stop was requested (or the transport is gone).
+    stopping: bool,
     limiter: RateLimiter,
     reports: Arc<ClientReports>,
     report_interval: Duration,
     /// When to next look for pending client reports to send on their own.
     next_report_check: Instant,
+    /// When cached envelopes may next be tried.
+    retry_at: Instant,
+    /// The wait after the next network error.
+    retry_delay: Duration,
     /// A client report taken from the counters and riding on the envelope being sent; restored
     /// if that envelope is not delivered (or if sending panics).
     in_flight_report: Option<ClientReport>,
 }
 
 impl<S: Sender> Worker<S> {
-    fn run(mut self, queue: &channel::Receiver<Task>, stop: &channel::Receiver<()>) {
+    fn run(mut self) {
         self.postpone_report_check();
         loop {
-            if Instant::now() >= self.next_report_check {
+            self.check_stop();
+            if self.stopping {
+                break;
+            }
+            let now = Instant::now();
+            if now >= self.next_report_check {
                 self.guarded(Self::send_standalone_report);
                 self.postpone_report_check();
             }
-            let wait = self
-                .next_report_check
-                .saturating_duration_since(Instant::now());
+            if self.retry_due(now) {
+                self.guarded(Self::send_cached);
+                if self.stopping {
+                    break;
+                }
+            }
+            if let Some(task) = self.queue.pop() {
+                self.handle(task);
+                continue;
+            }
+            let mut wake_at = self.next_report_check;
+            if self.cache.as_ref().is_some_and(|cache| cache.len() > 0) {
+                wake_at = wake_at.min(self.retry_at);
+            }
+            let wait = wake_at.saturating_duration_since(Instant::now());
             channel::select! {
-                // Either a stop request or the transport being gone.
-                recv(stop) -> _ => break,
-                recv(queue) -> task => match task {
-                    Ok(task) => self.handle(task),
-                    Err(_) => break,
-                },
+                recv(self.stop) -> _ => self.stopping = true,
+                recv(self.queue.doorbell()) -> _ => {}
                 default(wait) => {}
             }
         }
-        // Whatever is still queued after a stop is abandoned; flush barriers among it are
-        // dropped, which their waiters see as "not flushed".
-        for task in queue.try_iter() {
-            if let Task::Envelope(envelope) = task {
-                record_envelope(&self.reports, DiscardReason::QueueOverflow, &envelope);
+        // Whatever is still queued after a stop is saved to the offline cache or counted;
+        // flush barriers among it are dropped, which their waiters see as "not flushed".
+        for task in self.queue.drain() {
+            if let Task::Envelope(mut queued) = task {
+                if queued.cached.is_some() {
+                    continue;
+                }
+                let stored = self.cache.as_ref().is_some_and(|cache| {
+                    crate::finalize::finalize_envelope(&mut queued.envelope);
+                    cache.store(&queued.envelope).is_ok()
+                });
+                if !stored {
+                    record_envelope(
+                        &self.reports,
+                        DiscardReason::QueueOverflow,
+                        &queued.envelope,
+                    );
+                }
             }
         }
+    }
+
+    fn check_stop(&mut self) {
+        if !self.stopping {
+            match self.stop.try_recv() {
+                Ok(()) | Err(channel::TryRecvError::Disconnected) => self.stopping = true,
+                Err(channel::TryRecvError::Empty) => {}
+            }
+        }
+    }
+
+    fn retry_due(&self, now: Instant) -> bool {
+        now >= self.retry_at && self.cache.as_ref().is_some_and(|cache| cache.len() > 0)
     }
 
     fn postpone_report_check(&mut self) {
@@ -461,11 +646,18 @@ impl<S: Sender> Worker<S> {
 
     fn handle(&mut self, task: Task) {
         match task {
-            Task::Envelope(mut envelope) => {
-                let result = catch_unwind(AssertUnwindSafe(|| self.process(&mut envelope)));
+            Task::Envelope(queued) => {
+                let mut envelope = queued.envelope;
+                let cached = queued.cached;
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    self.process(&mut envelope, cached.clone());
+                }));
                 if result.is_err() {
                     crate::sentry_debug!("the transport panicked while sending; envelope dropped");
                     self.restore_in_flight_report();
+                    if let (Some(cache), Some(path)) = (&self.cache, &cached) {
+                        cache.remove(path);
+                    }
                     record_envelope(&self.reports, DiscardReason::InternalSdkError, &envelope);
                 }
             }
@@ -480,7 +672,7 @@ impl<S: Sender> Worker<S> {
     /// Runs `f` so that a panic in it cannot end the worker.
     fn guarded(&mut self, f: fn(&mut Self)) {
         if catch_unwind(AssertUnwindSafe(|| f(self))).is_err() {
-            crate::sentry_debug!("the transport panicked while sending a client report");
+            crate::sentry_debug!("the transport panicked while sending");
             self.restore_in_flight_report();
         }
     }
@@ -491,9 +683,10 @@ impl<S: Sender> Worker<S> {
         }
     }
 
-    /// Rate limits, client reports, send, response.
-    fn process(&mut self, envelope: &mut Envelope) {
+    /// Mirror, rate limits, offline cache, send, response.
+    fn process(&mut self, envelope: &mut Envelope, cached: Option<PathBuf>) {
         if envelope.is_empty() {
+            self.forget_cached(cached.as_deref());
             return;
         }
         if let Some(mirror) = &mut self.mirror {
@@ -504,23 +697,72 @@ impl<S: Sender> Worker<S> {
                 crate::sentry_debug!("mirror could not be reached: {error}");
             }
         }
-        let removed = self.limiter.filter_envelope(envelope);
-        record_outcomes(&self.reports, DiscardReason::RatelimitBackoff, removed);
-        if envelope.is_empty() {
-            crate::sentry_debug!("envelope dropped: every item is rate limited");
+        if !self.filter(envelope) {
+            self.forget_cached(cached.as_deref());
             return;
         }
         // Deferred work (such as symbolication) happens here, off the capturing thread, and
         // only for what will actually be sent. (Finalizing twice is harmless: finalizers leave
         // finished items alone.)
         crate::finalize::finalize_envelope(envelope);
-        if !self.limiter.is_limited(DataCategory::Internal) {
-            if let Some(report) = self.reports.take() {
-                envelope.add_item(report.clone());
-                self.in_flight_report = Some(report);
+        let Some(cache) = self.cache.clone() else {
+            self.transmit(envelope, None);
+            return;
+        };
+        let cached = cached.or_else(|| match cache.store(envelope) {
+            Ok(path) => Some(path),
+            Err(error) => {
+                crate::sentry_debug!("offline cache: cannot store an envelope: {error}");
+                None
+            }
+        });
+        if cached.is_some() && Instant::now() < self.retry_at {
+            // Backing off after a network error: the envelope waits on disk, behind the
+            // older ones.
+            return;
+        }
+        self.transmit(envelope, cached);
+    }
+
+    /// Removes rate-limited items (counting them); `false` if nothing is left to send.
+    fn filter(&mut self, envelope: &mut Envelope) -> bool {
+        let removed = self.limiter.filter_envelope(envelope);
+        record_outcomes(&self.reports, DiscardReason::RatelimitBackoff, removed);
+        if envelope.is_empty() {
+            crate::sentry_debug!("envelope dropped: every item is rate limited");
+            return false;
+        }
+        true
+    }
+
+    fn forget_cached(&self, cached: Option<&std::path::Path>) {
+        if let (Some(cache), Some(path)) = (&self.cache, cached) {
+            cache.remove(path);
+        }
+    }
+
+    /// Sends cached envelopes, oldest first, until the cache is empty or the network fails
+    /// again.
+    fn send_cached(&mut self) {
+        let Some(cache) = self.cache.clone() else {
+            return;
+        };
+        while let Some(path) = cache.oldest() {
+            self.check_stop();
+            if self.stopping {
+                return;
+            }
+            let Some(mut envelope) = cache.load(&path) else {
+                continue;
+            };
+            if !self.filter(&mut envelope) {
+                cache.remove(&path);
+                continue;
+            }
+            if self.transmit(&mut envelope, Some(path)) == Delivery::NoAnswer {
+                return;
             }
         }
-        self.transmit(envelope);
     }
 
     /// Sends pending client reports in an envelope of their own, unless everything is rate
@@ -535,13 +777,23 @@ impl<S: Sender> Worker<S> {
         let mut envelope = Envelope::new();
         envelope.add_item(report.clone());
         self.in_flight_report = Some(report);
-        self.transmit(&envelope);
+        self.transmit(&mut envelope, None);
     }
 
-    fn transmit(&mut self, envelope: &Envelope) {
+    /// Attaches pending client reports, sends, and applies the outcome. `cached` is the
+    /// envelope's file in the offline cache: deleted after an answer, kept (and retried later)
+    /// after a network error.
+    fn transmit(&mut self, envelope: &mut Envelope, cached: Option<PathBuf>) -> Delivery {
+        if self.in_flight_report.is_none() && !self.limiter.is_limited(DataCategory::Internal) {
+            if let Some(report) = self.reports.take() {
+                envelope.add_item(report.clone());
+                self.in_flight_report = Some(report);
+            }
+        }
         let body = envelope.to_vec(Some(SystemTime::now()));
         let outcome = self.sender.send(body, envelope);
-        let fate = self.apply(outcome, envelope);
+        let answered = matches!(outcome, SendOutcome::Response { .. });
+        let fate = self.apply(outcome, envelope, cached.is_some());
         match fate {
             ReportFate::Done => {
                 if self.in_flight_report.take().is_some() {
@@ -550,10 +802,22 @@ impl<S: Sender> Worker<S> {
             }
             ReportFate::Restore => self.restore_in_flight_report(),
         }
+        if answered {
+            self.retry_delay = FIRST_RETRY_DELAY;
+            self.forget_cached(cached.as_deref());
+            Delivery::Answered
+        } else {
+            if cached.is_some() {
+                let now = Instant::now();
+                self.retry_at = now.checked_add(self.retry_delay).unwrap_or(now);
+                self.retry_delay = (self.retry_delay * 2).min(MAX_RETRY_DELAY);
+            }
+            Delivery::NoAnswer
+        }
     }
 
     /// Applies a response per the transport spec's table and counts what was lost.
-    fn apply(&mut self, outcome: SendOutcome, envelope: &Envelope) -> ReportFate {
+    fn apply(&mut self, outcome: SendOutcome, envelope: &Envelope, cached: bool) -> ReportFate {
         match outcome {
             SendOutcome::Response {
                 status,
@@ -572,9 +836,9 @@ impl<S: Sender> Worker<S> {
                         ReportFate::Restore
                     }
                     413 => {
-                        crate::sentry_debug!(
+                        crate::debug::debug_print(format_args!(
                             "envelope dropped: the server rejected it as too large (413)"
-                        );
+                        ));
                         record_envelope(&self.reports, DiscardReason::SendError, envelope);
                         // The report is not what made the envelope too large.
                         ReportFate::Restore
@@ -590,6 +854,10 @@ impl<S: Sender> Worker<S> {
                         ReportFate::Restore
                     }
                 }
+            }
+            SendOutcome::NetworkError(error) if cached => {
+                crate::sentry_debug!("network error, envelope kept for a retry: {error}");
+                ReportFate::Restore
             }
             SendOutcome::NetworkError(error) => {
                 crate::sentry_debug!("envelope dropped: network error: {error}");
@@ -1205,6 +1473,192 @@ mod tests {
         assert_eq!(
             name_rx.try_recv().expect("sent once"),
             Some(WORKER_THREAD_NAME.to_owned())
+        );
+        assert!(worker.shutdown(LONG));
+    }
+
+    fn cache_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "sentry-worker-cache-{name}-{}-{:?}",
+            std::process::id(),
+            Instant::now()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn cached_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| entry.path())
+                    .filter(|path| path.extension().is_some_and(|ext| ext == "envelope"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+
+    fn with_cache(capacity: usize, dir: &std::path::Path) -> TransportOptions {
+        let mut options = options(capacity);
+        options.cache = Some(super::super::CacheOptions::new(dir));
+        options
+    }
+
+    #[test]
+    fn network_errors_keep_envelopes_on_disk_and_retry_them() {
+        let dir = cache_dir("retry");
+        let sent = Sent::default();
+        let script = vec![SendOutcome::NetworkError("offline".into())];
+        let options = with_cache(10, &dir);
+        let worker = TransportWorker::spawn(scripted(&sent, script), &options).expect("spawn");
+        worker.send_envelope(event_envelope());
+        assert!(worker.flush(LONG));
+        // The first attempt failed: the envelope waits on disk, uncounted.
+        assert_eq!(cached_files(&dir).len(), 1);
+        assert!(options.client_reports.is_empty());
+        // While backing off, a new envelope joins it on disk.
+        worker.send_envelope(event_envelope());
+        assert!(worker.flush(LONG));
+        assert_eq!(sent.bodies().len(), 1);
+        assert_eq!(cached_files(&dir).len(), 2);
+        // After the backoff (1 s) both go, oldest first, and the files are deleted.
+        let start = Instant::now();
+        while !cached_files(&dir).is_empty() && start.elapsed() < LONG {
+            thread::sleep(Duration::from_millis(20));
+        }
+        assert!(cached_files(&dir).is_empty(), "retried and deleted");
+        let envelopes = sent.envelopes();
+        assert_eq!(
+            count_items(&envelopes, &ItemType::Event),
+            3,
+            "1 failed + 2 delivered"
+        );
+        assert_eq!(
+            discarded(&envelopes, DiscardReason::NetworkError, DataCategory::Error),
+            0
+        );
+        assert!(worker.shutdown(LONG));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn envelopes_left_by_an_earlier_worker_are_sent_at_start() {
+        let dir = cache_dir("replay");
+        // A first worker that never reaches the server.
+        let options = with_cache(10, &dir);
+        let offline = |_: Vec<u8>, _: &Envelope| SendOutcome::NetworkError("offline".into());
+        let worker = TransportWorker::spawn(offline, &options).expect("spawn");
+        for _ in 0..3 {
+            worker.send_envelope(event_envelope());
+        }
+        assert!(worker.shutdown(LONG));
+        assert_eq!(cached_files(&dir).len(), 3);
+        for file in cached_files(&dir) {
+            let body = std::fs::read(file).expect("read");
+            assert!(!String::from_utf8_lossy(&body).contains("sent_at"));
+        }
+        // The next one sends them first thing.
+        let sent = Sent::default();
+        let options = with_cache(10, &dir);
+        let worker = TransportWorker::spawn(scripted(&sent, vec![]), &options).expect("spawn");
+        assert!(worker.flush(LONG));
+        let envelopes = sent.envelopes();
+        assert_eq!(count_items(&envelopes, &ItemType::Event), 3);
+        assert!(envelopes.iter().all(|e| e.headers().sent_at.is_some()));
+        assert!(cached_files(&dir).is_empty());
+        assert!(worker.shutdown(LONG));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_stuck_worker_leaves_its_queue_on_disk() {
+        let dir = cache_dir("stuck");
+        let (release_tx, release_rx) = channel::bounded::<()>(0);
+        let sender = move |_: Vec<u8>, _: &Envelope| {
+            let _ = release_rx.recv();
+            SendOutcome::NetworkError("released".into())
+        };
+        let options = with_cache(10, &dir);
+        let worker = TransportWorker::spawn(sender, &options).expect("spawn");
+        for _ in 0..4 {
+            worker.send_envelope(event_envelope());
+        }
+        let start = Instant::now();
+        assert!(!worker.shutdown(Duration::from_millis(300)));
+        assert!(start.elapsed() < Duration::from_millis(800));
+        // One is in the stuck send (written before sending), three were saved by shutdown.
+        assert_eq!(cached_files(&dir).len(), 4);
+        assert!(options.client_reports.is_empty(), "nothing was lost");
+        drop(release_tx);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn durable_sends_are_on_disk_before_send_envelope_returns() {
+        let dir = cache_dir("durable");
+        let (release_tx, release_rx) = channel::bounded::<()>(0);
+        let sender = move |_: Vec<u8>, _: &Envelope| {
+            let _ = release_rx.recv();
+            SendOutcome::status(200)
+        };
+        let options = with_cache(10, &dir);
+        let worker = TransportWorker::spawn(sender, &options).expect("spawn");
+        // Occupy the worker so that it cannot be the one writing.
+        worker.send_envelope(transaction_envelope());
+        thread::sleep(Duration::from_millis(50));
+        let before = cached_files(&dir).len();
+        durable(|| worker.send_envelope(event_envelope()));
+        assert_eq!(cached_files(&dir).len(), before + 1);
+        drop(release_tx);
+        assert!(worker.flush(LONG));
+        assert!(cached_files(&dir).is_empty(), "deleted once answered");
+        assert!(worker.shutdown(LONG));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn overflow_evicts_low_priority_envelopes_first() {
+        let sent = Sent::default();
+        let (gate_tx, gate_rx) = channel::unbounded::<()>();
+        let recorder = sent.clone();
+        let sender = move |body: Vec<u8>, _: &Envelope| {
+            let _ = gate_rx.recv();
+            recorder.push(body);
+            SendOutcome::status(200)
+        };
+        let options = options(4);
+        let worker = TransportWorker::spawn(sender, &options).expect("spawn");
+        let session = || {
+            let mut envelope = Envelope::new();
+            envelope.add_item(RawItem::new(ItemType::Session, b"{}".to_vec()));
+            envelope
+        };
+        // The worker takes the first one and blocks on the gate; then fill the queue.
+        worker.send_envelope(session());
+        thread::sleep(Duration::from_millis(50));
+        for _ in 0..4 {
+            worker.send_envelope(session());
+        }
+        for _ in 0..4 {
+            worker.send_envelope(event_envelope());
+        }
+        for _ in 0..20 {
+            let _ = gate_tx.send(());
+        }
+        assert!(worker.flush(LONG));
+        let envelopes = sent.envelopes();
+        assert_eq!(count_items(&envelopes, &ItemType::Event), 4, "errors kept");
+        assert_eq!(count_items(&envelopes, &ItemType::Session), 1);
+        assert_eq!(
+            discarded(
+                &envelopes,
+                DiscardReason::QueueOverflow,
+                DataCategory::Session
+            ),
+            4
         );
         assert!(worker.shutdown(LONG));
     }

@@ -1,0 +1,422 @@
+//! The transport queue: bounded by envelopes and by bytes, shedding low-priority data first.
+//!
+//! A crossbeam channel cannot evict, so the queue is a `VecDeque` behind a mutex with a
+//! one-slot "doorbell" channel that wakes the worker thread. Flush barriers travel in the same
+//! deque so that "everything queued before the flush" keeps its meaning.
+//!
+//! When a new envelope does not fit, the queue evicts the oldest envelope of the lowest
+//! priority present, as long as that priority is *strictly lower* than the newcomer's: logs and
+//! sessions go before transactions, transactions before errors. Among equals the newcomer is
+//! the one dropped, so a burst of errors keeps its first (usually most telling) members.
+//! Every envelope that leaves the queue without being sent is handed back to the caller to
+//! be counted.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
+
+use crossbeam_channel as channel;
+
+use crate::envelope::{DataCategory, Envelope, EnvelopeItem};
+use crate::protocol::{Event, Stacktrace};
+
+/// How much an envelope matters when the queue must shed load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Priority {
+    /// Logs, sessions, replays, metrics: high volume, individually expendable.
+    Low = 0,
+    /// Transactions, spans, profiles.
+    Normal = 1,
+    /// Errors, check-ins, feedback, attachments and the SDK's own reports.
+    High = 2,
+}
+
+impl Priority {
+    const COUNT: usize = 3;
+
+    /// The priority of an envelope: that of its most important item.
+    pub(crate) fn of(envelope: &Envelope) -> Priority {
+        envelope
+            .items()
+            .map(|item| Priority::of_category(item.category()))
+            .max()
+            .unwrap_or(Priority::Low)
+    }
+
+    fn of_category(category: DataCategory) -> Priority {
+        match category {
+            DataCategory::Error
+            | DataCategory::Default
+            | DataCategory::Monitor
+            | DataCategory::Feedback
+            | DataCategory::Attachment
+            | DataCategory::Security
+            | DataCategory::Internal => Priority::High,
+            DataCategory::Transaction
+            | DataCategory::Span
+            | DataCategory::Profile
+            | DataCategory::ProfileChunk => Priority::Normal,
+            _ => Priority::Low,
+        }
+    }
+}
+
+/// An envelope waiting for the worker.
+pub(crate) struct Queued {
+    pub(crate) envelope: Envelope,
+    /// Its file in the offline cache, when it was written there before being queued.
+    pub(crate) cached: Option<PathBuf>,
+    size: usize,
+    priority: Priority,
+}
+
+/// What the worker takes from the queue.
+pub(crate) enum Task {
+    Envelope(Queued),
+    /// A barrier: reply once everything queued before it has been handled.
+    Flush(channel::Sender<()>),
+}
+
+/// The bounded, priority-aware queue between capturing threads and the worker.
+pub(crate) struct Queue {
+    state: Mutex<State>,
+    doorbell_tx: channel::Sender<()>,
+    doorbell_rx: channel::Receiver<()>,
+}
+
+struct State {
+    tasks: VecDeque<Task>,
+    envelopes: usize,
+    bytes: usize,
+    by_priority: [usize; Priority::COUNT],
+    max_envelopes: usize,
+    max_bytes: usize,
+}
+
+impl Queue {
+    /// A queue for at most `max_envelopes` envelopes of `max_bytes` (estimated) in all.
+    pub(crate) fn new(max_envelopes: usize, max_bytes: usize) -> Queue {
+        let (doorbell_tx, doorbell_rx) = channel::bounded(1);
+        Queue {
+            state: Mutex::new(State {
+                tasks: VecDeque::new(),
+                envelopes: 0,
+                bytes: 0,
+                by_priority: [0; Priority::COUNT],
+                max_envelopes: max_envelopes.max(1),
+                max_bytes: max_bytes.max(1),
+            }),
+            doorbell_tx,
+            doorbell_rx,
+        }
+    }
+
+    /// Rings when something was queued; the worker waits on it when the queue is empty.
+    pub(crate) fn doorbell(&self) -> &channel::Receiver<()> {
+        &self.doorbell_rx
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn ring(&self) {
+        // A full doorbell already means "look at the queue".
+        let _ = self.doorbell_tx.try_send(());
+    }
+
+    /// Queues an envelope. Returns what did not fit and must be counted as `queue_overflow`:
+    /// the newcomer itself, or older envelopes of lower priority that were evicted for it.
+    pub(crate) fn push(&self, envelope: Envelope, cached: Option<PathBuf>) -> Vec<Queued> {
+        let queued = Queued {
+            size: estimated_size(&envelope),
+            priority: Priority::of(&envelope),
+            envelope,
+            cached,
+        };
+        let mut dropped = Vec::new();
+        {
+            let mut state = self.lock();
+            if queued.size > state.max_bytes {
+                dropped.push(queued);
+                return dropped;
+            }
+            while state.envelopes + 1 > state.max_envelopes
+                || state.bytes + queued.size > state.max_bytes
+            {
+                match state.evict_below(queued.priority) {
+                    Some(victim) => dropped.push(victim),
+                    None => {
+                        dropped.push(queued);
+                        return dropped;
+                    }
+                }
+            }
+            state.envelopes += 1;
+            state.bytes += queued.size;
+            state.by_priority[queued.priority as usize] += 1;
+            state.tasks.push_back(Task::Envelope(queued));
+        }
+        self.ring();
+        dropped
+    }
+
+    /// Queues a flush barrier; barriers are never refused.
+    pub(crate) fn push_flush(&self, reply: channel::Sender<()>) {
+        self.lock().tasks.push_back(Task::Flush(reply));
+        self.ring();
+    }
+
+    /// The oldest task, if any.
+    pub(crate) fn pop(&self) -> Option<Task> {
+        let mut state = self.lock();
+        let task = state.tasks.pop_front()?;
+        if let Task::Envelope(queued) = &task {
+            state.forget(queued);
+        }
+        Some(task)
+    }
+
+    /// Takes every task still queued.
+    pub(crate) fn drain(&self) -> Vec<Task> {
+        let mut state = self.lock();
+        state.envelopes = 0;
+        state.bytes = 0;
+        state.by_priority = [0; Priority::COUNT];
+        state.tasks.drain(..).collect()
+    }
+
+    /// The number of envelopes waiting.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().envelopes
+    }
+}
+
+impl State {
+    fn forget(&mut self, queued: &Queued) {
+        self.envelopes -= 1;
+        self.bytes -= queued.size;
+        self.by_priority[queued.priority as usize] -= 1;
+    }
+
+    /// Removes the oldest envelope of the lowest priority present, if that priority is below
+    /// `priority`.
+    fn evict_below(&mut self, priority: Priority) -> Option<Queued> {
+        let lowest = self.by_priority.iter().position(|&count| count > 0)?;
+        if lowest >= priority as usize {
+            return None;
+        }
+        let index = self.tasks.iter().position(
+            |task| matches!(task, Task::Envelope(queued) if queued.priority as usize == lowest),
+        )?;
+        match self.tasks.remove(index) {
+            Some(Task::Envelope(victim)) => {
+                self.forget(&victim);
+                Some(victim)
+            }
+            // `position` matched an envelope at `index`.
+            Some(other) => {
+                self.tasks.insert(index, other);
+                None
+            }
+            None => None,
+        }
+    }
+}
+
+/// A cheap estimate of an envelope's serialized size, without serializing it.
+///
+/// Exact for items that are already bytes; for events, the sum of the strings they carry plus a
+/// fixed allowance per structure, which tracks the real JSON size within a small factor.
+pub(crate) fn estimated_size(envelope: &Envelope) -> usize {
+    64 + envelope
+        .items()
+        .map(|item| {
+            64 + match item {
+                EnvelopeItem::Event(event) => estimated_event_size(event),
+                EnvelopeItem::ClientReport(report) => 64 + report.discarded_events.len() * 64,
+                EnvelopeItem::Raw(raw) => raw.payload.len(),
+                #[allow(unreachable_patterns)]
+                _ => 1024,
+            }
+        })
+        .sum::<usize>()
+}
+
+fn opt_len(value: Option<&str>) -> usize {
+    value.map_or(0, str::len)
+}
+
+fn estimated_stacktrace_size(stacktrace: Option<&Stacktrace>) -> usize {
+    stacktrace.map_or(0, |trace| {
+        trace
+            .frames
+            .iter()
+            .map(|frame| {
+                96 + opt_len(frame.function.as_deref())
+                    + opt_len(frame.module.as_deref())
+                    + opt_len(frame.filename.as_deref())
+                    + opt_len(frame.abs_path.as_deref())
+            })
+            .sum()
+    })
+}
+
+fn estimated_event_size(event: &Event) -> usize {
+    let mut size = 512
+        + opt_len(event.message.as_deref())
+        + opt_len(event.transaction.as_deref())
+        + opt_len(event.release.as_deref())
+        + opt_len(event.environment.as_deref());
+    size += event
+        .breadcrumbs
+        .iter()
+        .map(|crumb| {
+            96 + opt_len(crumb.message.as_deref())
+                + opt_len(crumb.category.as_deref())
+                + crumb.data.len() * 48
+        })
+        .sum::<usize>();
+    size += event
+        .exception
+        .iter()
+        .map(|exception| {
+            64 + exception.ty.len()
+                + opt_len(exception.value.as_deref())
+                + estimated_stacktrace_size(exception.stacktrace.as_ref())
+        })
+        .sum::<usize>();
+    size += event
+        .threads
+        .iter()
+        .map(|thread| 64 + estimated_stacktrace_size(thread.stacktrace.as_ref()))
+        .sum::<usize>();
+    size += estimated_stacktrace_size(event.stacktrace.as_ref());
+    size += event.tags.len() * 48 + event.extra.len() * 64 + event.contexts.len() * 160;
+    size += event.modules.len() * 32;
+    size += event
+        .debug_meta
+        .as_ref()
+        .map_or(0, |meta| meta.images.len() * 200);
+    size
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::{ItemType, RawItem};
+
+    fn raw(ty: ItemType, len: usize) -> Envelope {
+        let mut envelope = Envelope::new();
+        envelope.add_item(RawItem::new(ty, vec![b'x'; len]));
+        envelope
+    }
+
+    fn error() -> Envelope {
+        Envelope::from_event(Event::default())
+    }
+
+    fn types(tasks: Vec<Task>) -> Vec<ItemType> {
+        tasks
+            .into_iter()
+            .filter_map(|task| match task {
+                Task::Envelope(queued) => queued.envelope.items().next().map(EnvelopeItem::ty),
+                Task::Flush(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn priorities_follow_the_most_important_item() {
+        assert_eq!(Priority::of(&error()), Priority::High);
+        assert_eq!(Priority::of(&raw(ItemType::Log, 1)), Priority::Low);
+        assert_eq!(Priority::of(&raw(ItemType::Session, 1)), Priority::Low);
+        assert_eq!(
+            Priority::of(&raw(ItemType::Transaction, 1)),
+            Priority::Normal
+        );
+        let mut mixed = raw(ItemType::Session, 1);
+        mixed.add_item(Event::default());
+        assert_eq!(Priority::of(&mixed), Priority::High);
+    }
+
+    #[test]
+    fn full_queue_evicts_the_oldest_lower_priority_envelope() {
+        let queue = Queue::new(3, usize::MAX);
+        assert!(queue.push(raw(ItemType::Log, 10), None).is_empty());
+        assert!(queue.push(raw(ItemType::Session, 10), None).is_empty());
+        assert!(queue.push(raw(ItemType::Transaction, 10), None).is_empty());
+        // An error evicts the oldest low-priority envelope (the log).
+        let dropped = queue.push(error(), None);
+        assert_eq!(
+            types(dropped.into_iter().map(Task::Envelope).collect()),
+            [ItemType::Log]
+        );
+        // Then the session.
+        let dropped = queue.push(error(), None);
+        assert_eq!(
+            types(dropped.into_iter().map(Task::Envelope).collect()),
+            [ItemType::Session]
+        );
+        // A log does not evict anything of higher priority: it is refused.
+        let dropped = queue.push(raw(ItemType::Log, 10), None);
+        assert_eq!(
+            types(dropped.into_iter().map(Task::Envelope).collect()),
+            [ItemType::Log]
+        );
+        // Nor does an error evict another error: the newcomer goes.
+        let _ = queue.push(error(), None); // evicts the transaction
+        let dropped = queue.push(error(), None);
+        assert_eq!(
+            types(dropped.into_iter().map(Task::Envelope).collect()),
+            [ItemType::Event]
+        );
+        assert_eq!(queue.len(), 3);
+        assert_eq!(
+            types(queue.drain()),
+            [ItemType::Event, ItemType::Event, ItemType::Event]
+        );
+        assert_eq!(queue.len(), 0);
+    }
+
+    #[test]
+    fn the_byte_bound_applies_too() {
+        let queue = Queue::new(100, 1300); // each 400-byte log is estimated at 528 bytes
+        assert!(queue.push(raw(ItemType::Log, 400), None).is_empty());
+        assert!(queue.push(raw(ItemType::Log, 400), None).is_empty());
+        // Does not fit next to the two logs, and cannot evict its equals.
+        assert_eq!(queue.push(raw(ItemType::Log, 400), None).len(), 1);
+        // An error evicts logs until it fits.
+        assert_eq!(queue.push(raw(ItemType::Event, 600), None).len(), 1);
+        // Larger than the whole queue: refused outright.
+        assert_eq!(queue.push(raw(ItemType::Event, 5000), None).len(), 1);
+        assert_eq!(queue.len(), 2);
+    }
+
+    #[test]
+    fn tasks_come_out_in_order_with_barriers() {
+        let queue = Queue::new(10, usize::MAX);
+        let (tx, _rx) = channel::bounded(1);
+        let _ = queue.push(error(), None);
+        queue.push_flush(tx);
+        let _ = queue.push(raw(ItemType::Log, 1), None);
+        assert!(queue.doorbell().try_recv().is_ok());
+        assert!(matches!(queue.pop(), Some(Task::Envelope(_))));
+        assert!(matches!(queue.pop(), Some(Task::Flush(_))));
+        assert!(matches!(queue.pop(), Some(Task::Envelope(_))));
+        assert!(queue.pop().is_none());
+        assert_eq!(queue.len(), 0);
+    }
+
+    #[test]
+    fn event_estimates_grow_with_content() {
+        let small = estimated_size(&error());
+        let mut event = Event {
+            message: Some("x".repeat(10_000)),
+            ..Event::default()
+        };
+        event.tags.insert("a".into(), "b".into());
+        let large = estimated_size(&Envelope::from_event(event));
+        assert!(large > small + 10_000, "{small} {large}");
+    }
+}
