@@ -462,19 +462,172 @@ fn scenario_errors() {
     relay::assert_conformant(&out.raw_events);
 }
 
+// ---------------------------------------------------------------------------------------------
+// A real `panic = "abort"` build
+// ---------------------------------------------------------------------------------------------
+
+/// Builds `examples/abort_on_panic.rs` with the workspace's `panic-abort` profile (in a target
+/// directory of its own, so that this never waits on the build running the tests) and returns
+/// the binary.
+fn build_abort_example() -> std::path::PathBuf {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_owned();
+    let target = workspace.join("target").join("panic-abort-build");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .current_dir(&workspace)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "sentry-panic",
+            "--example",
+            "abort_on_panic",
+            "--profile",
+            "panic-abort",
+            "--target-dir",
+        ])
+        .arg(&target)
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "building the panic = \"abort\" example failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    target
+        .join("panic-abort")
+        .join("examples")
+        .join(format!("abort_on_panic{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// The line of the abort example that panics.
+fn abort_example_line() -> u64 {
+    include_str!("../examples/abort_on_panic.rs")
+        .lines()
+        .position(|l| l.trim_end().ends_with("// ABORT_EXAMPLE_PANIC"))
+        .map(|i| i as u64 + 1)
+        .expect("marker in the example")
+}
+
+fn run_abort_example(
+    exe: &std::path::Path,
+    dsn: &str,
+    cache: Option<&std::path::Path>,
+) -> (ExitStatus, String) {
+    let mut command = Command::new(exe);
+    command
+        .env("SENTRY_DSN", dsn)
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(cache) = cache {
+        command
+            .env("ABORT_CACHE_DIR", cache)
+            // Enough for the first symbolication of a debug build, which happens before the
+            // event is written.
+            .env("ABORT_SHUTDOWN_MS", "3000");
+    }
+    let output = command.output().expect("example runs");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn assert_abort_event(event: &Event) {
+    assert_eq!(event.level, Level::Fatal);
+    let exception = &event.exception[0];
+    assert_eq!(exception.ty, "panic");
+    assert!(
+        exception
+            .value
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("the port must be a number"),
+        "{}",
+        dump(event)
+    );
+    let top = exception
+        .stacktrace
+        .as_ref()
+        .and_then(|s| s.frames.last())
+        .expect("a stack");
+    assert_eq!(
+        top.function.as_deref(),
+        Some("abort_on_panic::parse_config")
+    );
+    assert_eq!(top.lineno, Some(abort_example_line()));
+    assert_eq!(top.in_app, Some(true));
+    assert!(top
+        .context_line
+        .as_deref()
+        .unwrap_or("")
+        .contains("ABORT_EXAMPLE_PANIC"));
+}
+
+fn scenario_real_abort() {
+    let exe = build_abort_example();
+    // Delivered directly before the abort.
+    let server = TestServer::start();
+    let (status, stderr) = run_abort_example(&exe, &server.dsn(), None);
+    if cfg!(unix) {
+        assert_eq!(signal_of(&status), Some(6), "SIGABRT: {stderr}");
+    }
+    assert!(stderr.contains("the port must be a number"), "{stderr}");
+    server.wait_idle(Duration::from_millis(200), Duration::from_secs(5));
+    let events = server.events();
+    assert_eq!(events.len(), 1, "{stderr}");
+    assert_abort_event(&events[0]);
+    relay::assert_conformant(&raw_event_payloads(&server.requests()));
+
+    // The server hangs: the hook gives up after 3 s and the process aborts, but the event
+    // was written to the offline cache first; the next process sends it.
+    let cache = std::env::temp_dir().join(format!("sentry-abort-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let hanging = TestServer::start();
+    hanging.set_behavior(sentry_tests::server::Behavior::Hang);
+    let (status, stderr) = run_abort_example(&exe, &hanging.dsn(), Some(&cache));
+    if cfg!(unix) {
+        assert_eq!(signal_of(&status), Some(6), "SIGABRT: {stderr}");
+    }
+    let cached = std::fs::read_dir(&cache).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(cached, 1, "the panic event is on disk");
+    let server = TestServer::start();
+    let client = sentry_core::Client::new(ClientOptions {
+        dsn: server.dsn().parse().ok(),
+        transport: Some(Arc::new(sentry_transport_http::HttpTransportFactory)),
+        cache_dir: Some(cache.clone()),
+        ..ClientOptions::default()
+    });
+    assert!(client.flush(Some(Duration::from_secs(10))));
+    client.close(Some(Duration::from_secs(5)));
+    let events = server.events();
+    assert_eq!(events.len(), 1, "replayed from the cache");
+    assert_abort_event(&events[0]);
+    relay::assert_conformant(&raw_event_payloads(&server.requests()));
+    let _ = std::fs::remove_dir_all(&cache);
+}
+
 fn main() {
     if let Ok(scenario) = std::env::var(SCENARIO) {
         let dsn = std::env::var(DSN).unwrap_or_default();
         run_child(&scenario, &dsn);
         return;
     }
-    let scenarios: [(&str, fn()); 6] = [
+    let scenarios: [(&str, fn()); 7] = [
         ("errors_and_messages_with_stacks", scenario_errors),
         ("panic_on_main_thread", scenario_main),
         ("panic_on_named_thread", scenario_thread),
         ("panic_with_non_string_payload", scenario_opaque),
         ("panic_then_abort", scenario_abort),
         ("panic_inside_before_send", scenario_before_send),
+        (
+            "panic_with_real_abort_build_and_offline_cache",
+            scenario_real_abort,
+        ),
     ];
     // Keep the parent's own failures readable (and out of any hook).
     let mut passed = 0;
