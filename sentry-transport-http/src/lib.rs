@@ -1,12 +1,61 @@
-//! The HTTP transport of the Sentry SDK: envelopes are POSTed with [`ureq`] over rustls.
+//! The HTTP transport of the Sentry SDK: envelopes are POSTed with [`ureq`] over rustls,
+//! gzip-compressed, through a proxy when one is configured, and mirrored to Spotlight on
+//! request.
 //!
-//! [`HttpTransport`] is a [`TransportWorker`] around a small ureq-based
-//! [`Sender`]: the worker owns the queue, the one background thread, rate limits, client
-//! reports, flush and bounded shutdown; this crate only says how to send the bytes.
+//! [`HttpTransport`] is a [`TransportWorker`] around a small ureq-based [`Sender`]: the worker
+//! owns the queue, the one background thread, rate limits, client reports, flush and bounded
+//! shutdown; this crate only says how to send the bytes. Connections are kept alive between
+//! envelopes.
 //!
-//! Every request is bounded: [`TransportOptions::connect_timeout`] for the connection and
-//! [`TransportOptions::timeout`] for the whole request, so a hanging server can hold the worker
-//! for at most that long. Connections are kept alive between envelopes.
+//! # What goes over the wire
+//!
+//! | what | value |
+//! |---|---|
+//! | request | `POST` to [`Dsn::envelope_url`](sentry_core::dsn::Dsn::envelope_url), e.g. `https://o1.ingest.sentry.io/api/42/envelope/` |
+//! | `X-Sentry-Auth` | [`Dsn::auth_header`](sentry_core::dsn::Dsn::auth_header) with [`TransportOptions::user_agent`] as `sentry_client` |
+//! | `User-Agent` | [`TransportOptions::user_agent`], by default `sentry.rust/<version>` |
+//! | `Content-Type` | `application/x-sentry-envelope` |
+//! | `Content-Length` | always (bodies are never chunked) |
+//! | `Content-Encoding` | `gzip` when the body is at least [`GZIP_THRESHOLD`] (1 KiB) and compresses to fewer bytes; otherwise absent. Level [`GZIP_LEVEL`] (1, the fastest). If compression fails for any reason the body is sent uncompressed. |
+//! | connect timeout | [`TransportOptions::connect_timeout`] (default 5 s), proxy negotiation and TLS included |
+//! | request timeout | [`TransportOptions::timeout`] (default 30 s) for the whole request: a hanging server holds the worker at most that long |
+//! | redirects | not followed: a `3xx` answer counts as a failed send |
+//! | response body | read (at most 64 KiB) and discarded, so the connection can be reused |
+//! | proxy | chosen once at creation by [`select_proxy`]: the `https_proxy` option, `HTTPS_PROXY`, `https_proxy`, the `http_proxy` option, `HTTP_PROXY`, `http_proxy` for `https://` DSNs; the `http_proxy` option, `HTTP_PROXY`, `http_proxy` for `http://` DSNs. Options beat the environment; an option set to `""` means "no proxy". `NO_PROXY` / `no_proxy` exempts hosts from environment proxies. Proxies are `http://` or `https://` URLs, credentials (`user:password@`) are sent as `Proxy-Authorization: Basic` and never printed. Every proxied request is tunnelled with `CONNECT host:port`, for `http://` DSNs too. |
+//! | invalid proxy URL | written to the SDK diagnostics, credentials hidden; the transport then connects directly |
+//! | name resolution | IP addresses are used as they are; a host name's addresses are kept for 60 s (reused if a later lookup fails). A lookup runs on a short-lived `sentry-dns` thread bounded by the request timeout, so no request spawns a thread or queries DNS while the cache is fresh. |
+//! | Spotlight | with [`TransportOptions::spotlight`] set, every envelope (before rate limiting) is also posted uncompressed to that URL by a [`SpotlightSender`]: 500 ms connect / 2 s request timeouts, no proxy, outcome ignored, paused for 1–16 s after the sidecar could not be reached |
+//! | TLS | rustls with Mozilla's root certificates (webpki-roots); with the `native-tls` cargo feature, the platform's TLS library and its root certificates |
+//!
+//! # Why gzip and why this level
+//!
+//! Sentry accepts compressed envelopes and compression is encouraged: a typical error event
+//! envelope (stack trace, breadcrumbs, modules) of about 10 KB shrinks to about 13 %.
+//! Compression uses [`flate2`] with its default pure-Rust backend, `miniz_oxide`, which the
+//! SDK's stack trace support already depends on (through `backtrace`), so it adds very little to
+//! the build and needs no C compiler. The level is chosen for throughput (measurements at
+//! [`GZIP_LEVEL`]): the one worker thread must keep up with thousands of events per second, and
+//! level 1 compresses a 10 KB event in about 26 µs, nearly three times faster than the usual
+//! default level 6, for 2–3 % more bytes. The deflate state is allocated once and reused between
+//! envelopes, which matters as much as the level: setting it up afresh for every envelope
+//! costs several times more than compressing one.
+//!
+//! End to end (client pipeline, serialization, gzip, HTTP over loopback to a server that only
+//! acknowledges), optimized build, on a busy 2-core machine, ~10 KB events: about 7,000 events
+//! per second at level 1, 4,500 at level 6 and 3,400 at level 9.
+//!
+//! # Dependencies
+//!
+//! ureq is pinned to one minor version (`~3.5`): the cached resolver plugs into ureq's
+//! `unversioned` API, which may change in minor releases.
+//!
+//! # Cargo features
+//!
+//! - `native-tls` (off by default): use the platform's TLS library (OpenSSL on Linux,
+//!   Secure Transport on macOS, SChannel on Windows) with the platform's root certificates
+//!   instead of rustls. Needs the platform's development files (on Linux, OpenSSL headers).
+//!
+//! # Example
 //!
 //! The `sentry` crate plugs in [`HttpTransportFactory`] by default. To use the transport with
 //! custom options directly:
@@ -23,6 +72,8 @@
 //! options.queue_capacity = 100;
 //! options.connect_timeout = Duration::from_secs(2);
 //! options.timeout = Duration::from_secs(10);
+//! options.https_proxy = Some("http://proxy.internal:3128".into());
+//! options.spotlight = Some("http://localhost:8969/stream".into());
 //!
 //! let transport = HttpTransport::new(&options).expect("transport started");
 //! // transport.send_envelope(envelope);
@@ -43,6 +94,18 @@ use sentry_core::transport::{
     SendOutcome, Sender, Transport, TransportFactory, TransportOptions, TransportWorker,
 };
 
+mod gzip;
+mod proxy;
+mod resolver;
+mod spotlight;
+
+pub use gzip::{GZIP_LEVEL, GZIP_THRESHOLD};
+pub use proxy::{select_proxy, ProxySelection, ProxySource};
+pub use spotlight::{
+    SpotlightSender, SPOTLIGHT_CONNECT_TIMEOUT, SPOTLIGHT_INITIAL_BACKOFF, SPOTLIGHT_MAX_BACKOFF,
+    SPOTLIGHT_TIMEOUT,
+};
+
 /// How much of a response body is read (and thrown away) so that the connection can be reused.
 /// Sentry's answers are tiny JSON objects; a connection with a longer answer is not reused.
 const MAX_RESPONSE_BODY: u64 = 64 * 1024;
@@ -50,13 +113,20 @@ const MAX_RESPONSE_BODY: u64 = 64 * 1024;
 /// Content type of an envelope request.
 const ENVELOPE_CONTENT_TYPE: &str = "application/x-sentry-envelope";
 
-/// Why an [`HttpTransport`] could not be created.
+/// Why an [`HttpTransport`] (or a [`SpotlightSender`]) could not be created.
+///
+/// ```
+/// use sentry_transport_http::{HttpTransportError, SpotlightSender};
+///
+/// let error = SpotlightSender::new("localhost:8969", "my-app/1.0").unwrap_err();
+/// assert!(matches!(error, HttpTransportError::InvalidUrl { .. }));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum HttpTransportError {
-    /// The DSN does not give a usable envelope URL.
+    /// The DSN (or the Spotlight URL) does not give a usable `http://` or `https://` URL.
     InvalidUrl {
-        /// The URL derived from the DSN.
+        /// The URL, with any `user:password@` replaced by `***@`.
         url: String,
         /// What is wrong with it.
         reason: String,
@@ -69,7 +139,7 @@ impl fmt::Display for HttpTransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HttpTransportError::InvalidUrl { url, reason } => {
-                write!(f, "invalid envelope URL {url:?}: {reason}")
+                write!(f, "invalid URL {url:?}: {reason}")
             }
             HttpTransportError::Spawn(_) => f.write_str("could not spawn the transport thread"),
         }
@@ -87,23 +157,70 @@ impl Error for HttpTransportError {
 
 /// Sends envelopes to Sentry over HTTP(S), on one background thread.
 ///
-/// See the [crate documentation](crate) for what it does and an example.
+/// See the [crate documentation](crate) for what it sends and an example.
 #[derive(Debug)]
 pub struct HttpTransport {
     worker: TransportWorker,
 }
 
 impl HttpTransport {
-    /// Starts a transport that posts to the DSN of `options`, with its timeouts, queue capacity
-    /// and user agent.
+    /// Starts a transport that posts to the DSN of `options`, with its timeouts, queue capacity,
+    /// user agent, proxies and Spotlight URL. Proxy environment variables are read from the
+    /// process environment (see [`select_proxy`]).
+    ///
+    /// An invalid proxy URL or Spotlight URL does not fail the transport: it is reported in the
+    /// SDK diagnostics and the transport connects directly or without Spotlight.
     ///
     /// # Errors
     ///
     /// [`HttpTransportError::InvalidUrl`] if the DSN's envelope URL is not a valid URL,
     /// [`HttpTransportError::Spawn`] if the worker thread cannot be started.
     pub fn new(options: &TransportOptions) -> Result<HttpTransport, HttpTransportError> {
-        let sender = UreqSender::new(options)?;
-        let worker = TransportWorker::spawn(sender, options).map_err(HttpTransportError::Spawn)?;
+        HttpTransport::with_env(options, |name| std::env::var(name).ok())
+    }
+
+    /// Like [`new`](Self::new), with `env` instead of the process environment as the source of
+    /// the proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` and their lowercase forms).
+    /// Useful for tests and for programs that keep their configuration elsewhere.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use sentry_core::client_reports::ClientReports;
+    /// use sentry_core::transport::{Transport, TransportOptions};
+    /// use sentry_transport_http::HttpTransport;
+    ///
+    /// let dsn = "https://public@sentry.internal.example/42".parse().expect("valid DSN");
+    /// let options = TransportOptions::new(dsn, Arc::new(ClientReports::default()));
+    /// let env = |name: &str| match name {
+    ///     "HTTPS_PROXY" => Some("http://proxy.internal.example:3128".to_owned()),
+    ///     "NO_PROXY" => Some(".internal.example".to_owned()),
+    ///     _ => None,
+    /// };
+    /// // The DSN's host is listed in NO_PROXY: this transport connects directly.
+    /// let transport = HttpTransport::with_env(&options, env).expect("transport started");
+    /// assert!(transport.shutdown(Duration::from_secs(2)));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As for [`new`](Self::new).
+    pub fn with_env(
+        options: &TransportOptions,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<HttpTransport, HttpTransportError> {
+        let sender = UreqSender::new(options, env)?;
+        let mirror = options.spotlight.as_deref().and_then(|url| {
+            match SpotlightSender::new(url, &options.user_agent) {
+                Ok(spotlight) => Some(Box::new(spotlight) as Box<dyn Sender>),
+                Err(error) => {
+                    sentry_core::sentry_debug!("Spotlight is off: {error}");
+                    None
+                }
+            }
+        });
+        let worker = TransportWorker::spawn_with_mirror(sender, mirror, options)
+            .map_err(HttpTransportError::Spawn)?;
         Ok(HttpTransport { worker })
     }
 }
@@ -129,7 +246,7 @@ impl Transport for HttpTransport {
 /// diagnostics: a broken transport never panics the host program.
 ///
 /// The factory is stateless: everything a transport is configured with comes from the
-/// client's [`TransportOptions`].
+/// client's [`TransportOptions`] (and the proxy variables of the process environment).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -156,6 +273,13 @@ impl TransportFactory for HttpTransportFactory {
 }
 
 /// The [`HttpTransportFactory`].
+///
+/// ```
+/// use sentry_core::transport::TransportFactory;
+///
+/// fn takes_a_factory(_: impl TransportFactory) {}
+/// takes_a_factory(sentry_transport_http::factory());
+/// ```
 pub fn factory() -> HttpTransportFactory {
     HttpTransportFactory
 }
@@ -186,48 +310,127 @@ impl Transport for FailedTransport {
     }
 }
 
-/// Posts envelopes with a keep-alive ureq agent.
+/// Checks that `url` is an absolute `http://` or `https://` URL with a host.
+fn check_url(url: &str) -> Result<(), HttpTransportError> {
+    let invalid = |reason: String| HttpTransportError::InvalidUrl {
+        url: proxy::redact_userinfo(url),
+        reason,
+    };
+    let uri = url
+        .parse::<ureq::http::Uri>()
+        .map_err(|error| invalid(error.to_string()))?;
+    match uri.scheme_str() {
+        Some(scheme)
+            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") => {}
+        _ => return Err(invalid("the scheme must be http or https".into())),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(invalid("the URL has no host".into()));
+    }
+    Ok(())
+}
+
+/// An agent with `config` and this crate's resolver (see the `resolver` module: no thread
+/// and no DNS query per request).
+fn new_agent(config: ureq::config::Config) -> ureq::Agent {
+    ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::new(),
+        resolver::CachingResolver::default(),
+    )
+}
+
+/// The agent settings shared by every request this crate makes: error statuses are answers,
+/// redirects are not followed, and the TLS provider follows the cargo features.
+fn agent_config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    let builder = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        // Sentry does not redirect envelope posts; a redirect is answered as a failure.
+        .max_redirects(0);
+    #[cfg(feature = "native-tls")]
+    let builder = builder.tls_config(
+        ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::NativeTls)
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build(),
+    );
+    builder
+}
+
+/// Posts envelopes with a keep-alive ureq agent, gzip-compressing large bodies.
 struct UreqSender {
     agent: ureq::Agent,
     url: String,
     auth: String,
+    gzip: gzip::Gzip,
 }
 
 impl UreqSender {
-    fn new(options: &TransportOptions) -> Result<UreqSender, HttpTransportError> {
+    fn new(
+        options: &TransportOptions,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<UreqSender, HttpTransportError> {
         let url = options.dsn.envelope_url();
-        if let Err(error) = url.parse::<ureq::http::Uri>() {
-            return Err(HttpTransportError::InvalidUrl {
-                url,
-                reason: error.to_string(),
-            });
-        }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(options.connect_timeout))
-            .timeout_global(Some(options.timeout))
-            // Sentry does not redirect envelope posts; a redirect is answered as a failure.
-            .max_redirects(0)
-            .user_agent(options.user_agent.as_str())
-            .build()
-            .new_agent();
+        check_url(&url)?;
+        let selection = select_proxy(
+            &url,
+            options.http_proxy.as_deref(),
+            options.https_proxy.as_deref(),
+            env,
+        );
+        let proxy = match &selection {
+            ProxySelection::Proxy { url: proxy_url, .. } => match proxy::to_ureq_proxy(proxy_url) {
+                Ok(proxy) => {
+                    sentry_core::sentry_debug!("sending to Sentry through {selection}");
+                    Some(proxy)
+                }
+                Err(error) => {
+                    sentry_core::sentry_debug!(
+                        "ignoring the invalid {selection}: {error}; connecting directly"
+                    );
+                    None
+                }
+            },
+            ProxySelection::NoProxy => {
+                sentry_core::sentry_debug!("sending to Sentry with {selection}");
+                None
+            }
+            ProxySelection::Direct => None,
+        };
+        let agent = new_agent(
+            agent_config()
+                .timeout_connect(Some(options.connect_timeout))
+                .timeout_global(Some(options.timeout))
+                .user_agent(options.user_agent.as_str())
+                // Always set, so that ureq does not read the environment on its own.
+                .proxy(proxy)
+                .build(),
+        );
         Ok(UreqSender {
             agent,
             url,
             auth: options.dsn.auth_header(&options.user_agent),
+            gzip: gzip::Gzip::new(GZIP_LEVEL),
         })
     }
 }
 
 impl Sender for UreqSender {
     fn send(&mut self, body: Vec<u8>, _envelope: &Envelope) -> SendOutcome {
-        let result = self
+        let compressed = self.gzip.compress(&body);
+        let mut request = self
             .agent
             .post(&self.url)
             .header("X-Sentry-Auth", &self.auth)
-            .header("Content-Type", ENVELOPE_CONTENT_TYPE)
-            .send(&body[..]);
-        let mut response = match result {
+            .header("Content-Type", ENVELOPE_CONTENT_TYPE);
+        let payload: &[u8] = match &compressed {
+            Some(compressed) => {
+                request = request.header("Content-Encoding", "gzip");
+                compressed
+            }
+            None => &body,
+        };
+        let mut response = match request.send(payload) {
             Ok(response) => response,
             Err(error) => return SendOutcome::NetworkError(error.to_string()),
         };
@@ -262,6 +465,19 @@ mod tests {
     fn options_for(dsn: &str) -> TransportOptions {
         let dsn = dsn.parse().expect("valid DSN");
         TransportOptions::new(dsn, Arc::new(ClientReports::new()))
+    }
+
+    /// An empty environment: no proxy variables.
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    /// Whether `head` has the header line `name: value` (name compared case-insensitively).
+    fn has_header(head: &[String], name: &str, value: &str) -> bool {
+        head.iter().any(|line| {
+            line.split_once(':')
+                .is_some_and(|(n, v)| n.eq_ignore_ascii_case(name) && v.trim() == value)
+        })
     }
 
     /// The request head (lines) and body one-shot server received.
@@ -306,7 +522,7 @@ mod tests {
              Retry-After: 60\r\nContent-Length: 2\r\n\r\n{}",
         );
         let options = options_for(&dsn);
-        let mut sender = UreqSender::new(&options).expect("sender");
+        let mut sender = UreqSender::new(&options, no_env).expect("sender");
         let envelope = Envelope::new();
         let outcome = sender.send(b"{}\n".to_vec(), &envelope);
         assert_eq!(
@@ -339,6 +555,106 @@ mod tests {
             options.dsn.auth_header(&options.user_agent)
         )));
         assert_eq!(body, b"{}\n");
+        assert!(
+            !head
+                .iter()
+                .any(|line| line.to_ascii_lowercase().starts_with("content-encoding")),
+            "a small body is sent uncompressed: {head:?}"
+        );
+    }
+
+    #[test]
+    fn large_bodies_are_sent_gzip_compressed() {
+        let (dsn, server) = answer_once("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+        let options = options_for(&dsn);
+        let mut sender = UreqSender::new(&options, no_env).expect("sender");
+        let mut original = b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n".to_vec();
+        while original.len() < 20_000 {
+            original.extend_from_slice(b"{\"type\":\"event\"}\n{\"message\":\"hello\"}\n");
+        }
+        let outcome = sender.send(original.clone(), &Envelope::new());
+        assert_eq!(outcome, SendOutcome::status(200));
+        let (head, body) = server.join().expect("server thread");
+        assert!(has_header(&head, "content-encoding", "gzip"), "{head:?}");
+        assert!(
+            has_header(&head, "content-length", &body.len().to_string()),
+            "{head:?}"
+        );
+        assert!(body.len() < original.len() / 4, "{} bytes", body.len());
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut decoded)
+            .expect("a gzip body");
+        assert_eq!(decoded, original);
+    }
+
+    #[test]
+    fn urls_are_checked() {
+        assert!(check_url("https://o1.ingest.sentry.io/api/1/envelope/").is_ok());
+        assert!(check_url("http://[::1]:9000/api/1/envelope/").is_ok());
+        for url in [
+            "",
+            "/api/1/envelope/",
+            "ftp://host/x",
+            "http://",
+            "http://exa mple/",
+        ] {
+            let error = check_url(url).expect_err(url);
+            assert!(error.to_string().starts_with("invalid URL"), "{error}");
+        }
+        let error = check_url("ftp://user:secret@host/").expect_err("ftp");
+        assert!(!error.to_string().contains("secret"), "{error}");
+        assert!(!format!("{error:?}").contains("secret"), "{error:?}");
+    }
+
+    #[test]
+    fn proxy_settings_reach_the_agent() {
+        let mut options = options_for("http://public@127.0.0.1:9/1");
+        options.http_proxy = Some("http://user:pw@127.0.0.1:3128".into());
+        let sender = UreqSender::new(&options, no_env).expect("sender");
+        let proxy = sender.agent.config().proxy().expect("a proxy");
+        assert_eq!(proxy.port(), 3128);
+        assert_eq!(proxy.username(), Some("user"));
+
+        // The environment is read through the lookup, and an invalid URL means no proxy.
+        options.http_proxy = None;
+        let env = |name: &str| (name == "HTTP_PROXY").then(|| "http://[::1".to_owned());
+        let sender = UreqSender::new(&options, env).expect("sender");
+        assert!(sender.agent.config().proxy().is_none());
+        let env = |name: &str| (name == "http_proxy").then(|| "127.0.0.1:8888".to_owned());
+        let sender = UreqSender::new(&options, env).expect("sender");
+        assert_eq!(
+            sender.agent.config().proxy().map(ureq::Proxy::port),
+            Some(8888)
+        );
+        // Nothing set: no proxy, whatever the process environment says.
+        let sender = UreqSender::new(&options, no_env).expect("sender");
+        assert!(sender.agent.config().proxy().is_none());
+    }
+
+    #[test]
+    fn the_tls_provider_follows_the_cargo_features() {
+        let options = options_for("https://public@127.0.0.1:9/1");
+        let sender = UreqSender::new(&options, no_env).expect("sender");
+        let expected = if cfg!(feature = "native-tls") {
+            ureq::tls::TlsProvider::NativeTls
+        } else {
+            ureq::tls::TlsProvider::Rustls
+        };
+        assert_eq!(sender.agent.config().tls_config().provider(), expected);
+    }
+
+    #[test]
+    fn an_invalid_spotlight_url_leaves_the_transport_working() {
+        let (dsn, server) = answer_once("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+        let mut options = options_for(&dsn);
+        options.spotlight = Some("not a url".into());
+        let transport = HttpTransport::with_env(&options, no_env).expect("transport");
+        transport.send_envelope(Envelope::from_event(sentry_core::protocol::Event::default()));
+        assert!(transport.flush(Duration::from_secs(5)));
+        assert!(transport.shutdown(Duration::from_secs(5)));
+        let (head, _) = server.join().expect("server thread");
+        assert_eq!(head[0], "POST /api/1/envelope/ HTTP/1.1");
     }
 
     #[test]
@@ -348,7 +664,7 @@ mod tests {
             .expect("a free port")
             .port();
         let options = options_for(&format!("http://public@127.0.0.1:{port}/1"));
-        let mut sender = UreqSender::new(&options).expect("sender");
+        let mut sender = UreqSender::new(&options, no_env).expect("sender");
         let outcome = sender.send(b"{}\n".to_vec(), &Envelope::new());
         assert!(
             matches!(outcome, SendOutcome::NetworkError(_)),

@@ -2,6 +2,8 @@
 //!
 //! - [`server`]: a loopback HTTP server that receives envelopes like Sentry does, records them,
 //!   and misbehaves on command (rate limits, errors, hangs, closed connections, slow answers).
+//! - [`proxy`]: a loopback HTTP proxy (`CONNECT` tunnels and absolute-form forwarding) that
+//!   records what went through it.
 //! - [`relay`]: runs events through Relay's own normalizer (`sentry-relay` from PyPI) to prove
 //!   they are accepted as sent.
 //! - [`display`]: renders envelopes readably; used by `cargo xtask demo` and `cargo xtask receive`.
@@ -10,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod display;
+pub mod proxy;
 pub mod relay;
 pub mod server;
 

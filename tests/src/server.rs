@@ -238,6 +238,17 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The `Content-Encoding` the body was sent with, such as `gzip`; `None` for a plain body.
+    /// [`Request::body`] holds the decoded bytes either way.
+    pub fn content_encoding(&self) -> Option<&str> {
+        self.header("Content-Encoding")
+    }
+
+    /// How many body bytes came over the wire, before undoing `Content-Encoding`.
+    pub fn compressed_len(&self) -> usize {
+        self.raw_body.len()
+    }
+
     /// The parsed envelope, if the body parsed.
     pub fn parsed_envelope(&self) -> Option<&Envelope> {
         self.envelope.as_ref().ok()

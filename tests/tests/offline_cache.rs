@@ -21,6 +21,7 @@ const CHILD_ENV: &str = "SENTRY_CACHE_CHILD";
 /// The child's side: report `count` events to `dsn` with the cache in `dir`, say how it went on
 /// stdout, then wait to be killed.
 #[test]
+#[allow(clippy::print_stdout)] // The parent reads the child's stdout.
 fn cache_child() {
     let Ok(spec) = std::env::var(CHILD_ENV) else {
         return; // Not the child: nothing to do.
@@ -124,7 +125,10 @@ fn replay(dir: &Path) -> Vec<serde_json::Value> {
     while !envelope_files(dir).is_empty() && started.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(envelope_files(dir).is_empty(), "every file deleted once sent");
+    assert!(
+        envelope_files(dir).is_empty(),
+        "every file deleted once sent"
+    );
     client.close(Some(Duration::from_secs(5)));
     for request in server.requests() {
         assert!(
@@ -189,7 +193,9 @@ fn events_stuck_on_a_hanging_server_survive_sigkill_and_are_replayed() {
     let payloads = replay(&dir);
     assert_eq!(
         messages(&payloads),
-        (0..3).map(|i| format!("cached hang {i}")).collect::<Vec<_>>()
+        (0..3)
+            .map(|i| format!("cached hang {i}"))
+            .collect::<Vec<_>>()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
