@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use sentry_minimal::AsError;
 
-use crate::client::convert::{event_from_error, event_from_message};
+use crate::client::convert::event_from_message;
 use crate::client::{in_callback, run_callback, Client};
-use crate::protocol::{Context, Event};
+use crate::protocol::{Context, Event, Log};
 use crate::scope::{global_slot, with_scopes, Scopes, DEFAULT_MAX_BREADCRUMBS};
 use crate::{Breadcrumb, EventId, Level, User, Value};
 
@@ -105,7 +105,71 @@ pub fn capture_error<E: AsError + ?Sized>(error: &E) -> EventId {
     if !sentry_minimal::is_enabled() {
         return EventId::nil();
     }
-    capture_event(event_from_error(error.as_error(), error.type_name()))
+    capture_event(crate::client::convert::event_from_error(
+        error.as_error(),
+        error.type_name(),
+    ))
+}
+
+/// Builds the event [`capture_error`] would capture for `error` (its whole `source()` chain,
+/// root cause first), without capturing it: for integrations that add a message, a logger or
+/// extra data first and then call [`capture_event`].
+///
+/// # Examples
+///
+/// ```
+/// let err = "x".parse::<u8>().unwrap_err();
+/// let mut event = sentry_core::event_from_error(&err);
+/// event.logger = Some("my_app::config".into());
+/// assert_eq!(event.exception[0].ty, "ParseIntError");
+/// ```
+pub fn event_from_error<E: AsError + ?Sized>(error: &E) -> Event {
+    crate::client::convert::event_from_error(error.as_error(), error.type_name())
+}
+
+/// Captures a structured log with the current scopes: the SDK adds the trace, its default
+/// attributes and (with `send_default_pii`) the user, runs `before_send_log` and buffers it.
+///
+/// This is the entry point for integrations that build [`Log`] records themselves; the
+/// [`logger`](crate::logger) functions and macros build them for you. It returns at once, after
+/// one atomic load, when no client has [`enable_logs`](crate::ClientOptions::enable_logs) on.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::protocol::{Log, LogLevel};
+/// use sentry_core::{test::with_captured_logs, ClientOptions};
+///
+/// let logs = with_captured_logs(ClientOptions::default(), || {
+///     let mut log = Log::new(LogLevel::Warn, "slow query");
+///     log.attributes.insert("db.duration_ms", 1200);
+///     log.attributes.insert("sentry.origin", "auto.db.my_integration");
+///     sentry_core::capture_log(log);
+/// });
+/// assert_eq!(logs[0].attributes.get("sentry.environment").unwrap().as_str(), Some("production"));
+/// ```
+#[inline]
+pub fn capture_log(log: Log) {
+    if crate::logs::enabled() {
+        capture_log_enabled(log);
+    }
+}
+
+#[inline(never)]
+fn capture_log_enabled(log: Log) {
+    with_scopes(|scopes| {
+        let global = global_slot().snapshot();
+        let isolation = scopes.isolation.snapshot();
+        let current = scopes.current.snapshot();
+        let client = current
+            .client
+            .as_ref()
+            .or(isolation.client.as_ref())
+            .or(global.client.as_ref());
+        if let Some(client) = client {
+            client.capture_log(log, Some([&global, &isolation, &current]));
+        }
+    });
 }
 
 /// Values [`add_breadcrumb`] accepts: a [`Breadcrumb`], an `Option<Breadcrumb>`, or a closure

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::dsn::{Dsn, DsnError};
 use crate::integration::Integration;
-use crate::protocol::Event;
+use crate::protocol::{Event, Log};
 use crate::transport::{self, TransportFactory};
 use crate::Breadcrumb;
 
@@ -16,6 +16,8 @@ use crate::Breadcrumb;
 pub type BeforeSend = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
 /// A callback that may change or drop a breadcrumb before it is recorded.
 pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb) -> Option<Breadcrumb> + Send + Sync>;
+/// A callback that may change or drop a structured log before it is buffered.
+pub type BeforeSendLog = Arc<dyn Fn(Log) -> Option<Log> + Send + Sync>;
 
 /// Configuration of a [`Client`](crate::Client).
 ///
@@ -111,6 +113,31 @@ pub struct ClientOptions {
     /// Also send every envelope to [Spotlight](https://spotlightjs.com), the local development
     /// debugger. Default: off; the `SENTRY_SPOTLIGHT` environment variable turns it on.
     pub spotlight: Spotlight,
+    /// Send structured logs (the [`logger`](crate::logger) API and the log integrations).
+    /// Default: off, and then every logger call returns after one atomic load.
+    pub enable_logs: bool,
+    /// Called with every structured log, after the SDK's attributes were added, just before it
+    /// is buffered; returning `None` drops it (client report reason `before_send`), and so does
+    /// a panic inside the callback.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sentry_core::ClientOptions;
+    ///
+    /// let options = ClientOptions {
+    ///     enable_logs: true,
+    ///     before_send_log: Some(Arc::new(|mut log| {
+    ///         if log.body.contains("healthcheck") {
+    ///             return None;
+    ///         }
+    ///         log.attributes.remove("user.email");
+    ///         Some(log)
+    ///     })),
+    ///     ..Default::default()
+    /// };
+    /// # assert!(options.validate().is_ok());
+    /// ```
+    pub before_send_log: Option<BeforeSendLog>,
 }
 
 /// Whether envelopes are also sent to a local [Spotlight](https://spotlightjs.com) sidecar, and
@@ -208,6 +235,8 @@ impl Default for ClientOptions {
             cache_max_envelopes: transport::DEFAULT_CACHE_MAX_ENVELOPES,
             cache_max_bytes: transport::DEFAULT_CACHE_MAX_BYTES,
             spotlight: Spotlight::Off,
+            enable_logs: false,
+            before_send_log: None,
         }
     }
 }
@@ -370,12 +399,23 @@ impl fmt::Debug for ClientOptions {
             .field("transport", &self.transport.as_ref().map(|_| "<factory>"))
             .field("queue_capacity", &self.queue_capacity)
             .field("queue_max_bytes", &self.queue_max_bytes)
-            .field("http_proxy", &self.http_proxy.as_deref().map(redact_userinfo))
-            .field("https_proxy", &self.https_proxy.as_deref().map(redact_userinfo))
+            .field(
+                "http_proxy",
+                &self.http_proxy.as_deref().map(redact_userinfo),
+            )
+            .field(
+                "https_proxy",
+                &self.https_proxy.as_deref().map(redact_userinfo),
+            )
             .field("cache_dir", &self.cache_dir)
             .field("cache_max_envelopes", &self.cache_max_envelopes)
             .field("cache_max_bytes", &self.cache_max_bytes)
             .field("spotlight", &self.spotlight)
+            .field("enable_logs", &self.enable_logs)
+            .field(
+                "before_send_log",
+                &self.before_send_log.as_ref().map(|_| "<fn>"),
+            )
             .finish()
     }
 }
@@ -498,7 +538,10 @@ mod tests {
             ("true", Spotlight::On),
             ("1", Spotlight::On),
             ("off", Spotlight::Off),
-            ("http://127.0.0.1:9/stream", Spotlight::from("http://127.0.0.1:9/stream")),
+            (
+                "http://127.0.0.1:9/stream",
+                Spotlight::from("http://127.0.0.1:9/stream"),
+            ),
         ] {
             let mut options = ClientOptions::default();
             options

@@ -1,5 +1,54 @@
 //! `log` and `tracing` bridges for the Sentry SDK.
 //!
-//! This crate will turn `log` records and `tracing` events into breadcrumbs, events and Sentry
-//! logs. Until that lands it provides nothing.
+//! Both bridges turn records into Sentry data according to a [`Mapping`] per record:
+//! [breadcrumbs](Mapping::BREADCRUMB), [events](Mapping::EVENT),
+//! [exception events](Mapping::EXCEPTION) and [structured logs](Mapping::LOG) (sent when the
+//! client has `enable_logs` on), in any combination. By default errors become events and logs,
+//! warnings and infos breadcrumbs and logs, and debug and trace records are ignored.
+//!
+//! # `log`
+//!
+//! [`SentryLogger`] is a `log::Log` that captures records and forwards each one to a
+//! destination logger of your choice; install it with one call:
+//!
+//! ```
+//! // Before (or after) sentry::init; with no destination:
+//! sentry_log::init().expect("no other logger installed");
+//! log::info!(user = 42; "logged in"); // a breadcrumb with data {"user": 42}, and a log
+//! ```
+//!
+//! Key-values keep their types (integers, floats, booleans, strings); a key-value named
+//! `error` holding an error (`log::error!(error:err = e; "…")`) becomes the exception of the
+//! event, with its `source()` chain. See [`SentryLogger`] for a destination logger, a custom
+//! filter or mapper, and the maximum level.
+//!
+//! # `tracing` (feature `tracing`)
+//!
+//! `sentry_log::tracing::layer()` is a `tracing_subscriber` layer with the same mapping for
+//! events; see the [`tracing`] module (built only with the feature).
+//!
+//! # Never reporting on itself
+//!
+//! Records produced on the SDK's transport thread (such as the HTTP client's own logging), inside
+//! SDK callbacks (`before_send`, …) or while a bridge is already capturing on the same thread
+//! are passed to the destination but never captured, so the SDK cannot feed itself in a loop
+//! (see [`sentry_core::inside_sdk`]).
+//!
+//! # Cargo features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `tracing` | no | the `tracing` module: a `tracing_subscriber::Layer` (depends on `tracing-core` and `tracing-subscriber` with the `registry` feature) |
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod capture;
+mod guard;
+mod kv;
+mod logger;
+mod mapping;
+#[cfg(feature = "tracing")]
+pub mod tracing;
+
+pub use logger::{default_filter, init, log_level, NoDestination, SentryLogger};
+pub use mapping::{Mapping, RecordMapping};

@@ -39,6 +39,21 @@
 //! sentry::set_modules(sentry::cargo_lock_modules!());
 //! ```
 //!
+//! # Structured logs
+//!
+//! With [`enable_logs`](ClientOptions::enable_logs) on, [`logger`] sends searchable logs with
+//! typed attributes, batched on the transport's thread; while it is off, every logger call
+//! costs one atomic load:
+//!
+//! ```
+//! let _guard = sentry::init(sentry::ClientOptions { enable_logs: true, ..Default::default() });
+//! let user_id = 42;
+//! sentry::logger::info!("User {} logged in", user_id; "plan" => "pro");
+//! ```
+//!
+//! The `log` and `tracing` bridges (features `log` and `tracing`) send the records of those
+//! crates as logs, breadcrumbs and events.
+//!
 //! # Libraries
 //!
 //! Libraries should depend on `sentry-minimal` only; its calls reach the client this crate
@@ -58,7 +73,8 @@
 //! | `transport` | yes | HTTP transport (ureq with rustls) used when no other transport is configured |
 //! | `panic` | yes | panics become fatal events, flushed before the process dies (`sentry-panic`) |
 //! | `backtrace` | yes | stack traces on errors (symbolicated on the worker), source context, debug images, and the `os`/`runtime`/`device`/`app` contexts (`sentry-backtrace`) |
-//! | `log` | no | reserved for the `log` bridge (`sentry-log`) |
+//! | `log` | no | the `log` bridge: records become breadcrumbs, events and logs (`integrations::log`, `sentry-log`) |
+//! | `tracing` | no | the `tracing` bridge: a `tracing_subscriber` layer (`integrations::tracing`; implies `log`) |
 //! | `test` | no | [`test`] utilities: record envelopes instead of sending them |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -71,6 +87,9 @@ pub mod integrations {
     pub use sentry_backtrace as backtrace;
     #[cfg(feature = "log")]
     pub use sentry_log as log;
+    /// The `tracing` bridge (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    pub use sentry_log::tracing;
     #[cfg(feature = "panic")]
     pub use sentry_panic as panic;
 }

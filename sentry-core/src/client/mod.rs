@@ -2,6 +2,7 @@
 
 mod callbacks;
 pub(crate) mod convert;
+mod logs;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -12,12 +13,14 @@ use std::time::Duration;
 use crate::client_reports::{ClientReports, DiscardReason};
 use crate::envelope::{DataCategory, Envelope};
 use crate::integration;
+use crate::logs::LogBuffer;
 use crate::options::{ClientOptions, OptionsError};
 use crate::protocol::{ClientSdkInfo, ClientSdkPackage, Event};
 use crate::scope::{apply_scopes, Scope};
 use crate::transport::{Transport, TransportOptions};
 use crate::EventId;
 
+pub use callbacks::inside_sdk;
 pub(crate) use callbacks::{in_callback, run_callback};
 
 /// The name this SDK reports itself as.
@@ -48,6 +51,8 @@ pub struct Client {
     client_reports: Arc<ClientReports>,
     sdk_info: Arc<ClientSdkInfo>,
     counted: AtomicBool,
+    /// The structured-log buffer, when the client is enabled with `enable_logs`.
+    logs: Option<Arc<LogBuffer>>,
 }
 
 impl fmt::Debug for Client {
@@ -86,6 +91,12 @@ impl Client {
         }
         let client_reports = Arc::new(ClientReports::default());
         let sdk_info = Arc::new(sdk_info(&options));
+        let logs = match (&options.dsn, &options.transport) {
+            (Some(_), Some(_)) if options.enable_logs => Some(Arc::new(
+                LogBuffer::new(Arc::clone(&client_reports)).with_sdk_info(Arc::clone(&sdk_info)),
+            )),
+            _ => None,
+        };
         let transport = match (&options.dsn, &options.transport) {
             (Some(dsn), Some(factory)) => {
                 let mut transport_options =
@@ -102,6 +113,7 @@ impl Client {
                 });
                 transport_options.spotlight = options.spotlight.url().map(str::to_owned);
                 transport_options.user_agent = format!("{SDK_NAME}/{SDK_VERSION}");
+                transport_options.logs.clone_from(&logs);
                 Some(factory.create_transport(&transport_options))
             }
             (Some(_), None) => {
@@ -125,10 +137,14 @@ impl Client {
             client_reports,
             sdk_info,
             counted: AtomicBool::new(false),
+            logs,
         };
         if client.is_enabled() {
             client.counted.store(true, Ordering::Release);
             ENABLED_CLIENTS.fetch_add(1, Ordering::AcqRel);
+            if client.logs.is_some() {
+                crate::logs::count_client(true);
+            }
             crate::backend::install();
             sentry_minimal::backend::set_active(true);
         }
@@ -149,6 +165,7 @@ impl Client {
             transport: RwLock::new(None),
             client_reports: Arc::default(),
             counted: AtomicBool::new(false),
+            logs: None,
         }
     }
 
@@ -196,7 +213,7 @@ impl Client {
             return EventId::nil();
         };
         let rate = self.options.sample_rate;
-        if rate < 1.0 && rand::random::<f32>() >= rate {
+        if rate < 1.0 && crate::random::f32() >= rate {
             self.client_reports
                 .record(DiscardReason::SampleRate, DataCategory::Error, 1);
             return EventId::nil();
@@ -283,11 +300,15 @@ impl Client {
     }
 
     /// Waits until queued events are sent, for at most `timeout`. Returns `false` if that took
-    /// too long. Client reports are sent along.
+    /// too long. Buffered structured logs are handed to the transport first; client reports are
+    /// sent along.
     pub fn flush(&self, timeout: Option<Duration>) -> bool {
         let timeout = timeout.unwrap_or(self.options.shutdown_timeout);
         match self.transport() {
-            Some(transport) => transport.flush(timeout),
+            Some(transport) => {
+                self.drain_logs(&*transport);
+                transport.flush(timeout)
+            }
             None => true,
         }
     }
@@ -303,13 +324,19 @@ impl Client {
             .take();
         self.uncount();
         match transport {
-            Some(transport) => transport.shutdown(timeout),
+            Some(transport) => {
+                self.drain_logs(&*transport);
+                transport.shutdown(timeout)
+            }
             None => true,
         }
     }
 
     fn uncount(&self) {
         if self.counted.swap(false, Ordering::AcqRel) {
+            if self.logs.is_some() {
+                crate::logs::count_client(false);
+            }
             let remaining = ENABLED_CLIENTS.fetch_sub(1, Ordering::AcqRel) - 1;
             if remaining == 0 {
                 sentry_minimal::backend::set_active(false);

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::DataCategory;
-use crate::protocol::{ClientReport, Event};
+use crate::protocol::{ClientReport, Event, Log, LOG_CONTENT_TYPE};
 
 macro_rules! item_types {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
@@ -184,8 +184,8 @@ impl RawItem {
 
 /// One item of an [`Envelope`](super::Envelope).
 ///
-/// Later item kinds (transactions, sessions, logs, check-ins, …) get their own variants; until
-/// then they travel as [`EnvelopeItem::Raw`].
+/// Later item kinds (transactions, sessions, check-ins, …) get their own variants; until then
+/// they travel as [`EnvelopeItem::Raw`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum EnvelopeItem {
@@ -193,6 +193,26 @@ pub enum EnvelopeItem {
     Event(Box<Event>),
     /// A client report (`type: client_report`).
     ClientReport(ClientReport),
+    /// A batch of structured logs (`type: log`), written as one container item with the
+    /// `item_count` and `content_type` headers and the payload `{"items":[…]}`. Sentry accepts
+    /// at most 100 logs per item; the SDK's log buffer never puts more in one.
+    ///
+    /// ```
+    /// use sentry_core::envelope::{DataCategory, Envelope, EnvelopeItem};
+    /// use sentry_core::protocol::{Log, LogLevel};
+    ///
+    /// let logs = vec![Log::new(LogLevel::Info, "a"), Log::new(LogLevel::Warn, "b")];
+    /// let item = EnvelopeItem::Logs(logs);
+    /// assert_eq!(item.outcomes()[0], (DataCategory::LogItem, 2));
+    /// let envelope: Envelope = std::iter::once(item).collect();
+    /// let text = String::from_utf8(envelope.to_vec(None)).unwrap();
+    /// let header = text.lines().nth(1).unwrap();
+    /// assert!(header.starts_with(r#"{"type":"log","length":"#));
+    /// assert!(header.ends_with(
+    ///     r#","item_count":2,"content_type":"application/vnd.sentry.items.log+json"}"#
+    /// ));
+    /// ```
+    Logs(Vec<Log>),
     /// Any other item, kept as bytes.
     Raw(RawItem),
 }
@@ -203,6 +223,7 @@ impl EnvelopeItem {
         match self {
             EnvelopeItem::Event(_) => ItemType::Event,
             EnvelopeItem::ClientReport(_) => ItemType::ClientReport,
+            EnvelopeItem::Logs(_) => ItemType::Log,
             EnvelopeItem::Raw(raw) => raw.ty.clone(),
         }
     }
@@ -212,6 +233,7 @@ impl EnvelopeItem {
         match self {
             EnvelopeItem::Event(_) => DataCategory::Error,
             EnvelopeItem::ClientReport(_) => DataCategory::Internal,
+            EnvelopeItem::Logs(_) => DataCategory::LogItem,
             EnvelopeItem::Raw(raw) => raw.ty.category(),
         }
     }
@@ -222,6 +244,7 @@ impl EnvelopeItem {
     pub fn quantity(&self) -> u64 {
         match self {
             EnvelopeItem::Event(_) | EnvelopeItem::ClientReport(_) => 1,
+            EnvelopeItem::Logs(logs) => logs.len() as u64,
             EnvelopeItem::Raw(raw) => match raw.ty {
                 ItemType::Attachment => raw.payload.len() as u64,
                 ItemType::Log | ItemType::Span | ItemType::TraceMetric => {
@@ -236,11 +259,17 @@ impl EnvelopeItem {
     /// pairs.
     ///
     /// Usually one pair, `(category(), quantity())`. Log items count both `log_item` (records)
-    /// and `log_byte` (payload bytes). Transactions count the transaction and `span` with the
-    /// number of spans plus one (the root span).
+    /// and `log_byte` (payload bytes; for typed logs the sum of
+    /// [`Log::estimated_size`], which is not worth a serialization on a drop path).
+    /// Transactions count the transaction and `span` with the number of spans plus one (the root
+    /// span).
     pub fn outcomes(&self) -> Vec<(DataCategory, u64)> {
         let main = (self.category(), self.quantity());
         match self {
+            EnvelopeItem::Logs(logs) => {
+                let bytes: usize = logs.iter().map(Log::estimated_size).sum();
+                vec![main, (DataCategory::LogByte, bytes as u64)]
+            }
             EnvelopeItem::Raw(raw) if raw.ty == ItemType::Log => {
                 vec![main, (DataCategory::LogByte, raw.payload.len() as u64)]
             }
@@ -267,14 +296,41 @@ impl EnvelopeItem {
         }
     }
 
+    /// The container headers of typed batch items: `item_count` and `content_type`.
+    pub(crate) fn container_headers(&self) -> Option<(usize, &'static str)> {
+        match self {
+            EnvelopeItem::Logs(logs) => Some((logs.len(), LOG_CONTENT_TYPE)),
+            _ => None,
+        }
+    }
+
     /// The payload bytes.
     pub(crate) fn payload(&self) -> Result<Cow<'_, [u8]>, serde_json::Error> {
         Ok(match self {
             EnvelopeItem::Event(event) => Cow::Owned(serde_json::to_vec(event)?),
             EnvelopeItem::ClientReport(report) => Cow::Owned(serde_json::to_vec(report)?),
+            EnvelopeItem::Logs(logs) => {
+                Cow::Owned(serde_json::to_vec(&LogsPayload { items: logs })?)
+            }
             EnvelopeItem::Raw(raw) => Cow::Borrowed(&raw.payload),
         })
     }
+}
+
+/// The payload of a `log` item.
+#[derive(Serialize)]
+struct LogsPayload<'a> {
+    items: &'a [Log],
+}
+
+/// Reads the payload of a `log` item.
+pub(super) fn logs_from_payload(payload: &[u8]) -> Result<Vec<Log>, serde_json::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct LogsIn {
+        items: Vec<Log>,
+    }
+    serde_json::from_slice::<LogsIn>(payload).map(|logs| logs.items)
 }
 
 /// The number of entries of a transaction payload's `spans` array (0 when it cannot be read).
@@ -302,6 +358,12 @@ impl From<Box<Event>> for EnvelopeItem {
 impl From<ClientReport> for EnvelopeItem {
     fn from(report: ClientReport) -> Self {
         EnvelopeItem::ClientReport(report)
+    }
+}
+
+impl From<Vec<Log>> for EnvelopeItem {
+    fn from(logs: Vec<Log>) -> Self {
+        EnvelopeItem::Logs(logs)
     }
 }
 

@@ -139,10 +139,12 @@ impl Serialize for HeadersOut<'_> {
     }
 }
 
-/// An item header as written: `type`, `length`, then any extra headers.
+/// An item header as written: `type`, `length`, the container headers of batch items
+/// (`item_count`, `content_type`), then any extra headers.
 struct ItemHeaderOut<'a> {
     ty: &'a str,
     length: usize,
+    container: Option<(usize, &'static str)>,
     extra: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -151,6 +153,10 @@ impl Serialize for ItemHeaderOut<'_> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("type", self.ty)?;
         map.serialize_entry("length", &self.length)?;
+        if let Some((item_count, content_type)) = self.container {
+            map.serialize_entry("item_count", &item_count)?;
+            map.serialize_entry("content_type", content_type)?;
+        }
         for (key, value) in self.extra.into_iter().flatten() {
             if key != "type" && key != "length" {
                 map.serialize_entry(key, value)?;
@@ -296,6 +302,7 @@ impl Envelope {
                 &ItemHeaderOut {
                     ty: ty.as_str(),
                     length: payload.len(),
+                    container: item.container_headers(),
                     extra: item.extra_headers(),
                 },
             )

@@ -13,7 +13,7 @@ use std::error::Error;
 use std::fmt;
 
 use super::{Envelope, EnvelopeHeaders, EnvelopeItem, ItemType, RawItem};
-use crate::protocol::{ClientReport, Event};
+use crate::protocol::{ClientReport, Event, LOG_CONTENT_TYPE};
 
 /// Why bytes could not be read as an envelope.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,12 +141,45 @@ fn decode_item(header: ItemHeader, payload: &[u8]) -> Result<EnvelopeItem, Envel
         ItemType::ClientReport => EnvelopeItem::ClientReport(
             serde_json::from_slice::<ClientReport>(payload).map_err(|e| invalid(&header.ty, e))?,
         ),
+        ItemType::Log => decode_logs(&header, payload)?,
         ty => EnvelopeItem::Raw(RawItem {
             ty,
             headers: header.rest,
             payload: payload.to_vec(),
         }),
     })
+}
+
+/// A `log` item: both container headers are required and must describe the payload.
+fn decode_logs(header: &ItemHeader, payload: &[u8]) -> Result<EnvelopeItem, EnvelopeError> {
+    let invalid = |error: String| EnvelopeError::InvalidPayload {
+        item_type: ItemType::Log,
+        error,
+    };
+    let logs = super::item::logs_from_payload(payload).map_err(|e| invalid(e.to_string()))?;
+    match header.rest.get("content_type") {
+        Some(serde_json::Value::String(ct)) if ct == LOG_CONTENT_TYPE => {}
+        other => {
+            return Err(invalid(format!(
+                "`content_type` must be {LOG_CONTENT_TYPE:?}, found {}",
+                other.map_or_else(|| "nothing".to_owned(), ToString::to_string)
+            )))
+        }
+    }
+    match header
+        .rest
+        .get("item_count")
+        .and_then(serde_json::Value::as_u64)
+    {
+        Some(n) if n == logs.len() as u64 => {}
+        other => {
+            return Err(invalid(format!(
+                "`item_count` must be the number of items, {}, found {other:?}",
+                logs.len()
+            )))
+        }
+    }
+    Ok(EnvelopeItem::Logs(logs))
 }
 
 pub(super) fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
@@ -406,6 +439,55 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn log_items_round_trip_and_are_checked() {
+        use crate::protocol::{Log, LogLevel};
+
+        let mut log = Log::new(LogLevel::Warn, "low disk");
+        // Timestamps are written in whole microseconds.
+        log.timestamp =
+            std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_700_000_000_123_456);
+        log.attributes.insert("free_mb", 12);
+        let mut envelope = Envelope::new();
+        envelope.add_item(vec![log.clone(), Log::new(LogLevel::Info, "ok")]);
+        let bytes = envelope.to_vec(None);
+        let parsed = parse_ok(&bytes);
+        match &parsed.items[0] {
+            EnvelopeItem::Logs(logs) => {
+                assert_eq!(logs.len(), 2);
+                assert_eq!(logs[0], log);
+            }
+            other => panic!("expected logs, got {other:?}"),
+        }
+        assert_eq!(parsed.to_vec(None), bytes);
+
+        let payload = r#"{"items":[{"timestamp":1,"trace_id":"abababababababababababababababab","level":"info","body":"x"}]}"#;
+        let item = |headers: &str| format!("{{}}\n{{\"type\":\"log\"{headers}}}\n{payload}\n");
+        let ct = r#","content_type":"application/vnd.sentry.items.log+json""#;
+        assert!(Envelope::from_bytes(item(&format!(r#","item_count":1{ct}"#)).as_bytes()).is_ok());
+        for bad in [
+            String::new(),
+            format!(r#","item_count":2{ct}"#),
+            ct.to_owned(),
+            r#","item_count":1,"content_type":"application/json""#.to_owned(),
+        ] {
+            let err = Envelope::from_bytes(item(&bad).as_bytes()).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    EnvelopeError::InvalidPayload {
+                        item_type: ItemType::Log,
+                        ..
+                    }
+                ),
+                "{bad}: {err:?}"
+            );
+        }
+        let garbage =
+            format!("{{}}\n{{\"type\":\"log\",\"item_count\":1{ct}}}\n{{\"items\":[{{}}]}}\n");
+        assert!(Envelope::from_bytes(garbage.as_bytes()).is_err());
     }
 
     #[test]

@@ -102,6 +102,12 @@ pub struct TransportOptions {
     pub cache: Option<CacheOptions>,
     /// Where to also post every envelope for Spotlight, when on.
     pub spotlight: Option<String>,
+    /// The client's structured-log buffer, when logs are on: a worker drains it on its own
+    /// thread (waking on [`LogBuffer::wakeup`](crate::logs::LogBuffer::wakeup) and at
+    /// [`LogBuffer::next_deadline`](crate::logs::LogBuffer::next_deadline)). The client also
+    /// drains it into [`Transport::send_envelope`](super::Transport::send_envelope) on flush
+    /// and close, so transports that ignore it still get every log then.
+    pub logs: Option<Arc<crate::logs::LogBuffer>>,
 }
 
 /// Where and how much the offline cache keeps (see
@@ -151,6 +157,7 @@ impl TransportOptions {
             https_proxy: None,
             cache: None,
             spotlight: None,
+            logs: None,
         }
     }
 }
@@ -169,6 +176,7 @@ impl fmt::Debug for TransportOptions {
             .field("https_proxy", &self.https_proxy.is_some())
             .field("cache", &self.cache)
             .field("spotlight", &self.spotlight)
+            .field("logs", &self.logs)
             .finish_non_exhaustive()
     }
 }

@@ -20,6 +20,7 @@ use super::queue::{Queue, Queued, Task};
 use super::{Transport, TransportOptions};
 use crate::client_reports::{ClientReports, DiscardReason};
 use crate::envelope::{DataCategory, Envelope};
+use crate::logs::LogBuffer;
 use crate::protocol::ClientReport;
 use crate::ratelimit::RateLimiter;
 
@@ -281,6 +282,7 @@ impl TransportWorker {
             mirror,
             queue: Arc::clone(&queue),
             cache: cache.clone(),
+            logs: options.logs.clone(),
             stop: stop_rx,
             stopping: false,
             limiter: RateLimiter::default(),
@@ -553,6 +555,8 @@ struct Worker<S> {
     mirror: Option<Box<dyn Sender>>,
     queue: Arc<Queue>,
     cache: Option<Arc<DiskCache>>,
+    /// The client's structured-log buffer, drained in batches on this thread.
+    logs: Option<Arc<LogBuffer>>,
     stop: channel::Receiver<()>,
     /// A stop was requested (or the transport is gone).
     stopping: bool,
@@ -589,6 +593,7 @@ impl<S: Sender> Worker<S> {
                     break;
                 }
             }
+            self.send_logs(now, false);
             if let Some(task) = self.queue.pop() {
                 self.handle(task);
                 continue;
@@ -597,10 +602,16 @@ impl<S: Sender> Worker<S> {
             if self.cache.as_ref().is_some_and(|cache| cache.len() > 0) {
                 wake_at = wake_at.min(self.retry_at);
             }
+            if let Some(deadline) = self.logs.as_ref().and_then(|logs| logs.next_deadline()) {
+                wake_at = wake_at.min(deadline);
+            }
             let wait = wake_at.saturating_duration_since(Instant::now());
+            let never = channel::never();
+            let logs_wakeup = self.logs.as_ref().map_or(&never, |logs| logs.wakeup());
             channel::select! {
                 recv(self.stop) -> _ => self.stopping = true,
                 recv(self.queue.doorbell()) -> _ => {}
+                recv(logs_wakeup) -> _ => {}
                 default(wait) => {}
             }
         }
@@ -646,26 +657,38 @@ impl<S: Sender> Worker<S> {
 
     fn handle(&mut self, task: Task) {
         match task {
-            Task::Envelope(queued) => {
-                let mut envelope = queued.envelope;
-                let cached = queued.cached;
-                let result = catch_unwind(AssertUnwindSafe(|| {
-                    self.process(&mut envelope, cached.clone());
-                }));
-                if result.is_err() {
-                    crate::sentry_debug!("the transport panicked while sending; envelope dropped");
-                    self.restore_in_flight_report();
-                    if let (Some(cache), Some(path)) = (&self.cache, &cached) {
-                        cache.remove(path);
-                    }
-                    record_envelope(&self.reports, DiscardReason::InternalSdkError, &envelope);
-                }
-            }
+            Task::Envelope(queued) => self.handle_envelope(queued.envelope, queued.cached),
             Task::Flush(reply) => {
+                self.send_logs(Instant::now(), true);
                 self.guarded(Self::send_standalone_report);
                 // The flushing thread may have stopped waiting; that is fine.
                 let _ = reply.try_send(());
             }
+        }
+    }
+
+    /// Sends the log batches that are due: full ones, ones whose delay has passed, or all of
+    /// them when `force` is set (flush).
+    fn send_logs(&mut self, now: Instant, force: bool) {
+        let Some(logs) = self.logs.clone() else {
+            return;
+        };
+        while let Some(envelope) = logs.take_batch(now, force) {
+            self.handle_envelope(envelope, None);
+        }
+    }
+
+    fn handle_envelope(&mut self, mut envelope: Envelope, cached: Option<PathBuf>) {
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            self.process(&mut envelope, cached.clone());
+        }));
+        if result.is_err() {
+            crate::sentry_debug!("the transport panicked while sending; envelope dropped");
+            self.restore_in_flight_report();
+            if let (Some(cache), Some(path)) = (&self.cache, &cached) {
+                cache.remove(path);
+            }
+            record_envelope(&self.reports, DiscardReason::InternalSdkError, &envelope);
         }
     }
 

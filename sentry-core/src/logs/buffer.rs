@@ -1,0 +1,300 @@
+//! [`LogBuffer`]: where captured logs wait to be sent in batches.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel as channel;
+
+use crate::client_reports::{ClientReports, DiscardReason};
+use crate::envelope::{DataCategory, Envelope, EnvelopeItem};
+use crate::protocol::{ClientSdkInfo, Log};
+
+/// How many logs go into one envelope at most, and how many make a batch due at once.
+pub const MAX_BATCH_SIZE: usize = 100;
+
+/// How long the first log of a batch may wait before the batch is due.
+pub const BATCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many logs may wait at most; more are dropped and counted as `buffer_overflow`.
+pub const MAX_QUEUED: usize = 1000;
+
+/// Captured logs waiting to be sent, in capture order.
+///
+/// The client [`push`](Self::push)es on the calling thread (a short lock, no I/O). The transport
+/// worker drains the buffer on its own thread: it waits on [`wakeup`](Self::wakeup) and until
+/// [`next_deadline`](Self::next_deadline), and sends what [`take_batch`](Self::take_batch)
+/// returns. A batch is due when [`MAX_BATCH_SIZE`] logs are waiting or when the oldest waiting
+/// log is [`BATCH_TIMEOUT`] old; flush and shutdown take everything (`force`).
+///
+/// At most [`MAX_QUEUED`] logs wait; a log pushed beyond that is dropped and counted as
+/// `buffer_overflow` (`log_item` and `log_byte`) in the client's reports.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Instant;
+/// use sentry_core::client_reports::ClientReports;
+/// use sentry_core::logs::LogBuffer;
+/// use sentry_core::protocol::{Log, LogLevel};
+///
+/// let buffer = LogBuffer::new(Arc::new(ClientReports::default()));
+/// buffer.push(Log::new(LogLevel::Info, "hello"));
+/// assert!(buffer.wakeup().try_recv().is_ok()); // it became non-empty
+/// assert!(buffer.take_batch(Instant::now(), false).is_none()); // not due yet
+/// let envelope = buffer.take_batch(Instant::now(), true).expect("forced");
+/// assert_eq!(envelope.len(), 1);
+/// assert!(buffer.is_empty());
+/// ```
+pub struct LogBuffer {
+    state: Mutex<State>,
+    wake_tx: channel::Sender<()>,
+    wake_rx: channel::Receiver<()>,
+    client_reports: Arc<ClientReports>,
+    sdk: Option<Arc<ClientSdkInfo>>,
+}
+
+#[derive(Default)]
+struct State {
+    logs: Vec<Log>,
+    /// When the oldest waiting log arrived; `None` while empty.
+    first_at: Option<Instant>,
+}
+
+impl LogBuffer {
+    /// An empty buffer that counts its drops in `client_reports`.
+    pub fn new(client_reports: Arc<ClientReports>) -> Self {
+        let (wake_tx, wake_rx) = channel::bounded(1);
+        LogBuffer {
+            state: Mutex::new(State::default()),
+            wake_tx,
+            wake_rx,
+            client_reports,
+            sdk: None,
+        }
+    }
+
+    /// Sets the `sdk` header of the envelopes this buffer makes.
+    #[must_use]
+    pub fn with_sdk_info(mut self, sdk: Arc<ClientSdkInfo>) -> Self {
+        self.sdk = Some(sdk);
+        self
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a log. Over [`MAX_QUEUED`] it is dropped and counted instead. Signals
+    /// [`wakeup`](Self::wakeup) when the buffer becomes non-empty and whenever another
+    /// [`MAX_BATCH_SIZE`] logs are waiting.
+    pub fn push(&self, log: Log) {
+        let mut state = self.lock();
+        let len = state.logs.len();
+        if len >= MAX_QUEUED {
+            drop(state);
+            self.client_reports
+                .record(DiscardReason::BufferOverflow, DataCategory::LogItem, 1);
+            self.client_reports.record(
+                DiscardReason::BufferOverflow,
+                DataCategory::LogByte,
+                log.estimated_size() as u64,
+            );
+            return;
+        }
+        if len == 0 {
+            state.first_at = Some(Instant::now());
+            // Room for the whole cap at once: pushes never reallocate while holding the lock
+            // more than a few times.
+            state.logs.reserve(MAX_BATCH_SIZE);
+        }
+        state.logs.push(log);
+        let len = len + 1;
+        drop(state);
+        if len == 1 || len % MAX_BATCH_SIZE == 0 {
+            // A full channel already holds a wake-up; nothing is lost.
+            let _ = self.wake_tx.try_send(());
+        }
+    }
+
+    /// Receives a message when the buffer may have become worth looking at: it became non-empty
+    /// (so a deadline started) or a full batch is waiting. Select on it on the worker thread.
+    pub fn wakeup(&self) -> &channel::Receiver<()> {
+        &self.wake_rx
+    }
+
+    /// When the oldest waiting log is due ([`BATCH_TIMEOUT`] after it arrived); `None` while
+    /// the buffer is empty.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.lock().first_at.map(|t| t + BATCH_TIMEOUT)
+    }
+
+    /// Takes up to [`MAX_BATCH_SIZE`] of the oldest logs as an envelope with one `log` item,
+    /// if a batch is due at `now` (a full batch waits, or the oldest log is
+    /// [`BATCH_TIMEOUT`] old) or `force` is set. `None` when nothing is due or the buffer is
+    /// empty. Call it again until it returns `None` to drain.
+    pub fn take_batch(&self, now: Instant, force: bool) -> Option<Envelope> {
+        let mut state = self.lock();
+        let first_at = state.first_at?;
+        let due = force
+            || state.logs.len() >= MAX_BATCH_SIZE
+            || now.saturating_duration_since(first_at) >= BATCH_TIMEOUT;
+        if !due || state.logs.is_empty() {
+            return None;
+        }
+        let batch: Vec<Log> = if state.logs.len() <= MAX_BATCH_SIZE {
+            state.first_at = None;
+            std::mem::take(&mut state.logs)
+        } else {
+            // The logs left behind arrived after `first_at`, so keeping it keeps every log
+            // within its deadline.
+            state.logs.drain(..MAX_BATCH_SIZE).collect()
+        };
+        drop(state);
+        let mut envelope = Envelope::new();
+        envelope.headers_mut().sdk.clone_from(&self.sdk);
+        envelope.add_item(EnvelopeItem::Logs(batch));
+        Some(envelope)
+    }
+
+    /// How many logs are waiting.
+    pub fn len(&self) -> usize {
+        self.lock().logs.len()
+    }
+
+    /// `true` when no log is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl fmt::Debug for LogBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("LogBuffer")
+            .field("queued", &state.logs.len())
+            .field("first_at", &state.first_at)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::LogLevel;
+
+    fn buffer() -> (LogBuffer, Arc<ClientReports>) {
+        let reports = Arc::new(ClientReports::default());
+        (LogBuffer::new(Arc::clone(&reports)), reports)
+    }
+
+    fn log(i: usize) -> Log {
+        Log::new(LogLevel::Info, format!("log {i}"))
+    }
+
+    fn logs_of(envelope: &Envelope) -> &[Log] {
+        match envelope.items().next() {
+            Some(EnvelopeItem::Logs(logs)) => logs,
+            other => panic!("expected a log item, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_full_batch_is_due_at_once_and_capped_at_100() {
+        let (buffer, _) = buffer();
+        for i in 0..250 {
+            buffer.push(log(i));
+        }
+        let now = Instant::now();
+        let first = buffer.take_batch(now, false).expect("100 are waiting");
+        assert_eq!(logs_of(&first).len(), 100);
+        assert_eq!(logs_of(&first)[0].body, "log 0");
+        let second = buffer.take_batch(now, false).expect("150 were waiting");
+        assert_eq!(logs_of(&second)[0].body, "log 100");
+        // 50 left: not a full batch and not old enough.
+        assert!(buffer.take_batch(now, false).is_none());
+        assert_eq!(buffer.len(), 50);
+        let rest = buffer.take_batch(now, true).expect("forced");
+        assert_eq!(logs_of(&rest).len(), 50);
+        assert!(buffer.take_batch(now, true).is_none());
+        assert_eq!(buffer.next_deadline(), None);
+    }
+
+    #[test]
+    fn a_batch_is_due_five_seconds_after_its_first_log() {
+        let (buffer, _) = buffer();
+        let before = Instant::now();
+        buffer.push(log(0));
+        let deadline = buffer.next_deadline().expect("one log waits");
+        assert!(deadline >= before + BATCH_TIMEOUT);
+        assert!(deadline <= Instant::now() + BATCH_TIMEOUT);
+        // Later logs do not move the deadline.
+        buffer.push(log(1));
+        assert_eq!(buffer.next_deadline(), Some(deadline));
+        assert!(buffer
+            .take_batch(deadline - Duration::from_millis(1), false)
+            .is_none());
+        let batch = buffer.take_batch(deadline, false).expect("due");
+        assert_eq!(logs_of(&batch).len(), 2);
+        assert_eq!(buffer.next_deadline(), None);
+    }
+
+    #[test]
+    fn over_1000_queued_logs_are_dropped_and_counted() {
+        let (buffer, reports) = buffer();
+        for i in 0..1003 {
+            buffer.push(log(i));
+        }
+        assert_eq!(buffer.len(), MAX_QUEUED);
+        let report = reports.take().expect("drops were counted");
+        let count = |category| {
+            report
+                .discarded_events
+                .iter()
+                .find(|d| d.reason == DiscardReason::BufferOverflow && d.category == category)
+                .map_or(0, |d| d.quantity)
+        };
+        assert_eq!(count(DataCategory::LogItem), 3);
+        assert_eq!(
+            count(DataCategory::LogByte),
+            3 * log(1000).estimated_size() as u64
+        );
+        // Draining makes room again.
+        while buffer.take_batch(Instant::now(), true).is_some() {}
+        buffer.push(log(0));
+        assert_eq!(buffer.len(), 1);
+    }
+
+    #[test]
+    fn wakes_when_non_empty_and_per_full_batch() {
+        let (buffer, _) = buffer();
+        assert!(buffer.wakeup().try_recv().is_err());
+        buffer.push(log(0));
+        assert!(buffer.wakeup().try_recv().is_ok());
+        for i in 1..99 {
+            buffer.push(log(i));
+        }
+        assert!(buffer.wakeup().try_recv().is_err(), "no wake-up before 100");
+        buffer.push(log(99));
+        assert!(buffer.wakeup().try_recv().is_ok());
+        // Never blocks when nobody listens.
+        for i in 0..300 {
+            buffer.push(log(i));
+        }
+    }
+
+    #[test]
+    fn envelopes_carry_the_sdk_header() {
+        let sdk = Arc::new(ClientSdkInfo {
+            name: "sentry.rust".into(),
+            ..Default::default()
+        });
+        let buffer = LogBuffer::new(Arc::default()).with_sdk_info(Arc::clone(&sdk));
+        buffer.push(log(0));
+        let envelope = buffer.take_batch(Instant::now(), true).unwrap();
+        assert_eq!(envelope.headers().sdk, Some(sdk));
+        assert!(envelope.headers().event_id.is_none());
+        assert!(format!("{buffer:?}").contains("queued"));
+    }
+}
