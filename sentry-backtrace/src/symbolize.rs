@@ -1,14 +1,20 @@
 //! Turning instruction addresses into functions, files and lines.
 //!
 //! On Linux the SDK reads the debug information itself (`addr2line` over the images listed in
-//! `/proc/self/maps`), with a cache of its own; it never takes the `backtrace` crate's global
-//! lock, which application threads need to capture stacks. Elsewhere it asks the `backtrace`
-//! crate.
+//! `/proc/self/maps`, each loaded by the `loader` module into memory of its own), with a cache
+//! of its own; it never takes the `backtrace` crate's global lock, which application threads
+//! need to capture stacks. Elsewhere it asks the `backtrace` crate.
+//!
+//! Images whose debug sections are compressed (`SHF_COMPRESSED` or `.zdebug_*`) are symbolized
+//! from their symbol tables only: function names, but no file, line or inlined frames.
 
 use sentry_core::protocol::{Addr, Frame};
 
 use crate::images::LoadedImage;
 use crate::names::{module_of, short_filename};
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod loader;
 
 /// One symbolized frame, before in-app rules and source context.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -88,18 +94,17 @@ mod platform {
     use std::collections::HashMap;
     use std::sync::{Mutex, PoisonError};
 
-    use addr2line::Loader;
-
+    use super::loader::ImageDebugInfo;
     use super::Symbol;
     use crate::images::{image_info, openable_path, LoadedImage};
     use crate::names::demangle;
 
     /// How many images keep their debug information loaded.
-    const MAX_LOADERS: usize = 16;
+    const MAX_LOADED: usize = 16;
 
-    type Loaders = HashMap<(String, u64), Option<Loader>>;
+    type Loaded = HashMap<(String, u64), Option<ImageDebugInfo>>;
 
-    static LOADERS: Mutex<Option<Loaders>> = Mutex::new(None);
+    static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
 
     pub(super) fn resolve(ip: u64, image: &LoadedImage) -> (Vec<Symbol>, Option<u64>) {
         let Some(info) = image_info(image) else {
@@ -109,23 +114,23 @@ mod platform {
         // return address minus one lies inside the call instruction.
         let bias = image.start.wrapping_sub(info.file_vaddr);
         let probe = ip.saturating_sub(1).wrapping_sub(bias);
-        let mut guard = LOADERS.lock().unwrap_or_else(PoisonError::into_inner);
-        let loaders = guard.get_or_insert_with(HashMap::new);
-        if !loaders.contains_key(&image.key) {
-            if loaders.len() >= MAX_LOADERS {
-                loaders.clear();
+        let mut guard = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
+        let loaded = guard.get_or_insert_with(HashMap::new);
+        if !loaded.contains_key(&image.key) {
+            if loaded.len() >= MAX_LOADED {
+                loaded.clear();
             }
-            let loader = Loader::new(openable_path(image)).ok();
-            loaders.insert(image.key.clone(), loader);
+            let debug_info = ImageDebugInfo::load(&openable_path(image));
+            loaded.insert(image.key.clone(), debug_info);
         }
-        let Some(Some(loader)) = loaders.get(&image.key) else {
+        let Some(Some(debug_info)) = loaded.get(&image.key) else {
             return (Vec::new(), None);
         };
-        let table = loader.find_symbol_info(probe);
-        let symbol_addr = table.as_ref().map(|s| s.address().wrapping_add(bias));
-        let table_name = table.as_ref().map(|s| s.name().to_owned());
+        let table = debug_info.symbol(probe);
+        let symbol_addr = table.map(|(address, _)| address.wrapping_add(bias));
+        let table_name = table.map(|(_, name)| name.to_owned());
         let mut symbols = Vec::new();
-        if let Ok(mut frames) = loader.find_frames(probe) {
+        if let Some(mut frames) = debug_info.frames(probe) {
             while let Ok(Some(frame)) = frames.next() {
                 let raw = frame
                     .function

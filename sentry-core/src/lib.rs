@@ -25,7 +25,9 @@ pub mod client_reports;
 pub mod dsn;
 pub mod envelope;
 pub mod finalize;
+pub mod logs;
 pub mod protocol;
+pub mod random;
 pub mod ratelimit;
 pub mod time;
 
@@ -45,18 +47,21 @@ mod scope;
 pub mod test;
 
 pub use api::{
-    add_breadcrumb, capture_error, capture_event, capture_message, flush, last_event_id,
-    remove_tag, set_context, set_extra, set_level, set_tag, set_user, IntoBreadcrumb,
+    add_breadcrumb, capture_error, capture_event, capture_log, capture_message, event_from_error,
+    flush, last_event_id, remove_tag, set_context, set_extra, set_level, set_tag, set_user,
+    IntoBreadcrumb,
 };
-pub use client::{Client, SDK_NAME, SDK_VERSION};
+pub use client::{inside_sdk, Client, SDK_NAME, SDK_VERSION};
 pub use debug::set_debug;
 #[doc(hidden)]
 pub use debug::{debug_enabled as __debug_enabled, debug_print as __debug_print};
 pub use dsn::{Dsn, DsnError};
 pub use init::{bind_client, init, try_init, ClientInitGuard, IntoOptions};
 pub use integration::Integration;
+pub use logs::logger;
 pub use options::{
-    BeforeBreadcrumb, BeforeSend, ClientOptions, OptionsError, Spotlight, DEFAULT_ENVIRONMENT,
+    BeforeBreadcrumb, BeforeSend, BeforeSendLog, ClientOptions, OptionsError, Spotlight,
+    DEFAULT_ENVIRONMENT,
 };
 pub use protocol::new_event_id;
 pub use scope::{

@@ -4,6 +4,7 @@
 //! - `receive [--port N]`: run the receiver alone and print every envelope as it arrives.
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `bench [args]`: run the benchmarks.
+//! - `footprint [--report-only]`: measure what `sentry` costs a hello world.
 // A command-line tool: printing to stdout is its job.
 #![allow(clippy::print_stdout)]
 #![forbid(unsafe_code)]
@@ -14,6 +15,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
+
+mod footprint;
 
 use sentry_tests::display;
 use sentry_tests::relay;
@@ -34,6 +37,11 @@ commands:
                      first failure
   bench [ARGS]       cargo bench --workspace; ARGS go to the benchmark harness
                      (`cargo xtask bench -- ARGS` passes cargo options before the `--`)
+  footprint [--report-only]
+                     build the hello world in xtask/footprint-hello (default features) from
+                     scratch and check it against the targets: crates, clean release build time,
+                     stripped size, RSS growth and SDK threads after init; fails on a missed
+                     target unless --report-only; slow (a clean build), not part of `ci`
 ";
 
 fn main() -> ExitCode {
@@ -48,6 +56,7 @@ fn main() -> ExitCode {
         "demo" => demo(&rest),
         "receive" => receive(&rest),
         "bench" => bench(&rest),
+        "footprint" => footprint::footprint(&rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
