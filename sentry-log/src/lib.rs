@@ -25,7 +25,7 @@
 //! # `tracing` (feature `tracing`)
 //!
 //! `sentry_log::tracing::layer()` is a `tracing_subscriber` layer with the same mapping for
-//! events; see the [`tracing`] module (built only with the feature).
+//! events; see the `tracing` module (built only with the feature).
 //!
 //! # Never reporting on itself
 //!
