@@ -31,17 +31,18 @@
 //! ```
 
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::server::{read_head, Head};
+
 /// How long the proxy waits for a request head, or for an origin to accept a connection.
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest request head the proxy accepts.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// The largest body the proxy forwards in absolute-form mode.
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
@@ -324,67 +325,6 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     }
 }
 
-/// A request line and headers.
-struct Head {
-    method: String,
-    target: String,
-    version: String,
-    headers: Vec<(String, String)>,
-}
-
-impl Head {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn read_head(reader: &mut impl BufRead) -> io::Result<Option<Head>> {
-    let mut budget = MAX_HEAD_BYTES;
-    let mut lines = Vec::new();
-    loop {
-        let mut line = Vec::new();
-        let limit = u64::try_from(budget).unwrap_or(u64::MAX);
-        let n = reader.by_ref().take(limit).read_until(b'\n', &mut line)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        if line.last() != Some(&b'\n') {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "head too large"));
-        }
-        budget -= n;
-        let text = String::from_utf8_lossy(&line).trim_end().to_owned();
-        if text.is_empty() {
-            if lines.is_empty() {
-                continue;
-            }
-            break;
-        }
-        lines.push(text);
-    }
-    let mut parts = lines[0].split_whitespace();
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "bad request line",
-        ));
-    };
-    let headers = lines[1..]
-        .iter()
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    Ok(Some(Head {
-        method: method.to_owned(),
-        target: target.to_owned(),
-        version: version.to_owned(),
-        headers,
-    }))
-}
-
 fn answer(stream: &mut TcpStream, status: u16, reason: &str, extra: &str) {
     let _ = write!(
         stream,
@@ -412,6 +352,7 @@ fn serve(shared: &Shared, client: TcpStream, connection: u64) {
     };
     let mut reader = BufReader::new(read_half);
     let mut writer = client;
+    // The same request-head parser as the test server's.
     let head = match read_head(&mut reader) {
         Ok(Some(head)) => head,
         Ok(None) => return,
@@ -424,12 +365,12 @@ fn serve(shared: &Shared, client: TcpStream, connection: u64) {
     let mut request = ProxiedRequest {
         kind: if head.method.eq_ignore_ascii_case("CONNECT") {
             ProxiedKind::Connect {
-                target: head.target.clone(),
+                target: head.path.clone(),
             }
         } else {
             ProxiedKind::Forward {
                 method: head.method.clone(),
-                uri: head.target.clone(),
+                uri: head.path.clone(),
             }
         },
         proxy_authorization,
@@ -523,7 +464,7 @@ fn forward(
     mut client: TcpStream,
 ) {
     // `http://authority/path?query`
-    let Some(rest) = head.target.strip_prefix("http://") else {
+    let Some(rest) = head.path.strip_prefix("http://") else {
         request.status = 400;
         shared.record(request);
         answer(&mut client, 400, "Bad Request", "");

@@ -662,15 +662,16 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
 }
 
 /// The request line and headers of one request.
-struct Head {
-    method: String,
-    path: String,
-    version: String,
-    headers: Vec<(String, String)>,
+pub(crate) struct Head {
+    pub(crate) method: String,
+    /// The request target as sent: a path, an absolute URL (proxies) or `host:port` (CONNECT).
+    pub(crate) path: String,
+    pub(crate) version: String,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl Head {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -695,7 +696,7 @@ impl Head {
 }
 
 /// Why a connection ends without another request.
-enum ReadError {
+pub(crate) enum ReadError {
     /// The client closed the connection, or it failed or timed out.
     Closed,
     /// The request was malformed or too large; answer with this status and close.
@@ -862,7 +863,7 @@ fn read_line(reader: &mut impl BufRead, budget: &mut usize) -> Result<Option<Str
 
 /// Reads a request line and headers. `None` means the client closed the connection between
 /// requests.
-fn read_head(reader: &mut impl BufRead) -> Result<Option<Head>, ReadError> {
+pub(crate) fn read_head(reader: &mut impl BufRead) -> Result<Option<Head>, ReadError> {
     let mut budget = MAX_HEAD_BYTES;
     // Tolerate empty lines before the request line (RFC 9112 §2.2).
     let request_line = loop {
