@@ -8,24 +8,12 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sentry::protocol::Event;
-use sentry::{Client, ClientOptions, Level, Value};
+use sentry::{Client, ClientOptions};
+use sentry_tests::fixtures::typical_event;
 use sentry_tests::server::TestServer;
 use sentry_transport_http::HttpTransportFactory;
 
 const BURST: usize = 1000;
-
-fn typical_event(i: usize) -> Event {
-    let mut event = Event {
-        message: Some(format!("throughput event {i}")),
-        level: Level::Error,
-        ..Event::default()
-    };
-    event.tags.insert("bench".into(), "throughput".into());
-    event
-        .extra
-        .insert("payload".into(), Value::from("x".repeat(9_500)));
-    event
-}
 
 fn small_event(i: usize) -> Event {
     Event {

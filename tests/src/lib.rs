@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod display;
+pub mod fixtures;
 pub mod proxy;
 pub mod relay;
 pub mod server;

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use sentry::protocol::Event;
-use sentry::{Client, ClientOptions, Level, Value};
+use sentry::{Client, ClientOptions};
 use sentry_core::envelope::{Envelope, ItemType, RawItem};
+use sentry_tests::fixtures::typical_event;
 use sentry_tests::relay;
 use sentry_tests::server::{raw_event_payloads, Behavior, Response, TestServer};
 use sentry_transport_http::HttpTransportFactory;
@@ -20,20 +21,6 @@ fn client(server: &TestServer, options: ClientOptions) -> Client {
         transport: Some(Arc::new(HttpTransportFactory)),
         ..options
     })
-}
-
-/// A typical error event of about 10 KB: a message, tags, and a few kilobytes of extra data.
-fn typical_event(i: usize) -> Event {
-    let mut event = Event {
-        message: Some(format!("burst event {i}")),
-        level: Level::Error,
-        ..Event::default()
-    };
-    event.tags.insert("burst".into(), "yes".into());
-    event
-        .extra
-        .insert("payload".into(), Value::from("x".repeat(9_500)));
-    event
 }
 
 #[test]

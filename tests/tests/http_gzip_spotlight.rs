@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use sentry_core::client_reports::ClientReports;
 use sentry_core::envelope::Envelope;
-use sentry_core::protocol::{Addr, Breadcrumb, Event, Exception, Frame, Stacktrace};
+use sentry_core::protocol::Event;
 use sentry_core::transport::{Transport, TransportOptions};
 use sentry_core::{Client, ClientOptions};
+use sentry_tests::fixtures::typical_event as large_event;
 use sentry_tests::server::{Behavior, TestServer};
 use sentry_transport_http::{HttpTransport, HttpTransportFactory, GZIP_THRESHOLD};
 
@@ -36,57 +37,6 @@ fn small_event(message: &str) -> Event {
         message: Some(message.into()),
         ..Event::default()
     }
-}
-
-/// A typical error event of about 10 KB once serialized: stack trace, breadcrumbs, tags,
-/// modules.
-fn large_event(i: usize) -> Event {
-    let frames = (0..24u64)
-        .map(|f| Frame {
-            function: Some(format!("my_app::handlers::orders::process_order_step_{f}")),
-            module: Some("my_app::handlers::orders".into()),
-            filename: Some(format!("src/handlers/orders_{}.rs", f % 7)),
-            abs_path: Some(format!("/srv/my-app/src/handlers/orders_{}.rs", f % 7)),
-            lineno: Some(100 + f * 7),
-            in_app: Some(f < 8),
-            instruction_addr: Some(Addr(0x5555_5555_0000 + f * 0x1a3)),
-            ..Frame::default()
-        })
-        .collect();
-    let mut event = Event {
-        message: Some(format!("order {i} failed")),
-        exception: vec![Exception {
-            ty: "PaymentError".into(),
-            value: Some(format!("gateway timeout for order {i}")),
-            stacktrace: Some(Stacktrace {
-                frames,
-                ..Stacktrace::default()
-            }),
-            ..Exception::default()
-        }],
-        breadcrumbs: (0..20)
-            .map(|b| {
-                Arc::new(
-                    Breadcrumb::new(format!("GET /api/v1/items/{b}?page={i} -> 200"))
-                        .category("http")
-                        .data("status_code", 200),
-                )
-            })
-            .collect(),
-        release: Some("my-app@1.4.2".into()),
-        ..Event::default()
-    };
-    for t in 0..8 {
-        event
-            .tags
-            .insert(format!("tag{t}").into(), format!("value-{t}-{i}").into());
-    }
-    for m in 0..30 {
-        event
-            .modules
-            .insert(format!("crate-{m}"), format!("1.{m}.{}", m * 3));
-    }
-    event
 }
 
 #[test]
