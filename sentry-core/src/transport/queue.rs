@@ -70,6 +70,18 @@ pub(crate) struct Queued {
     priority: Priority,
 }
 
+impl Queued {
+    /// An envelope (and its cache file, if it has one) with its size and priority worked out.
+    pub(crate) fn new(envelope: Envelope, cached: Option<PathBuf>) -> Queued {
+        Queued {
+            size: estimated_size(&envelope),
+            priority: Priority::of(&envelope),
+            envelope,
+            cached,
+        }
+    }
+}
+
 /// What the worker takes from the queue.
 pub(crate) enum Task {
     Envelope(Queued),
@@ -128,12 +140,7 @@ impl Queue {
     /// Queues an envelope. Returns what did not fit and must be counted as `queue_overflow`:
     /// the newcomer itself, or older envelopes of lower priority that were evicted for it.
     pub(crate) fn push(&self, envelope: Envelope, cached: Option<PathBuf>) -> Vec<Queued> {
-        let queued = Queued {
-            size: estimated_size(&envelope),
-            priority: Priority::of(&envelope),
-            envelope,
-            cached,
-        };
+        let queued = Queued::new(envelope, cached);
         let mut dropped = Vec::new();
         {
             let mut state = self.lock();

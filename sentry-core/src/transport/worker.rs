@@ -348,19 +348,6 @@ impl TransportWorker {
         }
     }
 
-    /// Writes an envelope to the offline cache on the calling thread, running the deferred
-    /// work (symbolication) first so that the file is complete.
-    fn store_now(&self, cache: &DiskCache, envelope: &mut Envelope) -> Option<PathBuf> {
-        crate::finalize::finalize_envelope(envelope);
-        match cache.store(envelope) {
-            Ok(path) => Some(path),
-            Err(error) => {
-                crate::sentry_debug!("offline cache: cannot store an envelope: {error}");
-                None
-            }
-        }
-    }
-
     /// Disposes of envelopes the queue gave back: on disk already, or counted as lost.
     fn count_overflow(&self, dropped: Vec<Queued>) {
         for queued in dropped {
@@ -380,24 +367,48 @@ impl TransportWorker {
     /// Envelopes left in the queue when the worker is gone or stuck: written to the offline
     /// cache when there is one, otherwise counted as lost.
     fn abandon_queue(&self) {
-        for task in self.queue.drain() {
-            let Task::Envelope(mut queued) = task else {
-                continue;
-            };
-            if queued.cached.is_some() {
-                continue;
-            }
-            let stored = match &self.cache {
-                Some(cache) => self.store_now(cache, &mut queued.envelope).is_some(),
-                None => false,
-            };
-            if !stored {
-                record_envelope(
-                    &self.client_reports,
-                    DiscardReason::QueueOverflow,
-                    &queued.envelope,
-                );
-            }
+        abandon(
+            self.queue.drain(),
+            self.cache.as_deref(),
+            &self.client_reports,
+        );
+    }
+}
+
+/// Writes an envelope to the offline cache, saying why in the diagnostics if it cannot.
+fn store(cache: &DiskCache, envelope: &Envelope) -> Option<PathBuf> {
+    match cache.store(envelope) {
+        Ok(path) => Some(path),
+        Err(error) => {
+            crate::sentry_debug!("offline cache: cannot store an envelope: {error}");
+            None
+        }
+    }
+}
+
+/// Runs the deferred work (symbolication) on the calling thread, so that the file is complete,
+/// and writes the envelope to the offline cache.
+fn finalize_and_store(cache: &DiskCache, envelope: &mut Envelope) -> Option<PathBuf> {
+    crate::finalize::finalize_envelope(envelope);
+    store(cache, envelope)
+}
+
+/// Disposes of tasks nobody will handle any more: envelopes are saved to the offline cache
+/// (unless they are on disk already) or, without one, counted as `queue_overflow`; flush
+/// barriers are dropped, which their waiters see as "not flushed".
+fn abandon(tasks: Vec<Task>, cache: Option<&DiskCache>, reports: &ClientReports) {
+    for task in tasks {
+        let Task::Envelope(mut queued) = task else {
+            continue;
+        };
+        if queued.cached.is_some() {
+            continue;
+        }
+        let stored = cache
+            .and_then(|cache| finalize_and_store(cache, &mut queued.envelope))
+            .is_some();
+        if !stored {
+            record_envelope(reports, DiscardReason::QueueOverflow, &queued.envelope);
         }
     }
 }
@@ -417,24 +428,17 @@ impl Transport for TransportWorker {
             return;
         }
         let cached = match &self.cache {
-            Some(cache) if is_durable() => self.store_now(cache, &mut envelope),
+            Some(cache) if is_durable() => finalize_and_store(cache, &mut envelope),
             _ => None,
         };
         if self.closed.load(Ordering::Acquire) {
-            let stored = cached.is_some()
-                || self
-                    .cache
-                    .as_deref()
-                    .and_then(|cache| self.store_now(cache, &mut envelope))
-                    .is_some();
-            if !stored {
-                crate::sentry_debug!("transport is shut down: envelope dropped");
-                record_envelope(
-                    &self.client_reports,
-                    DiscardReason::QueueOverflow,
-                    &envelope,
-                );
-            }
+            crate::sentry_debug!("transport is shut down: envelope saved to disk or dropped");
+            let queued = Queued::new(envelope, cached);
+            abandon(
+                vec![Task::Envelope(queued)],
+                self.cache.as_deref(),
+                &self.client_reports,
+            );
             return;
         }
         let dropped = self.queue.push(envelope, cached);
@@ -615,26 +619,8 @@ impl<S: Sender> Worker<S> {
                 default(wait) => {}
             }
         }
-        // Whatever is still queued after a stop is saved to the offline cache or counted;
-        // flush barriers among it are dropped, which their waiters see as "not flushed".
-        for task in self.queue.drain() {
-            if let Task::Envelope(mut queued) = task {
-                if queued.cached.is_some() {
-                    continue;
-                }
-                let stored = self.cache.as_ref().is_some_and(|cache| {
-                    crate::finalize::finalize_envelope(&mut queued.envelope);
-                    cache.store(&queued.envelope).is_ok()
-                });
-                if !stored {
-                    record_envelope(
-                        &self.reports,
-                        DiscardReason::QueueOverflow,
-                        &queued.envelope,
-                    );
-                }
-            }
-        }
+        // Whatever is still queued after a stop is saved to the offline cache or counted.
+        abandon(self.queue.drain(), self.cache.as_deref(), &self.reports);
     }
 
     fn check_stop(&mut self) {
@@ -724,21 +710,16 @@ impl<S: Sender> Worker<S> {
             self.forget_cached(cached.as_deref());
             return;
         }
-        // Deferred work (such as symbolication) happens here, off the capturing thread, and
-        // only for what will actually be sent. (Finalizing twice is harmless: finalizers leave
-        // finished items alone.)
-        crate::finalize::finalize_envelope(envelope);
+        if self.mirror.is_none() {
+            // Deferred work (such as symbolication) happens here, off the capturing thread,
+            // and only for what will actually be sent. (With a mirror it ran above.)
+            crate::finalize::finalize_envelope(envelope);
+        }
         let Some(cache) = self.cache.clone() else {
             self.transmit(envelope, None);
             return;
         };
-        let cached = cached.or_else(|| match cache.store(envelope) {
-            Ok(path) => Some(path),
-            Err(error) => {
-                crate::sentry_debug!("offline cache: cannot store an envelope: {error}");
-                None
-            }
-        });
+        let cached = cached.or_else(|| store(&cache, envelope));
         if cached.is_some() && Instant::now() < self.retry_at {
             // Backing off after a network error: the envelope waits on disk, behind the
             // older ones.
