@@ -34,7 +34,7 @@ pub(crate) fn symbolize(ips: &[u64], images: &[LoadedImage]) -> Vec<Frame> {
         let image = images.iter().find(|i| i.contains(ip));
         let (symbols, symbol_addr) = match image {
             Some(image) => platform::resolve(ip, image),
-            None => fallback_resolve(ip),
+            None => platform::resolve_unknown(ip),
         };
         let base = Frame {
             instruction_addr: Some(Addr(ip)),
@@ -67,28 +67,6 @@ fn to_frame(symbol: Symbol, mut frame: Frame) -> Frame {
     frame
 }
 
-/// Asks the `backtrace` crate (used for addresses outside every known image, and on platforms
-/// without our own symbolizer).
-fn fallback_resolve(ip: u64) -> (Vec<Symbol>, Option<u64>) {
-    let mut symbols = Vec::new();
-    let mut symbol_addr = None;
-    backtrace::resolve(ip as usize as *mut std::ffi::c_void, |s| {
-        let raw = s.name().and_then(|n| n.as_str().map(str::to_owned));
-        let function = s.name().map(|n| format!("{n:#}"));
-        if symbol_addr.is_none() {
-            symbol_addr = s.addr().map(|a| a as usize as u64);
-        }
-        symbols.push(Symbol {
-            function: function.filter(|f| !f.is_empty()),
-            raw_function: raw,
-            abs_path: s.filename().map(|p| p.to_string_lossy().into_owned()),
-            lineno: s.lineno(),
-            colno: s.colno(),
-        });
-    });
-    (symbols, symbol_addr)
-}
-
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod platform {
     use std::collections::HashMap;
@@ -105,6 +83,13 @@ mod platform {
     type Loaded = HashMap<(String, u64), Option<ImageDebugInfo>>;
 
     static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
+
+    /// An address outside every image in `/proc/self/maps` (JIT code, a mapping that has
+    /// gone): nothing on disk describes it, so the frame keeps its address only. (Asking the
+    /// `backtrace` crate would find nothing more, and would link a second DWARF reader.)
+    pub(super) fn resolve_unknown(_ip: u64) -> (Vec<Symbol>, Option<u64>) {
+        (Vec::new(), None)
+    }
 
     pub(super) fn resolve(ip: u64, image: &LoadedImage) -> (Vec<Symbol>, Option<u64>) {
         let Some(info) = image_info(image) else {
@@ -170,7 +155,28 @@ mod platform {
     use crate::images::LoadedImage;
 
     pub(super) fn resolve(ip: u64, _image: &LoadedImage) -> (Vec<Symbol>, Option<u64>) {
-        super::fallback_resolve(ip)
+        resolve_unknown(ip)
+    }
+
+    /// Asks the `backtrace` crate (on platforms without our own symbolizer).
+    pub(super) fn resolve_unknown(ip: u64) -> (Vec<Symbol>, Option<u64>) {
+        let mut symbols = Vec::new();
+        let mut symbol_addr = None;
+        backtrace::resolve(ip as usize as *mut std::ffi::c_void, |s| {
+            let raw = s.name().and_then(|n| n.as_str().map(str::to_owned));
+            let function = s.name().map(|n| format!("{n:#}"));
+            if symbol_addr.is_none() {
+                symbol_addr = s.addr().map(|a| a as usize as u64);
+            }
+            symbols.push(Symbol {
+                function: function.filter(|f| !f.is_empty()),
+                raw_function: raw,
+                abs_path: s.filename().map(|p| p.to_string_lossy().into_owned()),
+                lineno: s.lineno(),
+                colno: s.colno(),
+            });
+        });
+        (symbols, symbol_addr)
     }
 }
 

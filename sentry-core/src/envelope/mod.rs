@@ -331,7 +331,15 @@ impl Envelope {
     ///
     /// An [`EnvelopeError`] saying what is malformed; never a panic.
     pub fn from_bytes(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
-        parse::parse(bytes)
+        parse::parse(bytes, parse::decode_item)
+    }
+
+    /// Reads an envelope's framing only: every item stays [`EnvelopeItem::Raw`], its payload
+    /// unread. The offline cache replays envelopes this way: their payloads were written by
+    /// the SDK and go back on the wire unchanged, and a program that never calls
+    /// [`from_bytes`](Self::from_bytes) links none of the typed decoders.
+    pub(crate) fn from_bytes_raw(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+        parse::parse(bytes, parse::keep_raw)
     }
 }
 

@@ -99,7 +99,7 @@ fn line_end(bytes: &[u8], from: usize) -> usize {
         .map_or(bytes.len(), |i| from + i)
 }
 
-struct ItemHeader {
+pub(super) struct ItemHeader {
     ty: ItemType,
     length: Option<u64>,
     rest: serde_json::Map<String, serde_json::Value>,
@@ -129,7 +129,27 @@ fn parse_item_header(index: usize, line: &[u8]) -> Result<ItemHeader, EnvelopeEr
     })
 }
 
-fn decode_item(header: ItemHeader, payload: &[u8]) -> Result<EnvelopeItem, EnvelopeError> {
+/// How an item's header and payload become an [`EnvelopeItem`]: [`decode_item`] (typed) or
+/// [`keep_raw`]. A function pointer rather than a flag, so a program that only ever reads
+/// envelopes as bytes (the offline cache) links none of the typed decoders.
+pub(super) type Decode = fn(ItemHeader, &[u8]) -> Result<EnvelopeItem, EnvelopeError>;
+
+/// Keeps every item as [`EnvelopeItem::Raw`]: its type, its headers (`length` aside) and its
+/// payload bytes, unread.
+pub(super) fn keep_raw(header: ItemHeader, payload: &[u8]) -> Result<EnvelopeItem, EnvelopeError> {
+    Ok(EnvelopeItem::Raw(RawItem {
+        ty: header.ty,
+        headers: header.rest,
+        payload: payload.to_vec(),
+    }))
+}
+
+/// Reads the payloads of the types the SDK models (events, client reports, logs); keeps
+/// the others as [`EnvelopeItem::Raw`].
+pub(super) fn decode_item(
+    header: ItemHeader,
+    payload: &[u8],
+) -> Result<EnvelopeItem, EnvelopeError> {
     let invalid = |ty: &ItemType, e: serde_json::Error| EnvelopeError::InvalidPayload {
         item_type: ty.clone(),
         error: e.to_string(),
@@ -182,7 +202,7 @@ fn decode_logs(header: &ItemHeader, payload: &[u8]) -> Result<EnvelopeItem, Enve
     Ok(EnvelopeItem::Logs(logs))
 }
 
-pub(super) fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+pub(super) fn parse(bytes: &[u8], decode: Decode) -> Result<Envelope, EnvelopeError> {
     let header_end = line_end(bytes, 0);
     let header_line = &bytes[..header_end];
     if header_line.is_empty() {
@@ -233,7 +253,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
         };
         envelope
             .items
-            .push(decode_item(header, &bytes[payload_start..payload_end])?);
+            .push(decode(header, &bytes[payload_start..payload_end])?);
         pos = payload_end;
         index += 1;
     }
@@ -244,6 +264,29 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
 mod tests {
     use super::*;
     use crate::envelope::DataCategory;
+
+    #[test]
+    fn raw_reading_keeps_every_payload_and_writes_it_back_unchanged() {
+        let mut event = Event::new();
+        event.message = Some("disk full".to_owned());
+        let mut envelope = Envelope::from_event(event);
+        envelope.add_item(EnvelopeItem::Logs(vec![crate::protocol::Log::new(
+            crate::protocol::LogLevel::Info,
+            "hello",
+        )]));
+        envelope.add_item(RawItem::new(ItemType::Attachment, b"a\nb".to_vec()));
+        let bytes = envelope.to_vec(None);
+        let raw = Envelope::from_bytes_raw(&bytes).expect("framing is valid");
+        assert!(raw.items().all(|item| matches!(item, EnvelopeItem::Raw(_))));
+        // Written back, it reads as the same envelope (header keys may come in another order).
+        assert_eq!(
+            Envelope::from_bytes(&raw.to_vec(None)).expect("valid"),
+            Envelope::from_bytes(&bytes).expect("valid")
+        );
+        // Counted as the typed items are (log bytes aside: the typed count is an estimate).
+        let main = |e: &Envelope| e.items().map(|i| i.outcomes()[0]).collect::<Vec<_>>();
+        assert_eq!(main(&raw), main(&envelope));
+    }
 
     fn parse_ok(bytes: &[u8]) -> Envelope {
         Envelope::from_bytes(bytes)

@@ -164,7 +164,7 @@ impl DiskCache {
             let path = self.dir.join(&victim);
             crate::sentry_debug!("offline cache is full: dropping {victim}");
             if let Ok(bytes) = fs::read(&path) {
-                if let Ok(envelope) = Envelope::from_bytes(&bytes) {
+                if let Ok(envelope) = Envelope::from_bytes_raw(&bytes) {
                     record_envelope(&self.reports, DiscardReason::CacheOverflow, &envelope);
                 }
             }
@@ -187,7 +187,7 @@ impl DiskCache {
     pub(crate) fn load(&self, path: &Path) -> Option<Envelope> {
         let parsed = fs::read(path)
             .map_err(|error| error.to_string())
-            .and_then(|bytes| Envelope::from_bytes(&bytes).map_err(|error| error.to_string()));
+            .and_then(|bytes| Envelope::from_bytes_raw(&bytes).map_err(|error| error.to_string()));
         match parsed {
             Ok(envelope) => Some(envelope),
             Err(error) => {
@@ -218,7 +218,7 @@ impl DiskCache {
 mod tests {
     use super::*;
     use crate::client_reports::DiscardReason;
-    use crate::envelope::DataCategory;
+    use crate::envelope::{DataCategory, ItemType};
     use crate::protocol::Event;
 
     fn temp_dir(name: &str) -> PathBuf {
@@ -240,23 +240,18 @@ mod tests {
         })
     }
 
+    /// The message of the envelope's event; cached envelopes come back with raw items.
     fn message(envelope: &Envelope) -> Option<String> {
-        envelope
-            .event()
-            .and_then(|event| event.message.clone())
-            .or_else(|| {
-                // Cached events come back as raw JSON items.
-                envelope.items().find_map(|item| match item {
-                    crate::envelope::EnvelopeItem::Raw(raw) => {
-                        serde_json::from_slice::<serde_json::Value>(&raw.payload)
-                            .ok()?
-                            .get("message")?
-                            .as_str()
-                            .map(str::to_owned)
-                    }
-                    _ => None,
-                })
-            })
+        envelope.items().find_map(|item| match item {
+            crate::envelope::EnvelopeItem::Raw(raw) if raw.ty == ItemType::Event => {
+                serde_json::from_slice::<serde_json::Value>(&raw.payload)
+                    .ok()?
+                    .pointer("/logentry/formatted")?
+                    .as_str()
+                    .map(str::to_owned)
+            }
+            _ => None,
+        })
     }
 
     #[test]
