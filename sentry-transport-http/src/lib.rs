@@ -98,6 +98,8 @@ mod gzip;
 mod proxy;
 mod resolver;
 mod spotlight;
+#[cfg(not(feature = "native-tls"))]
+mod tls;
 
 pub use gzip::{GZIP_LEVEL, GZIP_THRESHOLD};
 pub use proxy::{select_proxy, ProxySelection, ProxySource};
@@ -352,6 +354,14 @@ fn agent_config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
         ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::NativeTls)
             .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build(),
+    );
+    #[cfg(not(feature = "native-tls"))]
+    let builder = builder.tls_config(
+        ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .root_certs(ureq::tls::RootCerts::WebPki)
+            .unversioned_rustls_crypto_provider(tls::provider())
             .build(),
     );
     builder
