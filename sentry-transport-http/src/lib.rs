@@ -369,10 +369,21 @@ fn agent_config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
 
 /// Posts envelopes with a keep-alive ureq agent, gzip-compressing large bodies.
 struct UreqSender {
-    agent: ureq::Agent,
+    /// Built on the first send: a program that initialises the SDK and never sends pays for
+    /// none of ureq's and rustls' setup, and touches none of their code.
+    agent: Option<ureq::Agent>,
+    settings: AgentSettings,
     url: String,
     auth: String,
     gzip: gzip::Gzip,
+}
+
+/// What the agent is built from.
+struct AgentSettings {
+    connect_timeout: Duration,
+    timeout: Duration,
+    user_agent: String,
+    proxy: Option<ureq::Proxy>,
 }
 
 impl UreqSender {
@@ -407,17 +418,14 @@ impl UreqSender {
             }
             ProxySelection::Direct => None,
         };
-        let agent = new_agent(
-            agent_config()
-                .timeout_connect(Some(options.connect_timeout))
-                .timeout_global(Some(options.timeout))
-                .user_agent(options.user_agent.as_str())
-                // Always set, so that ureq does not read the environment on its own.
-                .proxy(proxy)
-                .build(),
-        );
         Ok(UreqSender {
-            agent,
+            agent: None,
+            settings: AgentSettings {
+                connect_timeout: options.connect_timeout,
+                timeout: options.timeout,
+                user_agent: options.user_agent.clone(),
+                proxy,
+            },
             url,
             auth: options.dsn.auth_header(&options.user_agent),
             gzip: gzip::Gzip::new(GZIP_LEVEL),
@@ -425,11 +433,33 @@ impl UreqSender {
     }
 }
 
+impl UreqSender {
+    /// The keep-alive agent, built on first use.
+    #[cfg(test)]
+    fn agent(&mut self) -> &ureq::Agent {
+        lazy_agent(&mut self.agent, &self.settings)
+    }
+}
+
+/// `agent`, built from `settings` if it is not yet.
+fn lazy_agent<'a>(agent: &'a mut Option<ureq::Agent>, settings: &AgentSettings) -> &'a ureq::Agent {
+    agent.get_or_insert_with(|| {
+        new_agent(
+            agent_config()
+                .timeout_connect(Some(settings.connect_timeout))
+                .timeout_global(Some(settings.timeout))
+                .user_agent(settings.user_agent.as_str())
+                // Always set, so that ureq does not read the environment on its own.
+                .proxy(settings.proxy.clone())
+                .build(),
+        )
+    })
+}
+
 impl Sender for UreqSender {
     fn send(&mut self, body: Vec<u8>, _envelope: &Envelope) -> SendOutcome {
         let compressed = self.gzip.compress(&body);
-        let mut request = self
-            .agent
+        let mut request = lazy_agent(&mut self.agent, &self.settings)
             .post(&self.url)
             .header("X-Sentry-Auth", &self.auth)
             .header("Content-Type", ENVELOPE_CONTENT_TYPE);
@@ -621,37 +651,37 @@ mod tests {
     fn proxy_settings_reach_the_agent() {
         let mut options = options_for("http://public@127.0.0.1:9/1");
         options.http_proxy = Some("http://user:pw@127.0.0.1:3128".into());
-        let sender = UreqSender::new(&options, no_env).expect("sender");
-        let proxy = sender.agent.config().proxy().expect("a proxy");
+        let mut sender = UreqSender::new(&options, no_env).expect("sender");
+        let proxy = sender.agent().config().proxy().expect("a proxy");
         assert_eq!(proxy.port(), 3128);
         assert_eq!(proxy.username(), Some("user"));
 
         // The environment is read through the lookup, and an invalid URL means no proxy.
         options.http_proxy = None;
         let env = |name: &str| (name == "HTTP_PROXY").then(|| "http://[::1".to_owned());
-        let sender = UreqSender::new(&options, env).expect("sender");
-        assert!(sender.agent.config().proxy().is_none());
+        let mut sender = UreqSender::new(&options, env).expect("sender");
+        assert!(sender.agent().config().proxy().is_none());
         let env = |name: &str| (name == "http_proxy").then(|| "127.0.0.1:8888".to_owned());
-        let sender = UreqSender::new(&options, env).expect("sender");
+        let mut sender = UreqSender::new(&options, env).expect("sender");
         assert_eq!(
-            sender.agent.config().proxy().map(ureq::Proxy::port),
+            sender.agent().config().proxy().map(ureq::Proxy::port),
             Some(8888)
         );
         // Nothing set: no proxy, whatever the process environment says.
-        let sender = UreqSender::new(&options, no_env).expect("sender");
-        assert!(sender.agent.config().proxy().is_none());
+        let mut sender = UreqSender::new(&options, no_env).expect("sender");
+        assert!(sender.agent().config().proxy().is_none());
     }
 
     #[test]
     fn the_tls_provider_follows_the_cargo_features() {
         let options = options_for("https://public@127.0.0.1:9/1");
-        let sender = UreqSender::new(&options, no_env).expect("sender");
+        let mut sender = UreqSender::new(&options, no_env).expect("sender");
         let expected = if cfg!(feature = "native-tls") {
             ureq::tls::TlsProvider::NativeTls
         } else {
             ureq::tls::TlsProvider::Rustls
         };
-        assert_eq!(sender.agent.config().tls_config().provider(), expected);
+        assert_eq!(sender.agent().config().tls_config().provider(), expected);
     }
 
     #[test]
