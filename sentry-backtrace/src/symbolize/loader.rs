@@ -37,6 +37,14 @@ use addr2line::{Context, FrameIter, LookupContinuation, LookupResult, SplitDwarf
 use gimli::{Dwarf, DwarfPackage, Reader as _, RunTimeEndian, SectionId};
 use object::{CompressionFormat, Object, ObjectSection, ReadCache};
 
+/// ELF images of this process's word size. Parsing them as such, rather than through
+/// `object::File`, links no Mach-O, PE, COFF or XCOFF readers.
+type Elf<'data, R> = object::read::elf::ElfFile<'data, ElfHeader, R>;
+#[cfg(target_pointer_width = "64")]
+type ElfHeader = object::elf::FileHeader64<object::Endianness>;
+#[cfg(not(target_pointer_width = "64"))]
+type ElfHeader = object::elf::FileHeader32<object::Endianness>;
+
 /// DWARF data, each section owning its bytes (reference-counted, so sub-slices share them).
 pub(super) type Reader = gimli::EndianArcSlice<RunTimeEndian>;
 
@@ -96,7 +104,7 @@ impl ImageDebugInfo {
     pub(super) fn load(path: &Path) -> Option<Self> {
         let file = File::open(path).ok()?;
         let cache = ReadCache::new(&file);
-        let object = object::File::parse(&cache).ok()?;
+        let object = Elf::parse(&cache).ok()?;
         let symbols = SymbolTable::of(&object);
         let endian = endian_of(&object);
         let dwarf = load_main_dwarf(&object, &file, endian)
@@ -150,7 +158,7 @@ impl ImageDebugInfo {
         path.push(path_of(&load.path.as_ref()?.to_slice().ok()?));
         let file = File::open(&path).ok()?;
         let cache = ReadCache::new(&file);
-        let object = object::File::parse(&cache).ok()?;
+        let object = Elf::parse(&cache).ok()?;
         let endian = endian_of(&object);
         let mut dwarf = Dwarf::load(|id| match id.dwo_name() {
             Some(name) => read_section(&object, &file, name, endian),
@@ -169,7 +177,7 @@ impl ImageDebugInfo {
 
 /// The main file's DWARF: the sections `addr2line` reads, the others empty.
 fn load_main_dwarf<'data, R: object::ReadRef<'data>>(
-    object: &object::File<'data, R>,
+    object: &Elf<'data, R>,
     file: &File,
     endian: RunTimeEndian,
 ) -> Result<Dwarf<Reader>, Unusable> {
@@ -194,7 +202,7 @@ fn load_package(path: &Path) -> Option<DwarfPackage<Reader>> {
     };
     let file = File::open(path.with_extension(extension)).ok()?;
     let cache = ReadCache::new(&file);
-    let object = object::File::parse(&cache).ok()?;
+    let object = Elf::parse(&cache).ok()?;
     let endian = endian_of(&object);
     DwarfPackage::load(
         |id| match id.dwo_name() {
@@ -209,7 +217,7 @@ fn load_package(path: &Path) -> Option<DwarfPackage<Reader>> {
 /// Copies one section's bytes out of `file`. A missing section (or one with no bytes in this
 /// file) reads as empty; a compressed one makes the whole DWARF unusable.
 fn read_section<'data, R: object::ReadRef<'data>>(
-    object: &object::File<'data, R>,
+    object: &Elf<'data, R>,
     file: &File,
     name: &str,
     endian: RunTimeEndian,
@@ -244,7 +252,7 @@ fn empty(endian: RunTimeEndian) -> Reader {
     Reader::new(Arc::from(&[][..]), endian)
 }
 
-fn endian_of<'data, R: object::ReadRef<'data>>(object: &object::File<'data, R>) -> RunTimeEndian {
+fn endian_of<'data, R: object::ReadRef<'data>>(object: &Elf<'data, R>) -> RunTimeEndian {
     if object.is_little_endian() {
         RunTimeEndian::Little
     } else {
@@ -273,7 +281,7 @@ struct SymbolEntry {
 }
 
 impl SymbolTable {
-    fn of<'data, R: object::ReadRef<'data>>(object: &object::File<'data, R>) -> Self {
+    fn of<'data, R: object::ReadRef<'data>>(object: &Elf<'data, R>) -> Self {
         let map = object.symbol_map();
         let symbols = map.symbols();
         let mut table = SymbolTable {
