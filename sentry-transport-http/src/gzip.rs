@@ -204,62 +204,10 @@ mod tests {
         assert_eq!(gunzip(&gzip.compress(&body).expect("compressed")), body);
     }
 
-    /// A realistic error event envelope of about 10 KB: a 24-frame stack trace, breadcrumbs,
-    /// tags and a module list.
+    /// A realistic error event envelope of about 10 KB (see `typical_event`).
     fn event_envelope(i: usize) -> Vec<u8> {
-        use std::sync::Arc;
-
-        use sentry_core::envelope::Envelope;
-        use sentry_core::protocol::{Addr, Breadcrumb, Event, Exception, Frame, Stacktrace};
-
-        let frames = (0..24)
-            .map(|f| Frame {
-                function: Some(format!("my_app::handlers::orders::process_order_step_{f}")),
-                module: Some("my_app::handlers::orders".into()),
-                filename: Some(format!("src/handlers/orders_{}.rs", f % 7)),
-                abs_path: Some(format!("/srv/my-app/src/handlers/orders_{}.rs", f % 7)),
-                lineno: Some(100 + f * 7),
-                in_app: Some(f < 8),
-                instruction_addr: Some(Addr(0x5555_5555_0000 + f * 0x1a3)),
-                ..Frame::default()
-            })
-            .collect();
-        let mut event = Event {
-            message: Some(format!(
-                "order {i} failed: the payment backend reset the connection"
-            )),
-            exception: vec![Exception {
-                ty: "PaymentError".into(),
-                value: Some(format!("gateway timeout for order {i}")),
-                stacktrace: Some(Stacktrace {
-                    frames,
-                    ..Stacktrace::default()
-                }),
-                ..Exception::default()
-            }],
-            breadcrumbs: (0..20)
-                .map(|b| {
-                    Arc::new(
-                        Breadcrumb::new(format!("GET /api/v1/items/{b}?page={i} -> 200"))
-                            .category("http")
-                            .data("status_code", 200),
-                    )
-                })
-                .collect(),
-            release: Some("my-app@1.4.2".into()),
-            ..Event::default()
-        };
-        for t in 0..8 {
-            event
-                .tags
-                .insert(format!("tag{t}").into(), format!("value-{t}-{i}").into());
-        }
-        for m in 0..30 {
-            event
-                .modules
-                .insert(format!("crate-{m}"), format!("1.{m}.{}", m * 3));
-        }
-        Envelope::from_event(event).to_vec(None)
+        sentry_core::envelope::Envelope::from_event(sentry_core::test::typical_event(i))
+            .to_vec(None)
     }
 
     #[test]

@@ -12,7 +12,6 @@
 #![forbid(unsafe_code)]
 
 pub mod display;
-pub mod fixtures;
 pub mod proxy;
 pub mod relay;
 pub mod server;
