@@ -75,7 +75,7 @@
 //! | `backtrace` | yes | stack traces on errors (symbolicated on the worker), source context, debug images, and the `os`/`runtime`/`device`/`app` contexts (`sentry-backtrace`) |
 //! | `log` | no | the `log` bridge: records become breadcrumbs, events and logs (`integrations::log`, `sentry-log`) |
 //! | `tracing` | no | the `tracing` bridge: a `tracing_subscriber` layer (`integrations::tracing`; implies `log`) |
-//! | `test` | no | [`test`] utilities: record envelopes instead of sending them |
+//! | `test` | no | `sentry::test` utilities: record envelopes instead of sending them |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
