@@ -96,7 +96,9 @@ fn the_calling_thread_keeps_addresses_and_finalize_completes_them() {
     let frames = &event.exception[0].stacktrace.as_ref().unwrap().frames;
     let top = frames.last().unwrap();
     assert_eq!(top.function.as_deref(), Some("deferred::report"));
-    assert!(top.context_line.as_deref().unwrap().contains("// CAPTURE"));
+    if sentry_backtrace::reads_debug_info() {
+        assert!(top.context_line.as_deref().unwrap().contains("// CAPTURE"));
+    }
     assert!(!sentry_backtrace::needs_resolution(event));
     assert!(event.modules.contains_key("backtrace"));
     if cfg!(target_os = "linux") {

@@ -73,6 +73,7 @@
 //! | `transport` | yes | HTTP transport (ureq with rustls) used when no other transport is configured |
 //! | `panic` | yes | panics become fatal events, flushed before the process dies (`sentry-panic`) |
 //! | `backtrace` | yes | stack traces on errors (symbolicated on the worker), source context, debug images, and the `os`/`runtime`/`device`/`app` contexts (`sentry-backtrace`) |
+//! | `dwarf` | no | compile the DWARF reader in even when the build profile has no debug information (it is compiled in whenever the profile has; without it, frames are named from the symbol table) |
 //! | `log` | no | the `log` bridge: records become breadcrumbs, events and logs (`integrations::log`, `sentry-log`) |
 //! | `tracing` | no | the `tracing` bridge: a `tracing_subscriber` layer (`integrations::tracing`; implies `log`) |
 //! | `test` | no | `sentry::test` utilities: record envelopes instead of sending them |
