@@ -479,9 +479,40 @@ impl serde::de::Visitor<'_> for TimestampVisitor {
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SystemTime, E> {
-        parse_rfc3339(v)
-            .or_else(|| v.trim().parse::<f64>().ok().and_then(from_timestamp_f64))
-            .ok_or_else(|| E::custom(format_args!("invalid timestamp: {v:?}")))
+        timestamp_from_str(v).ok_or_else(|| E::custom(format_args!("invalid timestamp: {v:?}")))
+    }
+}
+
+/// A timestamp written as a string: RFC 3339, or seconds since the epoch as text.
+fn timestamp_from_str(v: &str) -> Option<SystemTime> {
+    parse_rfc3339(v).or_else(|| v.trim().parse::<f64>().ok().and_then(from_timestamp_f64))
+}
+
+/// Reads a timestamp from parsed JSON, accepting what [`TimestampVisitor`] accepts (float or
+/// integer seconds, or an RFC 3339 string) with the same errors, without linking a
+/// deserializer instantiation (see `protocol::json`).
+pub(crate) fn timestamp_from_json(value: &serde_json::Value) -> Result<SystemTime, String> {
+    match value {
+        serde_json::Value::Number(n) => {
+            let out_of_range = |v: &dyn fmt::Display| format!("timestamp out of range: {v}");
+            if let Some(v) = n.as_u64() {
+                UNIX_EPOCH
+                    .checked_add(Duration::from_secs(v))
+                    .ok_or_else(|| out_of_range(&v))
+            } else if let Some(v) = n.as_i64() {
+                from_unix(v, 0).ok_or_else(|| out_of_range(&v))
+            } else {
+                let v = n.as_f64().unwrap_or(f64::NAN);
+                from_timestamp_f64(v).ok_or_else(|| out_of_range(&v))
+            }
+        }
+        serde_json::Value::String(v) => {
+            timestamp_from_str(v).ok_or_else(|| format!("invalid timestamp: {v:?}"))
+        }
+        other => Err(crate::protocol::json::invalid_type(
+            other,
+            "a timestamp (seconds since the epoch, or an RFC 3339 string)",
+        )),
     }
 }
 
@@ -792,5 +823,28 @@ mod tests {
 
         assert!(serde_json::from_str::<Stamps>(r#"{"a": "later", "c": 0}"#).is_err());
         assert!(serde_json::from_str::<Stamps>(r#"{"a": true, "c": 0}"#).is_err());
+    }
+
+    #[test]
+    fn timestamps_from_json_agree_with_the_serde_helpers() {
+        use serde_json::json;
+        for input in [
+            json!(1_714_564_800),
+            json!(1_714_564_800.123_456),
+            json!(-1),
+            json!(-0.5),
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(1e300),
+            json!("2024-05-01T12:00:00.123456Z"),
+            json!(" 1714564800.5 "),
+            json!("later"),
+            json!(true),
+            json!([1]),
+            json!({}),
+        ] {
+            let serde = rfc3339::deserialize(input.clone()).map_err(|e| e.to_string());
+            assert_eq!(timestamp_from_json(&input), serde, "{input}");
+        }
     }
 }

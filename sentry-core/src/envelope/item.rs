@@ -334,13 +334,18 @@ pub(super) fn logs_from_payload(payload: &[u8]) -> Result<Vec<Log>, serde_json::
 }
 
 /// The number of entries of a transaction payload's `spans` array (0 when it cannot be read).
+///
+/// Read through `serde_json::Value`, whose decoder every program that sends links anyway (for
+/// envelope headers), rather than a derived struct that would link one more deserializer
+/// instantiation; this runs only when a raw transaction is dropped.
 fn count_spans(payload: &[u8]) -> u64 {
-    #[derive(Deserialize)]
-    struct Spans {
-        #[serde(default)]
-        spans: Vec<serde::de::IgnoredAny>,
+    match serde_json::from_slice::<serde_json::Value>(payload) {
+        Ok(serde_json::Value::Object(mut transaction)) => match transaction.remove("spans") {
+            Some(serde_json::Value::Array(spans)) => spans.len() as u64,
+            _ => 0,
+        },
+        _ => 0,
     }
-    serde_json::from_slice::<Spans>(payload).map_or(0, |t| t.spans.len() as u64)
 }
 
 impl From<Event> for EnvelopeItem {
@@ -464,11 +469,19 @@ mod tests {
             tx.outcomes(),
             [(DataCategory::Transaction, 1), (DataCategory::Span, 3)]
         );
-        let bad_tx = EnvelopeItem::from(RawItem::new(ItemType::Transaction, b"nope".to_vec()));
-        assert_eq!(
-            bad_tx.outcomes(),
-            [(DataCategory::Transaction, 1), (DataCategory::Span, 1)]
-        );
+        for bad in [
+            &b"nope"[..],
+            b"{}",
+            b"{\"spans\":null}",
+            b"{\"spans\":{}}",
+            b"[[{}]]",
+        ] {
+            let bad_tx = EnvelopeItem::from(RawItem::new(ItemType::Transaction, bad.to_vec()));
+            assert_eq!(
+                bad_tx.outcomes(),
+                [(DataCategory::Transaction, 1), (DataCategory::Span, 1)]
+            );
+        }
 
         let report = EnvelopeItem::from(ClientReport::default());
         assert_eq!(report.category(), DataCategory::Internal);

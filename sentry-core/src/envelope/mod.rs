@@ -42,13 +42,13 @@ use std::time::SystemTime;
 
 use sentry_minimal::{EventId, Map};
 use serde::ser::{SerializeMap, Serializer};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub use category::DataCategory;
 pub use item::{EnvelopeItem, ItemType, RawItem};
 pub use parse::EnvelopeError;
 
-use crate::protocol::{arc_opt, wire, ClientSdkInfo, Event, Ser};
+use crate::protocol::{ClientSdkInfo, Event, Ser};
 
 /// The envelope's header line.
 ///
@@ -74,36 +74,6 @@ pub struct EnvelopeHeaders {
 }
 
 const KNOWN_HEADERS: [&str; 5] = ["event_id", "dsn", "sdk", "sent_at", "trace"];
-
-/// The header line as read by the parser.
-#[derive(Deserialize)]
-struct HeadersIn {
-    #[serde(default, with = "wire")]
-    event_id: Option<EventId>,
-    #[serde(default)]
-    dsn: Option<String>,
-    #[serde(default, with = "arc_opt")]
-    sdk: Option<Arc<ClientSdkInfo>>,
-    #[serde(default, with = "crate::time::rfc3339_opt")]
-    sent_at: Option<SystemTime>,
-    #[serde(default, with = "wire")]
-    trace: Option<Map>,
-    #[serde(flatten)]
-    other: serde_json::Map<String, serde_json::Value>,
-}
-
-impl From<HeadersIn> for EnvelopeHeaders {
-    fn from(h: HeadersIn) -> Self {
-        EnvelopeHeaders {
-            event_id: h.event_id,
-            dsn: h.dsn,
-            sdk: h.sdk,
-            sent_at: h.sent_at,
-            trace: h.trace,
-            other: h.other,
-        }
-    }
-}
 
 /// The header line as written: the stored headers minus `sent_at`, plus the send time.
 struct HeadersOut<'a> {

@@ -12,8 +12,13 @@
 use std::error::Error;
 use std::fmt;
 
+use sentry_minimal::{EventId, Map};
+
 use super::{Envelope, EnvelopeHeaders, EnvelopeItem, ItemType, RawItem};
-use crate::protocol::{ClientReport, Event, LOG_CONTENT_TYPE};
+use crate::protocol::json;
+use crate::protocol::{value_from_json, ClientReport, ClientSdkInfo, Event, LOG_CONTENT_TYPE};
+
+type JsonMap = serde_json::Map<String, serde_json::Value>;
 
 /// Why bytes could not be read as an envelope.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,16 +104,83 @@ fn line_end(bytes: &[u8], from: usize) -> usize {
         .map_or(bytes.len(), |i| from + i)
 }
 
+/// Parses a header line, which must be a JSON object.
+///
+/// Envelope and item headers both go through serde_json's `Value` decoder (the one
+/// instantiation every sending program links anyway) and pick their known fields out by hand: a
+/// derived `Deserialize` (with a `#[serde(flatten)]` map for the unknown keys) would link a
+/// deserializer instantiation per type and serde's content buffering into every application
+/// that replays its offline cache.
+fn json_object(line: &[u8]) -> Result<JsonMap, String> {
+    match serde_json::from_slice(line).map_err(|e| e.to_string())? {
+        serde_json::Value::Object(map) => Ok(map),
+        other => Err(json::invalid_type(&other, "a map")),
+    }
+}
+
+/// Removes `field` from `map`; `null` reads as absent, as for a derived `Option` field.
+fn take(map: &mut JsonMap, field: &str) -> Option<serde_json::Value> {
+    map.remove(field).filter(|value| !value.is_null())
+}
+
+/// Reads the envelope header line. The known headers are checked and typed (as the derived
+/// readers of their types would: `null` is absent, a struct may be an array); every other key
+/// is kept, as it is, in `other`. A key given twice reads as its last value.
+fn parse_headers(line: &[u8]) -> Result<EnvelopeHeaders, EnvelopeError> {
+    let mut map = json_object(line).map_err(EnvelopeError::InvalidHeader)?;
+    let invalid =
+        |field: &str, error: String| EnvelopeError::InvalidHeader(json::in_field(field, error));
+    let event_id = match take(&mut map, "event_id") {
+        None => None,
+        Some(value) => {
+            let text = json::string(value).map_err(|e| invalid("event_id", e))?;
+            let id = text
+                .parse::<EventId>()
+                .map_err(|e| invalid("event_id", format!("invalid EventId {text:?}: {e}")))?;
+            Some(id)
+        }
+    };
+    let dsn = take(&mut map, "dsn")
+        .map(json::string)
+        .transpose()
+        .map_err(|e| invalid("dsn", e))?;
+    let sdk = take(&mut map, "sdk")
+        .map(ClientSdkInfo::from_json)
+        .transpose()
+        .map_err(|e| invalid("sdk", e))?;
+    let sent_at = take(&mut map, "sent_at")
+        .map(|value| crate::time::timestamp_from_json(&value))
+        .transpose()
+        .map_err(|e| invalid("sent_at", e))?;
+    let trace = match take(&mut map, "trace") {
+        None => None,
+        Some(serde_json::Value::Object(trace)) => Some(
+            trace
+                .into_iter()
+                .map(|(key, value)| (key, value_from_json(value)))
+                .collect::<Map>(),
+        ),
+        Some(other) => return Err(invalid("trace", json::invalid_type(&other, "a map"))),
+    };
+    Ok(EnvelopeHeaders {
+        event_id,
+        dsn,
+        sdk: sdk.map(std::sync::Arc::new),
+        sent_at,
+        trace,
+        other: map,
+    })
+}
+
 pub(super) struct ItemHeader {
     ty: ItemType,
     length: Option<u64>,
-    rest: serde_json::Map<String, serde_json::Value>,
+    rest: JsonMap,
 }
 
 fn parse_item_header(index: usize, line: &[u8]) -> Result<ItemHeader, EnvelopeError> {
     let invalid = |error: String| EnvelopeError::InvalidItemHeader { index, error };
-    let mut map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(line).map_err(|e| invalid(e.to_string()))?;
+    let mut map = json_object(line).map_err(invalid)?;
     let ty = match map.remove("type") {
         Some(serde_json::Value::String(ty)) => ItemType::from_name(&ty),
         Some(other) => return Err(invalid(format!("`type` must be a string, found {other}"))),
@@ -208,11 +280,8 @@ pub(super) fn parse(bytes: &[u8], decode: Decode) -> Result<Envelope, EnvelopeEr
     if header_line.is_empty() {
         return Err(EnvelopeError::MissingHeader);
     }
-    let headers: EnvelopeHeaders = serde_json::from_slice::<super::HeadersIn>(header_line)
-        .map_err(|e| EnvelopeError::InvalidHeader(e.to_string()))?
-        .into();
     let mut envelope = Envelope {
-        headers,
+        headers: parse_headers(header_line)?,
         items: Vec::new(),
     };
 
@@ -531,6 +600,102 @@ mod tests {
         let garbage =
             format!("{{}}\n{{\"type\":\"log\",\"item_count\":1{ct}}}\n{{\"items\":[{{}}]}}\n");
         assert!(Envelope::from_bytes(garbage.as_bytes()).is_err());
+    }
+
+    /// The derived reader the envelope headers used to go through; the hand-written one must
+    /// accept and produce the same.
+    #[derive(serde::Deserialize)]
+    struct DerivedHeaders {
+        #[serde(default, with = "crate::protocol::wire")]
+        event_id: Option<EventId>,
+        #[serde(default)]
+        dsn: Option<String>,
+        #[serde(default)]
+        sdk: Option<ClientSdkInfo>,
+        #[serde(default, with = "crate::time::rfc3339_opt")]
+        sent_at: Option<std::time::SystemTime>,
+        #[serde(default, with = "crate::protocol::wire")]
+        trace: Option<Map>,
+        #[serde(flatten)]
+        other: JsonMap,
+    }
+
+    #[test]
+    fn headers_read_as_the_derived_reader_reads_them() {
+        let inputs = [
+            r#"{}"#,
+            r#"{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","dsn":"https://k@h/1"}"#,
+            r#"{"event_id":"9ec79c33-ec99-42ab-8353-589fcb2e04dc"}"#,
+            r#"{"event_id":null,"dsn":null,"sdk":null,"sent_at":null,"trace":null}"#,
+            r#"{"sdk":{"name":"sentry.rust","version":"0.1.0","packages":[{"name":"p","version":"1"}]}}"#,
+            r#"{"sdk":{"name":"sentry.rust","version":"0.1.0","integrations":["panic"],"x":1}}"#,
+            r#"{"sdk":["sentry.rust","0.1.0"]}"#,
+            r#"{"sent_at":"2024-05-01T12:00:00.123456Z","x-custom":{"nested":[1,2]}}"#,
+            r#"{"sent_at":1714564800}"#,
+            r#"{"sent_at":-1.5}"#,
+            r#"{"sent_at":"1714564800.25"}"#,
+            r#"{"trace":{"trace_id":"abc","sample_rate":"0.5","n":18446744073709551615,"f":1.5,"m":{"a":[null,true]}}}"#,
+            r#"{"unknown":1,"other":"kept","list":[]}"#,
+            r#"{"event_id":"xyz"}"#,
+            r#"{"event_id":7}"#,
+            r#"{"dsn":1}"#,
+            r#"{"sdk":"sentry.rust"}"#,
+            r#"{"sdk":{"name":"sentry.rust"}}"#,
+            r#"{"sdk":{"name":"a","version":"1","integrations":null}}"#,
+            r#"{"sdk":["a","1",[],[],"extra"]}"#,
+            r#"{"sent_at":"soon"}"#,
+            r#"{"sent_at":true}"#,
+            r#"{"sent_at":1e300}"#,
+            r#"{"trace":"abc"}"#,
+            r#"{"trace":[1]}"#,
+            r#"[]"#,
+            r#""headers""#,
+            r#"null"#,
+            r#"{"a":"#,
+        ];
+        for input in inputs {
+            let derived = serde_json::from_str::<DerivedHeaders>(input);
+            let by_hand = parse_headers(input.as_bytes());
+            match (derived, by_hand) {
+                (Ok(derived), Ok(by_hand)) => {
+                    let derived = EnvelopeHeaders {
+                        event_id: derived.event_id,
+                        dsn: derived.dsn,
+                        sdk: derived.sdk.map(std::sync::Arc::new),
+                        sent_at: derived.sent_at,
+                        trace: derived.trace,
+                        other: derived.other,
+                    };
+                    assert_eq!(derived, by_hand, "{input}");
+                }
+                (Err(_), Err(EnvelopeError::InvalidHeader(error))) => {
+                    assert!(!error.is_empty(), "{input}");
+                }
+                (derived, by_hand) => {
+                    panic!("{input}: derived {:?}, by hand {by_hand:?}", derived.err())
+                }
+            }
+        }
+        // The errors name the header.
+        let error = |input: &str| match parse_headers(input.as_bytes()) {
+            Err(EnvelopeError::InvalidHeader(error)) => error,
+            other => panic!("{input}: {other:?}"),
+        };
+        assert!(error(r#"{"event_id":"xyz"}"#).starts_with("`event_id`: invalid EventId \"xyz\""));
+        assert_eq!(
+            error(r#"{"sdk":{"name":"a"}}"#),
+            "`sdk`: missing field `version`"
+        );
+        assert_eq!(
+            error(r#"{"trace":1}"#),
+            "`trace`: invalid type: integer `1`, expected a map"
+        );
+        assert_eq!(error(r#"[1]"#), "invalid type: sequence, expected a map");
+        // The one difference: a repeated key, known or not, reads as its last value (the
+        // derived reader refused a repeated known header).
+        let headers = parse_headers(br#"{"dsn":"a","dsn":"b","x":1,"x":2}"#).expect("valid");
+        assert_eq!(headers.dsn.as_deref(), Some("b"));
+        assert_eq!(headers.other["x"], 2);
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod debug_meta;
 mod event;
 mod exception;
 mod ids;
+pub(crate) mod json;
 mod log;
 mod minimal_serde;
 mod request;
@@ -46,4 +47,4 @@ pub use thread::{Thread, ThreadId};
 
 pub use sentry_minimal::{Breadcrumb, EventId, Level, Map, SpanId, TraceId, User, Value};
 
-pub(crate) use minimal_serde::{arc_opt, wire, Ser};
+pub(crate) use minimal_serde::{wire, Ser};
