@@ -26,12 +26,14 @@ pub mod dsn;
 pub mod envelope;
 pub mod finalize;
 pub mod logs;
+pub mod off_thread;
 pub mod protocol;
 pub mod random;
 pub mod ratelimit;
 pub mod time;
 
 // Delivery: the transport trait and the worker.
+mod signal;
 pub mod transport;
 
 // State and pipeline.

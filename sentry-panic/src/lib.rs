@@ -60,11 +60,12 @@
 
 use std::any::Any;
 use std::panic::PanicHookInfo;
-use std::sync::{mpsc, Arc, Mutex, Once, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, Once, PoisonError, RwLock};
 use std::thread;
 use std::time::Duration;
 
 use sentry_backtrace::{PanicLocation, RawStack};
+use sentry_core::off_thread::{run_off_thread, OffThreadError};
 use sentry_core::protocol::{Event, Exception, Mechanism, Thread, ThreadId};
 use sentry_core::transport::{durable, WORKER_THREAD_NAME};
 use sentry_core::{ClientOptions, EventId, Integration, Level, Map, Scopes, Value};
@@ -196,37 +197,25 @@ fn sentry_core_enabled() -> bool {
 /// `timeout`. Falls back to the calling thread if no thread can be started.
 fn capture_elsewhere(scopes: Scopes, event: Event, timeout: Duration) -> EventId {
     let slot = Arc::new(Mutex::new(Some(event)));
-    let (tx, rx) = mpsc::sync_channel::<EventId>(1);
-    let spawned = thread::Builder::new()
-        .name(HELPER_THREAD_NAME.to_owned())
-        .spawn({
-            let slot = Arc::clone(&slot);
-            let scopes = scopes.clone();
-            move || {
-                let event = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
-                let id = match event {
-                    Some(event) => scopes.bind(|| durable(|| sentry_core::capture_event(event))),
-                    None => EventId::nil(),
-                };
-                let _ = tx.send(id);
-            }
-        });
-    match spawned {
-        Ok(handle) => match rx.recv_timeout(timeout) {
-            Ok(id) => {
-                let _ = handle.join();
-                id
-            }
-            // Stuck (a lock held by the panicking thread?): leave it, bounded by `timeout`.
-            Err(_) => EventId::nil(),
-        },
-        Err(_) => {
-            let event = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
-            match event {
-                Some(event) => scopes.bind(|| durable(|| sentry_core::capture_event(event))),
-                None => EventId::nil(),
-            }
-        }
+    let work = {
+        let slot = Arc::clone(&slot);
+        let scopes = scopes.clone();
+        move || capture_taken(&slot, &scopes)
+    };
+    match run_off_thread(HELPER_THREAD_NAME, timeout, work) {
+        Ok(id) => id,
+        // Stuck (a lock held by the panicking thread?): leave it, bounded by `timeout`.
+        Err(OffThreadError::TimedOut | OffThreadError::Panicked) => EventId::nil(),
+        Err(OffThreadError::Spawn(_)) => capture_taken(&slot, &scopes),
+    }
+}
+
+/// Captures the event in `slot` (durably, bound to `scopes`), unless another thread took it.
+fn capture_taken(slot: &Mutex<Option<Event>>, scopes: &Scopes) -> EventId {
+    let event = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+    match event {
+        Some(event) => scopes.bind(|| durable(|| sentry_core::capture_event(event))),
+        None => EventId::nil(),
     }
 }
 

@@ -12,10 +12,10 @@
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
-use std::thread;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use sentry_core::off_thread::{run_off_thread, OffThreadError};
 use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -129,19 +129,11 @@ fn lookup_and_store(
     if timeout.after.is_not_happening() {
         return work();
     }
-    let (tx, rx) = mpsc::sync_channel(1);
-    let spawned = thread::Builder::new()
-        .name("sentry-dns".into())
-        .spawn(move || {
-            let _ = tx.send(work());
-        });
-    if let Err(error) = spawned {
-        return Err(ureq::Error::Io(error));
-    }
-    match rx.recv_timeout(*timeout.after) {
+    match run_off_thread("sentry-dns", *timeout.after, work) {
         Ok(result) => result,
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(ureq::Error::Timeout(timeout.reason)),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err(ureq::Error::HostNotFound),
+        Err(OffThreadError::TimedOut) => Err(ureq::Error::Timeout(timeout.reason)),
+        Err(OffThreadError::Spawn(error)) => Err(ureq::Error::Io(error)),
+        Err(OffThreadError::Panicked) => Err(ureq::Error::HostNotFound),
     }
 }
 

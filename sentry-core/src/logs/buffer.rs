@@ -1,14 +1,16 @@
 //! [`LogBuffer`]: where captured logs wait to be sent in batches.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
-
-use crossbeam_channel as channel;
 
 use crate::client_reports::{ClientReports, DiscardReason};
 use crate::envelope::{DataCategory, Envelope, EnvelopeItem};
 use crate::protocol::{ClientSdkInfo, Log};
+use crate::signal::{Flags, Signal};
+
+/// The flag of the buffer's own wake-up signal.
+const WOKEN: Flags = 1;
 
 /// How many logs go into one envelope at most, and how many make a batch due at once.
 pub const MAX_BATCH_SIZE: usize = 100;
@@ -22,7 +24,8 @@ pub const MAX_QUEUED: usize = 1000;
 /// Captured logs waiting to be sent, in capture order.
 ///
 /// The client [`push`](Self::push)es on the calling thread (a short lock, no I/O). The transport
-/// worker drains the buffer on its own thread: it waits on [`wakeup`](Self::wakeup) and until
+/// worker drains the buffer on its own thread: it is woken when the buffer becomes worth
+/// looking at, or waits with [`wait_wakeup`](Self::wait_wakeup), until
 /// [`next_deadline`](Self::next_deadline), and sends what [`take_batch`](Self::take_batch)
 /// returns. A batch is due when [`MAX_BATCH_SIZE`] logs are waiting or when the oldest waiting
 /// log is [`BATCH_TIMEOUT`] old; flush and shutdown take everything (`force`).
@@ -41,7 +44,7 @@ pub const MAX_QUEUED: usize = 1000;
 ///
 /// let buffer = LogBuffer::new(Arc::new(ClientReports::default()));
 /// buffer.push(Log::new(LogLevel::Info, "hello"));
-/// assert!(buffer.wakeup().try_recv().is_ok()); // it became non-empty
+/// assert!(buffer.take_wakeup()); // it became non-empty
 /// assert!(buffer.take_batch(Instant::now(), false).is_none()); // not due yet
 /// let envelope = buffer.take_batch(Instant::now(), true).expect("forced");
 /// assert_eq!(envelope.len(), 1);
@@ -49,8 +52,11 @@ pub const MAX_QUEUED: usize = 1000;
 /// ```
 pub struct LogBuffer {
     state: Mutex<State>,
-    wake_tx: channel::Sender<()>,
-    wake_rx: channel::Receiver<()>,
+    /// The wake-up of [`take_wakeup`](Self::take_wakeup) and [`wait_wakeup`](Self::wait_wakeup).
+    wake: Signal,
+    /// The signals of the transport workers draining this buffer, each with the flag it wants
+    /// rung (see [`link`](Self::link)); the signals of workers that are gone are pruned.
+    linked: Mutex<Vec<(Weak<Signal>, Flags)>>,
     client_reports: Arc<ClientReports>,
     sdk: Option<Arc<ClientSdkInfo>>,
 }
@@ -65,11 +71,10 @@ struct State {
 impl LogBuffer {
     /// An empty buffer that counts its drops in `client_reports`.
     pub fn new(client_reports: Arc<ClientReports>) -> Self {
-        let (wake_tx, wake_rx) = channel::bounded(1);
         LogBuffer {
             state: Mutex::new(State::default()),
-            wake_tx,
-            wake_rx,
+            wake: Signal::new(),
+            linked: Mutex::new(Vec::new()),
             client_reports,
             sdk: None,
         }
@@ -86,9 +91,9 @@ impl LogBuffer {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds a log. Over [`MAX_QUEUED`] it is dropped and counted instead. Signals
-    /// [`wakeup`](Self::wakeup) when the buffer becomes non-empty and whenever another
-    /// [`MAX_BATCH_SIZE`] logs are waiting.
+    /// Adds a log. Over [`MAX_QUEUED`] it is dropped and counted instead. Signals a wake-up
+    /// (see [`take_wakeup`](Self::take_wakeup)) when the buffer becomes non-empty and whenever
+    /// another [`MAX_BATCH_SIZE`] logs are waiting.
     pub fn push(&self, log: Log) {
         let mut state = self.lock();
         let len = state.logs.len();
@@ -113,15 +118,56 @@ impl LogBuffer {
         let len = len + 1;
         drop(state);
         if len == 1 || len % MAX_BATCH_SIZE == 0 {
-            // A full channel already holds a wake-up; nothing is lost.
-            let _ = self.wake_tx.try_send(());
+            self.wake();
         }
     }
 
-    /// Receives a message when the buffer may have become worth looking at: it became non-empty
-    /// (so a deadline started) or a full batch is waiting. Select on it on the worker thread.
-    pub fn wakeup(&self) -> &channel::Receiver<()> {
-        &self.wake_rx
+    /// Signals a wake-up: on the buffer's own signal and on every linked worker's.
+    fn wake(&self) {
+        // Coalesces: a pending wake-up already means "look at the buffer"; nothing is lost.
+        self.wake.ring(WOKEN);
+        self.linked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(signal, flags)| {
+                let Some(signal) = signal.upgrade() else {
+                    return false;
+                };
+                signal.ring(*flags);
+                true
+            });
+    }
+
+    /// Makes the buffer ring `flags` on `signal` whenever it signals a wake-up, for as long as
+    /// `signal` lives: this is how the transport worker waits for the buffer, its queue and a
+    /// stop request at once. Rings at once if logs are already waiting.
+    pub(crate) fn link(&self, signal: &Arc<Signal>, flags: Flags) {
+        self.linked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((Arc::downgrade(signal), flags));
+        if !self.is_empty() {
+            signal.ring(flags);
+        }
+    }
+
+    /// Takes the pending wake-up, without waiting: `true` if the buffer may have become worth
+    /// looking at since the last wake-up was taken, because it became non-empty (so a
+    /// [deadline](Self::next_deadline) started) or another full batch is waiting. Wake-ups
+    /// coalesce: several of them are taken as one.
+    ///
+    /// This is for transports that drain the buffer on a thread of their own; the SDK's
+    /// [`TransportWorker`](crate::transport::TransportWorker) is woken without it.
+    pub fn take_wakeup(&self) -> bool {
+        self.wake.take(WOKEN) != 0
+    }
+
+    /// Waits up to `timeout` for a wake-up (see [`take_wakeup`](Self::take_wakeup)) and takes
+    /// it: `true` if there was one, `false` if the time ran out. Returns at once when a wake-up
+    /// is pending already.
+    pub fn wait_wakeup(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
+        self.wake.wait_until(WOKEN, deadline).flags != 0
     }
 
     /// When the oldest waiting log is due ([`BATCH_TIMEOUT`] after it arrived); `None` while
@@ -269,19 +315,69 @@ mod tests {
     #[test]
     fn wakes_when_non_empty_and_per_full_batch() {
         let (buffer, _) = buffer();
-        assert!(buffer.wakeup().try_recv().is_err());
+        assert!(!buffer.take_wakeup());
         buffer.push(log(0));
-        assert!(buffer.wakeup().try_recv().is_ok());
+        assert!(buffer.take_wakeup());
         for i in 1..99 {
             buffer.push(log(i));
         }
-        assert!(buffer.wakeup().try_recv().is_err(), "no wake-up before 100");
+        assert!(!buffer.take_wakeup(), "no wake-up before 100");
         buffer.push(log(99));
-        assert!(buffer.wakeup().try_recv().is_ok());
+        assert!(buffer.take_wakeup());
         // Never blocks when nobody listens.
         for i in 0..300 {
             buffer.push(log(i));
         }
+        assert!(buffer.take_wakeup());
+        assert!(!buffer.take_wakeup(), "wake-ups coalesce");
+    }
+
+    #[test]
+    fn wait_wakeup_waits_for_a_push_or_the_timeout() {
+        let (buffer, _) = buffer();
+        let start = Instant::now();
+        assert!(!buffer.wait_wakeup(Duration::from_millis(30)));
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        let buffer = Arc::new(buffer);
+        let pusher = {
+            let buffer = Arc::clone(&buffer);
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(30));
+                buffer.push(log(0));
+            })
+        };
+        assert!(buffer.wait_wakeup(Duration::from_secs(10)));
+        pusher.join().expect("pusher");
+    }
+
+    #[test]
+    fn linked_signals_are_rung_while_they_live() {
+        const FLAG: Flags = 4;
+        let (buffer, _) = buffer();
+        let signal = Arc::new(Signal::new());
+        buffer.link(&signal, FLAG);
+        assert_eq!(signal.take(FLAG), 0, "nothing waits yet");
+        buffer.push(log(0));
+        assert_eq!(signal.take(FLAG), FLAG);
+        // The buffer's own wake-up is independent of the linked ones.
+        assert!(buffer.take_wakeup());
+        // Linking to a non-empty buffer rings at once.
+        let late = Arc::new(Signal::new());
+        buffer.link(&late, FLAG);
+        assert_eq!(late.take(FLAG), FLAG);
+        // A dropped signal is forgotten at the next wake-up.
+        drop(late);
+        while buffer.take_batch(Instant::now(), true).is_some() {}
+        buffer.push(log(1));
+        assert_eq!(signal.take(FLAG), FLAG);
+        assert_eq!(
+            buffer
+                .linked
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -103,7 +103,7 @@ pub struct TransportOptions {
     /// Where to also post every envelope for Spotlight, when on.
     pub spotlight: Option<String>,
     /// The client's structured-log buffer, when logs are on: a worker drains it on its own
-    /// thread (waking on [`LogBuffer::wakeup`](crate::logs::LogBuffer::wakeup) and at
+    /// thread (woken when the buffer has logs worth a look, and at
     /// [`LogBuffer::next_deadline`](crate::logs::LogBuffer::next_deadline)). The client also
     /// drains it into [`Transport::send_envelope`](super::Transport::send_envelope) on flush
     /// and close, so transports that ignore it still get every log then.

@@ -1,8 +1,10 @@
 //! The transport queue: bounded by envelopes and by bytes, shedding low-priority data first.
 //!
-//! A crossbeam channel cannot evict, so the queue is a `VecDeque` behind a mutex with a
-//! one-slot "doorbell" channel that wakes the worker thread. Flush barriers travel in the same
-//! deque so that "everything queued before the flush" keeps its meaning.
+//! A channel cannot evict, so the queue is a `VecDeque` behind a mutex with a [`Signal`] that
+//! wakes the worker thread: the queue rings it with [`QUEUED`], the log buffer with [`LOGS`],
+//! and closing it tells the worker to stop, so that the worker waits for all three (and its
+//! deadlines) at once. Flush barriers travel in the same deque so that "everything queued
+//! before the flush" keeps its meaning.
 //!
 //! When a new envelope does not fit, the queue evicts the oldest envelope of the lowest
 //! priority present, as long as that priority is *strictly lower* than the newcomer's: logs and
@@ -13,12 +15,18 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
-
-use crossbeam_channel as channel;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::envelope::{DataCategory, Envelope, EnvelopeItem};
 use crate::protocol::{Event, Stacktrace};
+use crate::signal::{Flags, Notifier, Signal};
+
+/// Rung on the queue's [`signal`](Queue::signal) when a task was queued.
+pub(crate) const QUEUED: Flags = 1 << 0;
+
+/// Rung on the queue's [`signal`](Queue::signal) by the log buffer the worker drains (see
+/// `LogBuffer::link`): it became non-empty or holds a full batch.
+pub(crate) const LOGS: Flags = 1 << 1;
 
 /// How much an envelope matters when the queue must shed load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -86,14 +94,13 @@ impl Queued {
 pub(crate) enum Task {
     Envelope(Queued),
     /// A barrier: reply once everything queued before it has been handled.
-    Flush(channel::Sender<()>),
+    Flush(Notifier),
 }
 
 /// The bounded, priority-aware queue between capturing threads and the worker.
 pub(crate) struct Queue {
     state: Mutex<State>,
-    doorbell_tx: channel::Sender<()>,
-    doorbell_rx: channel::Receiver<()>,
+    signal: Arc<Signal>,
 }
 
 struct State {
@@ -108,7 +115,6 @@ struct State {
 impl Queue {
     /// A queue for at most `max_envelopes` envelopes of `max_bytes` (estimated) in all.
     pub(crate) fn new(max_envelopes: usize, max_bytes: usize) -> Queue {
-        let (doorbell_tx, doorbell_rx) = channel::bounded(1);
         Queue {
             state: Mutex::new(State {
                 tasks: VecDeque::new(),
@@ -118,14 +124,15 @@ impl Queue {
                 max_envelopes: max_envelopes.max(1),
                 max_bytes: max_bytes.max(1),
             }),
-            doorbell_tx,
-            doorbell_rx,
+            signal: Arc::new(Signal::new()),
         }
     }
 
-    /// Rings when something was queued; the worker waits on it when the queue is empty.
-    pub(crate) fn doorbell(&self) -> &channel::Receiver<()> {
-        &self.doorbell_rx
+    /// The worker's signal: rung with [`QUEUED`] when something was queued, with [`LOGS`] by
+    /// the log buffer, and closed to stop the worker. The worker waits on it when the queue is
+    /// empty.
+    pub(crate) fn signal(&self) -> &Arc<Signal> {
+        &self.signal
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -133,8 +140,8 @@ impl Queue {
     }
 
     fn ring(&self) {
-        // A full doorbell already means "look at the queue".
-        let _ = self.doorbell_tx.try_send(());
+        // Coalesces: a pending `QUEUED` already means "look at the queue".
+        self.signal.ring(QUEUED);
     }
 
     /// Queues an envelope. Returns what did not fit and must be counted as `queue_overflow`:
@@ -169,7 +176,7 @@ impl Queue {
     }
 
     /// Queues a flush barrier; barriers are never refused.
-    pub(crate) fn push_flush(&self, reply: channel::Sender<()>) {
+    pub(crate) fn push_flush(&self, reply: Notifier) {
         self.lock().tasks.push_back(Task::Flush(reply));
         self.ring();
     }
@@ -404,11 +411,12 @@ mod tests {
     #[test]
     fn tasks_come_out_in_order_with_barriers() {
         let queue = Queue::new(10, usize::MAX);
-        let (tx, _rx) = channel::bounded(1);
+        let (notifier, _notice) = crate::signal::notice();
+        assert_eq!(queue.signal().take(QUEUED), 0);
         let _ = queue.push(error(), None);
-        queue.push_flush(tx);
+        queue.push_flush(notifier);
         let _ = queue.push(raw(ItemType::Log, 1), None);
-        assert!(queue.doorbell().try_recv().is_ok());
+        assert_eq!(queue.signal().take(QUEUED | LOGS), QUEUED, "rung, once");
         assert!(matches!(queue.pop(), Some(Task::Envelope(_))));
         assert!(matches!(queue.pop(), Some(Task::Flush(_))));
         assert!(matches!(queue.pop(), Some(Task::Envelope(_))));

@@ -12,17 +12,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel as channel;
-
 use super::cache::DiskCache;
 use super::discard::{record_envelope, record_outcomes};
-use super::queue::{Queue, Queued, Task};
+use super::queue::{Queue, Queued, Task, LOGS, QUEUED};
 use super::{Transport, TransportOptions};
 use crate::client_reports::{ClientReports, DiscardReason};
 use crate::envelope::{DataCategory, Envelope};
 use crate::logs::LogBuffer;
 use crate::protocol::ClientReport;
 use crate::ratelimit::RateLimiter;
+use crate::signal::{notice, NotNotified, Notice};
 
 /// The name of the thread a [`TransportWorker`] runs on.
 ///
@@ -219,12 +218,12 @@ impl SendOutcome {
 /// assert_eq!(report.discarded_events[0].reason, DiscardReason::NetworkError);
 /// ```
 pub struct TransportWorker {
+    /// Shared with the worker; closing its [signal](Queue::signal) tells the worker to stop
+    /// after its current task.
     queue: Arc<Queue>,
     cache: Option<Arc<DiskCache>>,
-    /// Tells the worker to stop after its current task.
-    stop: channel::Sender<()>,
-    /// Disconnected once the worker thread has finished.
-    exited: channel::Receiver<()>,
+    /// Its notifier is dropped once the worker thread has finished.
+    exited: Notice,
     /// `None` once shut down (joined or detached).
     handle: Mutex<Option<JoinHandle<()>>>,
     /// The worker thread, to refuse envelopes produced on it (the SDK reporting on itself).
@@ -274,8 +273,12 @@ impl TransportWorker {
                 }
             }
         });
-        let (stop_tx, stop_rx) = channel::bounded(1);
-        let (exited_tx, exited_rx) = channel::bounded::<()>(0);
+        let (exited_tx, exited_rx) = notice();
+        if let Some(logs) = &options.logs {
+            // The buffer wakes the worker through the queue's signal, so that the worker waits
+            // for both (and a stop) at once.
+            logs.link(queue.signal(), LOGS);
+        }
         let now = Instant::now();
         let worker = Worker {
             sender,
@@ -283,7 +286,6 @@ impl TransportWorker {
             queue: Arc::clone(&queue),
             cache: cache.clone(),
             logs: options.logs.clone(),
-            stop: stop_rx,
             stopping: false,
             limiter: RateLimiter::default(),
             reports: Arc::clone(&options.client_reports),
@@ -299,8 +301,8 @@ impl TransportWorker {
         let handle = thread::Builder::new()
             .name(WORKER_THREAD_NAME.to_owned())
             .spawn(move || {
-                // Dropped last, also when unwinding: disconnecting it tells `shutdown` that
-                // the thread is done.
+                // Dropped last, also when unwinding: dropping it tells `shutdown` that the
+                // thread is done.
                 let _exited = exited_tx;
                 worker.run();
             })?;
@@ -309,7 +311,6 @@ impl TransportWorker {
             thread_id,
             queue,
             cache,
-            stop: stop_tx,
             exited: exited_rx,
             handle: Mutex::new(Some(handle)),
             closed: AtomicBool::new(false),
@@ -319,10 +320,7 @@ impl TransportWorker {
 
     /// `true` once the worker thread has finished.
     fn has_exited(&self) -> bool {
-        matches!(
-            self.exited.try_recv(),
-            Err(channel::TryRecvError::Disconnected)
-        )
+        self.exited.notifier_gone()
     }
 
     /// `true` when called on the worker thread itself.
@@ -336,15 +334,16 @@ impl TransportWorker {
             // The worker cannot wait for itself.
             return false;
         }
-        let (reply_tx, reply_rx) = channel::bounded(1);
+        let (reply_tx, reply_rx) = notice();
         self.queue.push_flush(reply_tx);
-        match reply_rx.recv_timeout(deadline.remaining()) {
+        match reply_rx.wait_until(deadline.0) {
             Ok(()) => true,
-            Err(channel::RecvTimeoutError::Timeout) => {
+            Err(NotNotified::TimedOut) => {
                 crate::sentry_debug!("transport flush timed out: envelopes are still being sent");
                 false
             }
-            Err(channel::RecvTimeoutError::Disconnected) => false,
+            // The barrier was dropped unanswered (the worker is gone).
+            Err(NotNotified::Dropped) => false,
         }
     }
 
@@ -469,15 +468,15 @@ impl Transport for TransportWorker {
             return self.has_exited();
         };
         let flushed = self.flush_until(deadline);
-        // The capacity-1 stop channel can only be full if a stop is already pending.
-        let _ = self.stop.try_send(());
+        // Closing is idempotent: a second stop request changes nothing.
+        self.queue.signal().close();
         if self.on_worker_thread() {
             // Shut down from inside a send (the last handle dropped there): the worker stops
             // once this send returns; it cannot wait for itself.
             return false;
         }
-        match self.exited.recv_timeout(deadline.remaining()) {
-            Err(channel::RecvTimeoutError::Timeout) => {
+        match self.exited.wait_until(deadline.0) {
+            Err(NotNotified::TimedOut) => {
                 crate::sentry_debug!(
                     "transport shutdown timed out: detaching the worker thread, which exits \
                      once its current send returns"
@@ -487,7 +486,7 @@ impl Transport for TransportWorker {
                 drop(handle);
                 false
             }
-            Ok(()) | Err(channel::RecvTimeoutError::Disconnected) => {
+            Ok(()) | Err(NotNotified::Dropped) => {
                 // The thread has finished its work; joining only reaps it.
                 let _ = handle.join();
                 flushed
@@ -506,6 +505,9 @@ impl Drop for TransportWorker {
         if running {
             self.shutdown(DROP_SHUTDOWN_TIMEOUT);
         }
+        // The worker stops once its transport is gone, however that happened (as it did when
+        // the stop channel's sender was dropped).
+        self.queue.signal().close();
     }
 }
 
@@ -519,21 +521,14 @@ impl fmt::Debug for TransportWorker {
     }
 }
 
-/// A point in time to stop waiting at; `None` when the timeout is too large to represent.
+/// A point in time to stop waiting at; `None` (wait without a limit) when the timeout is too
+/// large to represent.
 #[derive(Clone, Copy)]
 struct Deadline(Option<Instant>);
 
 impl Deadline {
     fn after(timeout: Duration) -> Self {
         Deadline(Instant::now().checked_add(timeout))
-    }
-
-    /// Time left, `Duration::MAX` for no deadline (crossbeam then waits without a timeout).
-    fn remaining(self) -> Duration {
-        match self.0 {
-            Some(deadline) => deadline.saturating_duration_since(Instant::now()),
-            None => Duration::MAX,
-        }
     }
 }
 
@@ -559,10 +554,11 @@ struct Worker<S> {
     mirror: Option<Box<dyn Sender>>,
     queue: Arc<Queue>,
     cache: Option<Arc<DiskCache>>,
-    /// The client's structured-log buffer, drained in batches on this thread.
+    /// The client's structured-log buffer, drained in batches on this thread. It rings
+    /// [`LOGS`] on the queue's signal.
     logs: Option<Arc<LogBuffer>>,
-    stop: channel::Receiver<()>,
-    /// A stop was requested (or the transport is gone).
+    /// A stop was requested (the queue's signal was closed: shutdown, or the transport is
+    /// gone).
     stopping: bool,
     limiter: RateLimiter,
     reports: Arc<ClientReports>,
@@ -609,14 +605,12 @@ impl<S: Sender> Worker<S> {
             if let Some(deadline) = self.logs.as_ref().and_then(|logs| logs.next_deadline()) {
                 wake_at = wake_at.min(deadline);
             }
-            let wait = wake_at.saturating_duration_since(Instant::now());
-            let never = channel::never();
-            let logs_wakeup = self.logs.as_ref().map_or(&never, |logs| logs.wakeup());
-            channel::select! {
-                recv(self.stop) -> _ => self.stopping = true,
-                recv(self.queue.doorbell()) -> _ => {}
-                recv(logs_wakeup) -> _ => {}
-                default(wait) => {}
+            // One wait for everything: something queued, logs worth a look, a stop request,
+            // or the earliest deadline. Taking both flags at once is fine: the next turn looks
+            // at the queue and the logs either way.
+            let woken = self.queue.signal().wait_until(QUEUED | LOGS, Some(wake_at));
+            if woken.closed {
+                self.stopping = true;
             }
         }
         // Whatever is still queued after a stop is saved to the offline cache or counted.
@@ -624,11 +618,8 @@ impl<S: Sender> Worker<S> {
     }
 
     fn check_stop(&mut self) {
-        if !self.stopping {
-            match self.stop.try_recv() {
-                Ok(()) | Err(channel::TryRecvError::Disconnected) => self.stopping = true,
-                Err(channel::TryRecvError::Empty) => {}
-            }
+        if !self.stopping && self.queue.signal().is_closed() {
+            self.stopping = true;
         }
     }
 
@@ -648,7 +639,7 @@ impl<S: Sender> Worker<S> {
                 self.send_logs(Instant::now(), true);
                 self.guarded(Self::send_standalone_report);
                 // The flushing thread may have stopped waiting; that is fine.
-                let _ = reply.try_send(());
+                reply.notify();
             }
         }
     }
@@ -876,6 +867,7 @@ impl<S: Sender> Worker<S> {
 mod tests {
     use std::collections::VecDeque;
     use std::sync::atomic::AtomicUsize;
+    use std::sync::mpsc;
 
     use super::*;
     use crate::envelope::{EnvelopeItem, ItemType, RawItem};
@@ -985,7 +977,7 @@ mod tests {
 
     #[test]
     fn blocked_sender_flush_and_shutdown_are_bounded() {
-        let (release_tx, release_rx) = channel::bounded::<()>(0);
+        let (release_tx, release_rx) = mpsc::sync_channel::<()>(0);
         let sender = move |_: Vec<u8>, _: &Envelope| {
             // Blocks until the test ends (the sending side is dropped).
             let _ = release_rx.recv();
@@ -1020,7 +1012,7 @@ mod tests {
 
     #[test]
     fn flush_is_bounded_when_the_queue_is_full() {
-        let (release_tx, release_rx) = channel::bounded::<()>(0);
+        let (release_tx, release_rx) = mpsc::sync_channel::<()>(0);
         let sender = move |_: Vec<u8>, _: &Envelope| {
             let _ = release_rx.recv();
             SendOutcome::status(200)
@@ -1042,7 +1034,7 @@ mod tests {
 
     #[test]
     fn drop_is_bounded() {
-        let (release_tx, release_rx) = channel::bounded::<()>(0);
+        let (release_tx, release_rx) = mpsc::sync_channel::<()>(0);
         let sender = move |_: Vec<u8>, _: &Envelope| {
             let _ = release_rx.recv();
             SendOutcome::status(200)
@@ -1062,7 +1054,7 @@ mod tests {
     #[test]
     fn queue_overflow_is_counted_exactly() {
         let sent = Sent::default();
-        let (gate_tx, gate_rx) = channel::unbounded::<()>();
+        let (gate_tx, gate_rx) = mpsc::channel::<()>();
         let recorder = sent.clone();
         let sender = move |body: Vec<u8>, _: &Envelope| {
             let _ = gate_rx.recv();
@@ -1465,8 +1457,55 @@ mod tests {
     }
 
     #[test]
+    fn a_full_log_batch_wakes_the_idle_worker() {
+        use crate::logs::{LogBuffer, MAX_BATCH_SIZE};
+        use crate::protocol::{Log, LogLevel};
+
+        let sent = Sent::default();
+        let mut options = options(10);
+        let logs = Arc::new(LogBuffer::new(Arc::clone(&options.client_reports)));
+        options.logs = Some(Arc::clone(&logs));
+        // Nothing else would wake the worker during the test.
+        options.client_report_interval = Duration::from_secs(60);
+        let worker = TransportWorker::spawn(scripted(&sent, vec![]), &options).expect("spawn");
+        thread::sleep(Duration::from_millis(50)); // idle, waiting
+        for i in 0..MAX_BATCH_SIZE {
+            logs.push(Log::new(LogLevel::Info, format!("log {i}")));
+        }
+        let start = Instant::now();
+        while sent.bodies().is_empty() && start.elapsed() < LONG {
+            thread::sleep(Duration::from_millis(5));
+        }
+        let elapsed = start.elapsed();
+        assert!(elapsed < Duration::from_secs(1), "batch took {elapsed:?}");
+        assert_eq!(count_items(&sent.envelopes(), &ItemType::Log), 1);
+        assert!(logs.is_empty());
+        // Stopping still works while the worker waits for logs too.
+        let start = Instant::now();
+        assert!(worker.shutdown(LONG));
+        assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn dropping_the_worker_stops_it() {
+        let sent = Sent::default();
+        let mut options = options(10);
+        options.client_report_interval = Duration::from_secs(60);
+        let worker = TransportWorker::spawn(scripted(&sent, vec![]), &options).expect("spawn");
+        let signal = Arc::clone(worker.queue.signal());
+        thread::sleep(Duration::from_millis(20));
+        let start = Instant::now();
+        drop(worker);
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "the idle worker woke up"
+        );
+        assert!(signal.is_closed());
+    }
+
+    #[test]
     fn worker_thread_is_named() {
-        let (name_tx, name_rx) = channel::bounded(1);
+        let (name_tx, name_rx) = mpsc::sync_channel(1);
         let sender = move |_: Vec<u8>, _: &Envelope| {
             let _ = name_tx.try_send(thread::current().name().map(str::to_owned));
             SendOutcome::status(200)
@@ -1580,7 +1619,7 @@ mod tests {
     #[test]
     fn a_stuck_worker_leaves_its_queue_on_disk() {
         let dir = cache_dir("stuck");
-        let (release_tx, release_rx) = channel::bounded::<()>(0);
+        let (release_tx, release_rx) = mpsc::sync_channel::<()>(0);
         let sender = move |_: Vec<u8>, _: &Envelope| {
             let _ = release_rx.recv();
             SendOutcome::NetworkError("released".into())
@@ -1603,7 +1642,7 @@ mod tests {
     #[test]
     fn durable_sends_are_on_disk_before_send_envelope_returns() {
         let dir = cache_dir("durable");
-        let (release_tx, release_rx) = channel::bounded::<()>(0);
+        let (release_tx, release_rx) = mpsc::sync_channel::<()>(0);
         let sender = move |_: Vec<u8>, _: &Envelope| {
             let _ = release_rx.recv();
             SendOutcome::status(200)
@@ -1626,7 +1665,7 @@ mod tests {
     #[test]
     fn overflow_evicts_low_priority_envelopes_first() {
         let sent = Sent::default();
-        let (gate_tx, gate_rx) = channel::unbounded::<()>();
+        let (gate_tx, gate_rx) = mpsc::channel::<()>();
         let recorder = sent.clone();
         let sender = move |body: Vec<u8>, _: &Envelope| {
             let _ = gate_rx.recv();

@@ -1,0 +1,214 @@
+//! Running one piece of work on a helper thread and waiting for its result with a time limit.
+//!
+//! Integrations need this where a call may block for longer than the SDK can afford to wait
+//! (a DNS lookup, a capture from a panic hook while another thread may hold a lock): the work
+//! runs on a thread of its own, and the caller stops waiting at the deadline, leaving the
+//! thread to finish on its own. The result travels through a mutex-guarded slot and a condition
+//! variable rather than a channel, which keeps this small in every application.
+
+use std::fmt;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Why [`run_off_thread`] returned no result.
+#[derive(Debug)]
+pub enum OffThreadError {
+    /// No thread could be started; the work did not run.
+    Spawn(std::io::Error),
+    /// The work did not finish within the time limit. It goes on running on its thread, and
+    /// its result is dropped when it finishes.
+    TimedOut,
+    /// The work panicked.
+    Panicked,
+}
+
+impl fmt::Display for OffThreadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OffThreadError::Spawn(error) => write!(f, "could not start a thread: {error}"),
+            OffThreadError::TimedOut => f.write_str("the work did not finish in time"),
+            OffThreadError::Panicked => f.write_str("the work panicked"),
+        }
+    }
+}
+
+impl std::error::Error for OffThreadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OffThreadError::Spawn(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// Where the helper thread leaves its result.
+struct Slot<T> {
+    state: Mutex<State<T>>,
+    done: Condvar,
+}
+
+enum State<T> {
+    Running,
+    Finished(T),
+    /// The work panicked (the thread unwound past its [`Finish`] guard).
+    Failed,
+}
+
+/// Marks the slot failed unless the work finished: dropped on the helper thread, also when
+/// the work unwinds.
+struct Finish<T>(Arc<Slot<T>>);
+
+impl<T> Drop for Finish<T> {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if matches!(*state, State::Running) {
+            *state = State::Failed;
+        }
+        drop(state);
+        self.0.done.notify_all();
+    }
+}
+
+/// Runs `work` on a new thread named `name` and waits at most `timeout` for its result.
+///
+/// On time, the thread is joined before returning. After the time limit it is left running
+/// (detached); whatever it returns is dropped. A `timeout` too large to represent waits without
+/// a limit.
+///
+/// # Errors
+///
+/// [`OffThreadError::Spawn`] if no thread could be started (the work did not run),
+/// [`OffThreadError::TimedOut`] after the time limit, [`OffThreadError::Panicked`] if the work
+/// panicked.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sentry_core::off_thread::{run_off_thread, OffThreadError};
+///
+/// let sum = run_off_thread("adder", Duration::from_secs(5), || 2 + 2);
+/// assert_eq!(sum.unwrap(), 4);
+///
+/// let slow = run_off_thread("sleeper", Duration::from_millis(10), || {
+///     std::thread::sleep(Duration::from_millis(200));
+/// });
+/// assert!(matches!(slow, Err(OffThreadError::TimedOut)));
+/// ```
+pub fn run_off_thread<T, F>(name: &str, timeout: Duration, work: F) -> Result<T, OffThreadError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let slot = Arc::new(Slot {
+        state: Mutex::new(State::Running),
+        done: Condvar::new(),
+    });
+    let finish = Finish(Arc::clone(&slot));
+    let handle = thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            let result = work();
+            let mut state = finish
+                .0
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            *state = State::Finished(result);
+            drop(state);
+            drop(finish);
+        })
+        .map_err(OffThreadError::Spawn)?;
+    let deadline = Instant::now().checked_add(timeout);
+    let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
+    loop {
+        match std::mem::replace(&mut *state, State::Running) {
+            State::Finished(result) => {
+                drop(state);
+                let _ = handle.join();
+                return Ok(result);
+            }
+            State::Failed => {
+                drop(state);
+                let _ = handle.join();
+                return Err(OffThreadError::Panicked);
+            }
+            State::Running => {}
+        }
+        state = match deadline {
+            None => slot
+                .done
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner),
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(OffThreadError::TimedOut);
+                }
+                slot.done
+                    .wait_timeout(state, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn returns_the_result_and_names_the_thread() {
+        let name = run_off_thread("sentry-test-name", Duration::from_secs(5), || {
+            thread::current().name().map(str::to_owned)
+        });
+        assert_eq!(name.unwrap().as_deref(), Some("sentry-test-name"));
+    }
+
+    #[test]
+    fn a_panic_is_reported_not_propagated() {
+        let result = run_off_thread("sentry-test-panic", Duration::from_secs(5), || {
+            if thread::current().name().is_some() {
+                panic!("inside the helper");
+            }
+            1
+        });
+        assert!(
+            matches!(result, Err(OffThreadError::Panicked)),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn gives_up_at_the_deadline_and_leaves_the_thread_running() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let result = run_off_thread("sentry-test-slow", Duration::from_millis(50), move || {
+            thread::sleep(Duration::from_millis(300));
+            let _ = tx.send("finished anyway");
+        });
+        assert!(matches!(result, Err(OffThreadError::TimedOut)));
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+            "finished anyway"
+        );
+    }
+
+    #[test]
+    fn an_unrepresentable_timeout_waits_for_the_result() {
+        let result = run_off_thread("sentry-test-max", Duration::MAX, || "done");
+        assert_eq!(result.unwrap(), "done");
+    }
+
+    #[test]
+    fn errors_read_clearly() {
+        assert_eq!(
+            OffThreadError::TimedOut.to_string(),
+            "the work did not finish in time"
+        );
+        let spawn = OffThreadError::Spawn(std::io::Error::other("no threads left"));
+        assert!(spawn.to_string().contains("no threads left"));
+        assert!(std::error::Error::source(&spawn).is_some());
+    }
+}
