@@ -3,13 +3,16 @@
 //! Integrations need this where a call may block for longer than the SDK can afford to wait
 //! (a DNS lookup, a capture from a panic hook while another thread may hold a lock): the work
 //! runs on a thread of its own, and the caller stops waiting at the deadline, leaving the
-//! thread to finish on its own. The result travels through a mutex-guarded slot and a condition
-//! variable rather than a channel, which keeps this small in every application.
+//! thread to finish on its own. The result travels through a mutex-guarded slot and the SDK's
+//! one-shot notice (`signal.rs`) rather than a channel, which keeps this small in every
+//! application.
 
 use std::fmt;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::signal::{notice, NotNotified};
 
 /// Why [`run_off_thread`] returned no result.
 #[derive(Debug)]
@@ -39,34 +42,6 @@ impl std::error::Error for OffThreadError {
             OffThreadError::Spawn(error) => Some(error),
             _ => None,
         }
-    }
-}
-
-/// Where the helper thread leaves its result.
-struct Slot<T> {
-    state: Mutex<State<T>>,
-    done: Condvar,
-}
-
-enum State<T> {
-    Running,
-    Finished(T),
-    /// The work panicked (the thread unwound past its [`Finish`] guard).
-    Failed,
-}
-
-/// Marks the slot failed unless the work finished: dropped on the helper thread, also when
-/// the work unwinds.
-struct Finish<T>(Arc<Slot<T>>);
-
-impl<T> Drop for Finish<T> {
-    fn drop(&mut self) {
-        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if matches!(*state, State::Running) {
-            *state = State::Failed;
-        }
-        drop(state);
-        self.0.done.notify_all();
     }
 }
 
@@ -101,57 +76,31 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    let slot = Arc::new(Slot {
-        state: Mutex::new(State::Running),
-        done: Condvar::new(),
-    });
-    let finish = Finish(Arc::clone(&slot));
+    let slot = Arc::new(Mutex::new(None));
+    let (done, finished) = notice();
     let handle = thread::Builder::new()
         .name(name.to_owned())
-        .spawn(move || {
-            let result = work();
-            let mut state = finish
-                .0
-                .state
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            *state = State::Finished(result);
-            drop(state);
-            drop(finish);
+        .spawn({
+            let slot = Arc::clone(&slot);
+            move || {
+                let result = work();
+                *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+                // Not reached when `work` panics: the notifier is dropped unnotified.
+                done.notify();
+            }
         })
         .map_err(OffThreadError::Spawn)?;
-    let deadline = Instant::now().checked_add(timeout);
-    let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
-    loop {
-        match std::mem::replace(&mut *state, State::Running) {
-            State::Finished(result) => {
-                drop(state);
-                let _ = handle.join();
-                return Ok(result);
-            }
-            State::Failed => {
-                drop(state);
-                let _ = handle.join();
-                return Err(OffThreadError::Panicked);
-            }
-            State::Running => {}
+    match finished.wait_until(Instant::now().checked_add(timeout)) {
+        Ok(()) => {
+            let _ = handle.join();
+            let result = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+            result.ok_or(OffThreadError::Panicked)
         }
-        state = match deadline {
-            None => slot
-                .done
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner),
-            Some(deadline) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Err(OffThreadError::TimedOut);
-                }
-                slot.done
-                    .wait_timeout(state, left)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0
-            }
-        };
+        Err(NotNotified::Dropped) => {
+            let _ = handle.join();
+            Err(OffThreadError::Panicked)
+        }
+        Err(NotNotified::TimedOut) => Err(OffThreadError::TimedOut),
     }
 }
 

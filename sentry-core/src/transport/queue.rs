@@ -139,8 +139,10 @@ impl Queue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Rings `QUEUED` after a push into an empty queue. A push into a non-empty one needs no
+    /// ring: the worker only waits after a `pop` found the queue empty, and every push after
+    /// that pop finds it empty too and rings. Bursts thus pay for one ring, not one each.
     fn ring(&self) {
-        // Coalesces: a pending `QUEUED` already means "look at the queue".
         self.signal.ring(QUEUED);
     }
 
@@ -149,6 +151,7 @@ impl Queue {
     pub(crate) fn push(&self, envelope: Envelope, cached: Option<PathBuf>) -> Vec<Queued> {
         let queued = Queued::new(envelope, cached);
         let mut dropped = Vec::new();
+        let was_empty;
         {
             let mut state = self.lock();
             if queued.size > state.max_bytes {
@@ -169,16 +172,24 @@ impl Queue {
             state.envelopes += 1;
             state.bytes += queued.size;
             state.by_priority[queued.priority as usize] += 1;
+            was_empty = state.tasks.is_empty();
             state.tasks.push_back(Task::Envelope(queued));
         }
-        self.ring();
+        if was_empty {
+            self.ring();
+        }
         dropped
     }
 
     /// Queues a flush barrier; barriers are never refused.
     pub(crate) fn push_flush(&self, reply: Notifier) {
-        self.lock().tasks.push_back(Task::Flush(reply));
-        self.ring();
+        let mut state = self.lock();
+        let was_empty = state.tasks.is_empty();
+        state.tasks.push_back(Task::Flush(reply));
+        drop(state);
+        if was_empty {
+            self.ring();
+        }
     }
 
     /// The oldest task, if any.
@@ -422,6 +433,24 @@ mod tests {
         assert!(matches!(queue.pop(), Some(Task::Envelope(_))));
         assert!(queue.pop().is_none());
         assert_eq!(queue.len(), 0);
+    }
+
+    #[test]
+    fn only_a_push_into_an_empty_queue_rings() {
+        let queue = Queue::new(10, usize::MAX);
+        let _ = queue.push(error(), None);
+        assert_eq!(queue.signal().take(QUEUED), QUEUED);
+        // The worker has not popped yet: it will see this one without a ring.
+        let _ = queue.push(error(), None);
+        assert_eq!(queue.signal().take(QUEUED), 0);
+        assert!(queue.pop().is_some() && queue.pop().is_some() && queue.pop().is_none());
+        // Emptied by the worker: the next push rings again, as does a barrier into it.
+        let _ = queue.push(error(), None);
+        assert_eq!(queue.signal().take(QUEUED), QUEUED);
+        assert!(queue.pop().is_some());
+        let (notifier, _notice) = crate::signal::notice();
+        queue.push_flush(notifier);
+        assert_eq!(queue.signal().take(QUEUED), QUEUED);
     }
 
     #[test]
