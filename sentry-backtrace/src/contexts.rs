@@ -1,8 +1,8 @@
 //! Automatic contexts (`os`, `runtime`, `device`, `app`), the server name and the list of
 //! crates the application was built with (`modules`).
 
+use sentry_core::protocol::SortedMap;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::SystemTime;
 
@@ -167,7 +167,7 @@ pub fn os_context() -> OsContext {
 }
 
 /// `KEY=value` and `KEY="quoted value"` lines of `/etc/os-release`.
-fn parse_os_release(text: &str) -> BTreeMap<String, String> {
+fn parse_os_release(text: &str) -> SortedMap<String, String> {
     text.lines()
         .filter_map(|line| {
             let (key, value) = line.trim().split_once('=')?;
@@ -268,7 +268,7 @@ fn host_name() -> Option<String> {
 #[derive(Clone, Debug)]
 pub struct Modules {
     source: &'static str,
-    parsed: Arc<OnceLock<BTreeMap<String, String>>>,
+    parsed: Arc<OnceLock<SortedMap<String, String>>>,
 }
 
 impl Modules {
@@ -302,13 +302,13 @@ impl Modules {
 
     /// The crates and their versions. A crate locked at several versions lists them all,
     /// separated by `, `.
-    pub fn get(&self) -> &BTreeMap<String, String> {
+    pub fn get(&self) -> &SortedMap<String, String> {
         self.parsed.get_or_init(|| parse_lockfile(self.source))
     }
 }
 
-fn parse_lockfile(text: &str) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = BTreeMap::new();
+fn parse_lockfile(text: &str) -> SortedMap<String, String> {
+    let mut out: SortedMap<String, String> = SortedMap::new();
     let mut name: Option<String> = None;
     let mut version: Option<String> = None;
     let mut flush = |name: &mut Option<String>, version: &mut Option<String>| {
@@ -427,7 +427,11 @@ mod tests {
         let a: *const Computed = computed();
         let b: *const Computed = computed();
         assert_eq!(a, b);
-        let json = serde_json::to_value(&computed().contexts).unwrap();
+        let json: serde_json::Map<_, _> = computed()
+            .contexts
+            .iter()
+            .map(|(name, context)| (name.to_string(), serde_json::to_value(context).unwrap()))
+            .collect();
         assert_eq!(json["runtime"]["name"], "rustc");
         assert_eq!(json["device"]["arch"], arch());
         assert!(json["app"]["app_start_time"].is_string());

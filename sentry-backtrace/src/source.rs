@@ -1,9 +1,9 @@
 //! Source context: the lines around a frame's line, read from its source file.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use sentry_core::protocol::Frame;
+use sentry_core::protocol::{Frame, SortedMap};
 
 /// Lines of context before and after a frame's line.
 pub const CONTEXT_LINES: usize = 5;
@@ -18,7 +18,7 @@ type Lines = Option<Arc<[String]>>;
 
 #[derive(Default)]
 struct Cache {
-    files: HashMap<String, Lines>,
+    files: SortedMap<String, Lines>,
     order: VecDeque<String>,
 }
 

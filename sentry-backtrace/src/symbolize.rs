@@ -97,8 +97,9 @@ fn to_frame(symbol: Symbol, mut frame: Frame) -> Frame {
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod platform {
-    use std::collections::HashMap;
     use std::sync::{Mutex, PoisonError};
+
+    use sentry_core::protocol::SortedMap;
 
     use super::loader::ImageDebugInfo;
     use super::Symbol;
@@ -108,7 +109,7 @@ mod platform {
     /// How many images keep their debug information loaded.
     const MAX_LOADED: usize = 16;
 
-    type Loaded = HashMap<(String, u64), Option<ImageDebugInfo>>;
+    type Loaded = SortedMap<(String, u64), Option<ImageDebugInfo>>;
 
     static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
 
@@ -128,7 +129,7 @@ mod platform {
         let bias = image.start.wrapping_sub(info.file_vaddr);
         let probe = ip.saturating_sub(1).wrapping_sub(bias);
         let mut guard = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
-        let loaded = guard.get_or_insert_with(HashMap::new);
+        let loaded = guard.get_or_insert_with(SortedMap::new);
         if !loaded.contains_key(&image.key) {
             if loaded.len() >= MAX_LOADED {
                 loaded.clear();

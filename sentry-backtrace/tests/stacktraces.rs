@@ -153,15 +153,12 @@ fn server_name_and_device_name_only_with_send_default_pii() {
     };
     let without = capture(false);
     assert!(without[0].server_name.is_none());
-    let json = serde_json::to_value(&without[0].contexts).unwrap();
-    assert!(json["device"].get("name").is_none());
+    let json = serde_json::to_value(&without[0].contexts["device"]).unwrap();
+    assert!(json.get("name").is_none());
     let with = capture(true);
     if std::fs::read_to_string("/proc/sys/kernel/hostname").is_ok() {
         assert!(with[0].server_name.is_some());
-        let json = serde_json::to_value(&with[0].contexts).unwrap();
-        assert_eq!(
-            json["device"]["name"],
-            with[0].server_name.as_deref().unwrap()
-        );
+        let json = serde_json::to_value(&with[0].contexts["device"]).unwrap();
+        assert_eq!(json["name"], with[0].server_name.as_deref().unwrap());
     }
 }

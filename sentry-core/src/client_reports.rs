@@ -19,7 +19,7 @@
 //! assert!(reports.take().is_none());
 //! ```
 
-use std::collections::BTreeMap;
+use sentry_minimal::SortedMap;
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
@@ -107,7 +107,7 @@ impl fmt::Display for DiscardReason {
 /// atomically, so no count is lost or sent twice.
 #[derive(Default)]
 pub struct ClientReports {
-    counts: Mutex<BTreeMap<(DiscardReason, DataCategory), u64>>,
+    counts: Mutex<SortedMap<(DiscardReason, DataCategory), u64>>,
 }
 
 impl fmt::Debug for ClientReports {
@@ -129,7 +129,7 @@ impl ClientReports {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(DiscardReason, DataCategory), u64>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SortedMap<(DiscardReason, DataCategory), u64>> {
         self.counts.lock().unwrap_or_else(PoisonError::into_inner)
     }
 

@@ -1,9 +1,8 @@
 //! Integrations: pluggable pieces that hook into the SDK (panic hook, log bridge, contexts, …).
 
-use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};
 
-use crate::protocol::Event;
+use crate::protocol::{Event, SortedMap};
 use crate::ClientOptions;
 
 /// A pluggable piece of the SDK.
@@ -58,14 +57,14 @@ pub trait Integration: Send + Sync + 'static {
     }
 }
 
-static SET_UP: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+static SET_UP: Mutex<SortedMap<&'static str, ()>> = Mutex::new(SortedMap::new());
 
 /// Runs `setup_once` for integrations whose name has not been set up in this process yet.
 pub(crate) fn setup_once(integration: &dyn Integration) {
     let name = integration.name();
     let first = {
         let mut set = SET_UP.lock().unwrap_or_else(PoisonError::into_inner);
-        set.get_or_insert_with(HashSet::new).insert(name)
+        set.insert(name, ()).is_none()
     };
     if first {
         integration.setup_once();

@@ -70,4 +70,6 @@ pub use scope::{
     configure_global_scope, configure_scope, with_isolation_scope, with_scope, BindScopes,
     EventProcessor, Scope, ScopeGuard, Scopes, ScopesBound,
 };
-pub use sentry_minimal::{AsError, Breadcrumb, EventId, Level, Map, SpanId, TraceId, User, Value};
+pub use sentry_minimal::{
+    AsError, Breadcrumb, EventId, Level, Map, SortedMap, SpanId, TraceId, User, Value,
+};

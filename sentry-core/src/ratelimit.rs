@@ -32,7 +32,7 @@
 //! assert!(limiter.is_limited(DataCategory::Error));
 //! ```
 
-use std::collections::BTreeMap;
+use sentry_minimal::SortedMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::envelope::{DataCategory, Envelope, EnvelopeItem, ItemType};
@@ -52,7 +52,7 @@ pub struct RateLimiter {
     /// A limit on every category.
     all: Option<Instant>,
     /// Limits on single categories.
-    categories: BTreeMap<DataCategory, Instant>,
+    categories: SortedMap<DataCategory, Instant>,
 }
 
 /// Reads a `retry_after` value: non-negative, finite seconds, capped at [`MAX_RETRY_AFTER`].

@@ -1,8 +1,6 @@
 //! Events a library builds through the facade.
 
-use std::collections::BTreeMap;
-
-use crate::{Level, Map, Value};
+use crate::{Level, Map, SortedMap, Value};
 
 /// An event built by a library, for [`capture_event`](crate::capture_event).
 ///
@@ -32,11 +30,11 @@ pub struct Event {
     /// The name of the logger or component that produced it.
     pub logger: Option<String>,
     /// Searchable string tags.
-    pub tags: BTreeMap<String, String>,
+    pub tags: SortedMap<String, String>,
     /// Arbitrary extra data.
     pub extra: Map,
     /// Named structured contexts, such as `"order"` → `{ "id": 7 }`.
-    pub contexts: BTreeMap<String, Map>,
+    pub contexts: SortedMap<String, Map>,
     /// A custom grouping fingerprint; `"{{ default }}"` stands for Sentry's own grouping.
     pub fingerprint: Vec<String>,
     /// The name of the transaction (route, task) the event belongs to.

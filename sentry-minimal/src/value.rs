@@ -1,10 +1,11 @@
 //! A small structured value type, so the facade needs no serialization crate.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::SortedMap;
+
 /// A map of string keys to [`Value`]s, as used for `extra`, contexts and breadcrumb data.
-pub type Map = BTreeMap<String, Value>;
+pub type Map = SortedMap<String, Value>;
 
 /// Structured data attached to events, breadcrumbs and scopes.
 ///

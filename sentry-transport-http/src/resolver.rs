@@ -10,12 +10,12 @@
 //! The resolver plugs into ureq's `unversioned` API, which may change in ureq's minor releases;
 //! the crate therefore pins ureq to one minor version.
 
-use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sentry_core::off_thread::{run_off_thread, OffThreadError};
+use sentry_core::protocol::SortedMap;
 use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -27,7 +27,7 @@ pub(crate) const DNS_CACHE_TTL: Duration = Duration::from_secs(60);
 /// The most addresses ureq accepts from a resolver.
 const MAX_ADDRS: usize = 16;
 
-type Cache = Arc<Mutex<HashMap<String, Cached>>>;
+type Cache = Arc<Mutex<SortedMap<String, Cached>>>;
 
 #[derive(Debug, Clone)]
 struct Cached {

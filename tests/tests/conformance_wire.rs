@@ -4,7 +4,6 @@
 //! Needs a Python with `sentry-relay`; `sentry_tests::relay` sets one up on first use.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -12,8 +11,8 @@ use sentry_core::envelope::Envelope;
 use sentry_core::protocol::{
     new_span_id, new_trace_id, Addr, AppContext, Breadcrumb, ClientSdkInfo, ClientSdkPackage,
     Context, DebugImage, DebugMeta, DeviceContext, Event, Exception, Frame, Level, Map, Mechanism,
-    NativeDebugImage, OsContext, Request, RuntimeContext, SpanStatus, Stacktrace, Thread,
-    TraceContext, User, Value,
+    NativeDebugImage, OsContext, Request, RuntimeContext, SortedMap, SpanStatus, Stacktrace,
+    Thread, TraceContext, User, Value,
 };
 use sentry_tests::relay::{assert_conformant, normalize_events};
 use serde_json::json;
@@ -102,7 +101,7 @@ fn error_event() -> Event {
         ..Exception::default()
     };
 
-    let mut tags = BTreeMap::new();
+    let mut tags = SortedMap::new();
     tags.insert(Cow::from("component"), Cow::from("startup"));
     tags.insert(Cow::from("region"), Cow::from("eu-west"));
 
@@ -118,7 +117,7 @@ fn error_event() -> Event {
         )])),
     );
 
-    let mut contexts = BTreeMap::new();
+    let mut contexts = SortedMap::new();
     contexts.insert(
         Cow::from("os"),
         Context::from(OsContext {
@@ -191,11 +190,11 @@ fn error_event() -> Event {
         ),
     ];
 
-    let mut modules = BTreeMap::new();
+    let mut modules = SortedMap::new();
     modules.insert("serde".into(), "1.0.200".into());
     modules.insert("sentry".into(), "0.1.0".into());
 
-    let mut headers = BTreeMap::new();
+    let mut headers = SortedMap::new();
     headers.insert("Content-Type".into(), "application/json".into());
     headers.insert("User-Agent".into(), "conformance/1.0".into());
 

@@ -183,14 +183,20 @@ fn parse_item_header(index: usize, line: &[u8]) -> Result<ItemHeader, EnvelopeEr
     let mut map = json_object(line).map_err(invalid)?;
     let ty = match map.remove("type") {
         Some(serde_json::Value::String(ty)) => ItemType::from_name(&ty),
-        Some(other) => return Err(invalid(format!("`type` must be a string, found {other}"))),
+        Some(other) => {
+            return Err(invalid(json::in_field(
+                "type",
+                json::invalid_type(&other, "a string"),
+            )))
+        }
         None => return Err(invalid("missing `type`".to_owned())),
     };
     let length = match map.remove("length") {
         None | Some(serde_json::Value::Null) => None,
         Some(value) => Some(value.as_u64().ok_or_else(|| {
-            invalid(format!(
-                "`length` must be a non-negative integer, found {value}"
+            invalid(json::in_field(
+                "length",
+                json::invalid_type(&value, "a non-negative integer"),
             ))
         })?),
     };
@@ -251,10 +257,20 @@ fn decode_logs(header: &ItemHeader, payload: &[u8]) -> Result<EnvelopeItem, Enve
     let logs = super::item::logs_from_payload(payload).map_err(|e| invalid(e.to_string()))?;
     match header.rest.get("content_type") {
         Some(serde_json::Value::String(ct)) if ct == LOG_CONTENT_TYPE => {}
-        other => {
+        Some(serde_json::Value::String(ct)) => {
             return Err(invalid(format!(
-                "`content_type` must be {LOG_CONTENT_TYPE:?}, found {}",
-                other.map_or_else(|| "nothing".to_owned(), ToString::to_string)
+                "`content_type` must be {LOG_CONTENT_TYPE:?}, found {ct:?}"
+            )))
+        }
+        Some(other) => {
+            return Err(invalid(json::in_field(
+                "content_type",
+                json::invalid_type(other, "a string"),
+            )))
+        }
+        None => {
+            return Err(invalid(format!(
+                "`content_type` must be {LOG_CONTENT_TYPE:?}, found nothing"
             )))
         }
     }

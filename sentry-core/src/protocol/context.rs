@@ -5,10 +5,9 @@
 //! without a known type are shown as plain key/value data.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use sentry_minimal::{Map, SpanId, TraceId};
+use sentry_minimal::{Map, SortedMap, SpanId, TraceId};
 use serde::de::{self, Deserializer};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -17,7 +16,7 @@ use super::minimal_serde::{value_from_json, wire, Ser};
 use super::SpanStatus;
 
 /// An event's contexts, by name (such as `"os"` or `"trace"`).
-pub type Contexts = BTreeMap<Cow<'static, str>, Context>;
+pub type Contexts = SortedMap<Cow<'static, str>, Context>;
 
 /// One context of an event.
 ///
@@ -205,7 +204,7 @@ pub(crate) mod contexts {
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Contexts, D::Error> {
-        let raw = Option::<BTreeMap<String, serde_json::Value>>::deserialize(d)?;
+        let raw = Option::<serde_json::Map<String, serde_json::Value>>::deserialize(d)?;
         let mut out = Contexts::new();
         for (name, value) in raw.unwrap_or_default() {
             match value {

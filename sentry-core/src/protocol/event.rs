@@ -1,19 +1,18 @@
 //! The error event.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sentry_minimal::{Breadcrumb, EventId, Level, Map, User};
+use sentry_minimal::{Breadcrumb, EventId, Level, Map, SortedMap, User};
 use serde::{Deserialize, Serialize};
 
 use super::context::contexts;
-use super::minimal_serde::{arc_opt, values, wire, wire_values};
+use super::minimal_serde::{arc_opt, sorted_map, values, wire, wire_values};
 use super::{ClientSdkInfo, Contexts, DebugMeta, Exception, Request, Stacktrace, Thread};
 
 /// An event's tags: searchable string key/value pairs.
-pub type Tags = BTreeMap<Cow<'static, str>, Cow<'static, str>>;
+pub type Tags = SortedMap<Cow<'static, str>, Cow<'static, str>>;
 
 /// The platform written by default. Sentry has no `rust` platform (Relay rejects it); `native`
 /// is how native stack traces are symbolicated.
@@ -107,13 +106,13 @@ pub struct Event {
     #[serde(with = "wire_values", skip_serializing_if = "Vec::is_empty")]
     pub breadcrumbs: Vec<Arc<Breadcrumb>>,
     /// Searchable tags.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(with = "sorted_map", skip_serializing_if = "SortedMap::is_empty")]
     pub tags: Tags,
     /// Arbitrary extra data.
     #[serde(with = "wire", skip_serializing_if = "Map::is_empty")]
     pub extra: Map,
     /// Contexts, by name.
-    #[serde(with = "contexts", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(with = "contexts", skip_serializing_if = "SortedMap::is_empty")]
     pub contexts: Contexts,
     /// The affected user.
     #[serde(with = "wire", skip_serializing_if = "Option::is_none")]
@@ -125,8 +124,8 @@ pub struct Event {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fingerprint: Vec<Cow<'static, str>>,
     /// Loaded modules or packages and their versions.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub modules: BTreeMap<String, String>,
+    #[serde(with = "sorted_map", skip_serializing_if = "SortedMap::is_empty")]
+    pub modules: SortedMap<String, String>,
     /// The SDK that sent the event.
     #[serde(with = "arc_opt", skip_serializing_if = "Option::is_none")]
     pub sdk: Option<Arc<ClientSdkInfo>>,
@@ -159,7 +158,7 @@ impl Default for Event {
             user: None,
             request: None,
             fingerprint: Vec::new(),
-            modules: BTreeMap::new(),
+            modules: SortedMap::new(),
             sdk: None,
             debug_meta: None,
         }

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! The traits are implemented for the minimal types and for `Option`, `Vec`, `Arc` and
-//! `BTreeMap<String, _>` of them, so one `with = "wire"` covers every field shape.
+//! `SortedMap<String, _>` of them, so one `with = "wire"` covers every field shape. Maps of
+//! plain serde types (`SortedMap<Cow<str>, Cow<str>>` for tags) use [`sorted_map`].
 //!
 //! Wire forms:
 //! - [`Level`]: `"debug" | "info" | "warning" | "error" | "fatal"` (reading also accepts the
@@ -23,12 +24,11 @@
 //! - [`User`]: `{id, email, username, ip_address, ...other}` with the `other` keys inline.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use sentry_minimal::{Breadcrumb, EventId, Level, Map, SpanId, TraceId, User, Value};
+use sentry_minimal::{Breadcrumb, EventId, Level, Map, SortedMap, SpanId, TraceId, User, Value};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -125,18 +125,61 @@ impl<T: FromWire> FromWire for Arc<T> {
     }
 }
 
-impl<V: ToWire> ToWire for BTreeMap<String, V> {
+impl<V: ToWire> ToWire for SortedMap<String, V> {
     fn to_wire<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_map(self.iter().map(|(k, v)| (k, Ser(v))))
     }
 }
 
-impl<V: FromWire> FromWire for BTreeMap<String, V> {
+impl<V: FromWire> FromWire for SortedMap<String, V> {
     fn from_wire<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(BTreeMap::<String, De<V>>::deserialize(d)?
-            .into_iter()
-            .map(|(k, v)| (k, v.0))
-            .collect())
+        let map: SortedMap<String, De<V>> = sorted_map::deserialize(d)?;
+        Ok(map.into_iter().map(|(k, v)| (k, v.0)).collect())
+    }
+}
+
+/// `#[serde(with = "sorted_map")]` for a [`SortedMap`] of serde types: written as a JSON
+/// object in key order; when reading, a repeated key keeps its last value.
+pub(crate) mod sorted_map {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use sentry_minimal::SortedMap;
+    use serde::de::{MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(crate) fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        map: &SortedMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_map(map)
+    }
+
+    pub(crate) fn deserialize<'de, K, V, D>(d: D) -> Result<SortedMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        d.deserialize_map(MapVisitor(PhantomData))
+    }
+
+    struct MapVisitor<K, V>(PhantomData<(K, V)>);
+
+    impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Visitor<'de> for MapVisitor<K, V> {
+        type Value = SortedMap<K, V>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+            let mut map = SortedMap::with_capacity(access.size_hint().unwrap_or(0).min(256));
+            while let Some((key, value)) = access.next_entry()? {
+                map.insert(key, value);
+            }
+            Ok(map)
+        }
     }
 }
 

@@ -45,6 +45,8 @@ pub use span_status::SpanStatus;
 pub use stacktrace::{Frame, Stacktrace};
 pub use thread::{Thread, ThreadId};
 
-pub use sentry_minimal::{Breadcrumb, EventId, Level, Map, SpanId, TraceId, User, Value};
+pub use sentry_minimal::{
+    Breadcrumb, EventId, Level, Map, SortedMap, SpanId, TraceId, User, Value,
+};
 
 pub(crate) use minimal_serde::{wire, Ser};

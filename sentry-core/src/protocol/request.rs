@@ -1,11 +1,9 @@
 //! The HTTP request an event happened in.
 
-use std::collections::BTreeMap;
-
-use sentry_minimal::Value;
+use sentry_minimal::{SortedMap, Value};
 use serde::{Deserialize, Serialize};
 
-use super::minimal_serde::wire;
+use super::minimal_serde::{sorted_map, wire};
 
 /// The HTTP request being handled when the event happened.
 ///
@@ -46,11 +44,19 @@ pub struct Request {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cookies: Option<String>,
     /// The request headers.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub headers: BTreeMap<String, String>,
+    #[serde(
+        default,
+        with = "sorted_map",
+        skip_serializing_if = "SortedMap::is_empty"
+    )]
+    pub headers: SortedMap<String, String>,
     /// Server environment data, such as `REMOTE_ADDR`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub env: BTreeMap<String, String>,
+    #[serde(
+        default,
+        with = "sorted_map",
+        skip_serializing_if = "SortedMap::is_empty"
+    )]
+    pub env: SortedMap<String, String>,
 }
 
 #[cfg(test)]

@@ -1,11 +1,9 @@
 //! Stack traces and their frames.
 
-use std::collections::BTreeMap;
-
-use sentry_minimal::Map;
+use sentry_minimal::{Map, SortedMap};
 use serde::{Deserialize, Serialize};
 
-use super::minimal_serde::wire;
+use super::minimal_serde::{sorted_map, wire};
 use super::Addr;
 
 /// A stack trace: frames ordered from the outermost caller to the innermost callee, so the
@@ -40,8 +38,12 @@ pub struct Stacktrace {
     #[serde(default)]
     pub frames: Vec<Frame>,
     /// CPU register values at the innermost frame, by register name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub registers: BTreeMap<String, Addr>,
+    #[serde(
+        default,
+        with = "sorted_map",
+        skip_serializing_if = "SortedMap::is_empty"
+    )]
+    pub registers: SortedMap<String, Addr>,
 }
 
 impl Stacktrace {

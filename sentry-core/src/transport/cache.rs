@@ -13,7 +13,7 @@
 //! Writes are not `fsync`ed: the cache survives the process crashing or being killed (the
 //! kernel has the data), not the machine losing power.
 
-use std::collections::BTreeMap;
+use sentry_minimal::SortedMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -39,7 +39,7 @@ pub(crate) struct DiskCache {
     max_envelopes: usize,
     max_bytes: u64,
     /// File name → size, in name (= age) order.
-    index: Mutex<BTreeMap<String, u64>>,
+    index: Mutex<SortedMap<String, u64>>,
     counter: AtomicU64,
     reports: Arc<ClientReports>,
 }
@@ -49,7 +49,7 @@ impl DiskCache {
     /// which are the ones a previous process did not get delivered.
     pub(crate) fn open(options: &CacheOptions, reports: Arc<ClientReports>) -> io::Result<Self> {
         fs::create_dir_all(&options.dir)?;
-        let mut index = BTreeMap::new();
+        let mut index = SortedMap::new();
         for entry in fs::read_dir(&options.dir)? {
             let Ok(entry) = entry else { continue };
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -96,7 +96,7 @@ impl DiskCache {
         Ok(cache)
     }
 
-    fn index(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, u64>> {
+    fn index(&self) -> std::sync::MutexGuard<'_, SortedMap<String, u64>> {
         self.index.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
