@@ -1,12 +1,11 @@
 //! The binary images loaded in the process (Linux: from `/proc/self/maps`), with the
 //! identifiers Sentry needs to find their debug files.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use sentry_core::protocol::{Addr, DebugImage, NativeDebugImage};
+use sentry_core::protocol::{Addr, DebugImage, NativeDebugImage, SortedMap};
 
 /// One image (executable or shared library) mapped into the process.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,7 +79,7 @@ pub(crate) fn parse_maps(maps: &str) -> Vec<LoadedImage> {
         key: (String, u64),
     }
     let mut order: Vec<String> = Vec::new();
-    let mut by_path: HashMap<String, Acc> = HashMap::new();
+    let mut by_path: SortedMap<String, Acc> = SortedMap::new();
     for line in maps.lines() {
         let mut fields = line.split_ascii_whitespace();
         let (Some(range), Some(perms), Some(_offset), Some(dev), Some(inode)) = (
@@ -143,7 +142,7 @@ pub(crate) fn parse_maps(maps: &str) -> Vec<LoadedImage> {
             })
         })
         .collect();
-    images.sort_by_key(|i| i.start);
+    crate::sort::heap_sort_by_key(&mut images, |i| i.start);
     images
 }
 
@@ -164,10 +163,10 @@ pub(crate) fn openable_path(image: &LoadedImage) -> PathBuf {
 
 /// Image information, read once per file version.
 pub(crate) fn image_info(image: &LoadedImage) -> Option<Arc<ImageInfo>> {
-    type Infos = HashMap<(String, u64), Option<Arc<ImageInfo>>>;
+    type Infos = SortedMap<(String, u64), Option<Arc<ImageInfo>>>;
     static CACHE: Mutex<Option<Infos>> = Mutex::new(None);
     let mut guard = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-    let cache = guard.get_or_insert_with(HashMap::new);
+    let cache = guard.get_or_insert_with(SortedMap::new);
     if let Some(info) = cache.get(&image.key) {
         return info.clone();
     }

@@ -61,6 +61,7 @@ mod integration;
 mod names;
 mod parse;
 mod resolve;
+mod sort;
 mod source;
 mod symbolize;
 mod trim;

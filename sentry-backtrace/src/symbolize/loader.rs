@@ -2,9 +2,9 @@
 //! information) into memory the SDK owns.
 //!
 //! The ELF file is parsed with `object` through a read cache (headers, section headers and the
-//! symbol tables only). The symbol table — `.symtab`, or `.dynsym` when the file has none, as
-//! `object`'s symbol map chooses and sizes its entries — is copied into one string buffer plus
-//! a sorted index, so nothing borrows from the file afterwards and the file is closed.
+//! symbol tables only). The symbol table — `.symtab`, or `.dynsym` when the file has none — is
+//! copied into one string buffer plus a sorted index, so nothing borrows from the file
+//! afterwards and the file is closed.
 //!
 //! The DWARF half lives in the `dwarf` module and is compiled only when the application's build
 //! profile produces debug information (see `build.rs` and `ARCHITECTURE.md`): a release build
@@ -14,11 +14,14 @@
 use std::fs::File;
 use std::path::Path;
 
-use object::{Object, ReadCache};
+use object::{
+    Object, ObjectSection, ObjectSymbol, ObjectSymbolTable, ReadCache, SymbolKind, SymbolScope,
+};
 
 #[cfg(sentry_dwarf)]
 use super::dwarf::DwarfInfo;
 use super::Symbol;
+use crate::sort::heap_sort_by_key;
 
 /// ELF images of this process's word size. Parsing them as such, rather than through
 /// `object::File`, links no Mach-O, PE, COFF or XCOFF readers.
@@ -87,7 +90,14 @@ impl ImageDebugInfo {
     }
 }
 
-/// An owned copy of `object`'s symbol map: every name in one buffer, entries sorted by address.
+/// An image's symbol table, owned: every name in one buffer, entries sorted by address.
+///
+/// Built like `object`'s symbol map (which this replaces, to link one small sort instead of its
+/// two): defined, named code and data symbols; where several share an address, a symbol of known
+/// kind wins over one of unknown kind, then one with a size over one without, then the widest
+/// visibility, then the later entry. The end of every section is an entry with an empty name, so
+/// (removed once built) so that a symbol without a size reaches at most to the end of its
+/// section.
 #[derive(Debug, Default)]
 struct SymbolTable {
     names: String,
@@ -97,35 +107,99 @@ struct SymbolTable {
 #[derive(Clone, Copy, Debug)]
 struct SymbolEntry {
     address: u64,
-    /// 0: unknown, the symbol reaches to the next entry.
+    /// 0 only for a last entry without a size: it reaches to the end of the address space.
     size: u64,
     name_start: u32,
     name_len: u32,
 }
 
+/// A symbol-table entry before duplicates at one address are resolved.
+struct Candidate<'data> {
+    address: u64,
+    /// Lower wins among candidates at one address.
+    rank: u64,
+    size: u64,
+    name: &'data str,
+}
+
 impl SymbolTable {
     fn of<'data, R: object::ReadRef<'data>>(object: &Elf<'data, R>) -> Self {
-        let map = object.symbol_map();
-        let symbols = map.symbols();
-        let mut table = SymbolTable {
-            names: String::with_capacity(symbols.iter().map(|s| s.name().len()).sum()),
-            entries: Vec::with_capacity(symbols.len()),
+        let Some(table) = object
+            .symbol_table()
+            .or_else(|| object.dynamic_symbol_table())
+        else {
+            return SymbolTable::default();
         };
-        for symbol in symbols {
+        let mut candidates = Vec::new();
+        for symbol in table.symbols() {
+            let name = match symbol.name() {
+                Ok(name) if symbol.is_definition() && !name.is_empty() => name,
+                _ => continue,
+            };
+            let kind = match symbol.kind() {
+                SymbolKind::Text | SymbolKind::Data => 0,
+                SymbolKind::Unknown => 1,
+                _ => continue,
+            };
+            let scope = match symbol.scope() {
+                SymbolScope::Dynamic => 0,
+                SymbolScope::Linkage => 1,
+                SymbolScope::Compilation => 2,
+                SymbolScope::Unknown => 3,
+            };
+            let size = symbol.size();
+            let preference = (kind * 2 + u64::from(size == 0)) * 4 + scope;
+            let later_first =
+                u64::from(u32::MAX - u32::try_from(symbol.index().0).unwrap_or(u32::MAX));
+            candidates.push(Candidate {
+                address: symbol.address(),
+                rank: preference << 32 | later_first,
+                size,
+                name,
+            });
+        }
+        for section in object.sections() {
+            candidates.push(Candidate {
+                address: section.address().saturating_add(section.size()),
+                rank: u64::MAX,
+                size: 0,
+                name: "",
+            });
+        }
+        heap_sort_by_key(&mut candidates, |c| (c.address, c.rank));
+        let mut table = SymbolTable::default();
+        for candidate in candidates {
+            if table
+                .entries
+                .last()
+                .is_some_and(|last| last.address == candidate.address)
+            {
+                continue;
+            }
             let (Ok(name_start), Ok(name_len)) = (
                 u32::try_from(table.names.len()),
-                u32::try_from(symbol.name().len()),
+                u32::try_from(candidate.name.len()),
             ) else {
                 break;
             };
-            table.names.push_str(symbol.name());
+            table.names.push_str(candidate.name);
             table.entries.push(SymbolEntry {
-                address: symbol.address(),
-                size: symbol.size(),
+                address: candidate.address,
+                size: candidate.size,
                 name_start,
                 name_len,
             });
         }
+        // A symbol without a size reaches to the next entry; then the section ends have done
+        // their part.
+        let mut next = None;
+        for entry in table.entries.iter_mut().rev() {
+            if let (0, Some(next)) = (entry.size, next) {
+                entry.size = next - entry.address;
+            }
+            next = Some(entry.address);
+        }
+        table.entries.retain(|entry| entry.name_len > 0);
         table
     }
 
@@ -244,6 +318,31 @@ mod tests {
         }
         if tested == 0 {
             eprintln!("objcopy cannot compress debug sections here; nothing tested");
+        }
+    }
+
+    /// The table names every address as `object`'s own symbol map (which it replaces) does.
+    #[test]
+    fn agrees_with_the_object_crates_symbol_map() {
+        let exe = std::env::current_exe().unwrap();
+        let data = std::fs::read(&exe).unwrap();
+        let object = Elf::parse(&*data).unwrap();
+        let ours = SymbolTable::of(&object);
+        let theirs = object.symbol_map();
+        assert!(theirs.symbols().len() > 1_000);
+        assert_eq!(ours.entries.len(), theirs.symbols().len());
+        for symbol in theirs.symbols() {
+            let probes = [
+                symbol.address(),
+                symbol.address() + symbol.size().saturating_sub(1),
+            ];
+            for probe in probes {
+                assert_eq!(
+                    ours.containing(probe),
+                    Some((symbol.address(), symbol.name())),
+                    "{probe:#x}"
+                );
+            }
         }
     }
 
