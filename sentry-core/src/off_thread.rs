@@ -77,24 +77,38 @@ where
     F: FnOnce() -> T + Send + 'static,
 {
     let slot = Arc::new(Mutex::new(None));
+    let job: Box<dyn FnOnce() + Send> = Box::new({
+        let slot = Arc::clone(&slot);
+        move || {
+            let result = work();
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+        }
+    });
+    run_boxed(name, timeout, job)?;
+    let result = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+    result.ok_or(OffThreadError::Panicked)
+}
+
+/// The part of [`run_off_thread`] that does not depend on the result type, compiled once.
+fn run_boxed(
+    name: &str,
+    timeout: Duration,
+    job: Box<dyn FnOnce() + Send>,
+) -> Result<(), OffThreadError> {
     let (done, finished) = notice();
-    let handle = thread::Builder::new()
-        .name(name.to_owned())
-        .spawn({
-            let slot = Arc::clone(&slot);
-            move || {
-                let result = work();
-                *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
-                // Not reached when `work` panics: the notifier is dropped unnotified.
-                done.notify();
-            }
-        })
-        .map_err(OffThreadError::Spawn)?;
+    let handle = spawn_named(
+        name,
+        Box::new(move || {
+            job();
+            // Not reached when `job` panics: the notifier is dropped unnotified.
+            done.notify();
+        }),
+    )
+    .map_err(OffThreadError::Spawn)?;
     match finished.wait_until(Instant::now().checked_add(timeout)) {
         Ok(()) => {
             let _ = handle.join();
-            let result = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
-            result.ok_or(OffThreadError::Panicked)
+            Ok(())
         }
         Err(NotNotified::Dropped) => {
             let _ = handle.join();
@@ -102,6 +116,18 @@ where
         }
         Err(NotNotified::TimedOut) => Err(OffThreadError::TimedOut),
     }
+}
+
+/// Starts a thread named `name` running `job`.
+///
+/// Every closure type handed to `std::thread::Builder::spawn` links its own copy of the
+/// thread start-up code (a few KB); the SDK's threads all start through this one boxed
+/// closure type instead.
+pub(crate) fn spawn_named(
+    name: &str,
+    job: Box<dyn FnOnce() + Send>,
+) -> std::io::Result<thread::JoinHandle<()>> {
+    thread::Builder::new().name(name.to_owned()).spawn(job)
 }
 
 #[cfg(test)]

@@ -298,14 +298,15 @@ impl TransportWorker {
             retry_delay: FIRST_RETRY_DELAY,
             in_flight_report: None,
         };
-        let handle = thread::Builder::new()
-            .name(WORKER_THREAD_NAME.to_owned())
-            .spawn(move || {
+        let handle = crate::off_thread::spawn_named(
+            WORKER_THREAD_NAME,
+            Box::new(move || {
                 // Dropped last, also when unwinding: dropping it tells `shutdown` that the
                 // thread is done.
                 let _exited = exited_tx;
                 worker.run();
-            })?;
+            }),
+        )?;
         let thread_id = handle.thread().id();
         Ok(TransportWorker {
             thread_id,
