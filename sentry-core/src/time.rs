@@ -491,22 +491,24 @@ fn timestamp_from_str(v: &str) -> Option<SystemTime> {
 /// Reads a timestamp from parsed JSON, accepting what [`TimestampVisitor`] accepts (float or
 /// integer seconds, or an RFC 3339 string) with the same errors, without linking a
 /// deserializer instantiation (see `protocol::json`).
-pub(crate) fn timestamp_from_json(value: &serde_json::Value) -> Result<SystemTime, String> {
+pub(crate) fn timestamp_from_json(value: &sentry_minimal::Value) -> Result<SystemTime, String> {
+    use sentry_minimal::Value;
+
+    let out_of_range = |v: &dyn fmt::Display| format!("timestamp out of range: {v}");
     match value {
-        serde_json::Value::Number(n) => {
-            let out_of_range = |v: &dyn fmt::Display| format!("timestamp out of range: {v}");
-            if let Some(v) = n.as_u64() {
-                UNIX_EPOCH
-                    .checked_add(Duration::from_secs(v))
-                    .ok_or_else(|| out_of_range(&v))
-            } else if let Some(v) = n.as_i64() {
-                from_unix(v, 0).ok_or_else(|| out_of_range(&v))
-            } else {
-                let v = n.as_f64().unwrap_or(f64::NAN);
-                from_timestamp_f64(v).ok_or_else(|| out_of_range(&v))
-            }
+        // serde_json hands non-negative integers to visitors as `u64` (see `protocol::json`).
+        Value::I64(v) if *v < 0 => from_unix(*v, 0).ok_or_else(|| out_of_range(v)),
+        Value::I64(v) => {
+            let v = v.unsigned_abs();
+            UNIX_EPOCH
+                .checked_add(Duration::from_secs(v))
+                .ok_or_else(|| out_of_range(&v))
         }
-        serde_json::Value::String(v) => {
+        Value::U64(v) => UNIX_EPOCH
+            .checked_add(Duration::from_secs(*v))
+            .ok_or_else(|| out_of_range(v)),
+        Value::F64(v) => from_timestamp_f64(*v).ok_or_else(|| out_of_range(v)),
+        Value::String(v) => {
             timestamp_from_str(v).ok_or_else(|| format!("invalid timestamp: {v:?}"))
         }
         other => Err(crate::protocol::json::invalid_type(
@@ -831,6 +833,7 @@ mod tests {
         for input in [
             json!(1_714_564_800),
             json!(1_714_564_800.123_456),
+            json!(0),
             json!(-1),
             json!(-0.5),
             json!(u64::MAX),
@@ -844,7 +847,8 @@ mod tests {
             json!({}),
         ] {
             let serde = rfc3339::deserialize(input.clone()).map_err(|e| e.to_string());
-            assert_eq!(timestamp_from_json(&input), serde, "{input}");
+            let value = crate::protocol::value_from_json(input.clone());
+            assert_eq!(timestamp_from_json(&value), serde, "{input}");
         }
     }
 }

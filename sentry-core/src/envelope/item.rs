@@ -5,8 +5,10 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use sentry_minimal::{Map, Value};
+
 use super::DataCategory;
-use crate::protocol::{ClientReport, Event, Log, LOG_CONTENT_TYPE};
+use crate::protocol::{json, ClientReport, Event, Log, LOG_CONTENT_TYPE};
 
 macro_rules! item_types {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
@@ -155,13 +157,13 @@ impl<'de> Deserialize<'de> for ItemType {
 ///     b"{}\n{\"type\":\"attachment\",\"length\":6,\"filename\":\"hello.txt\"}\nhello\n\n"
 /// );
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RawItem {
     /// The item type.
     pub ty: ItemType,
     /// Item headers other than `type` and `length` (the writer computes `length`; `type` and
     /// `length` keys here are ignored).
-    pub headers: serde_json::Map<String, serde_json::Value>,
+    pub headers: Map,
     /// The payload bytes.
     pub payload: Vec<u8>,
 }
@@ -171,14 +173,14 @@ impl RawItem {
     pub fn new(ty: ItemType, payload: impl Into<Vec<u8>>) -> Self {
         RawItem {
             ty,
-            headers: serde_json::Map::new(),
+            headers: Map::new(),
             payload: payload.into(),
         }
     }
 
     /// The `item_count` header (used by `log`, `span` and `trace_metric` items), if present.
     pub fn item_count(&self) -> Option<u64> {
-        self.headers.get("item_count").and_then(|v| v.as_u64())
+        self.headers.get("item_count").and_then(json::as_u64)
     }
 }
 
@@ -289,7 +291,7 @@ impl EnvelopeItem {
     }
 
     /// Extra headers written after `type` and `length`.
-    pub(crate) fn extra_headers(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+    pub(crate) fn extra_headers(&self) -> Option<&Map> {
         match self {
             EnvelopeItem::Raw(raw) => Some(&raw.headers),
             _ => None,
@@ -335,13 +337,13 @@ pub(super) fn logs_from_payload(payload: &[u8]) -> Result<Vec<Log>, serde_json::
 
 /// The number of entries of a transaction payload's `spans` array (0 when it cannot be read).
 ///
-/// Read through `serde_json::Value`, whose decoder every program that sends links anyway (for
-/// envelope headers), rather than a derived struct that would link one more deserializer
-/// instantiation; this runs only when a raw transaction is dropped.
+/// Read through the SDK's own [`Value`] decoder ([`json::from_slice`]), which every program
+/// that sends links anyway (for envelope headers), rather than a derived struct that would link
+/// one more deserializer instantiation; this runs only when a raw transaction is dropped.
 fn count_spans(payload: &[u8]) -> u64 {
-    match serde_json::from_slice::<serde_json::Value>(payload) {
-        Ok(serde_json::Value::Object(mut transaction)) => match transaction.remove("spans") {
-            Some(serde_json::Value::Array(spans)) => spans.len() as u64,
+    match json::from_slice(payload) {
+        Ok(Value::Map(mut transaction)) => match transaction.remove("spans") {
+            Some(Value::Array(spans)) => spans.len() as u64,
             _ => 0,
         },
         _ => 0,

@@ -69,8 +69,9 @@ pub struct EnvelopeHeaders {
     pub sent_at: Option<SystemTime>,
     /// The dynamic sampling context (string values), without `sentry-` prefixes.
     pub trace: Option<Map>,
-    /// Other header keys, read by the parser and written back.
-    pub other: serde_json::Map<String, serde_json::Value>,
+    /// Other header keys, read by the parser and written back. Keys that name the headers
+    /// above are not written.
+    pub other: Map,
 }
 
 const KNOWN_HEADERS: [&str; 5] = ["event_id", "dsn", "sdk", "sent_at", "trace"];
@@ -102,7 +103,7 @@ impl Serialize for HeadersOut<'_> {
         }
         for (key, value) in &h.other {
             if !KNOWN_HEADERS.contains(&key.as_str()) {
-                map.serialize_entry(key, value)?;
+                map.serialize_entry(key, &Ser(value))?;
             }
         }
         map.end()
@@ -115,7 +116,7 @@ struct ItemHeaderOut<'a> {
     ty: &'a str,
     length: usize,
     container: Option<(usize, &'static str)>,
-    extra: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    extra: Option<&'a Map>,
 }
 
 impl Serialize for ItemHeaderOut<'_> {
@@ -129,7 +130,7 @@ impl Serialize for ItemHeaderOut<'_> {
         }
         for (key, value) in self.extra.into_iter().flatten() {
             if key != "type" && key != "length" {
-                map.serialize_entry(key, value)?;
+                map.serialize_entry(key, &Ser(value))?;
             }
         }
         map.end()
@@ -239,7 +240,8 @@ impl Envelope {
     /// `sent_at` is written as the `sent_at` header when given; pass the current time exactly
     /// once, when actually sending, and `None` when writing to a disk cache. Every item gets a
     /// `length` header. An item whose payload cannot be serialized (which the SDK's own types
-    /// never cause) is left out and reported through the SDK's debug output.
+    /// never cause) is left out and reported through the SDK's debug output. The envelope is
+    /// put together in memory (as by [`to_vec`](Self::to_vec)) and then written in one go.
     ///
     /// # Errors
     ///
@@ -249,15 +251,32 @@ impl Envelope {
         mut writer: W,
         sent_at: Option<SystemTime>,
     ) -> io::Result<()> {
+        writer.write_all(&self.to_vec(sent_at))
+    }
+
+    /// The envelope's bytes, as written by [`to_writer`](Self::to_writer).
+    pub fn to_vec(&self, sent_at: Option<SystemTime>) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        // Serializing the header types cannot fail; were it to, the envelope would end at the
+        // line that failed.
+        let _ = self.write_into(&mut bytes, sent_at);
+        bytes
+    }
+
+    /// Appends the envelope to `out`.
+    ///
+    /// Header lines are serialized straight into the `Vec`, as the payloads are (by
+    /// `serde_json::to_vec`), so both share one set of serializer instantiations; a generic
+    /// writer would add a second copy of every header type's serializer to the binary.
+    fn write_into(&self, out: &mut Vec<u8>, sent_at: Option<SystemTime>) -> serde_json::Result<()> {
         serde_json::to_writer(
-            &mut writer,
+            &mut *out,
             &HeadersOut {
                 headers: &self.headers,
                 sent_at,
             },
-        )
-        .map_err(io::Error::from)?;
-        writer.write_all(b"\n")?;
+        )?;
+        out.push(b'\n');
         for item in &self.items {
             let payload = match item.payload() {
                 Ok(payload) => payload,
@@ -268,28 +287,19 @@ impl Envelope {
             };
             let ty = item.ty();
             serde_json::to_writer(
-                &mut writer,
+                &mut *out,
                 &ItemHeaderOut {
                     ty: ty.as_str(),
                     length: payload.len(),
                     container: item.container_headers(),
                     extra: item.extra_headers(),
                 },
-            )
-            .map_err(io::Error::from)?;
-            writer.write_all(b"\n")?;
-            writer.write_all(&payload)?;
-            writer.write_all(b"\n")?;
+            )?;
+            out.push(b'\n');
+            out.extend_from_slice(&payload);
+            out.push(b'\n');
         }
         Ok(())
-    }
-
-    /// The envelope's bytes, as written by [`to_writer`](Self::to_writer).
-    pub fn to_vec(&self, sent_at: Option<SystemTime>) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        // Writing to a `Vec` cannot fail.
-        let _ = self.to_writer(&mut bytes, sent_at);
-        bytes
     }
 
     /// Reads an envelope.
@@ -382,7 +392,7 @@ mod tests {
         let input = b"{\"sent_at\":\"2024-05-01T12:00:00.000000Z\",\"x-custom\":1}\n";
         let envelope = Envelope::from_bytes(input).unwrap();
         assert!(envelope.headers().sent_at.is_some());
-        assert_eq!(envelope.headers().other["x-custom"], 1);
+        assert_eq!(envelope.headers().other["x-custom"], 1.into());
         assert_eq!(envelope.to_vec(None), b"{\"x-custom\":1}\n");
         let resent = envelope.to_vec(Some(UNIX_EPOCH));
         assert_eq!(

@@ -12,13 +12,11 @@
 use std::error::Error;
 use std::fmt;
 
-use sentry_minimal::{EventId, Map};
+use sentry_minimal::{EventId, Map, Value};
 
 use super::{Envelope, EnvelopeHeaders, EnvelopeItem, ItemType, RawItem};
 use crate::protocol::json;
-use crate::protocol::{value_from_json, ClientReport, ClientSdkInfo, Event, LOG_CONTENT_TYPE};
-
-type JsonMap = serde_json::Map<String, serde_json::Value>;
+use crate::protocol::{ClientReport, ClientSdkInfo, Event, LOG_CONTENT_TYPE};
 
 /// Why bytes could not be read as an envelope.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,20 +104,20 @@ fn line_end(bytes: &[u8], from: usize) -> usize {
 
 /// Parses a header line, which must be a JSON object.
 ///
-/// Envelope and item headers both go through serde_json's `Value` decoder (the one
-/// instantiation every sending program links anyway) and pick their known fields out by hand: a
-/// derived `Deserialize` (with a `#[serde(flatten)]` map for the unknown keys) would link a
-/// deserializer instantiation per type and serde's content buffering into every application
-/// that replays its offline cache.
-fn json_object(line: &[u8]) -> Result<JsonMap, String> {
-    match serde_json::from_slice(line).map_err(|e| e.to_string())? {
-        serde_json::Value::Object(map) => Ok(map),
+/// Envelope and item headers both go through the SDK's own [`Value`] decoder
+/// ([`json::from_slice`]) and pick their known fields out by hand: a derived `Deserialize`
+/// (with a `#[serde(flatten)]` map for the unknown keys) would link a deserializer instantiation
+/// per type and serde's content buffering into every application that replays its offline
+/// cache.
+fn json_object(line: &[u8]) -> Result<Map, String> {
+    match json::from_slice(line).map_err(|e| e.to_string())? {
+        Value::Map(map) => Ok(map),
         other => Err(json::invalid_type(&other, "a map")),
     }
 }
 
 /// Removes `field` from `map`; `null` reads as absent, as for a derived `Option` field.
-fn take(map: &mut JsonMap, field: &str) -> Option<serde_json::Value> {
+fn take(map: &mut Map, field: &str) -> Option<Value> {
     map.remove(field).filter(|value| !value.is_null())
 }
 
@@ -154,12 +152,7 @@ fn parse_headers(line: &[u8]) -> Result<EnvelopeHeaders, EnvelopeError> {
         .map_err(|e| invalid("sent_at", e))?;
     let trace = match take(&mut map, "trace") {
         None => None,
-        Some(serde_json::Value::Object(trace)) => Some(
-            trace
-                .into_iter()
-                .map(|(key, value)| (key, value_from_json(value)))
-                .collect::<Map>(),
-        ),
+        Some(Value::Map(trace)) => Some(trace),
         Some(other) => return Err(invalid("trace", json::invalid_type(&other, "a map"))),
     };
     Ok(EnvelopeHeaders {
@@ -175,14 +168,14 @@ fn parse_headers(line: &[u8]) -> Result<EnvelopeHeaders, EnvelopeError> {
 pub(super) struct ItemHeader {
     ty: ItemType,
     length: Option<u64>,
-    rest: JsonMap,
+    rest: Map,
 }
 
 fn parse_item_header(index: usize, line: &[u8]) -> Result<ItemHeader, EnvelopeError> {
     let invalid = |error: String| EnvelopeError::InvalidItemHeader { index, error };
     let mut map = json_object(line).map_err(invalid)?;
     let ty = match map.remove("type") {
-        Some(serde_json::Value::String(ty)) => ItemType::from_name(&ty),
+        Some(Value::String(ty)) => ItemType::from_name(&ty),
         Some(other) => {
             return Err(invalid(json::in_field(
                 "type",
@@ -192,8 +185,8 @@ fn parse_item_header(index: usize, line: &[u8]) -> Result<ItemHeader, EnvelopeEr
         None => return Err(invalid("missing `type`".to_owned())),
     };
     let length = match map.remove("length") {
-        None | Some(serde_json::Value::Null) => None,
-        Some(value) => Some(value.as_u64().ok_or_else(|| {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(json::as_u64(&value).ok_or_else(|| {
             invalid(json::in_field(
                 "length",
                 json::invalid_type(&value, "a non-negative integer"),
@@ -256,8 +249,8 @@ fn decode_logs(header: &ItemHeader, payload: &[u8]) -> Result<EnvelopeItem, Enve
     };
     let logs = super::item::logs_from_payload(payload).map_err(|e| invalid(e.to_string()))?;
     match header.rest.get("content_type") {
-        Some(serde_json::Value::String(ct)) if ct == LOG_CONTENT_TYPE => {}
-        Some(serde_json::Value::String(ct)) => {
+        Some(Value::String(ct)) if ct == LOG_CONTENT_TYPE => {}
+        Some(Value::String(ct)) => {
             return Err(invalid(format!(
                 "`content_type` must be {LOG_CONTENT_TYPE:?}, found {ct:?}"
             )))
@@ -274,11 +267,7 @@ fn decode_logs(header: &ItemHeader, payload: &[u8]) -> Result<EnvelopeItem, Enve
             )))
         }
     }
-    match header
-        .rest
-        .get("item_count")
-        .and_then(serde_json::Value::as_u64)
-    {
+    match header.rest.get("item_count").and_then(json::as_u64) {
         Some(n) if n == logs.len() as u64 => {}
         other => {
             return Err(invalid(format!(
@@ -632,8 +621,8 @@ mod tests {
         sent_at: Option<std::time::SystemTime>,
         #[serde(default, with = "crate::protocol::wire")]
         trace: Option<Map>,
-        #[serde(flatten)]
-        other: JsonMap,
+        #[serde(flatten, with = "crate::protocol::wire")]
+        other: Map,
     }
 
     #[test]
@@ -711,7 +700,7 @@ mod tests {
         // derived reader refused a repeated known header).
         let headers = parse_headers(br#"{"dsn":"a","dsn":"b","x":1,"x":2}"#).expect("valid");
         assert_eq!(headers.dsn.as_deref(), Some("b"));
-        assert_eq!(headers.other["x"], 2);
+        assert_eq!(headers.other["x"], Value::I64(2));
     }
 
     #[test]

@@ -1,35 +1,58 @@
-//! Reading already-parsed JSON (`serde_json::Value`) into protocol types by hand.
+//! Reading JSON by hand into protocol types, through the SDK's own [`Value`].
 //!
 //! The offline cache replays envelopes by reading only their framing: the header lines are
-//! parsed into `serde_json::Value` maps (serde_json's own, small, parser) and the known fields
-//! picked out with these helpers. Going through derived `Deserialize` impls instead would link a
+//! parsed into [`Value`] maps ([`from_slice`]) and the known fields picked out with these
+//! helpers. Going through derived `Deserialize` impls instead would link a
 //! `serde_json::de::Deserializer` instantiation per type, plus serde's content buffering for the
-//! `#[serde(flatten)]` map of unknown headers, into every application that only sends.
+//! `#[serde(flatten)]` map of unknown headers, into every application that only sends; going
+//! through `serde_json::Value` would link serde_json's own dynamic type (its map, decoder,
+//! encoder and drop glue) next to ours.
 //!
 //! The helpers accept what the derived impls accept (a struct may also be written as an array
 //! of its fields, in declaration order) and their errors read the same way (`invalid type: …,
 //! expected …`, `missing field …`), prefixed with the field's name.
 
+use sentry_minimal::Value;
 use serde::de::Unexpected;
-use serde_json::Value;
 
-/// The value as serde describes an unexpected input (`integer `7``, `a sequence`, ...).
+use super::minimal_serde::De;
+
+/// Parses JSON text into a [`Value`]. The SDK's hand-written readers (envelope header lines, a
+/// dropped transaction's span count) share this one decoder instantiation.
+pub(crate) fn from_slice(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    serde_json::from_slice::<De<Value>>(bytes).map(|value| value.0)
+}
+
+/// The value as serde describes an unexpected input (`integer `7``, `a sequence`, ...), as it
+/// would describe the JSON text the value was read from.
+///
+/// serde_json hands non-negative integers to visitors as `u64` and negative ones as `i64`,
+/// while [`Value`] keeps every integer that fits an `i64` as [`Value::I64`]: a non-negative
+/// `I64` is therefore described as unsigned.
 fn unexpected(value: &Value) -> Unexpected<'_> {
     match value {
         Value::Null => Unexpected::Unit,
         Value::Bool(b) => Unexpected::Bool(*b),
-        Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                Unexpected::Unsigned(u)
-            } else if let Some(i) = n.as_i64() {
-                Unexpected::Signed(i)
-            } else {
-                Unexpected::Float(n.as_f64().unwrap_or(f64::NAN))
-            }
-        }
+        Value::I64(n) => match u64::try_from(*n) {
+            Ok(u) => Unexpected::Unsigned(u),
+            Err(_) => Unexpected::Signed(*n),
+        },
+        Value::U64(n) => Unexpected::Unsigned(*n),
+        Value::F64(n) => Unexpected::Float(*n),
         Value::String(s) => Unexpected::Str(s),
         Value::Array(_) => Unexpected::Seq,
-        Value::Object(_) => Unexpected::Map,
+        Value::Map(_) => Unexpected::Map,
+        // `Value` is non-exhaustive; a future variant cannot come from JSON text.
+        _ => Unexpected::Other("value"),
+    }
+}
+
+/// The value as a `u64`, if it is a non-negative integer (as `serde_json::Value::as_u64`).
+pub(crate) fn as_u64(value: &Value) -> Option<u64> {
+    match value {
+        Value::I64(n) => u64::try_from(*n).ok(),
+        Value::U64(n) => Some(*n),
+        _ => None,
     }
 }
 
@@ -85,7 +108,7 @@ pub(crate) fn struct_fields<const N: usize>(
     expected: &str,
 ) -> Result<[Option<Value>; N], String> {
     match value {
-        Value::Object(mut map) => Ok(names.map(|name| map.remove(name))),
+        Value::Map(mut map) => Ok(names.map(|name| map.remove(name))),
         Value::Array(items) if items.len() <= N => {
             let mut items = items.into_iter();
             Ok(names.map(|_| items.next()))
@@ -101,20 +124,35 @@ pub(crate) fn struct_fields<const N: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::value_from_json;
     use serde_json::json;
+
+    /// The [`Value`] serde_json's text for `json` reads as.
+    fn value(json: serde_json::Value) -> Value {
+        value_from_json(json)
+    }
 
     #[test]
     fn type_errors_read_like_serde_s() {
-        let serde_error = serde_json::from_value::<String>(json!(7))
-            .err()
-            .map(|e| e.to_string());
-        assert_eq!(Some(invalid_type(&json!(7), "a string")), serde_error);
+        for text in ["7", "0", "-7", "18446744073709551615", "-1.5", "1.0"] {
+            // Read through `serde_json::Value`, serde's error carries no position.
+            let json: serde_json::Value = serde_json::from_str(text).unwrap();
+            let serde_error = serde_json::from_value::<String>(json)
+                .err()
+                .map(|e| e.to_string());
+            let parsed = from_slice(text.as_bytes()).unwrap();
+            assert_eq!(
+                Some(invalid_type(&parsed, "a string")),
+                serde_error,
+                "{text}"
+            );
+        }
         assert_eq!(
-            invalid_type(&json!(-1.5), "a string"),
+            invalid_type(&value(json!(-1.5)), "a string"),
             "invalid type: floating point `-1.5`, expected a string"
         );
         assert_eq!(
-            required_string("dsn", Some(json!([1]))).unwrap_err(),
+            required_string("dsn", Some(value(json!([1])))).unwrap_err(),
             "`dsn`: invalid type: sequence, expected a string"
         );
         assert_eq!(
@@ -124,20 +162,43 @@ mod tests {
     }
 
     #[test]
+    fn reads_json_text() {
+        assert_eq!(
+            from_slice(br#"{"b":[1,-2,18446744073709551615,1.5],"a":null,"b":true}"#).unwrap(),
+            value(json!({"a": null, "b": true}))
+        );
+        assert_eq!(
+            from_slice(b"[1,-2,18446744073709551615,1.5]").unwrap(),
+            Value::Array(vec![
+                Value::I64(1),
+                Value::I64(-2),
+                Value::U64(u64::MAX),
+                Value::F64(1.5)
+            ])
+        );
+        assert!(from_slice(b"{").is_err());
+        assert_eq!(as_u64(&Value::I64(3)), Some(3));
+        assert_eq!(as_u64(&Value::U64(u64::MAX)), Some(u64::MAX));
+        assert_eq!(as_u64(&Value::I64(-3)), None);
+        assert_eq!(as_u64(&Value::F64(3.0)), None);
+        assert_eq!(as_u64(&Value::String("3".into())), None);
+    }
+
+    #[test]
     fn structs_from_objects_and_arrays() {
         let names = ["a", "b"];
         assert_eq!(
-            struct_fields(json!({"b": 2, "c": 3}), names, "struct X").unwrap(),
-            [None, Some(json!(2))]
+            struct_fields(value(json!({"b": 2, "c": 3})), names, "struct X").unwrap(),
+            [None, Some(Value::I64(2))]
         );
         assert_eq!(
-            struct_fields(json!([1]), names, "struct X").unwrap(),
-            [Some(json!(1)), None]
+            struct_fields(value(json!([1])), names, "struct X").unwrap(),
+            [Some(Value::I64(1)), None]
         );
-        assert!(struct_fields(json!([1, 2, 3]), names, "struct X").is_err());
-        assert!(struct_fields(json!("x"), names, "struct X").is_err());
+        assert!(struct_fields(value(json!([1, 2, 3])), names, "struct X").is_err());
+        assert!(struct_fields(value(json!("x")), names, "struct X").is_err());
         assert_eq!(
-            vec_or_empty("v", Some(json!(["x", 1])), string).unwrap_err(),
+            vec_or_empty("v", Some(value(json!(["x", 1]))), string).unwrap_err(),
             "`v`: invalid type: integer `1`, expected a string"
         );
         assert_eq!(vec_or_empty("v", None, string), Ok(vec![]));

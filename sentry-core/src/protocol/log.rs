@@ -19,7 +19,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
 use super::{wire, Ser};
-use crate::{SpanId, TraceId};
+use crate::{SpanId, TraceId, Value};
 
 /// The `content_type` header of a `log` envelope item.
 pub const LOG_CONTENT_TYPE: &str = "application/vnd.sentry.items.log+json";
@@ -325,30 +325,34 @@ impl<'de> Deserialize<'de> for LogValue {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Typed {
-            value: serde_json::Value,
+            #[serde(with = "wire")]
+            value: Value,
             #[serde(rename = "type")]
             ty: String,
             // Units are part of the attribute format; this SDK writes none and ignores them.
             #[serde(default)]
             #[allow(dead_code)]
-            unit: Option<serde_json::Value>,
+            unit: de::IgnoredAny,
         }
         let typed = Typed::deserialize(d)?;
         let mismatch = || {
+            // As JSON text; `Value`'s `Display` would write the float `1.0` as `1`.
+            let shown = match &typed.value {
+                Value::F64(n) => format!("{n:?}"),
+                other => other.to_string(),
+            };
             de::Error::custom(format_args!(
-                "attribute value {} is not of type {:?}",
-                typed.value, typed.ty
+                "attribute value {shown} is not of type {:?}",
+                typed.ty
             ))
         };
         Ok(match (typed.ty.as_str(), &typed.value) {
-            ("string", serde_json::Value::String(s)) => LogValue::String(Cow::Owned(s.clone())),
-            ("boolean", serde_json::Value::Bool(b)) => LogValue::Bool(*b),
-            ("integer", serde_json::Value::Number(n)) => {
-                LogValue::I64(n.as_i64().ok_or_else(mismatch)?)
-            }
-            ("double", serde_json::Value::Number(n)) => {
-                LogValue::F64(n.as_f64().ok_or_else(mismatch)?)
-            }
+            ("string", Value::String(s)) => LogValue::String(Cow::Owned(s.clone())),
+            ("boolean", Value::Bool(b)) => LogValue::Bool(*b),
+            ("integer", Value::I64(n)) => LogValue::I64(*n),
+            ("double", Value::I64(n)) => LogValue::F64(*n as f64),
+            ("double", Value::U64(n)) => LogValue::F64(*n as f64),
+            ("double", Value::F64(n)) => LogValue::F64(*n),
             ("string" | "boolean" | "integer" | "double", _) => return Err(mismatch()),
             (other, _) => {
                 return Err(de::Error::custom(format_args!(
@@ -732,6 +736,23 @@ mod tests {
                 "{bad}"
             );
         }
+        let error = |bad: serde_json::Value| {
+            serde_json::from_value::<LogValue>(bad)
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(
+            error(json!({"value": 1.0, "type": "integer"})).as_deref(),
+            Some(r#"attribute value 1.0 is not of type "integer""#)
+        );
+        assert_eq!(
+            error(json!({"value": [1, "a"], "type": "string"})).as_deref(),
+            Some(r#"attribute value [1,"a"] is not of type "string""#)
+        );
+        assert_eq!(
+            serde_json::from_value::<LogValue>(json!({"value": 2, "type": "double"})).unwrap(),
+            LogValue::F64(2.0)
+        );
         let unit = json!({"value": 1, "type": "integer", "unit": "millisecond"});
         assert_eq!(
             serde_json::from_value::<LogValue>(unit).unwrap(),

@@ -1,5 +1,6 @@
 //! Information about the SDK that sent an event.
 
+use sentry_minimal::Value;
 use serde::{Deserialize, Serialize};
 
 use super::json;
@@ -46,7 +47,7 @@ pub struct ClientSdkPackage {
 impl ClientSdkInfo {
     /// Reads the `sdk` interface from parsed JSON, accepting what the derived `Deserialize`
     /// accepts, without linking it (see [`json`]).
-    pub(crate) fn from_json(value: serde_json::Value) -> Result<Self, String> {
+    pub(crate) fn from_json(value: Value) -> Result<Self, String> {
         let [name, version, integrations, packages] = json::struct_fields(
             value,
             ["name", "version", "integrations", "packages"],
@@ -63,7 +64,7 @@ impl ClientSdkInfo {
 
 impl ClientSdkPackage {
     /// Reads a package from parsed JSON (see [`ClientSdkInfo::from_json`]).
-    fn from_json(value: serde_json::Value) -> Result<Self, String> {
+    fn from_json(value: Value) -> Result<Self, String> {
         let [name, version] =
             json::struct_fields(value, ["name", "version"], "struct ClientSdkPackage")?;
         Ok(ClientSdkPackage {
@@ -76,6 +77,7 @@ impl ClientSdkPackage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::value_from_json;
     use serde_json::json;
 
     #[test]
@@ -99,7 +101,7 @@ mod tests {
             serde_json::from_value::<ClientSdkInfo>(json.clone()).unwrap(),
             sdk
         );
-        assert_eq!(ClientSdkInfo::from_json(json), Ok(sdk));
+        assert_eq!(ClientSdkInfo::from_json(value_from_json(json)), Ok(sdk));
     }
 
     #[test]
@@ -131,7 +133,7 @@ mod tests {
         ];
         for input in inputs {
             let derived = serde_json::from_value::<ClientSdkInfo>(input.clone());
-            let by_hand = ClientSdkInfo::from_json(input.clone());
+            let by_hand = ClientSdkInfo::from_json(value_from_json(input.clone()));
             match (derived, by_hand) {
                 (Ok(derived), Ok(by_hand)) => assert_eq!(derived, by_hand, "{input}"),
                 (Err(_), Err(error)) => assert!(!error.is_empty()),
@@ -139,7 +141,9 @@ mod tests {
             }
         }
         assert_eq!(
-            ClientSdkInfo::from_json(json!({"name": "a", "version": "1", "integrations": [3]})),
+            ClientSdkInfo::from_json(value_from_json(
+                json!({"name": "a", "version": "1", "integrations": [3]})
+            )),
             Err("`integrations`: invalid type: integer `3`, expected a string".to_owned())
         );
     }
