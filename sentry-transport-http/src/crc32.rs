@@ -1,7 +1,7 @@
 //! CRC-32 (IEEE 802.3, the one of gzip and zlib) for the gzip trailer.
 //!
-//! Slice-by-8: eight 256-entry tables (8 KiB), computed at compile time, process eight bytes
-//! per step. Measured on a 10 KB JSON body, optimized build, one core of a busy 2-core machine:
+//! Slice-by-8: eight 256-entry tables (8 KiB), computed on first use (about 10 µs; as a
+//! constant they would add 8 KiB to every application's file), process eight bytes per step. Measured on a 10 KB JSON body, optimized build, one core of a busy 2-core machine:
 //!
 //! | variant | tables | speed | share of level-1 deflate time (~23 µs) |
 //! |---|---|---|---|
@@ -14,15 +14,26 @@
 //! on 10.3 KB event envelopes it takes about 5.5 µs of the 29 µs of `Gzip::compress` at level
 //! 1. (crc32fast's carry-less multiplication is ~25 times faster, but needs `unsafe` SIMD.)
 
+use std::sync::OnceLock;
+
 /// The CRC-32 polynomial, bit-reversed (the "reflected" form used by gzip).
 const POLYNOMIAL: u32 = 0xEDB8_8320;
 
-/// `TABLES[k][b]` is the CRC register (started at zero, no final inversion) after the byte `b`
-/// followed by `k` zero bytes, so that eight table look-ups advance the CRC by eight bytes.
-static TABLES: [[u32; 256]; 8] = tables();
+/// The tables: `TABLES[k][b]` is the CRC register (started at zero, no final inversion) after
+/// the byte `b` followed by `k` zero bytes, so that eight table look-ups advance the CRC by
+/// eight bytes.
+///
+/// Boxed: a `OnceLock` does not start out all zeros, so an inline table would be stored in the
+/// file's initialized data after all.
+static TABLES: OnceLock<Box<[[u32; 256]; 8]>> = OnceLock::new();
 
-/// Computes [`TABLES`].
-const fn tables() -> [[u32; 256]; 8] {
+/// The tables, computed on first use.
+fn tables() -> &'static [[u32; 256]; 8] {
+    TABLES.get_or_init(|| Box::new(compute_tables()))
+}
+
+/// Computes the tables.
+fn compute_tables() -> [[u32; 256]; 8] {
     let mut tables = [[0; 256]; 8];
     let mut byte = 0;
     while byte < 256 {
@@ -54,7 +65,7 @@ const fn tables() -> [[u32; 256]; 8] {
 
 /// The CRC-32 of `data` (`"123456789"` gives `0xCBF43926`).
 pub(crate) fn crc32(data: &[u8]) -> u32 {
-    let [t0, t1, t2, t3, t4, t5, t6, t7] = &TABLES;
+    let [t0, t1, t2, t3, t4, t5, t6, t7] = tables();
     let mut crc = !0u32;
     let chunks = data.chunks_exact(8);
     let rest = chunks.remainder();
@@ -117,7 +128,7 @@ mod tests {
 
     #[test]
     fn the_tables_match_the_definition() {
-        for (k, table) in TABLES.iter().enumerate() {
+        for (k, table) in tables().iter().enumerate() {
             for (byte, &entry) in (0..=255u8).zip(table) {
                 let mut input = vec![0; k + 1];
                 input[0] = byte;
