@@ -36,7 +36,7 @@ pub type Contexts = SortedMap<Cow<'static, str>, Context>;
 ///     serde_json::json!({"type": "os", "name": "Linux"})
 /// );
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Context {
     /// The operating system (`"type": "os"`).
@@ -102,6 +102,23 @@ impl Context {
                     .collect(),
             )
         })
+    }
+}
+
+impl Clone for Context {
+    /// Kept out of line: contexts are copied from scopes and from the computed defaults into
+    /// every event, and an inlined copy of this match (every field of every context type) at
+    /// each of those places costs kilobytes of code apiece.
+    #[inline(never)]
+    fn clone(&self) -> Self {
+        match self {
+            Context::Os(c) => Context::Os(c.clone()),
+            Context::Runtime(c) => Context::Runtime(c.clone()),
+            Context::Device(c) => Context::Device(c.clone()),
+            Context::App(c) => Context::App(c.clone()),
+            Context::Trace(c) => Context::Trace(c.clone()),
+            Context::Other(map) => Context::Other(map.clone()),
+        }
     }
 }
 
