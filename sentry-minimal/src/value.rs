@@ -55,6 +55,24 @@ impl Value {
         }
     }
 
+    /// The value as a `u64`, if it is a non-negative integer (of either integer variant).
+    ///
+    /// ```
+    /// use sentry_minimal::Value;
+    ///
+    /// assert_eq!(Value::I64(3).as_u64(), Some(3));
+    /// assert_eq!(Value::U64(u64::MAX).as_u64(), Some(u64::MAX));
+    /// assert_eq!(Value::I64(-3).as_u64(), None);
+    /// assert_eq!(Value::F64(3.0).as_u64(), None);
+    /// ```
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::I64(n) => u64::try_from(*n).ok(),
+            Value::U64(n) => Some(*n),
+            _ => None,
+        }
+    }
+
     /// `true` for [`Value::Null`].
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)

@@ -180,7 +180,7 @@ impl RawItem {
 
     /// The `item_count` header (used by `log`, `span` and `trace_metric` items), if present.
     pub fn item_count(&self) -> Option<u64> {
-        self.headers.get("item_count").and_then(json::as_u64)
+        self.headers.get("item_count").and_then(Value::as_u64)
     }
 }
 

@@ -186,7 +186,7 @@ fn parse_item_header(index: usize, line: &[u8]) -> Result<ItemHeader, EnvelopeEr
     };
     let length = match map.remove("length") {
         None | Some(Value::Null) => None,
-        Some(value) => Some(json::as_u64(&value).ok_or_else(|| {
+        Some(value) => Some(value.as_u64().ok_or_else(|| {
             invalid(json::in_field(
                 "length",
                 json::invalid_type(&value, "a non-negative integer"),
@@ -267,7 +267,7 @@ fn decode_logs(header: &ItemHeader, payload: &[u8]) -> Result<EnvelopeItem, Enve
             )))
         }
     }
-    match header.rest.get("item_count").and_then(json::as_u64) {
+    match header.rest.get("item_count").and_then(Value::as_u64) {
         Some(n) if n == logs.len() as u64 => {}
         other => {
             return Err(invalid(format!(

@@ -33,10 +33,7 @@ fn unexpected(value: &Value) -> Unexpected<'_> {
     match value {
         Value::Null => Unexpected::Unit,
         Value::Bool(b) => Unexpected::Bool(*b),
-        Value::I64(n) => match u64::try_from(*n) {
-            Ok(u) => Unexpected::Unsigned(u),
-            Err(_) => Unexpected::Signed(*n),
-        },
+        Value::I64(n) => u64::try_from(*n).map_or(Unexpected::Signed(*n), Unexpected::Unsigned),
         Value::U64(n) => Unexpected::Unsigned(*n),
         Value::F64(n) => Unexpected::Float(*n),
         Value::String(s) => Unexpected::Str(s),
@@ -44,15 +41,6 @@ fn unexpected(value: &Value) -> Unexpected<'_> {
         Value::Map(_) => Unexpected::Map,
         // `Value` is non-exhaustive; a future variant cannot come from JSON text.
         _ => Unexpected::Other("value"),
-    }
-}
-
-/// The value as a `u64`, if it is a non-negative integer (as `serde_json::Value::as_u64`).
-pub(crate) fn as_u64(value: &Value) -> Option<u64> {
-    match value {
-        Value::I64(n) => u64::try_from(*n).ok(),
-        Value::U64(n) => Some(*n),
-        _ => None,
     }
 }
 
@@ -177,11 +165,7 @@ mod tests {
             ])
         );
         assert!(from_slice(b"{").is_err());
-        assert_eq!(as_u64(&Value::I64(3)), Some(3));
-        assert_eq!(as_u64(&Value::U64(u64::MAX)), Some(u64::MAX));
-        assert_eq!(as_u64(&Value::I64(-3)), None);
-        assert_eq!(as_u64(&Value::F64(3.0)), None);
-        assert_eq!(as_u64(&Value::String("3".into())), None);
+        assert_eq!(Value::String("3".into()).as_u64(), None);
     }
 
     #[test]
