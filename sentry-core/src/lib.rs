@@ -40,6 +40,7 @@ pub mod transport;
 mod api;
 mod backend;
 mod client;
+mod gate;
 mod init;
 mod integration;
 mod options;

@@ -6,7 +6,7 @@ mod logs;
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -27,9 +27,6 @@ pub(crate) use callbacks::{in_callback, run_callback};
 pub const SDK_NAME: &str = "sentry.rust";
 /// The version of this SDK.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Enabled clients alive in the process; the facade's gate is on while it is non-zero.
-static ENABLED_CLIENTS: AtomicUsize = AtomicUsize::new(0);
 
 /// Builds events and hands them to its transport.
 ///
@@ -141,12 +138,7 @@ impl Client {
         };
         if client.is_enabled() {
             client.counted.store(true, Ordering::Release);
-            ENABLED_CLIENTS.fetch_add(1, Ordering::AcqRel);
-            if client.logs.is_some() {
-                crate::logs::count_client(true);
-            }
-            crate::backend::install();
-            sentry_minimal::backend::set_active(true);
+            crate::gate::open(client.logs.is_some());
         }
         Ok(client)
     }
@@ -334,13 +326,7 @@ impl Client {
 
     fn uncount(&self) {
         if self.counted.swap(false, Ordering::AcqRel) {
-            if self.logs.is_some() {
-                crate::logs::count_client(false);
-            }
-            let remaining = ENABLED_CLIENTS.fetch_sub(1, Ordering::AcqRel) - 1;
-            if remaining == 0 {
-                sentry_minimal::backend::set_active(false);
-            }
+            crate::gate::close(self.logs.is_some());
         }
     }
 }

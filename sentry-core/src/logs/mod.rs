@@ -11,12 +11,7 @@ mod macros;
 mod param;
 mod template;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 pub use buffer::{LogBuffer, BATCH_TIMEOUT, MAX_BATCH_SIZE, MAX_QUEUED};
-
-/// Enabled clients with `enable_logs` on, alive in the process.
-static LOG_CLIENTS: AtomicUsize = AtomicUsize::new(0);
 
 /// `true` while at least one enabled client has logs on: one relaxed atomic load.
 ///
@@ -31,16 +26,7 @@ static LOG_CLIENTS: AtomicUsize = AtomicUsize::new(0);
 /// ```
 #[inline(always)]
 pub fn enabled() -> bool {
-    LOG_CLIENTS.load(Ordering::Relaxed) != 0
-}
-
-/// Counts a client with logs on as it becomes enabled (`true`) or is closed (`false`).
-pub(crate) fn count_client(enabled: bool) {
-    if enabled {
-        LOG_CLIENTS.fetch_add(1, Ordering::AcqRel);
-    } else {
-        LOG_CLIENTS.fetch_sub(1, Ordering::AcqRel);
-    }
+    crate::gate::logs_on()
 }
 
 /// Plumbing for the logger macros; not part of the API.

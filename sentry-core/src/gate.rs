@@ -1,0 +1,62 @@
+//! The one owner of the SDK's on/off state: how many enabled clients exist, how many of them
+//! have structured logs on, and the two fast-path flags derived from those counts (the facade's
+//! gate in `sentry-minimal` and [`logs::enabled`](crate::logs::enabled)).
+//!
+//! Counts and flags change together under one lock. Two separate atomic steps (count, then
+//! flag) would race: a thread dropping the last client could clear the facade's flag *after*
+//! another thread had counted a new client and set it, leaving an enabled client behind a closed
+//! gate, with every capture silently ignored. Readers never take the lock: they load one atomic
+//! flag, and a client is counted here only while it is enabled, so the lock is taken once per
+//! client creation and once per close.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+/// The counts behind the flags.
+struct Counts {
+    clients: usize,
+    log_clients: usize,
+}
+
+static COUNTS: Mutex<Counts> = Mutex::new(Counts {
+    clients: 0,
+    log_clients: 0,
+});
+
+/// `true` while at least one enabled client has structured logs on.
+static LOGS_ON: AtomicBool = AtomicBool::new(false);
+
+/// Counts a client that has just become enabled, installs the facade backend (once per
+/// process) and opens the gates.
+pub(crate) fn open(with_logs: bool) {
+    let mut counts = COUNTS.lock().unwrap_or_else(PoisonError::into_inner);
+    counts.clients += 1;
+    if with_logs {
+        counts.log_clients += 1;
+    }
+    crate::backend::install();
+    publish(&counts);
+}
+
+/// Uncounts a client that was counted by [`open`] with the same `with_logs`, and closes the
+/// gates that no client keeps open any more.
+pub(crate) fn close(with_logs: bool) {
+    let mut counts = COUNTS.lock().unwrap_or_else(PoisonError::into_inner);
+    counts.clients = counts.clients.saturating_sub(1);
+    if with_logs {
+        counts.log_clients = counts.log_clients.saturating_sub(1);
+    }
+    publish(&counts);
+}
+
+/// Sets both flags from the counts; called with the lock held, so flags always match counts.
+fn publish(counts: &Counts) {
+    sentry_minimal::backend::set_active(counts.clients > 0);
+    LOGS_ON.store(counts.log_clients > 0, Ordering::Release);
+}
+
+/// `true` while at least one enabled client has logs on: one relaxed atomic load.
+#[inline(always)]
+pub(crate) fn logs_on() -> bool {
+    LOGS_ON.load(Ordering::Relaxed)
+}
