@@ -26,6 +26,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 /// The shape every DSN must have, quoted in error messages.
@@ -83,13 +84,20 @@ pub enum DsnError {
     MissingPublicKey,
     /// There is no host after the `@`.
     MissingHost,
-    /// The port is not a number from 0 to 65535; holds the port text found.
+    /// The port is not a number from 1 to 65535; holds the port text found.
     InvalidPort(String),
     /// There is no project id after the host.
     MissingProjectId,
-    /// The project id has characters other than ASCII letters, digits, `_` and `-`; holds the
-    /// project id found.
+    /// The project id is not a decimal number that fits in 64 bits (Sentry's project ids are
+    /// numbers); holds the project id found.
     InvalidProjectId(String),
+    /// The host is not a valid host name, IPv4 address or bracketed IPv6 address: an empty or
+    /// over-long label, a label that starts or ends with `-` or has no letter or digit, or a
+    /// malformed address. Holds the host found.
+    InvalidHost(String),
+    /// A path segment is `.` or `..`, or has a `%` not followed by two hex digits; holds the
+    /// segment found.
+    InvalidPath(String),
     /// A character that cannot appear in that part of a DSN (whitespace, control characters,
     /// `?`, `#` or other URL delimiters).
     InvalidCharacter {
@@ -109,19 +117,33 @@ impl fmt::Display for DsnError {
             }
             DsnError::UnsupportedScheme(scheme) => write!(
                 f,
-                "the DSN scheme {scheme:?} is not supported (use http or https)"
+                "the DSN scheme {:?} is not supported (use http or https)",
+                shown(scheme)
             )?,
             DsnError::MissingPublicKey => {
                 f.write_str("the DSN has no public key (the part before '@')")?
             }
             DsnError::MissingHost => f.write_str("the DSN has no host")?,
-            DsnError::InvalidPort(port) => {
-                write!(f, "the DSN port {port:?} is not a number from 0 to 65535")?
-            }
+            DsnError::InvalidPort(port) => write!(
+                f,
+                "the DSN port {:?} is not a number from 1 to 65535",
+                shown(port)
+            )?,
             DsnError::MissingProjectId => f.write_str("the DSN has no project id")?,
             DsnError::InvalidProjectId(id) => write!(
                 f,
-                "the DSN project id {id:?} may only contain ASCII letters, digits, '_' and '-'"
+                "the DSN project id {:?} is not a number from 0 to 18446744073709551615",
+                shown(id)
+            )?,
+            DsnError::InvalidHost(host) => write!(
+                f,
+                "the DSN host {:?} is not a valid host name or IP address",
+                shown(host)
+            )?,
+            DsnError::InvalidPath(segment) => write!(
+                f,
+                "the DSN path segment {:?} is not allowed ('.', '..' or a bad %-escape)",
+                shown(segment)
             )?,
             DsnError::InvalidCharacter { part, found } => {
                 write!(f, "the DSN {part} contains the invalid character {found:?}")?
@@ -132,6 +154,15 @@ impl fmt::Display for DsnError {
 }
 
 impl Error for DsnError {}
+
+/// At most the first 64 characters of a part quoted in an error message, so a hostile DSN
+/// cannot make a megabyte-long log line.
+fn shown(part: &str) -> &str {
+    match part.char_indices().nth(64) {
+        Some((end, _)) => &part[..end],
+        None => part,
+    }
+}
 
 /// A parsed DSN.
 ///
@@ -300,6 +331,38 @@ fn check_chars(
     }
 }
 
+/// A DNS name or dotted IPv4 address: at most 253 characters of labels separated by single
+/// dots; each label 1 to 63 characters, with at least one letter or digit, not starting or ending
+/// with `-` (`_` is tolerated, as container and internal names use it). A name whose labels are
+/// all digits must be a valid IPv4 address. The caller has already checked the characters.
+fn is_valid_host_name(host: &str) -> bool {
+    if host.len() > 253 {
+        return false;
+    }
+    let labels_ok = host.split('.').all(|label| {
+        (1..=63).contains(&label.len())
+            && label.bytes().any(|b| b.is_ascii_alphanumeric())
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    });
+    let numeric = host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    labels_ok && (!numeric || host.parse::<Ipv4Addr>().is_ok())
+}
+
+/// A path segment between slashes: not `.` or `..` (a server would resolve them away, so the
+/// URL would not be the one the DSN names), and every `%` followed by two hex digits.
+fn is_valid_path_segment(segment: &str) -> bool {
+    if segment == "." || segment == ".." {
+        return false;
+    }
+    let bytes = segment.as_bytes();
+    bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || (bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    })
+}
+
 /// Splits `host[:port]` (with bracketed IPv6 support) into host and port.
 fn parse_host_port(s: &str) -> Result<(String, Option<u16>), DsnError> {
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
@@ -316,6 +379,9 @@ fn parse_host_port(s: &str) -> Result<(String, Option<u16>), DsnError> {
         check_chars("host", inner, |c| {
             c.is_ascii_hexdigit() || matches!(c, ':' | '.')
         })?;
+        if inner.parse::<Ipv6Addr>().is_err() {
+            return Err(DsnError::InvalidHost(format!("[{inner}]")));
+        }
         let after = &rest[end + 1..];
         let port = match after {
             "" => None,
@@ -342,6 +408,9 @@ fn parse_host_port(s: &str) -> Result<(String, Option<u16>), DsnError> {
         check_chars("host", host, |c| {
             c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')
         })?;
+        if !is_valid_host_name(host) {
+            return Err(DsnError::InvalidHost(host.to_owned()));
+        }
         (host.to_owned(), port)
     };
     let port = match port {
@@ -350,10 +419,10 @@ fn parse_host_port(s: &str) -> Result<(String, Option<u16>), DsnError> {
             if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(DsnError::InvalidPort(port.to_owned()));
             }
-            Some(
-                port.parse::<u16>()
-                    .map_err(|_| DsnError::InvalidPort(port.to_owned()))?,
-            )
+            match port.parse::<u16>() {
+                Ok(0) | Err(_) => return Err(DsnError::InvalidPort(port.to_owned())),
+                Ok(port) => Some(port),
+            }
         }
     };
     Ok((host, port))
@@ -416,10 +485,7 @@ impl FromStr for Dsn {
         if project_id.is_empty() {
             return Err(DsnError::MissingProjectId);
         }
-        if !project_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
-        {
+        if !project_id.bytes().all(|b| b.is_ascii_digit()) || project_id.parse::<u64>().is_err() {
             return Err(DsnError::InvalidProjectId(project_id.to_owned()));
         }
         check_chars("path", path, |c| {
@@ -430,6 +496,12 @@ impl FromStr for Dsn {
                 part: "path",
                 found: '/',
             });
+        }
+        if let Some(segment) = path
+            .split('/')
+            .find(|segment| !is_valid_path_segment(segment))
+        {
+            return Err(DsnError::InvalidPath(segment.to_owned()));
         }
 
         Ok(Dsn {
@@ -521,15 +593,26 @@ mod tests {
                 "http://127.0.0.1/api/7/envelope/",
             ),
             (
-                "  http://k@[::1]:8080/my-project_1  \n",
+                "  http://k@[::1]:8080/18446744073709551615  \n",
                 Scheme::Http,
                 "k",
                 None,
                 "[::1]",
                 8080,
                 "",
-                "my-project_1",
-                "http://[::1]:8080/api/my-project_1/envelope/",
+                "18446744073709551615",
+                "http://[::1]:8080/api/18446744073709551615/envelope/",
+            ),
+            (
+                "http://k@sentry_relay:3000/a%2Fb/.well-known/5",
+                Scheme::Http,
+                "k",
+                None,
+                "sentry_relay",
+                3000,
+                "/a%2Fb/.well-known",
+                "5",
+                "http://sentry_relay:3000/a%2Fb/.well-known/api/5/envelope/",
             ),
             (
                 "https://k:@[2001:db8::1]/3",
@@ -636,10 +719,93 @@ mod tests {
             ("https://public@[::1]x/1", ic("host", 'x')),
             ("https://public@host/a b/1", ic("path", ' ')),
             ("https://public@host/a//1", ic("path", '/')),
+            ("https://public@host:0/1", DsnError::InvalidPort("0".into())),
+            (
+                "https://public@host/my-project",
+                DsnError::InvalidProjectId("my-project".into()),
+            ),
+            (
+                "https://public@host/18446744073709551616",
+                DsnError::InvalidProjectId("18446744073709551616".into()),
+            ),
+            ("https://public@-/1", DsnError::InvalidHost("-".into())),
+            ("https://public@_/1", DsnError::InvalidHost("_".into())),
+            (
+                "https://public@....../1",
+                DsnError::InvalidHost("......".into()),
+            ),
+            (
+                "https://public@a..b/1",
+                DsnError::InvalidHost("a..b".into()),
+            ),
+            (
+                "https://public@-a.b/1",
+                DsnError::InvalidHost("-a.b".into()),
+            ),
+            (
+                "https://public@a-.b/1",
+                DsnError::InvalidHost("a-.b".into()),
+            ),
+            (
+                "https://public@1.2.3/1",
+                DsnError::InvalidHost("1.2.3".into()),
+            ),
+            (
+                "https://public@1.2.3.256/1",
+                DsnError::InvalidHost("1.2.3.256".into()),
+            ),
+            (
+                "https://public@[::1::2]/1",
+                DsnError::InvalidHost("[::1::2]".into()),
+            ),
+            (
+                "https://public@[1.2]/1",
+                DsnError::InvalidHost("[1.2]".into()),
+            ),
+            (
+                "https://public@host/../1",
+                DsnError::InvalidPath("..".into()),
+            ),
+            (
+                "https://public@host/a/./1",
+                DsnError::InvalidPath(".".into()),
+            ),
+            (
+                "https://public@host/%zz/1",
+                DsnError::InvalidPath("%zz".into()),
+            ),
+            (
+                "https://public@host/a%2/1",
+                DsnError::InvalidPath("a%2".into()),
+            ),
         ];
         for (input, expected) in table {
             assert_eq!(input.parse::<Dsn>().as_ref(), Err(expected), "{input:?}");
         }
+    }
+
+    #[test]
+    fn oversized_parts_are_rejected() {
+        let digits = "9".repeat(100_000);
+        let input = format!("https://public@host/{digits}");
+        let err = input.parse::<Dsn>().err();
+        assert_eq!(err, Some(DsnError::InvalidProjectId(digits)));
+        let message = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.len() < 400, "{} bytes", message.len());
+        let label = "a".repeat(64);
+        let input = format!("https://public@{label}.example.com/1");
+        assert!(matches!(
+            input.parse::<Dsn>(),
+            Err(DsnError::InvalidHost(_))
+        ));
+        let long_host = ["abc"; 70].join(".");
+        assert!(long_host.len() > 253);
+        let input = format!("https://public@{long_host}/1");
+        assert!(matches!(
+            input.parse::<Dsn>(),
+            Err(DsnError::InvalidHost(_))
+        ));
+        dsn(&format!("https://public@{}.example.com/1", "a".repeat(63)));
     }
 
     #[test]

@@ -190,6 +190,22 @@ fn invalid_dsn_is_disabled_and_sends_nothing() {
     assert!(!guard.is_enabled());
     assert!(sentry::capture_message("nowhere", Level::Error).is_nil());
     assert!(sentry::try_init("definitely not a dsn").is_err());
+    // Parts that look like a DSN but could never be sent to: a project id that is not a u64,
+    // port 0, hosts without a letter or digit, `..` and bad %-escapes in the path.
+    let project = format!("https://public@127.0.0.1:1/{}", "9".repeat(100_000));
+    for dsn in [
+        project.as_str(),
+        "https://public@127.0.0.1:0/1",
+        "https://public@-/1",
+        "https://public@_/1",
+        "https://public@....../1",
+        "https://public@host/../1",
+        "https://public@host/%zz/1",
+    ] {
+        let err = sentry::try_init(dsn).err();
+        assert!(err.is_some(), "{dsn:.60} was accepted");
+        assert!(!sentry_minimal::is_enabled(), "{dsn:.60}");
+    }
 }
 
 #[test]
