@@ -33,8 +33,8 @@ commands:
                      and print what Sentry would receive; with SENTRY_DSN set, report there instead
   receive [--port N] run the receiver alone on 127.0.0.1 (default port 8970) and print every
                      envelope as it arrives, until Ctrl-C
-  ci                 venv for Relay, fmt, clippy, tests, docs, dependency check; stops at the
-                     first failure
+  ci                 venv for Relay, fmt, clippy, tests (dev and release profiles), each cargo
+                     feature of `sentry`, docs, dependency check; stops at the first failure
   bench [ARGS]       cargo bench --workspace; ARGS go to the benchmark harness
                      (`cargo xtask bench -- ARGS` passes cargo options before the `--`)
   footprint [--report-only]
@@ -227,11 +227,13 @@ fn ci(args: &[String]) -> Result<(), String> {
     let mut counts = TestCounts::default();
     let mut python = PathBuf::new();
 
-    let steps: [&str; 6] = [
+    let steps: [&str; 8] = [
         "relay venv",
         "fmt",
         "clippy",
         "test",
+        "test release profile (no DWARF)",
+        "features of `sentry`",
         "doc",
         "sentry-minimal has zero dependencies",
     ];
@@ -258,8 +260,23 @@ fn ci(args: &[String]) -> Result<(), String> {
                     .env(relay::PYTHON_ENV, &python),
                 &mut counts,
             ),
-            4 => run(cargo()
-                .args(["doc", "--workspace", "--no-deps"])
+            // A default `release` build has no debug information, so it compiles the symbol-table
+            // path of the symbolizer instead of the DWARF reader: test what users ship.
+            4 => run_tests(
+                cargo().args([
+                    "test",
+                    "--release",
+                    "--no-fail-fast",
+                    "-p",
+                    "sentry-backtrace",
+                    "-p",
+                    "sentry-panic",
+                ]),
+                &mut counts,
+            ),
+            5 => check_features(),
+            6 => run(cargo()
+                .args(["doc", "--workspace", "--no-deps", "--all-features"])
                 .env("RUSTDOCFLAGS", "-D warnings")),
             _ => check_minimal_dependencies(),
         };
@@ -269,7 +286,7 @@ fn ci(args: &[String]) -> Result<(), String> {
         };
         let took = step_started.elapsed();
         if let Err(message) = result {
-            if index == 3 {
+            if index == 3 || index == 4 {
                 println!(
                     "tests: {} passed, {} failed, {} skipped",
                     counts.passed, counts.failed, counts.ignored
@@ -302,6 +319,35 @@ fn ci(args: &[String]) -> Result<(), String> {
     );
     flush_stdout();
     Ok(())
+}
+
+/// The cargo features of `sentry`, each of which `ci` builds on its own.
+const SENTRY_FEATURES: [&str; 8] = [
+    "transport",
+    "native-tls",
+    "panic",
+    "backtrace",
+    "dwarf",
+    "log",
+    "tracing",
+    "test",
+];
+
+/// Builds `sentry` with no features, with each feature alone, and with all of them, so a
+/// feature that only compiles next to the defaults is caught.
+fn check_features() -> Result<(), String> {
+    let check = || {
+        let mut command = cargo();
+        command.args(["check", "--quiet", "-p", "sentry", "--all-targets"]);
+        command
+    };
+    run(check().arg("--no-default-features"))?;
+    for feature in SENTRY_FEATURES {
+        println!("  feature {feature}");
+        flush_stdout();
+        run(check().args(["--no-default-features", "--features", feature]))?;
+    }
+    run(check().arg("--all-features"))
 }
 
 // ---------------------------------------------------------------------------------------------
