@@ -11,25 +11,10 @@ use ureq::http::Uri;
 
 /// What [`select_proxy`] decided for a target URL.
 ///
-/// The `Debug` and `Display` forms never show credentials from a proxy URL:
-///
-/// ```
-/// use sentry_transport_http::{select_proxy, ProxySelection};
-///
-/// let env = |_: &str| None;
-/// let selection = select_proxy(
-///     "https://o1.ingest.sentry.io/api/1/envelope/",
-///     None,
-///     Some("http://user:secret@proxy.internal:3128"),
-///     env,
-/// );
-/// assert_eq!(selection.url(), Some("http://user:secret@proxy.internal:3128"));
-/// assert!(!format!("{selection:?}").contains("secret"));
-/// assert!(!selection.to_string().contains("secret"));
-/// ```
+/// The `Debug` and `Display` forms never show credentials from a proxy URL.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ProxySelection {
+pub(crate) enum ProxySelection {
     /// Connect directly: no proxy is configured for the target's scheme, or the applicable
     /// option is set to the empty string (which also switches the environment off).
     Direct,
@@ -47,7 +32,8 @@ pub enum ProxySelection {
 
 impl ProxySelection {
     /// The proxy URL (credentials included), or `None` for a direct connection.
-    pub fn url(&self) -> Option<&str> {
+    #[cfg(test)]
+    fn url(&self) -> Option<&str> {
         match self {
             ProxySelection::Proxy { url, .. } => Some(url),
             ProxySelection::Direct | ProxySelection::NoProxy => None,
@@ -55,7 +41,8 @@ impl ProxySelection {
     }
 
     /// Where the proxy URL came from, or `None` for a direct connection.
-    pub fn source(&self) -> Option<ProxySource> {
+    #[cfg(test)]
+    fn source(&self) -> Option<ProxySource> {
         match self {
             ProxySelection::Proxy { source, .. } => Some(*source),
             ProxySelection::Direct | ProxySelection::NoProxy => None,
@@ -92,7 +79,7 @@ impl fmt::Display for ProxySelection {
 /// Where a proxy URL came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ProxySource {
+pub(crate) enum ProxySource {
     /// [`TransportOptions::http_proxy`](sentry_core::transport::TransportOptions::http_proxy).
     HttpProxyOption,
     /// [`TransportOptions::https_proxy`](sentry_core::transport::TransportOptions::https_proxy).
@@ -139,35 +126,7 @@ const NO_PROXY_VARS: [&str; 2] = ["NO_PROXY", "no_proxy"];
 ///   address (exact match; IPv6 with or without brackets) or a CIDR block (`10.0.0.0/8`). A
 ///   domain or address may end in `:port` to match only that port.
 /// - A target URL that does not parse gets [`ProxySelection::Direct`].
-///
-/// ```
-/// use std::collections::HashMap;
-/// use sentry_transport_http::{select_proxy, ProxySelection, ProxySource};
-///
-/// let env: HashMap<&str, &str> = HashMap::from([
-///     ("HTTPS_PROXY", "http://proxy.internal:3128"),
-///     ("NO_PROXY", "localhost,.internal.example"),
-/// ]);
-/// let lookup = |name: &str| env.get(name).map(|value| value.to_string());
-///
-/// let selection = select_proxy("https://o1.ingest.sentry.io/api/1/envelope/", None, None, lookup);
-/// assert_eq!(selection.url(), Some("http://proxy.internal:3128"));
-/// assert_eq!(selection.source(), Some(ProxySource::Env("HTTPS_PROXY")));
-///
-/// // NO_PROXY lists the host: straight there.
-/// let selection = select_proxy("https://sentry.internal.example/api/1/envelope/", None, None, lookup);
-/// assert_eq!(selection, ProxySelection::NoProxy);
-///
-/// // An explicit option beats the environment.
-/// let selection = select_proxy(
-///     "https://o1.ingest.sentry.io/api/1/envelope/",
-///     None,
-///     Some("http://other.proxy:8080"),
-///     lookup,
-/// );
-/// assert_eq!(selection.source(), Some(ProxySource::HttpsProxyOption));
-/// ```
-pub fn select_proxy(
+pub(crate) fn select_proxy(
     target_url: &str,
     http_proxy: Option<&str>,
     https_proxy: Option<&str>,
@@ -542,5 +501,60 @@ mod tests {
         assert!(to_ureq_proxy("ftp://proxy").is_err());
         assert!(to_ureq_proxy("http://[::1").is_err());
         assert!(to_ureq_proxy("").is_err());
+    }
+
+    #[test]
+    fn selection_forms_hide_credentials() {
+        let env = |_: &str| None;
+        let selection = select_proxy(
+            "https://o1.ingest.sentry.io/api/1/envelope/",
+            None,
+            Some("http://user:secret@proxy.internal:3128"),
+            env,
+        );
+        assert_eq!(
+            selection.url(),
+            Some("http://user:secret@proxy.internal:3128")
+        );
+        assert!(!format!("{selection:?}").contains("secret"));
+        assert!(!selection.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn selection_follows_the_documented_order() {
+        use std::collections::HashMap;
+
+        let env: HashMap<&str, &str> = HashMap::from([
+            ("HTTPS_PROXY", "http://proxy.internal:3128"),
+            ("NO_PROXY", "localhost,.internal.example"),
+        ]);
+        let lookup = |name: &str| env.get(name).map(|value| value.to_string());
+
+        let selection = select_proxy(
+            "https://o1.ingest.sentry.io/api/1/envelope/",
+            None,
+            None,
+            lookup,
+        );
+        assert_eq!(selection.url(), Some("http://proxy.internal:3128"));
+        assert_eq!(selection.source(), Some(ProxySource::Env("HTTPS_PROXY")));
+
+        // NO_PROXY lists the host: straight there.
+        let selection = select_proxy(
+            "https://sentry.internal.example/api/1/envelope/",
+            None,
+            None,
+            lookup,
+        );
+        assert_eq!(selection, ProxySelection::NoProxy);
+
+        // An explicit option beats the environment.
+        let selection = select_proxy(
+            "https://o1.ingest.sentry.io/api/1/envelope/",
+            None,
+            Some("http://other.proxy:8080"),
+            lookup,
+        );
+        assert_eq!(selection.source(), Some(ProxySource::HttpsProxyOption));
     }
 }

@@ -7,25 +7,20 @@
 //! name for [`DNS_CACHE_TTL`]; only a miss spawns a short-lived lookup thread, bounded by the
 //! request's timeout. When a refresh fails, the previous addresses are used again.
 //!
-//! The resolver plugs into ureq's `unversioned` API, which may change in ureq's minor releases;
-//! the crate therefore pins ureq to one minor version.
+//! This module knows nothing of ureq: the adapter to ureq's (`unversioned`) resolver trait is in
+//! [`agent`](crate::agent).
 
+use std::fmt;
+use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sentry_core::off_thread::{run_off_thread, OffThreadError};
 use sentry_core::protocol::SortedMap;
-use ureq::config::Config;
-use ureq::http::Uri;
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::NextTimeout;
 
 /// How long resolved addresses of a host name are reused.
 pub(crate) const DNS_CACHE_TTL: Duration = Duration::from_secs(60);
-
-/// The most addresses ureq accepts from a resolver.
-const MAX_ADDRS: usize = 16;
 
 type Cache = Arc<Mutex<SortedMap<String, Cached>>>;
 
@@ -41,41 +36,43 @@ pub(crate) struct CachingResolver {
     cache: Cache,
 }
 
-impl Resolver for CachingResolver {
-    fn resolve(
-        &self,
-        uri: &Uri,
-        config: &Config,
-        timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
-            return Err(ureq::Error::BadUri(format!("{uri} has no scheme or host")));
-        };
-        let Some(key) = DefaultResolver::host_and_port(scheme, authority) else {
-            return Err(ureq::Error::BadUri(format!("{uri} has no port")));
-        };
-        let addrs = match key.parse::<SocketAddr>() {
-            // `1.2.3.4:80` and `[::1]:80`: nothing to look up.
-            Ok(addr) => vec![addr],
-            Err(_) => self.lookup(&key, timeout)?,
-        };
-        let mut resolved = self.empty();
-        for addr in config
-            .ip_family()
-            .keep_wanted(addrs.into_iter())
-            .take(MAX_ADDRS)
-        {
-            resolved.push(addr);
+/// Why a host name could not be resolved.
+#[derive(Debug)]
+pub(crate) enum LookupError {
+    /// The lookup took longer than its timeout (it goes on, and fills the cache when it ends).
+    TimedOut,
+    /// The name has no addresses (or the lookup thread failed).
+    NotFound,
+    /// The system's resolver or the thread spawn failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LookupError::TimedOut => f.write_str("the lookup timed out"),
+            LookupError::NotFound => f.write_str("no address found"),
+            LookupError::Io(error) => write!(f, "{error}"),
         }
-        if resolved.is_empty() {
-            return Err(ureq::Error::HostNotFound);
-        }
-        Ok(resolved)
     }
 }
 
 impl CachingResolver {
-    fn lookup(&self, key: &str, timeout: NextTimeout) -> Result<Vec<SocketAddr>, ureq::Error> {
+    /// The addresses of `key` (`host:port`, IPv6 hosts in brackets): an IP address as it is,
+    /// a host name's from the cache or from a lookup bounded by `timeout` (`None`: unbounded).
+    pub(crate) fn addrs(
+        &self,
+        key: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<SocketAddr>, LookupError> {
+        match key.parse::<SocketAddr>() {
+            // `1.2.3.4:80` and `[::1]:80`: nothing to look up.
+            Ok(addr) => Ok(vec![addr]),
+            Err(_) => self.lookup(key, timeout),
+        }
+    }
+
+    fn lookup(&self, key: &str, timeout: Option<Duration>) -> Result<Vec<SocketAddr>, LookupError> {
         let stale = {
             let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
             match cache.get(key) {
@@ -105,16 +102,16 @@ impl CachingResolver {
 /// one that arrives after the timeout.
 fn lookup_and_store(
     key: &str,
-    timeout: NextTimeout,
+    timeout: Option<Duration>,
     cache: &Cache,
-) -> Result<Vec<SocketAddr>, ureq::Error> {
+) -> Result<Vec<SocketAddr>, LookupError> {
     let work = {
         let key = key.to_owned();
         let cache = Arc::clone(cache);
-        move || -> Result<Vec<SocketAddr>, ureq::Error> {
-            let addrs: Vec<SocketAddr> = key.to_socket_addrs()?.collect();
+        move || -> Result<Vec<SocketAddr>, LookupError> {
+            let addrs: Vec<SocketAddr> = key.to_socket_addrs().map_err(LookupError::Io)?.collect();
             if addrs.is_empty() {
-                return Err(ureq::Error::HostNotFound);
+                return Err(LookupError::NotFound);
             }
             cache.lock().unwrap_or_else(PoisonError::into_inner).insert(
                 key,
@@ -126,14 +123,14 @@ fn lookup_and_store(
             Ok(addrs)
         }
     };
-    if timeout.after.is_not_happening() {
+    let Some(timeout) = timeout else {
         return work();
-    }
-    match run_off_thread("sentry-dns", *timeout.after, work) {
+    };
+    match run_off_thread("sentry-dns", timeout, work) {
         Ok(result) => result,
-        Err(OffThreadError::TimedOut) => Err(ureq::Error::Timeout(timeout.reason)),
-        Err(OffThreadError::Spawn(error)) => Err(ureq::Error::Io(error)),
-        Err(OffThreadError::Panicked) => Err(ureq::Error::HostNotFound),
+        Err(OffThreadError::TimedOut) => Err(LookupError::TimedOut),
+        Err(OffThreadError::Spawn(error)) => Err(LookupError::Io(error)),
+        Err(OffThreadError::Panicked) => Err(LookupError::NotFound),
     }
 }
 
@@ -141,27 +138,19 @@ fn lookup_and_store(
 mod tests {
     use super::*;
 
-    fn resolve(resolver: &CachingResolver, url: &str) -> Result<Vec<SocketAddr>, ureq::Error> {
-        let uri: Uri = url.parse().expect("a URI");
-        let config = ureq::Agent::config_builder().build();
-        let timeout = NextTimeout {
-            after: ureq::unversioned::transport::time::Duration::from_secs(5),
-            ..NextTimeout::default()
-        };
-        resolver
-            .resolve(&uri, &config, timeout)
-            .map(|addrs| addrs.to_vec())
+    fn resolve(resolver: &CachingResolver, key: &str) -> Result<Vec<SocketAddr>, LookupError> {
+        resolver.addrs(key, Some(Duration::from_secs(5)))
     }
 
     #[test]
     fn ip_literals_are_not_looked_up() {
         let resolver = CachingResolver::default();
         assert_eq!(
-            resolve(&resolver, "http://127.0.0.1:9000/x").expect("resolved"),
+            resolve(&resolver, "127.0.0.1:9000").expect("resolved"),
             ["127.0.0.1:9000".parse::<SocketAddr>().expect("addr")]
         );
         assert_eq!(
-            resolve(&resolver, "https://[::1]/x").expect("resolved"),
+            resolve(&resolver, "[::1]:443").expect("resolved"),
             ["[::1]:443".parse::<SocketAddr>().expect("addr")]
         );
         assert!(resolver.cache.lock().expect("lock").is_empty());
@@ -170,7 +159,7 @@ mod tests {
     #[test]
     fn host_names_are_cached() {
         let resolver = CachingResolver::default();
-        let first = resolve(&resolver, "http://localhost:9000/x").expect("localhost resolves");
+        let first = resolve(&resolver, "localhost:9000").expect("localhost resolves");
         assert!(first.iter().all(|addr| addr.port() == 9000));
         assert!(resolver
             .cache
@@ -188,7 +177,7 @@ mod tests {
             },
         );
         assert_eq!(
-            resolve(&resolver, "http://localhost:9000/y").expect("cached"),
+            resolve(&resolver, "localhost:9000").expect("cached"),
             [fake]
         );
     }
@@ -209,10 +198,10 @@ mod tests {
             },
         );
         assert_eq!(
-            resolve(&resolver, "http://sentry.invalid/x").expect("stale"),
+            resolve(&resolver, "sentry.invalid:80").expect("stale"),
             [old]
         );
         let resolver = CachingResolver::default();
-        assert!(resolve(&resolver, "http://sentry.invalid/x").is_err());
+        assert!(resolve(&resolver, "sentry.invalid:80").is_err());
     }
 }

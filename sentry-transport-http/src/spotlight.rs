@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use sentry_core::envelope::Envelope;
 use sentry_core::transport::{SendOutcome, Sender};
 
-use crate::{HttpTransportError, ENVELOPE_CONTENT_TYPE, MAX_RESPONSE_BODY};
+use crate::agent::{agent_config, new_agent};
+use crate::error::HttpTransportError;
+use crate::sender::{check_url, ENVELOPE_CONTENT_TYPE, MAX_RESPONSE_BODY};
 
 /// How long [`SpotlightSender`] waits for a connection to the sidecar: 500 ms.
 pub const SPOTLIGHT_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -83,9 +85,9 @@ impl SpotlightSender {
     /// [`HttpTransportError::InvalidUrl`] if `url` is not an absolute `http://` or `https://`
     /// URL.
     pub fn new(url: &str, user_agent: &str) -> Result<SpotlightSender, HttpTransportError> {
-        crate::check_url(url)?;
-        let agent = crate::new_agent(
-            crate::agent_config()
+        check_url(url)?;
+        let agent = new_agent(
+            agent_config()
                 .timeout_connect(Some(SPOTLIGHT_CONNECT_TIMEOUT))
                 .timeout_global(Some(SPOTLIGHT_TIMEOUT))
                 .user_agent(user_agent)
