@@ -113,6 +113,10 @@ pub struct ClientOptions {
     /// Also send every envelope to [Spotlight](https://spotlightjs.com), the local development
     /// debugger. Default: off; the `SENTRY_SPOTLIGHT` environment variable turns it on.
     pub spotlight: Spotlight,
+    /// How request bodies are compressed: gzip (the default), Brotli (with the HTTP transport's
+    /// `brotli` cargo feature) or none. See [`Compression`](crate::transport::Compression) for
+    /// the measured trade-off.
+    pub compression: transport::Compression,
     /// Send structured logs (the [`logger`](crate::logger) API and the log integrations).
     /// Default: off, and then every logger call returns after one atomic load.
     pub enable_logs: bool,
@@ -235,6 +239,7 @@ impl Default for ClientOptions {
             cache_max_envelopes: transport::DEFAULT_CACHE_MAX_ENVELOPES,
             cache_max_bytes: transport::DEFAULT_CACHE_MAX_BYTES,
             spotlight: Spotlight::Off,
+            compression: transport::Compression::Gzip,
             enable_logs: false,
             before_send_log: None,
         }
@@ -411,6 +416,7 @@ impl fmt::Debug for ClientOptions {
             .field("cache_max_envelopes", &self.cache_max_envelopes)
             .field("cache_max_bytes", &self.cache_max_bytes)
             .field("spotlight", &self.spotlight)
+            .field("compression", &self.compression)
             .field("enable_logs", &self.enable_logs)
             .field(
                 "before_send_log",

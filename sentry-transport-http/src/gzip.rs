@@ -58,6 +58,12 @@ pub(crate) struct Gzip {
     compressor: Option<Box<CompressorOxide>>,
 }
 
+impl std::fmt::Debug for Gzip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gzip").field("level", &self.level).finish()
+    }
+}
+
 impl Gzip {
     /// A compressor at `level` (0 to 9, higher values count as 9). Allocates nothing yet.
     pub(crate) fn new(level: u32) -> Gzip {

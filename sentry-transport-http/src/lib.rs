@@ -86,6 +86,7 @@
 
 mod agent;
 mod crc32;
+mod encoding;
 mod error;
 mod gzip;
 mod proxy;
@@ -98,6 +99,9 @@ mod test_support;
 mod tls;
 mod transport;
 
+#[cfg(feature = "brotli")]
+pub use encoding::BROTLI_QUALITY;
+pub use encoding::{BodyEncoder, Encoded};
 pub use error::HttpTransportError;
 pub use gzip::{GZIP_LEVEL, GZIP_THRESHOLD};
 pub use spotlight::{

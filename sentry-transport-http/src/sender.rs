@@ -1,4 +1,5 @@
-//! The sender: posts one envelope's bytes with a keep-alive ureq agent, gzip-compressed.
+//! The sender: posts one envelope's bytes with a keep-alive ureq agent, compressed as the
+//! options say.
 
 use std::io::{self, Read};
 use std::time::Duration;
@@ -7,8 +8,8 @@ use sentry_core::envelope::Envelope;
 use sentry_core::transport::{SendOutcome, Sender, TransportOptions};
 
 use crate::agent::{agent_config, new_agent};
+use crate::encoding::BodyEncoder;
 use crate::error::HttpTransportError;
-use crate::gzip::{self, GZIP_LEVEL};
 use crate::proxy::{self, select_proxy, ProxySelection};
 
 /// How much of a response body is read (and thrown away) so that the connection can be reused.
@@ -38,7 +39,7 @@ pub(crate) fn check_url(url: &str) -> Result<(), HttpTransportError> {
     Ok(())
 }
 
-/// Posts envelopes with a keep-alive ureq agent, gzip-compressing large bodies.
+/// Posts envelopes with a keep-alive ureq agent, compressing large bodies.
 pub(crate) struct UreqSender {
     /// Built on the first send: a program that initialises the SDK and never sends pays for
     /// none of ureq's and rustls' setup, and touches none of their code.
@@ -46,7 +47,7 @@ pub(crate) struct UreqSender {
     settings: AgentSettings,
     url: String,
     auth: String,
-    gzip: gzip::Gzip,
+    encoder: BodyEncoder,
 }
 
 /// What the agent is built from.
@@ -99,7 +100,7 @@ impl UreqSender {
             },
             url,
             auth: options.dsn.auth_header(&options.user_agent),
-            gzip: gzip::Gzip::new(GZIP_LEVEL),
+            encoder: BodyEncoder::new(options.compression),
         })
     }
 }
@@ -129,15 +130,15 @@ fn lazy_agent<'a>(agent: &'a mut Option<ureq::Agent>, settings: &AgentSettings) 
 
 impl Sender for UreqSender {
     fn send(&mut self, body: Vec<u8>, _envelope: &Envelope) -> SendOutcome {
-        let compressed = self.gzip.compress(&body);
+        let encoded = self.encoder.encode(&body);
         let mut request = lazy_agent(&mut self.agent, &self.settings)
             .post(&self.url)
             .header("X-Sentry-Auth", &self.auth)
             .header("Content-Type", ENVELOPE_CONTENT_TYPE);
-        let payload: &[u8] = match &compressed {
-            Some(compressed) => {
-                request = request.header("Content-Encoding", "gzip");
-                compressed
+        let payload: &[u8] = match &encoded {
+            Some(encoded) => {
+                request = request.header("Content-Encoding", encoded.content_encoding);
+                &encoded.body
             }
             None => &body,
         };

@@ -980,6 +980,9 @@ fn decode_body(encoding: Option<&str>, raw: &[u8]) -> Result<Vec<u8>, String> {
             "deflate" => flate2::read::ZlibDecoder::new(&data[..])
                 .take(limit)
                 .read_to_end(&mut out),
+            "br" => brotli::Decompressor::new(&data[..], 4096)
+                .take(limit)
+                .read_to_end(&mut out),
             other => return Err(format!("unsupported content-encoding {other:?}")),
         };
         match result {

@@ -12,9 +12,9 @@ use sentry_core::client_reports::ClientReports;
 use sentry_core::envelope::Envelope;
 use sentry_core::protocol::Event;
 use sentry_core::test::typical_event as large_event;
-use sentry_core::transport::{Transport, TransportOptions};
+use sentry_core::transport::{Compression, Transport, TransportOptions};
 use sentry_core::{Client, ClientOptions};
-use sentry_tests::server::{Behavior, TestServer};
+use sentry_tests::server::{raw_event_payloads, Behavior, TestServer};
 use sentry_transport_http::{HttpTransport, HttpTransportFactory, GZIP_THRESHOLD};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -72,6 +72,55 @@ fn large_envelopes_arrive_gzip_compressed() {
     assert_eq!(event.message, sent.message);
     assert_eq!(event.exception, sent.exception);
     assert_eq!(event.modules, sent.modules);
+}
+
+/// `Compression::Brotli` end to end: the body goes as `br`, decodes to the same envelope,
+/// and Relay's normalizer accepts the event in it.
+#[test]
+fn brotli_bodies_arrive_and_pass_relay() {
+    let server = TestServer::start();
+    let mut options = options_for(&server.dsn());
+    options.compression = Compression::Brotli;
+    let transport = HttpTransport::with_env(&options, no_env).expect("transport");
+    let sent = large_event(2);
+    transport.send_envelope(Envelope::from_event(sent.clone()));
+    assert!(transport.shutdown(WAIT));
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.content_encoding(), Some("br"));
+    assert_eq!(request.decode_error, None);
+    let gzip = sentry_transport_http::BodyEncoder::new(Compression::Gzip)
+        .encode(&request.body)
+        .expect("gzip");
+    assert!(
+        request.compressed_len() < gzip.body.len(),
+        "brotli {} bytes, gzip {}",
+        request.compressed_len(),
+        gzip.body.len()
+    );
+    let event = request
+        .parsed_envelope()
+        .and_then(Envelope::event)
+        .expect("the event arrived");
+    assert_eq!(event.exception, sent.exception);
+    sentry_tests::relay::assert_conformant(&raw_event_payloads(&requests));
+}
+
+/// `Compression::None`: large bodies go as they are.
+#[test]
+fn compression_none_sends_plain_bodies() {
+    let server = TestServer::start();
+    let mut options = options_for(&server.dsn());
+    options.compression = Compression::None;
+    let transport = HttpTransport::with_env(&options, no_env).expect("transport");
+    transport.send_envelope(Envelope::from_event(large_event(3)));
+    assert!(transport.shutdown(WAIT));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].content_encoding(), None);
+    assert!(requests[0].body.len() > GZIP_THRESHOLD);
 }
 
 #[test]

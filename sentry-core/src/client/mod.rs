@@ -109,6 +109,7 @@ impl Client {
                     cache
                 });
                 transport_options.spotlight = options.spotlight.url().map(str::to_owned);
+                transport_options.compression = options.compression;
                 transport_options.user_agent = format!("{SDK_NAME}/{SDK_VERSION}");
                 transport_options.logs.clone_from(&logs);
                 Some(factory.create_transport(&transport_options))

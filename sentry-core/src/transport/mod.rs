@@ -38,11 +38,13 @@ use std::time::Duration;
 use crate::envelope::Envelope;
 
 mod cache;
+mod compression;
 mod discard;
 mod options;
 mod queue;
 mod worker;
 
+pub use compression::Compression;
 pub use options::{
     CacheOptions, TransportOptions, DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_MAX_ENVELOPES,
     DEFAULT_CLIENT_REPORT_INTERVAL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_QUEUE_CAPACITY,

@@ -108,6 +108,8 @@ pub struct TransportOptions {
     /// drains it into [`Transport::send_envelope`](super::Transport::send_envelope) on flush
     /// and close, so transports that ignore it still get every log then.
     pub logs: Option<Arc<crate::logs::LogBuffer>>,
+    /// How request bodies are compressed. Default [`Compression::Gzip`](super::Compression).
+    pub compression: super::Compression,
 }
 
 /// Where and how much the offline cache keeps (see
@@ -158,6 +160,7 @@ impl TransportOptions {
             cache: None,
             spotlight: None,
             logs: None,
+            compression: super::Compression::Gzip,
         }
     }
 }
@@ -177,6 +180,7 @@ impl fmt::Debug for TransportOptions {
             .field("cache", &self.cache)
             .field("spotlight", &self.spotlight)
             .field("logs", &self.logs)
+            .field("compression", &self.compression)
             .finish_non_exhaustive()
     }
 }
