@@ -39,6 +39,8 @@ use crate::envelope::Envelope;
 
 mod cache;
 mod discard;
+mod durability;
+mod in_flight;
 mod options;
 mod queue;
 mod worker;
