@@ -80,7 +80,9 @@ fn cache(c: &mut Criterion) {
     group.sample_size(20);
 
     let no_cache = client(None);
-    group.bench_function("no_cache", |b| b.iter_custom(|iters| timed(&no_cache, iters)));
+    group.bench_function("no_cache", |b| {
+        b.iter_custom(|iters| timed(&no_cache, iters))
+    });
     no_cache.close(Some(Duration::from_secs(5)));
 
     let mut dirs = vec![("cache_temp_dir", bench_dir(&std::env::temp_dir(), "temp"))];

@@ -3,9 +3,11 @@
 //!
 //! The worker takes the pending counts out of [`ClientReports`] to attach them to an envelope,
 //! and puts them back if the envelope is not delivered. While that send runs, the counts are
-//! nowhere else. When `shutdown` gives up on a worker stuck in such a send, the handle persists
-//! them with the offline cache (next to the counts still in memory) so that the next process
-//! reports them; should the stuck send deliver them after all, the worker takes that file back.
+//! nowhere else (but in the report files of the offline cache they were absorbed from, which
+//! go once the report is delivered). When `shutdown` gives up on a worker stuck in such a
+//! send, the handle persists them with the offline cache (next to the counts still in memory)
+//! so that the next process reports them; should the stuck send deliver them after all, the
+//! worker takes that file back.
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -18,8 +20,12 @@ use crate::protocol::ClientReport;
 enum Slot {
     /// No report rides on a send.
     Empty,
-    /// This report rides on the send in progress.
-    Riding(ClientReport),
+    /// This report rides on the send in progress; `files` are the absorbed report files its
+    /// counts came from.
+    Riding {
+        report: ClientReport,
+        files: Vec<PathBuf>,
+    },
     /// The report rode on a send that did not return in time; it was written to this file.
     Persisted(PathBuf),
 }
@@ -44,13 +50,21 @@ impl InFlight {
 
     /// Takes the pending counts to ride on a send; `None` when nothing is pending or a report
     /// rides already.
-    pub(crate) fn take(&self, reports: &ClientReports) -> Option<ClientReport> {
+    pub(crate) fn take(
+        &self,
+        reports: &ClientReports,
+        cache: Option<&DiskCache>,
+    ) -> Option<ClientReport> {
         let mut slot = self.lock();
         if !matches!(*slot, Slot::Empty) {
             return None;
         }
         let report = reports.take()?;
-        *slot = Slot::Riding(report.clone());
+        let files = cache.map(DiskCache::take_absorbed).unwrap_or_default();
+        *slot = Slot::Riding {
+            report: report.clone(),
+            files,
+        };
         Some(report)
     }
 
@@ -66,13 +80,15 @@ impl InFlight {
         let slot = std::mem::replace(&mut *self.lock(), Slot::Empty);
         match slot {
             Slot::Empty => false,
-            Slot::Riding(report) => {
-                if delivered {
-                    if let Some(cache) = cache {
-                        cache.reports_delivered();
+            Slot::Riding { report, files } => {
+                match cache {
+                    Some(cache) if delivered => cache.delete_absorbed(&files),
+                    Some(cache) => {
+                        reports.restore(report);
+                        cache.return_absorbed(files);
                     }
-                } else {
-                    reports.restore(report);
+                    None if delivered => {}
+                    None => reports.restore(report),
                 }
                 delivered
             }
@@ -91,7 +107,7 @@ impl InFlight {
     pub(crate) fn persist(&self, reports: &ClientReports, cache: &DiskCache) {
         let mut slot = self.lock();
         let riding = match &*slot {
-            Slot::Riding(report) => Some(report),
+            Slot::Riding { report, files } => Some((report, files.as_slice())),
             _ => None,
         };
         if riding.is_none() && reports.is_empty() {

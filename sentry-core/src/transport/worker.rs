@@ -1043,7 +1043,7 @@ impl<S: Sender> Worker<S> {
         if let Some(cache) = &self.cache {
             cache.absorb_reports();
         }
-        let Some(report) = self.in_flight.take(&self.reports) else {
+        let Some(report) = self.in_flight.take(&self.reports, self.cache.as_deref()) else {
             return;
         };
         let mut envelope = Envelope::new();
@@ -1059,7 +1059,7 @@ impl<S: Sender> Worker<S> {
             if let Some(cache) = &self.cache {
                 cache.absorb_reports();
             }
-            if let Some(report) = self.in_flight.take(&self.reports) {
+            if let Some(report) = self.in_flight.take(&self.reports, self.cache.as_deref()) {
                 envelope.add_item(report);
             }
         }

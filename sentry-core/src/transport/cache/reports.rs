@@ -83,18 +83,32 @@ impl DiskCache {
         }
     }
 
-    /// The counts of the absorbed report files have reached Sentry: the files go.
-    pub(crate) fn reports_delivered(&self) {
-        let absorbed = std::mem::take(&mut self.report_files().absorbed);
-        for path in absorbed {
-            remove_quietly(&path);
-        }
+    /// Hands over the absorbed report files, whose counts are being taken out of memory to
+    /// ride on a send: they go once that report is delivered, or come back with
+    /// [`return_absorbed`](Self::return_absorbed).
+    pub(crate) fn take_absorbed(&self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.report_files().absorbed)
+    }
+
+    /// Deletes absorbed report files whose counts were delivered.
+    pub(crate) fn delete_absorbed(&self, files: &[PathBuf]) {
+        files.iter().for_each(|path| remove_quietly(path));
+    }
+
+    /// Gives back absorbed report files whose counts went back into memory (their send
+    /// failed).
+    pub(crate) fn return_absorbed(&self, files: Vec<PathBuf>) {
+        self.report_files().absorbed.extend(files);
     }
 
     /// Moves the pending counts to disk, together with `in_flight`, a report riding on a send
-    /// that has not returned (written to a file of its own). Returns that file, so that the
-    /// report can be taken back off the disk if the send turns out to have delivered it.
-    pub(crate) fn persist_reports(&self, in_flight: Option<&ClientReport>) -> Option<PathBuf> {
+    /// that has not returned and the absorbed files its counts came from (written to a file
+    /// of its own; those files go). Returns that file, so that the report can be taken back
+    /// off the disk if the send turns out to have delivered it.
+    pub(crate) fn persist_reports(
+        &self,
+        in_flight: Option<(&ClientReport, &[PathBuf])>,
+    ) -> Option<PathBuf> {
         let mut files = self.report_files();
         self.absorb_locked(&mut files);
         let mut complete = true;
@@ -114,14 +128,17 @@ impl DiskCache {
                 }
             }
         }
-        let in_flight_file = in_flight.and_then(|report| match self.write_report(report) {
-            Ok(name) => Some(self.dir.join(name)),
-            Err(error) => {
-                crate::sentry_debug!("offline cache: cannot persist client reports: {error}");
-                complete = false;
-                None
-            }
-        });
+        let in_flight_file =
+            in_flight.and_then(|(report, sources)| match self.write_report(report) {
+                Ok(name) => {
+                    sources.iter().for_each(|path| remove_quietly(path));
+                    Some(self.dir.join(name))
+                }
+                Err(error) => {
+                    crate::sentry_debug!("offline cache: cannot persist client reports: {error}");
+                    None
+                }
+            });
         if complete {
             // Their counts are in the new files now.
             for path in std::mem::take(&mut files.absorbed) {
