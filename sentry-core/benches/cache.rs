@@ -4,6 +4,8 @@
 //! a cache (the envelope is only queued), on tmpfs (`/dev/shm`, when there is one) and on the
 //! file system of the temp directory.
 //!
+//! `serialize_only` is the serialization part of a cached capture, for reference.
+//!
 //! Only the calling thread's time is measured. The events (`sentry_core::test::typical_event`:
 //! a 24-frame stack trace and 20 breadcrumbs, about 10 KB of JSON) are built outside the
 //! timing, and the worker is held in its first send while a timed run of at most 400 captures
@@ -78,6 +80,15 @@ fn bench_dir(base: &Path, name: &str) -> PathBuf {
 fn cache(c: &mut Criterion) {
     let mut group = c.benchmark_group("capture_error");
     group.sample_size(20);
+
+    // For reference: the serialization part of a cached capture.
+    group.bench_function("serialize_only", |b| {
+        b.iter_batched(
+            || Envelope::from_event(typical_event(1)),
+            |envelope| envelope.to_vec(None),
+            criterion::BatchSize::SmallInput,
+        )
+    });
 
     let no_cache = client(None);
     group.bench_function("no_cache", |b| {
