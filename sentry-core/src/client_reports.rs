@@ -21,13 +21,14 @@
 
 use sentry_minimal::SortedMap;
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
 use crate::envelope::DataCategory;
 use crate::protocol::{ClientReport, DiscardedEvent};
+use crate::signal::{Flags, Signal};
 
 /// Why the SDK discarded an item (the `reason` of a client report entry).
 ///
@@ -95,6 +96,38 @@ impl DiscardReason {
     }
 }
 
+impl DiscardReason {
+    /// Every reason, in declaration order.
+    const ALL: [DiscardReason; 14] = [
+        DiscardReason::QueueOverflow,
+        DiscardReason::CacheOverflow,
+        DiscardReason::BufferOverflow,
+        DiscardReason::RatelimitBackoff,
+        DiscardReason::NetworkError,
+        DiscardReason::SendError,
+        DiscardReason::InternalSdkError,
+        DiscardReason::SampleRate,
+        DiscardReason::BeforeSend,
+        DiscardReason::EventProcessor,
+        DiscardReason::Ignored,
+        DiscardReason::InsufficientData,
+        DiscardReason::Backpressure,
+        DiscardReason::Invalid,
+    ];
+
+    /// The reason with this wire name, `None` for a name this SDK does not know.
+    ///
+    /// ```
+    /// use sentry_core::client_reports::DiscardReason;
+    ///
+    /// assert_eq!(DiscardReason::from_name("cache_overflow"), Some(DiscardReason::CacheOverflow));
+    /// assert_eq!(DiscardReason::from_name("filtered"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<DiscardReason> {
+        Self::ALL.into_iter().find(|reason| reason.as_str() == name)
+    }
+}
+
 impl fmt::Display for DiscardReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -108,6 +141,8 @@ impl fmt::Display for DiscardReason {
 #[derive(Default)]
 pub struct ClientReports {
     counts: Mutex<SortedMap<(DiscardReason, DataCategory), u64>>,
+    /// Rung when counts appear where there were none (see [`link`](Self::link)).
+    linked: Mutex<Option<(Weak<Signal>, Flags)>>,
 }
 
 impl fmt::Debug for ClientReports {
@@ -135,12 +170,7 @@ impl ClientReports {
 
     /// Counts `quantity` discarded items of `category` for `reason`. A quantity of 0 is ignored.
     pub fn record(&self, reason: DiscardReason, category: DataCategory, quantity: u64) {
-        if quantity == 0 {
-            return;
-        }
-        let mut counts = self.lock();
-        let count = counts.entry((reason, category)).or_insert(0);
-        *count = count.saturating_add(quantity);
+        self.record_all(reason, [(category, quantity)]);
     }
 
     /// Records every `(category, quantity)` pair for one reason, such as the list
@@ -151,11 +181,41 @@ impl ClientReports {
         outcomes: impl IntoIterator<Item = (DataCategory, u64)>,
     ) {
         let mut counts = self.lock();
+        let was_empty = counts.is_empty();
         for (category, quantity) in outcomes {
             if quantity > 0 {
                 let count = counts.entry((reason, category)).or_insert(0);
                 *count = count.saturating_add(quantity);
             }
+        }
+        let first = was_empty && !counts.is_empty();
+        drop(counts);
+        if first {
+            self.ring();
+        }
+    }
+
+    /// Makes the counters ring `flags` on `signal` whenever counts appear where there were
+    /// none, for as long as `signal` lives (replacing an earlier link). The transport worker
+    /// links its queue's signal when it persists counts with an offline cache, so that counts
+    /// recorded anywhere reach the disk promptly.
+    pub(crate) fn link(&self, signal: &Arc<Signal>, flags: Flags) {
+        *self.linked.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((Arc::downgrade(signal), flags));
+        if !self.is_empty() {
+            signal.ring(flags);
+        }
+    }
+
+    fn ring(&self) {
+        let linked = self
+            .linked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .and_then(|(signal, flags)| Some((signal.upgrade()?, *flags)));
+        if let Some((signal, flags)) = linked {
+            signal.ring(flags);
         }
     }
 
@@ -222,6 +282,7 @@ mod tests {
         ];
         for (reason, name) in all {
             assert_eq!(reason.as_str(), name);
+            assert_eq!(DiscardReason::from_name(name), Some(reason));
             assert_eq!(reason.to_string(), name);
             let json = serde_json::to_string(&reason).unwrap();
             assert_eq!(json, format!("\"{name}\""));
@@ -231,6 +292,7 @@ mod tests {
             );
         }
         assert!(serde_json::from_str::<DiscardReason>(r#""filtered_events""#).is_err());
+        assert_eq!(DiscardReason::ALL.len(), all.len());
     }
 
     #[test]
@@ -279,6 +341,29 @@ mod tests {
         reports.restore(report);
         let again = reports.take().unwrap();
         assert_eq!(again.total(), 10);
+    }
+
+    #[test]
+    fn a_linked_signal_is_rung_when_counts_appear() {
+        const FLAG: Flags = 4;
+        let reports = ClientReports::new();
+        let signal = Arc::new(Signal::new());
+        reports.link(&signal, FLAG);
+        assert_eq!(signal.take(FLAG), 0, "nothing counted yet");
+        reports.record(DiscardReason::SampleRate, DataCategory::Error, 1);
+        assert_eq!(signal.take(FLAG), FLAG);
+        reports.record(DiscardReason::SampleRate, DataCategory::Error, 1);
+        assert_eq!(signal.take(FLAG), 0, "only the first count rings");
+        let report = reports.take().unwrap();
+        reports.restore(report);
+        assert_eq!(signal.take(FLAG), 0, "putting counts back does not ring");
+        // Linking to non-empty counters rings at once; a dropped signal is not rung.
+        let late = Arc::new(Signal::new());
+        reports.link(&late, FLAG);
+        assert_eq!(late.take(FLAG), FLAG);
+        drop(late);
+        let _ = reports.take();
+        reports.record(DiscardReason::SampleRate, DataCategory::Error, 1);
     }
 
     #[test]

@@ -60,13 +60,19 @@ fn cache_child() {
     std::thread::sleep(Duration::from_secs(60));
 }
 
+/// The envelope files in `dir`, including one claimed by a send in progress
+/// (`<name>.envelope.<pid>.claimed`).
 fn envelope_files(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
         .map(|entries| {
             entries
                 .filter_map(Result::ok)
                 .map(|entry| entry.path())
-                .filter(|path| path.extension().is_some_and(|ext| ext == "envelope"))
+                .filter(|path| {
+                    path.file_name()
+                        .and_then(|name| name.to_str())
+                        .is_some_and(|name| !name.starts_with('.') && name.contains(".envelope"))
+                })
                 .collect()
         })
         .unwrap_or_default()

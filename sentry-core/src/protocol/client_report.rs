@@ -2,6 +2,7 @@
 
 use std::time::SystemTime;
 
+use sentry_minimal::Value;
 use serde::{Deserialize, Serialize};
 
 use crate::client_reports::DiscardReason;
@@ -52,6 +53,45 @@ impl ClientReport {
             .iter()
             .fold(0u64, |sum, e| sum.saturating_add(e.quantity))
     }
+
+    /// Reads the counts of a report the SDK wrote (the offline cache persists pending counts
+    /// this way), by hand through the SDK's own JSON reader rather than the derived
+    /// `Deserialize` (see `protocol::json`). The `timestamp` is not read: persisted counts are
+    /// merged into the current ones and stamped when they are sent. Entries whose reason or
+    /// category this SDK does not know are skipped.
+    ///
+    /// # Errors
+    ///
+    /// What is malformed, when `bytes` is not such a report.
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<ClientReport, String> {
+        let value = super::json::from_slice(bytes).map_err(|error| error.to_string())?;
+        let [events] = super::json::struct_fields(value, ["discarded_events"], "a client report")?;
+        let entries = super::json::vec_or_empty("discarded_events", events, |entry| {
+            let [reason, category, quantity] = super::json::struct_fields(
+                entry,
+                ["reason", "category", "quantity"],
+                "a discarded event",
+            )?;
+            let reason = super::json::required_string("reason", reason)?;
+            let category = super::json::required_string("category", category)?;
+            let quantity = quantity
+                .as_ref()
+                .and_then(Value::as_u64)
+                .ok_or_else(|| "`quantity`: expected a non-negative integer".to_owned())?;
+            Ok(DiscardReason::from_name(&reason).and_then(|reason| {
+                let category = DataCategory::from_name(&category);
+                (category != DataCategory::Unknown).then_some(DiscardedEvent {
+                    reason,
+                    category,
+                    quantity,
+                })
+            }))
+        })?;
+        Ok(ClientReport {
+            timestamp: None,
+            discarded_events: entries.into_iter().flatten().collect(),
+        })
+    }
 }
 
 /// One entry of a [`ClientReport`]: `quantity` items of `category` dropped for `reason`.
@@ -100,5 +140,43 @@ mod tests {
             report
         );
         assert_eq!(report.total(), 1001);
+    }
+
+    #[test]
+    fn reads_its_own_output_by_hand() {
+        let report = ClientReport {
+            timestamp: Some(SystemTime::now()),
+            discarded_events: vec![
+                DiscardedEvent {
+                    reason: DiscardReason::CacheOverflow,
+                    category: DataCategory::Error,
+                    quantity: 900,
+                },
+                DiscardedEvent {
+                    reason: DiscardReason::RatelimitBackoff,
+                    category: DataCategory::LogByte,
+                    quantity: u64::MAX,
+                },
+            ],
+        };
+        let bytes = serde_json::to_vec(&report).unwrap();
+        let read = ClientReport::from_json(&bytes).unwrap();
+        assert_eq!(read.timestamp, None);
+        assert_eq!(read.discarded_events, report.discarded_events);
+
+        // Unknown reasons and categories are skipped; malformed input is an error.
+        let text = br#"{"discarded_events":[{"reason":"future","category":"error","quantity":1},
+            {"reason":"sample_rate","category":"future","quantity":1},
+            {"reason":"sample_rate","category":"span","quantity":2}]}"#;
+        assert_eq!(ClientReport::from_json(text).unwrap().total(), 2);
+        for bad in [
+            &b"not json"[..],
+            b"[1]",
+            br#"{"discarded_events":{}}"#,
+            br#"{"discarded_events":[{"reason":"sample_rate","category":"span","quantity":-1}]}"#,
+            br#"{"discarded_events":[{"category":"span","quantity":1}]}"#,
+        ] {
+            assert!(ClientReport::from_json(bad).is_err());
+        }
     }
 }

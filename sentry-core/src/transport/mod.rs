@@ -40,6 +40,8 @@ use crate::envelope::Envelope;
 mod cache;
 mod compression;
 mod discard;
+mod durability;
+mod in_flight;
 mod options;
 mod queue;
 mod worker;

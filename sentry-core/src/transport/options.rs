@@ -115,6 +115,10 @@ pub struct TransportOptions {
 /// Where and how much the offline cache keeps (see
 /// [`ClientOptions::cache_dir`](crate::ClientOptions::cache_dir)).
 ///
+/// Several processes may share one directory: each cached envelope is sent by one of them.
+/// The cache reads, renames and deletes only files it names itself, so the directory may hold
+/// other files too.
+///
 /// ```
 /// use sentry_core::transport::CacheOptions;
 ///
@@ -124,11 +128,13 @@ pub struct TransportOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CacheOptions {
-    /// The directory; created when missing.
+    /// The directory; created when missing, readable by the user only (`0700` on Unix; its
+    /// files are `0600`). An existing directory's permissions are left as they are.
     pub dir: PathBuf,
     /// How many envelopes are kept at most (the oldest are dropped first). Default 100.
     pub max_envelopes: usize,
-    /// How many bytes are kept at most (the oldest are dropped first). Default 16 MiB.
+    /// How many bytes are kept at most (the oldest are dropped first; a single envelope larger
+    /// than this is not cached). Default 16 MiB.
     pub max_bytes: u64,
 }
 

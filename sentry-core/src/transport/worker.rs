@@ -12,16 +12,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::cache::DiskCache;
+use super::cache::{DiskCache, Release};
 use super::discard::{record_envelope, record_outcomes};
+use super::durability;
+use super::in_flight::InFlight;
 use super::queue::{Queue, Queued, Task, LOGS, QUEUED};
 use super::{Transport, TransportOptions};
 use crate::client_reports::{ClientReports, DiscardReason};
-use crate::envelope::{DataCategory, Envelope};
+use crate::envelope::{DataCategory, Envelope, EnvelopeItem};
 use crate::logs::LogBuffer;
-use crate::protocol::ClientReport;
 use crate::ratelimit::RateLimiter;
-use crate::signal::{notice, NotNotified, Notice};
+use crate::signal::{notice, Flags, NotNotified, Notice};
 
 /// The name of the thread a [`TransportWorker`] runs on.
 ///
@@ -41,19 +42,36 @@ const MAX_REPORT_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
 const FIRST_RETRY_DELAY: Duration = Duration::from_secs(1);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 
+/// With an offline cache, pending client report counts are persisted at most this often while
+/// the worker is idle (and at every flush and at shutdown).
+const PERSIST_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The part of a shutdown's timeout kept for the final client report: the worker stops
+/// sending queued envelopes this long before the deadline (at most a quarter of the timeout).
+const MAX_REPORT_RESERVE: Duration = Duration::from_secs(1);
+
+/// Rung on the queue's signal by the client's [`ClientReports`] when counts appear, so that
+/// the worker persists them with the offline cache. (`QUEUED` and `LOGS`, in `queue.rs`, are
+/// bits 0 and 1.)
+const REPORTS: Flags = 1 << 2;
+
 thread_local! {
     /// Set by [`durable`]: envelopes sent from this thread go to the offline cache first.
     static DURABLE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `f` so that every envelope it hands to a [`TransportWorker`] with an offline cache is
-/// written to disk *before* `send_envelope` returns, on the calling thread.
+/// written to disk, complete, *before* `send_envelope` returns, on the calling thread.
 ///
-/// Normally the worker thread writes envelopes to the cache just before sending them, which
-/// keeps disk I/O off the application's threads. A process that is about to die (a panic hook
+/// With an offline cache, errors, check-ins and feedback are always written on the calling
+/// thread, but *raw*: the event finalizers (symbolication) run later on the worker, which then
+/// replaces the file with the finished event; a kill in between leaves the raw event (with its
+/// instruction addresses) on disk. High-volume items (transactions, logs, spans, sessions) are
+/// written by the worker just before sending. A process that is about to die (a panic hook
 /// under `panic = "abort"`, a fatal signal handler) cannot count on the worker getting that
-/// far: wrapping the capture in `durable` makes the envelope survive even an abort right
-/// after. Without an offline cache this changes nothing.
+/// far: under `durable`, every envelope is finalized and written on the calling thread, so it
+/// survives even an abort right after, complete. Without an offline cache this changes
+/// nothing.
 ///
 /// ```
 /// use sentry_core::transport::durable;
@@ -172,17 +190,23 @@ impl SendOutcome {
 ///   and go out on their own at [`flush`]/[`shutdown`] and after
 ///   [`client_report_interval`](TransportOptions::client_report_interval) without traffic.
 ///   Counts that could not be delivered (network error, `413`, `429`, `5xx`) are kept for the next
-///   try.
-/// - **Offline cache** (when [`TransportOptions::cache`] is set). Each envelope is written to
-///   disk before it is sent and deleted once the server has given a final answer. After a
-///   network error it stays on disk and is retried with backoff (1 s doubling to 60 s); while
-///   backing off, new envelopes go to disk without being sent. Envelopes left by an earlier
-///   process are sent first when the worker starts, and envelopes still queued at shutdown are
-///   written to disk instead of being dropped. See [`durable`] for writing from the calling
-///   thread.
+///   try. [`shutdown`] stops sending queued envelopes shortly before its deadline (a quarter of
+///   the timeout, at most 1 s) to send a final report of everything dropped, the envelopes it
+///   gave up on included.
+/// - **Offline cache** (when [`TransportOptions::cache`] is set). Errors, check-ins and feedback
+///   are written to disk by [`send_envelope`] before it returns (see [`durable`]); other
+///   envelopes just before they are sent. A file is deleted once the server has given a final
+///   answer. After a network error it stays on disk and is retried with backoff (1 s doubling
+///   to 60 s); while backing off, new envelopes go to disk without being sent. Envelopes left
+///   by an earlier process are sent first when the worker starts, and envelopes still queued at
+///   shutdown are written to disk instead of being dropped. Several processes may share one
+///   directory: each file is sent by one of them. Pending client report counts are persisted
+///   there too (when the worker goes idle, at most once a second; at every flush; at shutdown
+///   when they cannot be sent), so that the next process reports them.
 /// - **Bounded waiting.** [`flush`] and [`shutdown`] return within their timeout even when the
 ///   sender hangs; a worker still stuck in a send when [`shutdown`] gives up is detached and
-///   exits once that send returns.
+///   exits once that send returns. With an offline cache, the shutting-down thread persists
+///   the counts that could not be sent, including those riding on the stuck send.
 /// - **No panics escape.** A panic in the sender or while handling an envelope drops that
 ///   envelope (counted as `internal_sdk_error`) and the worker keeps serving.
 /// - **No loops.** An envelope handed over *from the worker thread itself* (something the
@@ -222,6 +246,11 @@ pub struct TransportWorker {
     /// after its current task.
     queue: Arc<Queue>,
     cache: Option<Arc<DiskCache>>,
+    /// Shared with the worker: the report riding on its current send.
+    in_flight: Arc<InFlight>,
+    /// Shared with the worker: set by `shutdown` to when the worker must stop sending queued
+    /// envelopes, to leave time for the final client report.
+    wind_down_at: Arc<Mutex<Option<WindDown>>>,
     /// Its notifier is dropped once the worker thread has finished.
     exited: Notice,
     /// `None` once shut down (joined or detached).
@@ -261,8 +290,10 @@ impl TransportWorker {
         options: &TransportOptions,
     ) -> io::Result<TransportWorker> {
         let queue = Arc::new(Queue::new(options.queue_capacity, options.queue_max_bytes));
+        let request_timeout = options.connect_timeout.saturating_add(options.timeout);
         let cache = options.cache.as_ref().and_then(|cache_options| {
-            match DiskCache::open(cache_options, Arc::clone(&options.client_reports)) {
+            let reports = Arc::clone(&options.client_reports);
+            match DiskCache::open(cache_options, reports, request_timeout) {
                 Ok(cache) => Some(Arc::new(cache)),
                 Err(error) => {
                     crate::debug::debug_print(format_args!(
@@ -279,6 +310,12 @@ impl TransportWorker {
             // for both (and a stop) at once.
             logs.link(queue.signal(), LOGS);
         }
+        if cache.is_some() {
+            // New counts wake the worker, which persists them.
+            options.client_reports.link(queue.signal(), REPORTS);
+        }
+        let in_flight = Arc::new(InFlight::default());
+        let wind_down_at = Arc::new(Mutex::new(None));
         let now = Instant::now();
         let worker = Worker {
             sender,
@@ -296,7 +333,10 @@ impl TransportWorker {
             // Envelopes left by an earlier process go first.
             retry_at: now,
             retry_delay: FIRST_RETRY_DELAY,
-            in_flight_report: None,
+            in_flight: Arc::clone(&in_flight),
+            wind_down_at: Arc::clone(&wind_down_at),
+            next_persist: now,
+            claimed: None,
         };
         let handle = crate::off_thread::spawn_named(
             WORKER_THREAD_NAME,
@@ -312,6 +352,8 @@ impl TransportWorker {
             thread_id,
             queue,
             cache,
+            in_flight,
+            wind_down_at,
             exited: exited_rx,
             handle: Mutex::new(Some(handle)),
             closed: AtomicBool::new(false),
@@ -348,12 +390,18 @@ impl TransportWorker {
         }
     }
 
-    /// Disposes of envelopes the queue gave back: on disk already, or counted as lost.
+    /// Disposes of envelopes the queue gave back: on disk (sent from there later), or counted
+    /// as lost.
     fn count_overflow(&self, dropped: Vec<Queued>) {
         for queued in dropped {
-            if queued.cached.is_some() {
-                // Still on disk: the next worker sends it.
-                continue;
+            if let (Some(cache), Some(path)) = (&self.cache, &queued.cached) {
+                match cache.release(path) {
+                    // Still on disk: sent from there, by this worker or the next process.
+                    Release::OnDisk { .. } => continue,
+                    // Another process has it (and sends it).
+                    Release::Gone => continue,
+                    Release::Evicted => {}
+                }
             }
             crate::sentry_debug!("transport queue is full: envelope dropped");
             record_envelope(
@@ -373,11 +421,36 @@ impl TransportWorker {
             &self.client_reports,
         );
     }
+
+    /// Sets when the worker must stop sending queued envelopes (`reserve` before `deadline`),
+    /// so that the final client report goes out in time.
+    fn set_wind_down(&self, deadline: Deadline, reserve: Duration) {
+        let Some(end) = deadline.0 else {
+            return;
+        };
+        let wind_down = end.checked_sub(reserve).unwrap_or(end);
+        *self
+            .wind_down_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(WindDown { wind_down, end });
+    }
 }
 
 /// Writes an envelope to the offline cache, saying why in the diagnostics if it cannot.
-fn store(cache: &DiskCache, envelope: &Envelope) -> Option<PathBuf> {
-    match cache.store(envelope) {
+/// `queued`: the envelope is queued too; `raw`: the finalizers have not run on it.
+fn store(cache: &DiskCache, envelope: &Envelope, queued: bool, raw: bool) -> Option<PathBuf> {
+    match cache.store(envelope, queued, raw) {
+        Ok(path) => Some(path),
+        Err(error) => {
+            crate::sentry_debug!("offline cache: cannot store an envelope: {error}");
+            None
+        }
+    }
+}
+
+/// Like [`store`], for the worker right before it sends: the file is claimed from the start.
+fn store_claimed(cache: &DiskCache, envelope: &Envelope) -> Option<PathBuf> {
+    match cache.store_claimed(envelope) {
         Ok(path) => Some(path),
         Err(error) => {
             crate::sentry_debug!("offline cache: cannot store an envelope: {error}");
@@ -388,9 +461,34 @@ fn store(cache: &DiskCache, envelope: &Envelope) -> Option<PathBuf> {
 
 /// Runs the deferred work (symbolication) on the calling thread, so that the file is complete,
 /// and writes the envelope to the offline cache.
-fn finalize_and_store(cache: &DiskCache, envelope: &mut Envelope) -> Option<PathBuf> {
+fn finalize_and_store(cache: &DiskCache, envelope: &mut Envelope, queued: bool) -> Option<PathBuf> {
     crate::finalize::finalize_envelope(envelope);
-    store(cache, envelope)
+    store(cache, envelope, queued, false)
+}
+
+/// Whether a file written before the finalizers ran differs from the finished envelope.
+fn needs_finalized_copy(envelope: &Envelope) -> bool {
+    crate::finalize::has_event_finalizers()
+        && envelope
+            .items()
+            .any(|item| matches!(item, EnvelopeItem::Event(_)))
+}
+
+/// Replaces a raw cached file (written before the finalizers ran) with the finished envelope,
+/// when the envelope will not be sent by this worker any more.
+fn finalize_on_disk(cache: &DiskCache, path: &std::path::Path, envelope: &mut Envelope) {
+    if !needs_finalized_copy(envelope) {
+        return;
+    }
+    // Gone: another process has it.
+    let Some(claimed) = cache.claim(path) else {
+        return;
+    };
+    crate::finalize::finalize_envelope(envelope);
+    if let Err(error) = cache.replace(&claimed, envelope) {
+        crate::sentry_debug!("offline cache: cannot write the finished envelope: {error}");
+    }
+    cache.unclaim(&claimed);
 }
 
 /// Disposes of tasks nobody will handle any more: envelopes are saved to the offline cache
@@ -401,11 +499,25 @@ fn abandon(tasks: Vec<Task>, cache: Option<&DiskCache>, reports: &ClientReports)
         let Task::Envelope(mut queued) = task else {
             continue;
         };
-        if queued.cached.is_some() {
+        let on_disk = match (cache, &queued.cached) {
+            (Some(cache), Some(path)) => match cache.release(path) {
+                Release::OnDisk { raw } => {
+                    if raw {
+                        finalize_on_disk(cache, path, &mut queued.envelope);
+                    }
+                    true
+                }
+                // Another process has it.
+                Release::Gone => true,
+                Release::Evicted => false,
+            },
+            _ => false,
+        };
+        if on_disk {
             continue;
         }
         let stored = cache
-            .and_then(|cache| finalize_and_store(cache, &mut queued.envelope))
+            .and_then(|cache| finalize_and_store(cache, &mut queued.envelope, false))
             .is_some();
         if !stored {
             record_envelope(reports, DiscardReason::QueueOverflow, &queued.envelope);
@@ -427,13 +539,9 @@ impl Transport for TransportWorker {
             );
             return;
         }
-        let cached = match &self.cache {
-            Some(cache) if is_durable() => finalize_and_store(cache, &mut envelope),
-            _ => None,
-        };
         if self.closed.load(Ordering::Acquire) {
             crate::sentry_debug!("transport is shut down: envelope saved to disk or dropped");
-            let queued = Queued::new(envelope, cached);
+            let queued = Queued::new(envelope, None);
             abandon(
                 vec![Task::Envelope(queued)],
                 self.cache.as_deref(),
@@ -441,6 +549,12 @@ impl Transport for TransportWorker {
             );
             return;
         }
+        // With an offline cache, what must survive a kill is on disk before this returns.
+        let cached = match &self.cache {
+            Some(cache) if is_durable() => finalize_and_store(cache, &mut envelope, true),
+            Some(cache) if durability::is_durable(&envelope) => store(cache, &envelope, true, true),
+            _ => None,
+        };
         let dropped = self.queue.push(envelope, cached);
         if !dropped.is_empty() {
             self.count_overflow(dropped);
@@ -468,6 +582,7 @@ impl Transport for TransportWorker {
             // Already shut down (or being shut down by another thread).
             return self.has_exited();
         };
+        self.set_wind_down(deadline, (timeout / 4).min(MAX_REPORT_RESERVE));
         let flushed = self.flush_until(deadline);
         // Closing is idempotent: a second stop request changes nothing.
         self.queue.signal().close();
@@ -482,8 +597,15 @@ impl Transport for TransportWorker {
                     "transport shutdown timed out: detaching the worker thread, which exits \
                      once its current send returns"
                 );
-                // The worker is stuck; what it has not started on is saved or counted here.
+                // The worker is stuck; what it has not started on is saved or counted here,
+                // and the counts it could not send are persisted.
                 self.abandon_queue();
+                match &self.cache {
+                    Some(cache) => self.in_flight.persist(&self.client_reports, cache),
+                    None => crate::sentry_debug!(
+                        "client reports could not be sent before the shutdown deadline"
+                    ),
+                }
                 drop(handle);
                 false
             }
@@ -533,6 +655,14 @@ impl Deadline {
     }
 }
 
+/// When a shutting-down worker stops sending queued envelopes (`wind_down`), to send its final
+/// client report before the shutdown's deadline (`end`).
+#[derive(Clone, Copy)]
+struct WindDown {
+    wind_down: Instant,
+    end: Instant,
+}
+
 /// What becomes of a client report that rode along with an envelope.
 enum ReportFate {
     /// Delivered, or rejected by the server for its content: do not send its counts again.
@@ -570,9 +700,16 @@ struct Worker<S> {
     retry_at: Instant,
     /// The wait after the next network error.
     retry_delay: Duration,
-    /// A client report taken from the counters and riding on the envelope being sent; restored
-    /// if that envelope is not delivered (or if sending panics).
-    in_flight_report: Option<ClientReport>,
+    /// The client report riding on the envelope being sent (shared with the handle, which
+    /// persists it if it gives up on a stuck send); restored if that envelope is not
+    /// delivered (or if sending panics).
+    in_flight: Arc<InFlight>,
+    /// Set by `shutdown`.
+    wind_down_at: Arc<Mutex<Option<WindDown>>>,
+    /// When pending client reports may next be persisted while idle.
+    next_persist: Instant,
+    /// The cache file claimed for the envelope being handled, to drop if handling panics.
+    claimed: Option<PathBuf>,
 }
 
 impl<S: Sender> Worker<S> {
@@ -580,7 +717,7 @@ impl<S: Sender> Worker<S> {
         self.postpone_report_check();
         loop {
             self.check_stop();
-            if self.stopping {
+            if self.stopping || self.winding_down() {
                 break;
             }
             let now = Instant::now();
@@ -600,22 +737,34 @@ impl<S: Sender> Worker<S> {
                 continue;
             }
             let mut wake_at = self.next_report_check;
-            if self.cache.as_ref().is_some_and(|cache| cache.len() > 0) {
+            if self
+                .cache
+                .as_ref()
+                .is_some_and(|cache| cache.sendable() > 0)
+            {
                 wake_at = wake_at.min(self.retry_at);
             }
             if let Some(deadline) = self.logs.as_ref().and_then(|logs| logs.next_deadline()) {
                 wake_at = wake_at.min(deadline);
             }
-            // One wait for everything: something queued, logs worth a look, a stop request,
-            // or the earliest deadline. Taking both flags at once is fine: the next turn looks
-            // at the queue and the logs either way.
-            let woken = self.queue.signal().wait_until(QUEUED | LOGS, Some(wake_at));
+            if let Some(persist_at) = self.persist_when_idle(now) {
+                wake_at = wake_at.min(persist_at);
+            }
+            // One wait for everything: something queued, logs worth a look, new discard
+            // counts, a stop request, or the earliest deadline. Taking the flags at once is
+            // fine: the next turn looks at the queue, the logs and the counts either way.
+            let woken = self
+                .queue
+                .signal()
+                .wait_until(QUEUED | LOGS | REPORTS, Some(wake_at));
             if woken.closed {
                 self.stopping = true;
             }
         }
-        // Whatever is still queued after a stop is saved to the offline cache or counted.
+        // Whatever is still queued after a stop is saved to the offline cache or counted, and
+        // the counts of everything dropped go out (or to disk).
         abandon(self.queue.drain(), self.cache.as_deref(), &self.reports);
+        self.guarded(Self::final_report);
     }
 
     fn check_stop(&mut self) {
@@ -624,13 +773,46 @@ impl<S: Sender> Worker<S> {
         }
     }
 
+    fn wind_down(&self) -> Option<WindDown> {
+        *self
+            .wind_down_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `true` once a shutdown wants the worker to stop sending queued envelopes.
+    fn winding_down(&self) -> bool {
+        self.wind_down()
+            .is_some_and(|at| Instant::now() >= at.wind_down)
+    }
+
     fn retry_due(&self, now: Instant) -> bool {
-        now >= self.retry_at && self.cache.as_ref().is_some_and(|cache| cache.len() > 0)
+        now >= self.retry_at
+            && self
+                .cache
+                .as_ref()
+                .is_some_and(|cache| cache.sendable() > 0)
     }
 
     fn postpone_report_check(&mut self) {
         let now = Instant::now();
         self.next_report_check = now.checked_add(self.report_interval).unwrap_or(now);
+    }
+
+    /// With an offline cache, persists pending counts if that was not done within the last
+    /// [`PERSIST_INTERVAL`], so that a kill loses at most that much; returns when to try again
+    /// if counts wait.
+    fn persist_when_idle(&mut self, now: Instant) -> Option<Instant> {
+        let cache = self.cache.clone()?;
+        if self.reports.is_empty() {
+            return None;
+        }
+        if now < self.next_persist {
+            return Some(self.next_persist);
+        }
+        self.in_flight.persist(&self.reports, &cache);
+        self.next_persist = now.checked_add(PERSIST_INTERVAL).unwrap_or(now);
+        None
     }
 
     fn handle(&mut self, task: Task) {
@@ -639,9 +821,32 @@ impl<S: Sender> Worker<S> {
             Task::Flush(reply) => {
                 self.send_logs(Instant::now(), true);
                 self.guarded(Self::send_standalone_report);
+                // What could not be sent is on disk when the flush returns.
+                if let Some(cache) = self.cache.clone() {
+                    self.in_flight.persist(&self.reports, &cache);
+                }
                 // The flushing thread may have stopped waiting; that is fine.
                 reply.notify();
             }
+        }
+    }
+
+    /// The last thing a stopping worker does: send the pending counts unless that cannot
+    /// work (backing off after a network error, past the shutdown's deadline), and persist
+    /// what is left with the offline cache.
+    fn final_report(&mut self) {
+        let now = Instant::now();
+        let backing_off = self.cache.is_some() && now < self.retry_at;
+        let too_late = self.wind_down().is_some_and(|at| now >= at.end);
+        if !backing_off && !too_late {
+            self.send_standalone_report();
+        }
+        match self.cache.clone() {
+            Some(cache) => self.in_flight.persist(&self.reports, &cache),
+            None if !self.reports.is_empty() => {
+                crate::sentry_debug!("client reports could not be sent before shutdown");
+            }
+            None => {}
         }
     }
 
@@ -663,31 +868,66 @@ impl<S: Sender> Worker<S> {
         if result.is_err() {
             crate::sentry_debug!("the transport panicked while sending; envelope dropped");
             self.restore_in_flight_report();
-            if let (Some(cache), Some(path)) = (&self.cache, &cached) {
-                cache.remove(path);
+            if let Some(cache) = &self.cache {
+                if let Some(path) = &cached {
+                    let _ = cache.release(path);
+                    cache.remove(path);
+                }
+                if let Some(claimed) = self.claimed.take() {
+                    cache.remove(&claimed);
+                }
             }
             record_envelope(&self.reports, DiscardReason::InternalSdkError, &envelope);
         }
+        self.claimed = None;
     }
 
-    /// Runs `f` so that a panic in it cannot end the worker.
+    /// Runs `f` so that a panic in it cannot end the worker. A cached file it was sending is
+    /// dropped and counted (retrying it could panic again, forever).
     fn guarded(&mut self, f: fn(&mut Self)) {
         if catch_unwind(AssertUnwindSafe(|| f(self))).is_err() {
             crate::sentry_debug!("the transport panicked while sending");
             self.restore_in_flight_report();
+            if let (Some(cache), Some(claimed)) = (&self.cache, self.claimed.take()) {
+                cache.discard(&claimed, DiscardReason::InternalSdkError);
+            }
         }
+        self.claimed = None;
     }
 
     fn restore_in_flight_report(&mut self) {
-        if let Some(report) = self.in_flight_report.take() {
-            self.reports.restore(report);
-        }
+        self.in_flight
+            .finish(false, &self.reports, self.cache.as_deref());
     }
 
-    /// Mirror, rate limits, offline cache, send, response.
+    /// Takes the file written on the capturing thread for this envelope, if it is still this
+    /// worker's to send, then mirror, rate limits, offline cache, send, response.
     fn process(&mut self, envelope: &mut Envelope, cached: Option<PathBuf>) {
+        let (claimed, raw) = match (&self.cache, cached) {
+            (Some(cache), Some(path)) => match cache.release(&path) {
+                Release::OnDisk { raw } => match cache.claim(&path) {
+                    Some(claimed) => (Some(claimed), raw),
+                    None => {
+                        crate::sentry_debug!("offline cache: another process sends {path:?}");
+                        return;
+                    }
+                },
+                // Evicted from the disk to keep the cache within its bounds: memory only.
+                Release::Evicted => (None, false),
+                Release::Gone => {
+                    crate::sentry_debug!("offline cache: another process sends {path:?}");
+                    return;
+                }
+            },
+            _ => (None, false),
+        };
+        self.claimed.clone_from(&claimed);
+        self.process_claimed(envelope, claimed, raw);
+    }
+
+    fn process_claimed(&mut self, envelope: &mut Envelope, claimed: Option<PathBuf>, raw: bool) {
         if envelope.is_empty() {
-            self.forget_cached(cached.as_deref());
+            self.forget_cached(claimed.as_deref());
             return;
         }
         if let Some(mirror) = &mut self.mirror {
@@ -699,7 +939,7 @@ impl<S: Sender> Worker<S> {
             }
         }
         if !self.filter(envelope) {
-            self.forget_cached(cached.as_deref());
+            self.forget_cached(claimed.as_deref());
             return;
         }
         if self.mirror.is_none() {
@@ -711,13 +951,38 @@ impl<S: Sender> Worker<S> {
             self.transmit(envelope, None);
             return;
         };
-        let cached = cached.or_else(|| store(&cache, envelope));
-        if cached.is_some() && Instant::now() < self.retry_at {
-            // Backing off after a network error: the envelope waits on disk, behind the
-            // older ones.
-            return;
-        }
-        self.transmit(envelope, cached);
+        let backing_off = Instant::now() < self.retry_at;
+        let claimed = match claimed {
+            Some(claimed) => {
+                if raw && needs_finalized_copy(envelope) {
+                    // Written on the capturing thread before the finalizers ran: the file
+                    // gets the finished event before anything else happens to it.
+                    if let Err(error) = cache.replace(&claimed, envelope) {
+                        crate::sentry_debug!(
+                            "offline cache: cannot write the finished envelope: {error}"
+                        );
+                    }
+                }
+                if backing_off {
+                    // Backing off after a network error: the envelope waits on disk, behind
+                    // the older ones.
+                    cache.unclaim(&claimed);
+                    self.claimed = None;
+                    return;
+                }
+                Some(claimed)
+            }
+            None if backing_off => {
+                if store(&cache, envelope, false, false).is_some() {
+                    return;
+                }
+                None
+            }
+            None => store_claimed(&cache, envelope),
+        };
+        self.claimed.clone_from(&claimed);
+        self.transmit(envelope, claimed);
+        self.claimed = None;
     }
 
     /// Removes rate-limited items (counting them); `false` if nothing is left to send.
@@ -731,79 +996,91 @@ impl<S: Sender> Worker<S> {
         true
     }
 
-    fn forget_cached(&self, cached: Option<&std::path::Path>) {
+    fn forget_cached(&mut self, cached: Option<&std::path::Path>) {
         if let (Some(cache), Some(path)) = (&self.cache, cached) {
             cache.remove(path);
         }
+        self.claimed = None;
     }
 
     /// Sends cached envelopes, oldest first, until the cache is empty or the network fails
-    /// again.
+    /// again. Each is claimed first: a file another process took is skipped.
     fn send_cached(&mut self) {
         let Some(cache) = self.cache.clone() else {
             return;
         };
-        while let Some(path) = cache.oldest() {
+        while let Some(path) = cache.oldest_sendable() {
             self.check_stop();
-            if self.stopping {
+            if self.stopping || self.winding_down() {
                 return;
             }
-            let Some(mut envelope) = cache.load(&path) else {
+            let Some(claimed) = cache.claim(&path) else {
+                continue;
+            };
+            self.claimed = Some(claimed.clone());
+            let Some(mut envelope) = cache.load(&claimed) else {
+                self.claimed = None;
                 continue;
             };
             if !self.filter(&mut envelope) {
-                cache.remove(&path);
+                self.forget_cached(Some(&claimed));
                 continue;
             }
-            if self.transmit(&mut envelope, Some(path)) == Delivery::NoAnswer {
+            let delivery = self.transmit(&mut envelope, Some(claimed));
+            self.claimed = None;
+            if delivery == Delivery::NoAnswer {
                 return;
             }
         }
     }
 
-    /// Sends pending client reports in an envelope of their own, unless everything is rate
-    /// limited (then they wait).
+    /// Sends pending client reports (with those persisted on disk) in an envelope of their
+    /// own, unless everything is rate limited (then they wait).
     fn send_standalone_report(&mut self) {
-        if self.reports.is_empty() || self.limiter.is_limited(DataCategory::Internal) {
+        if self.limiter.is_limited(DataCategory::Internal) {
             return;
         }
-        let Some(report) = self.reports.take() else {
+        if let Some(cache) = &self.cache {
+            cache.absorb_reports();
+        }
+        let Some(report) = self.in_flight.take(&self.reports, self.cache.as_deref()) else {
             return;
         };
         let mut envelope = Envelope::new();
-        envelope.add_item(report.clone());
-        self.in_flight_report = Some(report);
+        envelope.add_item(report);
         self.transmit(&mut envelope, None);
     }
 
     /// Attaches pending client reports, sends, and applies the outcome. `cached` is the
-    /// envelope's file in the offline cache: deleted after an answer, kept (and retried later)
-    /// after a network error.
+    /// envelope's claimed file in the offline cache: deleted after an answer, given back (and
+    /// retried later) after a network error.
     fn transmit(&mut self, envelope: &mut Envelope, cached: Option<PathBuf>) -> Delivery {
-        if self.in_flight_report.is_none() && !self.limiter.is_limited(DataCategory::Internal) {
-            if let Some(report) = self.reports.take() {
-                envelope.add_item(report.clone());
-                self.in_flight_report = Some(report);
+        if !self.limiter.is_limited(DataCategory::Internal) {
+            if let Some(cache) = &self.cache {
+                cache.absorb_reports();
+            }
+            if let Some(report) = self.in_flight.take(&self.reports, self.cache.as_deref()) {
+                envelope.add_item(report);
             }
         }
         let body = envelope.to_vec(Some(SystemTime::now()));
         let outcome = self.sender.send(body, envelope);
         let answered = matches!(outcome, SendOutcome::Response { .. });
         let fate = self.apply(outcome, envelope, cached.is_some());
-        match fate {
-            ReportFate::Done => {
-                if self.in_flight_report.take().is_some() {
-                    self.postpone_report_check();
-                }
-            }
-            ReportFate::Restore => self.restore_in_flight_report(),
+        let delivered = matches!(fate, ReportFate::Done);
+        if self
+            .in_flight
+            .finish(delivered, &self.reports, self.cache.as_deref())
+        {
+            self.postpone_report_check();
         }
         if answered {
             self.retry_delay = FIRST_RETRY_DELAY;
             self.forget_cached(cached.as_deref());
             Delivery::Answered
         } else {
-            if cached.is_some() {
+            if let (Some(cache), Some(claimed)) = (&self.cache, &cached) {
+                cache.unclaim(claimed);
                 let now = Instant::now();
                 self.retry_at = now.checked_add(self.retry_delay).unwrap_or(now);
                 self.retry_delay = (self.retry_delay * 2).min(MAX_RETRY_DELAY);
@@ -1531,13 +1808,17 @@ mod tests {
         dir
     }
 
+    /// The envelope files in `dir`, claimed ones (being sent) included.
     fn cached_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         let mut files: Vec<_> = std::fs::read_dir(dir)
             .map(|entries| {
                 entries
                     .filter_map(Result::ok)
                     .map(|entry| entry.path())
-                    .filter(|path| path.extension().is_some_and(|ext| ext == "envelope"))
+                    .filter(|path| {
+                        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                        name.is_some_and(|n| !n.starts_with('.') && n.contains(".envelope"))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -1661,6 +1942,158 @@ mod tests {
         assert!(cached_files(&dir).is_empty(), "deleted once answered");
         assert!(worker.shutdown(LONG));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn message_envelope(message: &str) -> Envelope {
+        Envelope::from_event(Event {
+            message: Some(message.to_owned()),
+            ..Event::default()
+        })
+    }
+
+    /// Tags the events of [`errors_are_written_raw_on_the_calling_thread_then_finished`] only.
+    fn tag_finish_me(event: &mut Event) {
+        if event.message.as_deref() == Some("finish me") {
+            event.tags.insert("finished".into(), "yes".into());
+        }
+    }
+
+    #[test]
+    fn errors_are_written_raw_on_the_calling_thread_then_finished() {
+        crate::finalize::set_event_finalizer("worker-test-finish-me", tag_finish_me);
+        let dir = cache_dir("raw");
+        let (release_tx, release_rx) = mpsc::sync_channel::<()>(0);
+        let sender = move |_: Vec<u8>, _: &Envelope| {
+            let _ = release_rx.recv();
+            SendOutcome::NetworkError("offline".into())
+        };
+        let options = with_cache(10, &dir);
+        let worker = TransportWorker::spawn(sender, &options).expect("spawn");
+        // Occupy the worker (a transaction is not written on the calling thread).
+        worker.send_envelope(transaction_envelope());
+        thread::sleep(Duration::from_millis(50));
+        assert_eq!(cached_files(&dir).len(), 1, "the transaction, being sent");
+        worker.send_envelope(message_envelope("finish me"));
+        let files = cached_files(&dir);
+        assert_eq!(files.len(), 2, "the error is on disk at once");
+        let raw: Vec<String> = files
+            .iter()
+            .map(|file| std::fs::read_to_string(file).expect("read"))
+            .filter(|body| body.contains("finish me"))
+            .collect();
+        assert_eq!(raw.len(), 1);
+        assert!(!raw[0].contains("finished"), "{}", raw[0]);
+        // The send fails: while backing off, the worker writes the finished event over it.
+        drop(release_tx);
+        assert!(worker.flush(LONG));
+        let finished: Vec<String> = cached_files(&dir)
+            .iter()
+            .map(|file| std::fs::read_to_string(file).expect("read"))
+            .filter(|body| body.contains("finish me"))
+            .collect();
+        assert_eq!(finished.len(), 1);
+        assert!(
+            finished[0].contains("\"finished\":\"yes\""),
+            "{}",
+            finished[0]
+        );
+        assert!(options.client_reports.is_empty(), "nothing lost");
+        assert!(worker.shutdown(LONG));
+        assert_eq!(
+            cached_files(&dir).len(),
+            2,
+            "both wait for the next process"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn pending_counts_are_persisted_while_offline() {
+        let dir = cache_dir("persist");
+        let sent = Sent::default();
+        let offline = vec![SendOutcome::NetworkError("offline".into()); 4];
+        let options = with_cache(10, &dir);
+        let worker = TransportWorker::spawn(scripted(&sent, offline), &options).expect("spawn");
+        options
+            .client_reports
+            .record(DiscardReason::SampleRate, DataCategory::Error, 5);
+        // Flush tries to send them, fails, and leaves them on disk.
+        assert!(worker.flush(LONG));
+        assert!(options.client_reports.is_empty(), "moved to disk");
+        let report_files = || {
+            std::fs::read_dir(&dir)
+                .expect("dir")
+                .filter_map(Result::ok)
+                .filter(|entry| {
+                    entry
+                        .file_name()
+                        .to_string_lossy()
+                        .ends_with(".client_report")
+                })
+                .count()
+        };
+        assert_eq!(report_files(), 1);
+        // Counts recorded later wake the idle worker, which persists them too (one file).
+        options
+            .client_reports
+            .record(DiscardReason::BeforeSend, DataCategory::Error, 2);
+        let start = Instant::now();
+        while !options.client_reports.is_empty() && start.elapsed() < LONG {
+            thread::sleep(Duration::from_millis(20));
+        }
+        assert!(options.client_reports.is_empty(), "persisted while idle");
+        assert_eq!(report_files(), 1);
+        // Each flush tries once more; after the four failures of the script the server is
+        // back: all counts go, once, and the file goes.
+        for _ in 0..10 {
+            if sent.bodies().len() >= 5 {
+                break;
+            }
+            assert!(worker.flush(LONG));
+        }
+        let envelopes = sent.envelopes();
+        assert_eq!(envelopes.len(), 5);
+        let delivered = &envelopes[envelopes.len() - 1..];
+        assert_eq!(
+            discarded(delivered, DiscardReason::SampleRate, DataCategory::Error),
+            5
+        );
+        assert_eq!(
+            discarded(delivered, DiscardReason::BeforeSend, DataCategory::Error),
+            2
+        );
+        assert_eq!(report_files(), 0);
+        assert!(worker.shutdown(LONG));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn shutdown_leaves_time_for_a_final_report() {
+        let sent = Sent::default();
+        let recorder = sent.clone();
+        let sender = move |body: Vec<u8>, _: &Envelope| {
+            thread::sleep(Duration::from_millis(50));
+            recorder.push(body);
+            SendOutcome::status(200)
+        };
+        let options = options(100);
+        let worker = TransportWorker::spawn(sender, &options).expect("spawn");
+        for _ in 0..40 {
+            worker.send_envelope(event_envelope());
+        }
+        let start = Instant::now();
+        assert!(!worker.shutdown(Duration::from_millis(800)), "not all sent");
+        assert!(start.elapsed() < Duration::from_millis(1000));
+        let envelopes = sent.envelopes();
+        let delivered = count_items(&envelopes, &ItemType::Event) as u64;
+        let dropped = discarded(
+            &envelopes,
+            DiscardReason::QueueOverflow,
+            DataCategory::Error,
+        );
+        assert!(dropped > 0, "the final report went out");
+        assert_eq!(delivered + dropped, 40);
+        assert!(options.client_reports.is_empty());
     }
 
     #[test]
