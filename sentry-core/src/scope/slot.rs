@@ -205,7 +205,11 @@ mod tests {
             });
             let seen = seen_rx.recv_timeout(Duration::from_secs(5));
             release_tx.send(()).unwrap();
-            assert_eq!(seen.as_deref(), Ok("1"), "the reader waited for the closure");
+            assert_eq!(
+                seen.as_deref(),
+                Ok("1"),
+                "the reader waited for the closure"
+            );
         });
         assert_eq!(slot.snapshot().tags()["version"], "2");
     }
