@@ -28,7 +28,10 @@ fn main() {
     let shutdown_timeout = std::env::var("ABORT_SHUTDOWN_MS")
         .ok()
         .and_then(|ms| ms.parse().ok())
-        .map_or(ClientOptions::default().shutdown_timeout, Duration::from_millis);
+        .map_or(
+            ClientOptions::default().shutdown_timeout,
+            Duration::from_millis,
+        );
     let mut options = ClientOptions {
         release: Some("abort-on-panic@1.0.0".into()),
         transport: Some(Arc::new(sentry_transport_http::HttpTransportFactory)),

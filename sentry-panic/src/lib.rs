@@ -374,7 +374,10 @@ pub fn describe_payload(payload: &(dyn Any + Send)) -> String {
         .read()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    if let Some(text) = describers.iter().find_map(|d| d.describe(payload).flatten()) {
+    if let Some(text) = describers
+        .iter()
+        .find_map(|d| d.describe(payload).flatten())
+    {
         return text;
     }
     macro_rules! by_value {

@@ -954,9 +954,15 @@ fn main() {
             "panic_in_a_callback_runs_it_once_and_is_not_reported",
             scenario_callback_panics,
         ),
-        ("panicking_payload_describer_does_not_abort", scenario_describer),
+        (
+            "panicking_payload_describer_does_not_abort",
+            scenario_describer,
+        ),
         ("caught_panics_do_not_wait_for_the_server", scenario_caught),
-        ("panic_inside_configure_scope_is_prompt", scenario_configure_scope),
+        (
+            "panic_inside_configure_scope_is_prompt",
+            scenario_configure_scope,
+        ),
         (
             "panic_inside_configure_global_scope_is_reported",
             scenario_global_scope,
