@@ -622,6 +622,43 @@ mod tests {
         );
     }
 
+    /// A panic inside a callback the SDK runs is the callback's: the hook does not report it,
+    /// so the callback is not run again on a panic event.
+    #[test]
+    fn panics_in_callbacks_are_not_reported() {
+        use std::sync::atomic::AtomicUsize;
+        static PROCESSOR_CALLS: AtomicUsize = AtomicUsize::new(0);
+        static BREADCRUMB_CALLS: AtomicUsize = AtomicUsize::new(0);
+        let options = ClientOptions {
+            before_breadcrumb: Some(Arc::new(|crumb| {
+                BREADCRUMB_CALLS.fetch_add(1, Ordering::SeqCst);
+                if crumb.message.as_deref() == Some("trigger") {
+                    panic!("before_breadcrumb is broken");
+                }
+                Some(crumb)
+            })),
+            ..options()
+        };
+        let events = with_captured_events_options(options, || {
+            sentry_core::add_breadcrumb(sentry_core::Breadcrumb::new("trigger"));
+            sentry_core::with_scope(
+                |scope| {
+                    scope.add_event_processor(|event| {
+                        PROCESSOR_CALLS.fetch_add(1, Ordering::SeqCst);
+                        if event.message.as_deref() == Some("trigger") {
+                            panic!("the event processor is broken");
+                        }
+                        Some(event)
+                    });
+                },
+                || sentry_core::capture_message("trigger", Level::Info),
+            );
+        });
+        assert!(events.is_empty(), "{events:?}");
+        assert_eq!(BREADCRUMB_CALLS.load(Ordering::SeqCst), 1);
+        assert_eq!(PROCESSOR_CALLS.load(Ordering::SeqCst), 1);
+    }
+
     #[test]
     fn panics_in_before_send_drop_the_event_without_aborting() {
         let options = ClientOptions {
