@@ -260,7 +260,11 @@ fn resolve_stacktrace(
                 .in_app
                 .classify(frame.function.as_deref(), frame.abs_path.as_deref());
         }
-        if config.source_context && frame.context_line.is_none() {
+        // Source files are read only while nobody's deadline has passed.
+        if config.source_context
+            && frame.context_line.is_none()
+            && !sentry_core::finalize::past_deadline()
+        {
             add_source_context(frame);
         }
     }

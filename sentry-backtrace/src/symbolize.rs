@@ -6,6 +6,10 @@
 //! `backtrace` crate's global lock, which application threads need to capture stacks.
 //! Elsewhere it asks the `backtrace` crate.
 //!
+//! Symbolication yields to the finalizer deadline (see the `cache` module): when someone waits
+//! for the event and time runs out, frames are named from the symbol table alone, or keep
+//! their addresses for Sentry to symbolicate.
+//!
 //! Images whose debug sections are compressed (`SHF_COMPRESSED` or `.zdebug_*`) are symbolized
 //! from their symbol tables only: function names, but no file, line or inlined frames.
 
@@ -14,6 +18,8 @@ use sentry_core::protocol::{Addr, Frame};
 use crate::images::LoadedImage;
 use crate::names::{module_of, short_filename};
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod cache;
 #[cfg(all(any(target_os = "linux", target_os = "android"), sentry_dwarf))]
 mod dwarf;
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -97,21 +103,10 @@ fn to_frame(symbol: Symbol, mut frame: Frame) -> Frame {
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod platform {
-    use std::sync::{Mutex, PoisonError};
-
-    use sentry_core::protocol::SortedMap;
-
-    use super::loader::ImageDebugInfo;
+    use super::cache;
     use super::Symbol;
-    use crate::images::{image_info, openable_path, LoadedImage};
+    use crate::images::{image_info, LoadedImage};
     use crate::names::demangle;
-
-    /// How many images keep their debug information loaded.
-    const MAX_LOADED: usize = 16;
-
-    type Loaded = SortedMap<(String, u64), Option<ImageDebugInfo>>;
-
-    static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
 
     /// An address outside every image in `/proc/self/maps` (JIT code, a mapping that has
     /// gone): nothing on disk describes it, so the frame keeps its address only. (Asking the
@@ -128,22 +123,11 @@ mod platform {
         // return address minus one lies inside the call instruction.
         let bias = image.start.wrapping_sub(info.file_vaddr);
         let probe = ip.saturating_sub(1).wrapping_sub(bias);
-        let mut guard = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
-        let loaded = guard.get_or_insert_with(SortedMap::new);
-        if !loaded.contains_key(&image.key) {
-            if loaded.len() >= MAX_LOADED {
-                loaded.clear();
-            }
-            let debug_info = ImageDebugInfo::load(&openable_path(image));
-            loaded.insert(image.key.clone(), debug_info);
-        }
-        let Some(Some(debug_info)) = loaded.get(&image.key) else {
-            return (Vec::new(), None);
-        };
-        let table = debug_info.symbol(probe);
+        let entry = cache::entry(image);
+        let table = entry.symbols().and_then(|table| table.containing(probe));
         let symbol_addr = table.map(|(address, _)| address.wrapping_add(bias));
         let table_name = table.map(|(_, name)| name.to_owned());
-        let mut symbols = debug_info.frames(probe);
+        let mut symbols = entry.frames(probe);
         // Without debug information (or for the outermost function of an inline chain that
         // DWARF left unnamed), the symbol table still names the function.
         match symbols.last_mut() {

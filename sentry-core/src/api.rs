@@ -172,6 +172,27 @@ fn capture_log_enabled(log: Log) {
     });
 }
 
+/// Runs a callback the application gave to an integration (a filter, a mapper, a formatter)
+/// the way the SDK runs its own `before_send`: under `catch_unwind`, and marked as SDK code
+/// while it runs. Returns `None` if it panicked.
+///
+/// The mark means that anything the callback captures is dropped (the SDK never reports on
+/// itself in a loop, see [`inside_sdk`](crate::inside_sdk)), and that the panic hook does not
+/// report a panic raised inside it as an application panic: the panic message is printed as
+/// usual, and the integration drops only the item the callback was working on (counting it in
+/// a client report where it has a category) and does not call the callback again for it.
+///
+/// # Examples
+///
+/// ```
+/// let parse = |text: &str| -> u16 { text.parse().expect("a port number") };
+/// assert_eq!(sentry_core::run_user_callback("port parser", || parse("8080")), Some(8080));
+/// assert_eq!(sentry_core::run_user_callback("port parser", || parse("eighty")), None);
+/// ```
+pub fn run_user_callback<R>(what: &str, callback: impl FnOnce() -> R) -> Option<R> {
+    run_callback(what, callback)
+}
+
 /// Values [`add_breadcrumb`] accepts: a [`Breadcrumb`], an `Option<Breadcrumb>`, or a closure
 /// returning either (run only when the SDK is enabled).
 pub trait IntoBreadcrumb {

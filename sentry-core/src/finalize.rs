@@ -9,7 +9,19 @@
 //! dropped cost nothing).
 //!
 //! Finalizers are process-wide and identified by name; registering a name again replaces its
-//! function. Each runs under `catch_unwind`: a panicking finalizer leaves the event as it was.
+//! function. Each runs as an SDK callback (under `catch_unwind`, marked so the panic hook does
+//! not report it): a panicking finalizer leaves the event as it was, and the event goes on.
+//!
+//! # Deadlines
+//!
+//! Finalizing can be slow (the first symbolication of a large debug build parses hundreds of
+//! MB of DWARF), and someone may be waiting for the event: `flush(t)`, `close(t)` or a panic
+//! hook before the process dies. Whoever waits registers its deadline with [`finish_by`] for
+//! as long as it waits; finalizers ask [`deadline`] (the earliest registered) and, when time
+//! runs out, finish with what is cheap rather than run past it (`sentry-backtrace` then names
+//! frames from the symbol table, or leaves raw addresses and `debug_meta` for Sentry to
+//! symbolicate). Finalizers aim to be done a quarter of the wait (at most half a second)
+//! before the deadline itself, which leaves that time to serialize, store and send.
 //!
 //! Transports that do not use the worker must call [`finalize_envelope`] themselves before
 //! serializing, or events reach Sentry unfinished.
@@ -30,9 +42,9 @@
 //! assert_eq!(event.tags["finalized"], "yes");
 //! ```
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use crate::envelope::{Envelope, EnvelopeItem};
 use crate::protocol::Event;
@@ -69,10 +81,137 @@ pub fn finalize_event(event: &mut Event) {
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     for (name, finalizer) in all {
-        if catch_unwind(AssertUnwindSafe(|| finalizer(event))).is_err() {
-            crate::sentry_debug!("the event finalizer {name} panicked");
+        // A panic leaves the event as the finalizer left it; `run_callback` says so in the
+        // diagnostics.
+        let _ = crate::client::run_callback(name, || finalizer(event));
+    }
+}
+
+/// The most that is kept back from a deadline for what follows the finalizers.
+const MAX_RESERVE: Duration = Duration::from_millis(500);
+
+/// The deadlines of everyone waiting for the finalizers now.
+static DEADLINES: Deadlines = Deadlines::new();
+
+/// A set of finish-by instants, with the earliest readable in one atomic load.
+#[derive(Debug)]
+struct Deadlines {
+    /// By registration number.
+    all: Mutex<Vec<(u64, Instant)>>,
+    next_registration: AtomicU64,
+    /// The earliest finish-by, in nanoseconds after `base`; [`NO_DEADLINE`] when none is.
+    earliest: AtomicU64,
+    /// The instant `earliest` counts from: the first registration.
+    base: OnceLock<Instant>,
+}
+
+const NO_DEADLINE: u64 = u64::MAX;
+
+impl Deadlines {
+    const fn new() -> Self {
+        Deadlines {
+            all: Mutex::new(Vec::new()),
+            next_registration: AtomicU64::new(0),
+            earliest: AtomicU64::new(NO_DEADLINE),
+            base: OnceLock::new(),
         }
     }
+
+    fn register(&'static self, deadline: Option<Instant>) -> FinishBy {
+        let Some(deadline) = deadline else {
+            return FinishBy { registration: None };
+        };
+        let now = Instant::now();
+        self.base.get_or_init(|| now);
+        let reserve = (deadline.saturating_duration_since(now) / 4).min(MAX_RESERVE);
+        let finish = deadline.checked_sub(reserve).unwrap_or(deadline);
+        let registration = self.next_registration.fetch_add(1, Ordering::Relaxed);
+        let mut all = self.all.lock().unwrap_or_else(PoisonError::into_inner);
+        all.push((registration, finish));
+        self.publish(&all);
+        FinishBy {
+            registration: Some((self, registration)),
+        }
+    }
+
+    fn withdraw(&self, registration: u64) {
+        let mut all = self.all.lock().unwrap_or_else(PoisonError::into_inner);
+        all.retain(|(r, _)| *r != registration);
+        self.publish(&all);
+    }
+
+    fn publish(&self, all: &[(u64, Instant)]) {
+        let nanos = match (all.iter().map(|(_, at)| *at).min(), self.base.get()) {
+            (Some(at), Some(base)) => {
+                let nanos = at.saturating_duration_since(*base).as_nanos();
+                u64::try_from(nanos).unwrap_or(NO_DEADLINE - 1)
+            }
+            _ => NO_DEADLINE,
+        };
+        self.earliest.store(nanos, Ordering::Release);
+    }
+
+    fn earliest(&self) -> Option<Instant> {
+        let nanos = self.earliest.load(Ordering::Acquire);
+        if nanos == NO_DEADLINE {
+            return None;
+        }
+        self.base.get()?.checked_add(Duration::from_nanos(nanos))
+    }
+}
+
+/// Registers `deadline` (none: no limit) for as long as the returned guard lives: someone
+/// waits for the events being finalized until then. See the [module docs](self#deadlines).
+///
+/// The transport worker registers the deadlines of `flush` and `shutdown`; a panic hook
+/// registers its own. Several may be registered at once; the earliest counts.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use sentry_core::finalize::{deadline, finish_by};
+///
+/// let waiting_until = Instant::now() + Duration::from_secs(10);
+/// let guard = finish_by(Some(waiting_until));
+/// // Finalizers aim to be done half a second early, for serialization and sending.
+/// assert_eq!(deadline(), Some(waiting_until - Duration::from_millis(500)));
+/// drop(guard);
+/// assert_eq!(deadline(), None);
+/// ```
+pub fn finish_by(deadline: Option<Instant>) -> FinishBy {
+    DEADLINES.register(deadline)
+}
+
+/// Keeps a deadline registered with [`finish_by`]; dropping it withdraws the deadline.
+#[must_use = "the deadline is withdrawn as soon as the guard is dropped"]
+#[derive(Debug)]
+pub struct FinishBy {
+    registration: Option<(&'static Deadlines, u64)>,
+}
+
+impl Drop for FinishBy {
+    fn drop(&mut self) {
+        if let Some((deadlines, registration)) = self.registration {
+            deadlines.withdraw(registration);
+        }
+    }
+}
+
+/// The instant finalizers should be done by: the earliest deadline registered with
+/// [`finish_by`], less the time kept for sending. `None` while nobody is waiting.
+pub fn deadline() -> Option<Instant> {
+    DEADLINES.earliest()
+}
+
+/// How long finalizers may still take: `None` without a deadline, zero once it has passed.
+pub fn time_left() -> Option<Duration> {
+    deadline().map(|at| at.saturating_duration_since(Instant::now()))
+}
+
+/// `true` once the [`deadline`] has passed: finalizers do only what is cheap.
+pub fn past_deadline() -> bool {
+    time_left().is_some_and(|left| left.is_zero())
 }
 
 /// Runs [`finalize_event`] on every event of the envelope.
@@ -84,5 +223,62 @@ pub fn finalize_envelope(envelope: &mut Envelope) {
         if let EnvelopeItem::Event(event) = item {
             finalize_event(event);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_earliest_deadline_counts_until_its_guard_goes() {
+        // A set of its own: the process-wide one sees the flushes of other tests.
+        static SET: Deadlines = Deadlines::new();
+        assert_eq!(SET.earliest(), None);
+        let before = Instant::now();
+        let late = SET.register(Some(before + Duration::from_secs(60)));
+        let late_finish = SET.earliest().unwrap();
+        // Half a second is kept for sending.
+        assert!(late_finish <= before + Duration::from_millis(59_500));
+        assert!(late_finish >= before + Duration::from_secs(59));
+        let early_deadline = Instant::now() + Duration::from_millis(400);
+        let early = SET.register(Some(early_deadline));
+        let early_finish = SET.earliest().unwrap();
+        // A quarter of a short wait is kept.
+        assert!(early_finish < early_deadline - Duration::from_millis(90));
+        assert!(early_finish > early_deadline - Duration::from_millis(110));
+        drop(early);
+        assert_eq!(SET.earliest(), Some(late_finish));
+        drop(late);
+        assert_eq!(SET.earliest(), None);
+        let _none = SET.register(None);
+        assert_eq!(SET.earliest(), None);
+    }
+
+    #[test]
+    fn a_passed_deadline_says_so() {
+        let guard = finish_by(Some(Instant::now()));
+        assert!(past_deadline());
+        assert_eq!(time_left(), Some(Duration::ZERO));
+        drop(guard);
+    }
+
+    #[test]
+    fn a_panicking_finalizer_leaves_the_event_to_the_others() {
+        fn broken(_: &mut Event) {
+            panic!("finalizer bug");
+        }
+        fn tagging(event: &mut Event) {
+            if event.tags.contains_key("finalize-test") {
+                event.tags.insert("after-broken".into(), "yes".into());
+            }
+        }
+        set_event_finalizer("test-broken", broken);
+        set_event_finalizer("test-tagging", tagging);
+        let mut event = Event::default();
+        event.tags.insert("finalize-test".into(), "1".into());
+        finalize_event(&mut event);
+        assert_eq!(event.tags["after-broken"], "yes");
+        set_event_finalizer("test-broken", |_| {});
     }
 }

@@ -51,8 +51,8 @@ pub mod test;
 
 pub use api::{
     add_breadcrumb, capture_error, capture_event, capture_log, capture_message, event_from_error,
-    flush, last_event_id, remove_tag, set_context, set_extra, set_level, set_tag, set_user,
-    IntoBreadcrumb,
+    flush, last_event_id, remove_tag, run_user_callback, set_context, set_extra, set_level,
+    set_tag, set_user, IntoBreadcrumb,
 };
 pub use client::{inside_sdk, Client, SDK_NAME, SDK_VERSION};
 pub use debug::set_debug;

@@ -118,12 +118,27 @@ fn run_boxed(
     }
 }
 
-/// Starts a thread named `name` running `job`.
+/// Starts a thread named `name` running `job`, for work that runs on its own and is not
+/// waited for (use [`run_off_thread`] to wait for a result with a time limit).
 ///
 /// Every closure type handed to `std::thread::Builder::spawn` links its own copy of the
 /// thread start-up code (a few KB); the SDK's threads all start through this one boxed
 /// closure type instead.
-pub(crate) fn spawn_named(
+///
+/// # Errors
+///
+/// The operating system's error if no thread can be started.
+///
+/// # Examples
+///
+/// ```
+/// let handle = sentry_core::off_thread::spawn_named("sentry-example", Box::new(|| {
+///     assert_eq!(std::thread::current().name(), Some("sentry-example"));
+/// }))
+/// .expect("a thread");
+/// handle.join().unwrap();
+/// ```
+pub fn spawn_named(
     name: &str,
     job: Box<dyn FnOnce() + Send>,
 ) -> std::io::Result<thread::JoinHandle<()>> {

@@ -34,6 +34,15 @@
 //! are passed to the destination but never captured, so the SDK cannot feed itself in a loop
 //! (see [`sentry_core::inside_sdk`]).
 //!
+//! # Callbacks that panic
+//!
+//! Filters, mappers and the destination logger are the application's code, run by the SDK
+//! like `before_send` (see [`sentry_core::run_user_callback`]): a panic in one never reaches
+//! the `log::error!` or `tracing::error!` call site, and the panic hook does not report it. A
+//! panicking filter or mapper drops that record's captures (counted in a client report as
+//! `event_processor`: the event and the log it would have become); a panicking destination
+//! logger misses that record, which is still captured.
+//!
 //! # Cargo features
 //!
 //! | feature | default | what it adds |
@@ -47,6 +56,7 @@ mod guard;
 mod kv;
 mod logger;
 mod mapping;
+mod protect;
 #[cfg(feature = "tracing")]
 pub mod tracing;
 

@@ -9,6 +9,7 @@ use sentry_core::protocol::LogLevel;
 use crate::capture::{Captured, Origin};
 use crate::guard::{capture_allowed, BridgeGuard};
 use crate::kv::KvCollector;
+use crate::protect::{count_dropped, count_dropped_unfiltered, protected};
 use crate::{Mapping, RecordMapping};
 
 type Filter = dyn Fn(&Metadata<'_>) -> Mapping + Send + Sync;
@@ -202,14 +203,18 @@ pub fn init() -> Result<(), SetLoggerError> {
 
 impl<L: Log> SentryLogger<L> {
     fn capture(&self, record: &Record<'_>) {
-        let mapping = (self.filter)(record.metadata());
+        let Some(mapping) = protected("the log filter", || (self.filter)(record.metadata())) else {
+            count_dropped_unfiltered(log_level(record.level()));
+            return;
+        };
         if mapping.is_ignore() {
             return;
         }
         let _guard = BridgeGuard::enter();
         if let Some(mapper) = &self.mapper {
-            for mapped in mapper(record, mapping) {
-                mapped.capture();
+            match protected("the log mapper", || mapper(record, mapping)) {
+                Some(mapped) => mapped.into_iter().for_each(RecordMapping::capture),
+                None => count_dropped(mapping),
             }
             return;
         }
@@ -238,15 +243,22 @@ impl<L: Log> SentryLogger<L> {
     }
 }
 
+/// Every call into the destination logger and the filter runs protected: a panic in one
+/// returns to the caller as "not enabled" or "not logged by the destination", never as a
+/// panic at the call site.
 impl<L: Log> Log for SentryLogger<L> {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
         metadata.level() <= self.max_level
-            && (self.dest.enabled(metadata)
-                || (capture_allowed() && !(self.filter)(metadata).is_ignore()))
+            && (protected("the destination logger", || self.dest.enabled(metadata))
+                .unwrap_or(false)
+                || (capture_allowed()
+                    && protected("the log filter", || (self.filter)(metadata))
+                        .is_some_and(|mapping| !mapping.is_ignore())))
     }
 
     fn log(&self, record: &Record<'_>) {
-        self.dest.log(record);
+        // A destination that panics misses this record; Sentry still gets it.
+        let _ = protected("the destination logger", || self.dest.log(record));
         if record.level() <= self.max_level && capture_allowed() {
             self.capture(record);
         }
@@ -255,7 +267,7 @@ impl<L: Log> Log for SentryLogger<L> {
     /// Flushes the destination, then the SDK (waiting at most the client's
     /// `shutdown_timeout`), except on the SDK's own threads.
     fn flush(&self) {
-        self.dest.flush();
+        let _ = protected("the destination logger", || self.dest.flush());
         if !sentry_core::inside_sdk() {
             let _guard = BridgeGuard::enter();
             sentry_core::flush(None);

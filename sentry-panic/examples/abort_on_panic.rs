@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Environment: `SENTRY_DSN` (where to report), and optionally `ABORT_CACHE_DIR` (an offline
-//! cache directory) and `ABORT_SHUTDOWN_MS` (how long the hook may wait for delivery).
+//! cache directory) and `ABORT_SHUTDOWN_MS` (how long the hook may wait for delivery; the
+//! SDK's default `shutdown_timeout` without it).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,10 +25,13 @@ fn parse_config(text: &str) -> u16 {
 }
 
 fn main() {
-    let shutdown_ms = std::env::var("ABORT_SHUTDOWN_MS")
+    let shutdown_timeout = std::env::var("ABORT_SHUTDOWN_MS")
         .ok()
         .and_then(|ms| ms.parse().ok())
-        .unwrap_or(5_000);
+        .map_or(
+            ClientOptions::default().shutdown_timeout,
+            Duration::from_millis,
+        );
     let mut options = ClientOptions {
         release: Some("abort-on-panic@1.0.0".into()),
         transport: Some(Arc::new(sentry_transport_http::HttpTransportFactory)),
@@ -36,7 +40,7 @@ fn main() {
             Arc::new(StacktraceIntegration::new()),
             Arc::new(ContextIntegration::new()),
         ],
-        shutdown_timeout: Duration::from_millis(shutdown_ms),
+        shutdown_timeout,
         cache_dir: std::env::var_os("ABORT_CACHE_DIR").map(Into::into),
         ..ClientOptions::default()
     };

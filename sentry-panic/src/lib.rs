@@ -1,5 +1,5 @@
-//! Panic hook integration for the Sentry SDK: every panic becomes a fatal event, delivered
-//! before the process goes on dying.
+//! Panic hook integration for the Sentry SDK: every panic of the application becomes a fatal
+//! event, without stalling the panicking thread.
 //!
 //! [`PanicIntegration`] installs a process-wide panic hook the first time a client with it is
 //! created (once per process, whatever the number of clients). On a panic the hook:
@@ -7,19 +7,28 @@
 //! 1. captures the panicking thread's stack as raw addresses (no symbolication on the
 //!    panicking thread; see `sentry-backtrace`), the message, the location and the thread;
 //! 2. runs the event through the client pipeline **on a short-lived helper thread**
-//!    (`sentry-panic`) bound to the panicking thread's scopes, and waits for it at most
-//!    `shutdown_timeout`. Rust aborts the process if anything panics while a panic hook runs,
-//!    so user callbacks (`before_send`, event processors) must not run on the panicking thread:
-//!    on the helper a panicking `before_send` only drops the event;
-//!    With an offline cache (`cache_dir`), the event is written to disk on that thread before
-//!    anything is sent ([`sentry_core::transport::durable`]), so it survives even a kill or an
-//!    abort right after the hook and is sent by the next process that starts the SDK;
-//! 3. flushes the client, waiting at most `shutdown_timeout`, so the event is sent even when
-//!    the process exits right after the hook (a panic in `main`, `panic = "abort"`);
+//!    (`sentry-panic`) bound to the panicking thread's scopes, and waits until the event is
+//!    queued (at most `shutdown_timeout`). Rust aborts the process if anything panics while a
+//!    panic hook runs, so user callbacks (`before_send`, event processors) must not run on the
+//!    panicking thread: on the helper a panicking `before_send` only drops the event. The
+//!    helper never waits for the panicking thread: scope data is read without the locks a
+//!    panicking `configure_scope` closure holds;
+//! 3. when the process ends right after the hook (a `panic = "abort"` build, or
+//!    [`wait_for_delivery`](PanicIntegration::wait_for_delivery)), makes sure the event
+//!    survives it: with an offline cache (`cache_dir`) the event is written to disk on the
+//!    helper before anything is sent ([`sentry_core::transport::durable`]), and the client is
+//!    flushed. The whole hook then takes at most `shutdown_timeout`, and stack symbolication
+//!    yields to that deadline ([`sentry_core::finalize`]). In an unwinding build the hook does
+//!    neither: a panic caught by `catch_unwind` or by an async runtime costs its thread the
+//!    queueing only, even when the server hangs, and the event is sent by the transport's
+//!    worker; a panic that ends `main` unwinds through the `init` guard, whose drop flushes;
 //! 4. calls the hook that was installed before, so the usual message is still printed.
 //!
-//! Panics on the SDK's own threads (the transport worker, the helper) and panics raised while
-//! the SDK resolves a stack are ignored.
+//! Panics the SDK raised itself are not reported: on its own threads (the transport worker,
+//! the helper, the symbolizer), while it resolves a stack, and inside the callbacks it runs
+//! (`before_send`, event processors, `before_breadcrumb`, `before_send_log`, the `log`
+//! bridge's filter…; see [`sentry_core::run_user_callback`]). The callback's item is dropped
+//! and counted instead, and the callback is not run again.
 //!
 //! # The event
 //!
@@ -52,40 +61,51 @@
 //!
 //! # `panic = "abort"`
 //!
-//! With `panic = "abort"` the process aborts as soon as the hooks return. The flush in step 3
-//! happens before that, so the event is delivered (the tests check it by aborting right after
-//! the hook, which is what the abort strategy does). What cannot be reported is an abort that
-//! skips the panic machinery (`std::process::abort`, a signal).
+//! With `panic = "abort"` the process aborts as soon as the hooks return. Step 3 happens before
+//! that, so the event is delivered, or on disk with `cache_dir` when the server does not answer
+//! in time (the next process that starts the SDK sends it). What cannot be reported is an
+//! abort that skips the panic machinery (`std::process::abort`, a signal).
+//!
+//! # Hooks that end the process
+//!
+//! In an unwinding build, a hook of your own that ends the process after this one
+//! (`std::process::exit` or `abort` in it), or a panic while panicking, would cut the queued
+//! event off. Turn on [`wait_for_delivery`](PanicIntegration::wait_for_delivery) for such
+//! programs.
 #![forbid(unsafe_code)]
 
 use std::any::Any;
+use std::marker::PhantomData;
 use std::panic::PanicHookInfo;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once, PoisonError, RwLock};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sentry_backtrace::{PanicLocation, RawStack};
+use sentry_core::client_reports::DiscardReason;
+use sentry_core::envelope::DataCategory;
 use sentry_core::off_thread::{run_off_thread, OffThreadError};
 use sentry_core::protocol::{Event, Exception, Mechanism, Thread, ThreadId};
 use sentry_core::transport::{durable, WORKER_THREAD_NAME};
 use sentry_core::{ClientOptions, EventId, Integration, Level, Map, Scopes, Value};
 
-/// The name of the short-lived thread that runs a panic event through the pipeline.
+/// The name of the short-lived threads that run a panic event through the pipeline and the
+/// payload describers.
 pub const HELPER_THREAD_NAME: &str = "sentry-panic";
-
-/// Describes a panic payload that is not a string; `None` passes it on to the next describer.
-pub type PayloadDescriber = Arc<dyn Fn(&(dyn Any + Send)) -> Option<String> + Send + Sync>;
 
 /// Reports panics as fatal events; see the [crate documentation](crate).
 #[derive(Clone, Default)]
 pub struct PanicIntegration {
-    describers: Vec<PayloadDescriber>,
+    describers: Vec<Arc<dyn Describe>>,
+    wait_for_delivery: Option<bool>,
 }
 
 impl std::fmt::Debug for PanicIntegration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PanicIntegration")
             .field("describers", &self.describers.len())
+            .field("wait_for_delivery", &self.waits_for_delivery())
             .finish()
     }
 }
@@ -96,29 +116,102 @@ impl PanicIntegration {
         Self::default()
     }
 
-    /// Adds a way to describe panic payloads of your own types (from
+    /// Adds a way to describe panic payloads of a type of your own (raised with
     /// `std::panic::panic_any`). Describers run in the order they were added, before the
-    /// built-in ones.
+    /// built-in descriptions.
+    ///
+    /// A describer is application code, and Rust aborts the process if code panics while a
+    /// panic hook runs; so it runs on a helper thread while the panicking thread waits for it
+    /// (which is why the payload type must be `Sync`). A describer that panics is skipped (the
+    /// next description applies); one must not wait for anything the panicking thread holds.
     ///
     /// # Examples
     ///
     /// ```
     /// struct Code(u16);
-    /// let integration = sentry_panic::PanicIntegration::new().describe_payload_with(|payload| {
-    ///     payload.downcast_ref::<Code>().map(|c| format!("error code {}", c.0))
-    /// });
+    /// let integration = sentry_panic::PanicIntegration::new()
+    ///     .describe_payload_with(|code: &Code| format!("error code {}", code.0));
     /// # let _ = integration;
     /// ```
-    pub fn describe_payload_with<F>(mut self, describer: F) -> Self
+    pub fn describe_payload_with<T, F>(mut self, describer: F) -> Self
     where
-        F: Fn(&(dyn Any + Send)) -> Option<String> + Send + Sync + 'static,
+        T: Any + Sync,
+        F: Fn(&T) -> String + Send + Sync + 'static,
     {
-        self.describers.push(Arc::new(describer));
+        self.describers.push(Arc::new(Typed {
+            describe: describer,
+            payload: PhantomData,
+        }));
         self
+    }
+
+    /// Whether the hook waits, at most `shutdown_timeout`, until the panic event is sent (or,
+    /// with `cache_dir`, on disk) before it returns. Default: only in a `panic = "abort"`
+    /// build, where the process ends with the hook. Turn it on when the process may end right
+    /// after a panic in an unwinding build too (a hook of your own that exits); leave it off
+    /// otherwise, or every panic — caught ones included — waits for the network.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let integration = sentry_panic::PanicIntegration::new().wait_for_delivery(true);
+    /// # let _ = integration;
+    /// ```
+    pub fn wait_for_delivery(mut self, wait: bool) -> Self {
+        self.wait_for_delivery = Some(wait);
+        self
+    }
+
+    fn waits_for_delivery(&self) -> bool {
+        self.wait_for_delivery.unwrap_or(cfg!(panic = "abort"))
     }
 }
 
-static DESCRIBERS: RwLock<Vec<PayloadDescriber>> = RwLock::new(Vec::new());
+/// A describer of one payload type, behind a type-erased interface.
+trait Describe: Send + Sync {
+    /// `None` if the payload is not of this describer's type; `Some(None)` if the describer
+    /// panicked (or no helper thread could run it).
+    fn describe(&self, payload: &(dyn Any + Send)) -> Option<Option<String>>;
+}
+
+struct Typed<T, F> {
+    describe: F,
+    payload: PhantomData<fn(&T)>,
+}
+
+impl<T, F> Describe for Typed<T, F>
+where
+    T: Any + Sync,
+    F: Fn(&T) -> String + Send + Sync,
+{
+    fn describe(&self, payload: &(dyn Any + Send)) -> Option<Option<String>> {
+        let value = payload.downcast_ref::<T>()?;
+        let describe = &self.describe;
+        Some(on_helper_thread(Box::new(move || describe(value))))
+    }
+}
+
+/// Runs a describer on a helper thread and waits for it; `None` if it panicked or no thread
+/// could be started. (Boxed, so that every describer shares one thread entry point.)
+fn on_helper_thread(job: Box<dyn FnOnce() -> String + Send + '_>) -> Option<String> {
+    thread::scope(|scope| {
+        let spawned = thread::Builder::new()
+            .name(HELPER_THREAD_NAME.into())
+            .spawn_scoped(scope, job);
+        let Ok(handle) = spawned else {
+            sentry_core::sentry_debug!("no thread to describe a panic payload on");
+            return None;
+        };
+        let described = handle.join().ok();
+        if described.is_none() {
+            sentry_core::sentry_debug!("a panic payload describer panicked; skipped");
+        }
+        described
+    })
+}
+
+static DESCRIBERS: RwLock<Vec<Arc<dyn Describe>>> = RwLock::new(Vec::new());
+static WAIT_FOR_DELIVERY: AtomicBool = AtomicBool::new(cfg!(panic = "abort"));
 static INSTALL: Once = Once::new();
 
 impl Integration for PanicIntegration {
@@ -132,6 +225,7 @@ impl Integration for PanicIntegration {
 
     fn setup(&self, _options: &ClientOptions) {
         *DESCRIBERS.write().unwrap_or_else(PoisonError::into_inner) = self.describers.clone();
+        WAIT_FOR_DELIVERY.store(self.waits_for_delivery(), Ordering::Release);
     }
 
     fn process_event(&self, mut event: Event, _options: &ClientOptions) -> Option<Event> {
@@ -157,7 +251,7 @@ pub fn install_hook() {
 }
 
 /// Reports a panic: the body of the hook [`install_hook`] installs, for applications that
-/// compose panic hooks themselves. Returns the event's id (nil if nothing was sent).
+/// compose panic hooks themselves. Returns the event's id (nil if nothing was captured).
 pub fn panic_handler(info: &PanicHookInfo<'_>) -> EventId {
     if should_ignore() {
         return EventId::nil();
@@ -168,17 +262,30 @@ pub fn panic_handler(info: &PanicHookInfo<'_>) -> EventId {
         return EventId::nil();
     }
     let timeout = client.options().shutdown_timeout;
+    let deadline = Instant::now().checked_add(timeout);
+    // Stack symbolication that happens before this returns (a transport without a worker,
+    // the offline cache, the flush) yields to the hook's deadline.
+    let _finish_by = sentry_core::finalize::finish_by(deadline);
     let event = event_from_panic(info);
-    let id = capture_elsewhere(scopes, event, timeout);
-    if !id.is_nil() {
-        client.flush(Some(timeout));
+    let ends_process = WAIT_FOR_DELIVERY.load(Ordering::Acquire);
+    let Some(id) = capture_elsewhere(scopes, event, timeout, ends_process) else {
+        sentry_core::sentry_debug!("no thread to capture the panic on; the panic event is dropped");
+        client
+            .client_reports()
+            .record(DiscardReason::InternalSdkError, DataCategory::Error, 1);
+        return EventId::nil();
+    };
+    if ends_process && !id.is_nil() {
+        let left = deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
+        client.flush(Some(left));
     }
     id
 }
 
-/// Panics the SDK must not report: on its own threads, or raised by its own machinery.
+/// Panics the SDK must not report: on its own threads, raised by its own machinery, or inside
+/// a callback it runs (whose item it drops and counts instead).
 fn should_ignore() -> bool {
-    if !sentry_core_enabled() || sentry_backtrace::in_sdk_code() {
+    if !sentry_core_enabled() || sentry_backtrace::in_sdk_code() || sentry_core::inside_sdk() {
         return true;
     }
     let current = thread::current();
@@ -194,29 +301,41 @@ fn sentry_core_enabled() -> bool {
 }
 
 /// Runs the event through the pipeline on a helper thread bound to `scopes`, waiting at most
-/// `timeout`. Falls back to the calling thread if no thread can be started.
-fn capture_elsewhere(scopes: Scopes, event: Event, timeout: Duration) -> EventId {
+/// `timeout` for it to be queued (and, when the process ends after the hook, written to the
+/// offline cache first). `None` if no thread could be started: the pipeline runs user
+/// callbacks, which must not run on the panicking thread.
+fn capture_elsewhere(
+    scopes: Scopes,
+    event: Event,
+    timeout: Duration,
+    ends_process: bool,
+) -> Option<EventId> {
     let slot = Arc::new(Mutex::new(Some(event)));
     let work = {
         let slot = Arc::clone(&slot);
-        let scopes = scopes.clone();
-        move || capture_taken(&slot, &scopes)
+        move || capture_taken(&slot, &scopes, ends_process)
     };
     match run_off_thread(HELPER_THREAD_NAME, timeout, work) {
-        Ok(id) => id,
-        // Stuck (a lock held by the panicking thread?): leave it, bounded by `timeout`.
-        Err(OffThreadError::TimedOut | OffThreadError::Panicked) => EventId::nil(),
-        Err(OffThreadError::Spawn(_)) => capture_taken(&slot, &scopes),
+        Ok(id) => Some(id),
+        // Still running at the deadline (a slow `before_send`?): it goes on without us.
+        Err(OffThreadError::TimedOut | OffThreadError::Panicked) => Some(EventId::nil()),
+        Err(OffThreadError::Spawn(_)) => None,
     }
 }
 
-/// Captures the event in `slot` (durably, bound to `scopes`), unless another thread took it.
-fn capture_taken(slot: &Mutex<Option<Event>>, scopes: &Scopes) -> EventId {
+/// Captures the event in `slot`, bound to `scopes` (durably when the process is about to end).
+fn capture_taken(slot: &Mutex<Option<Event>>, scopes: &Scopes, durably: bool) -> EventId {
     let event = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
-    match event {
-        Some(event) => scopes.bind(|| durable(|| sentry_core::capture_event(event))),
-        None => EventId::nil(),
-    }
+    let Some(event) = event else {
+        return EventId::nil();
+    };
+    scopes.bind(|| {
+        if durably {
+            durable(|| sentry_core::capture_event(event))
+        } else {
+            sentry_core::capture_event(event)
+        }
+    })
 }
 
 /// The message of a panic: the `&str` or `String` payload, or a description of another
@@ -227,8 +346,8 @@ pub fn panic_message(info: &PanicHookInfo<'_>) -> String {
 
 /// Describes a panic payload: strings as they are, numbers, booleans and characters by value,
 /// errors by their message, types known to a describer registered with
-/// [`PanicIntegration::describe_payload_with`], and anything else with a generic description
-/// (never `Box<dyn Any>`).
+/// [`PanicIntegration::describe_payload_with`] (run on a helper thread), and anything else
+/// with a generic description (never `Box<dyn Any>`).
 ///
 /// # Examples
 ///
@@ -255,7 +374,10 @@ pub fn describe_payload(payload: &(dyn Any + Send)) -> String {
         .read()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    if let Some(text) = describers.iter().find_map(|d| d(payload)) {
+    if let Some(text) = describers
+        .iter()
+        .find_map(|d| d.describe(payload).flatten())
+    {
         return text;
     }
     macro_rules! by_value {
@@ -374,12 +496,10 @@ mod tests {
 
     fn options() -> ClientOptions {
         ClientOptions {
-            integrations: vec![Arc::new(PanicIntegration::new().describe_payload_with(
-                |p| {
-                    p.downcast_ref::<Vec<u8>>()
-                        .map(|v| format!("{} bytes", v.len()))
-                },
-            ))],
+            integrations: vec![Arc::new(
+                PanicIntegration::new()
+                    .describe_payload_with(|bytes: &Vec<u8>| format!("{} bytes", bytes.len())),
+            )],
             ..ClientOptions::default()
         }
     }
@@ -416,7 +536,13 @@ mod tests {
             return;
         }
         let mut line = 0;
-        let events = with_captured_events_options(options(), || {
+        // Files and lines need the DWARF, whose first load may take a while in a debug build;
+        // the hook waits for it up to `shutdown_timeout`.
+        let options = ClientOptions {
+            shutdown_timeout: Duration::from_secs(60),
+            ..options()
+        };
+        let events = with_captured_events_options(options, || {
             line = line!() + 1;
             let _ = thread::spawn(|| panic!("here")).join();
         });
@@ -458,22 +584,79 @@ mod tests {
         assert!(events.is_empty());
     }
 
+    /// The helper never waits for the scope lock the panicking closure holds: the event is
+    /// captured before the hook returns, with the scope as it was before the closure began.
     #[test]
-    fn a_panic_inside_configure_scope_neither_deadlocks_nor_hangs() {
-        let options = ClientOptions {
-            shutdown_timeout: Duration::from_millis(300),
-            ..options()
-        };
-        let started = std::time::Instant::now();
-        let events = with_captured_events_options(options, || {
+    fn a_panic_inside_configure_scope_is_reported() {
+        let events = with_captured_events_options(options(), || {
+            sentry_core::configure_scope(|scope| scope.set_tag("phase", "before"));
             let _ = thread::spawn(|| {
-                sentry_core::configure_scope(|_| panic!("inside configure_scope"));
+                sentry_core::configure_scope(|scope| {
+                    scope.set_tag("phase", "during");
+                    panic!("inside configure_scope");
+                });
+            })
+            .join();
+            sentry_core::configure_scope(|scope| scope.remove_tag("phase"));
+        });
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            events[0].exception[0].value.as_deref(),
+            Some("inside configure_scope")
+        );
+        assert_eq!(events[0].tags["phase"], "before");
+    }
+
+    #[test]
+    fn a_panic_inside_configure_global_scope_is_reported() {
+        let events = with_captured_events_options(options(), || {
+            let _ = thread::spawn(|| {
+                sentry_core::configure_global_scope(|_| panic!("inside the global scope"));
             })
             .join();
         });
-        assert!(started.elapsed() < Duration::from_secs(5));
-        // The event is either captured or given up after `shutdown_timeout`; never a hang.
-        assert!(events.len() <= 1);
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            events[0].exception[0].value.as_deref(),
+            Some("inside the global scope")
+        );
+    }
+
+    /// A panic inside a callback the SDK runs is the callback's: the hook does not report it,
+    /// so the callback is not run again on a panic event.
+    #[test]
+    fn panics_in_callbacks_are_not_reported() {
+        use std::sync::atomic::AtomicUsize;
+        static PROCESSOR_CALLS: AtomicUsize = AtomicUsize::new(0);
+        static BREADCRUMB_CALLS: AtomicUsize = AtomicUsize::new(0);
+        let options = ClientOptions {
+            before_breadcrumb: Some(Arc::new(|crumb| {
+                BREADCRUMB_CALLS.fetch_add(1, Ordering::SeqCst);
+                if crumb.message.as_deref() == Some("trigger") {
+                    panic!("before_breadcrumb is broken");
+                }
+                Some(crumb)
+            })),
+            ..options()
+        };
+        let events = with_captured_events_options(options, || {
+            sentry_core::add_breadcrumb(sentry_core::Breadcrumb::new("trigger"));
+            sentry_core::with_scope(
+                |scope| {
+                    scope.add_event_processor(|event| {
+                        PROCESSOR_CALLS.fetch_add(1, Ordering::SeqCst);
+                        if event.message.as_deref() == Some("trigger") {
+                            panic!("the event processor is broken");
+                        }
+                        Some(event)
+                    });
+                },
+                || sentry_core::capture_message("trigger", Level::Info),
+            );
+        });
+        assert!(events.is_empty(), "{events:?}");
+        assert_eq!(BREADCRUMB_CALLS.load(Ordering::SeqCst), 1);
+        assert_eq!(PROCESSOR_CALLS.load(Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! fn main() {
 //!     // Reads SENTRY_DSN, SENTRY_RELEASE, SENTRY_ENVIRONMENT, SENTRY_SAMPLE_RATE, SENTRY_DEBUG
 //!     // for options left at their defaults. Keep the guard alive until the end of `main`:
-//!     // dropping it sends what is still queued (waiting at most `shutdown_timeout`).
+//!     // dropping it sends what is still queued (waiting at most `shutdown_timeout`), also
+//!     // when `main` ends with a panic.
 //!     let _guard = sentry::init(ClientOptions {
 //!         release: sentry::release_name!(),
 //!         ..Default::default()
@@ -71,7 +72,7 @@
 //! | feature | default | what it does |
 //! |---|---|---|
 //! | `transport` | yes | HTTP transport (ureq with rustls) used when no other transport is configured |
-//! | `panic` | yes | panics become fatal events, flushed before the process dies (`sentry-panic`) |
+//! | `panic` | yes | panics become fatal events: queued without waiting for the network (the guard's drop sends them), and delivered or on disk before a `panic = "abort"` process ends (`sentry-panic`) |
 //! | `backtrace` | yes | stack traces on errors (symbolicated on the worker), source context, debug images, and the `os`/`runtime`/`device`/`app` contexts (`sentry-backtrace`) |
 //! | `dwarf` | no | compile the DWARF reader in even when the build profile has no debug information (it is compiled in whenever the profile has; without it, frames are named from the symbol table) |
 //! | `log` | no | the `log` bridge: records become breadcrumbs, events and logs (`integrations::log`, `sentry-log`) |

@@ -84,9 +84,18 @@ pub(super) struct DwarfInfo {
 }
 
 impl DwarfInfo {
+    /// Reads the DWARF of the ELF file at `path`: `None` when it cannot be opened, is not an
+    /// ELF file, or has no usable DWARF.
+    pub(super) fn load_file(path: &Path) -> Option<Self> {
+        let file = File::open(path).ok()?;
+        let cache = ReadCache::new(&file);
+        let object = Elf::parse(&cache).ok()?;
+        DwarfInfo::load(&object, &file, path)
+    }
+
     /// Copies the DWARF sections of `object` (opened from `path`) out of `file`. `None` when the
     /// image has no DWARF, or DWARF that is compressed or malformed.
-    pub(super) fn load<'data, R: object::ReadRef<'data>>(
+    fn load<'data, R: object::ReadRef<'data>>(
         object: &Elf<'data, R>,
         file: &File,
         path: &Path,

@@ -51,15 +51,15 @@ fn on_worker_thread() -> bool {
 }
 
 /// `true` while this thread runs an SDK callback (`before_send`, an event processor, …).
-/// Anything such a callback captures is dropped, so the SDK never reports on itself in a loop
-/// (a panicking `before_send` would otherwise feed the panic hook, which captures, which runs
-/// `before_send`…).
+/// Anything such a callback captures is dropped, so the SDK never reports on itself in a loop,
+/// and the panic hook does not report a panic raised inside one (the callback's item is
+/// dropped and counted instead, and the callback is not run again).
 pub(crate) fn in_callback() -> bool {
     IN_CALLBACK.try_with(Cell::get).unwrap_or(true)
 }
 
-/// Runs `f` marked as a callback. Returns `None` if it panicked (the panic hook has already
-/// printed the panic; the SDK does not capture it).
+/// Runs `f` marked as a callback. Returns `None` if it panicked (the panic hook has printed
+/// the panic and, seeing the mark, not reported it).
 pub(crate) fn run_callback<R>(what: &str, f: impl FnOnce() -> R) -> Option<R> {
     let was = IN_CALLBACK.try_with(|c| c.replace(true)).unwrap_or(true);
     let result = catch_unwind(AssertUnwindSafe(f));

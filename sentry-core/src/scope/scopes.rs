@@ -273,6 +273,10 @@ where
 
 /// Calls `f` with this thread's current scope. `f` runs only while the SDK is enabled.
 ///
+/// `f` works on a copy that replaces the scope when it returns: until then, other threads,
+/// and events captured from inside `f`, see the scope as it was, and never wait for `f`. If
+/// `f` panics, nothing it changed is kept (and the panic is reported as usual).
+///
 /// # Examples
 ///
 /// ```
@@ -286,7 +290,8 @@ pub fn configure_scope<F: FnOnce(&mut Scope)>(f: F) {
 }
 
 /// Calls `f` with the global scope, whose data is applied to every event of the process. Runs
-/// even while the SDK is disabled, so it can be configured before `init`.
+/// even while the SDK is disabled, so it can be configured before `init`. Like
+/// [`configure_scope`], `f` changes a copy that replaces the scope when it returns.
 pub fn configure_global_scope<F: FnOnce(&mut Scope)>(f: F) {
     global_slot().configure(f);
 }

@@ -2,40 +2,48 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::data::Scope;
 use crate::EventId;
 
-/// How many threads are inside a `configure` closure right now. Readers check the thread-local
-/// marker only while this is non-zero.
+/// How many threads are changing a slot right now. Writers check the thread-local marker only
+/// while this is non-zero.
 static CONFIGURING: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    /// The slot this thread is configuring (its address), or 0.
+    /// The slot this thread is changing (its address), or 0.
     static CONFIGURING_SLOT: Cell<usize> = const { Cell::new(0) };
 }
 
-/// One scope object: its data behind a lock, copy-on-write.
+/// One scope object: published data that readers copy, and a writer lock.
 ///
-/// Writers hold the lock while they change the data, so concurrent updates from several threads
-/// are never lost. A user closure that, while configuring a slot, reads or configures the same
-/// slot again (for example by capturing an event) sees an empty scope instead of deadlocking.
+/// Readers take the `data` lock only to clone the `Arc` (a snapshot), so they never wait for
+/// code that runs while a scope is being changed, user closures included. Writers hold the
+/// `writer` lock while they compute the next version, so concurrent updates from several
+/// threads are never lost:
+///
+/// - SDK code ([`update`](Self::update)) changes the data in place, copy-on-write, under both
+///   locks;
+/// - a user closure ([`configure`](Self::configure)) works on a copy, which is published when
+///   it returns. While it runs, every reader (another thread, the panic hook's helper, the
+///   closure itself when it captures) sees the version from before the closure began, and a
+///   closure that panics publishes nothing.
+///
+/// A closure that changes the slot it is configuring again is refused (it would wait for
+/// itself); see the thread-local marker above.
 #[derive(Debug, Default)]
 pub(crate) struct ScopeSlot {
     data: Mutex<Arc<Scope>>,
+    writer: Mutex<()>,
     last_event_id: Mutex<Option<EventId>>,
-}
-
-fn empty_scope() -> Arc<Scope> {
-    static EMPTY: OnceLock<Arc<Scope>> = OnceLock::new();
-    Arc::clone(EMPTY.get_or_init(Arc::default))
 }
 
 impl ScopeSlot {
     pub(crate) fn new(scope: Arc<Scope>) -> Arc<Self> {
         Arc::new(ScopeSlot {
             data: Mutex::new(scope),
+            writer: Mutex::new(()),
             last_event_id: Mutex::new(None),
         })
     }
@@ -51,33 +59,38 @@ impl ScopeSlot {
                 .unwrap_or(false)
     }
 
-    /// The current data: a reference-count increment.
+    /// The current data: a reference-count increment. Never waits for a writer's closure.
     pub(crate) fn snapshot(&self) -> Arc<Scope> {
-        if self.configured_by_this_thread() {
-            return empty_scope();
-        }
         Arc::clone(&self.data.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Changes the data with SDK code (no user closure): the lock is held throughout.
+    /// Changes the data with SDK code (no user closure), in place.
     pub(crate) fn update<R>(&self, f: impl FnOnce(&mut Scope) -> R) -> Option<R> {
         if self.configured_by_this_thread() {
             return None;
         }
-        let mut guard = self.data.lock().unwrap_or_else(PoisonError::into_inner);
-        Some(f(Arc::make_mut(&mut guard)))
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut data = self.data.lock().unwrap_or_else(PoisonError::into_inner);
+        Some(f(Arc::make_mut(&mut data)))
     }
 
-    /// Runs a user closure on the data, holding the lock, with re-entrancy protection.
+    /// Runs a user closure on a copy of the data and publishes the copy when it returns.
     pub(crate) fn configure<R>(&self, f: impl FnOnce(&mut Scope) -> R) -> Option<R> {
         if self.configured_by_this_thread() {
             crate::sentry_debug!("configure_scope called inside configure_scope; ignored");
             return None;
         }
-        let mut guard = self.data.lock().unwrap_or_else(PoisonError::into_inner);
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = self.snapshot();
         let marker = ConfiguringMarker::set(self.address());
-        let result = f(Arc::make_mut(&mut guard));
+        let result = f(Arc::make_mut(&mut next));
         drop(marker);
+        let previous = std::mem::replace(
+            &mut *self.data.lock().unwrap_or_else(PoisonError::into_inner),
+            next,
+        );
+        // The old version goes away outside the lock.
+        drop(previous);
         Some(result)
     }
 
@@ -145,6 +158,60 @@ mod tests {
         assert!(result.is_err());
         slot.update(|s| s.set_tag("after", "panic"));
         assert_eq!(slot.snapshot().tags()["after"], "panic");
+    }
+
+    #[test]
+    fn a_panicking_closure_publishes_nothing() {
+        let slot = ScopeSlot::new(Arc::default());
+        slot.update(|s| s.set_tag("before", "1"));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            slot.configure(|scope| {
+                scope.set_tag("half", "done");
+                panic!("user code");
+            });
+        }));
+        assert!(result.is_err());
+        let tags = slot.snapshot().tags().clone();
+        assert_eq!(tags.get("before").map(|v| &**v), Some("1"));
+        assert!(!tags.contains_key("half"));
+    }
+
+    /// Readers (another thread, a panic hook's helper) never wait for a closure that is
+    /// changing the slot: they see the version from before it began.
+    #[test]
+    fn readers_never_wait_for_a_configuring_closure() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+
+        let slot = ScopeSlot::new(Arc::default());
+        slot.update(|s| s.set_tag("version", "1"));
+        let (inside_tx, inside_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        std::thread::scope(|s| {
+            let slot = &slot;
+            s.spawn(move || {
+                slot.configure(|scope| {
+                    scope.set_tag("version", "2");
+                    inside_tx.send(()).unwrap();
+                    // Held inside the closure until the reader is done.
+                    let _ = release_rx.recv_timeout(Duration::from_secs(10));
+                });
+            });
+            inside_rx.recv().unwrap();
+            let (seen_tx, seen_rx) = mpsc::channel();
+            s.spawn(move || {
+                let version = slot.snapshot().tags()["version"].to_string();
+                let _ = seen_tx.send(version);
+            });
+            let seen = seen_rx.recv_timeout(Duration::from_secs(5));
+            release_tx.send(()).unwrap();
+            assert_eq!(
+                seen.as_deref(),
+                Ok("1"),
+                "the reader waited for the closure"
+            );
+        });
+        assert_eq!(slot.snapshot().tags()["version"], "2");
     }
 
     #[test]

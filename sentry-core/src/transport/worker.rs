@@ -567,11 +567,14 @@ impl Transport for TransportWorker {
             // unless the worker is still stuck in a send.
             return self.has_exited();
         }
-        self.flush_until(Deadline::after(timeout))
+        let deadline = Deadline::after(timeout);
+        let _finish_by = crate::finalize::finish_by(deadline.0); // finalizers yield to it
+        self.flush_until(deadline)
     }
 
     fn shutdown(&self, timeout: Duration) -> bool {
         let deadline = Deadline::after(timeout);
+        let _finish_by = crate::finalize::finish_by(deadline.0); // finalizers yield to it
         self.closed.store(true, Ordering::Release);
         let handle = self
             .handle

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use tracing_core::{subscriber::Interest, LevelFilter, Metadata};
 use tracing_subscriber::layer::{Context, Filter};
 
-use super::FilterFn;
+use super::{tracing_level, FilterFn};
+use crate::guard::capture_allowed;
+use crate::protect::{count_dropped_unfiltered, protected};
 
 /// The per-layer filter of [`SentryLayer`](super::SentryLayer).
 ///
@@ -25,22 +27,38 @@ pub struct SentryFilter {
 }
 
 impl SentryFilter {
-    fn wants(&self, metadata: &Metadata<'_>) -> bool {
-        *metadata.level() <= self.max_level
-            && (metadata.is_span() || !(self.filter)(metadata).is_ignore())
+    /// Whether the layer wants this callsite or event; `None` if the application's filter
+    /// panicked.
+    fn wants(&self, metadata: &Metadata<'_>) -> Option<bool> {
+        if *metadata.level() > self.max_level {
+            return Some(false);
+        }
+        if metadata.is_span() {
+            return Some(true);
+        }
+        protected("the tracing filter", || {
+            !(self.filter)(metadata).is_ignore()
+        })
     }
 }
 
 impl<S> Filter<S> for SentryFilter {
     fn enabled(&self, metadata: &Metadata<'_>, _: &Context<'_, S>) -> bool {
-        self.wants(metadata)
+        self.wants(metadata).unwrap_or_else(|| {
+            // The event is dropped for this layer; the filter is not asked again for it.
+            if capture_allowed() {
+                count_dropped_unfiltered(tracing_level(*metadata.level()));
+            }
+            false
+        })
     }
 
     fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if self.wants(metadata) {
-            Interest::always()
-        } else {
-            Interest::never()
+        match self.wants(metadata) {
+            Some(true) => Interest::always(),
+            Some(false) => Interest::never(),
+            // Ask again for each event (each one is dropped and counted if it panics again).
+            None => Interest::sometimes(),
         }
     }
 

@@ -13,6 +13,8 @@ use super::visit::FieldVisitor;
 use super::{tracing_level, FilterFn, MapperFn};
 use crate::capture::{Captured, Origin};
 use crate::guard::{capture_allowed, BridgeGuard};
+use crate::protect::{count_dropped, count_dropped_unfiltered, protected};
+use crate::RecordMapping;
 
 /// The layer inside [`SentryLayer`](super::SentryLayer): captures the events its filter let
 /// through and keeps the fields of spans for their events' contexts.
@@ -49,14 +51,18 @@ where
             return;
         }
         let metadata = event.metadata();
-        let mapping = (self.filter)(metadata);
+        let Some(mapping) = protected("the tracing filter", || (self.filter)(metadata)) else {
+            count_dropped_unfiltered(tracing_level(*metadata.level()));
+            return;
+        };
         if mapping.is_ignore() {
             return;
         }
         let _guard = BridgeGuard::enter();
         if let Some(mapper) = &self.mapper {
-            for mapped in mapper(event, mapping) {
-                mapped.capture();
+            match protected("the tracing mapper", || mapper(event, mapping)) {
+                Some(mapped) => mapped.into_iter().for_each(RecordMapping::capture),
+                None => count_dropped(mapping),
             }
             return;
         }
