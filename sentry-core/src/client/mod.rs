@@ -112,7 +112,16 @@ impl Client {
                 transport_options.compression = options.compression;
                 transport_options.user_agent = format!("{SDK_NAME}/{SDK_VERSION}");
                 transport_options.logs.clone_from(&logs);
-                Some(factory.create_transport(&transport_options))
+                // A panicking factory (a custom transport's bug) leaves the SDK disabled.
+                let transport = run_callback("the transport factory", || {
+                    factory.create_transport(&transport_options)
+                });
+                if transport.is_none() {
+                    crate::debug::debug_print(format_args!(
+                        "the transport factory panicked; the SDK is disabled"
+                    ));
+                }
+                transport
             }
             (Some(_), None) => {
                 crate::debug::debug_print(format_args!(
@@ -126,8 +135,11 @@ impl Client {
             }
         };
         for integration in &options.integrations {
-            integration::setup_once(integration.as_ref());
-            integration.setup(&options);
+            // A panicking integration is left half set up; the client goes on without it.
+            run_callback(integration.name(), || {
+                integration::setup_once(integration.as_ref());
+                integration.setup(&options);
+            });
         }
         let client = Client {
             options,
