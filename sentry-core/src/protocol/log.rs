@@ -455,6 +455,11 @@ impl LogAttributes {
         self.entries.iter().map(|(k, v)| (&**k, v))
     }
 
+    /// The values, for cutting them to the limits.
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut LogValue> + '_ {
+        self.entries.iter_mut().map(|(_, v)| v)
+    }
+
     fn position(&self, key: &str) -> Option<usize> {
         self.entries.iter().position(|(k, _)| k == key)
     }
