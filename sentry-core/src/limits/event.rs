@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sentry_minimal::{Breadcrumb, Level, Value};
 
 use super::size::Sizer;
-use super::value::{cut_bag, cut_value, fit_str, fit_value, value_size};
+use super::value::{cut_bag, cut_value, fit_str, fit_value_sized, value_size};
 use super::{truncate_chars, MAX_EVENT_BYTES, SIZE_MARKER};
 use crate::protocol::{Context, DebugImage, Event, Stacktrace};
 
@@ -152,13 +152,18 @@ impl Slot<'_> {
         }
     }
 
-    fn fit(self, budget: usize) {
+    /// Cuts the slot, of `size` bytes, to `budget`; returns its size afterwards.
+    fn fit(self, size: usize, budget: usize) -> usize {
         match self {
-            Slot::Value(value) => {
-                fit_value(value, 0, budget);
-            }
+            Slot::Value(value) => fit_value_sized(value, size, budget),
             Slot::Text(text) => {
-                fit_str(text, budget);
+                if fit_str(text, budget) {
+                    let mut sizer = Sizer::new(true, usize::MAX);
+                    sizer.str(text);
+                    sizer.bytes()
+                } else {
+                    size
+                }
             }
         }
     }
@@ -250,12 +255,14 @@ fn shrink(event: &mut Event, mut size: usize) -> usize {
         let mut index = 0;
         for_each_slot(event, |slot| {
             if let Some(budget) = budgets[index] {
-                slot.fit(budget);
+                let after = slot.fit(sizes[index], budget);
+                size = size.saturating_sub(sizes[index].saturating_sub(after));
             }
             index += 1;
         });
-        size = exact_size(event);
     }
+    // The slots' sizes were counted as the whole is: check the sum once.
+    size = exact_size(event);
     if size > MAX_EVENT_BYTES {
         size = drop_oldest_breadcrumbs(event, size);
     }

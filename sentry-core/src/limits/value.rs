@@ -213,33 +213,45 @@ fn cut_map(map: &mut Map, depth: usize, max_chars: usize) -> bool {
 /// A map or array at [`MAX_DEPTH`] is replaced by [`DEPTH_MARKER`] first, so this never
 /// recurses deeper than the limit.
 pub(crate) fn fit_value(value: &mut Value, depth: usize, budget: usize) -> usize {
+    let size = value_size(value, depth);
+    fit_sized(value, depth, size, budget)
+}
+
+/// The smallest budget a map or array is cut to instead of being replaced by a marker.
+const MIN_CONTAINER: usize = 64;
+/// Room kept for the entry that ends a cut array (`,"[truncated: N more items]"`).
+const ARRAY_MARKER_ROOM: usize = 48;
+/// Room kept for the entry that ends a cut map (`,"…":"[truncated: N more entries]"`).
+const MAP_MARKER_ROOM: usize = 56;
+
+/// [`fit_value`] for a value whose size (as [`value_size`] counts it) is known.
+fn fit_sized(value: &mut Value, depth: usize, mut size: usize, budget: usize) -> usize {
     if depth >= MAX_DEPTH && is_container(value) {
         replace(value, Value::String(DEPTH_MARKER.to_owned()));
+        size = json_str_len(DEPTH_MARKER);
     }
-    let size = value_size(value, depth);
     if size <= budget {
         return size;
     }
-    let marker_size = SIZE_MARKER.len() + 2;
     match value {
         Value::String(s) if budget >= 2 + ELLIPSIS.len_utf8() => {
             fit_str(s, budget);
+            json_str_len(s)
         }
-        Value::Array(items) if budget >= 2 + marker_size + 16 => {
-            // Room for `[`, `]` and a final marker of up to 40 bytes.
-            let room = budget - 2 - 41;
+        Value::Array(items) if budget >= MIN_CONTAINER => {
+            let room = budget - 2 - ARRAY_MARKER_ROOM;
             let mut used = 0;
             let mut keep = 0;
             for item in items.iter_mut() {
-                let item_size = value_size(item, depth + 1) + 1;
-                if used + item_size <= room {
-                    used += item_size;
+                let item_size = value_size(item, depth + 1);
+                if used + item_size < room {
+                    used += item_size + 1;
                     keep += 1;
                     continue;
                 }
                 let left = room - used;
-                if left > marker_size + 1 {
-                    fit_value(item, depth + 1, left - 1);
+                if left > SIZE_MARKER.len() + 3 {
+                    used += fit_sized(item, depth + 1, item_size, left - 1) + 1;
                     keep += 1;
                 }
                 break;
@@ -249,34 +261,38 @@ pub(crate) fn fit_value(value: &mut Value, depth: usize, budget: usize) -> usize
                 dispose(item);
             }
             if removed > 0 {
-                items.push(Value::String(more_items(removed)));
+                let marker = more_items(removed);
+                used += json_str_len(&marker) + 1;
+                items.push(Value::String(marker));
             }
+            2 + used
         }
-        Value::Map(map) if budget >= 2 + marker_size + 16 => fit_map(map, depth + 1, budget),
-        _ => replace(value, Value::String(SIZE_MARKER.to_owned())),
+        Value::Map(map) if budget >= MIN_CONTAINER => fit_map(map, depth + 1, budget),
+        _ => {
+            replace(value, Value::String(SIZE_MARKER.to_owned()));
+            json_str_len(SIZE_MARKER)
+        }
     }
-    value_size(value, depth)
 }
 
 /// [`fit_value`] for the entries of a map whose values are at `depth`, in `budget` bytes
-/// including the braces.
-fn fit_map(map: &mut Map, depth: usize, budget: usize) {
-    // Room for `{`, `}` and a final `"…":"[truncated: N more entries]"` of up to 48 bytes.
-    let room = budget.saturating_sub(2 + 49);
+/// including the braces. Returns the map's size afterwards.
+fn fit_map(map: &mut Map, depth: usize, budget: usize) -> usize {
+    let room = budget.saturating_sub(2 + MAP_MARKER_ROOM);
     let mut used = 0;
     let mut keep = 0;
-    let marker_size = SIZE_MARKER.len() + 2;
     for (key, value) in map.iter_mut() {
+        // The key, its colon and the comma after the entry.
         let key_size = json_str_len(key) + 2;
-        let entry_size = key_size + value_size(value, depth);
-        if used + entry_size <= room {
-            used += entry_size;
+        let value_size = value_size(value, depth);
+        if used + key_size + value_size <= room {
+            used += key_size + value_size;
             keep += 1;
             continue;
         }
         let left = room.saturating_sub(used + key_size);
-        if left > marker_size {
-            fit_value(value, depth, left);
+        if left > SIZE_MARKER.len() + 2 {
+            used += key_size + fit_sized(value, depth, value_size, left);
             keep += 1;
         }
         break;
@@ -288,8 +304,11 @@ fn fit_map(map: &mut Map, depth: usize, budget: usize) {
         }
     }
     if removed > 0 {
-        map.insert(MORE_KEY.to_owned(), Value::String(more_entries(removed)));
+        let marker = more_entries(removed);
+        used += json_str_len(MORE_KEY) + 2 + json_str_len(&marker);
+        map.insert(MORE_KEY.to_owned(), Value::String(marker));
     }
+    2 + used
 }
 
 /// [`fit_value`] for a data bag, in `budget` bytes including its braces.
@@ -299,6 +318,11 @@ pub(crate) fn fit_bag(map: &mut Map, budget: usize) {
     if sizer.bytes() > budget {
         fit_map(map, 0, budget);
     }
+}
+
+/// [`fit_value`] with the value's size already known; returns the size afterwards.
+pub(crate) fn fit_value_sized(value: &mut Value, size: usize, budget: usize) -> usize {
+    fit_sized(value, 0, size, budget)
 }
 
 /// The limits that apply to data set on a scope, before the options of the client that will

@@ -654,6 +654,36 @@ mod tests {
         assert!(from_json::<TraceId>(json!(12)).is_err());
     }
 
+    /// Maps and arrays below the depth limit are written as the marker, however deep the value
+    /// goes: writing it takes a bounded stack.
+    #[test]
+    fn deep_values_are_written_with_a_marker() {
+        let json = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let mut value = Value::from("leaf");
+                for _ in 0..100_000 {
+                    value = Value::Array(vec![value]);
+                }
+                let json = serde_json::to_string(&Ser(&value)).unwrap();
+                crate::limits::dispose(value);
+                json
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        let depth = crate::limits::MAX_DEPTH;
+        assert_eq!(
+            json,
+            format!(
+                "{}\"{}\"{}",
+                "[".repeat(depth),
+                crate::limits::DEPTH_MARKER,
+                "]".repeat(depth)
+            )
+        );
+    }
+
     #[test]
     fn values_as_json() {
         let mut map = Map::new();
