@@ -184,6 +184,16 @@ fn huge_data_is_trimmed_to_what_sentry_accepts_and_sent() {
     event.extra.insert("small".to_owned(), "kept".into());
     sentry::capture_event(event);
     sentry::capture_message(&"m".repeat(50_000_000), Level::Error);
+    // 30 breadcrumbs of 50 KB each: the oldest go, and the first breadcrumb says so.
+    sentry::with_isolation_scope(
+        |_| {},
+        || {
+            for i in 0..30 {
+                sentry::add_breadcrumb(Breadcrumb::new(format!("{i:02} {}", "b".repeat(50_000))));
+            }
+            sentry::capture_message("many large breadcrumbs", Level::Warning);
+        },
+    );
     assert!(sentry::flush(Some(Duration::from_secs(10))));
     drop(guard);
 
@@ -193,7 +203,7 @@ fn huge_data_is_trimmed_to_what_sentry_accepts_and_sent() {
         .flat_map(|r| r.raw_items())
         .filter(|(header, _)| header["type"] == "event")
         .collect();
-    assert_eq!(items.len(), 2, "both events are sent");
+    assert_eq!(items.len(), 3, "every event is sent");
     for (_, payload) in &items {
         assert!(payload.len() <= MAX_EVENT_BYTES, "{} bytes", payload.len());
     }
@@ -215,6 +225,19 @@ fn huge_data_is_trimmed_to_what_sentry_accepts_and_sent() {
         .expect("a message");
     assert_eq!(message.chars().count(), 100_000);
     assert!(message.ends_with("m…"));
+    let crumbs = events[2]["breadcrumbs"]["values"]
+        .as_array()
+        .expect("breadcrumbs");
+    let first = crumbs[0]["message"].as_str().expect("a message");
+    assert!(
+        first.starts_with("[truncated: ") && first.contains("older breadcrumbs removed"),
+        "{first}"
+    );
+    let last = crumbs[crumbs.len() - 1]["message"]
+        .as_str()
+        .expect("a message");
+    assert!(last.starts_with("29 "), "the newest is kept");
+    assert!(crumbs.len() > 15, "{} kept", crumbs.len());
     assert_relay_accepts(&events);
 }
 
