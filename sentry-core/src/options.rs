@@ -66,8 +66,9 @@ pub struct ClientOptions {
     /// How many breadcrumbs each scope keeps (the oldest are evicted). Default: 100.
     pub max_breadcrumbs: usize,
     /// How many characters a string may have: the message, exception values, breadcrumb
-    /// messages, log bodies, and every string (and map key) inside extra data, contexts,
-    /// breadcrumb data, user data and log attributes. A longer string keeps its first
+    /// messages, log bodies and string attributes, and every string and map key inside an
+    /// event's data bags (extra, contexts' fields, breadcrumb data, the user's own keys, frame
+    /// variables, request data). A longer string keeps its first
     /// `max_value_length - 1` characters, cut on a character boundary, followed by `…`.
     /// Default: 100,000 ([`DEFAULT_MAX_VALUE_LENGTH`](crate::limits::DEFAULT_MAX_VALUE_LENGTH)).
     /// Must be at least 1 ([`OptionsError::MaxValueLength`]). See [`limits`](crate::limits)

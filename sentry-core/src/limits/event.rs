@@ -138,17 +138,16 @@ enum Slot<'a> {
     Value(&'a mut Value),
     /// The message or an exception's value.
     Text(&'a mut String),
+    /// A tag's value (Sentry keeps 200 characters of one; a huge one should not cost the event).
+    Tag(&'a mut Cow<'static, str>),
 }
 
 impl Slot<'_> {
     fn size(&self) -> usize {
         match self {
             Slot::Value(value) => value_size(value, 0),
-            Slot::Text(text) => {
-                let mut sizer = Sizer::new(true, usize::MAX);
-                sizer.str(text);
-                sizer.bytes()
-            }
+            Slot::Text(text) => str_size(text),
+            Slot::Tag(text) => str_size(text),
         }
     }
 
@@ -157,16 +156,25 @@ impl Slot<'_> {
         match self {
             Slot::Value(value) => fit_value_sized(value, size, budget),
             Slot::Text(text) => {
-                if fit_str(text, budget) {
-                    let mut sizer = Sizer::new(true, usize::MAX);
-                    sizer.str(text);
-                    sizer.bytes()
-                } else {
-                    size
+                fit_str(text, budget);
+                str_size(text)
+            }
+            Slot::Tag(text) => {
+                if str_size(text) > budget {
+                    let mut owned = text.to_string();
+                    fit_str(&mut owned, budget);
+                    *text = Cow::Owned(owned);
                 }
+                str_size(text)
             }
         }
     }
+}
+
+fn str_size(s: &str) -> usize {
+    let mut sizer = Sizer::new(true, usize::MAX);
+    sizer.str(s);
+    sizer.bytes()
 }
 
 /// Calls `f` with every slot of the event, always in the same order (so that a slot is known by
@@ -200,6 +208,7 @@ fn for_each_slot(event: &mut Event, mut f: impl FnMut(Slot<'_>)) {
             mechanism.data.values_mut().for_each(|v| f(Slot::Value(v)));
         }
     }
+    event.tags.values_mut().for_each(|v| f(Slot::Tag(v)));
     event.extra.values_mut().for_each(|v| f(Slot::Value(v)));
     for context in event.contexts.values_mut() {
         let maps = match context {
@@ -423,6 +432,18 @@ mod tests {
             .as_deref()
             .unwrap()
             .starts_with("29"));
+    }
+
+    #[test]
+    fn a_huge_tag_value_is_cut_rather_than_the_event_dropped() {
+        let mut event = crate::test::typical_event(2);
+        event
+            .tags
+            .insert("huge".into(), "t".repeat(2_000_000).into());
+        assert_eq!(enforce_event(&mut event, 100_000), Verdict::Trimmed);
+        assert!(written(&event) <= MAX_EVENT_BYTES);
+        assert!(event.tags["huge"].ends_with("t…"));
+        assert_eq!(event.tags["tag0"], "value-0-2");
     }
 
     #[test]
