@@ -68,6 +68,24 @@ fn enabled(c: &mut Criterion) {
     group.bench_function("capture_message_10_tags_100_breadcrumbs", |b| {
         b.iter(|| sentry_core::capture_message(black_box("something happened"), Level::Info))
     });
+    // The typical error event of the throughput benchmarks (24 raw frames, 20 breadcrumbs of
+    // its own, 8 tags, 30 modules) through the same scopes: the pipeline's size and limit
+    // survey over a realistic event. Building the event is part of the iteration.
+    group.bench_function("capture_typical_event", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            sentry_core::capture_event(sentry_core::test::typical_event(black_box(i)))
+        })
+    });
+    // The event alone, to subtract from the capture above.
+    group.bench_function("build_typical_event", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            sentry_core::test::typical_event(black_box(i))
+        })
+    });
     group.finish();
 }
 

@@ -25,6 +25,7 @@ pub mod client_reports;
 pub mod dsn;
 pub mod envelope;
 pub mod finalize;
+pub mod limits;
 pub mod logs;
 pub mod off_thread;
 pub mod protocol;

@@ -65,6 +65,26 @@ pub struct ClientOptions {
     pub sample_rate: f32,
     /// How many breadcrumbs each scope keeps (the oldest are evicted). Default: 100.
     pub max_breadcrumbs: usize,
+    /// How many characters a string may have: the message, exception values, breadcrumb
+    /// messages, log bodies and string attributes, and every string and map key inside an
+    /// event's data bags (extra, contexts' fields, breadcrumb data, the user's own keys, frame
+    /// variables, request data). A longer string keeps its first
+    /// `max_value_length - 1` characters, cut on a character boundary, followed by `…`.
+    /// Default: 100,000 ([`DEFAULT_MAX_VALUE_LENGTH`](crate::limits::DEFAULT_MAX_VALUE_LENGTH)).
+    /// Must be at least 1 ([`OptionsError::MaxValueLength`]). See [`limits`](crate::limits)
+    /// for the other limits (depth, breadth, event size), which are fixed.
+    ///
+    /// ```
+    /// use sentry_core::test::with_captured_events_options;
+    /// use sentry_core::{ClientOptions, Level};
+    ///
+    /// let options = ClientOptions { max_value_length: 4, ..Default::default() };
+    /// let events = with_captured_events_options(options, || {
+    ///     sentry_core::capture_message("naïve café", Level::Info);
+    /// });
+    /// assert_eq!(events[0].message.as_deref(), Some("naï…"));
+    /// ```
+    pub max_value_length: usize,
     /// Attach the current stack trace to message events. Default: off.
     pub attach_stacktrace: bool,
     /// Let integrations collect personal data (user IP, host name, …). Default: off.
@@ -221,6 +241,7 @@ impl Default for ClientOptions {
             server_name: None,
             sample_rate: 1.0,
             max_breadcrumbs: 100,
+            max_value_length: crate::limits::DEFAULT_MAX_VALUE_LENGTH,
             attach_stacktrace: false,
             send_default_pii: false,
             in_app_include: Vec::new(),
@@ -278,10 +299,14 @@ impl ClientOptions {
     ///
     /// # Errors
     ///
-    /// The first out-of-range option, such as a `sample_rate` outside 0.0–1.0 or NaN.
+    /// The first out-of-range option, such as a `sample_rate` outside 0.0–1.0 or NaN, or a
+    /// `max_value_length` of 0.
     pub fn validate(&self) -> Result<(), OptionsError> {
         if !(0.0..=1.0).contains(&self.sample_rate) {
             return Err(OptionsError::SampleRate(self.sample_rate.to_string()));
+        }
+        if self.max_value_length == 0 {
+            return Err(OptionsError::MaxValueLength(self.max_value_length));
         }
         Ok(())
     }
@@ -389,6 +414,7 @@ impl fmt::Debug for ClientOptions {
             .field("server_name", &self.server_name)
             .field("sample_rate", &self.sample_rate)
             .field("max_breadcrumbs", &self.max_breadcrumbs)
+            .field("max_value_length", &self.max_value_length)
             .field("attach_stacktrace", &self.attach_stacktrace)
             .field("send_default_pii", &self.send_default_pii)
             .field("in_app_include", &self.in_app_include)
@@ -452,6 +478,8 @@ pub enum OptionsError {
     SampleRate(String),
     /// `SENTRY_DEBUG` is not a boolean (`1`, `0`, `true`, `false`, `yes`, `no`, `on`, `off`).
     Debug(String),
+    /// `max_value_length` is 0, which would empty every message.
+    MaxValueLength(usize),
 }
 
 impl fmt::Display for OptionsError {
@@ -469,6 +497,9 @@ impl fmt::Display for OptionsError {
                     f,
                     "invalid SENTRY_DEBUG {value:?}: expected true/false, 1/0, yes/no or on/off"
                 )
+            }
+            OptionsError::MaxValueLength(value) => {
+                write!(f, "invalid max_value_length {value}: expected at least 1")
             }
         }
     }
@@ -592,5 +623,24 @@ mod tests {
             ));
         }
         assert_eq!(ClientOptions::default().environment(), "production");
+    }
+
+    #[test]
+    fn validate_rejects_a_zero_max_value_length() {
+        let options = ClientOptions {
+            max_value_length: 0,
+            ..Default::default()
+        };
+        assert_eq!(options.validate(), Err(OptionsError::MaxValueLength(0)));
+        assert!(options
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("max_value_length"));
+        let one = ClientOptions {
+            max_value_length: 1,
+            ..Default::default()
+        };
+        assert!(one.validate().is_ok());
     }
 }

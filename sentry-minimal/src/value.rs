@@ -24,7 +24,7 @@ pub type Map = SortedMap<String, Value>;
 /// assert_eq!(data["attempt"], Value::I64(3));
 /// assert_eq!(data["path"].as_str(), Some("/index"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub enum Value {
     /// No value (`null`).
@@ -81,37 +81,134 @@ impl Value {
 
 impl fmt::Display for Value {
     /// Writes the value as compact JSON.
+    ///
+    /// The writer keeps its own stack instead of recursing, so a value nested to any depth is
+    /// written in full without exhausting the thread's stack.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Null => f.write_str("null"),
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::I64(n) => write!(f, "{n}"),
-            Value::U64(n) => write!(f, "{n}"),
-            Value::F64(n) if n.is_finite() => write!(f, "{n}"),
-            Value::F64(_) => f.write_str("null"),
-            Value::String(s) => write_json_str(f, s),
-            Value::Array(items) => {
-                f.write_str("[")?;
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(",")?;
-                    }
-                    write!(f, "{item}")?;
+        /// A container being written: the rest of its items, and whether one was written.
+        enum Open<'a> {
+            Array(std::slice::Iter<'a, Value>, bool),
+            Map(crate::map::Iter<'a, String, Value>, bool),
+        }
+        let mut stack: Vec<Open<'_>> = Vec::new();
+        let mut next = Some(self);
+        loop {
+            match next.take() {
+                Some(Value::Array(items)) => {
+                    f.write_str("[")?;
+                    stack.push(Open::Array(items.iter(), false));
                 }
-                f.write_str("]")
+                Some(Value::Map(map)) => {
+                    f.write_str("{")?;
+                    stack.push(Open::Map(map.iter(), false));
+                }
+                Some(scalar) => write_scalar(f, scalar)?,
+                None => {}
             }
-            Value::Map(map) => {
-                f.write_str("{")?;
-                for (i, (k, v)) in map.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(",")?;
+            // Continue the innermost open container, or close it.
+            match stack.last_mut() {
+                None => return Ok(()),
+                Some(Open::Array(items, started)) => match items.next() {
+                    Some(item) => {
+                        if std::mem::replace(started, true) {
+                            f.write_str(",")?;
+                        }
+                        next = Some(item);
                     }
-                    write_json_str(f, k)?;
-                    write!(f, ":{v}")?;
-                }
-                f.write_str("}")
+                    None => {
+                        f.write_str("]")?;
+                        stack.pop();
+                    }
+                },
+                Some(Open::Map(entries, started)) => match entries.next() {
+                    Some((key, value)) => {
+                        if std::mem::replace(started, true) {
+                            f.write_str(",")?;
+                        }
+                        write_json_str(f, key)?;
+                        f.write_str(":")?;
+                        next = Some(value);
+                    }
+                    None => {
+                        f.write_str("}")?;
+                        stack.pop();
+                    }
+                },
             }
         }
+    }
+}
+
+/// Writes a value that is neither an array nor a map.
+fn write_scalar(f: &mut fmt::Formatter<'_>, value: &Value) -> fmt::Result {
+    match value {
+        Value::Null => f.write_str("null"),
+        Value::Bool(b) => write!(f, "{b}"),
+        Value::I64(n) => write!(f, "{n}"),
+        Value::U64(n) => write!(f, "{n}"),
+        Value::F64(n) if n.is_finite() => write!(f, "{n}"),
+        Value::F64(_) => f.write_str("null"),
+        Value::String(s) => write_json_str(f, s),
+        // Containers are written by the caller.
+        Value::Array(_) | Value::Map(_) => Ok(()),
+    }
+}
+
+/// How deep [`Value`]'s `Debug` output goes; deeper maps and arrays are shown as `..`, so that
+/// formatting a deeply nested value cannot exhaust the thread's stack.
+const DEBUG_DEPTH: usize = 128;
+
+impl fmt::Debug for Value {
+    /// The variant and its content, such as `Map({"attempt": I64(3)})`. Maps and arrays nested
+    /// more than 128 levels deep are shown as `..`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&Nested(self, 0), f)
+    }
+}
+
+/// A value at `.1` levels of maps and arrays below the one being formatted.
+struct Nested<'a>(&'a Value, usize);
+
+impl fmt::Debug for Nested<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Nested(value, depth) = *self;
+        match value {
+            Value::Array(_) | Value::Map(_) if depth >= DEBUG_DEPTH => f.write_str(".."),
+            Value::Array(items) => f
+                .debug_tuple("Array")
+                .field(&DebugList(items, depth + 1))
+                .finish(),
+            Value::Map(map) => f
+                .debug_tuple("Map")
+                .field(&DebugMap(map, depth + 1))
+                .finish(),
+            Value::Null => f.write_str("Null"),
+            Value::Bool(b) => f.debug_tuple("Bool").field(b).finish(),
+            Value::I64(n) => f.debug_tuple("I64").field(n).finish(),
+            Value::U64(n) => f.debug_tuple("U64").field(n).finish(),
+            Value::F64(n) => f.debug_tuple("F64").field(n).finish(),
+            Value::String(s) => f.debug_tuple("String").field(s).finish(),
+        }
+    }
+}
+
+struct DebugList<'a>(&'a [Value], usize);
+
+impl fmt::Debug for DebugList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|item| Nested(item, self.1)))
+            .finish()
+    }
+}
+
+struct DebugMap<'a>(&'a Map, usize);
+
+impl fmt::Debug for DebugMap<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (k, Nested(v, self.1))))
+            .finish()
     }
 }
 
@@ -240,5 +337,73 @@ mod tests {
         assert_eq!(Value::from(1u8), Value::U64(1));
         assert_eq!(Value::from(None::<i32>), Value::Null);
         assert_eq!(Value::from(Some("x")), Value::String("x".into()));
+    }
+
+    /// `depth` maps (or arrays) nested in each other around `"leaf"`, built without recursion.
+    /// The test leaks it: dropping it recurses, which is the caller's business, not `Display`'s.
+    fn nested(depth: usize, arrays: bool) -> Value {
+        let mut value = Value::from("leaf");
+        for _ in 0..depth {
+            value = if arrays {
+                Value::Array(vec![value])
+            } else {
+                Value::Map(Map::from([("k".to_owned(), value)]))
+            };
+        }
+        value
+    }
+
+    /// Runs `f` on a thread with `stack` bytes of stack.
+    fn on_stack<T: Send + 'static>(stack: usize, f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(stack)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap()
+    }
+
+    #[test]
+    fn displays_deep_values_on_a_small_stack() {
+        // 64 KiB of stack: a recursive writer would need far more for 20,000 levels.
+        let (maps, arrays) = on_stack(64 * 1024, || {
+            let (maps, arrays) = (nested(20_000, false), nested(20_000, true));
+            let text = (maps.to_string(), arrays.to_string());
+            std::mem::forget((maps, arrays));
+            text
+        });
+        let expected = format!(
+            "{}\"leaf\"{}",
+            r#"{"k":"#.repeat(20_000),
+            "}".repeat(20_000)
+        );
+        assert_eq!(maps, expected);
+        let expected = format!("{}\"leaf\"{}", "[".repeat(20_000), "]".repeat(20_000));
+        assert_eq!(arrays, expected);
+    }
+
+    #[test]
+    fn debug_stops_at_its_depth() {
+        let debug = on_stack(2 * 1024 * 1024, || {
+            let deep = nested(20_000, false);
+            let debug = format!("{deep:?}");
+            std::mem::forget(deep);
+            debug
+        });
+        assert_eq!(debug.matches("Map(").count(), DEBUG_DEPTH);
+        assert!(debug.contains(r#"{"k": ..}"#));
+    }
+
+    #[test]
+    fn debug_shows_variants() {
+        let mut map = Map::new();
+        map.insert("a".into(), Value::from(vec![1u8]));
+        map.insert("b".into(), Value::Null);
+        assert_eq!(
+            format!("{:?}", Value::Map(map)),
+            r#"Map({"a": Array([U64(1)]), "b": Null})"#
+        );
+        assert_eq!(format!("{:?}", Value::from("x")), r#"String("x")"#);
+        assert_eq!(format!("{:?}", Value::from(1.5)), "F64(1.5)");
     }
 }

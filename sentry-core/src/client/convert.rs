@@ -3,13 +3,30 @@
 use std::borrow::Cow;
 use std::error::Error;
 
+use crate::limits::{ELLIPSIS, MAX_EVENT_BYTES};
 use crate::protocol::{Context, Event, Exception, Mechanism};
 use crate::Level;
 
 /// A message event.
+///
+/// No event may be larger than [`MAX_EVENT_BYTES`], so a longer message is not copied in full:
+/// it keeps its first [`MAX_EVENT_BYTES`] bytes (on a character boundary) and an ellipsis; the
+/// pipeline then cuts it to `max_value_length`.
 pub(crate) fn event_from_message(message: &str, level: Level) -> Event {
+    let message = if message.len() > MAX_EVENT_BYTES {
+        let mut end = MAX_EVENT_BYTES;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut kept = String::with_capacity(end + ELLIPSIS.len_utf8());
+        kept.push_str(&message[..end]);
+        kept.push(ELLIPSIS);
+        kept
+    } else {
+        message.to_owned()
+    };
     Event {
-        message: Some(message.to_owned()),
+        message: Some(message),
         level,
         ..Event::default()
     }
@@ -149,6 +166,17 @@ mod tests {
         assert_eq!(mechanism.handled, Some(true));
         assert!(event.exception[0].mechanism.is_none());
         assert_eq!(event.level, Level::Error);
+    }
+
+    #[test]
+    fn huge_messages_are_not_copied_in_full() {
+        let message = "é".repeat(MAX_EVENT_BYTES); // two bytes each
+        let event = event_from_message(&message, Level::Info);
+        let kept = event.message.unwrap();
+        assert_eq!(kept.len(), MAX_EVENT_BYTES + ELLIPSIS.len_utf8());
+        assert!(kept.ends_with("é…"));
+        let short = event_from_message("short", Level::Info);
+        assert_eq!(short.message.as_deref(), Some("short"));
     }
 
     #[test]

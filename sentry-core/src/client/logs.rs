@@ -14,7 +14,10 @@ use crate::transport::Transport;
 
 impl Client {
     /// Captures a structured log: adds the SDK's attributes and the scopes' trace (and, with
-    /// `send_default_pii`, user), runs `before_send_log`, and buffers it for sending.
+    /// `send_default_pii`, user), runs `before_send_log`, cuts the body and string attributes
+    /// to [`max_value_length`](crate::ClientOptions::max_value_length), and buffers it for
+    /// sending. A log still larger than [`MAX_LOG_BYTES`](crate::limits::MAX_LOG_BYTES) is
+    /// dropped and counted as `invalid`.
     ///
     /// Does nothing when the client is disabled or closed, or does not have
     /// [`enable_logs`](crate::ClientOptions::enable_logs) on. A log dropped by
@@ -73,6 +76,15 @@ impl Client {
                     return;
                 }
             }
+        }
+        if let Some(size) = crate::limits::enforce_log(&mut log, self.options.max_value_length) {
+            crate::sentry_debug!(
+                "log is {size} bytes after cutting its strings, more than the {} Sentry \
+                 accepts; dropped",
+                crate::limits::MAX_LOG_BYTES
+            );
+            self.record_log_drop(DiscardReason::Invalid, &log);
+            return;
         }
         crate::sentry_debug!("log [{}] {}", log.level, log.body);
         buffer.push(log);

@@ -11,8 +11,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use crate::client_reports::{ClientReports, DiscardReason};
-use crate::envelope::{DataCategory, Envelope};
+use crate::envelope::{DataCategory, Envelope, EnvelopeItem};
 use crate::integration;
+use crate::limits::{self, Verdict};
 use crate::logs::LogBuffer;
 use crate::options::{ClientOptions, OptionsError};
 use crate::protocol::{ClientSdkInfo, ClientSdkPackage, Event};
@@ -203,8 +204,8 @@ impl Client {
     /// or the nil identifier if it was dropped.
     ///
     /// The pipeline: disabled check → `sample_rate` → scopes (global → isolation → current) →
-    /// the scopes' event processors → integrations → `before_send` → transport. Each drop is
-    /// counted in a client report.
+    /// the scopes' event processors → integrations → `before_send` → the
+    /// [`limits`](crate::limits) → transport. Each drop is counted in a client report.
     pub fn capture_event(&self, event: Event, scopes: Option<[&Scope; 3]>) -> EventId {
         if in_callback() {
             // Captured from inside before_send or an event processor (or a panic hook run by
@@ -212,15 +213,18 @@ impl Client {
             crate::sentry_debug!("event captured from inside an SDK callback; dropped");
             self.client_reports
                 .record(DiscardReason::EventProcessor, DataCategory::Error, 1);
+            discard(event);
             return EventId::nil();
         }
         let Some(transport) = self.transport() else {
+            discard(event);
             return EventId::nil();
         };
         let rate = self.options.sample_rate;
         if rate < 1.0 && crate::random::f32() >= rate {
             self.client_reports
                 .record(DiscardReason::SampleRate, DataCategory::Error, 1);
+            discard(event);
             return EventId::nil();
         }
         let Some(event) = self.prepare_event(event, scopes) else {
@@ -280,6 +284,23 @@ impl Client {
                 before_send(event)
             })?;
         }
+        match limits::enforce_event(&mut event, options.max_value_length) {
+            Verdict::Kept => {}
+            Verdict::Trimmed => {
+                crate::sentry_debug!("event {} exceeded a limit and was trimmed", event.event_id);
+            }
+            Verdict::TooLarge(size) => {
+                crate::sentry_debug!(
+                    "event {} is still {size} bytes after trimming, more than the {} Sentry \
+                     accepts; dropped",
+                    event.event_id,
+                    limits::MAX_EVENT_BYTES
+                );
+                self.client_reports
+                    .record(DiscardReason::Invalid, DataCategory::Error, 1);
+                return None;
+            }
+        }
         Some(event)
     }
 
@@ -297,8 +318,14 @@ impl Client {
         result
     }
 
-    /// Queues an envelope as it is (no pipeline). Does nothing when the client is disabled.
-    pub fn send_envelope(&self, envelope: Envelope) {
+    /// Queues an envelope as it is (no pipeline), except that events in it are held to the
+    /// depth and breadth [`limits`](crate::limits). Does nothing when the client is disabled.
+    pub fn send_envelope(&self, mut envelope: Envelope) {
+        for item in envelope.items_mut() {
+            if let EnvelopeItem::Event(event) = item {
+                limits::cut_event_structure(event);
+            }
+        }
         if let Some(transport) = self.transport() {
             transport.send_envelope(envelope);
         }
@@ -349,6 +376,12 @@ impl Drop for Client {
         self.uncount();
         // The transport shuts itself down (bounded) when its last handle goes away.
     }
+}
+
+/// Drops an event the pipeline will not send. It may come straight from the user: its data
+/// is cut to the depth limit first, so that freeing it cannot exhaust the stack.
+fn discard(mut event: Event) {
+    limits::cut_event_structure(&mut event);
 }
 
 fn sdk_info(options: &ClientOptions) -> ClientSdkInfo {

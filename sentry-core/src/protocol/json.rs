@@ -188,4 +188,18 @@ mod tests {
         assert_eq!(vec_or_empty("v", None, string), Ok(vec![]));
         assert!(vec_or_empty("v", Some(Value::Null), string).is_err());
     }
+
+    /// JSON nested deeper than serde_json's limit (128) is an error, not a stack overflow.
+    #[test]
+    fn deep_input_is_an_error() {
+        let text = format!("{}{}", "[".repeat(50_000), "]".repeat(50_000));
+        let err = from_slice(text.as_bytes()).err().map(|e| e.to_string());
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.contains("recursion limit")),
+            "{err:?}"
+        );
+        let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(from_slice(ok.as_bytes()).is_ok());
+    }
 }

@@ -215,7 +215,12 @@ impl LogValue {
             crate::Value::U64(n) => LogValue::from(n),
             crate::Value::F64(n) => LogValue::F64(n),
             crate::Value::String(s) => LogValue::String(Cow::Owned(s)),
-            other => LogValue::String(Cow::Owned(other.to_string())),
+            other => {
+                let text = other.to_string();
+                // It may be nested deeper than a recursive drop could go.
+                crate::limits::dispose(other);
+                LogValue::String(Cow::Owned(text))
+            }
         }
     }
 
@@ -455,6 +460,11 @@ impl LogAttributes {
         self.entries.iter().map(|(k, v)| (&**k, v))
     }
 
+    /// The values, for cutting them to the limits.
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut LogValue> + '_ {
+        self.entries.iter_mut().map(|(_, v)| v)
+    }
+
     fn position(&self, key: &str) -> Option<usize> {
         self.entries.iter().position(|(k, _)| k == key)
     }
@@ -651,6 +661,31 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// A deeply nested value becomes its JSON text without exhausting the stack.
+    #[test]
+    fn deep_values_become_their_json_text() {
+        let text = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let mut value = Value::from("leaf");
+                for _ in 0..100_000 {
+                    value = Value::Array(vec![value]);
+                }
+                match LogValue::from_value(value) {
+                    LogValue::String(text) => text.into_owned(),
+                    other => panic!("not a string: {other:?}"),
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(text.len(), 200_006);
+        assert_eq!(
+            text,
+            format!("{}\"leaf\"{}", "[".repeat(100_000), "]".repeat(100_000))
+        );
+    }
 
     #[test]
     fn levels_and_severity_numbers() {

@@ -230,8 +230,22 @@ id_wire!(EventId, TraceId, SpanId);
 // ---- Value ----
 
 impl ToWire for Value {
+    /// Writes the value as JSON. A map or array [`MAX_DEPTH`](crate::limits::MAX_DEPTH) levels
+    /// down is written as [`DEPTH_MARKER`](crate::limits::DEPTH_MARKER) instead of being
+    /// entered: the pipeline cuts deeper data before it gets here, and this keeps data that
+    /// skipped it (an envelope built by hand) from exhausting the writer's stack.
     fn to_wire<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
+        Nested(self, 0).serialize(s)
+    }
+}
+
+/// A value below `.1` levels of maps and arrays of the value being written.
+struct Nested<'a>(&'a Value, usize);
+
+impl Serialize for Nested<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Nested(value, depth) = *self;
+        match value {
             Value::Null => s.serialize_unit(),
             Value::Bool(b) => s.serialize_bool(*b),
             Value::I64(n) => s.serialize_i64(*n),
@@ -239,9 +253,13 @@ impl ToWire for Value {
             Value::F64(n) if n.is_finite() => s.serialize_f64(*n),
             Value::F64(_) => s.serialize_unit(),
             Value::String(v) => s.serialize_str(v),
-            Value::Array(items) => s.collect_seq(items.iter().map(Ser)),
-            Value::Map(map) => map.to_wire(s),
+            Value::Array(_) | Value::Map(_) if depth >= crate::limits::MAX_DEPTH => {
+                s.serialize_str(crate::limits::DEPTH_MARKER)
+            }
+            Value::Array(items) => s.collect_seq(items.iter().map(|item| Nested(item, depth + 1))),
+            Value::Map(map) => s.collect_map(map.iter().map(|(k, v)| (k, Nested(v, depth + 1)))),
             // `Value` is non-exhaustive; a future variant is written as its JSON text.
+            #[allow(unreachable_patterns)]
             other => s.collect_str(other),
         }
     }
@@ -321,7 +339,18 @@ pub fn value_to_json(value: &Value) -> serde_json::Value {
 }
 
 /// Converts a `serde_json::Value` to a [`Value`].
+///
+/// Maps and arrays nested more than 128 levels deep (deeper than serde_json reads from text)
+/// become [`DEPTH_MARKER`](crate::limits::DEPTH_MARKER); what lies below is freed without
+/// recursion, so a value of any depth is converted without exhausting the stack.
 pub fn value_from_json(value: serde_json::Value) -> Value {
+    from_json_at(value, 0)
+}
+
+/// How deep [`value_from_json`] converts: serde_json's own nesting limit when reading text.
+const FROM_JSON_DEPTH: usize = 128;
+
+fn from_json_at(value: serde_json::Value, depth: usize) -> Value {
     match value {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(b),
@@ -335,14 +364,37 @@ pub fn value_from_json(value: serde_json::Value) -> Value {
             }
         }
         serde_json::Value::String(s) => Value::String(s),
-        serde_json::Value::Array(items) => {
-            Value::Array(items.into_iter().map(value_from_json).collect())
+        deep @ (serde_json::Value::Array(_) | serde_json::Value::Object(_))
+            if depth >= FROM_JSON_DEPTH =>
+        {
+            dispose_json(deep);
+            Value::String(crate::limits::DEPTH_MARKER.to_owned())
         }
-        serde_json::Value::Object(map) => Value::Map(
-            map.into_iter()
-                .map(|(k, v)| (k, value_from_json(v)))
+        serde_json::Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|item| from_json_at(item, depth + 1))
                 .collect(),
         ),
+        serde_json::Value::Object(map) => Value::Map(
+            map.into_iter()
+                .map(|(k, v)| (k, from_json_at(v, depth + 1)))
+                .collect(),
+        ),
+    }
+}
+
+/// Frees a `serde_json::Value` without recursing (see [`crate::limits::dispose`]).
+fn dispose_json(value: serde_json::Value) {
+    let mut pending = vec![value];
+    while let Some(mut value) = pending.pop() {
+        match &mut value {
+            serde_json::Value::Array(items) => pending.append(items),
+            serde_json::Value::Object(map) => {
+                pending.extend(std::mem::take(map).into_iter().map(|(_, v)| v));
+            }
+            _ => {}
+        }
     }
 }
 
@@ -600,6 +652,36 @@ mod tests {
         assert_eq!(to_json(&span), json!("01020304050607ff"));
         assert!(from_json::<SpanId>(json!("xyz")).is_err());
         assert!(from_json::<TraceId>(json!(12)).is_err());
+    }
+
+    /// Maps and arrays below the depth limit are written as the marker, however deep the value
+    /// goes: writing it takes a bounded stack.
+    #[test]
+    fn deep_values_are_written_with_a_marker() {
+        let json = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let mut value = Value::from("leaf");
+                for _ in 0..100_000 {
+                    value = Value::Array(vec![value]);
+                }
+                let json = serde_json::to_string(&Ser(&value)).unwrap();
+                crate::limits::dispose(value);
+                json
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        let depth = crate::limits::MAX_DEPTH;
+        assert_eq!(
+            json,
+            format!(
+                "{}\"{}\"{}",
+                "[".repeat(depth),
+                crate::limits::DEPTH_MARKER,
+                "]".repeat(depth)
+            )
+        );
     }
 
     #[test]

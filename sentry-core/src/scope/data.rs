@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::client::Client;
+use crate::limits;
 use crate::protocol::{Context, Contexts, Event, Tags};
 use crate::{Breadcrumb, Level, Map, SpanId, TraceId, User, Value};
 
@@ -100,8 +101,16 @@ impl Scope {
     }
 
     /// Sets an extra value (arbitrary data, not searchable).
+    ///
+    /// The value is held to the depth and breadth [`limits`](crate::limits), and cut to the
+    /// size of an event if it is larger: it is copied into every event.
     pub fn set_extra(&mut self, key: impl Into<String>, value: impl Into<Value>) {
-        Arc::make_mut(&mut self.extra).insert(key.into(), value.into());
+        let (mut key, mut value) = (key.into(), value.into());
+        limits::cut_str_for_scope(&mut key);
+        limits::cut_value_for_scope(&mut value);
+        if let Some(old) = Arc::make_mut(&mut self.extra).insert(key, value) {
+            limits::dispose(old);
+        }
     }
 
     /// Removes an extra value.
@@ -112,8 +121,13 @@ impl Scope {
     }
 
     /// Sets a named context.
+    ///
+    /// Its data is held to the depth and breadth [`limits`](crate::limits), and cut to the
+    /// size of an event if it is larger.
     pub fn set_context(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Context>) {
-        Arc::make_mut(&mut self.contexts).insert(key.into(), value.into());
+        let mut context = value.into();
+        limits::cut_context_for_scope(&mut context);
+        Arc::make_mut(&mut self.contexts).insert(key.into(), context);
     }
 
     /// Removes a named context.
@@ -124,8 +138,14 @@ impl Scope {
     }
 
     /// Sets or clears the user.
+    ///
+    /// Its data is held to the depth and breadth [`limits`](crate::limits), and cut to the
+    /// size of an event if it is larger.
     pub fn set_user(&mut self, user: Option<User>) {
-        self.user = user.map(Arc::new);
+        self.user = user.map(|mut user| {
+            limits::cut_user_for_scope(&mut user);
+            Arc::new(user)
+        });
     }
 
     /// Overrides the level of events captured in this scope, or stops overriding it.
@@ -158,10 +178,14 @@ impl Scope {
 
     /// Appends a breadcrumb, evicting the oldest beyond `max`. When the ring is full and the
     /// evicted breadcrumb is not shared with an event in flight, its allocation is reused.
-    pub(crate) fn push_breadcrumb(&mut self, breadcrumb: Breadcrumb, max: usize) {
+    ///
+    /// The breadcrumb's data is held to the depth and breadth [`limits`](crate::limits), and
+    /// its message and data are each cut to the size of an event if they are larger.
+    pub(crate) fn push_breadcrumb(&mut self, mut breadcrumb: Breadcrumb, max: usize) {
         if max == 0 {
             return;
         }
+        limits::cut_breadcrumb_for_scope(&mut breadcrumb);
         let seq = BREADCRUMB_SEQ.fetch_add(1, Ordering::Relaxed);
         let ring = Arc::make_mut(&mut self.breadcrumbs);
         let mut recycled = None;

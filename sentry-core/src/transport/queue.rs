@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::envelope::{DataCategory, Envelope, EnvelopeItem};
-use crate::protocol::{Event, Stacktrace};
+use crate::limits;
 use crate::signal::{Flags, Notifier, Signal};
 
 /// Rung on the queue's [`signal`](Queue::signal) when a task was queued.
@@ -251,14 +251,15 @@ impl State {
 
 /// A cheap estimate of an envelope's serialized size, without serializing it.
 ///
-/// Exact for items that are already bytes; for events, the sum of the strings they carry plus a
-/// fixed allowance per structure, which tracks the real JSON size within a small factor.
+/// Exact for items that are already bytes. Events are walked field by field, every string and
+/// every value in their data included ([`limits::estimated_event_size`]), so the estimate also
+/// tracks the memory a queued event holds; logs count their body and attributes.
 pub(crate) fn estimated_size(envelope: &Envelope) -> usize {
     64 + envelope
         .items()
         .map(|item| {
             64 + match item {
-                EnvelopeItem::Event(event) => estimated_event_size(event),
+                EnvelopeItem::Event(event) => limits::estimated_event_size(event),
                 EnvelopeItem::ClientReport(report) => 64 + report.discarded_events.len() * 64,
                 EnvelopeItem::Raw(raw) => raw.payload.len(),
                 EnvelopeItem::Logs(logs) => logs.iter().map(|log| log.estimated_size()).sum(),
@@ -269,68 +270,12 @@ pub(crate) fn estimated_size(envelope: &Envelope) -> usize {
         .sum::<usize>()
 }
 
-fn opt_len(value: Option<&str>) -> usize {
-    value.map_or(0, str::len)
-}
-
-fn estimated_stacktrace_size(stacktrace: Option<&Stacktrace>) -> usize {
-    stacktrace.map_or(0, |trace| {
-        trace
-            .frames
-            .iter()
-            .map(|frame| {
-                96 + opt_len(frame.function.as_deref())
-                    + opt_len(frame.module.as_deref())
-                    + opt_len(frame.filename.as_deref())
-                    + opt_len(frame.abs_path.as_deref())
-            })
-            .sum()
-    })
-}
-
-fn estimated_event_size(event: &Event) -> usize {
-    let mut size = 512
-        + opt_len(event.message.as_deref())
-        + opt_len(event.transaction.as_deref())
-        + opt_len(event.release.as_deref())
-        + opt_len(event.environment.as_deref());
-    size += event
-        .breadcrumbs
-        .iter()
-        .map(|crumb| {
-            96 + opt_len(crumb.message.as_deref())
-                + opt_len(crumb.category.as_deref())
-                + crumb.data.len() * 48
-        })
-        .sum::<usize>();
-    size += event
-        .exception
-        .iter()
-        .map(|exception| {
-            64 + exception.ty.len()
-                + opt_len(exception.value.as_deref())
-                + estimated_stacktrace_size(exception.stacktrace.as_ref())
-        })
-        .sum::<usize>();
-    size += event
-        .threads
-        .iter()
-        .map(|thread| 64 + estimated_stacktrace_size(thread.stacktrace.as_ref()))
-        .sum::<usize>();
-    size += estimated_stacktrace_size(event.stacktrace.as_ref());
-    size += event.tags.len() * 48 + event.extra.len() * 64 + event.contexts.len() * 160;
-    size += event.modules.len() * 32;
-    size += event
-        .debug_meta
-        .as_ref()
-        .map_or(0, |meta| meta.images.len() * 200);
-    size
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::envelope::{ItemType, RawItem};
+    use crate::protocol::Event;
+    use crate::Value;
 
     fn raw(ty: ItemType, len: usize) -> Envelope {
         let mut envelope = Envelope::new();
@@ -463,5 +408,38 @@ mod tests {
         event.tags.insert("a".into(), "b".into());
         let large = estimated_size(&Envelope::from_event(event));
         assert!(large > small + 10_000, "{small} {large}");
+    }
+
+    /// Every part of an event counts: extra, contexts, user and breadcrumb data included.
+    #[test]
+    fn event_estimates_cover_all_data() {
+        let blob = || Value::from("x".repeat(100_000));
+        let base = estimated_size(&error());
+        let mut extra = Event::default();
+        extra.extra.insert("blob".into(), blob());
+        let mut context = Event::default();
+        context.contexts.insert(
+            "ctx".into(),
+            crate::protocol::Context::Other([("blob".to_owned(), blob())].into_iter().collect()),
+        );
+        let user = Event {
+            user: Some(crate::User {
+                other: [("blob".to_owned(), blob())].into_iter().collect(),
+                ..Default::default()
+            }),
+            ..Event::default()
+        };
+        let mut crumb = Event::default();
+        crumb.breadcrumbs.push(std::sync::Arc::new(
+            crate::Breadcrumb::new("b").data("blob", blob()),
+        ));
+        let mut tags = Event::default();
+        tags.tags.insert("blob".into(), "x".repeat(100_000).into());
+        for event in [extra, context, user, crumb, tags] {
+            let written = serde_json::to_vec(&event).unwrap().len();
+            let estimate = estimated_size(&Envelope::from_event(event));
+            assert!(estimate >= base + 100_000, "{estimate}");
+            assert!(estimate + 64 >= written, "{estimate} < {written}");
+        }
     }
 }

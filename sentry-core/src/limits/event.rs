@@ -1,0 +1,462 @@
+//! Holding an event to the limits: the pipeline's check, the cut, and the size trim.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use sentry_minimal::{Breadcrumb, Level, Value};
+
+use super::size::Sizer;
+use super::value::{cut_bag, cut_value, fit_str, fit_value_sized, value_size};
+use super::{truncate_chars, MAX_EVENT_BYTES, SIZE_MARKER};
+use crate::protocol::{Context, DebugImage, Event, Stacktrace};
+
+/// What [`enforce_event`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Nothing exceeded a limit.
+    Kept,
+    /// Something was cut; the event is within the limits now.
+    Trimmed,
+    /// Even after trimming, the event is this many bytes: too large to send.
+    TooLarge(usize),
+}
+
+/// Holds `event` to the limits, `max_chars` being the `max_value_length` option: a read-only
+/// walk first, and only if that finds something over a limit, the cut and the size trim.
+pub(crate) fn enforce_event(event: &mut Event, max_chars: usize) -> Verdict {
+    let mut survey = Sizer::new(false, max_chars);
+    survey.event(event);
+    if !survey.over_limits() && survey.upper_bound() <= MAX_EVENT_BYTES {
+        return Verdict::Kept;
+    }
+    if survey.over_limits() {
+        cut_event(event, max_chars);
+    }
+    let size = exact_size(event);
+    if size <= MAX_EVENT_BYTES {
+        return if survey.over_limits() {
+            Verdict::Trimmed
+        } else {
+            Verdict::Kept
+        };
+    }
+    match shrink(event, size) {
+        size if size <= MAX_EVENT_BYTES => Verdict::Trimmed,
+        size => Verdict::TooLarge(size),
+    }
+}
+
+/// Applies the depth and breadth limits (not the string length) to an event that did not go
+/// through the pipeline, such as one in an envelope built by hand: what must hold for the
+/// event to be copied, written and freed safely.
+pub(crate) fn cut_event_structure(event: &mut Event) {
+    let mut survey = Sizer::new(false, usize::MAX);
+    survey.event(event);
+    if survey.over_limits() {
+        cut_event(event, usize::MAX);
+    }
+}
+
+/// The event's JSON size, escapes counted (and unsymbolicated frames with their allowance).
+fn exact_size(event: &Event) -> usize {
+    let mut sizer = Sizer::new(true, usize::MAX);
+    sizer.event(event);
+    sizer.bytes()
+}
+
+/// Cuts every part of the event that exceeds the depth, breadth or string length limits.
+fn cut_event(event: &mut Event, max_chars: usize) {
+    if let Some(message) = &mut event.message {
+        truncate_chars(message, max_chars);
+    }
+    for exception in &mut event.exception {
+        if let Some(value) = &mut exception.value {
+            truncate_chars(value, max_chars);
+        }
+        if let Some(mechanism) = &mut exception.mechanism {
+            cut_bag(&mut mechanism.data, max_chars);
+        }
+        if let Some(stacktrace) = &mut exception.stacktrace {
+            cut_frames(stacktrace, max_chars);
+        }
+    }
+    for thread in &mut event.threads {
+        if let Some(stacktrace) = &mut thread.stacktrace {
+            cut_frames(stacktrace, max_chars);
+        }
+    }
+    if let Some(stacktrace) = &mut event.stacktrace {
+        cut_frames(stacktrace, max_chars);
+    }
+    for crumb in &mut event.breadcrumbs {
+        let mut survey = Sizer::new(false, max_chars);
+        survey.breadcrumb(crumb);
+        if survey.over_limits() {
+            // Shared with the scopes (and their other events): cut a copy.
+            let crumb = Arc::make_mut(crumb);
+            if let Some(message) = &mut crumb.message {
+                super::truncate_cow(message, max_chars);
+            }
+            cut_bag(&mut crumb.data, max_chars);
+        }
+    }
+    cut_bag(&mut event.extra, max_chars);
+    for context in event.contexts.values_mut() {
+        match context {
+            Context::Os(c) => cut_bag(&mut c.other, max_chars),
+            Context::Runtime(c) => cut_bag(&mut c.other, max_chars),
+            Context::Device(c) => cut_bag(&mut c.other, max_chars),
+            Context::App(c) => cut_bag(&mut c.other, max_chars),
+            Context::Trace(c) => cut_bag(&mut c.data, max_chars) | cut_bag(&mut c.other, max_chars),
+            Context::Other(map) => cut_bag(map, max_chars),
+        };
+    }
+    if let Some(user) = &mut event.user {
+        cut_bag(&mut user.other, max_chars);
+    }
+    if let Some(data) = event.request.as_mut().and_then(|r| r.data.as_mut()) {
+        cut_value(data, 0, max_chars);
+    }
+    if let Some(debug_meta) = &mut event.debug_meta {
+        for image in &mut debug_meta.images {
+            if let DebugImage::Other(map) = image {
+                cut_bag(map, max_chars);
+            }
+        }
+    }
+}
+
+fn cut_frames(stacktrace: &mut Stacktrace, max_chars: usize) {
+    for frame in &mut stacktrace.frames {
+        cut_bag(&mut frame.vars, max_chars);
+    }
+}
+
+/// A part of an event the size trim may shrink.
+enum Slot<'a> {
+    /// A value in a data bag (or the request's data).
+    Value(&'a mut Value),
+    /// The message or an exception's value.
+    Text(&'a mut String),
+    /// A tag's value (Sentry keeps 200 characters of one; a huge one should not cost the event).
+    Tag(&'a mut Cow<'static, str>),
+}
+
+impl Slot<'_> {
+    fn size(&self) -> usize {
+        match self {
+            Slot::Value(value) => value_size(value, 0),
+            Slot::Text(text) => str_size(text),
+            Slot::Tag(text) => str_size(text),
+        }
+    }
+
+    /// Cuts the slot, of `size` bytes, to `budget`; returns its size afterwards.
+    fn fit(self, size: usize, budget: usize) -> usize {
+        match self {
+            Slot::Value(value) => fit_value_sized(value, size, budget),
+            Slot::Text(text) => {
+                fit_str(text, budget);
+                str_size(text)
+            }
+            Slot::Tag(text) => {
+                if str_size(text) > budget {
+                    let mut owned = text.to_string();
+                    fit_str(&mut owned, budget);
+                    *text = Cow::Owned(owned);
+                }
+                str_size(text)
+            }
+        }
+    }
+}
+
+fn str_size(s: &str) -> usize {
+    let mut sizer = Sizer::new(true, usize::MAX);
+    sizer.str(s);
+    sizer.bytes()
+}
+
+/// Calls `f` with every slot of the event, always in the same order (so that a slot is known by
+/// its position). Breadcrumbs are not slots: they are shared with the scopes, and are removed
+/// oldest first instead.
+fn for_each_slot(event: &mut Event, mut f: impl FnMut(Slot<'_>)) {
+    if let Some(message) = &mut event.message {
+        f(Slot::Text(message));
+    }
+    let stacktraces = event
+        .exception
+        .iter_mut()
+        .filter_map(|e| e.stacktrace.as_mut())
+        .chain(
+            event
+                .threads
+                .iter_mut()
+                .filter_map(|t| t.stacktrace.as_mut()),
+        )
+        .chain(event.stacktrace.as_mut());
+    for stacktrace in stacktraces {
+        for frame in &mut stacktrace.frames {
+            frame.vars.values_mut().for_each(|v| f(Slot::Value(v)));
+        }
+    }
+    for exception in &mut event.exception {
+        if let Some(value) = &mut exception.value {
+            f(Slot::Text(value));
+        }
+        if let Some(mechanism) = &mut exception.mechanism {
+            mechanism.data.values_mut().for_each(|v| f(Slot::Value(v)));
+        }
+    }
+    event.tags.values_mut().for_each(|v| f(Slot::Tag(v)));
+    event.extra.values_mut().for_each(|v| f(Slot::Value(v)));
+    for context in event.contexts.values_mut() {
+        let maps = match context {
+            Context::Os(c) => [Some(&mut c.other), None],
+            Context::Runtime(c) => [Some(&mut c.other), None],
+            Context::Device(c) => [Some(&mut c.other), None],
+            Context::App(c) => [Some(&mut c.other), None],
+            Context::Trace(c) => [Some(&mut c.data), Some(&mut c.other)],
+            Context::Other(map) => [Some(map), None],
+        };
+        for map in maps.into_iter().flatten() {
+            map.values_mut().for_each(|v| f(Slot::Value(v)));
+        }
+    }
+    if let Some(user) = &mut event.user {
+        user.other.values_mut().for_each(|v| f(Slot::Value(v)));
+    }
+    if let Some(data) = event.request.as_mut().and_then(|r| r.data.as_mut()) {
+        f(Slot::Value(data));
+    }
+}
+
+/// Slots smaller than this are not worth cutting.
+const MIN_SLOT: usize = 64;
+
+/// Brings an event of `size` bytes under [`MAX_EVENT_BYTES`]: first the largest slots are cut
+/// (each to what it must give up, keeping its start), then the oldest breadcrumbs are removed.
+/// Returns the size reached.
+fn shrink(event: &mut Event, mut size: usize) -> usize {
+    // A cut may come out slightly larger than planned (a marker, a character boundary): plan
+    // again from the new size a few times.
+    for _ in 0..3 {
+        if size <= MAX_EVENT_BYTES {
+            return size;
+        }
+        let mut sizes = Vec::new();
+        for_each_slot(event, |slot| sizes.push(slot.size()));
+        let mut order: Vec<usize> = (0..sizes.len()).collect();
+        order.sort_unstable_by_key(|&i| std::cmp::Reverse(sizes[i]));
+        let mut excess = size - MAX_EVENT_BYTES;
+        let mut budgets: Vec<Option<usize>> = vec![None; sizes.len()];
+        for i in order {
+            if excess == 0 || sizes[i] < MIN_SLOT {
+                break;
+            }
+            let budget = sizes[i].saturating_sub(excess).max(SIZE_MARKER.len() + 2);
+            excess = excess.saturating_sub(sizes[i].saturating_sub(budget));
+            budgets[i] = Some(budget);
+        }
+        if budgets.iter().all(Option::is_none) {
+            break;
+        }
+        let mut index = 0;
+        for_each_slot(event, |slot| {
+            if let Some(budget) = budgets[index] {
+                let after = slot.fit(sizes[index], budget);
+                size = size.saturating_sub(sizes[index].saturating_sub(after));
+            }
+            index += 1;
+        });
+    }
+    // The slots' sizes were counted as the whole is: check the sum once.
+    size = exact_size(event);
+    if size > MAX_EVENT_BYTES {
+        size = drop_oldest_breadcrumbs(event, size);
+    }
+    size
+}
+
+/// Removes breadcrumbs, oldest first, until the event fits, and puts one in front saying how
+/// many went. Returns the size reached.
+fn drop_oldest_breadcrumbs(event: &mut Event, mut size: usize) -> usize {
+    let mut removed = 0;
+    let mut latest_removed = None;
+    while size > MAX_EVENT_BYTES && removed < event.breadcrumbs.len() {
+        let crumb = &event.breadcrumbs[removed];
+        let mut sizer = Sizer::new(true, usize::MAX);
+        sizer.breadcrumb(crumb);
+        size = size.saturating_sub(sizer.bytes() + 1);
+        latest_removed = Some(crumb.timestamp);
+        removed += 1;
+    }
+    if removed == 0 {
+        return size;
+    }
+    event.breadcrumbs.drain(..removed);
+    let mut marker = Breadcrumb::new(format!(
+        "[truncated: {removed} older breadcrumbs removed: event size limit]"
+    ))
+    .category("sentry.sdk")
+    .level(Level::Warning);
+    marker.ty = Cow::Borrowed("default");
+    if let Some(timestamp) = latest_removed {
+        marker.timestamp = timestamp;
+    }
+    event.breadcrumbs.insert(0, Arc::new(marker));
+    let size = exact_size(event);
+    if size > MAX_EVENT_BYTES && event.breadcrumbs.len() > 1 {
+        // The marker did not fit: remove one more.
+        event.breadcrumbs.remove(1);
+        let count = removed + 1;
+        if let Some(marker) = event.breadcrumbs.first_mut().map(Arc::make_mut) {
+            marker.message = Some(Cow::Owned(format!(
+                "[truncated: {count} older breadcrumbs removed: event size limit]"
+            )));
+        }
+        return exact_size(event);
+    }
+    size
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::{DEPTH_MARKER, MAX_DEPTH};
+    use sentry_minimal::Map;
+
+    fn written(event: &Event) -> usize {
+        serde_json::to_vec(event).unwrap().len()
+    }
+
+    #[test]
+    fn a_typical_event_is_kept_as_it_is() {
+        let mut event = crate::test::typical_event(1);
+        let before = event.clone();
+        assert_eq!(enforce_event(&mut event, 100_000), Verdict::Kept);
+        assert_eq!(event, before);
+    }
+
+    #[test]
+    fn the_estimate_is_never_below_the_written_size() {
+        let mut events = vec![crate::test::typical_event(3), Event::default()];
+        let mut weird = crate::test::typical_event(4);
+        weird.message = Some("quote\" \u{1} tab\t é".repeat(50));
+        weird.extra.insert(
+            "nested".into(),
+            Value::from(vec![Value::Null, 1.5.into(), (-3).into()]),
+        );
+        weird.user = Some(sentry_minimal::User {
+            id: Some("7".into()),
+            other: [("plan".to_owned(), Value::from("pro"))]
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        });
+        events.push(weird);
+        for event in &events {
+            let mut raw = Sizer::new(false, usize::MAX);
+            raw.event(event);
+            let actual = written(event);
+            assert!(
+                exact_size(event) >= actual,
+                "{} < {actual}",
+                exact_size(event)
+            );
+            assert!(raw.upper_bound() >= actual);
+            assert!(
+                exact_size(event) <= actual * 3 / 2 + 1024,
+                "{} vs {actual}",
+                exact_size(event)
+            );
+        }
+    }
+
+    #[test]
+    fn deep_extra_is_cut_at_the_depth_limit() {
+        let mut deep = Value::from("leaf");
+        for _ in 0..50 {
+            deep = Value::Map(Map::from([("k".to_owned(), deep)]));
+        }
+        let mut event = Event::default();
+        event.extra.insert("deep".into(), deep);
+        assert_eq!(enforce_event(&mut event, 100), Verdict::Trimmed);
+        let json = serde_json::to_value(&event).unwrap();
+        let mut inner = &json["extra"]["deep"];
+        for _ in 0..MAX_DEPTH {
+            inner = &inner["k"];
+        }
+        assert_eq!(inner, DEPTH_MARKER);
+    }
+
+    #[test]
+    fn oversized_events_are_trimmed_largest_first() {
+        let mut event = crate::test::typical_event(1);
+        let big: Map = (0..200)
+            .map(|i| (format!("part{i:03}"), Value::from("x".repeat(10_000))))
+            .collect();
+        event.extra.insert("big".into(), big.into());
+        event.extra.insert("small".into(), "kept".into());
+        assert_eq!(enforce_event(&mut event, 100_000), Verdict::Trimmed);
+        let size = written(&event);
+        assert!(
+            size <= MAX_EVENT_BYTES && size > MAX_EVENT_BYTES * 9 / 10,
+            "{size}"
+        );
+        assert_eq!(event.extra["small"], Value::from("kept"));
+        assert_eq!(event.breadcrumbs.len(), 20, "breadcrumbs are kept");
+        let Value::Map(big) = &event.extra["big"] else {
+            panic!("not a map")
+        };
+        assert!(big.contains_key("part000"));
+        assert!(big["…"].as_str().unwrap().contains("more entries"));
+    }
+
+    #[test]
+    fn breadcrumbs_go_oldest_first_when_slots_are_not_enough() {
+        let mut event = Event {
+            breadcrumbs: (0..30)
+                .map(|i| Arc::new(Breadcrumb::new(format!("{i:02}{}", "m".repeat(50_000)))))
+                .collect(),
+            ..Event::default()
+        };
+        assert_eq!(enforce_event(&mut event, 100_000), Verdict::Trimmed);
+        assert!(written(&event) <= MAX_EVENT_BYTES);
+        let first = event.breadcrumbs[0].message.as_deref().unwrap();
+        assert!(first.starts_with("[truncated: "), "{first}");
+        let kept = event.breadcrumbs.len() - 1;
+        assert!((15..=20).contains(&kept), "{kept}");
+        assert!(event.breadcrumbs[kept]
+            .message
+            .as_deref()
+            .unwrap()
+            .starts_with("29"));
+    }
+
+    #[test]
+    fn a_huge_tag_value_is_cut_rather_than_the_event_dropped() {
+        let mut event = crate::test::typical_event(2);
+        event
+            .tags
+            .insert("huge".into(), "t".repeat(2_000_000).into());
+        assert_eq!(enforce_event(&mut event, 100_000), Verdict::Trimmed);
+        assert!(written(&event) <= MAX_EVENT_BYTES);
+        assert!(event.tags["huge"].ends_with("t…"));
+        assert_eq!(event.tags["tag0"], "value-0-2");
+    }
+
+    #[test]
+    fn events_that_cannot_shrink_are_too_large() {
+        let mut event = Event::default();
+        for i in 0..40_000 {
+            event
+                .tags
+                .insert(format!("tag{i}").into(), "value-of-the-tag".into());
+        }
+        assert!(matches!(
+            enforce_event(&mut event, 100_000),
+            Verdict::TooLarge(_)
+        ));
+    }
+}
