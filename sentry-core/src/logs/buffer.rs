@@ -21,6 +21,15 @@ pub const BATCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many logs may wait at most; more are dropped and counted as `buffer_overflow`.
 pub const MAX_QUEUED: usize = 1000;
 
+/// How many bytes (estimated, as JSON) one envelope's logs hold at most, and how many make a
+/// batch due at once: Relay accepts log items of up to 1 MiB.
+pub const MAX_BATCH_BYTES: usize = 1024 * 1024;
+
+/// How many bytes (estimated) the waiting logs may hold at most; a log that does not fit is
+/// dropped and counted as `buffer_overflow`. A log can be up to 1 MiB (larger ones are dropped
+/// before they get here), so the count alone would let the buffer hold a gigabyte.
+pub const MAX_QUEUED_BYTES: usize = 8 * MAX_BATCH_BYTES;
+
 /// Captured logs waiting to be sent, in capture order.
 ///
 /// The client [`push`](Self::push)es on the calling thread (a short lock, no I/O). The transport
@@ -30,8 +39,9 @@ pub const MAX_QUEUED: usize = 1000;
 /// returns. A batch is due when [`MAX_BATCH_SIZE`] logs are waiting or when the oldest waiting
 /// log is [`BATCH_TIMEOUT`] old; flush and shutdown take everything (`force`).
 ///
-/// At most [`MAX_QUEUED`] logs wait; a log pushed beyond that is dropped and counted as
-/// `buffer_overflow` (`log_item` and `log_byte`) in the client's reports.
+/// At most [`MAX_QUEUED`] logs of [`MAX_QUEUED_BYTES`] in all wait; a log pushed beyond that
+/// is dropped and counted as `buffer_overflow` (`log_item` and `log_byte`) in the client's
+/// reports. A batch also holds at most [`MAX_BATCH_BYTES`], and is due once that many wait.
 ///
 /// # Examples
 ///
@@ -64,6 +74,10 @@ pub struct LogBuffer {
 #[derive(Default)]
 struct State {
     logs: Vec<Log>,
+    /// The estimated size of each waiting log, in the same order.
+    sizes: Vec<usize>,
+    /// The sum of `sizes`.
+    bytes: usize,
     /// When the oldest waiting log arrived; `None` while empty.
     first_at: Option<Instant>,
 }
@@ -95,16 +109,17 @@ impl LogBuffer {
     /// (see [`take_wakeup`](Self::take_wakeup)) when the buffer becomes non-empty and whenever
     /// another [`MAX_BATCH_SIZE`] logs are waiting.
     pub fn push(&self, log: Log) {
+        let size = log.estimated_size();
         let mut state = self.lock();
         let len = state.logs.len();
-        if len >= MAX_QUEUED {
+        if len >= MAX_QUEUED || state.bytes.saturating_add(size) > MAX_QUEUED_BYTES {
             drop(state);
             self.client_reports
                 .record(DiscardReason::BufferOverflow, DataCategory::LogItem, 1);
             self.client_reports.record(
                 DiscardReason::BufferOverflow,
                 DataCategory::LogByte,
-                log.estimated_size() as u64,
+                size as u64,
             );
             return;
         }
@@ -113,11 +128,16 @@ impl LogBuffer {
             // Room for the whole cap at once: pushes never reallocate while holding the lock
             // more than a few times.
             state.logs.reserve(MAX_BATCH_SIZE);
+            state.sizes.reserve(MAX_BATCH_SIZE);
         }
         state.logs.push(log);
+        state.sizes.push(size);
+        let before = state.bytes;
+        state.bytes += size;
+        let crossed_batch_bytes = before / MAX_BATCH_BYTES != state.bytes / MAX_BATCH_BYTES;
         let len = len + 1;
         drop(state);
-        if len == 1 || len % MAX_BATCH_SIZE == 0 {
+        if len == 1 || len % MAX_BATCH_SIZE == 0 || crossed_batch_bytes {
             self.wake();
         }
     }
@@ -176,26 +196,40 @@ impl LogBuffer {
         self.lock().first_at.map(|t| t + BATCH_TIMEOUT)
     }
 
-    /// Takes up to [`MAX_BATCH_SIZE`] of the oldest logs as an envelope with one `log` item,
-    /// if a batch is due at `now` (a full batch waits, or the oldest log is
-    /// [`BATCH_TIMEOUT`] old) or `force` is set. `None` when nothing is due or the buffer is
-    /// empty. Call it again until it returns `None` to drain.
+    /// Takes up to [`MAX_BATCH_SIZE`] of the oldest logs, of at most [`MAX_BATCH_BYTES`]
+    /// (always at least one log), as an envelope with one `log` item, if a batch is due at
+    /// `now` (a full batch waits, or the oldest log is [`BATCH_TIMEOUT`] old) or `force` is
+    /// set. `None` when nothing is due or the buffer is empty. Call it again until it returns
+    /// `None` to drain.
     pub fn take_batch(&self, now: Instant, force: bool) -> Option<Envelope> {
         let mut state = self.lock();
         let first_at = state.first_at?;
         let due = force
             || state.logs.len() >= MAX_BATCH_SIZE
+            || state.bytes >= MAX_BATCH_BYTES
             || now.saturating_duration_since(first_at) >= BATCH_TIMEOUT;
         if !due || state.logs.is_empty() {
             return None;
         }
-        let batch: Vec<Log> = if state.logs.len() <= MAX_BATCH_SIZE {
+        let mut count = 0;
+        let mut bytes = 0;
+        for &size in state.sizes.iter().take(MAX_BATCH_SIZE) {
+            if count > 0 && bytes + size > MAX_BATCH_BYTES {
+                break;
+            }
+            count += 1;
+            bytes += size;
+        }
+        state.bytes -= bytes;
+        let batch: Vec<Log> = if count == state.logs.len() {
             state.first_at = None;
+            state.sizes.clear();
             std::mem::take(&mut state.logs)
         } else {
             // The logs left behind arrived after `first_at`, so keeping it keeps every log
             // within its deadline.
-            state.logs.drain(..MAX_BATCH_SIZE).collect()
+            state.sizes.drain(..count);
+            state.logs.drain(..count).collect()
         };
         drop(state);
         let mut envelope = Envelope::new();
@@ -310,6 +344,49 @@ mod tests {
         while buffer.take_batch(Instant::now(), true).is_some() {}
         buffer.push(log(0));
         assert_eq!(buffer.len(), 1);
+    }
+
+    /// Logs near Relay's 1 MiB limit: the buffer holds at most `MAX_QUEUED_BYTES` of them
+    /// (not 1,000), and each envelope at most `MAX_BATCH_BYTES`.
+    #[test]
+    fn large_logs_are_bounded_by_bytes_in_the_buffer_and_in_each_batch() {
+        let (buffer, reports) = buffer();
+        let big = |i: usize| Log::new(LogLevel::Info, format!("{i} {}", "x".repeat(400_000)));
+        let size = big(0).estimated_size();
+        for i in 0..40 {
+            buffer.push(big(i));
+        }
+        let kept = MAX_QUEUED_BYTES / size;
+        assert_eq!(buffer.len(), kept);
+        let report = reports.take().expect("drops were counted");
+        let items = report
+            .discarded_events
+            .iter()
+            .find(|d| {
+                d.reason == DiscardReason::BufferOverflow && d.category == DataCategory::LogItem
+            })
+            .map_or(0, |d| d.quantity);
+        assert_eq!(items, (40 - kept) as u64);
+        // Due at once (over a batch's bytes), and every batch within MAX_BATCH_BYTES.
+        let mut taken = 0;
+        while let Some(envelope) = buffer.take_batch(Instant::now(), false) {
+            let logs = logs_of(&envelope);
+            let bytes: usize = logs.iter().map(Log::estimated_size).sum();
+            assert!(bytes <= MAX_BATCH_BYTES, "{bytes} bytes in one batch");
+            assert!(!logs.is_empty());
+            taken += logs.len();
+        }
+        // What is left is less than a batch's bytes, waiting for its deadline.
+        let left = buffer.len();
+        assert!(left * size < MAX_BATCH_BYTES);
+        assert_eq!(taken + left, kept);
+        while buffer.take_batch(Instant::now(), true).is_some() {}
+        assert!(buffer.is_empty());
+        // The byte count went back to zero: the buffer takes as many again.
+        for i in 0..kept {
+            buffer.push(big(i));
+        }
+        assert_eq!(buffer.len(), kept);
     }
 
     #[test]

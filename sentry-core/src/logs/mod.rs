@@ -11,7 +11,9 @@ mod macros;
 mod param;
 mod template;
 
-pub use buffer::{LogBuffer, BATCH_TIMEOUT, MAX_BATCH_SIZE, MAX_QUEUED};
+pub use buffer::{
+    LogBuffer, BATCH_TIMEOUT, MAX_BATCH_BYTES, MAX_BATCH_SIZE, MAX_QUEUED, MAX_QUEUED_BYTES,
+};
 
 /// `true` while at least one enabled client has logs on: one relaxed atomic load.
 ///
