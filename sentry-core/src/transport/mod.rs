@@ -45,6 +45,7 @@ mod durable;
 mod in_flight;
 mod options;
 mod queue;
+mod response;
 mod sender;
 mod worker;
 

@@ -69,6 +69,7 @@ const MAX_REPORT_RESERVE: Duration = Duration::from_secs(1);
 /// Dropping a worker that was not shut down shuts it down with a 2-second timeout.
 ///
 /// [`send_envelope`]: Transport::send_envelope
+/// [`durable`]: fn@crate::transport::durable
 /// [`flush`]: Transport::flush
 /// [`shutdown`]: Transport::shutdown
 ///

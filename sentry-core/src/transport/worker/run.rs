@@ -16,6 +16,7 @@ use crate::transport::cache::{DiskCache, Release};
 use crate::transport::discard::{record_envelope, record_outcomes};
 use crate::transport::in_flight::InFlight;
 use crate::transport::queue::{Queue, Task, LOGS, QUEUED};
+use crate::transport::response::{update_limits, Fate, ReportFate};
 use crate::transport::{SendOutcome, Sender, TransportOptions};
 
 /// Bounds for the client report interval: never a busy loop, never an overflowing `Instant`.
@@ -30,21 +31,6 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 /// With an offline cache, pending client report counts are persisted at most this often while
 /// the worker is idle (and at every flush and at shutdown).
 const PERSIST_INTERVAL: Duration = Duration::from_secs(1);
-
-/// What becomes of a client report that rode along with an envelope.
-enum ReportFate {
-    /// Delivered, or rejected by the server for its content: do not send its counts again.
-    Done,
-    /// Not delivered for reasons unrelated to its content: put its counts back.
-    Restore,
-}
-
-/// Whether the server answered (the envelope is done with, one way or another).
-#[derive(PartialEq, Eq)]
-enum Delivery {
-    Answered,
-    NoAnswer,
-}
 
 /// The state owned by the worker thread.
 pub(super) struct Worker<S> {
@@ -273,7 +259,7 @@ impl<S: Sender> Worker<S> {
         }));
         if result.is_err() {
             crate::sentry_debug!("the transport panicked while sending; envelope dropped");
-            self.restore_in_flight_report();
+            self.settle_report(Fate::SdkFailure);
             if let Some(cache) = &self.cache {
                 if let Some(path) = &cached {
                     let _ = cache.release(path);
@@ -283,7 +269,7 @@ impl<S: Sender> Worker<S> {
                     cache.remove(&claimed);
                 }
             }
-            record_envelope(&self.reports, DiscardReason::InternalSdkError, &envelope);
+            self.count(Fate::SdkFailure, &envelope);
         }
         self.claimed = None;
     }
@@ -293,17 +279,30 @@ impl<S: Sender> Worker<S> {
     fn guarded(&mut self, f: fn(&mut Self)) {
         if catch_unwind(AssertUnwindSafe(|| f(self))).is_err() {
             crate::sentry_debug!("the transport panicked while sending");
-            self.restore_in_flight_report();
-            if let (Some(cache), Some(claimed)) = (&self.cache, self.claimed.take()) {
-                cache.discard(&claimed, DiscardReason::InternalSdkError);
+            self.settle_report(Fate::SdkFailure);
+            let claimed = self.claimed.take();
+            if let (Some(cache), Some(claimed), Some(reason)) =
+                (&self.cache, claimed, Fate::SdkFailure.discard_reason())
+            {
+                cache.discard(&claimed, reason);
             }
         }
         self.claimed = None;
     }
 
-    fn restore_in_flight_report(&mut self) {
+    /// Settles the client report that rode on the envelope whose fate this is (delivered, or
+    /// put back); returns whether one was delivered.
+    fn settle_report(&mut self, fate: Fate) -> bool {
+        let delivered = fate.report() == ReportFate::Done;
         self.in_flight
-            .finish(false, &self.reports, self.cache.as_deref());
+            .finish(delivered, &self.reports, self.cache.as_deref())
+    }
+
+    /// Counts the items of `envelope` as discarded if its fate says so.
+    fn count(&self, fate: Fate, envelope: &Envelope) {
+        if let Some(reason) = fate.discard_reason() {
+            record_envelope(&self.reports, reason, envelope);
+        }
     }
 
     /// Takes the file written on the capturing thread for this envelope, if it is still this
@@ -432,9 +431,9 @@ impl<S: Sender> Worker<S> {
                 self.forget_cached(Some(&claimed));
                 continue;
             }
-            let delivery = self.transmit(&mut envelope, Some(claimed));
+            let fate = self.transmit(&mut envelope, Some(claimed));
             self.claimed = None;
-            if delivery == Delivery::NoAnswer {
+            if !fate.answered() {
                 return;
             }
         }
@@ -457,10 +456,11 @@ impl<S: Sender> Worker<S> {
         self.transmit(&mut envelope, None);
     }
 
-    /// Attaches pending client reports, sends, and applies the outcome. `cached` is the
-    /// envelope's claimed file in the offline cache: deleted after an answer, given back (and
-    /// retried later) after a network error.
-    fn transmit(&mut self, envelope: &mut Envelope, cached: Option<PathBuf>) -> Delivery {
+    /// Attaches pending client reports, sends, and applies the outcome (see
+    /// [`response`](crate::transport::response)). `cached` is the envelope's claimed file in the
+    /// offline cache: deleted after an answer, given back (and retried later) after a network
+    /// error.
+    fn transmit(&mut self, envelope: &mut Envelope, cached: Option<PathBuf>) -> Fate {
         if !self.limiter.is_limited(DataCategory::Internal) {
             if let Some(cache) = &self.cache {
                 cache.absorb_reports();
@@ -471,78 +471,24 @@ impl<S: Sender> Worker<S> {
         }
         let body = envelope.to_vec(Some(SystemTime::now()));
         let outcome = self.sender.send(body, envelope);
-        let answered = matches!(outcome, SendOutcome::Response { .. });
-        let fate = self.apply(outcome, envelope, cached.is_some());
-        let delivered = matches!(fate, ReportFate::Done);
-        if self
-            .in_flight
-            .finish(delivered, &self.reports, self.cache.as_deref())
-        {
+        update_limits(&mut self.limiter, &outcome);
+        let fate = Fate::of(&outcome, cached.is_some());
+        fate.log(&outcome);
+        self.count(fate, envelope);
+        if self.settle_report(fate) {
             self.postpone_report_check();
         }
-        if answered {
+        if fate.answered() {
             self.retry_delay = FIRST_RETRY_DELAY;
             self.forget_cached(cached.as_deref());
-            Delivery::Answered
-        } else {
+        } else if fate.retried() {
             if let (Some(cache), Some(claimed)) = (&self.cache, &cached) {
                 cache.unclaim(claimed);
                 let now = Instant::now();
                 self.retry_at = now.checked_add(self.retry_delay).unwrap_or(now);
                 self.retry_delay = (self.retry_delay * 2).min(MAX_RETRY_DELAY);
             }
-            Delivery::NoAnswer
         }
-    }
-
-    /// Applies a response per the transport spec's table and counts what was lost.
-    fn apply(&mut self, outcome: SendOutcome, envelope: &Envelope, cached: bool) -> ReportFate {
-        match outcome {
-            SendOutcome::Response {
-                status,
-                rate_limits,
-                retry_after,
-            } => {
-                self.limiter.update_from_headers(
-                    status,
-                    rate_limits.as_deref(),
-                    retry_after.as_deref(),
-                );
-                match status {
-                    200..=299 => ReportFate::Done,
-                    429 => {
-                        crate::sentry_debug!("envelope dropped: rate limited by the server (429)");
-                        ReportFate::Restore
-                    }
-                    413 => {
-                        crate::debug::debug_print(format_args!(
-                            "envelope dropped: the server rejected it as too large (413)"
-                        ));
-                        record_envelope(&self.reports, DiscardReason::SendError, envelope);
-                        // The report is not what made the envelope too large.
-                        ReportFate::Restore
-                    }
-                    400..=499 => {
-                        crate::sentry_debug!("envelope dropped: the server rejected it ({status})");
-                        record_envelope(&self.reports, DiscardReason::SendError, envelope);
-                        ReportFate::Done
-                    }
-                    _ => {
-                        crate::sentry_debug!("envelope dropped: the server answered {status}");
-                        record_envelope(&self.reports, DiscardReason::SendError, envelope);
-                        ReportFate::Restore
-                    }
-                }
-            }
-            SendOutcome::NetworkError(error) if cached => {
-                crate::sentry_debug!("network error, envelope kept for a retry: {error}");
-                ReportFate::Restore
-            }
-            SendOutcome::NetworkError(error) => {
-                crate::sentry_debug!("envelope dropped: network error: {error}");
-                record_envelope(&self.reports, DiscardReason::NetworkError, envelope);
-                ReportFate::Restore
-            }
-        }
+        fate
     }
 }
