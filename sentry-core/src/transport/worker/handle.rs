@@ -18,7 +18,7 @@ use crate::signal::{notice, NotNotified, Notice};
 use crate::transport::cache::{DiskCache, Release};
 use crate::transport::discard::record_envelope;
 use crate::transport::in_flight::InFlight;
-use crate::transport::queue::{Queue, Queued, Task, LOGS};
+use crate::transport::queue::{Queue, Queued, Task};
 use crate::transport::{durability, durable, Sender, Transport, TransportOptions};
 
 /// How long dropping a [`TransportWorker`] that was not shut down may wait for it.
@@ -160,17 +160,10 @@ impl TransportWorker {
             }
         });
         let (exited_tx, exited_rx) = notice();
-        if let Some(logs) = &options.logs {
-            // The buffer wakes the worker through the queue's signal, so that the worker waits
-            // for both (and a stop) at once.
-            logs.link(queue.signal(), LOGS);
-        }
-        if cache.is_some() {
-            // New counts wake the worker, which persists them.
-            options.client_reports.link(queue.signal(), REPORTS);
-        }
         let in_flight = Arc::new(InFlight::default());
         let wind_down_at = Arc::new(Mutex::new(None));
+        // Its batchers (the log buffer) wake the worker through the queue's signal, so that
+        // the worker waits for them, the queue and a stop at once.
         let worker = Worker::new(
             sender,
             mirror,
@@ -180,6 +173,10 @@ impl TransportWorker {
             Arc::clone(&in_flight),
             Arc::clone(&wind_down_at),
         );
+        if cache.is_some() {
+            // New counts wake the worker, which persists them.
+            options.client_reports.link(queue.signal(), REPORTS);
+        }
         let handle = crate::off_thread::spawn_named(
             WORKER_THREAD_NAME,
             Box::new(move || {

@@ -5,8 +5,10 @@
 //! - [`handle`]: the [`TransportWorker`] the client holds (spawn, `send_envelope`, flush,
 //!   shutdown, drop), on the application's threads.
 //! - [`run`]: the loop on the worker thread and what it does with each envelope.
+//! - [`batchers`]: the buffers the loop drains in batches (logs).
 //! - [`disk`]: writing envelopes to the offline cache, shared by both sides.
 
+mod batchers;
 mod disk;
 mod handle;
 mod run;

@@ -6,16 +6,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use super::batchers::Batchers;
 use super::disk::{abandon, needs_finalized_copy, store, store_claimed};
 use super::{WindDown, REPORTS};
 use crate::client_reports::{ClientReports, DiscardReason};
 use crate::envelope::{DataCategory, Envelope};
-use crate::logs::LogBuffer;
 use crate::ratelimit::RateLimiter;
 use crate::transport::cache::{DiskCache, Release};
 use crate::transport::discard::{record_envelope, record_outcomes};
 use crate::transport::in_flight::InFlight;
-use crate::transport::queue::{Queue, Task, LOGS, QUEUED};
+use crate::transport::queue::{Queue, Task, QUEUED};
 use crate::transport::response::{update_limits, Fate, ReportFate};
 use crate::transport::{SendOutcome, Sender, TransportOptions};
 
@@ -39,9 +39,9 @@ pub(super) struct Worker<S> {
     mirror: Option<Box<dyn Sender>>,
     queue: Arc<Queue>,
     cache: Option<Arc<DiskCache>>,
-    /// The client's structured-log buffer, drained in batches on this thread. It rings
-    /// [`LOGS`] on the queue's signal.
-    logs: Option<Arc<LogBuffer>>,
+    /// The buffers drained in batches on this thread (logs). They ring
+    /// [`Batchers::FLAGS`] on the queue's signal.
+    batchers: Batchers,
     /// A stop was requested (the queue's signal was closed: shutdown, or the transport is
     /// gone).
     stopping: bool,
@@ -67,8 +67,8 @@ pub(super) struct Worker<S> {
 }
 
 impl<S: Sender> Worker<S> {
-    /// The state of a new worker thread: it starts with the envelopes an earlier process left
-    /// in the offline cache.
+    /// The state of a new worker thread, its batchers linked to the queue's signal. It starts
+    /// with the envelopes an earlier process left in the offline cache.
     pub(super) fn new(
         sender: S,
         mirror: Option<Box<dyn Sender>>,
@@ -82,9 +82,9 @@ impl<S: Sender> Worker<S> {
         Worker {
             sender,
             mirror,
+            batchers: Batchers::new(options, queue.signal()),
             queue,
             cache,
-            logs: options.logs.clone(),
             stopping: false,
             limiter: RateLimiter::default(),
             reports: Arc::clone(&options.client_reports),
@@ -123,32 +123,19 @@ impl<S: Sender> Worker<S> {
                     break;
                 }
             }
-            self.send_logs(now, false);
+            self.send_batches(now, false);
             if let Some(task) = self.queue.pop() {
                 self.handle(task);
                 continue;
             }
-            let mut wake_at = self.next_report_check;
-            if self
-                .cache
-                .as_ref()
-                .is_some_and(|cache| cache.sendable() > 0)
-            {
-                wake_at = wake_at.min(self.retry_at);
-            }
-            if let Some(deadline) = self.logs.as_ref().and_then(|logs| logs.next_deadline()) {
-                wake_at = wake_at.min(deadline);
-            }
-            if let Some(persist_at) = self.persist_when_idle(now) {
-                wake_at = wake_at.min(persist_at);
-            }
-            // One wait for everything: something queued, logs worth a look, new discard
+            let wake_at = self.idle(now);
+            // One wait for everything: something queued, batches worth a look, new discard
             // counts, a stop request, or the earliest deadline. Taking the flags at once is
-            // fine: the next turn looks at the queue, the logs and the counts either way.
+            // fine: the next turn looks at the queue, the batchers and the counts either way.
             let woken = self
                 .queue
                 .signal()
-                .wait_until(QUEUED | LOGS | REPORTS, Some(wake_at));
+                .wait_until(QUEUED | Batchers::FLAGS | REPORTS, Some(wake_at));
             if woken.closed {
                 self.stopping = true;
             }
@@ -157,6 +144,27 @@ impl<S: Sender> Worker<S> {
         // the counts of everything dropped go out (or to disk).
         abandon(self.queue.drain(), self.cache.as_deref(), &self.reports);
         self.guarded(Self::final_report);
+    }
+
+    /// What the worker does when it runs out of work: persists pending counts if it is time
+    /// to; returns when the worker must look again at the latest (the next client report
+    /// check, cached envelopes' retry, a batch's deadline, the next persist).
+    fn idle(&mut self, now: Instant) -> Instant {
+        let mut wake_at = self.next_report_check;
+        if self
+            .cache
+            .as_ref()
+            .is_some_and(|cache| cache.sendable() > 0)
+        {
+            wake_at = wake_at.min(self.retry_at);
+        }
+        if let Some(deadline) = self.batchers.next_deadline() {
+            wake_at = wake_at.min(deadline);
+        }
+        if let Some(persist_at) = self.persist_when_idle(now) {
+            wake_at = wake_at.min(persist_at);
+        }
+        wake_at
     }
 
     fn check_stop(&mut self) {
@@ -211,7 +219,7 @@ impl<S: Sender> Worker<S> {
         match task {
             Task::Envelope(queued) => self.handle_envelope(queued.envelope, queued.cached),
             Task::Flush(reply) => {
-                self.send_logs(Instant::now(), true);
+                self.send_batches(Instant::now(), true);
                 self.guarded(Self::send_standalone_report);
                 // What could not be sent is on disk when the flush returns.
                 if let Some(cache) = self.cache.clone() {
@@ -242,13 +250,10 @@ impl<S: Sender> Worker<S> {
         }
     }
 
-    /// Sends the log batches that are due: full ones, ones whose delay has passed, or all of
-    /// them when `force` is set (flush).
-    fn send_logs(&mut self, now: Instant, force: bool) {
-        let Some(logs) = self.logs.clone() else {
-            return;
-        };
-        while let Some(envelope) = logs.take_batch(now, force) {
+    /// Sends the batches that are due (full ones, ones whose delay has passed), or all of them
+    /// when `force` is set (flush).
+    fn send_batches(&mut self, now: Instant, force: bool) {
+        while let Some(envelope) = self.batchers.take_batch(now, force) {
             self.handle_envelope(envelope, None);
         }
     }
