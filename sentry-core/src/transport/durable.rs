@@ -43,3 +43,33 @@ pub fn durable<R>(f: impl FnOnce() -> R) -> R {
 pub(crate) fn is_active() -> bool {
     DURABLE.with(Cell::get)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use super::*;
+
+    #[test]
+    fn the_mode_holds_for_the_closure_only_nested_or_unwinding() {
+        assert!(!is_active());
+        let inner = durable(|| {
+            assert!(is_active());
+            durable(is_active);
+            // Leaving a nested call keeps the outer one's mode.
+            is_active()
+        });
+        assert!(inner);
+        assert!(!is_active());
+        let unwound = catch_unwind(AssertUnwindSafe(|| {
+            durable(|| panic!("inside durable (expected by this test)"))
+        }));
+        assert!(unwound.is_err());
+        assert!(!is_active(), "reset while unwinding");
+        // Other threads are not affected.
+        durable(|| {
+            let elsewhere = std::thread::spawn(is_active).join().expect("joined");
+            assert!(!elsewhere);
+        });
+    }
+}

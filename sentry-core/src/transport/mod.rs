@@ -47,6 +47,8 @@ mod options;
 mod queue;
 mod response;
 mod sender;
+#[cfg(test)]
+mod test_support;
 mod worker;
 
 pub use compression::Compression;

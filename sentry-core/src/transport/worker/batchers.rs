@@ -83,3 +83,38 @@ impl Batchers {
             .and_then(|logs| Batcher::take_batch(logs, now, force))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    use crate::envelope::ItemType;
+    use crate::logs::{LogBuffer, MAX_BATCH_SIZE};
+    use crate::protocol::{Log, LogLevel};
+    use crate::transport::test_support::*;
+    use crate::transport::Transport;
+
+    #[test]
+    fn a_full_log_batch_wakes_the_idle_worker() {
+        let mut options = options(10);
+        let logs = Arc::new(LogBuffer::new(Arc::clone(&options.client_reports)));
+        options.logs = Some(Arc::clone(&logs));
+        // Nothing else would wake the worker during the test.
+        options.client_report_interval = Duration::from_secs(60);
+        let (sent, worker) = spawn_scripted(vec![], &options);
+        thread::sleep(Duration::from_millis(50)); // idle, waiting
+        for i in 0..MAX_BATCH_SIZE {
+            logs.push(Log::new(LogLevel::Info, format!("log {i}")));
+        }
+        let elapsed = wait_until(|| !sent.is_empty());
+        assert!(elapsed < Duration::from_secs(1), "batch took {elapsed:?}");
+        assert_eq!(count_items(&sent.envelopes(), &ItemType::Log), 1);
+        assert!(logs.is_empty());
+        // Stopping still works while the worker waits for logs too.
+        let start = Instant::now();
+        assert!(worker.shutdown(LONG));
+        assert!(start.elapsed() < Duration::from_secs(1));
+    }
+}

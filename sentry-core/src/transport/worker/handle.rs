@@ -200,12 +200,6 @@ impl TransportWorker {
         })
     }
 
-    /// The worker's signal, for tests that check it is closed.
-    #[cfg(test)]
-    pub(super) fn signal(&self) -> &Arc<crate::signal::Signal> {
-        self.queue.signal()
-    }
-
     /// `true` once the worker thread has finished.
     fn has_exited(&self) -> bool {
         self.exited.notifier_gone()
@@ -413,3 +407,6 @@ impl Deadline {
         Deadline(Instant::now().checked_add(timeout))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -38,6 +38,3 @@ struct WindDown {
     wind_down: Instant,
     end: Instant,
 }
-
-#[cfg(test)]
-mod tests;

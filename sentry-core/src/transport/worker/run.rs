@@ -497,3 +497,6 @@ impl<S: Sender> Worker<S> {
         fate
     }
 }
+
+#[cfg(test)]
+mod tests;
