@@ -297,7 +297,7 @@ impl<S: Sender> Worker<S> {
 
     /// Settles the client report that rode on the envelope whose fate this is (delivered, or
     /// put back); returns whether one was delivered.
-    fn settle_report(&mut self, fate: Fate) -> bool {
+    fn settle_report(&self, fate: Fate) -> bool {
         let delivered = fate.report() == ReportFate::Done;
         self.in_flight
             .finish(delivered, &self.reports, self.cache.as_deref())
