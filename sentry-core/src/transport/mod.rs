@@ -41,18 +41,25 @@ mod cache;
 mod compression;
 mod discard;
 mod durability;
+mod durable;
 mod in_flight;
 mod options;
 mod queue;
+mod response;
+mod sender;
+#[cfg(test)]
+mod test_support;
 mod worker;
 
 pub use compression::Compression;
+pub use durable::durable;
 pub use options::{
     CacheOptions, TransportOptions, DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_MAX_ENVELOPES,
     DEFAULT_CLIENT_REPORT_INTERVAL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_QUEUE_CAPACITY,
     DEFAULT_QUEUE_MAX_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
 };
-pub use worker::{durable, SendOutcome, Sender, TransportWorker, WORKER_THREAD_NAME};
+pub use sender::{SendOutcome, Sender};
+pub use worker::{TransportWorker, WORKER_THREAD_NAME};
 
 /// Delivers envelopes to Sentry.
 ///

@@ -1,32 +1,14 @@
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use super::*;
 use crate::envelope::{DataCategory, ItemType};
-use crate::protocol::{ClientReport, DiscardedEvent, Event};
+use crate::protocol::{ClientReport, DiscardedEvent};
+use crate::transport::test_support::{message_envelope as event, temp_dir};
 
 const TIMEOUT: Duration = Duration::from_secs(35);
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sentry-cache-test-{name}-{}-{}",
-        std::process::id(),
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    ));
-    let _ = fs::remove_dir_all(&dir);
-    dir
-}
-
 fn open(dir: &Path) -> DiskCache {
     DiskCache::open(&CacheOptions::new(dir), Arc::default(), TIMEOUT).expect("open")
-}
-
-fn event(message: &str) -> Envelope {
-    Envelope::from_event(Event {
-        message: Some(message.to_owned()),
-        ..Event::default()
-    })
 }
 
 /// The message of the envelope's event; cached envelopes come back with raw items.

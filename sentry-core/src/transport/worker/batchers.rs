@@ -1,0 +1,120 @@
+//! The batchers the worker drains: buffers of high-volume items that the client fills on the
+//! calling threads and that the worker turns into envelopes of one batch each, when a batch is
+//! full, when its oldest item has waited long enough, and at every flush.
+//!
+//! Logs are the one batcher today. Each batcher rings its own flag on the worker's signal when
+//! it becomes worth a look, so that the worker waits for the batchers, the queue and a stop
+//! request at once. Another batcher (spans, session aggregates, metrics) is a type that
+//! implements [`Batcher`], a field of [`Batchers`], its flag in [`Batchers::FLAGS`] and a line
+//! in each of the methods of [`Batchers`]: the fields are concrete types, so polling them costs
+//! no dynamic dispatch.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::envelope::Envelope;
+use crate::logs::LogBuffer;
+use crate::signal::{Flags, Signal};
+use crate::transport::queue::LOGS;
+use crate::transport::TransportOptions;
+
+/// What the worker needs from a buffer it drains in batches.
+pub(super) trait Batcher {
+    /// Makes the buffer ring `flag` on `signal` whenever it becomes worth a look (and at once
+    /// if it already is).
+    fn link(&self, signal: &Arc<Signal>, flag: Flags);
+
+    /// When the next batch is due by time; `None` while the buffer is empty.
+    fn next_deadline(&self) -> Option<Instant>;
+
+    /// Takes one batch as an envelope if one is due at `now`, or, with `force`, whatever
+    /// waits. Called until it returns `None`.
+    fn take_batch(&self, now: Instant, force: bool) -> Option<Envelope>;
+}
+
+impl Batcher for LogBuffer {
+    fn link(&self, signal: &Arc<Signal>, flag: Flags) {
+        LogBuffer::link(self, signal, flag);
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        LogBuffer::next_deadline(self)
+    }
+
+    fn take_batch(&self, now: Instant, force: bool) -> Option<Envelope> {
+        LogBuffer::take_batch(self, now, force)
+    }
+}
+
+/// The batchers of one worker, each present when its feature is on.
+pub(super) struct Batchers {
+    /// The client's structured-log buffer (with `enable_logs`); rings [`LOGS`].
+    logs: Option<Arc<LogBuffer>>,
+}
+
+impl Batchers {
+    /// The flags the batchers ring on the worker's signal.
+    pub(super) const FLAGS: Flags = LOGS;
+
+    /// The batchers of `options`, linked to the worker's `signal`.
+    pub(super) fn new(options: &TransportOptions, signal: &Arc<Signal>) -> Batchers {
+        let batchers = Batchers {
+            logs: options.logs.clone(),
+        };
+        if let Some(logs) = &batchers.logs {
+            Batcher::link(&**logs, signal, LOGS);
+        }
+        batchers
+    }
+
+    /// The earliest time a batch is due; `None` while every batcher is empty.
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        [self.logs.as_deref().and_then(Batcher::next_deadline)]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The next batch that is due at `now` (with `force`, the next one that waits at all), of
+    /// any batcher; `None` once nothing is due.
+    pub(super) fn take_batch(&self, now: Instant, force: bool) -> Option<Envelope> {
+        self.logs
+            .as_deref()
+            .and_then(|logs| Batcher::take_batch(logs, now, force))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    use crate::envelope::ItemType;
+    use crate::logs::{LogBuffer, MAX_BATCH_SIZE};
+    use crate::protocol::{Log, LogLevel};
+    use crate::transport::test_support::*;
+    use crate::transport::Transport;
+
+    #[test]
+    fn a_full_log_batch_wakes_the_idle_worker() {
+        let mut options = options(10);
+        let logs = Arc::new(LogBuffer::new(Arc::clone(&options.client_reports)));
+        options.logs = Some(Arc::clone(&logs));
+        // Nothing else would wake the worker during the test.
+        options.client_report_interval = Duration::from_secs(60);
+        let (sent, worker) = spawn_scripted(vec![], &options);
+        thread::sleep(Duration::from_millis(50)); // idle, waiting
+        for i in 0..MAX_BATCH_SIZE {
+            logs.push(Log::new(LogLevel::Info, format!("log {i}")));
+        }
+        let elapsed = wait_until(|| !sent.is_empty());
+        assert!(elapsed < Duration::from_secs(1), "batch took {elapsed:?}");
+        assert_eq!(count_items(&sent.envelopes(), &ItemType::Log), 1);
+        assert!(logs.is_empty());
+        // Stopping still works while the worker waits for logs too.
+        let start = Instant::now();
+        assert!(worker.shutdown(LONG));
+        assert!(start.elapsed() < Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,502 @@
+//! The worker thread's loop ([`Worker::run`]) and what it does with each envelope: mirror,
+//! rate limits, finalizers, offline cache, client reports, send, and the response.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::batchers::Batchers;
+use super::disk::{abandon, needs_finalized_copy, store, store_claimed};
+use super::{WindDown, REPORTS};
+use crate::client_reports::{ClientReports, DiscardReason};
+use crate::envelope::{DataCategory, Envelope};
+use crate::ratelimit::RateLimiter;
+use crate::transport::cache::{DiskCache, Release};
+use crate::transport::discard::{record_envelope, record_outcomes};
+use crate::transport::in_flight::InFlight;
+use crate::transport::queue::{Queue, Task, QUEUED};
+use crate::transport::response::{update_limits, Fate, ReportFate};
+use crate::transport::{SendOutcome, Sender, TransportOptions};
+
+/// Bounds for the client report interval: never a busy loop, never an overflowing `Instant`.
+const MIN_REPORT_INTERVAL: Duration = Duration::from_millis(100);
+const MAX_REPORT_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Backoff between attempts to send cached envelopes after a network error: doubles from the
+/// first value up to the second.
+const FIRST_RETRY_DELAY: Duration = Duration::from_secs(1);
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+
+/// With an offline cache, pending client report counts are persisted at most this often while
+/// the worker is idle (and at every flush and at shutdown).
+const PERSIST_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The state owned by the worker thread.
+pub(super) struct Worker<S> {
+    sender: S,
+    /// Gets every envelope too, unfiltered; its outcome is ignored.
+    mirror: Option<Box<dyn Sender>>,
+    queue: Arc<Queue>,
+    cache: Option<Arc<DiskCache>>,
+    /// The buffers drained in batches on this thread (logs). They ring
+    /// [`Batchers::FLAGS`] on the queue's signal.
+    batchers: Batchers,
+    /// A stop was requested (the queue's signal was closed: shutdown, or the transport is
+    /// gone).
+    stopping: bool,
+    limiter: RateLimiter,
+    reports: Arc<ClientReports>,
+    report_interval: Duration,
+    /// When to next look for pending client reports to send on their own.
+    next_report_check: Instant,
+    /// When cached envelopes may next be tried.
+    retry_at: Instant,
+    /// The wait after the next network error.
+    retry_delay: Duration,
+    /// The client report riding on the envelope being sent (shared with the handle, which
+    /// persists it if it gives up on a stuck send); restored if that envelope is not
+    /// delivered (or if sending panics).
+    in_flight: Arc<InFlight>,
+    /// Set by `shutdown`.
+    wind_down_at: Arc<Mutex<Option<WindDown>>>,
+    /// When pending client reports may next be persisted while idle.
+    next_persist: Instant,
+    /// The cache file claimed for the envelope being handled, to drop if handling panics.
+    claimed: Option<PathBuf>,
+}
+
+impl<S: Sender> Worker<S> {
+    /// The state of a new worker thread, its batchers linked to the queue's signal. It starts
+    /// with the envelopes an earlier process left in the offline cache.
+    pub(super) fn new(
+        sender: S,
+        mirror: Option<Box<dyn Sender>>,
+        queue: Arc<Queue>,
+        cache: Option<Arc<DiskCache>>,
+        options: &TransportOptions,
+        in_flight: Arc<InFlight>,
+        wind_down_at: Arc<Mutex<Option<WindDown>>>,
+    ) -> Self {
+        let now = Instant::now();
+        Worker {
+            sender,
+            mirror,
+            batchers: Batchers::new(options, queue.signal()),
+            queue,
+            cache,
+            stopping: false,
+            limiter: RateLimiter::default(),
+            reports: Arc::clone(&options.client_reports),
+            report_interval: options
+                .client_report_interval
+                .clamp(MIN_REPORT_INTERVAL, MAX_REPORT_INTERVAL),
+            next_report_check: now,
+            // Envelopes left by an earlier process go first.
+            retry_at: now,
+            retry_delay: FIRST_RETRY_DELAY,
+            in_flight,
+            wind_down_at,
+            next_persist: now,
+            claimed: None,
+        }
+    }
+
+    /// The loop: runs until the queue's signal is closed (shutdown, or the handle is gone) or
+    /// a shutdown's wind-down time has come, then disposes of what is left and sends (or
+    /// persists) the final client report.
+    pub(super) fn run(mut self) {
+        self.postpone_report_check();
+        loop {
+            self.check_stop();
+            if self.stopping || self.winding_down() {
+                break;
+            }
+            let now = Instant::now();
+            if now >= self.next_report_check {
+                self.guarded(Self::send_standalone_report);
+                self.postpone_report_check();
+            }
+            if self.retry_due(now) {
+                self.guarded(Self::send_cached);
+                if self.stopping {
+                    break;
+                }
+            }
+            self.send_batches(now, false);
+            if let Some(task) = self.queue.pop() {
+                self.handle(task);
+                continue;
+            }
+            let wake_at = self.idle(now);
+            // One wait for everything: something queued, batches worth a look, new discard
+            // counts, a stop request, or the earliest deadline. Taking the flags at once is
+            // fine: the next turn looks at the queue, the batchers and the counts either way.
+            let woken = self
+                .queue
+                .signal()
+                .wait_until(QUEUED | Batchers::FLAGS | REPORTS, Some(wake_at));
+            if woken.closed {
+                self.stopping = true;
+            }
+        }
+        // Whatever is still queued after a stop is saved to the offline cache or counted, and
+        // the counts of everything dropped go out (or to disk).
+        abandon(self.queue.drain(), self.cache.as_deref(), &self.reports);
+        self.guarded(Self::final_report);
+    }
+
+    /// What the worker does when it runs out of work: persists pending counts if it is time
+    /// to; returns when the worker must look again at the latest (the next client report
+    /// check, cached envelopes' retry, a batch's deadline, the next persist).
+    fn idle(&mut self, now: Instant) -> Instant {
+        let mut wake_at = self.next_report_check;
+        if self
+            .cache
+            .as_ref()
+            .is_some_and(|cache| cache.sendable() > 0)
+        {
+            wake_at = wake_at.min(self.retry_at);
+        }
+        if let Some(deadline) = self.batchers.next_deadline() {
+            wake_at = wake_at.min(deadline);
+        }
+        if let Some(persist_at) = self.persist_when_idle(now) {
+            wake_at = wake_at.min(persist_at);
+        }
+        wake_at
+    }
+
+    fn check_stop(&mut self) {
+        if !self.stopping && self.queue.signal().is_closed() {
+            self.stopping = true;
+        }
+    }
+
+    fn wind_down(&self) -> Option<WindDown> {
+        *self
+            .wind_down_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `true` once a shutdown wants the worker to stop sending queued envelopes.
+    fn winding_down(&self) -> bool {
+        self.wind_down()
+            .is_some_and(|at| Instant::now() >= at.wind_down)
+    }
+
+    fn retry_due(&self, now: Instant) -> bool {
+        now >= self.retry_at
+            && self
+                .cache
+                .as_ref()
+                .is_some_and(|cache| cache.sendable() > 0)
+    }
+
+    fn postpone_report_check(&mut self) {
+        let now = Instant::now();
+        self.next_report_check = now.checked_add(self.report_interval).unwrap_or(now);
+    }
+
+    /// With an offline cache, persists pending counts if that was not done within the last
+    /// [`PERSIST_INTERVAL`], so that a kill loses at most that much; returns when to try again
+    /// if counts wait.
+    fn persist_when_idle(&mut self, now: Instant) -> Option<Instant> {
+        let cache = self.cache.clone()?;
+        if self.reports.is_empty() {
+            return None;
+        }
+        if now < self.next_persist {
+            return Some(self.next_persist);
+        }
+        self.in_flight.persist(&self.reports, &cache);
+        self.next_persist = now.checked_add(PERSIST_INTERVAL).unwrap_or(now);
+        None
+    }
+
+    fn handle(&mut self, task: Task) {
+        match task {
+            Task::Envelope(queued) => self.handle_envelope(queued.envelope, queued.cached),
+            Task::Flush(reply) => {
+                self.send_batches(Instant::now(), true);
+                self.guarded(Self::send_standalone_report);
+                // What could not be sent is on disk when the flush returns.
+                if let Some(cache) = self.cache.clone() {
+                    self.in_flight.persist(&self.reports, &cache);
+                }
+                // The flushing thread may have stopped waiting; that is fine.
+                reply.notify();
+            }
+        }
+    }
+
+    /// The last thing a stopping worker does: send the pending counts unless that cannot
+    /// work (backing off after a network error, past the shutdown's deadline), and persist
+    /// what is left with the offline cache.
+    fn final_report(&mut self) {
+        let now = Instant::now();
+        let backing_off = self.cache.is_some() && now < self.retry_at;
+        let too_late = self.wind_down().is_some_and(|at| now >= at.end);
+        if !backing_off && !too_late {
+            self.send_standalone_report();
+        }
+        match self.cache.clone() {
+            Some(cache) => self.in_flight.persist(&self.reports, &cache),
+            None if !self.reports.is_empty() => {
+                crate::sentry_debug!("client reports could not be sent before shutdown");
+            }
+            None => {}
+        }
+    }
+
+    /// Sends the batches that are due (full ones, ones whose delay has passed), or all of them
+    /// when `force` is set (flush).
+    fn send_batches(&mut self, now: Instant, force: bool) {
+        while let Some(envelope) = self.batchers.take_batch(now, force) {
+            self.handle_envelope(envelope, None);
+        }
+    }
+
+    fn handle_envelope(&mut self, mut envelope: Envelope, cached: Option<PathBuf>) {
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            self.process(&mut envelope, cached.clone());
+        }));
+        if result.is_err() {
+            crate::sentry_debug!("the transport panicked while sending; envelope dropped");
+            self.settle_report(Fate::SdkFailure);
+            if let Some(cache) = &self.cache {
+                if let Some(path) = &cached {
+                    let _ = cache.release(path);
+                    cache.remove(path);
+                }
+                if let Some(claimed) = self.claimed.take() {
+                    cache.remove(&claimed);
+                }
+            }
+            self.count(Fate::SdkFailure, &envelope);
+        }
+        self.claimed = None;
+    }
+
+    /// Runs `f` so that a panic in it cannot end the worker. A cached file it was sending is
+    /// dropped and counted (retrying it could panic again, forever).
+    fn guarded(&mut self, f: fn(&mut Self)) {
+        if catch_unwind(AssertUnwindSafe(|| f(self))).is_err() {
+            crate::sentry_debug!("the transport panicked while sending");
+            self.settle_report(Fate::SdkFailure);
+            let claimed = self.claimed.take();
+            if let (Some(cache), Some(claimed), Some(reason)) =
+                (&self.cache, claimed, Fate::SdkFailure.discard_reason())
+            {
+                cache.discard(&claimed, reason);
+            }
+        }
+        self.claimed = None;
+    }
+
+    /// Settles the client report that rode on the envelope whose fate this is (delivered, or
+    /// put back); returns whether one was delivered.
+    fn settle_report(&self, fate: Fate) -> bool {
+        let delivered = fate.report() == ReportFate::Done;
+        self.in_flight
+            .finish(delivered, &self.reports, self.cache.as_deref())
+    }
+
+    /// Counts the items of `envelope` as discarded if its fate says so.
+    fn count(&self, fate: Fate, envelope: &Envelope) {
+        if let Some(reason) = fate.discard_reason() {
+            record_envelope(&self.reports, reason, envelope);
+        }
+    }
+
+    /// Takes the file written on the capturing thread for this envelope, if it is still this
+    /// worker's to send, then mirror, rate limits, offline cache, send, response.
+    fn process(&mut self, envelope: &mut Envelope, cached: Option<PathBuf>) {
+        let (claimed, raw) = match (&self.cache, cached) {
+            (Some(cache), Some(path)) => match cache.release(&path) {
+                Release::OnDisk { raw } => match cache.claim(&path) {
+                    Some(claimed) => (Some(claimed), raw),
+                    None => {
+                        crate::sentry_debug!("offline cache: another process sends {path:?}");
+                        return;
+                    }
+                },
+                // Evicted from the disk to keep the cache within its bounds: memory only.
+                Release::Evicted => (None, false),
+                Release::Gone => {
+                    crate::sentry_debug!("offline cache: another process sends {path:?}");
+                    return;
+                }
+            },
+            _ => (None, false),
+        };
+        self.claimed.clone_from(&claimed);
+        self.process_claimed(envelope, claimed, raw);
+    }
+
+    fn process_claimed(&mut self, envelope: &mut Envelope, claimed: Option<PathBuf>, raw: bool) {
+        if envelope.is_empty() {
+            self.forget_cached(claimed.as_deref());
+            return;
+        }
+        if let Some(mirror) = &mut self.mirror {
+            // The mirror sees everything, so deferred work runs before filtering here.
+            crate::finalize::finalize_envelope(envelope);
+            let outcome = mirror.send(envelope.to_vec(Some(SystemTime::now())), envelope);
+            if let SendOutcome::NetworkError(error) = outcome {
+                crate::sentry_debug!("mirror could not be reached: {error}");
+            }
+        }
+        if !self.filter(envelope) {
+            self.forget_cached(claimed.as_deref());
+            return;
+        }
+        if self.mirror.is_none() {
+            // Deferred work (such as symbolication) happens here, off the capturing thread,
+            // and only for what will actually be sent. (With a mirror it ran above.)
+            crate::finalize::finalize_envelope(envelope);
+        }
+        let Some(cache) = self.cache.clone() else {
+            self.transmit(envelope, None);
+            return;
+        };
+        let backing_off = Instant::now() < self.retry_at;
+        let claimed = match claimed {
+            Some(claimed) => {
+                if raw && needs_finalized_copy(envelope) {
+                    // Written on the capturing thread before the finalizers ran: the file
+                    // gets the finished event before anything else happens to it.
+                    if let Err(error) = cache.replace(&claimed, envelope) {
+                        crate::sentry_debug!(
+                            "offline cache: cannot write the finished envelope: {error}"
+                        );
+                    }
+                }
+                if backing_off {
+                    // Backing off after a network error: the envelope waits on disk, behind
+                    // the older ones.
+                    cache.unclaim(&claimed);
+                    self.claimed = None;
+                    return;
+                }
+                Some(claimed)
+            }
+            None if backing_off => {
+                if store(&cache, envelope, false, false).is_some() {
+                    return;
+                }
+                None
+            }
+            None => store_claimed(&cache, envelope),
+        };
+        self.claimed.clone_from(&claimed);
+        self.transmit(envelope, claimed);
+        self.claimed = None;
+    }
+
+    /// Removes rate-limited items (counting them); `false` if nothing is left to send.
+    fn filter(&mut self, envelope: &mut Envelope) -> bool {
+        let removed = self.limiter.filter_envelope(envelope);
+        record_outcomes(&self.reports, DiscardReason::RatelimitBackoff, removed);
+        if envelope.is_empty() {
+            crate::sentry_debug!("envelope dropped: every item is rate limited");
+            return false;
+        }
+        true
+    }
+
+    fn forget_cached(&mut self, cached: Option<&Path>) {
+        if let (Some(cache), Some(path)) = (&self.cache, cached) {
+            cache.remove(path);
+        }
+        self.claimed = None;
+    }
+
+    /// Sends cached envelopes, oldest first, until the cache is empty or the network fails
+    /// again. Each is claimed first: a file another process took is skipped.
+    fn send_cached(&mut self) {
+        let Some(cache) = self.cache.clone() else {
+            return;
+        };
+        while let Some(path) = cache.oldest_sendable() {
+            self.check_stop();
+            if self.stopping || self.winding_down() {
+                return;
+            }
+            let Some(claimed) = cache.claim(&path) else {
+                continue;
+            };
+            self.claimed = Some(claimed.clone());
+            let Some(mut envelope) = cache.load(&claimed) else {
+                self.claimed = None;
+                continue;
+            };
+            if !self.filter(&mut envelope) {
+                self.forget_cached(Some(&claimed));
+                continue;
+            }
+            let fate = self.transmit(&mut envelope, Some(claimed));
+            self.claimed = None;
+            if !fate.answered() {
+                return;
+            }
+        }
+    }
+
+    /// Sends pending client reports (with those persisted on disk) in an envelope of their
+    /// own, unless everything is rate limited (then they wait).
+    fn send_standalone_report(&mut self) {
+        if self.limiter.is_limited(DataCategory::Internal) {
+            return;
+        }
+        if let Some(cache) = &self.cache {
+            cache.absorb_reports();
+        }
+        let Some(report) = self.in_flight.take(&self.reports, self.cache.as_deref()) else {
+            return;
+        };
+        let mut envelope = Envelope::new();
+        envelope.add_item(report);
+        self.transmit(&mut envelope, None);
+    }
+
+    /// Attaches pending client reports, sends, and applies the outcome (see
+    /// [`response`](crate::transport::response)). `cached` is the envelope's claimed file in the
+    /// offline cache: deleted after an answer, given back (and retried later) after a network
+    /// error.
+    fn transmit(&mut self, envelope: &mut Envelope, cached: Option<PathBuf>) -> Fate {
+        if !self.limiter.is_limited(DataCategory::Internal) {
+            if let Some(cache) = &self.cache {
+                cache.absorb_reports();
+            }
+            if let Some(report) = self.in_flight.take(&self.reports, self.cache.as_deref()) {
+                envelope.add_item(report);
+            }
+        }
+        let body = envelope.to_vec(Some(SystemTime::now()));
+        let outcome = self.sender.send(body, envelope);
+        update_limits(&mut self.limiter, &outcome);
+        let fate = Fate::of(&outcome, cached.is_some());
+        fate.log(&outcome);
+        self.count(fate, envelope);
+        if self.settle_report(fate) {
+            self.postpone_report_check();
+        }
+        if fate.answered() {
+            self.retry_delay = FIRST_RETRY_DELAY;
+            self.forget_cached(cached.as_deref());
+        } else if fate.retried() {
+            if let (Some(cache), Some(claimed)) = (&self.cache, &cached) {
+                cache.unclaim(claimed);
+                let now = Instant::now();
+                self.retry_at = now.checked_add(self.retry_delay).unwrap_or(now);
+                self.retry_delay = (self.retry_delay * 2).min(MAX_RETRY_DELAY);
+            }
+        }
+        fate
+    }
+}
+
+#[cfg(test)]
+mod tests;
