@@ -324,7 +324,15 @@ impl Transport for TransportWorker {
 
     fn shutdown(&self, timeout: Duration) -> bool {
         let deadline = Deadline::after(timeout);
-        let _finish_by = crate::finalize::finish_by(deadline.0); // finalizers yield to it
+        let reserve = (timeout / 4).min(MAX_REPORT_RESERVE);
+        // Finalizers yield before the wind-down (which stops sending queued envelopes to make
+        // room for the final client report), not before the end: what they left unfinished
+        // must still have time to be sent. Yielding only before the end let one slow
+        // symbolication use up the sending time, and everything queued behind it was lost.
+        let wind_down = deadline
+            .0
+            .map(|end| end.checked_sub(reserve).unwrap_or(end));
+        let _finish_by = crate::finalize::finish_by(wind_down); // finalizers yield to it
         self.closed.store(true, Ordering::Release);
         let handle = self
             .handle
@@ -335,7 +343,7 @@ impl Transport for TransportWorker {
             // Already shut down (or being shut down by another thread).
             return self.has_exited();
         };
-        self.set_wind_down(deadline, (timeout / 4).min(MAX_REPORT_RESERVE));
+        self.set_wind_down(deadline, reserve);
         let flushed = self.flush_until(deadline);
         // Closing is idempotent: a second stop request changes nothing.
         self.queue.signal().close();
