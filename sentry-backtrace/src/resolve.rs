@@ -200,17 +200,7 @@ pub(crate) fn resolve_with(event: &mut Event, config: &ResolveConfig) -> bool {
             .collect();
         let images = images_covering(&addrs);
         let images = images.as_slice();
-        let traces = event
-            .exception
-            .iter_mut()
-            .filter_map(|e| e.stacktrace.as_mut())
-            .chain(
-                event
-                    .threads
-                    .iter_mut()
-                    .filter_map(|t| t.stacktrace.as_mut()),
-            )
-            .chain(event.stacktrace.as_mut());
+        let traces = event.stacktraces_mut();
         for trace in traces {
             if has_unresolved(trace) {
                 resolve_stacktrace(trace, images, config, location.as_ref());

@@ -184,17 +184,7 @@ fn for_each_slot(event: &mut Event, mut f: impl FnMut(Slot<'_>)) {
     if let Some(message) = &mut event.message {
         f(Slot::Text(message));
     }
-    let stacktraces = event
-        .exception
-        .iter_mut()
-        .filter_map(|e| e.stacktrace.as_mut())
-        .chain(
-            event
-                .threads
-                .iter_mut()
-                .filter_map(|t| t.stacktrace.as_mut()),
-        )
-        .chain(event.stacktrace.as_mut());
+    let stacktraces = event.stacktraces_mut();
     for stacktrace in stacktraces {
         for frame in &mut stacktrace.frames {
             frame.vars.values_mut().for_each(|v| f(Slot::Value(v)));

@@ -180,6 +180,31 @@ impl Event {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Every stack trace of the event: its exceptions', its threads', then its own.
+    ///
+    /// ```
+    /// use sentry_core::protocol::{Event, Exception, Stacktrace};
+    ///
+    /// let mut event = Event::new();
+    /// event.exception.push(Exception {
+    ///     stacktrace: Some(Stacktrace::default()),
+    ///     ..Default::default()
+    /// });
+    /// event.stacktrace = Some(Stacktrace::default());
+    /// assert_eq!(event.stacktraces_mut().count(), 2);
+    /// ```
+    pub fn stacktraces_mut(&mut self) -> impl Iterator<Item = &mut Stacktrace> {
+        let exceptions = self
+            .exception
+            .iter_mut()
+            .filter_map(|e| e.stacktrace.as_mut());
+        let threads = self
+            .threads
+            .iter_mut()
+            .filter_map(|t| t.stacktrace.as_mut());
+        exceptions.chain(threads).chain(self.stacktrace.as_mut())
+    }
 }
 
 /// `message` ⇄ `logentry`.
