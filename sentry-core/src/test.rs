@@ -10,10 +10,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::envelope::{Envelope, EnvelopeItem};
-use crate::protocol::{Addr, Breadcrumb, Event, Exception, Frame, Log, Stacktrace};
-use crate::scope::global_slot;
+use sentry_minimal::Breadcrumb;
+
+use crate::client::Client;
+use crate::options::ClientOptions;
+use crate::protocol::{Addr, Event, Exception, Frame, Log, Stacktrace};
+use crate::scope::{global_slot, set_global_client};
 use crate::transport::{Transport, TransportFactory};
-use crate::{Client, ClientOptions};
 
 /// A transport that keeps every envelope in memory and counts flushes and shutdowns.
 ///
@@ -132,14 +135,14 @@ pub fn with_captured_envelopes_options(options: ClientOptions, f: impl FnOnce())
         ..options
     }));
     let previous = global_slot()
-        .update(|scope| crate::api::set_global_client(scope, Some(Arc::clone(&client))))
+        .update(|scope| set_global_client(scope, Some(Arc::clone(&client))))
         .flatten();
     // Restore the previous client even if `f` panics.
     struct Restore(Option<Option<Arc<Client>>>);
     impl Drop for Restore {
         fn drop(&mut self) {
             if let Some(previous) = self.0.take() {
-                global_slot().update(|scope| crate::api::set_global_client(scope, previous));
+                global_slot().update(|scope| set_global_client(scope, previous));
             }
         }
     }

@@ -184,7 +184,7 @@ mod dwarf_slot {
     /// Starts the thread that loads the DWARF of `entry`; `false` if none could be started.
     fn start_loading(entry: &Arc<ImageEntry>) -> bool {
         let entry = Arc::clone(entry);
-        sentry_core::off_thread::spawn_named(
+        sentry_core::__private::spawn_named(
             LOADER_THREAD_NAME,
             Box::new(move || {
                 let dwarf = load(&entry);

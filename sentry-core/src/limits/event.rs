@@ -323,7 +323,7 @@ fn drop_oldest_breadcrumbs(event: &mut Event, mut size: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::{DEPTH_MARKER, MAX_DEPTH};
+    use crate::depth::{DEPTH_MARKER, MAX_DEPTH};
     use sentry_minimal::Map;
 
     fn written(event: &Event) -> usize {

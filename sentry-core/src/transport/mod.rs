@@ -46,6 +46,7 @@ mod options;
 mod queue;
 mod worker;
 
+pub use crate::logs::LogBuffer;
 pub use compression::Compression;
 pub use options::{
     CacheOptions, TransportOptions, DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_MAX_ENVELOPES,

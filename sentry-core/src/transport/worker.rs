@@ -18,9 +18,10 @@ use super::durability;
 use super::in_flight::InFlight;
 use super::queue::{Queue, Queued, Task, LOGS, QUEUED};
 use super::{Transport, TransportOptions};
-use crate::client_reports::{ClientReports, DiscardReason};
-use crate::envelope::{DataCategory, Envelope, EnvelopeItem};
+use crate::client_reports::ClientReports;
+use crate::envelope::{Envelope, EnvelopeItem};
 use crate::logs::LogBuffer;
+use crate::protocol::{DataCategory, DiscardReason};
 use crate::ratelimit::RateLimiter;
 use crate::signal::{notice, Flags, NotNotified, Notice};
 
@@ -221,7 +222,8 @@ impl SendOutcome {
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use sentry_core::client_reports::{ClientReports, DiscardReason};
+/// use sentry_core::client_reports::ClientReports;
+/// use sentry_core::protocol::DiscardReason;
 /// use sentry_core::envelope::Envelope;
 /// use sentry_core::protocol::Event;
 /// use sentry_core::transport::{SendOutcome, Transport, TransportOptions, TransportWorker};

@@ -1,7 +1,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::*;
-use crate::envelope::{DataCategory, ItemType};
+use crate::envelope::ItemType;
+use crate::protocol::DataCategory;
 use crate::protocol::{ClientReport, DiscardedEvent, Event};
 
 const TIMEOUT: Duration = Duration::from_secs(35);

@@ -1,25 +1,26 @@
-//! [`LogBuffer`]: where captured logs wait to be sent in batches.
+//! [`LogBuffer`]: where captured logs wait to be sent in batches. Public as
+//! `transport::LogBuffer`, for transports that drain it themselves.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use crate::client_reports::{ClientReports, DiscardReason};
-use crate::envelope::{DataCategory, Envelope, EnvelopeItem};
-use crate::protocol::{ClientSdkInfo, Log};
+use crate::client_reports::ClientReports;
+use crate::envelope::{Envelope, EnvelopeItem};
+use crate::protocol::{ClientSdkInfo, DataCategory, DiscardReason, Log};
 use crate::signal::{Flags, Signal};
 
 /// The flag of the buffer's own wake-up signal.
 const WOKEN: Flags = 1;
 
 /// How many logs go into one envelope at most, and how many make a batch due at once.
-pub const MAX_BATCH_SIZE: usize = 100;
+pub(crate) const MAX_BATCH_SIZE: usize = 100;
 
 /// How long the first log of a batch may wait before the batch is due.
-pub const BATCH_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BATCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How many logs may wait at most; more are dropped and counted as `buffer_overflow`.
-pub const MAX_QUEUED: usize = 1000;
+pub(crate) const MAX_QUEUED: usize = 1000;
 
 /// Captured logs waiting to be sent, in capture order.
 ///
@@ -27,10 +28,10 @@ pub const MAX_QUEUED: usize = 1000;
 /// worker drains the buffer on its own thread: it is woken when the buffer becomes worth
 /// looking at, or waits with [`wait_wakeup`](Self::wait_wakeup), until
 /// [`next_deadline`](Self::next_deadline), and sends what [`take_batch`](Self::take_batch)
-/// returns. A batch is due when [`MAX_BATCH_SIZE`] logs are waiting or when the oldest waiting
-/// log is [`BATCH_TIMEOUT`] old; flush and shutdown take everything (`force`).
+/// returns. A batch (at most 100 logs, one envelope) is due when 100 logs are waiting or when
+/// the oldest waiting log is 5 seconds old; flush and shutdown take everything (`force`).
 ///
-/// At most [`MAX_QUEUED`] logs wait; a log pushed beyond that is dropped and counted as
+/// At most 1,000 logs wait; a log pushed beyond that is dropped and counted as
 /// `buffer_overflow` (`log_item` and `log_byte`) in the client's reports.
 ///
 /// # Examples
@@ -39,7 +40,7 @@ pub const MAX_QUEUED: usize = 1000;
 /// use std::sync::Arc;
 /// use std::time::Instant;
 /// use sentry_core::client_reports::ClientReports;
-/// use sentry_core::logs::LogBuffer;
+/// use sentry_core::transport::LogBuffer;
 /// use sentry_core::protocol::{Log, LogLevel};
 ///
 /// let buffer = LogBuffer::new(Arc::new(ClientReports::default()));
@@ -91,9 +92,9 @@ impl LogBuffer {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds a log. Over [`MAX_QUEUED`] it is dropped and counted instead. Signals a wake-up
+    /// Adds a log. Over 1,000 logs it is dropped and counted instead. Signals a wake-up
     /// (see [`take_wakeup`](Self::take_wakeup)) when the buffer becomes non-empty and whenever
-    /// another [`MAX_BATCH_SIZE`] logs are waiting.
+    /// another 100 logs are waiting.
     pub fn push(&self, log: Log) {
         let mut state = self.lock();
         let len = state.logs.len();
@@ -170,15 +171,15 @@ impl LogBuffer {
         self.wake.wait_until(WOKEN, deadline).flags != 0
     }
 
-    /// When the oldest waiting log is due ([`BATCH_TIMEOUT`] after it arrived); `None` while
+    /// When the oldest waiting log is due (5 seconds after it arrived); `None` while
     /// the buffer is empty.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.lock().first_at.map(|t| t + BATCH_TIMEOUT)
     }
 
-    /// Takes up to [`MAX_BATCH_SIZE`] of the oldest logs as an envelope with one `log` item,
+    /// Takes up to 100 of the oldest logs as an envelope with one `log` item,
     /// if a batch is due at `now` (a full batch waits, or the oldest log is
-    /// [`BATCH_TIMEOUT`] old) or `force` is set. `None` when nothing is due or the buffer is
+    /// 5 seconds old) or `force` is set. `None` when nothing is due or the buffer is
     /// empty. Call it again until it returns `None` to drain.
     pub fn take_batch(&self, now: Instant, force: bool) -> Option<Envelope> {
         let mut state = self.lock();
