@@ -66,8 +66,8 @@ impl ClientReports {
         self.record_all(reason, [(category, quantity)]);
     }
 
-    /// Records every `(category, quantity)` pair for one reason, such as the list
-    /// [`RateLimiter::filter_envelope`](crate::ratelimit::RateLimiter::filter_envelope) returns.
+    /// Records every `(category, quantity)` pair for one reason, such as the
+    /// [`outcomes`](crate::envelope::EnvelopeItem::outcomes) of the items of a dropped envelope.
     pub fn record_all(
         &self,
         reason: DiscardReason,

@@ -49,6 +49,7 @@
 //! |---|---|---|
 //! | `tracing` | no | the `tracing` module: a `tracing_subscriber::Layer` (depends on `tracing-core` and `tracing-subscriber` with the `registry` feature) |
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 mod capture;
@@ -58,6 +59,7 @@ mod logger;
 mod mapping;
 mod protect;
 #[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
 
 pub use logger::{default_filter, init, log_level, NoDestination, SentryLogger};

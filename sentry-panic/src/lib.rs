@@ -73,6 +73,7 @@
 //! event off. Turn on [`wait_for_delivery`](PanicIntegration::wait_for_delivery) for such
 //! programs.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::any::Any;
 use std::marker::PhantomData;

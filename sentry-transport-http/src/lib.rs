@@ -2,7 +2,7 @@
 //! gzip-compressed, through a proxy when one is configured, and mirrored to Spotlight on
 //! request.
 //!
-//! [`HttpTransport`] is a [`TransportWorker`] around a small ureq-based [`Sender`]: the worker
+//! [`HttpTransport`] is a [`TransportWorker`](sentry_core::transport::TransportWorker) around a small ureq-based [`Sender`](sentry_core::transport::Sender): the worker
 //! owns the queue, the one background thread, rate limits, client reports, flush and bounded
 //! shutdown; this crate only says how to send the bytes. Connections are kept alive between
 //! envelopes.
@@ -12,19 +12,19 @@
 //! | what | value |
 //! |---|---|
 //! | request | `POST` to [`Dsn::envelope_url`](sentry_core::dsn::Dsn::envelope_url), e.g. `https://o1.ingest.sentry.io/api/42/envelope/` |
-//! | `X-Sentry-Auth` | [`Dsn::auth_header`](sentry_core::dsn::Dsn::auth_header) with [`TransportOptions::user_agent`] as `sentry_client` |
-//! | `User-Agent` | [`TransportOptions::user_agent`], by default `sentry.rust/<version>` |
+//! | `X-Sentry-Auth` | [`Dsn::auth_header`](sentry_core::dsn::Dsn::auth_header) with [`TransportOptions::user_agent`](sentry_core::transport::TransportOptions::user_agent) as `sentry_client` |
+//! | `User-Agent` | [`TransportOptions::user_agent`](sentry_core::transport::TransportOptions::user_agent), by default `sentry.rust/<version>` |
 //! | `Content-Type` | `application/x-sentry-envelope` |
 //! | `Content-Length` | always (bodies are never chunked) |
 //! | `Content-Encoding` | `gzip` when the body is at least [`GZIP_THRESHOLD`] (1 KiB) and compresses to fewer bytes; otherwise absent. Level [`GZIP_LEVEL`] (1, the fastest). If compression fails for any reason the body is sent uncompressed. |
-//! | connect timeout | [`TransportOptions::connect_timeout`] (default 5 s), proxy negotiation and TLS included |
-//! | request timeout | [`TransportOptions::timeout`] (default 30 s) for the whole request: a hanging server holds the worker at most that long |
+//! | connect timeout | [`TransportOptions::connect_timeout`](sentry_core::transport::TransportOptions::connect_timeout) (default 5 s), proxy negotiation and TLS included |
+//! | request timeout | [`TransportOptions::timeout`](sentry_core::transport::TransportOptions::timeout) (default 30 s) for the whole request: a hanging server holds the worker at most that long |
 //! | redirects | not followed: a `3xx` answer counts as a failed send |
 //! | response body | read (at most 64 KiB) and discarded, so the connection can be reused |
 //! | proxy | chosen once at creation by the rules in the [crate documentation](crate): the `https_proxy` option, `HTTPS_PROXY`, `https_proxy`, the `http_proxy` option, `HTTP_PROXY`, `http_proxy` for `https://` DSNs; the `http_proxy` option, `HTTP_PROXY`, `http_proxy` for `http://` DSNs. Options beat the environment; an option set to `""` means "no proxy". `NO_PROXY` / `no_proxy` exempts hosts from environment proxies. Proxies are `http://` or `https://` URLs, credentials (`user:password@`) are sent as `Proxy-Authorization: Basic` and never printed. Every proxied request is tunnelled with `CONNECT host:port`, for `http://` DSNs too. |
 //! | invalid proxy URL | written to the SDK diagnostics, credentials hidden; the transport then connects directly |
 //! | name resolution | IP addresses are used as they are; a host name's addresses are kept for 60 s (reused if a later lookup fails). A lookup runs on a short-lived `sentry-dns` thread bounded by the request timeout, so no request spawns a thread or queries DNS while the cache is fresh. |
-//! | Spotlight | with [`TransportOptions::spotlight`] set, every envelope (before rate limiting) is also posted uncompressed to that URL by a [`SpotlightSender`]: 500 ms connect / 2 s request timeouts, no proxy, outcome ignored, paused for 1–16 s after the sidecar could not be reached |
+//! | Spotlight | with [`TransportOptions::spotlight`](sentry_core::transport::TransportOptions::spotlight) set, every envelope (before rate limiting) is also posted uncompressed to that URL by a [`SpotlightSender`]: 500 ms connect / 2 s request timeouts, no proxy, outcome ignored, paused for 1–16 s after the sidecar could not be reached |
 //! | TLS | rustls with Mozilla's root certificates (webpki-roots); with the `native-tls` cargo feature, the platform's TLS library and its root certificates |
 //!
 //! # Why gzip and why this level
@@ -82,6 +82,7 @@
 //! assert!(transport.shutdown(Duration::from_secs(2)));
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 mod agent;
@@ -100,6 +101,7 @@ mod tls;
 mod transport;
 
 #[cfg(feature = "brotli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "brotli")))]
 pub use encoding::BROTLI_QUALITY;
 pub use encoding::{BodyEncoder, Encoded};
 pub use error::HttpTransportError;
