@@ -27,6 +27,7 @@ use crate::images::{openable_path, LoadedImage};
 const MAX_LOADED: usize = 16;
 
 /// The name of the thread that loads an image's DWARF.
+#[cfg(sentry_dwarf)]
 pub(crate) const LOADER_THREAD_NAME: &str = "sentry-symbolizer";
 
 /// One image file (one version of it): its symbol table and its DWARF, each loaded once.
