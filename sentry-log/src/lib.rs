@@ -37,11 +37,11 @@
 //! # Callbacks that panic
 //!
 //! Filters, mappers and the destination logger are the application's code, run by the SDK
-//! like `before_send` (see [`sentry_core::integration::run_user_callback`]): a panic in one never reaches
-//! the `log::error!` or `tracing::error!` call site, and the panic hook does not report it. A
-//! panicking filter or mapper drops that record's captures (counted in a client report as
-//! `event_processor`: the event and the log it would have become); a panicking destination
-//! logger misses that record, which is still captured.
+//! like `before_send` (see [`sentry_core::integration::run_user_callback`]): a panic in one
+//! never reaches the `log::error!` or `tracing::error!` call site, and the panic hook does not
+//! report it. A panicking filter or mapper drops that record's captures (counted in a client
+//! report as `event_processor`: the event and the log it would have become); a panicking
+//! destination logger misses that record, which is still captured.
 //!
 //! # Cargo features
 //!

@@ -6,9 +6,9 @@ use sentry_core::protocol::{DataCategory, DiscardReason};
 
 use crate::Mapping;
 
-/// Runs a callback of the application's as SDK code ([`sentry_core::integration::run_user_callback`]):
-/// `None` if it panicked. The panic hook prints the panic but does not report it, and the
-/// record's call site returns normally.
+/// Runs a callback of the application's as SDK code
+/// ([`sentry_core::integration::run_user_callback`]): `None` if it panicked. The panic hook
+/// prints the panic but does not report it, and the record's call site returns normally.
 pub(crate) fn protected<R>(what: &str, callback: impl FnOnce() -> R) -> Option<R> {
     sentry_core::integration::run_user_callback(what, callback)
 }

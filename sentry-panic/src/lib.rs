@@ -27,8 +27,8 @@
 //! Panics the SDK raised itself are not reported: on its own threads (the transport worker,
 //! the helper, the symbolizer), while it resolves a stack, and inside the callbacks it runs
 //! (`before_send`, event processors, `before_breadcrumb`, `before_send_log`, the `log`
-//! bridge's filter…; see [`sentry_core::integration::run_user_callback`]). The callback's item is dropped
-//! and counted instead, and the callback is not run again.
+//! bridge's filter…; see [`sentry_core::integration::run_user_callback`]). The callback's item
+//! is dropped and counted instead, and the callback is not run again.
 //!
 //! # The event
 //!

@@ -2,10 +2,10 @@
 //! gzip-compressed, through a proxy when one is configured, and mirrored to Spotlight on
 //! request.
 //!
-//! [`HttpTransport`] is a [`TransportWorker`](sentry_core::transport::TransportWorker) around a small ureq-based [`Sender`](sentry_core::transport::Sender): the worker
-//! owns the queue, the one background thread, rate limits, client reports, flush and bounded
-//! shutdown; this crate only says how to send the bytes. Connections are kept alive between
-//! envelopes.
+//! [`HttpTransport`] is a [`TransportWorker`](sentry_core::transport::TransportWorker) around a
+//! small ureq-based [`Sender`](sentry_core::transport::Sender): the worker owns the queue, the
+//! one background thread, rate limits, client reports, flush and bounded shutdown; this crate
+//! only says how to send the bytes. Connections are kept alive between envelopes.
 //!
 //! # What goes over the wire
 //!
