@@ -114,7 +114,25 @@ pub(crate) fn record_breadcrumb(crumb: Breadcrumb) {
     });
 }
 
-/// Binds a client to the global scope (or unbinds it with `None`).
+/// Binds a client to the global scope, so that every thread reports to it, or unbinds the
+/// bound one with `None`.
+///
+/// [`init`](crate::init) does this for the client it creates; call it for a client made with
+/// [`Client::new`], such as one with a transport of your own. Binding through
+/// `configure_global_scope(|scope| scope.set_client(…))` works too, but takes every breadcrumb
+/// from then on through the full client lookup.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use sentry_core::{bind_client, Client, ClientOptions, Scopes};
+///
+/// let client = Arc::new(Client::new(ClientOptions::default()));
+/// bind_client(Some(Arc::clone(&client)));
+/// assert!(Arc::ptr_eq(&Scopes::current().client(), &client));
+/// bind_client(None);
+/// ```
 pub fn bind_client(client: Option<Arc<Client>>) {
     global_slot().update(|scope| set_global_client(scope, client));
 }
