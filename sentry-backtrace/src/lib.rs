@@ -52,6 +52,7 @@
 //! `lineno`, `colno`, `in_app` ([`InAppRules`]) and `pre_context`/`context_line`/`post_context`
 //! (5 lines each, see [`add_source_context`]).
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod capture;
 mod contexts;

@@ -1,9 +1,17 @@
 //! A heapsort for the crate's two sorts (symbol-table entries, loaded images).
 //!
-//! The standard library's sorts are faster on large inputs, but every element type they are
-//! used with adds several kilobytes of machine code to the program (its small-sort networks,
-//! merges and pivot selection). Both sorts here run once per image or capture, on at most tens
-//! of thousands of entries, so a compact O(n log n) sort is the better trade.
+//! The standard library's sorts are faster, but every element type they are used with adds
+//! machine code to the program (small-sort networks, merges, pivot selection). Measured with
+//! std's `sort_unstable` in both places instead:
+//!
+//! - the stripped `cargo xtask footprint` probe (default features, release) grows by 8.5 KB,
+//!   from 3,380,640 to 3,389,176 bytes;
+//! - loading the symbol table of a 73 MB debug test binary (42,881 symbols; fastest of 41
+//!   loads) takes 10.8 ms with the heapsort and 8.4 ms with std's in a release build of the
+//!   SDK, 64 ms and 47 ms in a debug build. A table is loaded once per image per process, on
+//!   the transport's thread.
+//!
+//! The 2–17 ms once per image buy 8.5 KB in every application, so the heapsort stays.
 
 /// Sorts `items` by `key`, ascending. Not stable: entries with equal keys may change order.
 pub(crate) fn heap_sort_by_key<T, K: Ord>(items: &mut [T], key: impl Fn(&T) -> K) {

@@ -23,6 +23,8 @@ mod cache;
 #[cfg(all(any(target_os = "linux", target_os = "android"), sentry_dwarf))]
 mod dwarf;
 #[cfg(any(target_os = "linux", target_os = "android"))]
+mod elf;
+#[cfg(any(target_os = "linux", target_os = "android"))]
 mod loader;
 
 /// Whether this build reads DWARF in-process, giving frames files, lines, inlined calls and

@@ -1,10 +1,5 @@
-//! Deferred symbolication on the real transport worker.
-//!
-//! NOT COMPILED YET: this file needs `sentry_core::finalize` wired into the core (`pub mod
-//! finalize;` in sentry-core/src/lib.rs, `crate::finalize::finalize_envelope(envelope);` in
-//! `Worker::process`) and `StacktraceIntegration::setup_once` registering the finalizer. Then
-//! move it to `sentry-backtrace/tests/worker_finalizer.rs`. Checked against a patched copy of
-//! the workspace: it passes.
+//! Deferred symbolication on the real transport worker: the stack trace integration registers
+//! its event finalizer, and the worker runs it before it serializes the event.
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

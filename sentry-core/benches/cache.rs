@@ -6,7 +6,7 @@
 //!
 //! `serialize_only` is the serialization part of a cached capture, for reference.
 //!
-//! Only the calling thread's time is measured. The events (`sentry_core::test::typical_event`:
+//! Only the calling thread's time is measured. The events (`sentry_tests::fixtures::typical_event`:
 //! a 24-frame stack trace and 20 breadcrumbs, about 10 KB of JSON) are built outside the
 //! timing, and the worker is held in its first send while a timed run of at most 400 captures
 //! is queued, so that it competes for neither the CPU nor the directory; between runs it is
@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use sentry_core::envelope::Envelope;
-use sentry_core::test::typical_event;
 use sentry_core::transport::{SendOutcome, Transport, TransportOptions, TransportWorker};
 use sentry_core::{Client, ClientOptions};
+use sentry_tests::fixtures::typical_event;
 
 /// Held by the benchmark during a timed run; the sender waits for it.
 static GATE: Mutex<()> = Mutex::new(());

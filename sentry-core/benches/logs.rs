@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use sentry_core::envelope::Envelope;
-use sentry_core::logs::LogBuffer;
+use sentry_core::transport::LogBuffer;
 use sentry_core::transport::{Transport, TransportOptions};
 use sentry_core::{Client, ClientOptions};
 

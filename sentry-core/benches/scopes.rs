@@ -75,7 +75,7 @@ fn enabled(c: &mut Criterion) {
         let mut i = 0;
         b.iter(|| {
             i += 1;
-            sentry_core::capture_event(sentry_core::test::typical_event(black_box(i)))
+            sentry_core::capture_event(sentry_tests::fixtures::typical_event(black_box(i)))
         })
     });
     // The event alone, to subtract from the capture above.
@@ -83,7 +83,7 @@ fn enabled(c: &mut Criterion) {
         let mut i = 0;
         b.iter(|| {
             i += 1;
-            sentry_core::test::typical_event(black_box(i))
+            sentry_tests::fixtures::typical_event(black_box(i))
         })
     });
     group.finish();

@@ -1,21 +1,13 @@
 //! The top-level functions applications call: capture, breadcrumbs, scope data.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use sentry_minimal::AsError;
+use sentry_minimal::{AsError, Breadcrumb, EventId, Level, User, Value};
 
 use crate::client::convert::event_from_message;
-use crate::client::{in_callback, run_callback, Client};
 use crate::protocol::{Context, Event, Log};
-use crate::scope::{global_slot, with_scopes, Scopes, DEFAULT_MAX_BREADCRUMBS};
-use crate::{Breadcrumb, EventId, Level, User, Value};
-
-/// Scopes other than the global one that ever had a client bound. While zero, client lookup
-/// for breadcrumbs reads the global scope only.
-pub(crate) static SCOPED_CLIENTS: AtomicUsize = AtomicUsize::new(0);
+use crate::scope::{global_slot, record_breadcrumb, with_scopes, Scope, Scopes};
 
 /// Captures an event through the pipeline of the current client, with the current scopes.
 /// Returns its identifier, or the nil identifier if it was not captured.
@@ -150,7 +142,7 @@ pub fn event_from_error<E: AsError + ?Sized>(error: &E) -> Event {
 /// ```
 #[inline]
 pub fn capture_log(log: Log) {
-    if crate::logs::enabled() {
+    if crate::gate::logs_on() {
         capture_log_enabled(log);
     }
 }
@@ -170,27 +162,6 @@ fn capture_log_enabled(log: Log) {
             client.capture_log(log, Some([&global, &isolation, &current]));
         }
     });
-}
-
-/// Runs a callback the application gave to an integration (a filter, a mapper, a formatter)
-/// the way the SDK runs its own `before_send`: under `catch_unwind`, and marked as SDK code
-/// while it runs. Returns `None` if it panicked.
-///
-/// The mark means that anything the callback captures is dropped (the SDK never reports on
-/// itself in a loop, see [`inside_sdk`](crate::inside_sdk)), and that the panic hook does not
-/// report a panic raised inside it as an application panic: the panic message is printed as
-/// usual, and the integration drops only the item the callback was working on (counting it in
-/// a client report where it has a category) and does not call the callback again for it.
-///
-/// # Examples
-///
-/// ```
-/// let parse = |text: &str| -> u16 { text.parse().expect("a port number") };
-/// assert_eq!(sentry_core::run_user_callback("port parser", || parse("8080")), Some(8080));
-/// assert_eq!(sentry_core::run_user_callback("port parser", || parse("eighty")), None);
-/// ```
-pub fn run_user_callback<R>(what: &str, callback: impl FnOnce() -> R) -> Option<R> {
-    run_callback(what, callback)
 }
 
 /// Values [`add_breadcrumb`] accepts: a [`Breadcrumb`], an `Option<Breadcrumb>`, or a closure
@@ -236,100 +207,8 @@ pub fn add_breadcrumb<B: IntoBreadcrumb>(breadcrumb: B) {
     }
 }
 
-/// What breadcrumbs need from the client bound to the global scope, readable without a lock:
-/// its `max_breadcrumbs` when it is enabled and has no `before_breadcrumb`, [`NO_CLIENT`] when
-/// there is no enabled client, [`LOOK_UP`] when the full lookup is needed.
-static GLOBAL_BREADCRUMBS: AtomicUsize = AtomicUsize::new(NO_CLIENT);
-const NO_CLIENT: usize = 0;
-const LOOK_UP: usize = usize::MAX;
-
-/// The `max_breadcrumbs` of the client bound to the global scope (the default without one), for
-/// breadcrumbs added to a scope that has no client of its own.
-static GLOBAL_MAX_BREADCRUMBS: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_BREADCRUMBS);
-
-pub(crate) fn global_max_breadcrumbs() -> usize {
-    GLOBAL_MAX_BREADCRUMBS.load(Ordering::Acquire)
-}
-
-/// Counts a client bound to a scope other than the global one (see `Scope::set_client`): from
-/// then on breadcrumbs look their client up through the scopes.
-pub(crate) fn note_scoped_client() {
-    SCOPED_CLIENTS.fetch_add(1, Ordering::AcqRel);
-}
-
-/// Binds `client` to `scope`, which must be the global scope, and refreshes the breadcrumb
-/// settings cached for it.
-pub(crate) fn set_global_client(
-    scope: &mut crate::Scope,
-    client: Option<Arc<Client>>,
-) -> Option<Arc<Client>> {
-    let cached = match &client {
-        Some(c) if !c.is_enabled() => NO_CLIENT,
-        Some(c) if c.options().before_breadcrumb.is_none() => {
-            c.options().max_breadcrumbs.min(LOOK_UP - 1)
-        }
-        Some(_) => LOOK_UP,
-        None => NO_CLIENT,
-    };
-    GLOBAL_BREADCRUMBS.store(cached, Ordering::Release);
-    GLOBAL_MAX_BREADCRUMBS.store(
-        client
-            .as_ref()
-            .map_or(DEFAULT_MAX_BREADCRUMBS, |c| c.options().max_breadcrumbs),
-        Ordering::Release,
-    );
-    std::mem::replace(&mut scope.client, client)
-}
-
-pub(crate) fn record_breadcrumb(crumb: Breadcrumb) {
-    if in_callback() {
-        return;
-    }
-    // Fast path: only the global scope has a client, and it needs nothing but the cap.
-    if SCOPED_CLIENTS.load(Ordering::Acquire) == 0 {
-        match GLOBAL_BREADCRUMBS.load(Ordering::Acquire) {
-            NO_CLIENT => return,
-            LOOK_UP => {}
-            max => {
-                with_scopes(|scopes| {
-                    scopes
-                        .isolation
-                        .update(|scope| scope.push_breadcrumb(crumb, max))
-                });
-                return;
-            }
-        }
-    }
-    with_scopes(|scopes| {
-        let client = if SCOPED_CLIENTS.load(Ordering::Acquire) == 0 {
-            global_slot().snapshot().client.clone()
-        } else {
-            Some(scopes.client())
-        };
-        let (max, before) = match &client {
-            Some(client) if client.is_enabled() => (
-                client.options().max_breadcrumbs,
-                client.options().before_breadcrumb.clone(),
-            ),
-            Some(_) => return,
-            None => (DEFAULT_MAX_BREADCRUMBS, None),
-        };
-        let crumb = match before {
-            // A panicking before_breadcrumb drops the breadcrumb, with no report (spec).
-            Some(before) => match run_callback("before_breadcrumb", || before(crumb)).flatten() {
-                Some(crumb) => crumb,
-                None => return,
-            },
-            None => crumb,
-        };
-        scopes
-            .isolation
-            .update(|scope| scope.push_breadcrumb(crumb, max));
-    });
-}
-
 #[inline]
-fn update_isolation(f: impl FnOnce(&mut crate::Scope)) {
+fn update_isolation(f: impl FnOnce(&mut Scope)) {
     if sentry_minimal::is_enabled() {
         with_scopes(|scopes| scopes.isolation.update(f));
     }

@@ -83,7 +83,7 @@ pub fn finalize_event(event: &mut Event) {
     for (name, finalizer) in all {
         // A panic leaves the event as the finalizer left it; `run_callback` says so in the
         // diagnostics.
-        let _ = crate::client::run_callback(name, || finalizer(event));
+        let _ = crate::callback::run_callback(name, || finalizer(event));
     }
 }
 

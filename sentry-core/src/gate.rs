@@ -1,6 +1,7 @@
 //! The one owner of the SDK's on/off state: how many enabled clients exist, how many of them
-//! have structured logs on, and the two fast-path flags derived from those counts (the facade's
-//! gate in `sentry-minimal` and [`logs::enabled`](crate::logs::enabled)).
+//! have structured logs on, the two fast-path flags derived from those counts (the facade's
+//! gate in `sentry-minimal` and [`logger::enabled`](crate::logger::enabled)), and the
+//! installation of this crate as the facade's backend.
 //!
 //! Counts and flags change together under one lock. Two separate atomic steps (count, then
 //! flag) would race: a thread dropping the last client could clear the facade's flag *after*
@@ -10,7 +11,28 @@
 //! client creation and once per close.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, Once, PoisonError};
+
+/// This crate as the backend of the `sentry-minimal` facade, installed with the first enabled
+/// client. What it does (forward facade calls to the scopes and clients) is its
+/// `sentry_minimal::backend::Backend` impl in `backend.rs`, at the top of the crate: this
+/// module, below the clients that call it, only hands it to the facade as a trait object.
+#[derive(Debug)]
+pub(crate) struct CoreBackend;
+
+static CORE: CoreBackend = CoreBackend;
+
+/// Installs [`CoreBackend`] as the facade's backend, once per process.
+fn install_backend() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        if sentry_minimal::backend::set_backend(&CORE).is_err() {
+            crate::debug::debug_print(format_args!(
+                "another Sentry backend is installed; sentry-minimal calls will not reach this SDK"
+            ));
+        }
+    });
+}
 
 /// The counts behind the flags.
 struct Counts {
@@ -34,7 +56,7 @@ pub(crate) fn open(with_logs: bool) {
     if with_logs {
         counts.log_clients += 1;
     }
-    crate::backend::install();
+    install_backend();
     publish(&counts);
 }
 

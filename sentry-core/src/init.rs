@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::client::Client;
 use crate::options::{ClientOptions, OptionsError};
-use crate::scope::global_slot;
+use crate::scope::{bind_client, global_slot, set_global_client};
 
 /// What [`init`] accepts: [`ClientOptions`], a DSN string (empty = disabled), or a
 /// `(dsn, options)` pair.
@@ -94,11 +94,6 @@ pub fn try_init(options: impl IntoOptions) -> Result<ClientInitGuard, OptionsErr
     })
 }
 
-/// Binds a client to the global scope (or unbinds it with `None`).
-pub fn bind_client(client: Option<Arc<Client>>) {
-    global_slot().update(|scope| crate::api::set_global_client(scope, client));
-}
-
 /// Closes its client when dropped, waiting at most the client's `shutdown_timeout` for queued
 /// events.
 #[must_use = "the client is closed as soon as the guard is dropped"]
@@ -140,7 +135,7 @@ impl Drop for ClientInitGuard {
         // Unbind it, unless another init replaced it meanwhile.
         global_slot().update(|scope| {
             if scope.client().is_some_and(|c| Arc::ptr_eq(c, &client)) {
-                crate::api::set_global_client(scope, None);
+                set_global_client(scope, None);
             }
         });
     }

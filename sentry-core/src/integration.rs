@@ -1,9 +1,20 @@
-//! Integrations: pluggable pieces that hook into the SDK (panic hook, log bridge, contexts, …).
+//! Integrations: pluggable pieces that hook into the SDK (panic hook, log bridge, contexts, …),
+//! and what their authors need besides the [`Integration`] trait: [`inside_sdk`], to never
+//! capture what the SDK itself does, and [`run_user_callback`], to run the application's
+//! callbacks the way the SDK runs its own.
+//!
+//! An integration that defers work to the transport's thread registers an event finalizer
+//! ([`finalize`](crate::finalize)); one that counts what it drops records it in the client
+//! reports ([`client_reports`](crate::client_reports)).
 
+use std::cell::Cell;
 use std::sync::{Mutex, PoisonError};
 
-use crate::protocol::{Event, SortedMap};
-use crate::ClientOptions;
+use sentry_minimal::SortedMap;
+
+use crate::options::ClientOptions;
+use crate::protocol::Event;
+use crate::transport::WORKER_THREAD_NAME;
 
 /// A pluggable piece of the SDK.
 ///
@@ -71,6 +82,75 @@ pub(crate) fn setup_once(integration: &dyn Integration) {
     }
 }
 
+thread_local! {
+    /// Whether this thread is the transport worker: unknown until first asked (a thread's name
+    /// never changes, so the answer is kept).
+    static ON_WORKER: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// `true` when the calling thread is running SDK code that must not be reported on: the
+/// transport's worker thread (named [`WORKER_THREAD_NAME`]), or a user callback the SDK is
+/// running (`before_send`, `before_send_log`, an event processor, …).
+///
+/// Integrations that turn what happens in the program into captures (a `log` or `tracing`
+/// bridge, for instance) check it and let such records pass uncaptured, so that the SDK never
+/// reports on itself in a loop: the HTTP client logging on the worker thread, or a callback
+/// that logs, would otherwise feed the SDK from inside the SDK. The SDK's own capture functions
+/// check it too.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::integration::inside_sdk;
+///
+/// assert!(!inside_sdk());
+/// let worker = std::thread::Builder::new()
+///     .name(sentry_core::transport::WORKER_THREAD_NAME.into())
+///     .spawn(inside_sdk)
+///     .unwrap();
+/// assert!(worker.join().unwrap());
+/// ```
+pub fn inside_sdk() -> bool {
+    crate::callback::in_callback() || on_worker_thread()
+}
+
+fn on_worker_thread() -> bool {
+    ON_WORKER
+        .try_with(|cell| match cell.get() {
+            Some(on) => on,
+            None => {
+                let on = std::thread::current().name() == Some(WORKER_THREAD_NAME);
+                cell.set(Some(on));
+                on
+            }
+        })
+        // During thread teardown: say yes, capturing is not worth the risk then.
+        .unwrap_or(true)
+}
+
+/// Runs a callback the application gave to an integration (a filter, a mapper, a formatter)
+/// the way the SDK runs its own `before_send`: under `catch_unwind`, and marked as SDK code
+/// while it runs. Returns `None` if it panicked.
+///
+/// The mark means that anything the callback captures is dropped (the SDK never reports on
+/// itself in a loop, see [`inside_sdk`]), and that the panic hook does not
+/// report a panic raised inside it as an application panic: the panic message is printed as
+/// usual, and the integration drops only the item the callback was working on (counting it in
+/// a client report where it has a category) and does not call the callback again for it.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::integration::run_user_callback;
+///
+/// let parse = |text: &str| -> u16 { text.parse().expect("a port number") };
+/// assert_eq!(run_user_callback("port parser", || parse("8080")), Some(8080));
+/// assert_eq!(run_user_callback("port parser", || parse("eighty")), None);
+/// ```
+pub fn run_user_callback<R>(what: &str, callback: impl FnOnce() -> R) -> Option<R> {
+    crate::callback::run_callback(what, callback)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +172,18 @@ mod tests {
         setup_once(&Counting(&COUNT));
         setup_once(&Counting(&COUNT));
         assert_eq!(COUNT.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn knows_the_worker_thread_and_callbacks() {
+        assert!(!inside_sdk());
+        assert_eq!(run_user_callback("test", inside_sdk), Some(true));
+        let on_worker = std::thread::Builder::new()
+            .name(WORKER_THREAD_NAME.to_owned())
+            .spawn(|| (inside_sdk(), inside_sdk()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(on_worker, (true, true));
     }
 }

@@ -16,62 +16,86 @@
 //! reports, serializes and sends.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The modules in layer order, lowest first: a module uses only the modules above it in this
+// list (and those of its own group). ARCHITECTURE.md ("Layers of sentry-core") says why each
+// sits where it does; `tests/layers.rs` fails on an upward `use`.
+
+// Leaves: no other module of this crate.
 #[macro_use]
 mod debug;
-
-// Wire level.
-pub mod client_reports;
-pub mod dsn;
-pub mod envelope;
-pub mod finalize;
-pub mod limits;
-pub mod logs;
-pub mod off_thread;
-pub mod protocol;
-pub mod random;
-pub mod ratelimit;
-pub mod time;
-
-// Delivery: the transport trait and the worker.
+mod callback;
+mod depth;
+mod gate;
+mod off_thread;
+mod random;
 mod signal;
+mod time;
+
+// The wire: payloads, their container, and what is counted when one is dropped.
+pub mod client_reports;
+pub mod envelope;
+pub mod limits;
+pub mod protocol;
+
+// Delivery.
+pub mod dsn;
+pub mod finalize;
+mod logs;
+mod ratelimit;
 pub mod transport;
 
-// State and pipeline.
-mod api;
-mod backend;
-mod client;
-mod gate;
-mod init;
-mod integration;
+// Configuration (options and integrations name each other).
+pub mod integration;
 mod options;
+
+// State and pipeline (a scope holds its client; a client applies scopes).
+mod client;
 mod scope;
 
+// What applications call.
+mod api;
+mod backend;
+mod init;
+pub mod logger;
+
 #[cfg(any(test, feature = "test"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "test")))]
 pub mod test;
+
+/// What the SDK's own crates (`sentry`, `sentry-backtrace`, `sentry-panic`,
+/// `sentry-transport-http`, `sentry-log`) and the expansions of this crate's macros use from
+/// its internals.
+///
+/// **Not a public API.** Nothing here is covered by semantic versioning: it changes or goes
+/// away in any release, with the crates that use it.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::debug::{debug_enabled, debug_print};
+    pub use crate::logger::param::{ViaDisplay, ViaParam, Wrap};
+    pub use crate::logger::record::capture;
+    pub use crate::logger::template::placeholders_match;
+    pub use crate::off_thread::{run_off_thread, spawn_named, OffThreadError};
+    pub use crate::time::format_rfc3339;
+}
 
 pub use api::{
     add_breadcrumb, capture_error, capture_event, capture_log, capture_message, event_from_error,
-    flush, last_event_id, remove_tag, run_user_callback, set_context, set_extra, set_level,
-    set_tag, set_user, IntoBreadcrumb,
+    flush, last_event_id, remove_tag, set_context, set_extra, set_level, set_tag, set_user,
+    IntoBreadcrumb,
 };
-pub use client::{inside_sdk, Client, SDK_NAME, SDK_VERSION};
-pub use debug::set_debug;
-#[doc(hidden)]
-pub use debug::{debug_enabled as __debug_enabled, debug_print as __debug_print};
+pub use client::{Client, SDK_NAME, SDK_VERSION};
 pub use dsn::{Dsn, DsnError};
-pub use init::{bind_client, init, try_init, ClientInitGuard, IntoOptions};
+pub use init::{init, try_init, ClientInitGuard, IntoOptions};
 pub use integration::Integration;
-pub use logs::logger;
 pub use options::{
     BeforeBreadcrumb, BeforeSend, BeforeSendLog, ClientOptions, OptionsError, Spotlight,
     DEFAULT_ENVIRONMENT,
 };
-pub use protocol::new_event_id;
+pub use protocol::Event;
 pub use scope::{
-    configure_global_scope, configure_scope, with_isolation_scope, with_scope, BindScopes,
-    EventProcessor, Scope, ScopeGuard, Scopes, ScopesBound,
+    bind_client, configure_global_scope, configure_scope, with_isolation_scope, with_scope,
+    BindScopes, EventProcessor, Scope, ScopeGuard, Scopes, ScopesBound,
 };
-pub use sentry_minimal::{
-    AsError, Breadcrumb, EventId, Level, Map, SortedMap, SpanId, TraceId, User, Value,
-};
+pub use sentry_minimal::{AsError, Breadcrumb, EventId, Level, Map, SpanId, TraceId, User, Value};

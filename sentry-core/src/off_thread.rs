@@ -56,21 +56,6 @@ impl std::error::Error for OffThreadError {
 /// [`OffThreadError::Spawn`] if no thread could be started (the work did not run),
 /// [`OffThreadError::TimedOut`] after the time limit, [`OffThreadError::Panicked`] if the work
 /// panicked.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use sentry_core::off_thread::{run_off_thread, OffThreadError};
-///
-/// let sum = run_off_thread("adder", Duration::from_secs(5), || 2 + 2);
-/// assert_eq!(sum.unwrap(), 4);
-///
-/// let slow = run_off_thread("sleeper", Duration::from_millis(10), || {
-///     std::thread::sleep(Duration::from_millis(200));
-/// });
-/// assert!(matches!(slow, Err(OffThreadError::TimedOut)));
-/// ```
 pub fn run_off_thread<T, F>(name: &str, timeout: Duration, work: F) -> Result<T, OffThreadError>
 where
     T: Send + 'static,
@@ -128,16 +113,6 @@ fn run_boxed(
 /// # Errors
 ///
 /// The operating system's error if no thread can be started.
-///
-/// # Examples
-///
-/// ```
-/// let handle = sentry_core::off_thread::spawn_named("sentry-example", Box::new(|| {
-///     assert_eq!(std::thread::current().name(), Some("sentry-example"));
-/// }))
-/// .expect("a thread");
-/// handle.join().unwrap();
-/// ```
 pub fn spawn_named(
     name: &str,
     job: Box<dyn FnOnce() + Send>,
@@ -200,5 +175,32 @@ mod tests {
         let spawn = OffThreadError::Spawn(std::io::Error::other("no threads left"));
         assert!(spawn.to_string().contains("no threads left"));
         assert!(std::error::Error::source(&spawn).is_some());
+    }
+
+    /// The worked examples of this module's functions.
+    #[test]
+    fn documented_examples() {
+        {
+            use crate::off_thread::{run_off_thread, OffThreadError};
+            use std::time::Duration;
+
+            let sum = run_off_thread("adder", Duration::from_secs(5), || 2 + 2);
+            assert_eq!(sum.unwrap(), 4);
+
+            let slow = run_off_thread("sleeper", Duration::from_millis(10), || {
+                std::thread::sleep(Duration::from_millis(200));
+            });
+            assert!(matches!(slow, Err(OffThreadError::TimedOut)));
+        }
+        {
+            let handle = crate::off_thread::spawn_named(
+                "sentry-example",
+                Box::new(|| {
+                    assert_eq!(std::thread::current().name(), Some("sentry-example"));
+                }),
+            )
+            .expect("a thread");
+            handle.join().unwrap();
+        }
     }
 }

@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sentry_minimal::Breadcrumb;
+
 use crate::dsn::{Dsn, DsnError};
 use crate::integration::Integration;
 use crate::protocol::{Event, Log};
 use crate::transport::{self, TransportFactory};
-use crate::Breadcrumb;
 
 /// A callback that may change or drop an error event before it is sent.
 pub type BeforeSend = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;

@@ -36,15 +36,7 @@ thread_local! {
 }
 
 /// A uniformly distributed random `u64`.
-///
-/// # Examples
-///
-/// ```
-/// let a = sentry_core::random::u64();
-/// let b = sentry_core::random::u64();
-/// assert_ne!(a, b);
-/// ```
-pub fn u64() -> u64 {
+pub(crate) fn u64() -> u64 {
     GENERATOR
         .try_with(|cell| {
             let mut generator = cell.get().unwrap_or_else(Xoshiro256PlusPlus::from_entropy);
@@ -57,12 +49,12 @@ pub fn u64() -> u64 {
 }
 
 /// A uniformly distributed random `u64` that is never zero.
-pub fn non_zero_u64() -> u64 {
+pub(crate) fn non_zero_u64() -> u64 {
     non_zero(u64)
 }
 
 /// 16 uniformly distributed random bytes, never all zero.
-pub fn bytes16() -> [u8; 16] {
+pub(crate) fn bytes16() -> [u8; 16] {
     let high = u64();
     let low = if high == 0 { non_zero_u64() } else { u64() };
     let mut bytes = [0u8; 16];
@@ -76,28 +68,15 @@ pub fn bytes16() -> [u8; 16] {
 ///
 /// An event is kept when `f32() < sample_rate`: a rate of `0.0` keeps nothing, `1.0` keeps
 /// everything.
-///
-/// # Examples
-///
-/// ```
-/// let x = sentry_core::random::f32();
-/// assert!((0.0..1.0).contains(&x));
-/// ```
-pub fn f32() -> f32 {
+pub(crate) fn f32() -> f32 {
     const SCALE: f32 = 1.0 / (1u32 << 24) as f32;
     (u64() >> 40) as f32 * SCALE
 }
 
 /// A uniformly distributed random `f64` in `[0, 1)`: 53 random bits (the type's precision)
 /// scaled down, so every value is a multiple of 2^-53.
-///
-/// # Examples
-///
-/// ```
-/// let x = sentry_core::random::f64();
-/// assert!((0.0..1.0).contains(&x));
-/// ```
-pub fn f64() -> f64 {
+#[cfg(test)]
+pub(crate) fn f64() -> f64 {
     const SCALE: f64 = 1.0 / (1u64 << 53) as f64;
     (u64() >> 11) as f64 * SCALE
 }
@@ -293,5 +272,23 @@ mod tests {
             all.extend(handle.join().unwrap());
         }
         assert_eq!(all.len(), THREADS * PER_THREAD);
+    }
+
+    /// The worked examples of this module's functions.
+    #[test]
+    fn documented_examples() {
+        {
+            let a = crate::random::u64();
+            let b = crate::random::u64();
+            assert_ne!(a, b);
+        }
+        {
+            let x = crate::random::f32();
+            assert!((0.0..1.0).contains(&x));
+        }
+        {
+            let x = crate::random::f64();
+            assert!((0.0..1.0).contains(&x));
+        }
     }
 }

@@ -16,39 +16,25 @@
 //! Any single limit is capped at [`MAX_RETRY_AFTER`] (one day), so a wrong or hostile header
 //! cannot silence the SDK for longer. Deadlines use the monotonic clock ([`Instant`]), so wall
 //! clock changes do not shorten or extend them.
-//!
-//! # Examples
-//!
-//! ```
-//! use sentry_core::envelope::DataCategory;
-//! use sentry_core::ratelimit::RateLimiter;
-//!
-//! let mut limiter = RateLimiter::default();
-//! limiter.update_from_headers(200, Some("60:transaction:key"), None);
-//! assert!(limiter.is_limited(DataCategory::Transaction));
-//! assert!(!limiter.is_limited(DataCategory::Error));
-//!
-//! limiter.update_from_headers(429, None, Some("120"));
-//! assert!(limiter.is_limited(DataCategory::Error));
-//! ```
 
 use sentry_minimal::SortedMap;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::envelope::{DataCategory, Envelope, EnvelopeItem, ItemType};
+use crate::envelope::{Envelope, EnvelopeItem, ItemType};
+use crate::protocol::DataCategory;
 
 /// The longest any single limit lasts: one day.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The back-off for a 429 response without a usable `Retry-After` or `X-Sentry-Rate-Limits`
 /// header: 60 seconds.
-pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Per-category rate limits from the server.
 ///
 /// One per DSN (per transport). Cloning copies the current deadlines.
 #[derive(Clone, Debug, Default)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     /// A limit on every category.
     all: Option<Instant>,
     /// Limits on single categories.
@@ -68,7 +54,8 @@ fn parse_seconds(s: &str) -> Option<Duration> {
 
 impl RateLimiter {
     /// No limits.
-    pub fn new() -> Self {
+    #[cfg(test)]
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
@@ -76,7 +63,7 @@ impl RateLimiter {
     ///
     /// `rate_limits` is the `X-Sentry-Rate-Limits` header and `retry_after` the `Retry-After`
     /// header, if the response has them. Call this for every response, whatever its status.
-    pub fn update_from_headers(
+    pub(crate) fn update_from_headers(
         &mut self,
         status: u16,
         rate_limits: Option<&str>,
@@ -93,7 +80,7 @@ impl RateLimiter {
 
     /// Like [`update_from_headers`](Self::update_from_headers), at a given time: `now` for the
     /// deadlines and `now_wall` to turn an HTTP date in `Retry-After` into a duration.
-    pub fn update_from_headers_at(
+    pub(crate) fn update_from_headers_at(
         &mut self,
         now: Instant,
         now_wall: SystemTime,
@@ -171,13 +158,13 @@ impl RateLimiter {
     }
 
     /// `true` if items of `category` must not be sent now.
-    pub fn is_limited(&self, category: DataCategory) -> bool {
+    pub(crate) fn is_limited(&self, category: DataCategory) -> bool {
         self.is_limited_at(category, Instant::now())
     }
 
     /// `true` if items of `category` must not be sent at `now`. The "all categories" limit
     /// applies to every category, [`DataCategory::Internal`] included.
-    pub fn is_limited_at(&self, category: DataCategory, now: Instant) -> bool {
+    pub(crate) fn is_limited_at(&self, category: DataCategory, now: Instant) -> bool {
         self.limited_until(category)
             .is_some_and(|until| until > now)
     }
@@ -195,36 +182,36 @@ impl RateLimiter {
         }
     }
 
-    /// How long `category` stays limited from now; `None` if it is not limited.
-    pub fn retry_after(&self, category: DataCategory) -> Option<Duration> {
-        self.retry_after_at(category, Instant::now())
-    }
-
     /// How long `category` stays limited from `now`; `None` if it is not limited.
-    pub fn retry_after_at(&self, category: DataCategory, now: Instant) -> Option<Duration> {
+    #[cfg(test)]
+    pub(crate) fn retry_after_at(&self, category: DataCategory, now: Instant) -> Option<Duration> {
         self.limited_until(category)
             .and_then(|until| until.checked_duration_since(now))
             .filter(|d| !d.is_zero())
     }
 
     /// `true` if any limit is active now.
-    pub fn is_any_limited(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_any_limited(&self) -> bool {
         self.is_any_limited_at(Instant::now())
     }
 
     /// `true` if any limit is active at `now`.
-    pub fn is_any_limited_at(&self, now: Instant) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_any_limited_at(&self, now: Instant) -> bool {
         self.all.is_some_and(|until| until > now)
             || self.categories.values().any(|&until| until > now)
     }
 
     /// When the "all categories" limit ends, if one was set (it may be in the past).
-    pub fn all_limited_until(&self) -> Option<Instant> {
+    #[cfg(test)]
+    pub(crate) fn all_limited_until(&self) -> Option<Instant> {
         self.all
     }
 
     /// Forgets limits that have ended by `now`.
-    pub fn clear_expired(&mut self, now: Instant) {
+    #[cfg(test)]
+    pub(crate) fn clear_expired(&mut self, now: Instant) {
         if self.all.is_some_and(|until| until <= now) {
             self.all = None;
         }
@@ -237,12 +224,12 @@ impl RateLimiter {
     ///
     /// Client reports are removed only while the "all categories" limit is active. Log items
     /// are also removed while `log_byte` is limited.
-    pub fn filter_envelope(&self, envelope: &mut Envelope) -> Vec<(DataCategory, u64)> {
+    pub(crate) fn filter_envelope(&self, envelope: &mut Envelope) -> Vec<(DataCategory, u64)> {
         self.filter_envelope_at(envelope, Instant::now())
     }
 
     /// Like [`filter_envelope`](Self::filter_envelope), at `now`.
-    pub fn filter_envelope_at(
+    pub(crate) fn filter_envelope_at(
         &self,
         envelope: &mut Envelope,
         now: Instant,
@@ -260,7 +247,7 @@ impl RateLimiter {
     }
 
     /// `true` if `item` must not be sent at `now`.
-    pub fn is_item_limited(&self, item: &EnvelopeItem, now: Instant) -> bool {
+    pub(crate) fn is_item_limited(&self, item: &EnvelopeItem, now: Instant) -> bool {
         let category = item.category();
         self.is_limited_at(category, now)
             || (item.ty() == ItemType::Log && self.is_limited_at(DataCategory::LogByte, now))
@@ -537,5 +524,22 @@ mod tests {
         // After expiry, nothing is removed.
         let mut envelope = test_envelope();
         assert!(l.filter_envelope_at(&mut envelope, at(now, 61)).is_empty());
+    }
+
+    /// The worked examples of this module's functions.
+    #[test]
+    fn documented_examples() {
+        {
+            use crate::protocol::DataCategory;
+            use crate::ratelimit::RateLimiter;
+
+            let mut limiter = RateLimiter::default();
+            limiter.update_from_headers(200, Some("60:transaction:key"), None);
+            assert!(limiter.is_limited(DataCategory::Transaction));
+            assert!(!limiter.is_limited(DataCategory::Error));
+
+            limiter.update_from_headers(429, None, Some("120"));
+            assert!(limiter.is_limited(DataCategory::Error));
+        }
     }
 }

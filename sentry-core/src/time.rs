@@ -6,21 +6,6 @@
 //!
 //! The calendar arithmetic is the proleptic Gregorian calendar in UTC, written out here so the
 //! SDK needs no date-time crate. Leap seconds do not exist for Unix time, so none are modelled.
-//!
-//! # Examples
-//!
-//! ```
-//! use std::time::{Duration, UNIX_EPOCH};
-//! use sentry_core::time::{format_rfc3339, parse_http_date, parse_rfc3339, timestamp_f64};
-//!
-//! let t = UNIX_EPOCH + Duration::from_micros(1_714_564_800_123_456);
-//! assert_eq!(format_rfc3339(t), "2024-05-01T12:00:00.123456Z");
-//! assert_eq!(parse_rfc3339("2024-05-01T12:00:00.123456Z"), Some(t));
-//! assert_eq!(timestamp_f64(t), 1_714_564_800.123456);
-//!
-//! let date = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-//! assert_eq!(date, UNIX_EPOCH + Duration::from_secs(784_111_777));
-//! ```
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -99,7 +84,7 @@ fn split_micros(t: SystemTime) -> (i64, u32) {
 }
 
 /// The time at `secs` seconds plus `micros` microseconds after the epoch (negative: before it).
-fn from_unix(secs: i64, nanos: u32) -> Option<SystemTime> {
+pub(crate) fn from_unix(secs: i64, nanos: u32) -> Option<SystemTime> {
     if secs >= 0 {
         UNIX_EPOCH.checked_add(Duration::new(secs.unsigned_abs(), nanos))
     } else {
@@ -110,13 +95,6 @@ fn from_unix(secs: i64, nanos: u32) -> Option<SystemTime> {
 
 /// Formats a time as an RFC 3339 string in UTC with microsecond precision, such as
 /// `2024-05-01T12:00:00.123456Z`. This is the form of the envelope's `sent_at` header.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::UNIX_EPOCH;
-/// assert_eq!(sentry_core::time::format_rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
-/// ```
 pub fn format_rfc3339(t: SystemTime) -> String {
     Rfc3339(t).to_string()
 }
@@ -124,7 +102,7 @@ pub fn format_rfc3339(t: SystemTime) -> String {
 /// A [`Display`](fmt::Display) adapter writing a time as [`format_rfc3339`] does, without an
 /// intermediate `String`.
 #[derive(Clone, Copy, Debug)]
-pub struct Rfc3339(pub SystemTime);
+pub(crate) struct Rfc3339(pub(crate) SystemTime);
 
 impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -144,15 +122,7 @@ impl fmt::Display for Rfc3339 {
 
 /// Seconds since the Unix epoch as a float, the form Sentry payloads use for timestamps.
 /// Times before 1970 give negative numbers.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-/// let t = UNIX_EPOCH + Duration::from_millis(1500);
-/// assert_eq!(sentry_core::time::timestamp_f64(t), 1.5);
-/// ```
-pub fn timestamp_f64(t: SystemTime) -> f64 {
+pub(crate) fn timestamp_f64(t: SystemTime) -> f64 {
     // Whole microseconds: an integer below 2^53 is exact in an f64, so the value read back
     // (rounded to the microsecond) is exactly the value written.
     let micros = |d: std::time::Duration| d.as_secs() as f64 * 1e6 + f64::from(d.subsec_micros());
@@ -164,16 +134,7 @@ pub fn timestamp_f64(t: SystemTime) -> f64 {
 
 /// The time `secs` seconds after the epoch, rounded to the microsecond (the precision the SDK
 /// writes). `None` for non-finite or out-of-range numbers.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-/// use sentry_core::time::from_timestamp_f64;
-/// assert_eq!(from_timestamp_f64(1.5), Some(UNIX_EPOCH + Duration::from_millis(1500)));
-/// assert_eq!(from_timestamp_f64(f64::NAN), None);
-/// ```
-pub fn from_timestamp_f64(secs: f64) -> Option<SystemTime> {
+pub(crate) fn from_timestamp_f64(secs: f64) -> Option<SystemTime> {
     if !secs.is_finite() {
         return None;
     }
@@ -301,16 +262,7 @@ fn parse_clock(c: &mut Cursor<'_>) -> Option<(u32, u32, u32)> {
 /// Fractional seconds of any length are accepted (digits beyond nanoseconds are dropped); `t`/`z`
 /// and a space instead of `T` are accepted too. A missing offset is read as UTC, which is how
 /// Sentry treats it.
-///
-/// # Examples
-///
-/// ```
-/// use sentry_core::time::{parse_rfc3339, format_rfc3339};
-/// let t = parse_rfc3339("2024-05-01T14:00:00+02:00").unwrap();
-/// assert_eq!(format_rfc3339(t), "2024-05-01T12:00:00.000000Z");
-/// assert_eq!(parse_rfc3339("yesterday"), None);
-/// ```
-pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let mut c = Cursor::new(s.trim());
     let year = c.digits(4)?;
     c.eat(b'-')?;
@@ -372,16 +324,7 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
 /// generate; Relay itself sends `Retry-After` as seconds. The obsolete RFC 850 and asctime forms
 /// give `None`, like anything else, and the caller falls back to its default delay. The weekday
 /// name is not checked against the date.
-///
-/// # Examples
-///
-/// ```
-/// use sentry_core::time::parse_http_date;
-/// let a = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT");
-/// assert!(a.is_some());
-/// assert_eq!(parse_http_date("soon"), None);
-/// ```
-pub fn parse_http_date(s: &str) -> Option<SystemTime> {
+pub(crate) fn parse_http_date(s: &str) -> Option<SystemTime> {
     parse_imf_fixdate(s.trim())
 }
 
@@ -439,38 +382,8 @@ impl serde::de::Visitor<'_> for TimestampVisitor {
 }
 
 /// A timestamp written as a string: RFC 3339, or seconds since the epoch as text.
-fn timestamp_from_str(v: &str) -> Option<SystemTime> {
+pub(crate) fn timestamp_from_str(v: &str) -> Option<SystemTime> {
     parse_rfc3339(v).or_else(|| v.trim().parse::<f64>().ok().and_then(from_timestamp_f64))
-}
-
-/// Reads a timestamp from parsed JSON, accepting what [`TimestampVisitor`] accepts (float or
-/// integer seconds, or an RFC 3339 string) with the same errors, without linking a
-/// deserializer instantiation (see `protocol::json`).
-pub(crate) fn timestamp_from_json(value: &sentry_minimal::Value) -> Result<SystemTime, String> {
-    use sentry_minimal::Value;
-
-    let out_of_range = |v: &dyn fmt::Display| format!("timestamp out of range: {v}");
-    match value {
-        // serde_json hands non-negative integers to visitors as `u64` (see `protocol::json`).
-        Value::I64(v) if *v < 0 => from_unix(*v, 0).ok_or_else(|| out_of_range(v)),
-        Value::I64(v) => {
-            let v = v.unsigned_abs();
-            UNIX_EPOCH
-                .checked_add(Duration::from_secs(v))
-                .ok_or_else(|| out_of_range(&v))
-        }
-        Value::U64(v) => UNIX_EPOCH
-            .checked_add(Duration::from_secs(*v))
-            .ok_or_else(|| out_of_range(v)),
-        Value::F64(v) => from_timestamp_f64(*v).ok_or_else(|| out_of_range(v)),
-        Value::String(v) => {
-            timestamp_from_str(v).ok_or_else(|| format!("invalid timestamp: {v:?}"))
-        }
-        other => Err(crate::protocol::json::invalid_type(
-            other,
-            "a timestamp (seconds since the epoch, or an RFC 3339 string)",
-        )),
-    }
 }
 
 /// Deserializes one timestamp (float seconds, integer seconds or RFC 3339 string).
@@ -491,31 +404,33 @@ impl<'de> serde::Deserialize<'de> for AnyTimestamp {
 
 /// Serde helpers for a [`SystemTime`] written as float seconds since the epoch.
 ///
-/// Use with `#[serde(with = "sentry_core::time::seconds")]`. Deserialization accepts float or
+/// Use with `#[serde(with = "crate::time::seconds")]`. Deserialization accepts float or
 /// integer seconds and RFC 3339 strings.
-pub mod seconds {
+pub(crate) mod seconds {
     use std::time::SystemTime;
 
     /// Writes float seconds since the epoch.
-    pub fn serialize<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(super::timestamp_f64(*t))
     }
 
     /// Reads float or integer seconds, or an RFC 3339 string.
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<SystemTime, D::Error> {
         super::deserialize_any_timestamp(d)
     }
 }
 
 /// Like [`seconds`], for an `Option<SystemTime>` (`None` is written as `null`; pair it with
 /// `skip_serializing_if = "Option::is_none"` and `default`).
-pub mod seconds_opt {
+pub(crate) mod seconds_opt {
     use std::time::SystemTime;
 
     use serde::Deserialize;
 
     /// Writes float seconds since the epoch, or `null`.
-    pub fn serialize<S: serde::Serializer>(
+    pub(crate) fn serialize<S: serde::Serializer>(
         t: &Option<SystemTime>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
@@ -526,7 +441,7 @@ pub mod seconds_opt {
     }
 
     /// Reads float or integer seconds, an RFC 3339 string, or `null`.
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
         d: D,
     ) -> Result<Option<SystemTime>, D::Error> {
         Ok(Option::<super::AnyTimestamp>::deserialize(d)?.map(|t| t.0))
@@ -536,28 +451,31 @@ pub mod seconds_opt {
 /// Serde helpers for a [`SystemTime`] written as an RFC 3339 string (see [`format_rfc3339`]).
 ///
 /// Deserialization accepts float or integer seconds too.
-pub mod rfc3339 {
+#[cfg(test)]
+pub(crate) mod rfc3339 {
     use std::time::SystemTime;
 
     /// Writes an RFC 3339 string in UTC.
-    pub fn serialize<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&super::Rfc3339(*t))
     }
 
     /// Reads an RFC 3339 string, or float or integer seconds.
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<SystemTime, D::Error> {
         super::deserialize_any_timestamp(d)
     }
 }
 
 /// Like [`rfc3339`], for an `Option<SystemTime>`.
-pub mod rfc3339_opt {
+pub(crate) mod rfc3339_opt {
     use std::time::SystemTime;
 
     use serde::Deserialize;
 
     /// Writes an RFC 3339 string in UTC, or `null`.
-    pub fn serialize<S: serde::Serializer>(
+    pub(crate) fn serialize<S: serde::Serializer>(
         t: &Option<SystemTime>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
@@ -568,7 +486,7 @@ pub mod rfc3339_opt {
     }
 
     /// Reads an RFC 3339 string, float or integer seconds, or `null`.
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
         d: D,
     ) -> Result<Option<SystemTime>, D::Error> {
         Ok(Option::<super::AnyTimestamp>::deserialize(d)?.map(|t| t.0))
@@ -777,28 +695,53 @@ mod tests {
         assert!(serde_json::from_str::<Stamps>(r#"{"a": true, "c": 0}"#).is_err());
     }
 
+    /// The worked examples of this module's functions.
     #[test]
-    fn timestamps_from_json_agree_with_the_serde_helpers() {
-        use serde_json::json;
-        for input in [
-            json!(1_714_564_800),
-            json!(1_714_564_800.123_456),
-            json!(0),
-            json!(-1),
-            json!(-0.5),
-            json!(u64::MAX),
-            json!(i64::MIN),
-            json!(1e300),
-            json!("2024-05-01T12:00:00.123456Z"),
-            json!(" 1714564800.5 "),
-            json!("later"),
-            json!(true),
-            json!([1]),
-            json!({}),
-        ] {
-            let serde = rfc3339::deserialize(input.clone()).map_err(|e| e.to_string());
-            let value = crate::protocol::value_from_json(input.clone());
-            assert_eq!(timestamp_from_json(&value), serde, "{input}");
+    fn documented_examples() {
+        {
+            use crate::time::{format_rfc3339, parse_http_date, parse_rfc3339, timestamp_f64};
+            use std::time::{Duration, UNIX_EPOCH};
+
+            let t = UNIX_EPOCH + Duration::from_micros(1_714_564_800_123_456);
+            assert_eq!(format_rfc3339(t), "2024-05-01T12:00:00.123456Z");
+            assert_eq!(parse_rfc3339("2024-05-01T12:00:00.123456Z"), Some(t));
+            assert_eq!(timestamp_f64(t), 1_714_564_800.123456);
+
+            let date = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+            assert_eq!(date, UNIX_EPOCH + Duration::from_secs(784_111_777));
+        }
+        {
+            use std::time::UNIX_EPOCH;
+            assert_eq!(
+                crate::time::format_rfc3339(UNIX_EPOCH),
+                "1970-01-01T00:00:00.000000Z"
+            );
+        }
+        {
+            use std::time::{Duration, UNIX_EPOCH};
+            let t = UNIX_EPOCH + Duration::from_millis(1500);
+            assert_eq!(crate::time::timestamp_f64(t), 1.5);
+        }
+        {
+            use crate::time::from_timestamp_f64;
+            use std::time::{Duration, UNIX_EPOCH};
+            assert_eq!(
+                from_timestamp_f64(1.5),
+                Some(UNIX_EPOCH + Duration::from_millis(1500))
+            );
+            assert_eq!(from_timestamp_f64(f64::NAN), None);
+        }
+        {
+            use crate::time::{format_rfc3339, parse_rfc3339};
+            let t = parse_rfc3339("2024-05-01T14:00:00+02:00").unwrap();
+            assert_eq!(format_rfc3339(t), "2024-05-01T12:00:00.000000Z");
+            assert_eq!(parse_rfc3339("yesterday"), None);
+        }
+        {
+            use crate::time::parse_http_date;
+            let a = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT");
+            assert!(a.is_some());
+            assert_eq!(parse_http_date("soon"), None);
         }
     }
 }

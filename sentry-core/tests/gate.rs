@@ -41,7 +41,7 @@ fn the_gate_is_open_while_any_client_is_enabled() {
                         if !sentry_minimal::is_enabled() {
                             failures += 1;
                         }
-                        if logs && !sentry_core::logs::enabled() {
+                        if logs && !sentry_core::logger::enabled() {
                             failures += 1;
                         }
                         if round % 3 == 0 {
@@ -57,5 +57,5 @@ fn the_gate_is_open_while_any_client_is_enabled() {
     });
     assert_eq!(failures, 0, "enabled clients found behind a closed gate");
     assert!(!sentry_minimal::is_enabled());
-    assert!(!sentry_core::logs::enabled());
+    assert!(!sentry_core::logger::enabled());
 }

@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
-use sentry_core::client_reports::DiscardReason;
-use sentry_core::envelope::{DataCategory, Envelope, EnvelopeItem};
+use sentry_core::envelope::{Envelope, EnvelopeItem};
 use sentry_core::limits::{DEPTH_MARKER, MAX_BREADTH, MAX_DEPTH};
-use sentry_core::protocol::{Context, Event, Exception, Log, LogLevel, LogValue};
+use sentry_core::protocol::{
+    Context, DataCategory, DiscardReason, Event, Exception, Log, LogLevel, LogValue,
+};
 use sentry_core::test::{with_captured_events_options, with_captured_logs, TestTransport};
 use sentry_core::{Breadcrumb, Client, ClientOptions, Level, Map, User, Value};
 

@@ -66,7 +66,7 @@ fn logs_off_costs_no_allocation_and_evaluates_nothing() {
     }));
     sentry_core::bind_client(Some(Arc::clone(&client)));
     assert!(client.is_enabled());
-    assert!(!sentry_core::logs::enabled());
+    assert!(!sentry_core::logger::enabled());
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     log_everything(&mut evaluated);
     assert_eq!(ALLOCATIONS.load(Ordering::SeqCst) - before, 0);

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use sentry_core::client_reports::DiscardReason;
-use sentry_core::envelope::{DataCategory, Envelope, EnvelopeItem};
-use sentry_core::protocol::{Context, Log, LogLevel, LogValue};
-use sentry_core::test::{log_item_problems, with_captured_envelopes_options, TestTransport};
+use sentry_core::envelope::{Envelope, EnvelopeItem};
+use sentry_core::protocol::{Context, DataCategory, DiscardReason, Log, LogLevel, LogValue};
+use sentry_core::test::{with_captured_envelopes_options, TestTransport};
 use sentry_core::{logger, Client, ClientOptions, Level, Scopes, User};
+use sentry_tests::log_protocol::log_item_problems;
 
 fn logs_of(envelopes: &[Envelope]) -> Vec<Log> {
     envelopes

@@ -3,9 +3,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use sentry_core::client_reports::DiscardReason;
-use sentry_core::envelope::DataCategory;
 use sentry_core::protocol::Event;
+use sentry_core::protocol::{DataCategory, DiscardReason};
 use sentry_core::test::{with_captured_events_options, TestTransport};
 use sentry_core::{Client, ClientOptions, Integration, Level, Scope};
 

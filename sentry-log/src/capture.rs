@@ -65,7 +65,7 @@ pub(crate) struct Captured<'a> {
 impl Captured<'_> {
     /// Captures what `mapping` asks for. Only called when capturing is allowed.
     pub(crate) fn capture(mut self, mapping: Mapping) {
-        if mapping.contains(Mapping::LOG) && sentry_core::logs::enabled() {
+        if mapping.contains(Mapping::LOG) && sentry_core::logger::enabled() {
             sentry_core::capture_log(self.to_log());
         }
         if mapping.wants_event() {

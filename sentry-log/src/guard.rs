@@ -13,7 +13,7 @@ thread_local! {
 /// logger).
 #[inline]
 pub(crate) fn capture_allowed() -> bool {
-    sentry_minimal::is_enabled() && !sentry_core::inside_sdk() && !in_bridge()
+    sentry_minimal::is_enabled() && !sentry_core::integration::inside_sdk() && !in_bridge()
 }
 
 fn in_bridge() -> bool {

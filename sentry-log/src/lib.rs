@@ -32,16 +32,16 @@
 //! Records produced on the SDK's transport thread (such as the HTTP client's own logging), inside
 //! SDK callbacks (`before_send`, …) or while a bridge is already capturing on the same thread
 //! are passed to the destination but never captured, so the SDK cannot feed itself in a loop
-//! (see [`sentry_core::inside_sdk`]).
+//! (see [`sentry_core::integration::inside_sdk`]).
 //!
 //! # Callbacks that panic
 //!
 //! Filters, mappers and the destination logger are the application's code, run by the SDK
-//! like `before_send` (see [`sentry_core::run_user_callback`]): a panic in one never reaches
-//! the `log::error!` or `tracing::error!` call site, and the panic hook does not report it. A
-//! panicking filter or mapper drops that record's captures (counted in a client report as
-//! `event_processor`: the event and the log it would have become); a panicking destination
-//! logger misses that record, which is still captured.
+//! like `before_send` (see [`sentry_core::integration::run_user_callback`]): a panic in one
+//! never reaches the `log::error!` or `tracing::error!` call site, and the panic hook does not
+//! report it. A panicking filter or mapper drops that record's captures (counted in a client
+//! report as `event_processor`: the event and the log it would have become); a panicking
+//! destination logger misses that record, which is still captured.
 //!
 //! # Cargo features
 //!
@@ -49,6 +49,7 @@
 //! |---|---|---|
 //! | `tracing` | no | the `tracing` module: a `tracing_subscriber::Layer` (depends on `tracing-core` and `tracing-subscriber` with the `registry` feature) |
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 mod capture;
@@ -58,6 +59,7 @@ mod logger;
 mod mapping;
 mod protect;
 #[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
 
 pub use logger::{default_filter, init, log_level, NoDestination, SentryLogger};

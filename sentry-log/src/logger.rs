@@ -268,7 +268,7 @@ impl<L: Log> Log for SentryLogger<L> {
     /// `shutdown_timeout`), except on the SDK's own threads.
     fn flush(&self) {
         let _ = protected("the destination logger", || self.dest.flush());
-        if !sentry_core::inside_sdk() {
+        if !sentry_core::integration::inside_sdk() {
             let _guard = BridgeGuard::enter();
             sentry_core::flush(None);
         }

@@ -1,17 +1,16 @@
 //! Running the application's callbacks (filters, mappers, the destination logger) so that a
 //! panic in one never reaches the code that logged, and counting what it dropped.
 
-use sentry_core::client_reports::DiscardReason;
-use sentry_core::envelope::DataCategory;
 use sentry_core::protocol::LogLevel;
+use sentry_core::protocol::{DataCategory, DiscardReason};
 
 use crate::Mapping;
 
-/// Runs a callback of the application's as SDK code ([`sentry_core::run_user_callback`]):
-/// `None` if it panicked. The panic hook prints the panic but does not report it, and the
-/// record's call site returns normally.
+/// Runs a callback of the application's as SDK code
+/// ([`sentry_core::integration::run_user_callback`]): `None` if it panicked. The panic hook
+/// prints the panic but does not report it, and the record's call site returns normally.
 pub(crate) fn protected<R>(what: &str, callback: impl FnOnce() -> R) -> Option<R> {
-    sentry_core::run_user_callback(what, callback)
+    sentry_core::integration::run_user_callback(what, callback)
 }
 
 /// Counts, in the client's reports, what a record dropped by a panicking filter or mapper
@@ -27,7 +26,7 @@ pub(crate) fn count_dropped(mapping: Mapping) {
     if mapping.wants_event() {
         reports.record(DiscardReason::EventProcessor, DataCategory::Error, 1);
     }
-    if mapping.contains(Mapping::LOG) && sentry_core::logs::enabled() {
+    if mapping.contains(Mapping::LOG) && sentry_core::logger::enabled() {
         reports.record(DiscardReason::EventProcessor, DataCategory::LogItem, 1);
     }
 }

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use log::LevelFilter;
-use sentry_core::test::log_item_problems;
 use sentry_core::{ClientOptions, User};
 use sentry_log::SentryLogger;
+use sentry_tests::log_protocol::log_item_problems;
 use sentry_tests::relay;
 use sentry_tests::server::{raw_event_payloads, Request, TestServer};
 use support::RecordingDest;

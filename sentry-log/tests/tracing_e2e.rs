@@ -6,8 +6,8 @@ use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sentry_core::test::log_item_problems;
 use sentry_core::ClientOptions;
+use sentry_tests::log_protocol::log_item_problems;
 use sentry_tests::relay;
 use sentry_tests::server::{raw_event_payloads, Request, TestServer};
 use tracing_subscriber::prelude::*;

@@ -43,6 +43,7 @@
 //! The flag is on only while a backend is installed *and* an enabled client exists; closing the
 //! client turns it off again.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 mod api;

@@ -27,8 +27,8 @@
 //! Panics the SDK raised itself are not reported: on its own threads (the transport worker,
 //! the helper, the symbolizer), while it resolves a stack, and inside the callbacks it runs
 //! (`before_send`, event processors, `before_breadcrumb`, `before_send_log`, the `log`
-//! bridge's filter…; see [`sentry_core::run_user_callback`]). The callback's item is dropped
-//! and counted instead, and the callback is not run again.
+//! bridge's filter…; see [`sentry_core::integration::run_user_callback`]). The callback's item
+//! is dropped and counted instead, and the callback is not run again.
 //!
 //! # The event
 //!
@@ -73,6 +73,7 @@
 //! event off. Turn on [`wait_for_delivery`](PanicIntegration::wait_for_delivery) for such
 //! programs.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::any::Any;
 use std::marker::PhantomData;
@@ -83,9 +84,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sentry_backtrace::{PanicLocation, RawStack};
-use sentry_core::client_reports::DiscardReason;
-use sentry_core::envelope::DataCategory;
-use sentry_core::off_thread::{run_off_thread, OffThreadError};
+use sentry_core::__private::{run_off_thread, OffThreadError};
+use sentry_core::protocol::{DataCategory, DiscardReason};
 use sentry_core::protocol::{Event, Exception, Mechanism, Thread, ThreadId};
 use sentry_core::transport::{durable, WORKER_THREAD_NAME};
 use sentry_core::{ClientOptions, EventId, Integration, Level, Map, Scopes, Value};
@@ -285,7 +285,10 @@ pub fn panic_handler(info: &PanicHookInfo<'_>) -> EventId {
 /// Panics the SDK must not report: on its own threads, raised by its own machinery, or inside
 /// a callback it runs (whose item it drops and counts instead).
 fn should_ignore() -> bool {
-    if !sentry_core_enabled() || sentry_backtrace::in_sdk_code() || sentry_core::inside_sdk() {
+    if !sentry_core_enabled()
+        || sentry_backtrace::in_sdk_code()
+        || sentry_core::integration::inside_sdk()
+    {
         return true;
     }
     let current = thread::current();

@@ -14,7 +14,7 @@ use sentry_transport_http::BodyEncoder;
 
 fn body() -> Vec<u8> {
     let mut body = Vec::new();
-    Envelope::from_event(sentry_core::test::typical_event(0))
+    Envelope::from_event(sentry_tests::fixtures::typical_event(0))
         .to_writer(&mut body, None)
         .expect("serialized");
     body

@@ -133,7 +133,7 @@ mod tests {
     use super::*;
 
     fn body() -> Vec<u8> {
-        let event = sentry_core::test::typical_event(0);
+        let event = sentry_tests::fixtures::typical_event(0);
         let mut body = Vec::new();
         sentry_core::envelope::Envelope::from_event(event)
             .to_writer(&mut body, None)

@@ -4,8 +4,8 @@ use std::error::Error;
 use std::fmt;
 use std::io;
 
-/// Why an [`HttpTransport`](crate::HttpTransport) (or a
-/// [`SpotlightSender`](crate::SpotlightSender)) could not be created.
+/// Why an [`HttpTransport`](crate::HttpTransport) (or a [`SpotlightSender`](crate::SpotlightSender))
+/// could not be created.
 ///
 /// ```
 /// use sentry_transport_http::{HttpTransportError, SpotlightSender};

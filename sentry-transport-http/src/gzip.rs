@@ -292,9 +292,9 @@ mod tests {
         assert_eq!(gunzip(&gzip.compress(&body).expect("compressed")), body);
     }
 
-    /// A realistic error event envelope of about 10 KB (see `typical_event`).
+    /// A realistic error event envelope of about 10 KB (see `sentry_tests::fixtures::typical_event`).
     fn event_envelope(i: usize) -> Vec<u8> {
-        sentry_core::envelope::Envelope::from_event(sentry_core::test::typical_event(i))
+        sentry_core::envelope::Envelope::from_event(sentry_tests::fixtures::typical_event(i))
             .to_vec(None)
     }
 

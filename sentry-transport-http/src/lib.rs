@@ -2,10 +2,10 @@
 //! gzip-compressed, through a proxy when one is configured, and mirrored to Spotlight on
 //! request.
 //!
-//! [`HttpTransport`] is a [`TransportWorker`](sentry_core::transport::TransportWorker) around a small ureq-based [`Sender`](sentry_core::transport::Sender): the worker
-//! owns the queue, the one background thread, rate limits, client reports, flush and bounded
-//! shutdown; this crate only says how to send the bytes. Connections are kept alive between
-//! envelopes.
+//! [`HttpTransport`] is a [`TransportWorker`](sentry_core::transport::TransportWorker) around a
+//! small ureq-based [`Sender`](sentry_core::transport::Sender): the worker owns the queue, the
+//! one background thread, rate limits, client reports, flush and bounded shutdown; this crate
+//! only says how to send the bytes. Connections are kept alive between envelopes.
 //!
 //! # What goes over the wire
 //!
@@ -82,6 +82,7 @@
 //! assert!(transport.shutdown(Duration::from_secs(2)));
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 mod agent;
@@ -100,6 +101,7 @@ mod tls;
 mod transport;
 
 #[cfg(feature = "brotli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "brotli")))]
 pub use encoding::BROTLI_QUALITY;
 pub use encoding::{BodyEncoder, Encoded};
 pub use error::HttpTransportError;

@@ -16,7 +16,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use sentry_core::off_thread::{run_off_thread, OffThreadError};
+use sentry_core::__private::{run_off_thread, OffThreadError};
 use sentry_core::protocol::SortedMap;
 
 /// How long resolved addresses of a host name are reused.

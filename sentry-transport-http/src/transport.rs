@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sentry_core::client_reports::{ClientReports, DiscardReason};
+use sentry_core::client_reports::ClientReports;
 use sentry_core::envelope::Envelope;
+use sentry_core::protocol::DiscardReason;
 use sentry_core::transport::{
     Sender, Transport, TransportFactory, TransportOptions, TransportWorker,
 };
@@ -152,7 +153,7 @@ impl Transport for FailedTransport {
         for item in envelope.items() {
             // Client reports are never counted as lost themselves.
             let category = item.category();
-            if category != sentry_core::envelope::DataCategory::Internal {
+            if category != sentry_core::protocol::DataCategory::Internal {
                 self.client_reports
                     .record(DiscardReason::InternalSdkError, category, 1);
             }

@@ -72,34 +72,85 @@
 //! | feature | default | what it does |
 //! |---|---|---|
 //! | `transport` | yes | HTTP transport (ureq with rustls) used when no other transport is configured |
+//! | `native-tls` | no | the HTTP transport with the platform's TLS library (OpenSSL, Secure Transport, SChannel) and root certificates instead of rustls; needs the OpenSSL headers to build on Linux (implies `transport`) |
+//! | `brotli` | no | Brotli request bodies (`compression: Compression::Brotli`): about a fifth fewer bytes than gzip, for about two thirds more CPU on the transport's thread (implies `transport`) |
 //! | `panic` | yes | panics become fatal events: queued without waiting for the network (the guard's drop sends them), and delivered or on disk before a `panic = "abort"` process ends (`sentry-panic`) |
 //! | `backtrace` | yes | stack traces on errors (symbolicated on the worker), source context, debug images, and the `os`/`runtime`/`device`/`app` contexts (`sentry-backtrace`) |
 //! | `dwarf` | no | compile the DWARF reader in even when the build profile has no debug information (it is compiled in whenever the profile has; without it, frames are named from the symbol table) |
 //! | `log` | no | the `log` bridge: records become breadcrumbs, events and logs (`integrations::log`, `sentry-log`) |
 //! | `tracing` | no | the `tracing` bridge: a `tracing_subscriber` layer (`integrations::tracing`; implies `log`) |
 //! | `test` | no | `sentry::test` utilities: record envelopes instead of sending them |
+//!
+//! # Two `Event` types
+//!
+//! [`Event`] here is the full protocol event (`sentry::protocol::Event`), the one
+//! [`capture_event`], `before_send` and event processors see. Libraries that depend on
+//! `sentry-minimal` alone build a `sentry_minimal::Event`, a small subset (message, level,
+//! exceptions, tags, extra); the SDK turns it into a protocol event when it is captured. This
+//! crate does not re-export the facade's type.
+//!
+//! # What is where
+//!
+//! The root holds what applications call and configure. The modules are for more specific
+//! work: [`protocol`] (every payload type), [`logger`] (structured logs), [`integration`] and
+//! [`finalize`] (writing integrations), [`transport`], [`envelope`] and [`client_reports`]
+//! (writing transports), [`limits`] (the sizes the SDK holds data to), [`dsn`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub use sentry_core::*;
+// Capturing, and the data of the current scopes.
+pub use sentry_core::{
+    add_breadcrumb, capture_error, capture_event, capture_log, capture_message, event_from_error,
+    flush, last_event_id, remove_tag, set_context, set_extra, set_level, set_tag, set_user,
+    IntoBreadcrumb,
+};
+// Scopes and clients.
+pub use sentry_core::{
+    bind_client, configure_global_scope, configure_scope, with_isolation_scope, with_scope,
+    BindScopes, Client, EventProcessor, Scope, ScopeGuard, Scopes, ScopesBound,
+};
+// Setting up.
+pub use sentry_core::{
+    release_name, BeforeBreadcrumb, BeforeSend, BeforeSendLog, ClientInitGuard, ClientOptions, Dsn,
+    DsnError, Integration, IntoOptions, OptionsError, Spotlight, DEFAULT_ENVIRONMENT, SDK_NAME,
+    SDK_VERSION,
+};
+// The data.
+pub use sentry_core::{
+    AsError, Breadcrumb, Event, EventId, Level, Map, SpanId, TraceId, User, Value,
+};
+// The modules.
+#[cfg(feature = "test")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test")))]
+pub use sentry_core::test;
+pub use sentry_core::{
+    client_reports, dsn, envelope, finalize, integration, limits, logger, protocol, transport,
+};
 
 /// The integration crates enabled by cargo features.
 pub mod integrations {
     #[cfg(feature = "backtrace")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "backtrace")))]
     pub use sentry_backtrace as backtrace;
     #[cfg(feature = "log")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
     pub use sentry_log as log;
     /// The `tracing` bridge (feature `tracing`).
     #[cfg(feature = "tracing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
     pub use sentry_log::tracing;
     #[cfg(feature = "panic")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "panic")))]
     pub use sentry_panic as panic;
 }
 
 #[cfg(feature = "transport")]
+#[cfg_attr(docsrs, doc(cfg(feature = "transport")))]
 pub use sentry_transport_http as transport_http;
 
 #[cfg(feature = "backtrace")]
+#[cfg_attr(docsrs, doc(cfg(feature = "backtrace")))]
 pub use sentry_backtrace::{cargo_lock_modules, set_modules};
 
 /// Initialises the SDK with this crate's defaults (the HTTP transport when the `transport`

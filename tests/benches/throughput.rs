@@ -9,7 +9,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sentry::protocol::Event;
 use sentry::{Client, ClientOptions};
-use sentry_core::test::typical_event;
+use sentry_tests::fixtures::typical_event;
 use sentry_tests::server::TestServer;
 use sentry_transport_http::HttpTransportFactory;
 

@@ -5,9 +5,9 @@
 
 use std::fmt::Write as _;
 
+use sentry_core::__private::format_rfc3339;
 use sentry_core::envelope::{Envelope, EnvelopeItem, RawItem};
 use sentry_core::protocol::{ClientReport, Event};
-use sentry_core::time::format_rfc3339;
 
 use crate::server::Request;
 

@@ -7,11 +7,17 @@
 //! - [`relay`]: runs events through Relay's own normalizer (`sentry-relay` from PyPI) to prove
 //!   they are accepted as sent.
 //! - [`display`]: renders envelopes readably; used by `cargo xtask demo` and `cargo xtask receive`.
+//! - [`fixtures`]: [`typical_event`](fixtures::typical_event), the 10 KB error event the delivery
+//!   tests, the gzip tests and the benchmarks share.
+//! - [`log_protocol`]: [`log_item_problems`](log_protocol::log_item_problems), the field-by-field
+//!   check of log items that Relay's normalizer does not do.
 //!
 //! The integration tests of the workspace live in this package's `tests/` directory.
 #![forbid(unsafe_code)]
 
 pub mod display;
+pub mod fixtures;
+pub mod log_protocol;
 pub mod proxy;
 pub mod relay;
 pub mod server;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use sentry::protocol::Event;
 use sentry::{Client, ClientOptions};
 use sentry_core::envelope::{Envelope, ItemType, RawItem};
-use sentry_core::test::typical_event;
+use sentry_tests::fixtures::typical_event;
 use sentry_tests::relay;
 use sentry_tests::server::{raw_event_payloads, Behavior, Response, TestServer};
 use sentry_transport_http::HttpTransportFactory;

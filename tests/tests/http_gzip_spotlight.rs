@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use sentry_core::client_reports::ClientReports;
 use sentry_core::envelope::Envelope;
 use sentry_core::protocol::Event;
-use sentry_core::test::typical_event as large_event;
 use sentry_core::transport::{Compression, Transport, TransportOptions};
 use sentry_core::{Client, ClientOptions};
+use sentry_tests::fixtures::typical_event as large_event;
 use sentry_tests::server::{raw_event_payloads, Behavior, TestServer};
 use sentry_transport_http::{HttpTransport, HttpTransportFactory, GZIP_THRESHOLD};
 

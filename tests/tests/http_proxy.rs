@@ -10,8 +10,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sentry_core::client_reports::{ClientReports, DiscardReason};
+use sentry_core::client_reports::ClientReports;
 use sentry_core::envelope::Envelope;
+use sentry_core::protocol::DiscardReason;
 use sentry_core::protocol::Event;
 use sentry_core::transport::{Transport, TransportOptions};
 use sentry_core::{Client, ClientOptions};

@@ -5,9 +5,9 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sentry_core::client_reports::{ClientReports, DiscardReason};
-use sentry_core::envelope::{DataCategory, Envelope, EnvelopeItem};
-use sentry_core::protocol::Event;
+use sentry_core::client_reports::ClientReports;
+use sentry_core::envelope::{Envelope, EnvelopeItem};
+use sentry_core::protocol::{DataCategory, DiscardReason, Event};
 use sentry_core::transport::{Transport, TransportOptions};
 use sentry_tests::server::{Behavior, TestServer};
 use sentry_transport_http::HttpTransport;

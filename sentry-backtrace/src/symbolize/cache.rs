@@ -27,6 +27,7 @@ use crate::images::{openable_path, LoadedImage};
 const MAX_LOADED: usize = 16;
 
 /// The name of the thread that loads an image's DWARF.
+#[cfg(sentry_dwarf)]
 pub(crate) const LOADER_THREAD_NAME: &str = "sentry-symbolizer";
 
 /// One image file (one version of it): its symbol table and its DWARF, each loaded once.
@@ -184,7 +185,7 @@ mod dwarf_slot {
     /// Starts the thread that loads the DWARF of `entry`; `false` if none could be started.
     fn start_loading(entry: &Arc<ImageEntry>) -> bool {
         let entry = Arc::clone(entry);
-        sentry_core::off_thread::spawn_named(
+        sentry_core::__private::spawn_named(
             LOADER_THREAD_NAME,
             Box::new(move || {
                 let dwarf = load(&entry);

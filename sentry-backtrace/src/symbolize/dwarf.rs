@@ -37,7 +37,7 @@ use addr2line::{Context, LookupContinuation, LookupResult, SplitDwarfLoad};
 use gimli::{Dwarf, DwarfPackage, Reader as _, RunTimeEndian, SectionId};
 use object::{CompressionFormat, Object, ObjectSection, ReadCache};
 
-use super::loader::Elf;
+use super::elf::Elf;
 use super::Symbol;
 use crate::names::demangle;
 

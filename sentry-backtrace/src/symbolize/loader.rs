@@ -22,15 +22,8 @@ use object::{
     SymbolScope,
 };
 
+use super::elf::Elf;
 use crate::sort::heap_sort_by_key;
-
-/// ELF images of this process's word size. Parsing them as such, rather than through
-/// `object::File`, links no Mach-O, PE, COFF or XCOFF readers.
-pub(super) type Elf<'data, R> = object::read::elf::ElfFile<'data, ElfHeader, R>;
-#[cfg(target_pointer_width = "64")]
-type ElfHeader = object::elf::FileHeader64<object::Endianness>;
-#[cfg(not(target_pointer_width = "64"))]
-type ElfHeader = object::elf::FileHeader32<object::Endianness>;
 
 /// The sections the symbol table is read from: read whole, in one read each.
 const SYMBOL_SECTIONS: [&str; 4] = [".symtab", ".strtab", ".dynsym", ".dynstr"];

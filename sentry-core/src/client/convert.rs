@@ -3,9 +3,10 @@
 use std::borrow::Cow;
 use std::error::Error;
 
+use sentry_minimal::Level;
+
 use crate::limits::{ELLIPSIS, MAX_EVENT_BYTES};
 use crate::protocol::{Context, Event, Exception, Mechanism};
-use crate::Level;
 
 /// A message event.
 ///

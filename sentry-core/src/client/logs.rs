@@ -5,10 +5,10 @@ use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::{run_callback, Client, SDK_NAME, SDK_VERSION};
-use crate::client_reports::DiscardReason;
-use crate::envelope::DataCategory;
-use crate::protocol::{Log, LogValue};
+use super::{Client, SDK_NAME, SDK_VERSION};
+use crate::callback::run_callback;
+use crate::integration::inside_sdk;
+use crate::protocol::{DataCategory, DiscardReason, Log, LogValue};
 use crate::scope::Scope;
 use crate::transport::Transport;
 
@@ -21,7 +21,7 @@ impl Client {
     ///
     /// Does nothing when the client is disabled or closed, or does not have
     /// [`enable_logs`](crate::ClientOptions::enable_logs) on. A log dropped by
-    /// `before_send_log` (or captured from SDK code, see [`inside_sdk`](crate::inside_sdk)) is
+    /// `before_send_log` (or captured from SDK code, see [`inside_sdk`]) is
     /// counted in the client reports.
     ///
     /// `scopes` are `[global, isolation, current]`; without them the log gets a fresh trace id
@@ -55,7 +55,7 @@ impl Client {
         if !self.counted.load(Ordering::Acquire) {
             return; // closed
         }
-        if crate::inside_sdk() {
+        if inside_sdk() {
             crate::sentry_debug!("log captured from SDK code; dropped");
             self.record_log_drop(DiscardReason::EventProcessor, &log);
             return;

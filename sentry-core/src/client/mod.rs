@@ -1,6 +1,5 @@
 //! The [`Client`]: turns captured data into events and hands them to the transport.
 
-mod callbacks;
 pub(crate) mod convert;
 mod logs;
 
@@ -10,19 +9,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use crate::client_reports::{ClientReports, DiscardReason};
-use crate::envelope::{DataCategory, Envelope, EnvelopeItem};
+use sentry_minimal::EventId;
+
+use crate::callback::{in_callback, run_callback};
+use crate::client_reports::ClientReports;
+use crate::envelope::{Envelope, EnvelopeItem};
 use crate::integration;
 use crate::limits::{self, Verdict};
 use crate::logs::LogBuffer;
 use crate::options::{ClientOptions, OptionsError};
-use crate::protocol::{ClientSdkInfo, ClientSdkPackage, Event};
+use crate::protocol::{ClientSdkInfo, ClientSdkPackage, DataCategory, DiscardReason, Event};
 use crate::scope::{apply_scopes, Scope};
 use crate::transport::{Transport, TransportOptions};
-use crate::EventId;
-
-pub use callbacks::inside_sdk;
-pub(crate) use callbacks::{in_callback, run_callback};
 
 /// The name this SDK reports itself as.
 pub const SDK_NAME: &str = "sentry.rust";
@@ -85,7 +83,7 @@ impl Client {
     pub fn try_new(options: ClientOptions) -> Result<Client, OptionsError> {
         options.validate()?;
         if options.debug {
-            crate::set_debug(true);
+            crate::debug::set_debug(true);
         }
         let client_reports = Arc::new(ClientReports::default());
         let sdk_info = Arc::new(sdk_info(&options));
@@ -240,7 +238,7 @@ impl Client {
     fn prepare_event(&self, mut event: Event, scopes: Option<[&Scope; 3]>) -> Option<Event> {
         let options = &self.options;
         if event.event_id.is_nil() {
-            event.event_id = crate::new_event_id();
+            event.event_id = crate::protocol::new_event_id();
         }
         if event.release.is_none() {
             event.release.clone_from(&options.release);

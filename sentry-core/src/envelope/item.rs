@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use sentry_minimal::{Map, Value};
 
-use super::DataCategory;
+use crate::protocol::DataCategory;
 use crate::protocol::{json, ClientReport, Event, Log, LOG_CONTENT_TYPE};
 
 macro_rules! item_types {
@@ -17,7 +17,8 @@ macro_rules! item_types {
         /// # Examples
         ///
         /// ```
-        /// use sentry_core::envelope::{DataCategory, ItemType};
+        /// use sentry_core::envelope::ItemType;
+        /// use sentry_core::protocol::DataCategory;
         ///
         /// assert_eq!(ItemType::from_name("check_in"), ItemType::CheckIn);
         /// assert_eq!(ItemType::CheckIn.category(), DataCategory::Monitor);
@@ -200,7 +201,8 @@ pub enum EnvelopeItem {
     /// at most 100 logs per item; the SDK's log buffer never puts more in one.
     ///
     /// ```
-    /// use sentry_core::envelope::{DataCategory, Envelope, EnvelopeItem};
+    /// use sentry_core::envelope::{Envelope, EnvelopeItem};
+    /// use sentry_core::protocol::DataCategory;
     /// use sentry_core::protocol::{Log, LogLevel};
     ///
     /// let logs = vec![Log::new(LogLevel::Info, "a"), Log::new(LogLevel::Warn, "b")];

@@ -32,7 +32,6 @@
 //! }
 //! ```
 
-mod category;
 mod item;
 mod parse;
 
@@ -44,7 +43,6 @@ use sentry_minimal::{EventId, Map};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-pub use category::DataCategory;
 pub use item::{EnvelopeItem, ItemType, RawItem};
 pub use parse::EnvelopeError;
 
@@ -344,8 +342,7 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
-    use crate::client_reports::DiscardReason;
-    use crate::protocol::{ClientReport, DiscardedEvent};
+    use crate::protocol::{ClientReport, DataCategory, DiscardReason, DiscardedEvent};
 
     fn split_lines(bytes: &[u8]) -> Vec<String> {
         String::from_utf8_lossy(bytes)

@@ -147,7 +147,7 @@ fn parse_headers(line: &[u8]) -> Result<EnvelopeHeaders, EnvelopeError> {
         .transpose()
         .map_err(|e| invalid("sdk", e))?;
     let sent_at = take(&mut map, "sent_at")
-        .map(|value| crate::time::timestamp_from_json(&value))
+        .map(|value| json::timestamp(&value))
         .transpose()
         .map_err(|e| invalid("sent_at", e))?;
     let trace = match take(&mut map, "trace") {
@@ -337,7 +337,7 @@ pub(super) fn parse(bytes: &[u8], decode: Decode) -> Result<Envelope, EnvelopeEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::DataCategory;
+    use crate::protocol::DataCategory;
 
     #[test]
     fn raw_reading_keeps_every_payload_and_writes_it_back_unchanged() {

@@ -313,16 +313,68 @@ fn drop_oldest_breadcrumbs(event: &mut Event, mut size: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::{DEPTH_MARKER, MAX_DEPTH};
+    use crate::depth::{DEPTH_MARKER, MAX_DEPTH};
     use sentry_minimal::Map;
 
     fn written(event: &Event) -> usize {
         serde_json::to_vec(event).unwrap().len()
     }
 
+    /// An error event with a bit of everything, different per `i`: a 24-frame stack trace, 20
+    /// breadcrumbs with data, eight tags (`tag{t}` = `value-{t}-{i}`) and 30 modules. (The
+    /// workspace's `typical_event` fixture is out of reach of unit tests, which compile their
+    /// own copy of this crate.)
+    fn event_with_everything(i: usize) -> Event {
+        use crate::protocol::{Addr, Exception, Frame, Stacktrace};
+
+        let frames = (0..24u64)
+            .map(|f| Frame {
+                function: Some(format!("my_app::handlers::step_{f}")),
+                filename: Some(format!("src/handlers/step_{}.rs", f % 7)),
+                lineno: Some(100 + f * 7),
+                in_app: Some(f < 8),
+                instruction_addr: Some(Addr(0x5555_5555_0000 + f * 0x1a3)),
+                ..Frame::default()
+            })
+            .collect();
+        let mut event = Event {
+            message: Some(format!("order {i} failed")),
+            exception: vec![Exception {
+                ty: "PaymentError".into(),
+                value: Some(format!("gateway timeout for order {i}")),
+                stacktrace: Some(Stacktrace {
+                    frames,
+                    ..Stacktrace::default()
+                }),
+                ..Exception::default()
+            }],
+            breadcrumbs: (0..20)
+                .map(|b| {
+                    Arc::new(
+                        Breadcrumb::new(format!("GET /api/items/{b}?page={i} -> 200"))
+                            .category("http")
+                            .data("status_code", 200),
+                    )
+                })
+                .collect(),
+            ..Event::default()
+        };
+        for t in 0..8 {
+            event
+                .tags
+                .insert(format!("tag{t}").into(), format!("value-{t}-{i}").into());
+        }
+        for m in 0..30 {
+            event
+                .modules
+                .insert(format!("crate-{m}"), format!("1.{m}.0"));
+        }
+        event
+    }
+
     #[test]
     fn a_typical_event_is_kept_as_it_is() {
-        let mut event = crate::test::typical_event(1);
+        let mut event = event_with_everything(1);
         let before = event.clone();
         assert_eq!(enforce_event(&mut event, 100_000), Verdict::Kept);
         assert_eq!(event, before);
@@ -330,8 +382,8 @@ mod tests {
 
     #[test]
     fn the_estimate_is_never_below_the_written_size() {
-        let mut events = vec![crate::test::typical_event(3), Event::default()];
-        let mut weird = crate::test::typical_event(4);
+        let mut events = vec![event_with_everything(3), Event::default()];
+        let mut weird = event_with_everything(4);
         weird.message = Some("quote\" \u{1} tab\t é".repeat(50));
         weird.extra.insert(
             "nested".into(),
@@ -382,7 +434,7 @@ mod tests {
 
     #[test]
     fn oversized_events_are_trimmed_largest_first() {
-        let mut event = crate::test::typical_event(1);
+        let mut event = event_with_everything(1);
         let big: Map = (0..200)
             .map(|i| (format!("part{i:03}"), Value::from("x".repeat(10_000))))
             .collect();
@@ -426,7 +478,7 @@ mod tests {
 
     #[test]
     fn a_huge_tag_value_is_cut_rather_than_the_event_dropped() {
-        let mut event = crate::test::typical_event(2);
+        let mut event = event_with_everything(2);
         event
             .tags
             .insert("huge".into(), "t".repeat(2_000_000).into());

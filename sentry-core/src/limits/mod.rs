@@ -42,28 +42,12 @@ mod value;
 pub(crate) use event::{cut_event_structure, enforce_event, Verdict};
 pub(crate) use log::enforce_log;
 pub(crate) use size::estimated_event_size;
+
+pub use crate::depth::{DEPTH_MARKER, MAX_DEPTH};
 pub(crate) use value::{
     cut_breadcrumb_for_scope, cut_context_for_scope, cut_str_for_scope, cut_user_for_scope,
-    cut_value_for_scope, dispose, truncate_chars, truncate_cow,
+    cut_value_for_scope, truncate_chars, truncate_cow,
 };
-
-/// How many levels of maps and arrays a value keeps. A deeper map or array is replaced by
-/// [`DEPTH_MARKER`].
-///
-/// ```
-/// use sentry_core::limits::{DEPTH_MARKER, MAX_DEPTH};
-/// use sentry_core::protocol::{Event, Value};
-///
-/// let mut deep = Value::from("leaf");
-/// for _ in 0..MAX_DEPTH + 1 {
-///     deep = Value::Array(vec![deep]);
-/// }
-/// let event = Event { extra: [("deep".to_owned(), deep)].into_iter().collect(), ..Event::new() };
-/// let json = serde_json::to_value(&event).unwrap();
-/// // Five levels of arrays are written; the sixth is the marker.
-/// assert_eq!(json["extra"]["deep"][0][0][0][0][0], DEPTH_MARKER);
-/// ```
-pub const MAX_DEPTH: usize = 5;
 
 /// How many entries a map or array in event data keeps; the rest are removed and counted in a
 /// final marker entry.
@@ -78,9 +62,6 @@ pub const MAX_LOG_BYTES: usize = 1024 * 1024;
 /// The default of [`ClientOptions::max_value_length`](crate::ClientOptions::max_value_length):
 /// 100,000 characters.
 pub const DEFAULT_MAX_VALUE_LENGTH: usize = 100_000;
-
-/// What a map or array nested deeper than [`MAX_DEPTH`] is replaced by.
-pub const DEPTH_MARKER: &str = "[truncated: depth limit]";
 
 /// What a value is replaced by when the event size limit leaves no room for any of it.
 pub const SIZE_MARKER: &str = "[truncated: size limit]";

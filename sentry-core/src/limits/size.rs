@@ -10,7 +10,8 @@
 
 use sentry_minimal::{Breadcrumb, Map, User, Value};
 
-use super::{MAX_BREADTH, MAX_DEPTH, SYMBOLICATION_ALLOWANCE};
+use super::{MAX_BREADTH, SYMBOLICATION_ALLOWANCE};
+use crate::depth::{DEPTH_MARKER, MAX_DEPTH};
 use crate::protocol::{
     ClientSdkInfo, Context, DebugImage, Event, Exception, Frame, Mechanism, Request, Stacktrace,
     Thread, ThreadId,
@@ -138,7 +139,7 @@ impl Sizer {
             Value::String(s) => self.limited(s),
             Value::Array(_) | Value::Map(_) if depth >= MAX_DEPTH => {
                 self.over = true;
-                self.str(super::DEPTH_MARKER);
+                self.str(DEPTH_MARKER);
             }
             Value::Array(items) => {
                 if items.len() > MAX_BREADTH {

@@ -1,5 +1,5 @@
-//! Cutting values: depth, breadth and string length, fitting into a byte budget, and freeing
-//! what was cut off without recursion.
+//! Cutting values: depth, breadth and string length, and fitting into a byte budget. What is cut
+//! off is freed without recursion ([`dispose`]).
 //!
 //! Every function here recurses at most [`MAX_DEPTH`] levels: nothing deeper is ever entered.
 
@@ -9,40 +9,10 @@ use sentry_minimal::{Breadcrumb, Map, User, Value};
 
 use super::size::Sizer;
 use super::{
-    more_entries, more_items, DEPTH_MARKER, ELLIPSIS, MAX_BREADTH, MAX_DEPTH, MAX_EVENT_BYTES,
-    MORE_KEY, SIZE_MARKER,
+    more_entries, more_items, ELLIPSIS, MAX_BREADTH, MAX_EVENT_BYTES, MORE_KEY, SIZE_MARKER,
 };
+use crate::depth::{dispose, is_container, DEPTH_MARKER, MAX_DEPTH};
 use crate::protocol::Context;
-
-/// Frees a value without recursing, however deeply it is nested.
-///
-/// Dropping a `Value` the ordinary way recurses once per level of nesting; at a few thousand
-/// levels that exhausts a thread's stack. Here every map and array is emptied into a work list
-/// before it is dropped, so each drop is shallow.
-pub(crate) fn dispose(value: Value) {
-    if !is_container(&value) {
-        return;
-    }
-    let mut pending = vec![value];
-    while let Some(mut value) = pending.pop() {
-        match &mut value {
-            Value::Array(items) => pending.extend(items.drain(..).filter(is_container)),
-            Value::Map(map) => {
-                while let Some((_, child)) = map.pop_last() {
-                    if is_container(&child) {
-                        pending.push(child);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fn is_container(value: &Value) -> bool {
-    matches!(value, Value::Array(items) if !items.is_empty())
-        || matches!(value, Value::Map(map) if !map.is_empty())
-}
 
 /// Replaces `value` by `with`, freeing the old value with [`dispose`].
 fn replace(value: &mut Value, with: Value) {
@@ -410,23 +380,6 @@ mod tests {
             value = Value::Array(vec![value]);
         }
         value
-    }
-
-    #[test]
-    fn disposes_deep_values_on_a_small_stack() {
-        std::thread::Builder::new()
-            .stack_size(64 * 1024)
-            .spawn(|| {
-                dispose(nested(200_000));
-                let mut map = Value::from("leaf");
-                for _ in 0..200_000 {
-                    map = Value::Map(Map::from([("k".to_owned(), map)]));
-                }
-                dispose(map);
-            })
-            .unwrap()
-            .join()
-            .unwrap();
     }
 
     #[test]

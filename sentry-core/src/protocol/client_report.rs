@@ -5,8 +5,7 @@ use std::time::SystemTime;
 use sentry_minimal::Value;
 use serde::{Deserialize, Serialize};
 
-use crate::client_reports::DiscardReason;
-use crate::envelope::DataCategory;
+use super::{DataCategory, DiscardReason};
 
 /// A client report: counts of items the SDK discarded, by reason and category.
 ///
@@ -15,9 +14,7 @@ use crate::envelope::DataCategory;
 /// # Examples
 ///
 /// ```
-/// use sentry_core::client_reports::DiscardReason;
-/// use sentry_core::envelope::DataCategory;
-/// use sentry_core::protocol::{ClientReport, DiscardedEvent};
+/// use sentry_core::protocol::{ClientReport, DataCategory, DiscardReason, DiscardedEvent};
 ///
 /// let report = ClientReport {
 ///     timestamp: None,

@@ -12,10 +12,14 @@
 //! of its fields, in declaration order) and their errors read the same way (`invalid type: …,
 //! expected …`, `missing field …`), prefixed with the field's name.
 
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use sentry_minimal::Value;
 use serde::de::Unexpected;
 
 use super::minimal_serde::De;
+use crate::time;
 
 /// Parses JSON text into a [`Value`]. The SDK's hand-written readers (envelope header lines, a
 /// dropped transaction's span count) share this one decoder instantiation.
@@ -106,6 +110,34 @@ pub(crate) fn struct_fields<const N: usize>(
             items.len()
         )),
         other => Err(invalid_type(&other, expected)),
+    }
+}
+
+/// Reads a timestamp from parsed JSON, accepting what the serde helpers of `time` accept (float
+/// or integer seconds, or an RFC 3339 string) with the same errors, without linking a
+/// deserializer instantiation.
+pub(crate) fn timestamp(value: &Value) -> Result<SystemTime, String> {
+    let out_of_range = |v: &dyn fmt::Display| format!("timestamp out of range: {v}");
+    match value {
+        // serde_json hands non-negative integers to visitors as `u64` (see `unexpected`).
+        Value::I64(v) if *v < 0 => time::from_unix(*v, 0).ok_or_else(|| out_of_range(v)),
+        Value::I64(v) => {
+            let v = v.unsigned_abs();
+            UNIX_EPOCH
+                .checked_add(Duration::from_secs(v))
+                .ok_or_else(|| out_of_range(&v))
+        }
+        Value::U64(v) => UNIX_EPOCH
+            .checked_add(Duration::from_secs(*v))
+            .ok_or_else(|| out_of_range(v)),
+        Value::F64(v) => time::from_timestamp_f64(*v).ok_or_else(|| out_of_range(v)),
+        Value::String(v) => {
+            time::timestamp_from_str(v).ok_or_else(|| format!("invalid timestamp: {v:?}"))
+        }
+        other => Err(invalid_type(
+            other,
+            "a timestamp (seconds since the epoch, or an RFC 3339 string)",
+        )),
     }
 }
 
@@ -201,5 +233,29 @@ mod tests {
         );
         let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
         assert!(from_slice(ok.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn timestamps_agree_with_the_serde_helpers() {
+        for input in [
+            json!(1_714_564_800),
+            json!(1_714_564_800.123_456),
+            json!(0),
+            json!(-1),
+            json!(-0.5),
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(1e300),
+            json!("2024-05-01T12:00:00.123456Z"),
+            json!(" 1714564800.5 "),
+            json!("later"),
+            json!(true),
+            json!([1]),
+            json!({}),
+        ] {
+            let serde = crate::time::rfc3339::deserialize(input.clone()).map_err(|e| e.to_string());
+            let value = value_from_json(input.clone());
+            assert_eq!(timestamp(&value), serde, "{input}");
+        }
     }
 }

@@ -18,8 +18,10 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
+use sentry_minimal::{SpanId, TraceId, Value};
+
 use super::{wire, Ser};
-use crate::{SpanId, TraceId, Value};
+use crate::depth::dispose;
 
 /// The `content_type` header of a `log` envelope item.
 pub const LOG_CONTENT_TYPE: &str = "application/vnd.sentry.items.log+json";
@@ -208,17 +210,17 @@ impl LogValue {
     /// assert_eq!(LogValue::from_value(Value::I64(-1)), LogValue::I64(-1));
     /// assert_eq!(LogValue::from_value(Value::from(vec![1, 2])), LogValue::String("[1,2]".into()));
     /// ```
-    pub fn from_value(value: crate::Value) -> LogValue {
+    pub fn from_value(value: Value) -> LogValue {
         match value {
-            crate::Value::Bool(b) => LogValue::Bool(b),
-            crate::Value::I64(n) => LogValue::I64(n),
-            crate::Value::U64(n) => LogValue::from(n),
-            crate::Value::F64(n) => LogValue::F64(n),
-            crate::Value::String(s) => LogValue::String(Cow::Owned(s)),
+            Value::Bool(b) => LogValue::Bool(b),
+            Value::I64(n) => LogValue::I64(n),
+            Value::U64(n) => LogValue::from(n),
+            Value::F64(n) => LogValue::F64(n),
+            Value::String(s) => LogValue::String(Cow::Owned(s)),
             other => {
                 let text = other.to_string();
                 // It may be nested deeper than a recursive drop could go.
-                crate::limits::dispose(other);
+                dispose(other);
                 LogValue::String(Cow::Owned(text))
             }
         }
@@ -865,11 +867,11 @@ mod tests {
         assert_eq!(attributes.remove("b"), Some(LogValue::I64(1)));
         assert!(!attributes.contains_key("b"));
         assert_eq!(
-            LogValue::from_value(crate::Value::U64(u64::MAX)),
+            LogValue::from_value(Value::U64(u64::MAX)),
             LogValue::String("18446744073709551615".into())
         );
         assert_eq!(
-            LogValue::from_value(crate::Value::Null),
+            LogValue::from_value(Value::Null),
             LogValue::String("null".into())
         );
     }

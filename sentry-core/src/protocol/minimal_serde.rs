@@ -33,6 +33,8 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
+use crate::depth::{DEPTH_MARKER, MAX_DEPTH};
+
 /// A type that can write itself in Sentry's wire format.
 pub(crate) trait ToWire {
     /// Serializes `self`.
@@ -230,8 +232,8 @@ id_wire!(EventId, TraceId, SpanId);
 // ---- Value ----
 
 impl ToWire for Value {
-    /// Writes the value as JSON. A map or array [`MAX_DEPTH`](crate::limits::MAX_DEPTH) levels
-    /// down is written as [`DEPTH_MARKER`](crate::limits::DEPTH_MARKER) instead of being
+    /// Writes the value as JSON. A map or array [`MAX_DEPTH`] levels
+    /// down is written as [`DEPTH_MARKER`] instead of being
     /// entered: the pipeline cuts deeper data before it gets here, and this keeps data that
     /// skipped it (an envelope built by hand) from exhausting the writer's stack.
     fn to_wire<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -253,9 +255,7 @@ impl Serialize for Nested<'_> {
             Value::F64(n) if n.is_finite() => s.serialize_f64(*n),
             Value::F64(_) => s.serialize_unit(),
             Value::String(v) => s.serialize_str(v),
-            Value::Array(_) | Value::Map(_) if depth >= crate::limits::MAX_DEPTH => {
-                s.serialize_str(crate::limits::DEPTH_MARKER)
-            }
+            Value::Array(_) | Value::Map(_) if depth >= MAX_DEPTH => s.serialize_str(DEPTH_MARKER),
             Value::Array(items) => s.collect_seq(items.iter().map(|item| Nested(item, depth + 1))),
             Value::Map(map) => s.collect_map(map.iter().map(|(k, v)| (k, Nested(v, depth + 1)))),
             // `Value` is non-exhaustive; a future variant is written as its JSON text.
@@ -341,7 +341,7 @@ pub fn value_to_json(value: &Value) -> serde_json::Value {
 /// Converts a `serde_json::Value` to a [`Value`].
 ///
 /// Maps and arrays nested more than 128 levels deep (deeper than serde_json reads from text)
-/// become [`DEPTH_MARKER`](crate::limits::DEPTH_MARKER); what lies below is freed without
+/// become [`DEPTH_MARKER`]; what lies below is freed without
 /// recursion, so a value of any depth is converted without exhausting the stack.
 pub fn value_from_json(value: serde_json::Value) -> Value {
     from_json_at(value, 0)
@@ -368,7 +368,7 @@ fn from_json_at(value: serde_json::Value, depth: usize) -> Value {
             if depth >= FROM_JSON_DEPTH =>
         {
             dispose_json(deep);
-            Value::String(crate::limits::DEPTH_MARKER.to_owned())
+            Value::String(DEPTH_MARKER.to_owned())
         }
         serde_json::Value::Array(items) => Value::Array(
             items
@@ -384,7 +384,7 @@ fn from_json_at(value: serde_json::Value, depth: usize) -> Value {
     }
 }
 
-/// Frees a `serde_json::Value` without recursing (see [`crate::limits::dispose`]).
+/// Frees a `serde_json::Value` without recursing (see [`dispose`]).
 fn dispose_json(value: serde_json::Value) {
     let mut pending = vec![value];
     while let Some(mut value) = pending.pop() {
@@ -666,19 +666,19 @@ mod tests {
                     value = Value::Array(vec![value]);
                 }
                 let json = serde_json::to_string(&Ser(&value)).unwrap();
-                crate::limits::dispose(value);
+                crate::depth::dispose(value);
                 json
             })
             .unwrap()
             .join()
             .unwrap();
-        let depth = crate::limits::MAX_DEPTH;
+        let depth = MAX_DEPTH;
         assert_eq!(
             json,
             format!(
                 "{}\"{}\"{}",
                 "[".repeat(depth),
-                crate::limits::DEPTH_MARKER,
+                DEPTH_MARKER,
                 "]".repeat(depth)
             )
         );

@@ -11,9 +11,11 @@
 //! received.
 
 mod addr;
+mod category;
 mod client_report;
 mod context;
 mod debug_meta;
+mod discard_reason;
 mod event;
 mod exception;
 mod ids;
@@ -26,14 +28,14 @@ mod span_status;
 mod stacktrace;
 mod thread;
 
-pub use crate::client_reports::DiscardReason;
-pub use crate::envelope::DataCategory;
 pub use addr::{Addr, ParseAddrError};
+pub use category::DataCategory;
 pub use client_report::{ClientReport, DiscardedEvent};
 pub use context::{
     AppContext, Context, Contexts, DeviceContext, OsContext, RuntimeContext, TraceContext,
 };
 pub use debug_meta::{DebugImage, DebugMeta, NativeDebugImage};
+pub use discard_reason::DiscardReason;
 pub use event::{Event, Tags, DEFAULT_PLATFORM};
 pub use exception::{ErrnoMeta, Exception, Mechanism, MechanismMeta, SignalMeta};
 pub use ids::{new_event_id, new_span_id, new_trace_id};

@@ -6,10 +6,12 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use sentry_minimal::{Breadcrumb, Level, Map, SpanId, TraceId, User, Value};
+
 use crate::client::Client;
+use crate::depth::dispose;
 use crate::limits;
 use crate::protocol::{Context, Contexts, Event, Tags};
-use crate::{Breadcrumb, Level, Map, SpanId, TraceId, User, Value};
 
 /// A function that may change or drop events captured while its scope is active.
 pub type EventProcessor = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
@@ -109,7 +111,7 @@ impl Scope {
         limits::cut_str_for_scope(&mut key);
         limits::cut_value_for_scope(&mut value);
         if let Some(old) = Arc::make_mut(&mut self.extra).insert(key, value) {
-            limits::dispose(old);
+            dispose(old);
         }
     }
 
@@ -171,7 +173,7 @@ impl Scope {
     pub fn add_breadcrumb(&mut self, breadcrumb: Breadcrumb) {
         let max = match &self.client {
             Some(client) => client.options().max_breadcrumbs,
-            None => crate::api::global_max_breadcrumbs(),
+            None => super::binding::global_max_breadcrumbs(),
         };
         self.push_breadcrumb(breadcrumb, max);
     }
@@ -226,7 +228,7 @@ impl Scope {
     /// Binds a client to this scope. Events captured while the scope is active go to it.
     pub fn set_client(&mut self, client: Option<Arc<Client>>) {
         if client.is_some() {
-            crate::api::note_scoped_client();
+            super::binding::note_scoped_client();
         }
         self.client = client;
     }

@@ -1,15 +1,18 @@
 //! Scopes: the global, isolation and current scopes, and how they follow threads and tasks.
 
+mod binding;
 mod data;
 mod future;
 mod scopes;
 mod slot;
 
+pub use binding::bind_client;
 pub use data::{EventProcessor, Scope};
 pub use future::{BindScopes, ScopesBound};
 pub use scopes::{
     configure_global_scope, configure_scope, with_isolation_scope, with_scope, ScopeGuard, Scopes,
 };
 
-pub(crate) use data::{apply_scopes, DEFAULT_MAX_BREADCRUMBS};
+pub(crate) use binding::{record_breadcrumb, set_global_client};
+pub(crate) use data::apply_scopes;
 pub(crate) use scopes::{global_slot, with_scopes};

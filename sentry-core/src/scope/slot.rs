@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::data::Scope;
-use crate::EventId;
+use sentry_minimal::EventId;
 
 /// How many threads are changing a slot right now. Writers check the thread-local marker only
 /// while this is non-zero.

@@ -1,7 +1,8 @@
 //! Counting what the transport drops, in client-report terms.
 
-use crate::client_reports::{ClientReports, DiscardReason};
-use crate::envelope::{DataCategory, Envelope};
+use crate::client_reports::ClientReports;
+use crate::envelope::Envelope;
+use crate::protocol::{DataCategory, DiscardReason};
 
 /// Records every item of `envelope` as discarded for `reason`, with the quantities client
 /// reports expect (see [`EnvelopeItem::outcomes`](crate::envelope::EnvelopeItem::outcomes)).

@@ -12,7 +12,8 @@
 //! put disk I/O on every request of a busy service. Client reports are persisted separately
 //! (see the cache's `reports`).
 
-use crate::envelope::{DataCategory, Envelope};
+use crate::envelope::Envelope;
+use crate::protocol::DataCategory;
 
 /// Whether `envelope` holds an item of a durable class.
 pub(crate) fn is_durable(envelope: &Envelope) -> bool {

@@ -51,6 +51,7 @@ mod sender;
 mod test_support;
 mod worker;
 
+pub use crate::logs::LogBuffer;
 pub use compression::Compression;
 pub use durable::durable;
 pub use options::{

@@ -17,8 +17,9 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::envelope::{DataCategory, Envelope, EnvelopeItem};
+use crate::envelope::{Envelope, EnvelopeItem};
 use crate::limits;
+use crate::protocol::DataCategory;
 use crate::signal::{Flags, Notifier, Signal};
 
 /// Rung on the queue's [`signal`](Queue::signal) when a task was queued.

@@ -21,7 +21,8 @@
 //! `Retry-After`.
 
 use super::SendOutcome;
-use crate::client_reports::DiscardReason;
+
+use crate::protocol::DiscardReason;
 use crate::ratelimit::RateLimiter;
 
 /// What becomes of an envelope after an attempt to send it (see the module docs for the
@@ -169,7 +170,7 @@ pub(crate) fn update_limits(limiter: &mut RateLimiter, outcome: &SendOutcome) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::DataCategory;
+    use crate::protocol::DataCategory;
 
     /// The categories a row's limits are checked on.
     const CATEGORIES: [DataCategory; 4] = [

@@ -9,9 +9,10 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::{CacheOptions, SendOutcome, Sender, TransportOptions, TransportWorker};
-use crate::client_reports::{ClientReports, DiscardReason};
-use crate::envelope::{DataCategory, Envelope, EnvelopeItem, ItemType, RawItem};
+use crate::client_reports::ClientReports;
+use crate::envelope::{Envelope, EnvelopeItem, ItemType, RawItem};
 use crate::protocol::Event;
+use crate::protocol::{DataCategory, DiscardReason};
 
 /// A timeout for waits that are expected to succeed.
 pub(crate) const LONG: Duration = Duration::from_secs(5);

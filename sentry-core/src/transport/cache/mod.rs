@@ -45,8 +45,9 @@ use std::time::Duration;
 
 use super::discard::{record_envelope, record_outcomes};
 use super::CacheOptions;
-use crate::client_reports::{ClientReports, DiscardReason};
-use crate::envelope::{DataCategory, Envelope, EnvelopeItem, ItemType, RawItem};
+use crate::client_reports::ClientReports;
+use crate::envelope::{Envelope, EnvelopeItem, ItemType, RawItem};
+use crate::protocol::{DataCategory, DiscardReason};
 use names::Kind;
 use reports::{remove_quietly, ReportFiles};
 

@@ -1,8 +1,8 @@
 use std::time::SystemTime;
 
 use super::*;
-use crate::envelope::{DataCategory, ItemType};
-use crate::protocol::{ClientReport, DiscardedEvent};
+use crate::envelope::ItemType;
+use crate::protocol::{ClientReport, DataCategory, DiscardedEvent};
 use crate::transport::test_support::{message_envelope as event, temp_dir};
 
 const TIMEOUT: Duration = Duration::from_secs(35);

@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::client_reports::{ClientReports, DiscardReason};
+use crate::client_reports::ClientReports;
 use crate::envelope::{Envelope, EnvelopeItem};
+use crate::protocol::DiscardReason;
 use crate::transport::cache::{DiskCache, Release};
 use crate::transport::discard::record_envelope;
 use crate::transport::queue::Task;

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use super::disk::{abandon, finalize_and_store, store};
 use super::run::Worker;
 use super::{WindDown, REPORTS, WORKER_THREAD_NAME};
-use crate::client_reports::{ClientReports, DiscardReason};
+use crate::client_reports::ClientReports;
 use crate::envelope::Envelope;
+use crate::protocol::DiscardReason;
 use crate::signal::{notice, NotNotified, Notice};
 use crate::transport::cache::{DiskCache, Release};
 use crate::transport::discard::record_envelope;
@@ -76,9 +77,9 @@ const MAX_REPORT_RESERVE: Duration = Duration::from_secs(1);
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use sentry_core::client_reports::{ClientReports, DiscardReason};
+/// use sentry_core::client_reports::ClientReports;
 /// use sentry_core::envelope::Envelope;
-/// use sentry_core::protocol::Event;
+/// use sentry_core::protocol::{DiscardReason, Event};
 /// use sentry_core::transport::{SendOutcome, Transport, TransportOptions, TransportWorker};
 ///
 /// let dsn = "https://public@example.invalid/42".parse().expect("valid DSN");

@@ -6,7 +6,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::envelope::{DataCategory, ItemType};
+use crate::envelope::ItemType;
+use crate::protocol::DataCategory;
 use crate::transport::test_support::*;
 use crate::transport::SendOutcome;
 

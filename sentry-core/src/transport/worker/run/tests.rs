@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client_reports::DiscardReason;
-use crate::envelope::{DataCategory, Envelope, EnvelopeItem, ItemType};
+use crate::envelope::{Envelope, EnvelopeItem, ItemType};
 use crate::protocol::Event;
+use crate::protocol::{DataCategory, DiscardReason};
 use crate::transport::test_support::*;
 use crate::transport::{SendOutcome, Transport};
 

@@ -1,34 +1,35 @@
-//! [`LogBuffer`]: where captured logs wait to be sent in batches.
+//! [`LogBuffer`]: where captured logs wait to be sent in batches. Public as
+//! `transport::LogBuffer`, for transports that drain it themselves.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use crate::client_reports::{ClientReports, DiscardReason};
-use crate::envelope::{DataCategory, Envelope, EnvelopeItem};
-use crate::protocol::{ClientSdkInfo, Log};
+use crate::client_reports::ClientReports;
+use crate::envelope::{Envelope, EnvelopeItem};
+use crate::protocol::{ClientSdkInfo, DataCategory, DiscardReason, Log};
 use crate::signal::{Flags, Signal};
 
 /// The flag of the buffer's own wake-up signal.
 const WOKEN: Flags = 1;
 
 /// How many logs go into one envelope at most, and how many make a batch due at once.
-pub const MAX_BATCH_SIZE: usize = 100;
+pub(crate) const MAX_BATCH_SIZE: usize = 100;
 
 /// How long the first log of a batch may wait before the batch is due.
-pub const BATCH_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BATCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How many logs may wait at most; more are dropped and counted as `buffer_overflow`.
-pub const MAX_QUEUED: usize = 1000;
+pub(crate) const MAX_QUEUED: usize = 1000;
 
 /// How many bytes (estimated, as JSON) one envelope's logs hold at most, and how many make a
 /// batch due at once: Relay accepts log items of up to 1 MiB.
-pub const MAX_BATCH_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BATCH_BYTES: usize = 1024 * 1024;
 
 /// How many bytes (estimated) the waiting logs may hold at most; a log that does not fit is
 /// dropped and counted as `buffer_overflow`. A log can be up to 1 MiB (larger ones are dropped
 /// before they get here), so the count alone would let the buffer hold a gigabyte.
-pub const MAX_QUEUED_BYTES: usize = 8 * MAX_BATCH_BYTES;
+pub(crate) const MAX_QUEUED_BYTES: usize = 8 * MAX_BATCH_BYTES;
 
 /// Captured logs waiting to be sent, in capture order.
 ///
@@ -36,12 +37,12 @@ pub const MAX_QUEUED_BYTES: usize = 8 * MAX_BATCH_BYTES;
 /// worker drains the buffer on its own thread: it is woken when the buffer becomes worth
 /// looking at, or waits with [`wait_wakeup`](Self::wait_wakeup), until
 /// [`next_deadline`](Self::next_deadline), and sends what [`take_batch`](Self::take_batch)
-/// returns. A batch is due when [`MAX_BATCH_SIZE`] logs are waiting or when the oldest waiting
-/// log is [`BATCH_TIMEOUT`] old; flush and shutdown take everything (`force`).
+/// returns. A batch (at most 100 logs, one envelope) is due when 100 logs are waiting or when
+/// the oldest waiting log is 5 seconds old; flush and shutdown take everything (`force`).
 ///
-/// At most [`MAX_QUEUED`] logs of [`MAX_QUEUED_BYTES`] in all wait; a log pushed beyond that
-/// is dropped and counted as `buffer_overflow` (`log_item` and `log_byte`) in the client's
-/// reports. A batch also holds at most [`MAX_BATCH_BYTES`], and is due once that many wait.
+/// At most 1,000 logs of 8 MiB (estimated) in all wait; a log pushed beyond that is dropped
+/// and counted as `buffer_overflow` (`log_item` and `log_byte`) in the client's reports. A
+/// batch also holds at most 1 MiB, and is due once that many bytes wait.
 ///
 /// # Examples
 ///
@@ -49,7 +50,7 @@ pub const MAX_QUEUED_BYTES: usize = 8 * MAX_BATCH_BYTES;
 /// use std::sync::Arc;
 /// use std::time::Instant;
 /// use sentry_core::client_reports::ClientReports;
-/// use sentry_core::logs::LogBuffer;
+/// use sentry_core::transport::LogBuffer;
 /// use sentry_core::protocol::{Log, LogLevel};
 ///
 /// let buffer = LogBuffer::new(Arc::new(ClientReports::default()));
@@ -105,9 +106,9 @@ impl LogBuffer {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds a log. Over [`MAX_QUEUED`] it is dropped and counted instead. Signals a wake-up
+    /// Adds a log. Over 1,000 logs it is dropped and counted instead. Signals a wake-up
     /// (see [`take_wakeup`](Self::take_wakeup)) when the buffer becomes non-empty and whenever
-    /// another [`MAX_BATCH_SIZE`] logs are waiting.
+    /// another 100 logs are waiting.
     pub fn push(&self, log: Log) {
         let size = log.estimated_size();
         let mut state = self.lock();
@@ -190,17 +191,16 @@ impl LogBuffer {
         self.wake.wait_until(WOKEN, deadline).flags != 0
     }
 
-    /// When the oldest waiting log is due ([`BATCH_TIMEOUT`] after it arrived); `None` while
+    /// When the oldest waiting log is due (5 seconds after it arrived); `None` while
     /// the buffer is empty.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.lock().first_at.map(|t| t + BATCH_TIMEOUT)
     }
 
-    /// Takes up to [`MAX_BATCH_SIZE`] of the oldest logs, of at most [`MAX_BATCH_BYTES`]
-    /// (always at least one log), as an envelope with one `log` item, if a batch is due at
-    /// `now` (a full batch waits, or the oldest log is [`BATCH_TIMEOUT`] old) or `force` is
-    /// set. `None` when nothing is due or the buffer is empty. Call it again until it returns
-    /// `None` to drain.
+    /// Takes up to 100 of the oldest logs, of at most 1 MiB (always at least one log), as an
+    /// envelope with one `log` item, if a batch is due at `now` (100 logs or 1 MiB wait, or the
+    /// oldest log is 5 seconds old) or `force` is set. `None` when nothing is due or the buffer
+    /// is empty. Call it again until it returns `None` to drain.
     pub fn take_batch(&self, now: Instant, force: bool) -> Option<Envelope> {
         let mut state = self.lock();
         let first_at = state.first_at?;

@@ -11,26 +11,26 @@ macro_rules! __sentry_log {
     ($level:ident, $template:literal $(, $arg:expr)* $(,)? $(; $($key:expr => $value:expr),+ $(,)?)?) => {{
         const {
             ::core::assert!(
-                $crate::logs::__private::placeholders_match(
+                $crate::__private::placeholders_match(
                     $template,
                     <[&str]>::len(&[$(::core::stringify!($arg)),*]),
                 ),
                 "a log template needs exactly one `{{}}` per parameter (write literal braces as `{{{{` and `}}}}`)"
             );
         }
-        if $crate::logs::enabled() {
+        if $crate::logger::enabled() {
             #[allow(unused_imports)]
-            use $crate::logs::__private::{ViaDisplay as _, ViaParam as _};
-            $crate::logs::__private::capture(
+            use $crate::__private::{ViaDisplay as _, ViaParam as _};
+            $crate::__private::capture(
                 $crate::protocol::LogLevel::$level,
                 $template,
                 &[$(
-                    &(&$crate::logs::__private::Wrap(&$arg)).__sentry_param()
+                    &(&$crate::__private::Wrap(&$arg)).__sentry_param()
                         as &dyn $crate::logger::LogParam
                 ),*],
                 &[$($((
                     $key,
-                    &(&$crate::logs::__private::Wrap(&$value)).__sentry_param()
+                    &(&$crate::__private::Wrap(&$value)).__sentry_param()
                         as &dyn $crate::logger::LogParam,
                 )),+)?],
             );

@@ -77,9 +77,34 @@
 //!
 //! Attributes you pass win over the defaults of the same name.
 
-use crate::protocol::{Log, LogAttributes, LogLevel};
+mod macros;
+// The macros' plumbing in these is re-exported, hidden, from `crate::__private`.
+pub(crate) mod param;
+pub(crate) mod record;
+pub(crate) mod template;
 
-pub use super::param::{DebugParam, DisplayParam, LogParam};
+use crate::protocol::LogLevel;
+
+use record::capture;
+
+pub use param::{DebugParam, DisplayParam, LogParam};
+
+/// `true` while at least one enabled client has logs on: one relaxed atomic load.
+///
+/// The functions and macros of this module check it before doing anything else. Integrations
+/// that turn other logging systems into Sentry logs (the `log` and `tracing` bridges) check it
+/// before building a [`Log`](crate::protocol::Log) for [`capture_log`](crate::capture_log).
+///
+/// # Examples
+///
+/// ```
+/// // No client with `enable_logs` exists in this example.
+/// assert!(!sentry_core::logger::enabled());
+/// ```
+#[inline(always)]
+pub fn enabled() -> bool {
+    crate::gate::logs_on()
+}
 
 /// Logs at [`LogLevel::Trace`]: `trace!("template {}", param; "key" => value)`.
 ///
@@ -139,7 +164,7 @@ pub fn log(
     params: &[&dyn LogParam],
     attributes: &[Attribute<'_>],
 ) {
-    if super::enabled() {
+    if enabled() {
         capture(level, template, params, attributes);
     }
 }
@@ -193,46 +218,12 @@ level_fns! {
     fatal => Fatal;
 }
 
-/// How many attributes the SDK may add to a log: environment, release, SDK name and version,
-/// server address, three user fields.
-const DEFAULT_ATTRIBUTES: usize = 8;
-
-/// Builds the record and captures it. Only called once the gate said logs are enabled.
-#[doc(hidden)]
-#[inline(never)]
-pub fn capture(
-    level: LogLevel,
-    template: &str,
-    params: &[&dyn LogParam],
-    attributes: &[Attribute<'_>],
-) {
-    let templated = usize::from(!params.is_empty());
-    let mut attrs = LogAttributes::with_capacity(
-        templated + params.len() + attributes.len() + DEFAULT_ATTRIBUTES,
-    );
-    let body = if params.is_empty() {
-        template.to_owned()
-    } else {
-        attrs.insert("sentry.message.template", template.to_owned());
-        for (i, param) in params.iter().enumerate() {
-            attrs.insert(super::template::parameter_key(i), param.to_log_value());
-        }
-        super::template::render(template, params)
-    };
-    for (key, value) in attributes {
-        attrs.insert(*key, value.to_log_value());
-    }
-    let mut log = Log::new(level, body);
-    log.attributes = attrs;
-    crate::api::capture_log(log);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::ClientOptions;
     use crate::protocol::LogValue;
     use crate::test::with_captured_logs;
-    use crate::ClientOptions;
 
     #[test]
     fn macros_record_template_parameters_and_attributes() {

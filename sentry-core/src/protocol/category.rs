@@ -8,14 +8,14 @@ macro_rules! categories {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
         /// A category of data, as used by rate limits (`X-Sentry-Rate-Limits`) and client reports.
         ///
-        /// Every envelope item maps to one category ([`ItemType::category`](super::ItemType::category)).
+        /// Every envelope item maps to one category ([`ItemType::category`](crate::envelope::ItemType::category)).
         /// On the wire a category is its snake_case name; names this SDK does not know read as
         /// [`DataCategory::Unknown`], which is never treated as any other category.
         ///
         /// # Examples
         ///
         /// ```
-        /// use sentry_core::envelope::DataCategory;
+        /// use sentry_core::protocol::DataCategory;
         ///
         /// assert_eq!(DataCategory::LogItem.as_str(), "log_item");
         /// assert_eq!(DataCategory::from_name("profile_chunk"), DataCategory::ProfileChunk);
