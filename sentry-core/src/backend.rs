@@ -6,7 +6,8 @@ use std::sync::Once;
 use sentry_minimal::backend::{Backend, ScopeBackend};
 use sentry_minimal::{Breadcrumb, EventId, Level};
 
-use crate::client::convert::{event_from_error, event_from_facade, event_from_message};
+use crate::client::convert::{event_from_facade, event_from_message};
+use crate::hint::Hint;
 use crate::scope::with_scopes;
 
 /// Forwards facade calls to this crate's scopes and clients.
@@ -28,7 +29,7 @@ pub(crate) fn install() {
 
 impl Backend for CoreBackend {
     fn add_breadcrumb(&self, breadcrumb: Breadcrumb) {
-        crate::api::record_breadcrumb(breadcrumb);
+        crate::api::record_breadcrumb(breadcrumb, &Hint::new());
     }
 
     fn capture_event(&self, event: sentry_minimal::Event) -> EventId {
@@ -44,7 +45,8 @@ impl Backend for CoreBackend {
         error: &(dyn Error + 'static),
         type_name: Option<&'static str>,
     ) -> EventId {
-        crate::capture_event(event_from_error(error, type_name))
+        // The hooks get the library's error in the hint, as with `sentry_core::capture_error`.
+        crate::api::capture_error_enabled(error, type_name)
     }
 
     fn configure_scope(&self, f: &mut dyn FnMut(&mut dyn ScopeBackend)) {

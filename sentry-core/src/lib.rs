@@ -25,6 +25,7 @@ pub mod client_reports;
 pub mod dsn;
 pub mod envelope;
 pub mod finalize;
+pub mod hint;
 pub mod limits;
 pub mod logs;
 pub mod off_thread;
@@ -51,15 +52,17 @@ mod scope;
 pub mod test;
 
 pub use api::{
-    add_breadcrumb, capture_error, capture_event, capture_log, capture_message, event_from_error,
-    flush, last_event_id, remove_tag, run_user_callback, set_context, set_extra, set_level,
-    set_tag, set_user, IntoBreadcrumb,
+    add_breadcrumb, add_breadcrumb_with_hint, capture_error, capture_event,
+    capture_event_with_hint, capture_log, capture_message, event_from_error, flush, is_enabled,
+    last_event_id, remove_context, remove_extra, remove_tag, run_user_callback, set_context,
+    set_extra, set_level, set_tag, set_tags, set_user, IntoBreadcrumb,
 };
 pub use client::{inside_sdk, Client, SDK_NAME, SDK_VERSION};
 pub use debug::set_debug;
 #[doc(hidden)]
 pub use debug::{debug_enabled as __debug_enabled, debug_print as __debug_print};
 pub use dsn::{Dsn, DsnError};
+pub use hint::Hint;
 pub use init::{bind_client, init, try_init, ClientInitGuard, IntoOptions};
 pub use integration::Integration;
 pub use logs::logger;
