@@ -40,6 +40,30 @@
 //! - `threads`: the panicking thread (`id`, `name`, `crashed`, `current`, `main`). Its stack is
 //!   the exception's, linked through `thread_id`, as Sentry expects for a crashed thread.
 //!
+//! # The hint
+//!
+//! `before_send`, event processors and integrations get a [`PanicHint`] in the
+//! [`Hint`](sentry_core::Hint): the message, the location and the payload's type
+//! ([`PanicHint::payload_is`]). The payload itself cannot be passed on: the panic hook only
+//! borrows it, and the hooks run on the helper thread. Drop one kind of panic by its payload:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use sentry_core::ClientOptions;
+//!
+//! /// Raised with `std::panic::panic_any(Cancelled)` to unwind a cancelled job.
+//! struct Cancelled;
+//!
+//! let options = ClientOptions {
+//!     before_send: Some(Arc::new(|event, hint| {
+//!         let cancelled = hint.panic().is_some_and(|panic| panic.payload_is::<Cancelled>());
+//!         (!cancelled).then_some(event)
+//!     })),
+//!     ..Default::default()
+//! };
+//! # let _ = options;
+//! ```
+//!
 //! # Examples
 //!
 //! ```
@@ -598,6 +622,60 @@ mod tests {
             location,
             &Value::from(format!("sentry-panic/src/lib.rs:{line}:38"))
         );
+    }
+
+    /// The hooks get the panic in the hint: the message, the location and the payload's type,
+    /// enough to drop one kind of panic by payload type.
+    #[test]
+    fn hooks_get_the_panic_in_the_hint() {
+        struct Shutdown;
+        struct Code(#[allow(dead_code)] u16);
+        static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let options = ClientOptions {
+            before_send: Some(Arc::new(|event, hint| {
+                let panic = hint.panic()?;
+                let (file, line, _) = panic.location()?;
+                SEEN.lock().unwrap().push(format!(
+                    "{} | str={} string={} code={} | {file}:{line}",
+                    panic.message(),
+                    panic.payload_is::<&str>(),
+                    panic.payload_is::<String>(),
+                    panic.payload_is::<Code>(),
+                ));
+                (!panic.payload_is::<Shutdown>()).then_some(event)
+            })),
+            ..options()
+        };
+        let mut line = 0;
+        let events = with_captured_events_options(options, || {
+            line = line!() + 1;
+            let _ = thread::spawn(|| panic!("literal")).join();
+            let _ = thread::spawn(|| panic!("formatted {}", std::hint::black_box(1))).join();
+            let _ = thread::spawn(|| std::panic::panic_any(Code(7))).join();
+            let _ = thread::spawn(|| std::panic::panic_any(Shutdown)).join();
+        });
+        let file = "sentry-panic/src/lib.rs";
+        let other = "panic payload of a non-string type (raised with std::panic::panic_any)";
+        assert_eq!(
+            *SEEN.lock().unwrap(),
+            [
+                format!("literal | str=true string=false code=false | {file}:{line}"),
+                format!(
+                    "formatted 1 | str=false string=true code=false | {file}:{}",
+                    line + 1
+                ),
+                format!(
+                    "{other} | str=false string=false code=true | {file}:{}",
+                    line + 2
+                ),
+                format!(
+                    "{other} | str=false string=false code=false | {file}:{}",
+                    line + 3
+                ),
+            ]
+        );
+        // The `Shutdown` panic was dropped by its payload type.
+        assert_eq!(events.len(), 3);
     }
 
     #[test]

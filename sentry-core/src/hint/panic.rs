@@ -64,7 +64,8 @@ impl PanicHint {
     }
 
     /// `true` if the payload is a `T`. `panic!` with a literal gives a `&'static str`, with
-    /// format arguments a `String`; `std::panic::panic_any(value)` gives `value`'s type.
+    /// format arguments a `String` (or a `&'static str` when the compiler could fold them into
+    /// a constant); `std::panic::panic_any(value)` gives `value`'s type.
     pub fn payload_is<T: Any>(&self) -> bool {
         self.payload_type == TypeId::of::<T>()
     }
