@@ -27,7 +27,10 @@ fn before_send_drops_an_error_type_by_downcast_over_http() {
         server.dsn().as_str(),
         ClientOptions {
             before_send: Some(Arc::new(|event, hint| {
-                if hint.error().is_some_and(|err| err.is::<ClientDisconnected>()) {
+                if hint
+                    .error()
+                    .is_some_and(|err| err.is::<ClientDisconnected>())
+                {
                     return None;
                 }
                 Some(event)
