@@ -43,7 +43,7 @@
 //! # The hint
 //!
 //! `before_send`, event processors and integrations get a [`PanicHint`] in the
-//! [`Hint`](sentry_core::Hint): the message, the location and the payload's type
+//! [`Hint`]: the message, the location and the payload's type
 //! ([`PanicHint::payload_is`]). The payload itself cannot be passed on: the panic hook only
 //! borrows it, and the hooks run on the helper thread. Drop one kind of panic by its payload:
 //!
