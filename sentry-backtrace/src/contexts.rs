@@ -66,7 +66,12 @@ impl Integration for ContextIntegration {
         start_time();
     }
 
-    fn process_event(&self, mut event: Event, options: &ClientOptions) -> Option<Event> {
+    fn process_event(
+        &self,
+        mut event: Event,
+        _hint: &sentry_core::Hint<'_>,
+        options: &ClientOptions,
+    ) -> Option<Event> {
         let computed = computed();
         for (key, context) in &computed.contexts {
             if !event.contexts.contains_key(key) {

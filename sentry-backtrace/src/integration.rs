@@ -124,7 +124,12 @@ impl Integration for StacktraceIntegration {
         });
     }
 
-    fn process_event(&self, mut event: Event, options: &ClientOptions) -> Option<Event> {
+    fn process_event(
+        &self,
+        mut event: Event,
+        _hint: &sentry_core::Hint<'_>,
+        options: &ClientOptions,
+    ) -> Option<Event> {
         match target(&event, options, self.errors) {
             Some(Target::LastException) => {
                 let stack = capture();

@@ -65,7 +65,7 @@ fn the_calling_thread_keeps_addresses_and_finalize_completes_them() {
         ],
         before_send: Some(Arc::new({
             let seen = Arc::clone(&seen_in_before_send);
-            move |event: Event| {
+            move |event: Event, _: &sentry_core::Hint<'_>| {
                 *seen.lock().unwrap() = Some(event.clone());
                 Some(event)
             }

@@ -32,7 +32,7 @@ fn worker_resolves() {
     let _guard = sentry_core::init(ClientOptions {
         dsn: "https://public@sentry.invalid/1".parse().ok(),
         transport: Some(Arc::new(factory)),
-        before_send: Some(Arc::new(|event| {
+        before_send: Some(Arc::new(|event, _| {
             let frames = &event
                 .exception
                 .last()

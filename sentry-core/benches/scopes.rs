@@ -8,7 +8,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use sentry_core::envelope::Envelope;
 use sentry_core::transport::{Transport, TransportFactory};
-use sentry_core::{Breadcrumb, ClientOptions, Level};
+use sentry_core::{BeforeSend, Breadcrumb, ClientInitGuard, ClientOptions, Level};
 
 /// Drops every envelope: measures only the calling thread's work.
 struct Discard;
@@ -25,18 +25,55 @@ impl Transport for Discard {
     }
 }
 
-fn enabled(c: &mut Criterion) {
+fn init(before_send: Option<BeforeSend>) -> ClientInitGuard {
     let transport: Arc<dyn Transport> = Arc::new(Discard);
     let factory: Arc<dyn TransportFactory> = Arc::new(transport);
-    let _guard = sentry_core::init(ClientOptions {
+    sentry_core::init(ClientOptions {
         dsn: Some(
             "https://public@sentry.invalid/1"
                 .parse()
                 .expect("valid DSN"),
         ),
         transport: Some(factory),
+        before_send,
         ..Default::default()
-    });
+    })
+}
+
+/// What a hint costs when nothing reads it: `capture_error` (the error is lent to the hooks in
+/// the hint) without a hook, with a `before_send` that ignores the hint, and with one that
+/// downcasts the error. Runs first, on empty scopes.
+fn hints(c: &mut Criterion) {
+    let err = "x".parse::<u8>().expect_err("not a number");
+    let mut group = c.benchmark_group("hints");
+    let cases: [(&str, Option<BeforeSend>); 3] = [
+        ("capture_error_no_hook", None),
+        (
+            "capture_error_before_send_ignoring_hint",
+            Some(Arc::new(|event, _| Some(event))),
+        ),
+        (
+            "capture_error_before_send_downcasting",
+            Some(Arc::new(|event, hint| {
+                let parse = hint
+                    .error()
+                    .is_some_and(|e| e.is::<std::num::ParseIntError>());
+                black_box(parse).then_some(event)
+            })),
+        ),
+    ];
+    for (name, before_send) in cases {
+        let guard = init(before_send);
+        group.bench_function(name, |b| {
+            b.iter(|| sentry_core::capture_error(black_box(&err)))
+        });
+        drop(guard);
+    }
+    group.finish();
+}
+
+fn enabled(c: &mut Criterion) {
+    let _guard = init(None);
 
     let mut group = c.benchmark_group("enabled");
     group.bench_function("add_breadcrumb", |b| {
@@ -89,5 +126,5 @@ fn enabled(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, enabled);
+criterion_group!(benches, hints, enabled);
 criterion_main!(benches);

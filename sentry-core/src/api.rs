@@ -1,16 +1,20 @@
 //! The top-level functions applications call: capture, breadcrumbs, scope data.
 
 use std::borrow::Cow;
+use std::error::Error;
 use std::time::Duration;
 
 use sentry_minimal::{AsError, Breadcrumb, EventId, Level, User, Value};
 
 use crate::client::convert::event_from_message;
+use crate::hint::Hint;
 use crate::protocol::{Context, Event, Log};
 use crate::scope::{global_slot, record_breadcrumb, with_scopes, Scope, Scopes};
 
 /// Captures an event through the pipeline of the current client, with the current scopes.
 /// Returns its identifier, or the nil identifier if it was not captured.
+///
+/// The hooks get an empty [`Hint`]; use [`capture_event_with_hint`] to pass one.
 ///
 /// # Examples
 ///
@@ -27,15 +31,51 @@ pub fn capture_event(event: Event) -> EventId {
     if !sentry_minimal::is_enabled() {
         return EventId::nil();
     }
-    capture_event_enabled(event)
+    capture_event_enabled(event, &Hint::new())
+}
+
+/// Captures an event like [`capture_event`], handing `hint` to the event processors,
+/// integrations and `before_send` beside it: the error it was made from, or a value of your
+/// own (see [`Hint`]).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use sentry_core::{test::with_captured_events_options, ClientOptions, Hint};
+///
+/// let options = ClientOptions {
+///     before_send: Some(Arc::new(|mut event, hint| {
+///         if let Some(attempt) = hint.value::<u32>() {
+///             event.tags.insert("attempt".into(), attempt.to_string().into());
+///         }
+///         Some(event)
+///     })),
+///     ..Default::default()
+/// };
+/// let events = with_captured_events_options(options, || {
+///     let err = "x".parse::<u8>().unwrap_err();
+///     let mut event = sentry_core::event_from_error(&err);
+///     event.logger = Some("importer".into());
+///     let attempt = 3_u32;
+///     sentry_core::capture_event_with_hint(event, &Hint::new().with_error(&err).with_value(&attempt));
+/// });
+/// assert_eq!(events[0].tags["attempt"], "3");
+/// ```
+#[inline]
+pub fn capture_event_with_hint(event: Event, hint: &Hint<'_>) -> EventId {
+    if !sentry_minimal::is_enabled() {
+        return EventId::nil();
+    }
+    capture_event_enabled(event, hint)
 }
 
 #[inline(never)]
-fn capture_event_enabled(event: Event) -> EventId {
-    with_scopes(|scopes| capture_in(scopes, event))
+fn capture_event_enabled(event: Event, hint: &Hint<'_>) -> EventId {
+    with_scopes(|scopes| capture_in(scopes, event, hint))
 }
 
-pub(crate) fn capture_in(scopes: &Scopes, event: Event) -> EventId {
+pub(crate) fn capture_in(scopes: &Scopes, event: Event, hint: &Hint<'_>) -> EventId {
     let global = global_slot().snapshot();
     let isolation = scopes.isolation.snapshot();
     let current = scopes.current.snapshot();
@@ -47,7 +87,7 @@ pub(crate) fn capture_in(scopes: &Scopes, event: Event) -> EventId {
     let Some(client) = client else {
         return EventId::nil();
     };
-    let id = client.capture_event(event, Some([&global, &isolation, &current]));
+    let id = client.capture_event_with_hint(event, hint, Some([&global, &isolation, &current]));
     if !id.is_nil() {
         scopes.isolation.set_last_event_id(id);
     }
@@ -76,10 +116,11 @@ pub fn capture_message(message: &str, level: Level) -> EventId {
 
 #[inline(never)]
 fn capture_message_enabled(message: &str, level: Level) -> EventId {
-    capture_event_enabled(event_from_message(message, level))
+    capture_event_enabled(event_from_message(message, level), &Hint::new())
 }
 
-/// Captures an error with its whole `source()` chain, root cause first.
+/// Captures an error with its whole `source()` chain, root cause first. The hooks get the
+/// error itself in the [`Hint`], to downcast it.
 ///
 /// # Examples
 ///
@@ -97,10 +138,17 @@ pub fn capture_error<E: AsError + ?Sized>(error: &E) -> EventId {
     if !sentry_minimal::is_enabled() {
         return EventId::nil();
     }
-    capture_event(crate::client::convert::event_from_error(
-        error.as_error(),
-        error.type_name(),
-    ))
+    capture_error_enabled(error.as_error(), error.type_name())
+}
+
+/// The body of [`capture_error`] once the gate is open, shared with the facade's backend.
+#[inline(never)]
+pub(crate) fn capture_error_enabled(
+    error: &(dyn Error + 'static),
+    type_name: Option<&str>,
+) -> EventId {
+    let event = crate::client::convert::event_from_error(error, type_name);
+    capture_event_enabled(event, &Hint::new().with_error(error))
 }
 
 /// Builds the event [`capture_error`] would capture for `error` (its whole `source()` chain,
@@ -189,7 +237,8 @@ impl<F: FnOnce() -> B, B: IntoBreadcrumb> IntoBreadcrumb for F {
     }
 }
 
-/// Records a breadcrumb on the isolation scope, after `before_breadcrumb`.
+/// Records a breadcrumb on the isolation scope, after `before_breadcrumb` (which gets an
+/// empty [`Hint`]; see [`add_breadcrumb_with_hint`]).
 ///
 /// # Examples
 ///
@@ -202,7 +251,48 @@ impl<F: FnOnce() -> B, B: IntoBreadcrumb> IntoBreadcrumb for F {
 pub fn add_breadcrumb<B: IntoBreadcrumb>(breadcrumb: B) {
     if sentry_minimal::is_enabled() {
         if let Some(crumb) = breadcrumb.into_breadcrumb() {
-            record_breadcrumb(crumb);
+            record_breadcrumb(crumb, &Hint::new());
+        }
+    }
+}
+
+/// Records a breadcrumb like [`add_breadcrumb`], handing `hint` to `before_breadcrumb` beside
+/// it: what the breadcrumb was made from.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use sentry_core::{test::with_captured_events_options, Breadcrumb, ClientOptions, Hint, Level};
+///
+/// struct Query { rows: usize }
+///
+/// let options = ClientOptions {
+///     // Keep only the breadcrumbs of queries that returned many rows.
+///     before_breadcrumb: Some(Arc::new(|crumb, hint| match hint.value::<Query>() {
+///         Some(query) if query.rows < 1000 => None,
+///         _ => Some(crumb),
+///     })),
+///     ..Default::default()
+/// };
+/// let events = with_captured_events_options(options, || {
+///     for rows in [3, 5000] {
+///         let query = Query { rows };
+///         sentry_core::add_breadcrumb_with_hint(
+///             Breadcrumb::new(format!("{rows} rows")).category("db"),
+///             &Hint::new().with_value(&query),
+///         );
+///     }
+///     sentry_core::capture_message("done", Level::Info);
+/// });
+/// let kept: Vec<_> = events[0].breadcrumbs.iter().filter_map(|b| b.message.as_deref()).collect();
+/// assert!(kept.contains(&"5000 rows") && !kept.contains(&"3 rows"));
+/// ```
+#[inline]
+pub fn add_breadcrumb_with_hint<B: IntoBreadcrumb>(breadcrumb: B, hint: &Hint<'_>) {
+    if sentry_minimal::is_enabled() {
+        if let Some(crumb) = breadcrumb.into_breadcrumb() {
+            record_breadcrumb(crumb, hint);
         }
     }
 }
@@ -225,6 +315,30 @@ pub fn set_tag(key: impl Into<Cow<'static, str>>, value: impl Into<Cow<'static, 
     update_isolation(|scope| scope.set_tag(key, value));
 }
 
+/// Sets several tags on the isolation scope at once (a later pair wins over an earlier one
+/// with the same key). The iterator is not consumed while the SDK is disabled.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::{test::with_captured_events, Level};
+///
+/// let events = with_captured_events(|| {
+///     sentry_core::set_tags([("tenant", "acme"), ("plan", "pro")]);
+///     sentry_core::capture_message("upgraded", Level::Info);
+/// });
+/// assert_eq!(events[0].tags["tenant"], "acme");
+/// assert_eq!(events[0].tags["plan"], "pro");
+/// ```
+pub fn set_tags<I, K, V>(tags: I)
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<Cow<'static, str>>,
+    V: Into<Cow<'static, str>>,
+{
+    update_isolation(|scope| scope.set_tags(tags));
+}
+
 /// Removes a tag from the isolation scope.
 pub fn remove_tag(key: &str) {
     update_isolation(|scope| scope.remove_tag(key));
@@ -235,9 +349,34 @@ pub fn set_extra(key: impl Into<String>, value: impl Into<Value>) {
     update_isolation(|scope| scope.set_extra(key, value));
 }
 
+/// Removes an extra value from the isolation scope.
+pub fn remove_extra(key: &str) {
+    update_isolation(|scope| scope.remove_extra(key));
+}
+
 /// Sets a context on the isolation scope.
 pub fn set_context(key: impl Into<Cow<'static, str>>, value: impl Into<Context>) {
     update_isolation(|scope| scope.set_context(key, value));
+}
+
+/// Removes a context from the isolation scope.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::{protocol::Context, test::with_captured_events, Level, Map};
+///
+/// let events = with_captured_events(|| {
+///     let mut order = Map::new();
+///     order.insert("id".into(), 7.into());
+///     sentry_core::set_context("order", Context::from(order));
+///     sentry_core::remove_context("order");
+///     sentry_core::capture_message("no order", Level::Info);
+/// });
+/// assert!(!events[0].contexts.contains_key("order"));
+/// ```
+pub fn remove_context(key: &str) {
+    update_isolation(|scope| scope.remove_context(key));
 }
 
 /// Sets or clears the user on the isolation scope.
@@ -248,6 +387,30 @@ pub fn set_user(user: Option<User>) {
 /// Overrides the level of events captured in the isolation scope.
 pub fn set_level(level: Option<Level>) {
     update_isolation(|scope| scope.set_level(level));
+}
+
+/// `true` when the client the calling thread reports to is enabled: `init` was given a DSN (or
+/// a client was bound), and it was not closed. Use it to skip work whose only purpose is
+/// reporting; the capture functions check it themselves.
+///
+/// While no client in the process is enabled this is one atomic load.
+///
+/// # Examples
+///
+/// ```
+/// assert!(!sentry_core::is_enabled()); // no init in this example
+/// let guard = sentry_core::init(""); // no DSN: disabled
+/// assert!(!sentry_core::is_enabled());
+/// # drop(guard);
+/// ```
+#[inline]
+pub fn is_enabled() -> bool {
+    sentry_minimal::is_enabled() && current_client_enabled()
+}
+
+#[inline(never)]
+fn current_client_enabled() -> bool {
+    with_scopes(|scopes| scopes.client().is_enabled())
 }
 
 /// The identifier of the last event captured in the current isolation scope.

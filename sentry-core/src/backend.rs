@@ -6,15 +6,16 @@ use std::error::Error;
 use sentry_minimal::backend::{Backend, ScopeBackend};
 use sentry_minimal::{Breadcrumb, EventId, Level};
 
-use crate::api::{capture_event, last_event_id};
-use crate::client::convert::{event_from_error, event_from_facade, event_from_message};
+use crate::api::{capture_error_enabled, capture_event, last_event_id};
+use crate::client::convert::{event_from_facade, event_from_message};
 use crate::gate::CoreBackend;
+use crate::hint::Hint;
 use crate::scope::{record_breadcrumb, with_scope, with_scopes};
 
 /// Forwards facade calls to this crate's scopes and clients.
 impl Backend for CoreBackend {
     fn add_breadcrumb(&self, breadcrumb: Breadcrumb) {
-        record_breadcrumb(breadcrumb);
+        record_breadcrumb(breadcrumb, &Hint::new());
     }
 
     fn capture_event(&self, event: sentry_minimal::Event) -> EventId {
@@ -30,7 +31,8 @@ impl Backend for CoreBackend {
         error: &(dyn Error + 'static),
         type_name: Option<&'static str>,
     ) -> EventId {
-        capture_event(event_from_error(error, type_name))
+        // The hooks get the library's error in the hint, as with `sentry_core::capture_error`.
+        capture_error_enabled(error, type_name)
     }
 
     fn configure_scope(&self, f: &mut dyn FnMut(&mut dyn ScopeBackend)) {

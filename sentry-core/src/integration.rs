@@ -12,6 +12,7 @@ use std::sync::{Mutex, PoisonError};
 
 use sentry_minimal::SortedMap;
 
+use crate::hint::Hint;
 use crate::options::ClientOptions;
 use crate::protocol::Event;
 use crate::transport::WORKER_THREAD_NAME;
@@ -20,8 +21,9 @@ use crate::transport::WORKER_THREAD_NAME;
 ///
 /// The client calls [`setup_once`](Integration::setup_once) the first time an integration of
 /// this name is used in the process (install a hook here), [`setup`](Integration::setup) for each
-/// client it is part of, and [`process_event`](Integration::process_event) for each event, after
-/// the scopes' event processors and before `before_send`.
+/// client it is part of, and [`process_event`](Integration::process_event) for each event, with
+/// the [`Hint`] of what the event was made from, after the scopes' event processors and before
+/// `before_send`.
 ///
 /// # For implementors
 ///
@@ -32,7 +34,7 @@ use crate::transport::WORKER_THREAD_NAME;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use sentry_core::{ClientOptions, Integration, protocol::Event};
+/// use sentry_core::{ClientOptions, Hint, Integration, protocol::Event};
 ///
 /// struct AddServiceTag;
 ///
@@ -40,7 +42,7 @@ use crate::transport::WORKER_THREAD_NAME;
 ///     fn name(&self) -> &'static str {
 ///         "add-service-tag"
 ///     }
-///     fn process_event(&self, mut event: Event, _: &ClientOptions) -> Option<Event> {
+///     fn process_event(&self, mut event: Event, _: &Hint<'_>, _: &ClientOptions) -> Option<Event> {
 ///         event.tags.insert("service".into(), "billing".into());
 ///         Some(event)
 ///     }
@@ -61,9 +63,15 @@ pub trait Integration: Send + Sync + 'static {
         let _ = options;
     }
 
-    /// Changes or drops an event. The default keeps it unchanged.
-    fn process_event(&self, event: Event, options: &ClientOptions) -> Option<Event> {
-        let _ = options;
+    /// Changes or drops an event; `hint` is what the event was made from. The default keeps it
+    /// unchanged.
+    fn process_event(
+        &self,
+        event: Event,
+        hint: &Hint<'_>,
+        options: &ClientOptions,
+    ) -> Option<Event> {
+        let _ = (hint, options);
         Some(event)
     }
 }

@@ -36,6 +36,7 @@ mod time;
 // The wire: payloads, their container, and what is counted when one is dropped.
 pub mod client_reports;
 pub mod envelope;
+pub mod hint;
 pub mod limits;
 pub mod protocol;
 
@@ -81,12 +82,14 @@ pub mod __private {
 }
 
 pub use api::{
-    add_breadcrumb, capture_error, capture_event, capture_log, capture_message, event_from_error,
-    flush, last_event_id, remove_tag, set_context, set_extra, set_level, set_tag, set_user,
-    IntoBreadcrumb,
+    add_breadcrumb, add_breadcrumb_with_hint, capture_error, capture_event,
+    capture_event_with_hint, capture_log, capture_message, event_from_error, flush, is_enabled,
+    last_event_id, remove_context, remove_extra, remove_tag, set_context, set_extra, set_level,
+    set_tag, set_tags, set_user, IntoBreadcrumb,
 };
 pub use client::{Client, SDK_NAME, SDK_VERSION};
 pub use dsn::{Dsn, DsnError};
+pub use hint::Hint;
 pub use init::{init, try_init, ClientInitGuard, IntoOptions};
 pub use integration::Integration;
 pub use options::{

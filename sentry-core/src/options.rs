@@ -9,14 +9,18 @@ use std::time::Duration;
 use sentry_minimal::Breadcrumb;
 
 use crate::dsn::{Dsn, DsnError};
+use crate::hint::Hint;
 use crate::integration::Integration;
 use crate::protocol::{Event, Log};
 use crate::transport::{self, TransportFactory};
 
-/// A callback that may change or drop an error event before it is sent.
-pub type BeforeSend = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
-/// A callback that may change or drop a breadcrumb before it is recorded.
-pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb) -> Option<Breadcrumb> + Send + Sync>;
+/// A callback that may change or drop an error event before it is sent. It gets the event and
+/// the [`Hint`]: what the event was made from (the captured error, the panic, the log record).
+pub type BeforeSend = Arc<dyn Fn(Event, &Hint<'_>) -> Option<Event> + Send + Sync>;
+/// A callback that may change or drop a breadcrumb before it is recorded. It gets the
+/// breadcrumb and the [`Hint`]: what the breadcrumb was made from (the log record, or a value
+/// passed to [`add_breadcrumb_with_hint`](crate::add_breadcrumb_with_hint)).
+pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb, &Hint<'_>) -> Option<Breadcrumb> + Send + Sync>;
 /// A callback that may change or drop a structured log before it is buffered.
 pub type BeforeSendLog = Arc<dyn Fn(Log) -> Option<Log> + Send + Sync>;
 
@@ -94,10 +98,48 @@ pub struct ClientOptions {
     pub in_app_include: Vec<&'static str>,
     /// Module prefixes that are not part of the application, for stack frames.
     pub in_app_exclude: Vec<&'static str>,
-    /// Called with every error event just before it is sent; returning `None` drops it.
-    /// A panic inside the callback drops the event (client report reason `before_send`).
+    /// Called with every error event just before it is sent, and the [`Hint`] of what the
+    /// event was made from; returning `None` drops it (client report reason `before_send`), and
+    /// so does a panic inside the callback.
+    ///
+    /// Filter by error type with a downcast of the hint's error, not by the exception's text:
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sentry_core::ClientOptions;
+    ///
+    /// let options = ClientOptions {
+    ///     before_send: Some(Arc::new(|event, hint| {
+    ///         match hint.error().and_then(|err| err.downcast_ref::<std::io::Error>()) {
+    ///             Some(err) if err.kind() == std::io::ErrorKind::BrokenPipe => None,
+    ///             _ => Some(event),
+    ///         }
+    ///     })),
+    ///     ..Default::default()
+    /// };
+    /// # assert!(options.validate().is_ok());
+    /// ```
     pub before_send: Option<BeforeSend>,
-    /// Called with every breadcrumb before it is recorded; returning `None` drops it.
+    /// Called with every breadcrumb recorded through [`add_breadcrumb`](crate::add_breadcrumb)
+    /// (and the facade and the log bridges), and the [`Hint`] of what it was made from;
+    /// returning `None` drops it, and so does a panic inside the callback.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sentry_core::ClientOptions;
+    ///
+    /// let options = ClientOptions {
+    ///     // No breadcrumbs from the chatty `hyper` crate's log records.
+    ///     before_breadcrumb: Some(Arc::new(|crumb, hint| {
+    ///         match hint.record() {
+    ///             Some(record) if record.target().starts_with("hyper") => None,
+    ///             _ => Some(crumb),
+    ///         }
+    ///     })),
+    ///     ..Default::default()
+    /// };
+    /// # assert!(options.validate().is_ok());
+    /// ```
     pub before_breadcrumb: Option<BeforeBreadcrumb>,
     /// Print SDK diagnostics to stderr. Default: off.
     pub debug: bool,

@@ -30,6 +30,7 @@ const LAYERS: &[&[&str]] = &[
     &["off_thread"],
     // The wire.
     &["protocol"],
+    &["hint"],
     &["envelope"],
     &["client_reports"],
     &["limits"],
@@ -528,7 +529,7 @@ fn reports_upward_edges_and_root_reexports() {
     assert_eq!(
         problems,
         [
-            "src/api.rs:2: `api` (layer 20) uses `crate::logger` (layer 23, above it)",
+            "src/api.rs:2: `api` (layer 21) uses `crate::logger` (layer 24, above it)",
             "src/envelope.rs:1: `envelope` reaches `crate::Client` through the crate root's \
              re-exports; import it from the module that defines it",
             "src/time.rs:3: `time` (layer 4) uses `crate::protocol` (layer 9, above it)",

@@ -276,7 +276,7 @@ fn client_pair() -> (Arc<Client>, Arc<TestTransport>, Scopes) {
 #[test]
 fn logs_from_sdk_callbacks_are_dropped() {
     let (client, transport, scopes) = client(ClientOptions {
-        before_send: Some(Arc::new(|event| {
+        before_send: Some(Arc::new(|event, _| {
             logger::error!("from before_send");
             Some(event)
         })),

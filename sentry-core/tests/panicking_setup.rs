@@ -27,7 +27,12 @@ impl Integration for PanickingSetup {
         panic!("setup_once is broken");
     }
 
-    fn process_event(&self, event: Event, _: &ClientOptions) -> Option<Event> {
+    fn process_event(
+        &self,
+        event: Event,
+        _: &sentry_core::Hint<'_>,
+        _: &ClientOptions,
+    ) -> Option<Event> {
         Some(event)
     }
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use sentry_core::protocol::Event;
 use sentry_core::protocol::{DataCategory, DiscardReason};
 use sentry_core::test::{with_captured_events_options, TestTransport};
-use sentry_core::{Client, ClientOptions, Integration, Level, Scope};
+use sentry_core::{Client, ClientOptions, Hint, Integration, Level, Scope};
 
 fn client_with(options: ClientOptions) -> (Client, Arc<TestTransport>) {
     let transport = TestTransport::new();
@@ -37,7 +37,7 @@ impl Integration for Step {
     fn name(&self) -> &'static str {
         self.0
     }
-    fn process_event(&self, mut event: Event, _: &ClientOptions) -> Option<Event> {
+    fn process_event(&self, mut event: Event, _: &Hint<'_>, _: &ClientOptions) -> Option<Event> {
         self.1.lock().unwrap().push(format!(
             "integration saw scope tag={:?} processor tag={:?}",
             event.tags.get("scope").map(|v| v.to_string()),
@@ -54,7 +54,7 @@ fn steps_run_in_order() {
     let before_send_log = Arc::clone(&log);
     let (client, transport) = client_with(ClientOptions {
         integrations: vec![Arc::new(Step("order-step", Arc::clone(&log)))],
-        before_send: Some(Arc::new(move |event: Event| {
+        before_send: Some(Arc::new(move |event: Event, _| {
             before_send_log.lock().unwrap().push(format!(
                 "before_send saw integration tag={:?}",
                 event.tags.get("integration").map(|v| v.to_string())
@@ -66,7 +66,7 @@ fn steps_run_in_order() {
     let mut scope = Scope::default();
     scope.set_tag("scope", "yes");
     let processor_log = Arc::clone(&log);
-    scope.add_event_processor(move |mut event| {
+    scope.add_event_processor(move |mut event, _| {
         processor_log.lock().unwrap().push(format!(
             "processor saw scope tag={:?}",
             event.tags.get("scope").map(|v| v.to_string())
@@ -129,7 +129,7 @@ fn each_drop_reason_is_counted() {
         fn name(&self) -> &'static str {
             "drop-all"
         }
-        fn process_event(&self, _: Event, _: &ClientOptions) -> Option<Event> {
+        fn process_event(&self, _: Event, _: &Hint<'_>, _: &ClientOptions) -> Option<Event> {
             None
         }
     }
@@ -144,7 +144,7 @@ fn each_drop_reason_is_counted() {
     );
 
     let (client, _) = client_with(ClientOptions {
-        before_send: Some(Arc::new(|_| None)),
+        before_send: Some(Arc::new(|_, _| None)),
         ..Default::default()
     });
     client.capture_event(Event::default(), None);
@@ -155,7 +155,7 @@ fn each_drop_reason_is_counted() {
 
     let (client, _) = client_with(ClientOptions::default());
     let mut scope = Scope::default();
-    scope.add_event_processor(|_| None);
+    scope.add_event_processor(|_, _| None);
     let empty = Scope::default();
     client.capture_event(Event::default(), Some([&empty, &scope, &empty]));
     assert_eq!(
@@ -169,7 +169,7 @@ fn panicking_before_send_drops_the_event_and_the_app_goes_on() {
     let calls = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&calls);
     let (client, transport) = client_with(ClientOptions {
-        before_send: Some(Arc::new(move |event: Event| {
+        before_send: Some(Arc::new(move |event: Event, _| {
             if seen.fetch_add(1, Ordering::SeqCst) == 0 {
                 panic!("bug in before_send");
             }
@@ -190,7 +190,7 @@ fn panicking_before_send_drops_the_event_and_the_app_goes_on() {
 fn capture_inside_before_send_does_not_recurse() {
     let events = with_captured_events_options(
         ClientOptions {
-            before_send: Some(Arc::new(|event: Event| {
+            before_send: Some(Arc::new(|event: Event, _| {
                 // A capture from inside the callback must not re-enter the pipeline.
                 sentry_core::capture_message("inner", Level::Error);
                 Some(event)

@@ -4,8 +4,9 @@
 use std::borrow::Cow;
 use std::error::Error;
 
+use sentry_core::hint::RecordHint;
 use sentry_core::protocol::{Context, Event, Exception, Log, LogLevel, LogValue, Mechanism};
-use sentry_core::{Breadcrumb, Level, Map, Value};
+use sentry_core::{Breadcrumb, Hint, Level, Map, Value};
 
 use crate::Mapping;
 
@@ -18,6 +19,14 @@ pub(crate) enum Origin {
 }
 
 impl Origin {
+    /// The [`RecordHint::source`] of records from this bridge.
+    pub(crate) fn source(self) -> &'static str {
+        match self {
+            Origin::Log => "log",
+            Origin::Tracing => "tracing",
+        }
+    }
+
     /// The `origin` of breadcrumbs and the `sentry.origin` attribute of logs.
     fn origin(self) -> &'static str {
         match self {
@@ -58,23 +67,44 @@ pub(crate) struct Captured<'a> {
     pub(crate) fields: Vec<(Cow<'static, str>, Value)>,
     /// The exception chain of an error value, when one was present and an event is wanted.
     pub(crate) exception: Option<Vec<Exception>>,
+    /// The error value itself, for the hooks' [`Hint`], when the bridge can lend it (`log` can;
+    /// `tracing` lends field values only while they are visited).
+    pub(crate) error: Option<&'a (dyn Error + 'static)>,
     /// Extra contexts for events (the fields of enclosing `tracing` spans).
     pub(crate) contexts: Vec<(String, Map)>,
 }
 
-impl Captured<'_> {
+impl<'a> Captured<'a> {
     /// Captures what `mapping` asks for. Only called when capturing is allowed.
+    ///
+    /// The hooks get the record in the [`Hint`], borrowed: the event's hint has the message and
+    /// the fields too (the event holds copies), the breadcrumb's does not (they are moved into
+    /// the breadcrumb).
     pub(crate) fn capture(mut self, mapping: Mapping) {
         if mapping.contains(Mapping::LOG) && sentry_core::logger::enabled() {
             sentry_core::capture_log(self.to_log());
         }
         if mapping.wants_event() {
             let event = self.take_event(mapping);
-            sentry_core::capture_event(event);
+            let record = self
+                .record_hint()
+                .with_message(&self.message)
+                .with_fields(&self.fields);
+            sentry_core::capture_event_with_hint(event, &hint(self.error, &record));
         }
         if mapping.contains(Mapping::BREADCRUMB) {
-            sentry_core::add_breadcrumb(self.into_breadcrumb());
+            let (record, error) = (self.record_hint(), self.error);
+            sentry_core::add_breadcrumb_with_hint(self.into_breadcrumb(), &hint(error, &record));
         }
+    }
+
+    /// The record's level, target and location, for a [`Hint`].
+    fn record_hint(&self) -> RecordHint<'a> {
+        RecordHint::new(self.origin.source(), self.level, self.target).with_location(
+            self.module_path,
+            self.file,
+            self.line,
+        )
     }
 
     pub(crate) fn to_log(&self) -> Log {
@@ -164,6 +194,15 @@ impl Captured<'_> {
     }
 }
 
+/// The hint of a record, with its error value when there is one.
+fn hint<'h>(error: Option<&'h (dyn Error + 'static)>, record: &'h RecordHint<'h>) -> Hint<'h> {
+    let hint = Hint::new().with_record(record);
+    match error {
+        Some(error) => hint.with_error(error),
+        None => hint,
+    }
+}
+
 /// The event and breadcrumb level of a log level.
 pub(crate) fn sentry_level(level: LogLevel) -> Level {
     match level {
@@ -199,6 +238,7 @@ mod tests {
                 ("ok".into(), Value::Bool(false)),
             ],
             exception: None,
+            error: None,
             contexts: vec![("span:check".into(), Map::new())],
         }
     }

@@ -16,6 +16,9 @@ pub(crate) const ERROR_KEY: &str = "error";
 pub(crate) struct KvCollector {
     pub(crate) fields: Vec<(Cow<'static, str>, Value)>,
     pub(crate) exception: Option<Vec<Exception>>,
+    /// Whether an `error` key holds an error. `log` lends the error only for the duration of
+    /// the visit, so the bridge fetches it again (see [`error_value`]) for the hooks' hint.
+    pub(crate) has_error: bool,
     want_exception: bool,
 }
 
@@ -24,6 +27,7 @@ impl KvCollector {
         let mut collector = KvCollector {
             fields: Vec::new(),
             exception: None,
+            has_error: false,
             want_exception,
         };
         if source.count() > 0 {
@@ -37,9 +41,12 @@ impl KvCollector {
 
 impl<'kvs> VisitSource<'kvs> for KvCollector {
     fn visit_pair(&mut self, key: Key<'kvs>, value: kv::Value<'kvs>) -> Result<(), kv::Error> {
-        if self.want_exception && self.exception.is_none() && key.as_str() == ERROR_KEY {
+        if !self.has_error && key.as_str() == ERROR_KEY {
             if let Some(error) = value.to_borrowed_error() {
-                self.exception = Some(exception_chain(error));
+                self.has_error = true;
+                if self.want_exception {
+                    self.exception = Some(exception_chain(error));
+                }
             }
         }
         let mut typed = Typed(Value::Null);
@@ -49,6 +56,12 @@ impl<'kvs> VisitSource<'kvs> for KvCollector {
             .push((Cow::Owned(key.as_str().to_owned()), typed.0));
         Ok(())
     }
+}
+
+/// The value of the `error` key, kept by the caller so that the error it holds can be
+/// borrowed (`kv::Value::to_borrowed_error` lends it for as long as the value lives).
+pub(crate) fn error_value<'kvs>(source: &'kvs dyn kv::Source) -> Option<kv::Value<'kvs>> {
+    source.get(Key::from_str(ERROR_KEY))
 }
 
 /// Turns one value into a [`Value`] of the same type; anything else becomes its text.
@@ -148,7 +161,14 @@ mod tests {
             exception[0].value.as_deref(),
             Some(err.to_string().as_str())
         );
+        assert!(collected.has_error);
+        let value = error_value(&kvs).unwrap();
+        assert!(value
+            .to_borrowed_error()
+            .unwrap()
+            .is::<std::num::ParseIntError>());
         // Not asked for: not built.
-        assert!(KvCollector::collect(&kvs, false).exception.is_none());
+        let unwanted = KvCollector::collect(&kvs, false);
+        assert!(unwanted.exception.is_none() && unwanted.has_error);
     }
 }

@@ -27,6 +27,30 @@
 //! `sentry_log::tracing::layer()` is a `tracing_subscriber` layer with the same mapping for
 //! events; see the `tracing` module (built only with the feature).
 //!
+//! # Hints
+//!
+//! `before_send` and `before_breadcrumb` get the record in the hint
+//! ([`Hint::record`](sentry_core::Hint::record)): level, target, module, file and line, and
+//! for events also the message and the fields (a breadcrumb holds those itself). For `log`,
+//! the error of an `error` key-value is the hint's [`error`](sentry_core::Hint::error), to
+//! downcast; `tracing` lends an error field only while it is visited, so there it is the
+//! event's exception but not in the hint.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use sentry_core::ClientOptions;
+//!
+//! let options = ClientOptions {
+//!     // No events from the records of the `hyper` crate.
+//!     before_send: Some(Arc::new(|event, hint| match hint.record() {
+//!         Some(record) if record.target().starts_with("hyper") => None,
+//!         _ => Some(event),
+//!     })),
+//!     ..Default::default()
+//! };
+//! # let _ = options;
+//! ```
+//!
 //! # Never reporting on itself
 //!
 //! Records produced on the SDK's transport thread (such as the HTTP client's own logging), inside

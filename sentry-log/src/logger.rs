@@ -4,11 +4,13 @@ use std::fmt;
 use std::sync::Arc;
 
 use log::{LevelFilter, Log, Metadata, Record, SetLoggerError};
+use sentry_core::hint::RecordHint;
 use sentry_core::protocol::LogLevel;
+use sentry_core::Hint;
 
 use crate::capture::{Captured, Origin};
 use crate::guard::{capture_allowed, BridgeGuard};
-use crate::kv::KvCollector;
+use crate::kv::{error_value, KvCollector};
 use crate::protect::{count_dropped, count_dropped_unfiltered, protected};
 use crate::{Mapping, RecordMapping};
 
@@ -213,12 +215,22 @@ impl<L: Log> SentryLogger<L> {
         let _guard = BridgeGuard::enter();
         if let Some(mapper) = &self.mapper {
             match protected("the log mapper", || mapper(record, mapping)) {
-                Some(mapped) => mapped.into_iter().for_each(RecordMapping::capture),
+                Some(mapped) => {
+                    let record = RecordHint::new("log", log_level(record.level()), record.target())
+                        .with_location(record.module_path(), record.file(), record.line());
+                    let hint = Hint::new().with_record(&record);
+                    mapped.into_iter().for_each(|m| m.capture(&hint));
+                }
                 None => count_dropped(mapping),
             }
             return;
         }
         let kv = KvCollector::collect(record.key_values(), mapping.wants_event());
+        // Kept alive for the capture: the hooks' hint borrows the error from it.
+        let error = kv
+            .has_error
+            .then(|| error_value(record.key_values()))
+            .flatten();
         let message = match record.args().as_str() {
             Some(text) => text.into(),
             None => record.args().to_string().into(),
@@ -237,6 +249,7 @@ impl<L: Log> SentryLogger<L> {
             line: record.line(),
             fields: kv.fields,
             exception: kv.exception,
+            error: error.as_ref().and_then(log::kv::Value::to_borrowed_error),
             contexts: Vec::new(),
         }
         .capture(mapping);

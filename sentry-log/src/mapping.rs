@@ -4,6 +4,7 @@ use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
 
 use sentry_core::protocol::{Breadcrumb, Event, Log, LogLevel};
+use sentry_core::Hint;
 
 /// What a log record or `tracing` event becomes in Sentry. Combine them with `|`.
 ///
@@ -117,7 +118,9 @@ impl fmt::Debug for Mapping {
     }
 }
 
-/// What a custom mapper turns a record into; each is captured as it is.
+/// What a custom mapper turns a record into; each is captured as it is. The hooks
+/// (`before_send`, `before_breadcrumb`) get the record's level, target and location in the
+/// [`Hint`].
 ///
 /// # Examples
 ///
@@ -140,11 +143,11 @@ pub enum RecordMapping {
 }
 
 impl RecordMapping {
-    pub(crate) fn capture(self) {
+    pub(crate) fn capture(self, hint: &Hint<'_>) {
         match self {
-            RecordMapping::Breadcrumb(crumb) => sentry_core::add_breadcrumb(crumb),
+            RecordMapping::Breadcrumb(crumb) => sentry_core::add_breadcrumb_with_hint(crumb, hint),
             RecordMapping::Event(event) => {
-                sentry_core::capture_event(*event);
+                sentry_core::capture_event_with_hint(*event, hint);
             }
             RecordMapping::Log(log) => sentry_core::capture_log(log),
         }

@@ -326,7 +326,7 @@ fn flush_flushes_the_destination_and_the_client() {
 fn records_from_sdk_callbacks_are_not_captured() {
     let (dest, _turn) = setup();
     let options = ClientOptions {
-        before_send: Some(Arc::new(|event| {
+        before_send: Some(Arc::new(|event, _| {
             log::error!("c-from-before-send");
             Some(event)
         })),

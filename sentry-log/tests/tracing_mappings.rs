@@ -267,7 +267,7 @@ fn a_mapper_replaces_the_conversion() {
 #[test]
 fn events_from_sdk_callbacks_are_not_captured() {
     let options = ClientOptions {
-        before_send: Some(Arc::new(|event| {
+        before_send: Some(Arc::new(|event, _| {
             tracing::error!("from before_send");
             Some(event)
         })),

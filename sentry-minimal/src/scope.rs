@@ -44,6 +44,24 @@ impl<'a> Scope<'a> {
         self.inner.set_tag(key.into(), value.into());
     }
 
+    /// Sets several tags at once (a later pair wins over an earlier one with the same key).
+    ///
+    /// ```
+    /// sentry_minimal::configure_scope(|scope| {
+    ///     scope.set_tags([("component", "parser"), ("format", "toml")]);
+    /// });
+    /// ```
+    pub fn set_tags<I, K, V>(&mut self, tags: I)
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<Cow<'static, str>>,
+        V: Into<Cow<'static, str>>,
+    {
+        for (key, value) in tags {
+            self.inner.set_tag(key.into(), value.into());
+        }
+    }
+
     /// Removes a tag.
     pub fn remove_tag(&mut self, key: &str) {
         self.inner.remove_tag(key);

@@ -40,6 +40,30 @@
 //! - `threads`: the panicking thread (`id`, `name`, `crashed`, `current`, `main`). Its stack is
 //!   the exception's, linked through `thread_id`, as Sentry expects for a crashed thread.
 //!
+//! # The hint
+//!
+//! `before_send`, event processors and integrations get a [`PanicHint`] in the
+//! [`Hint`]: the message, the location and the payload's type
+//! ([`PanicHint::payload_is`]). The payload itself cannot be passed on: the panic hook only
+//! borrows it, and the hooks run on the helper thread. Drop one kind of panic by its payload:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use sentry_core::ClientOptions;
+//!
+//! /// Raised with `std::panic::panic_any(Cancelled)` to unwind a cancelled job.
+//! struct Cancelled;
+//!
+//! let options = ClientOptions {
+//!     before_send: Some(Arc::new(|event, hint| {
+//!         let cancelled = hint.panic().is_some_and(|panic| panic.payload_is::<Cancelled>());
+//!         (!cancelled).then_some(event)
+//!     })),
+//!     ..Default::default()
+//! };
+//! # let _ = options;
+//! ```
+//!
 //! # Examples
 //!
 //! ```
@@ -85,10 +109,11 @@ use std::time::{Duration, Instant};
 
 use sentry_backtrace::{PanicLocation, RawStack};
 use sentry_core::__private::{run_off_thread, OffThreadError};
+use sentry_core::hint::PanicHint;
 use sentry_core::protocol::{DataCategory, DiscardReason};
 use sentry_core::protocol::{Event, Exception, Mechanism, Thread, ThreadId};
 use sentry_core::transport::{durable, WORKER_THREAD_NAME};
-use sentry_core::{ClientOptions, EventId, Integration, Level, Map, Scopes, Value};
+use sentry_core::{ClientOptions, EventId, Hint, Integration, Level, Map, Scopes, Value};
 
 /// The name of the short-lived threads that run a panic event through the pipeline and the
 /// payload describers.
@@ -228,7 +253,12 @@ impl Integration for PanicIntegration {
         WAIT_FOR_DELIVERY.store(self.waits_for_delivery(), Ordering::Release);
     }
 
-    fn process_event(&self, mut event: Event, _options: &ClientOptions) -> Option<Event> {
+    fn process_event(
+        &self,
+        mut event: Event,
+        _hint: &Hint<'_>,
+        _options: &ClientOptions,
+    ) -> Option<Event> {
         // Panic events carry raw addresses; complete them here unless the transport worker
         // does it (the stack trace integration may not be installed).
         if !sentry_backtrace::is_deferred_symbolication() {
@@ -267,8 +297,9 @@ pub fn panic_handler(info: &PanicHookInfo<'_>) -> EventId {
     // the offline cache, the flush) yields to the hook's deadline.
     let _finish_by = sentry_core::finalize::finish_by(deadline);
     let event = event_from_panic(info);
+    let hint = panic_hint(info, &event);
     let ends_process = WAIT_FOR_DELIVERY.load(Ordering::Acquire);
-    let Some(id) = capture_elsewhere(scopes, event, timeout, ends_process) else {
+    let Some(id) = capture_elsewhere(scopes, event, hint, timeout, ends_process) else {
         sentry_core::sentry_debug!("no thread to capture the panic on; the panic event is dropped");
         client
             .client_reports()
@@ -303,6 +334,22 @@ fn sentry_core_enabled() -> bool {
     Scopes::current().client().is_enabled()
 }
 
+/// What the hooks get in [`Hint::panic`]: the message the event was built with, the location
+/// and the payload's type. The payload itself is lent to the panic hook only, and the hooks
+/// run on the helper thread, so it cannot be handed on.
+fn panic_hint(info: &PanicHookInfo<'_>, event: &Event) -> PanicHint {
+    let message = event
+        .exception
+        .first()
+        .and_then(|exception| exception.value.clone())
+        .unwrap_or_default();
+    let hint = PanicHint::new(message, <dyn Any>::type_id(info.payload()));
+    match info.location() {
+        Some(location) => hint.with_location(location.file(), location.line(), location.column()),
+        None => hint,
+    }
+}
+
 /// Runs the event through the pipeline on a helper thread bound to `scopes`, waiting at most
 /// `timeout` for it to be queued (and, when the process ends after the hook, written to the
 /// offline cache first). `None` if no thread could be started: the pipeline runs user
@@ -310,10 +357,11 @@ fn sentry_core_enabled() -> bool {
 fn capture_elsewhere(
     scopes: Scopes,
     event: Event,
+    hint: PanicHint,
     timeout: Duration,
     ends_process: bool,
 ) -> Option<EventId> {
-    let slot = Arc::new(Mutex::new(Some(event)));
+    let slot = Arc::new(Mutex::new(Some((event, hint))));
     let work = {
         let slot = Arc::clone(&slot);
         move || capture_taken(&slot, &scopes, ends_process)
@@ -326,17 +374,23 @@ fn capture_elsewhere(
     }
 }
 
-/// Captures the event in `slot`, bound to `scopes` (durably when the process is about to end).
-fn capture_taken(slot: &Mutex<Option<Event>>, scopes: &Scopes, durably: bool) -> EventId {
-    let event = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
-    let Some(event) = event else {
+/// Captures the event in `slot` with its hint, bound to `scopes` (durably when the process is
+/// about to end).
+fn capture_taken(
+    slot: &Mutex<Option<(Event, PanicHint)>>,
+    scopes: &Scopes,
+    durably: bool,
+) -> EventId {
+    let taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let Some((event, panic)) = taken else {
         return EventId::nil();
     };
+    let hint = Hint::new().with_panic(&panic);
     scopes.bind(|| {
         if durably {
-            durable(|| sentry_core::capture_event(event))
+            durable(|| sentry_core::capture_event_with_hint(event, &hint))
         } else {
-            sentry_core::capture_event(event)
+            sentry_core::capture_event_with_hint(event, &hint)
         }
     })
 }
@@ -573,6 +627,60 @@ mod tests {
         );
     }
 
+    /// The hooks get the panic in the hint: the message, the location and the payload's type,
+    /// enough to drop one kind of panic by payload type.
+    #[test]
+    fn hooks_get_the_panic_in_the_hint() {
+        struct Shutdown;
+        struct Code(#[allow(dead_code)] u16);
+        static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let options = ClientOptions {
+            before_send: Some(Arc::new(|event, hint| {
+                let panic = hint.panic()?;
+                let (file, line, _) = panic.location()?;
+                SEEN.lock().unwrap().push(format!(
+                    "{} | str={} string={} code={} | {file}:{line}",
+                    panic.message(),
+                    panic.payload_is::<&str>(),
+                    panic.payload_is::<String>(),
+                    panic.payload_is::<Code>(),
+                ));
+                (!panic.payload_is::<Shutdown>()).then_some(event)
+            })),
+            ..options()
+        };
+        let mut line = 0;
+        let events = with_captured_events_options(options, || {
+            line = line!() + 1;
+            let _ = thread::spawn(|| panic!("literal")).join();
+            let _ = thread::spawn(|| panic!("formatted {}", std::hint::black_box(1))).join();
+            let _ = thread::spawn(|| std::panic::panic_any(Code(7))).join();
+            let _ = thread::spawn(|| std::panic::panic_any(Shutdown)).join();
+        });
+        let file = "sentry-panic/src/lib.rs";
+        let other = "panic payload of a non-string type (raised with std::panic::panic_any)";
+        assert_eq!(
+            *SEEN.lock().unwrap(),
+            [
+                format!("literal | str=true string=false code=false | {file}:{line}"),
+                format!(
+                    "formatted 1 | str=false string=true code=false | {file}:{}",
+                    line + 1
+                ),
+                format!(
+                    "{other} | str=false string=false code=true | {file}:{}",
+                    line + 2
+                ),
+                format!(
+                    "{other} | str=false string=false code=false | {file}:{}",
+                    line + 3
+                ),
+            ]
+        );
+        // The `Shutdown` panic was dropped by its payload type.
+        assert_eq!(events.len(), 3);
+    }
+
     #[test]
     fn panics_on_the_sdk_threads_are_ignored() {
         let events = with_captured_events_options(options(), || {
@@ -633,7 +741,7 @@ mod tests {
         static PROCESSOR_CALLS: AtomicUsize = AtomicUsize::new(0);
         static BREADCRUMB_CALLS: AtomicUsize = AtomicUsize::new(0);
         let options = ClientOptions {
-            before_breadcrumb: Some(Arc::new(|crumb| {
+            before_breadcrumb: Some(Arc::new(|crumb, _| {
                 BREADCRUMB_CALLS.fetch_add(1, Ordering::SeqCst);
                 if crumb.message.as_deref() == Some("trigger") {
                     panic!("before_breadcrumb is broken");
@@ -646,7 +754,7 @@ mod tests {
             sentry_core::add_breadcrumb(sentry_core::Breadcrumb::new("trigger"));
             sentry_core::with_scope(
                 |scope| {
-                    scope.add_event_processor(|event| {
+                    scope.add_event_processor(|event, _| {
                         PROCESSOR_CALLS.fetch_add(1, Ordering::SeqCst);
                         if event.message.as_deref() == Some("trigger") {
                             panic!("the event processor is broken");
@@ -665,7 +773,7 @@ mod tests {
     #[test]
     fn panics_in_before_send_drop_the_event_without_aborting() {
         let options = ClientOptions {
-            before_send: Some(Arc::new(|_| panic!("before_send is broken"))),
+            before_send: Some(Arc::new(|_, _| panic!("before_send is broken"))),
             ..options()
         };
         let events = with_captured_events_options(options, || {

@@ -33,7 +33,7 @@ const CHILD_TIMEOUT: Duration = Duration::from_secs(60);
 fn init(dsn: &str, before_send_panics: bool) -> sentry_core::ClientInitGuard {
     init_with(dsn, |options| {
         if before_send_panics {
-            options.before_send = Some(Arc::new(|_| panic!("before_send is broken")));
+            options.before_send = Some(Arc::new(|_, _| panic!("before_send is broken")));
         }
     })
 }
@@ -229,7 +229,7 @@ fn run_child(scenario: &str, dsn: &str) {
         }
         "callback_panics" => {
             let _guard = init_with(dsn, |options| {
-                options.before_send = Some(Arc::new(|event| {
+                options.before_send = Some(Arc::new(|event, _| {
                     BEFORE_SEND_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     if event.message.as_deref() == Some("trigger") {
                         panic!("before_send is broken for this one");

@@ -58,7 +58,7 @@ fn main() {
     let guard = sentry::init(ClientOptions {
         release: sentry::release_name!(),
         environment: Some("demo".into()),
-        before_send: Some(std::sync::Arc::new(|mut event| {
+        before_send: Some(std::sync::Arc::new(|mut event, _hint| {
             event
                 .tags
                 .insert("processed_by".into(), "before_send".into());

@@ -30,6 +30,52 @@
 //! returns after one atomic load. An invalid DSN or option never panics: `init` prints one line
 //! on stderr and disables the SDK; [`try_init`] returns the error instead.
 //!
+//! # Filtering with hooks and hints
+//!
+//! `before_send` and `before_breadcrumb` ([`ClientOptions`]), scope event processors
+//! ([`Scope::add_event_processor`]) and [`Integration::process_event`] get, beside the event or
+//! breadcrumb, a [`Hint`]: what it was made from. For [`capture_error`] that is the error
+//! itself, so a hook can filter by type with a downcast instead of matching on the text of
+//! the exception:
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! let _guard = sentry::init(sentry::ClientOptions {
+//!     before_send: Some(Arc::new(|event, hint| {
+//!         // Timeouts of the HTTP client are expected here: do not report them.
+//!         let timed_out = hint
+//!             .error()
+//!             .and_then(|err| err.downcast_ref::<std::io::Error>())
+//!             .is_some_and(|err| err.kind() == std::io::ErrorKind::TimedOut);
+//!         (!timed_out).then_some(event)
+//!     })),
+//!     ..Default::default()
+//! });
+//! ```
+//!
+//! Panics carry their message, location and payload type ([`hint::PanicHint`]), records of
+//! the `log` and `tracing` bridges their level, target, location and fields
+//! ([`hint::RecordHint`]); [`capture_event_with_hint`] and [`add_breadcrumb_with_hint`] pass a
+//! value of your own. A hint only borrows, on the capturing thread: one no hook reads costs
+//! nothing.
+//!
+//! ## Migrating hooks written before hints
+//!
+//! The hooks' signatures gained the hint as a parameter (a breaking change before 1.0; the
+//! other options are unchanged). Add a parameter to each closure and to `process_event`:
+//!
+//! | hook | before | now |
+//! |---|---|---|
+//! | `before_send` | `Arc::new(\|event\| Some(event))` | `Arc::new(\|event, _hint\| Some(event))` |
+//! | `before_breadcrumb` | `Arc::new(\|crumb\| Some(crumb))` | `Arc::new(\|crumb, _hint\| Some(crumb))` |
+//! | scope event processors | `scope.add_event_processor(\|event\| Some(event))` | `scope.add_event_processor(\|event, _hint\| Some(event))` |
+//! | [`Integration::process_event`] | `fn process_event(&self, event: Event, options: &ClientOptions)` | `fn process_event(&self, event: Event, hint: &Hint<'_>, options: &ClientOptions)` |
+//!
+//! A closure whose parameter has a type annotation keeps it (`|event: Event, _| …`); the
+//! types of the aliases are [`BeforeSend`], [`BeforeBreadcrumb`] and [`EventProcessor`].
+//! `before_send_log` is unchanged.
+//!
 //! # Loaded libraries
 //!
 //! To list the crates and versions the application was built with in every event's `modules`,
@@ -101,9 +147,10 @@
 
 // Capturing, and the data of the current scopes.
 pub use sentry_core::{
-    add_breadcrumb, capture_error, capture_event, capture_log, capture_message, event_from_error,
-    flush, last_event_id, remove_tag, set_context, set_extra, set_level, set_tag, set_user,
-    IntoBreadcrumb,
+    add_breadcrumb, add_breadcrumb_with_hint, capture_error, capture_event,
+    capture_event_with_hint, capture_log, capture_message, event_from_error, flush, is_enabled,
+    last_event_id, remove_context, remove_extra, remove_tag, set_context, set_extra, set_level,
+    set_tag, set_tags, set_user, Hint, IntoBreadcrumb,
 };
 // Scopes and clients.
 pub use sentry_core::{
@@ -125,7 +172,7 @@ pub use sentry_core::{
 #[cfg_attr(docsrs, doc(cfg(feature = "test")))]
 pub use sentry_core::test;
 pub use sentry_core::{
-    client_reports, dsn, envelope, finalize, integration, limits, logger, protocol, transport,
+    client_reports, dsn, envelope, finalize, hint, integration, limits, logger, protocol, transport,
 };
 
 /// The integration crates enabled by cargo features.

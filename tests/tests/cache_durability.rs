@@ -49,7 +49,7 @@ fn durability_child() {
         ..Default::default()
     };
     if mode == "hang-close" {
-        options.before_send = Some(Arc::new(|event: sentry::protocol::Event| {
+        options.before_send = Some(Arc::new(|event: sentry::protocol::Event, _| {
             let dropped = event
                 .message
                 .as_deref()

@@ -43,7 +43,7 @@ fn refused_dsn() -> String {
 
 fn drop_everything() -> ClientOptions {
     ClientOptions {
-        before_send: Some(Arc::new(|_: Event| None)),
+        before_send: Some(Arc::new(|_: Event, _| None)),
         ..Default::default()
     }
 }

@@ -164,7 +164,7 @@ fn before_send_can_drop_and_is_reported() {
     let guard = sentry::init((
         server.dsn().as_str(),
         ClientOptions {
-            before_send: Some(Arc::new(|event: sentry::protocol::Event| {
+            before_send: Some(Arc::new(|event: sentry::protocol::Event, _| {
                 (event.level != Level::Debug).then_some(event)
             })),
             ..Default::default()

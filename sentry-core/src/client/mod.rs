@@ -14,6 +14,7 @@ use sentry_minimal::EventId;
 use crate::callback::{in_callback, run_callback};
 use crate::client_reports::ClientReports;
 use crate::envelope::{Envelope, EnvelopeItem};
+use crate::hint::Hint;
 use crate::integration;
 use crate::limits::{self, Verdict};
 use crate::logs::LogBuffer;
@@ -204,7 +205,47 @@ impl Client {
     /// The pipeline: disabled check → `sample_rate` → scopes (global → isolation → current) →
     /// the scopes' event processors → integrations → `before_send` → the
     /// [`limits`](crate::limits) → transport. Each drop is counted in a client report.
+    ///
+    /// The hooks get an empty [`Hint`]; [`capture_event_with_hint`](Self::capture_event_with_hint)
+    /// passes one.
     pub fn capture_event(&self, event: Event, scopes: Option<[&Scope; 3]>) -> EventId {
+        self.capture_event_with_hint(event, &Hint::new(), scopes)
+    }
+
+    /// [`capture_event`](Self::capture_event), with the [`Hint`] the event processors,
+    /// integrations and `before_send` get beside the event.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sentry_core::{protocol::Event, test::TestTransport, Client, ClientOptions, Hint};
+    ///
+    /// let transport = TestTransport::new();
+    /// let client = Client::new(ClientOptions {
+    ///     dsn: Some("https://public@sentry.invalid/1".parse().unwrap()),
+    ///     transport: Some(transport.factory()),
+    ///     // Drop events made from an error of the `Timeout` kind.
+    ///     before_send: Some(Arc::new(|event, hint| {
+    ///         let timed_out = hint
+    ///             .error()
+    ///             .and_then(|err| err.downcast_ref::<std::io::Error>())
+    ///             .is_some_and(|err| err.kind() == std::io::ErrorKind::TimedOut);
+    ///         (!timed_out).then_some(event)
+    ///     })),
+    ///     ..Default::default()
+    /// });
+    /// let err = std::io::Error::from(std::io::ErrorKind::TimedOut);
+    /// let event = sentry_core::event_from_error(&err);
+    /// assert!(client.capture_event_with_hint(event, &Hint::new().with_error(&err), None).is_nil());
+    /// assert!(!client.capture_event(Event::default(), None).is_nil());
+    /// ```
+    pub fn capture_event_with_hint(
+        &self,
+        event: Event,
+        hint: &Hint<'_>,
+        scopes: Option<[&Scope; 3]>,
+    ) -> EventId {
         if in_callback() {
             // Captured from inside before_send or an event processor (or a panic hook run by
             // one): never re-enter the pipeline.
@@ -225,7 +266,7 @@ impl Client {
             discard(event);
             return EventId::nil();
         }
-        let Some(event) = self.prepare_event(event, scopes) else {
+        let Some(event) = self.prepare_event(event, hint, scopes) else {
             return EventId::nil();
         };
         let id = event.event_id;
@@ -235,7 +276,12 @@ impl Client {
         id
     }
 
-    fn prepare_event(&self, mut event: Event, scopes: Option<[&Scope; 3]>) -> Option<Event> {
+    fn prepare_event(
+        &self,
+        mut event: Event,
+        hint: &Hint<'_>,
+        scopes: Option<[&Scope; 3]>,
+    ) -> Option<Event> {
         let options = &self.options;
         if event.event_id.is_nil() {
             event.event_id = crate::protocol::new_event_id();
@@ -267,19 +313,19 @@ impl Client {
                 for processor in scope.event_processors.iter() {
                     event =
                         self.run_step(DiscardReason::EventProcessor, "an event processor", || {
-                            processor(event)
+                            processor(event, hint)
                         })?;
                 }
             }
         }
         for integration in &options.integrations {
             event = self.run_step(DiscardReason::EventProcessor, integration.name(), || {
-                integration.process_event(event, options)
+                integration.process_event(event, hint, options)
             })?;
         }
         if let Some(before_send) = &options.before_send {
             event = self.run_step(DiscardReason::BeforeSend, "before_send", || {
-                before_send(event)
+                before_send(event, hint)
             })?;
         }
         match limits::enforce_event(&mut event, options.max_value_length) {

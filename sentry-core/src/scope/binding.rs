@@ -17,6 +17,7 @@ use super::data::{Scope, DEFAULT_MAX_BREADCRUMBS};
 use super::scopes::{global_slot, with_scopes};
 use crate::callback::{in_callback, run_callback};
 use crate::client::Client;
+use crate::hint::Hint;
 
 /// Scopes other than the global one that ever had a client bound. While zero, client lookup
 /// for breadcrumbs reads the global scope only.
@@ -67,7 +68,7 @@ pub(crate) fn set_global_client(
     std::mem::replace(&mut scope.client, client)
 }
 
-pub(crate) fn record_breadcrumb(crumb: Breadcrumb) {
+pub(crate) fn record_breadcrumb(crumb: Breadcrumb, hint: &Hint<'_>) {
     if in_callback() {
         return;
     }
@@ -102,10 +103,12 @@ pub(crate) fn record_breadcrumb(crumb: Breadcrumb) {
         };
         let crumb = match before {
             // A panicking before_breadcrumb drops the breadcrumb, with no report (spec).
-            Some(before) => match run_callback("before_breadcrumb", || before(crumb)).flatten() {
-                Some(crumb) => crumb,
-                None => return,
-            },
+            Some(before) => {
+                match run_callback("before_breadcrumb", || before(crumb, hint)).flatten() {
+                    Some(crumb) => crumb,
+                    None => return,
+                }
+            }
             None => crumb,
         };
         scopes

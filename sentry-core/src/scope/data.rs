@@ -10,11 +10,13 @@ use sentry_minimal::{Breadcrumb, Level, Map, SpanId, TraceId, User, Value};
 
 use crate::client::Client;
 use crate::depth::dispose;
+use crate::hint::Hint;
 use crate::limits;
 use crate::protocol::{Context, Contexts, Event, Tags};
 
-/// A function that may change or drop events captured while its scope is active.
-pub type EventProcessor = Arc<dyn Fn(Event) -> Option<Event> + Send + Sync>;
+/// A function that may change or drop events captured while its scope is active. It gets the
+/// event and the [`Hint`] of what the event was made from.
+pub type EventProcessor = Arc<dyn Fn(Event, &Hint<'_>) -> Option<Event> + Send + Sync>;
 
 /// Breadcrumbs carry a process-wide sequence number so that breadcrumbs from the global,
 /// isolation and current scopes merge in insertion order.
@@ -93,6 +95,31 @@ impl Scope {
         value: impl Into<Cow<'static, str>>,
     ) {
         Arc::make_mut(&mut self.tags).insert(key.into(), value.into());
+    }
+
+    /// Sets several tags at once (a later pair wins over an earlier one with the same key).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// sentry_core::configure_scope(|scope| {
+    ///     scope.set_tags([("region", "eu-west-1"), ("shard", "7")]);
+    /// });
+    /// ```
+    pub fn set_tags<I, K, V>(&mut self, tags: I)
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<Cow<'static, str>>,
+        V: Into<Cow<'static, str>>,
+    {
+        let mut tags = tags.into_iter().peekable();
+        if tags.peek().is_none() {
+            return;
+        }
+        let map = Arc::make_mut(&mut self.tags);
+        for (key, value) in tags {
+            map.insert(key.into(), value.into());
+        }
     }
 
     /// Removes a tag.
@@ -214,13 +241,35 @@ impl Scope {
         }
     }
 
-    /// Adds an event processor, run for every event captured while this scope is active.
+    /// Adds an event processor, run for every event captured while this scope is active, with
+    /// the event and the [`Hint`] of what it was made from.
     ///
     /// A processor that returns `None` drops the event (client report reason
     /// `event_processor`); one that panics drops it too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::{test::with_captured_events, with_scope};
+    ///
+    /// let events = with_captured_events(|| {
+    ///     with_scope(
+    ///         |scope| {
+    ///             scope.add_event_processor(|mut event, hint| {
+    ///                 if let Some(err) = hint.error() {
+    ///                     event.extra.insert("error_debug".into(), format!("{err:?}").into());
+    ///                 }
+    ///                 Some(event)
+    ///             })
+    ///         },
+    ///         || sentry_core::capture_error(&"x".parse::<u8>().unwrap_err()),
+    ///     );
+    /// });
+    /// assert!(events[0].extra.contains_key("error_debug"));
+    /// ```
     pub fn add_event_processor(
         &mut self,
-        processor: impl Fn(Event) -> Option<Event> + Send + Sync + 'static,
+        processor: impl Fn(Event, &Hint<'_>) -> Option<Event> + Send + Sync + 'static,
     ) {
         Arc::make_mut(&mut self.event_processors).push(Arc::new(processor));
     }
@@ -489,7 +538,7 @@ mod tests {
     fn clear_keeps_processors() {
         let mut scope = Scope::default();
         scope.set_tag("a", "b");
-        scope.add_event_processor(Some);
+        scope.add_event_processor(|event, _| Some(event));
         scope.clear();
         assert!(scope.tags().is_empty());
         assert_eq!(scope.event_processors.len(), 1);

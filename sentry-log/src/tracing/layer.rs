@@ -4,6 +4,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use sentry_core::hint::RecordHint;
+use sentry_core::Hint;
 use tracing_core::{span, Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
@@ -14,7 +16,6 @@ use super::{tracing_level, FilterFn, MapperFn};
 use crate::capture::{Captured, Origin};
 use crate::guard::{capture_allowed, BridgeGuard};
 use crate::protect::{count_dropped, count_dropped_unfiltered, protected};
-use crate::RecordMapping;
 
 /// The layer inside [`SentryLayer`](super::SentryLayer): captures the events its filter let
 /// through and keeps the fields of spans for their events' contexts.
@@ -61,7 +62,13 @@ where
         let _guard = BridgeGuard::enter();
         if let Some(mapper) = &self.mapper {
             match protected("the tracing mapper", || mapper(event, mapping)) {
-                Some(mapped) => mapped.into_iter().for_each(RecordMapping::capture),
+                Some(mapped) => {
+                    let level = tracing_level(*metadata.level());
+                    let record = RecordHint::new("tracing", level, metadata.target())
+                        .with_location(metadata.module_path(), metadata.file(), metadata.line());
+                    let hint = Hint::new().with_record(&record);
+                    mapped.into_iter().for_each(|m| m.capture(&hint));
+                }
                 None => count_dropped(mapping),
             }
             return;
@@ -86,6 +93,8 @@ where
             line: metadata.line(),
             fields: visitor.fields,
             exception: visitor.exception,
+            // `tracing` lends an error field only while it is visited.
+            error: None,
             contexts,
         }
         .capture(mapping);
