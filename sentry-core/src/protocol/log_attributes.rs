@@ -243,7 +243,7 @@ impl<'de> Deserialize<'de> for LogValue {
     }
 }
 
-/// The attributes of a [`Log`]: keys in insertion order, each with a typed [`LogValue`].
+/// The attributes of a [`Log`](super::Log): keys in insertion order, each with a typed [`LogValue`].
 ///
 /// Inserting a key that is already there replaces its value in place.
 ///
