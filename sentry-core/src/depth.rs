@@ -59,19 +59,21 @@ pub(crate) fn is_container(value: &Value) -> bool {
         || matches!(value, Value::Map(map) if !map.is_empty())
 }
 
+/// A value `depth` arrays deep around a string, for the tests of the cuts and of freeing.
+#[cfg(test)]
+pub(crate) fn nested(depth: usize) -> Value {
+    let mut value = Value::from("leaf");
+    for _ in 0..depth {
+        value = Value::Array(vec![value]);
+    }
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use sentry_minimal::Map;
 
     use super::*;
-
-    fn nested(depth: usize) -> Value {
-        let mut value = Value::from("leaf");
-        for _ in 0..depth {
-            value = Value::Array(vec![value]);
-        }
-        value
-    }
 
     #[test]
     fn disposes_deep_values_on_a_small_stack() {

@@ -424,8 +424,9 @@ impl Drop for Client {
 
 /// Drops an event the pipeline will not send. It may come straight from the user: its data
 /// is cut to the depth limit first, so that freeing it cannot exhaust the stack.
-fn discard(mut event: Event) {
-    limits::cut_event_structure(&mut event);
+/// Drops an event that never reached the limits, safely however deep its data is.
+fn discard(event: Event) {
+    limits::dispose_event(event);
 }
 
 fn sdk_info(options: &ClientOptions) -> ClientSdkInfo {

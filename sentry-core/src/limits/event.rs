@@ -8,6 +8,7 @@ use sentry_minimal::{Breadcrumb, Level, Value};
 use super::size::Sizer;
 use super::value::{cut_bag, cut_value, fit_str, fit_value_sized, value_size};
 use super::{truncate_chars, MAX_EVENT_BYTES, SIZE_MARKER};
+use crate::depth::dispose;
 use crate::protocol::{Context, DebugImage, Event, Stacktrace};
 
 /// What [`enforce_event`] did.
@@ -54,6 +55,24 @@ pub(crate) fn cut_event_structure(event: &mut Event) {
     survey.event(event);
     if survey.over_limits() {
         cut_event(event, usize::MAX);
+    }
+}
+
+/// Frees an event the pipeline drops before its limits ran (sampled out, disabled client,
+/// captured inside a callback) without recursing into its data: every data bag, and the data of
+/// each breadcrumb only this event holds, is taken apart by [`dispose`]. That costs what an
+/// ordinary drop costs; walking the event for the limits first would add a full size walk to
+/// every dropped event.
+pub(crate) fn dispose_event(mut event: Event) {
+    for_each_slot(&mut event, |slot| {
+        if let Slot::Value(value) = slot {
+            dispose(std::mem::take(value));
+        }
+    });
+    for crumb in event.breadcrumbs.drain(..) {
+        if let Ok(crumb) = Arc::try_unwrap(crumb) {
+            crumb.data.into_values().for_each(dispose);
+        }
     }
 }
 
@@ -313,7 +332,35 @@ fn drop_oldest_breadcrumbs(event: &mut Event, mut size: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::depth::{DEPTH_MARKER, MAX_DEPTH};
+    use crate::depth::{nested, DEPTH_MARKER, MAX_DEPTH};
+    use crate::protocol::Frame;
+
+    /// An event dropped before the limits (sampled out, say) is freed without recursing into
+    /// data of any depth: its own data bags and the breadcrumbs only it holds.
+    #[test]
+    fn dropped_events_are_freed_on_a_small_stack() {
+        let event = || {
+            let mut crumb = Breadcrumb::new("deep");
+            crumb.data.insert("deep".into(), nested(200_000));
+            let mut event = Event::new();
+            event.extra.insert("deep".into(), nested(200_000));
+            event.breadcrumbs.push(Arc::new(crumb));
+            let mut frame = Frame::default();
+            frame.vars.insert("deep".into(), nested(200_000));
+            event.stacktrace = Some(Stacktrace {
+                frames: vec![frame],
+                ..Default::default()
+            });
+            event
+        };
+        let events: Vec<Event> = (0..2).map(|_| event()).collect();
+        let freed = std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn(move || events.into_iter().for_each(dispose_event))
+            .expect("thread")
+            .join();
+        assert!(freed.is_ok());
+    }
     use sentry_minimal::Map;
 
     fn written(event: &Event) -> usize {

@@ -39,7 +39,7 @@ mod log;
 mod size;
 mod value;
 
-pub(crate) use event::{cut_event_structure, enforce_event, Verdict};
+pub(crate) use event::{cut_event_structure, dispose_event, enforce_event, Verdict};
 pub(crate) use log::enforce_log;
 pub(crate) use size::estimated_event_size;
 

@@ -373,14 +373,7 @@ pub(crate) fn cut_breadcrumb_for_scope(crumb: &mut Breadcrumb) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn nested(depth: usize) -> Value {
-        let mut value = Value::from("leaf");
-        for _ in 0..depth {
-            value = Value::Array(vec![value]);
-        }
-        value
-    }
+    use crate::depth::nested;
 
     #[test]
     fn cuts_strings_on_char_boundaries() {
