@@ -18,6 +18,7 @@
 pub mod display;
 pub mod fixtures;
 pub mod log_protocol;
+pub mod places;
 pub mod proxy;
 pub mod relay;
 pub mod server;

@@ -7,6 +7,7 @@
 //! that it executes only [`durability_child`]; the parent kills them with SIGKILL (no
 //! destructor, no flush, no exit handler runs) or lets them exit.
 
+use sentry_tests::places::{refused_dsn, temp_dir};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -163,27 +164,6 @@ fn run_to_exit(spec: &ChildSpec<'_>) {
     assert!(status.success(), "the child exited normally");
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sentry-durability-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// A DSN for a port with nothing listening: connection refused.
-fn refused_dsn() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
-    format!("http://public@127.0.0.1:{port}/1")
-}
-
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
@@ -233,7 +213,7 @@ fn errors_are_on_disk_before_capture_returns_and_survive_sigkill() {
     if std::env::var(MODE).is_ok() {
         return;
     }
-    let dir = temp_dir("burst");
+    let dir = temp_dir("durability-burst");
     let dsn = refused_dsn();
     run_and_kill(&ChildSpec {
         mode: "burst",
@@ -263,7 +243,7 @@ fn cache_overflow_counts_survive_sigkill() {
     if std::env::var(MODE).is_ok() {
         return;
     }
-    let dir = temp_dir("overflow-kill");
+    let dir = temp_dir("durability-overflow-kill");
     let dsn = refused_dsn();
     run_and_kill(&ChildSpec {
         mode: "flushed",
@@ -289,7 +269,7 @@ fn cache_overflow_counts_survive_a_normal_exit_while_offline() {
     if std::env::var(MODE).is_ok() {
         return;
     }
-    let dir = temp_dir("overflow-exit");
+    let dir = temp_dir("durability-overflow-exit");
     let dsn = refused_dsn();
     run_to_exit(&ChildSpec {
         mode: "exit",
@@ -311,7 +291,7 @@ fn two_processes_replaying_one_directory_send_each_envelope_once() {
     if std::env::var(MODE).is_ok() {
         return;
     }
-    let dir = temp_dir("race");
+    let dir = temp_dir("durability-race");
     let dsn = refused_dsn();
     run_and_kill(&ChildSpec {
         mode: "flushed",
@@ -366,7 +346,7 @@ fn only_the_sdks_own_files_are_touched_and_an_oversized_one_goes_alone() {
     if std::env::var(MODE).is_ok() {
         return;
     }
-    let dir = temp_dir("naming");
+    let dir = temp_dir("durability-naming");
     let dsn = refused_dsn();
     run_and_kill(&ChildSpec {
         mode: "flushed",
@@ -429,7 +409,7 @@ fn the_cache_is_private_to_the_user() {
     if std::env::var(MODE).is_ok() {
         return;
     }
-    let parent = temp_dir("modes");
+    let parent = temp_dir("durability-modes");
     let dir = parent.join("cache");
     let dsn = refused_dsn();
     run_and_kill(&ChildSpec {
@@ -460,7 +440,7 @@ fn close_against_a_hanging_server_persists_the_reports_for_the_next_process() {
     if std::env::var(MODE).is_ok() {
         return;
     }
-    let dir = temp_dir("hang-close");
+    let dir = temp_dir("durability-hang-close");
     let hanging = TestServer::start();
     hanging.set_behavior(Behavior::Hang);
     let started = Instant::now();

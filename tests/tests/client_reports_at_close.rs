@@ -4,7 +4,8 @@
 //!
 //! Each test builds its own [`Client`] (no process-wide `init`), so they run in parallel.
 
-use std::path::{Path, PathBuf};
+use sentry_tests::places::{refused_dsn, temp_dir};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,26 +20,6 @@ fn client(dsn: &str, options: ClientOptions) -> Client {
         transport: Some(Arc::new(HttpTransportFactory)),
         ..options
     })
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sentry-reports-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn refused_dsn() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
-    format!("http://public@127.0.0.1:{port}/1")
 }
 
 fn drop_everything() -> ClientOptions {
@@ -125,7 +106,7 @@ fn close_reports_rate_limited_drops() {
 
 #[test]
 fn reports_held_back_by_a_rate_limit_are_persisted_at_close() {
-    let dir = temp_dir("limited");
+    let dir = temp_dir("reports-limited");
     let server = TestServer::start();
     // Every category, client reports included, for a minute.
     server.set_behavior(Behavior::rate_limited("60::organization"));
@@ -155,7 +136,7 @@ fn reports_held_back_by_a_rate_limit_are_persisted_at_close() {
 
 #[test]
 fn reports_that_cannot_reach_the_server_are_persisted_at_close() {
-    let dir = temp_dir("refused");
+    let dir = temp_dir("reports-refused");
     let mut options = drop_everything();
     options.cache_dir = Some(dir.clone());
     let client = client(&refused_dsn(), options);

@@ -5,6 +5,7 @@
 //! The child is this test binary run again with `SENTRY_CACHE_CHILD` set, so that it executes
 //! only [`cache_child`].
 
+use sentry_tests::places::temp_dir;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -78,18 +79,6 @@ fn envelope_files(dir: &Path) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sentry-offline-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 /// Runs the child until it says READY, kills it with SIGKILL, returns what it reported.
 fn run_and_kill_child(mode: &str, count: usize, dir: &Path, dsn: &str) -> usize {
     let exe = std::env::current_exe().expect("test binary");
@@ -159,7 +148,7 @@ fn events_cached_while_offline_survive_sigkill_and_are_replayed() {
     if std::env::var(CHILD_ENV).is_ok() {
         return;
     }
-    let dir = temp_dir("refused");
+    let dir = temp_dir("offline-refused");
     // A port with nothing listening: connection refused.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
@@ -191,7 +180,7 @@ fn events_stuck_on_a_hanging_server_survive_sigkill_and_are_replayed() {
     if std::env::var(CHILD_ENV).is_ok() {
         return;
     }
-    let dir = temp_dir("hang");
+    let dir = temp_dir("offline-hang");
     let hanging = TestServer::start();
     hanging.set_behavior(Behavior::Hang);
     let on_disk = run_and_kill_child("hang", 3, &dir, &hanging.dsn());
