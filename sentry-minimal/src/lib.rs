@@ -54,6 +54,7 @@ mod id;
 mod level;
 pub mod map;
 mod scope;
+mod span_status;
 mod user;
 mod value;
 
@@ -67,5 +68,6 @@ pub use id::{EventId, ParseIdError, SpanId, TraceId};
 pub use level::{Level, ParseLevelError};
 pub use map::SortedMap;
 pub use scope::Scope;
+pub use span_status::SpanStatus;
 pub use user::User;
 pub use value::{Map, Value};

@@ -435,7 +435,7 @@ pub struct TraceContext {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op: Option<String>,
     /// The status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "wire", skip_serializing_if = "Option::is_none")]
     pub status: Option<SpanStatus>,
     /// What created the span, such as `"manual"` or `"auto.http.ureq"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

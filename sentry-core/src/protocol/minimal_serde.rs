@@ -1,8 +1,8 @@
 //! Serde support for the types `sentry-minimal` defines.
 //!
-//! `sentry-minimal` has no dependencies, so its types ([`Level`], [`Value`], [`Map`], the ids,
-//! [`Breadcrumb`], [`User`]) do not implement `Serialize`/`Deserialize`, and the orphan rule keeps
-//! this crate from adding the impls. Instead, two crate-private traits, [`ToWire`] and
+//! `sentry-minimal` has no dependencies, so its types ([`Level`], [`SpanStatus`], [`Value`],
+//! [`Map`], the ids, [`Breadcrumb`], [`User`]) do not implement `Serialize`/`Deserialize`, and
+//! the orphan rule keeps this crate from adding the impls. Instead, two crate-private traits, [`ToWire`] and
 //! [`FromWire`], describe their wire form, and the [`wire`] module plugs them into derived code:
 //!
 //! ```text
@@ -17,6 +17,8 @@
 //! Wire forms:
 //! - [`Level`]: `"debug" | "info" | "warning" | "error" | "fatal"` (reading also accepts the
 //!   aliases [`Level`]'s `FromStr` knows, such as `"warn"`);
+//! - [`SpanStatus`]: its name, such as `"ok"` or `"not_found"`; reading accepts any string,
+//!   names Sentry does not know becoming [`SpanStatus::Unknown`];
 //! - ids: lowercase hex strings;
 //! - [`Value`]/[`Map`]: plain JSON; non-finite floats are written as `null`, `U64` exactly.
 //!   Integers are read back as `I64` when they fit and as `U64` otherwise;
@@ -28,7 +30,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use sentry_minimal::{Breadcrumb, EventId, Level, Map, SortedMap, SpanId, TraceId, User, Value};
+use sentry_minimal::{
+    Breadcrumb, EventId, Level, Map, SortedMap, SpanId, SpanStatus, TraceId, User, Value,
+};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -201,6 +205,22 @@ impl FromWire for Level {
                 "unknown level {name:?}, expected one of debug, info, warning, error, fatal"
             ))
         })
+    }
+}
+
+// ---- SpanStatus ----
+
+impl ToWire for SpanStatus {
+    fn to_wire<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl FromWire for SpanStatus {
+    /// Any string is accepted: names Sentry does not know read as [`SpanStatus::Unknown`].
+    fn from_wire<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = Cow::<'de, str>::deserialize(d)?;
+        Ok(SpanStatus::from(name.as_ref()))
     }
 }
 
@@ -641,6 +661,40 @@ mod tests {
         assert_eq!(from_json::<Level>(json!("warn")).unwrap(), Level::Warning);
         assert!(from_json::<Level>(json!("loud")).is_err());
         assert!(from_json::<Level>(json!(3)).is_err());
+    }
+
+    #[test]
+    fn span_statuses() {
+        for status in [
+            SpanStatus::Ok,
+            SpanStatus::Cancelled,
+            SpanStatus::Unknown,
+            SpanStatus::InvalidArgument,
+            SpanStatus::DeadlineExceeded,
+            SpanStatus::NotFound,
+            SpanStatus::AlreadyExists,
+            SpanStatus::PermissionDenied,
+            SpanStatus::ResourceExhausted,
+            SpanStatus::FailedPrecondition,
+            SpanStatus::Aborted,
+            SpanStatus::OutOfRange,
+            SpanStatus::Unimplemented,
+            SpanStatus::InternalError,
+            SpanStatus::Unavailable,
+            SpanStatus::DataLoss,
+            SpanStatus::Unauthenticated,
+        ] {
+            assert_eq!(to_json(&status), json!(status.as_str()));
+            assert_eq!(from_json::<SpanStatus>(to_json(&status)).unwrap(), status);
+            let text = serde_json::to_string(&Ser(&status)).unwrap();
+            assert_eq!(text, format!("\"{}\"", status.as_str()));
+        }
+        assert_eq!(
+            from_json::<SpanStatus>(json!("weird")).unwrap(),
+            SpanStatus::Unknown
+        );
+        assert!(from_json::<SpanStatus>(json!(2)).is_err());
+        assert_eq!(to_json(&Some(SpanStatus::NotFound)), json!("not_found"));
     }
 
     #[test]

@@ -25,7 +25,6 @@ mod log_attributes;
 mod minimal_serde;
 mod request;
 mod sdk;
-mod span_status;
 mod stacktrace;
 mod thread;
 
@@ -45,7 +44,7 @@ pub use log_attributes::{LogAttributes, LogValue};
 pub use minimal_serde::{value_from_json, value_to_json};
 pub use request::Request;
 pub use sdk::{ClientSdkInfo, ClientSdkPackage};
-pub use span_status::SpanStatus;
+pub use sentry_minimal::SpanStatus;
 pub use stacktrace::{Frame, Stacktrace};
 pub use thread::{Thread, ThreadId};
 

@@ -3,19 +3,18 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 macro_rules! span_statuses {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
         /// The status of a span or transaction, as in `contexts.trace.status`.
         ///
         /// The names follow Sentry's list (a superset of gRPC status codes). Any name Sentry does
-        /// not know reads as [`SpanStatus::Unknown`].
+        /// not know reads as [`SpanStatus::Unknown`]. On the wire a status is its name as a JSON
+        /// string (the SDK writes and reads it; this crate has no serialization of its own).
         ///
         /// # Examples
         ///
         /// ```
-        /// use sentry_core::protocol::SpanStatus;
+        /// use sentry_minimal::SpanStatus;
         ///
         /// assert_eq!(SpanStatus::DeadlineExceeded.as_str(), "deadline_exceeded");
         /// assert_eq!(SpanStatus::from("not_found"), SpanStatus::NotFound);
@@ -84,8 +83,28 @@ span_statuses! {
 }
 
 impl SpanStatus {
-    /// The status Sentry derives from an HTTP status code; `None` for codes below 400 other
-    /// than success (2xx gives [`SpanStatus::Ok`]).
+    /// The status Sentry derives from an HTTP response status code.
+    ///
+    /// 2xx is [`Ok`](SpanStatus::Ok). Codes with a status of their own: 401 unauthenticated,
+    /// 403 permission denied, 404 not found, 409 already exists, 413 failed precondition,
+    /// 429 resource exhausted, 499 cancelled, 501 unimplemented, 503 unavailable, 504 deadline
+    /// exceeded. Any other 4xx (400 included) is [`InvalidArgument`](SpanStatus::InvalidArgument)
+    /// and any other 5xx (500 included) [`InternalError`](SpanStatus::InternalError).
+    ///
+    /// `None` for codes outside 2xx, 4xx and 5xx (1xx, 3xx, nonsense): they say nothing about
+    /// success, so the caller keeps whatever status it had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_minimal::SpanStatus;
+    ///
+    /// assert_eq!(SpanStatus::from_http_status(201), Some(SpanStatus::Ok));
+    /// assert_eq!(SpanStatus::from_http_status(429), Some(SpanStatus::ResourceExhausted));
+    /// assert_eq!(SpanStatus::from_http_status(422), Some(SpanStatus::InvalidArgument));
+    /// assert_eq!(SpanStatus::from_http_status(502), Some(SpanStatus::InternalError));
+    /// assert_eq!(SpanStatus::from_http_status(304), None);
+    /// ```
     pub fn from_http_status(code: u16) -> Option<Self> {
         let exact = match code {
             400 => SpanStatus::InvalidArgument,
@@ -141,19 +160,6 @@ impl FromStr for SpanStatus {
     }
 }
 
-impl Serialize for SpanStatus {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for SpanStatus {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
-        Ok(SpanStatus::from(name.as_ref()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,30 +186,42 @@ mod tests {
             SpanStatus::Unauthenticated,
         ] {
             assert_eq!(SpanStatus::from_name(status.as_str()), Some(status));
-            let json = serde_json::to_string(&status).unwrap();
-            assert_eq!(serde_json::from_str::<SpanStatus>(&json).unwrap(), status);
+            assert_eq!(status.to_string(), status.as_str());
+            assert_eq!(status.as_str().parse::<SpanStatus>(), Ok(status));
+            assert_eq!(SpanStatus::from(status.as_str().to_owned()), status);
         }
-        assert_eq!(
-            serde_json::from_str::<SpanStatus>(r#""weird""#).unwrap(),
-            SpanStatus::Unknown
-        );
+        assert_eq!(SpanStatus::from_name("weird"), None);
+        assert_eq!(SpanStatus::from("weird"), SpanStatus::Unknown);
+        assert_eq!("weird".parse::<SpanStatus>(), Ok(SpanStatus::Unknown));
     }
 
     #[test]
     fn from_http() {
-        assert_eq!(SpanStatus::from_http_status(204), Some(SpanStatus::Ok));
-        assert_eq!(
-            SpanStatus::from_http_status(404),
-            Some(SpanStatus::NotFound)
-        );
-        assert_eq!(
-            SpanStatus::from_http_status(418),
-            Some(SpanStatus::InvalidArgument)
-        );
-        assert_eq!(
-            SpanStatus::from_http_status(502),
-            Some(SpanStatus::InternalError)
-        );
-        assert_eq!(SpanStatus::from_http_status(302), None);
+        let table = [
+            (200, SpanStatus::Ok),
+            (204, SpanStatus::Ok),
+            (299, SpanStatus::Ok),
+            (400, SpanStatus::InvalidArgument),
+            (401, SpanStatus::Unauthenticated),
+            (403, SpanStatus::PermissionDenied),
+            (404, SpanStatus::NotFound),
+            (409, SpanStatus::AlreadyExists),
+            (413, SpanStatus::FailedPrecondition),
+            (418, SpanStatus::InvalidArgument),
+            (429, SpanStatus::ResourceExhausted),
+            (499, SpanStatus::Cancelled),
+            (500, SpanStatus::InternalError),
+            (501, SpanStatus::Unimplemented),
+            (502, SpanStatus::InternalError),
+            (503, SpanStatus::Unavailable),
+            (504, SpanStatus::DeadlineExceeded),
+            (599, SpanStatus::InternalError),
+        ];
+        for (code, status) in table {
+            assert_eq!(SpanStatus::from_http_status(code), Some(status), "{code}");
+        }
+        for code in [0, 100, 199, 302, 399, 600, u16::MAX] {
+            assert_eq!(SpanStatus::from_http_status(code), None, "{code}");
+        }
     }
 }
