@@ -25,6 +25,12 @@ fn disabled(c: &mut Criterion) {
     group.bench_function("minimal_with_scope", |b| {
         b.iter(|| sentry_minimal::with_scope(|s| s.set_tag("k", "v"), || black_box(1)))
     });
+    group.bench_function("minimal_start_span_finish", |b| {
+        b.iter(|| sentry_minimal::start_span(black_box("db.query"), black_box("SELECT 1")).finish())
+    });
+    group.bench_function("minimal_with_span", |b| {
+        b.iter(|| sentry_minimal::with_span(black_box("task"), black_box("work"), |_| black_box(1)))
+    });
     group.bench_function("core_capture_message", |b| {
         b.iter(|| sentry_core::capture_message(black_box("hello"), Level::Info))
     });

@@ -39,6 +39,17 @@ fn facade_calls_allocate_nothing_when_off() {
         sentry_minimal::configure_scope(|s| s.set_tag("k", "v".to_string()));
         sentry_minimal::with_scope(|s| s.set_tag("k", "v".to_string()), || ());
         let _ = sentry_minimal::last_event_id();
+        let span = sentry_minimal::start_span("db.query", "SELECT 1");
+        span.set_data("db.rows", 1);
+        span.set_status(sentry_minimal::SpanStatus::Ok);
+        assert!(!span.is_recording());
+        span.finish();
+        drop(sentry_minimal::start_span("task", "dropped"));
+        let out = sentry_minimal::with_span("http.client", "GET /", |span| {
+            span.set_data("http.response.status_code", 200);
+            span.is_recording()
+        });
+        assert!(!out);
         // sentry-core's own API behind the same gate:
         sentry_core::add_breadcrumb(|| Breadcrumb::new(format!("{}", 1)));
         sentry_core::capture_message("m", Level::Error);

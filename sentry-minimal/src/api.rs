@@ -185,15 +185,16 @@ where
         // caller's code is never skipped.
         (None, Some(body)) => body(),
         // The body ran but produced no result: impossible, `result` is set right after it returns.
-        (None, None) => unreachable_result(),
+        (None, None) => body_did_not_return("with_scope"),
     }
 }
 
+/// The body of a facade call (`with_scope`, `with_span`) was taken but produced no result.
 #[cold]
-fn unreachable_result<R>() -> R {
+pub(crate) fn body_did_not_return<R>(function: &str) -> R {
     // `body` ran to completion (it was taken) yet `result` is unset; the only way is a panic
     // inside `body` that the backend caught. Re-raise it as a panic of the caller's own code.
-    panic!("the body passed to with_scope panicked and the panic was swallowed by the SDK")
+    panic!("the body passed to {function} panicked and the panic was swallowed by the SDK")
 }
 
 /// The identifier of the last event captured in the current isolation scope, if any.

@@ -1,8 +1,8 @@
 //! The interface between the facade and the SDK that implements it.
 //!
-//! Libraries never use this module. An SDK (`sentry-core`) implements [`Backend`] and
-//! [`ScopeBackend`], installs itself once with [`set_backend`], and turns the facade on and off
-//! with [`set_active`] as clients are bound and closed.
+//! Libraries never use this module. An SDK (`sentry-core`) implements [`Backend`],
+//! [`ScopeBackend`] and [`SpanBackend`], installs itself once with [`set_backend`], and turns the
+//! facade on and off with [`set_active`] as clients are bound and closed.
 
 use std::borrow::Cow;
 use std::error::Error;
@@ -10,7 +10,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
-use crate::{Breadcrumb, Event, EventId, Level, Map, User, Value};
+use crate::{Breadcrumb, Event, EventId, Level, Map, SpanStatus, User, Value};
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static BACKEND: OnceLock<&'static dyn Backend> = OnceLock::new();
@@ -95,6 +95,47 @@ pub trait Backend: Send + Sync {
 
     /// The identifier of the last event captured in the current isolation scope.
     fn last_event_id(&self) -> Option<EventId>;
+
+    /// Starts a span as a child of the current span, without making it current.
+    ///
+    /// Returns `None` when the span is not recorded (no current span, or it is not sampled), so
+    /// the facade hands out an empty [`Span`](crate::Span) without allocating. The facade calls
+    /// [`SpanBackend::finish`] exactly once on what this returns, when the library's `Span` is
+    /// finished or dropped.
+    ///
+    /// The provided implementation records no spans.
+    fn start_span(&self, op: &str, name: &str) -> Option<Box<dyn SpanBackend>> {
+        let _ = (op, name);
+        None
+    }
+
+    /// Starts a span as a child of the current span, makes it current while `body` runs, and
+    /// finishes it after `body` returns (or unwinds).
+    ///
+    /// `body` gets the span, or `None` when it is not recorded. `body` must be called exactly
+    /// once, even when no span is recorded or the SDK fails. The facade does not call
+    /// [`SpanBackend::finish`] on the span lent to `body`: finishing it is the backend's job.
+    ///
+    /// The provided implementation records no spans and just calls `body(None)`.
+    fn with_span(&self, op: &str, name: &str, body: &mut dyn FnMut(Option<&dyn SpanBackend>)) {
+        let _ = (op, name);
+        body(None)
+    }
+}
+
+/// A recorded span, as the SDK implements it. See [`Span`](crate::Span), which forwards to it.
+///
+/// No method may panic or block. Calls after [`finish`](SpanBackend::finish) must be harmless
+/// (ignored).
+pub trait SpanBackend: Send + Sync {
+    /// Sets a data attribute of the span; a later value for the same key replaces the earlier.
+    fn set_data(&self, key: &str, value: Value);
+
+    /// Sets the span's status.
+    fn set_status(&self, status: SpanStatus);
+
+    /// Ends the span: records its end time and hands it to its transaction.
+    fn finish(&self);
 }
 
 /// The scope operations the facade forwards to the SDK. See [`Scope`](crate::Scope).

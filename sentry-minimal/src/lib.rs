@@ -2,7 +2,7 @@
 //!
 //! What `log` is to loggers, `sentry-minimal` is to Sentry. A library depends on this crate
 //! alone (it has **no dependencies**) and calls [`capture_error`], [`add_breadcrumb`],
-//! [`with_scope`] and friends. The application decides whether anything is reported by
+//! [`with_scope`], [`with_span`] and friends. The application decides whether anything is reported by
 //! installing the SDK (`sentry::init`), which plugs itself in as the [`backend`].
 //!
 //! # In libraries
@@ -24,6 +24,28 @@
 //! # assert!(load_config("/nonexistent/file").is_err());
 //! ```
 //!
+//! # Spans
+//!
+//! [`with_span`] and [`start_span`] time a piece of the library's work as a child of whatever
+//! span the application has made current (typically its transaction), with data and a
+//! [`SpanStatus`]:
+//!
+//! ```
+//! use sentry_minimal::{with_span, SpanStatus};
+//!
+//! pub fn fetch(url: &str) -> Result<Vec<u8>, String> {
+//!     with_span("http.client", &format!("GET {url}"), |span| {
+//!         let status_code = 404; // the actual request
+//!         span.set_data("http.response.status_code", status_code);
+//!         if let Some(status) = SpanStatus::from_http_status(status_code) {
+//!             span.set_status(status);
+//!         }
+//!         Err(format!("{url}: {status_code}"))
+//!     })
+//! }
+//! # assert!(fetch("https://example.com").is_err());
+//! ```
+//!
 //! # In applications
 //!
 //! Applications initialise the full SDK (the `sentry` crate); every library's facade calls then
@@ -38,7 +60,9 @@
 //!   `configure` closure of [`with_scope`] are never called, so the values they would build are
 //!   never formatted or allocated;
 //! - nothing allocates, no lock is taken and no thread-local is touched;
-//! - [`with_scope`] just calls its body.
+//! - [`with_scope`] just calls its body, and [`with_span`] calls its body with an empty
+//!   [`Span`];
+//! - [`start_span`] returns an empty [`Span`], whose methods return at once.
 //!
 //! The flag is on only while a backend is installed *and* an enabled client exists; closing the
 //! client turns it off again.
@@ -54,6 +78,7 @@ mod id;
 mod level;
 pub mod map;
 mod scope;
+mod span;
 mod span_status;
 mod user;
 mod value;
@@ -68,6 +93,7 @@ pub use id::{EventId, ParseIdError, SpanId, TraceId};
 pub use level::{Level, ParseLevelError};
 pub use map::SortedMap;
 pub use scope::Scope;
+pub use span::{start_span, with_span, Span};
 pub use span_status::SpanStatus;
 pub use user::User;
 pub use value::{Map, Value};
