@@ -2,8 +2,8 @@
 //!
 //! What `log` is to loggers, `sentry-minimal` is to Sentry. A library depends on this crate
 //! alone (it has **no dependencies**) and calls [`capture_error`], [`add_breadcrumb`],
-//! [`with_scope`], [`with_span`] and friends. The application decides whether anything is reported by
-//! installing the SDK (`sentry::init`), which plugs itself in as the [`backend`].
+//! [`with_scope`], [`with_span`] and friends. The application decides whether anything is
+//! reported by installing the SDK (`sentry::init`), which plugs itself in as the [`backend`].
 //!
 //! # In libraries
 //!
