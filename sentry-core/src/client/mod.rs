@@ -333,6 +333,17 @@ impl Client {
             Verdict::Trimmed => {
                 crate::sentry_debug!("event {} exceeded a limit and was trimmed", event.event_id);
             }
+            Verdict::SpansRemoved(spans) => {
+                crate::sentry_debug!(
+                    "transaction {} exceeded the size limit; {spans} spans removed",
+                    event.event_id
+                );
+                self.client_reports.record(
+                    DiscardReason::Invalid,
+                    DataCategory::Span,
+                    spans as u64,
+                );
+            }
             Verdict::TooLarge(size) => {
                 crate::sentry_debug!(
                     "event {} is still {size} bytes after trimming, more than the {} Sentry \
@@ -366,7 +377,7 @@ impl Client {
     /// depth and breadth [`limits`](crate::limits). Does nothing when the client is disabled.
     pub fn send_envelope(&self, mut envelope: Envelope) {
         for item in envelope.items_mut() {
-            if let EnvelopeItem::Event(event) = item {
+            if let EnvelopeItem::Event(event) | EnvelopeItem::Transaction(event) = item {
                 limits::cut_event_structure(event);
             }
         }

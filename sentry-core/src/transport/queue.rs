@@ -252,15 +252,18 @@ impl State {
 
 /// A cheap estimate of an envelope's serialized size, without serializing it.
 ///
-/// Exact for items that are already bytes. Events are walked field by field, every string and
-/// every value in their data included ([`limits::estimated_event_size`]), so the estimate also
-/// tracks the memory a queued event holds; logs count their body and attributes.
+/// Exact for items that are already bytes. Events and transactions are walked field by field,
+/// every string and every value in their data (and their spans') included
+/// ([`limits::estimated_event_size`]), so the estimate also tracks the memory a queued event
+/// holds; logs count their body and attributes.
 pub(crate) fn estimated_size(envelope: &Envelope) -> usize {
     64 + envelope
         .items()
         .map(|item| {
             64 + match item {
-                EnvelopeItem::Event(event) => limits::estimated_event_size(event),
+                EnvelopeItem::Event(event) | EnvelopeItem::Transaction(event) => {
+                    limits::estimated_event_size(event)
+                }
                 EnvelopeItem::ClientReport(report) => 64 + report.discarded_events.len() * 64,
                 EnvelopeItem::Raw(raw) => raw.payload.len(),
                 EnvelopeItem::Logs(logs) => logs.iter().map(|log| log.estimated_size()).sum(),
