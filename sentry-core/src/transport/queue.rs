@@ -310,6 +310,8 @@ mod tests {
             Priority::of(&raw(ItemType::Transaction, 1)),
             Priority::Normal
         );
+        let typed = Envelope::from_transaction(Event::default());
+        assert_eq!(Priority::of(&typed), Priority::Normal);
         let mut mixed = raw(ItemType::Session, 1);
         mixed.add_item(Event::default());
         assert_eq!(Priority::of(&mixed), Priority::High);
@@ -414,7 +416,8 @@ mod tests {
         assert!(large > small + 10_000, "{small} {large}");
     }
 
-    /// Every part of an event counts: extra, contexts, user and breadcrumb data included.
+    /// Every part of an event counts: extra, contexts, user and breadcrumb data included, and a
+    /// transaction's spans.
     #[test]
     fn event_estimates_cover_all_data() {
         let blob = || Value::from("x".repeat(100_000));
@@ -439,7 +442,24 @@ mod tests {
         ));
         let mut tags = Event::default();
         tags.tags.insert("blob".into(), "x".repeat(100_000).into());
-        for event in [extra, context, user, crumb, tags] {
+        let mut span_data = Event {
+            ty: crate::protocol::EventType::Transaction,
+            spans: vec![crate::protocol::Span::default(); 2],
+            ..Event::default()
+        };
+        span_data.spans[1].data.insert("blob".into(), blob());
+        let mut span_description = span_data.clone();
+        span_description.spans[1].data.clear();
+        span_description.spans[0].description = Some("x".repeat(100_000));
+        for event in [
+            extra,
+            context,
+            user,
+            crumb,
+            tags,
+            span_data,
+            span_description,
+        ] {
             let written = serde_json::to_vec(&event).unwrap().len();
             let estimate = estimated_size(&Envelope::from_event(event));
             assert!(estimate >= base + 100_000, "{estimate}");
