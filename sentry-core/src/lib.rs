@@ -38,6 +38,7 @@ pub mod client_reports;
 pub mod envelope;
 pub mod hint;
 pub mod limits;
+pub mod propagation;
 pub mod protocol;
 
 // Delivery.

@@ -31,6 +31,7 @@ const LAYERS: &[&[&str]] = &[
     // The wire.
     &["protocol"],
     &["hint"],
+    &["propagation"],
     &["envelope"],
     &["client_reports"],
     &["limits"],
@@ -529,7 +530,7 @@ fn reports_upward_edges_and_root_reexports() {
     assert_eq!(
         problems,
         [
-            "src/api.rs:2: `api` (layer 21) uses `crate::logger` (layer 24, above it)",
+            "src/api.rs:2: `api` (layer 22) uses `crate::logger` (layer 25, above it)",
             "src/envelope.rs:1: `envelope` reaches `crate::Client` through the crate root's \
              re-exports; import it from the module that defines it",
             "src/time.rs:3: `time` (layer 4) uses `crate::protocol` (layer 9, above it)",
