@@ -853,7 +853,14 @@ mod tests {
             dsn("https://k@o123.ingest.de.sentry.io/1").org_id(),
             Some(123)
         );
+        assert_eq!(
+            dsn("https://k@o123.ingest.us.sentry.io/1").org_id(),
+            Some(123)
+        );
         assert_eq!(dsn("https://k@sentry.io/1").org_id(), None);
+        assert_eq!(dsn("https://k@o1x.ingest.sentry.io/1").org_id(), None);
+        assert_eq!(dsn("https://k@o-1.ingest.sentry.io/1").org_id(), None);
+        assert_eq!(dsn("https://k@xo1.ingest.sentry.io/1").org_id(), None);
         assert_eq!(dsn("https://k@o.ingest.sentry.io/1").org_id(), None);
         assert_eq!(dsn("https://k@oabc.ingest.sentry.io/1").org_id(), None);
         assert_eq!(dsn("https://k@o12.sentry.io/1").org_id(), None);

@@ -214,7 +214,9 @@ pub fn past_deadline() -> bool {
     time_left().is_some_and(|left| left.is_zero())
 }
 
-/// Runs [`finalize_event`] on every event of the envelope.
+/// Runs [`finalize_event`] on every error or message event of the envelope. Transactions are
+/// left as they are: finalizers complete what error events defer (stack traces, debug images),
+/// which a transaction does not carry.
 pub fn finalize_envelope(envelope: &mut Envelope) {
     if !has_event_finalizers() {
         return;
@@ -261,6 +263,31 @@ mod tests {
         assert!(past_deadline());
         assert_eq!(time_left(), Some(Duration::ZERO));
         drop(guard);
+    }
+
+    #[test]
+    fn transactions_are_not_finalized() {
+        fn mark(event: &mut Event) {
+            if event.tags.contains_key("finalize-tx-test") {
+                event.tags.insert("finalized".into(), "yes".into());
+            }
+        }
+        set_event_finalizer("test-transactions", mark);
+        let marked = || {
+            let mut event = Event::default();
+            event.tags.insert("finalize-tx-test".into(), "1".into());
+            event
+        };
+        let mut envelope = Envelope::from_transaction(marked());
+        envelope.add_item(marked());
+        finalize_envelope(&mut envelope);
+        let finalized: Vec<bool> = envelope
+            .items()
+            .filter_map(|item| item.as_event().or_else(|| item.as_transaction()))
+            .map(|event| event.tags.contains_key("finalized"))
+            .collect();
+        assert_eq!(finalized, [false, true]);
+        set_event_finalizer("test-transactions", |_| {});
     }
 
     #[test]

@@ -89,6 +89,12 @@ pub fn try_init(options: impl IntoOptions) -> Result<ClientInitGuard, OptionsErr
     options.apply_env()?;
     let client = Arc::new(Client::try_new(options)?);
     bind_client(Some(Arc::clone(&client)));
+    // A process started inside a trace (by a parent that set `SENTRY_TRACE`/`SENTRY_BAGGAGE`)
+    // continues it.
+    let incoming = crate::propagation::IncomingTrace::from_env();
+    if incoming.sentry_trace.is_some() {
+        crate::api::trace::continue_incoming(&incoming);
+    }
     Ok(ClientInitGuard {
         client: Some(client),
     })

@@ -38,6 +38,7 @@ pub mod client_reports;
 pub mod envelope;
 pub mod hint;
 pub mod limits;
+pub mod propagation;
 pub mod protocol;
 
 // Delivery.
@@ -51,9 +52,14 @@ pub mod transport;
 pub mod integration;
 mod options;
 
-// State and pipeline (a scope holds its client; a client applies scopes).
+// How a transaction begins and is sampled.
+mod sampling;
+
+// State and pipeline (a scope holds its client; a client applies scopes; a span belongs to a
+// client and is current in scopes).
 mod client;
 mod scope;
+mod span;
 
 // What applications call.
 mod api;
@@ -83,9 +89,11 @@ pub mod __private {
 
 pub use api::{
     add_breadcrumb, add_breadcrumb_with_hint, capture_error, capture_event,
-    capture_event_with_hint, capture_log, capture_message, event_from_error, flush, is_enabled,
-    last_event_id, remove_context, remove_extra, remove_tag, set_context, set_extra, set_level,
-    set_tag, set_tags, set_user, IntoBreadcrumb,
+    capture_event_with_hint, capture_log, capture_message, continue_trace, event_from_error, flush,
+    get_baggage, get_current_span, get_traceparent, is_enabled, last_event_id, remove_context,
+    remove_extra, remove_tag, set_context, set_extra, set_level, set_tag, set_tags,
+    set_transaction_name, set_user, start_new_trace, start_span, start_transaction, trace_headers,
+    update_current_span, with_span, IntoBreadcrumb, TraceHeaders,
 };
 pub use client::{Client, SDK_NAME, SDK_VERSION};
 pub use dsn::{Dsn, DsnError};
@@ -94,11 +102,14 @@ pub use init::{init, try_init, ClientInitGuard, IntoOptions};
 pub use integration::Integration;
 pub use options::{
     BeforeBreadcrumb, BeforeSend, BeforeSendLog, ClientOptions, OptionsError, Spotlight,
-    DEFAULT_ENVIRONMENT,
+    TracesSampler, DEFAULT_ENVIRONMENT,
 };
+pub use propagation::TracePropagationTargets;
 pub use protocol::Event;
+pub use sampling::{SamplingContext, TransactionContext};
 pub use scope::{
     bind_client, configure_global_scope, configure_scope, with_isolation_scope, with_scope,
     BindScopes, EventProcessor, Scope, ScopeGuard, Scopes, ScopesBound,
 };
 pub use sentry_minimal::{AsError, Breadcrumb, EventId, Level, Map, SpanId, TraceId, User, Value};
+pub use span::{Span, SpanGuard};

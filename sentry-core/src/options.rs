@@ -11,7 +11,9 @@ use sentry_minimal::Breadcrumb;
 use crate::dsn::{Dsn, DsnError};
 use crate::hint::Hint;
 use crate::integration::Integration;
+use crate::propagation::TracePropagationTargets;
 use crate::protocol::{Event, Log};
+use crate::sampling::SamplingContext;
 use crate::transport::{self, TransportFactory};
 
 /// A callback that may change or drop an error event before it is sent. It gets the event and
@@ -23,6 +25,10 @@ pub type BeforeSend = Arc<dyn Fn(Event, &Hint<'_>) -> Option<Event> + Send + Syn
 pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb, &Hint<'_>) -> Option<Breadcrumb> + Send + Sync>;
 /// A callback that may change or drop a structured log before it is buffered.
 pub type BeforeSendLog = Arc<dyn Fn(Log) -> Option<Log> + Send + Sync>;
+
+/// The type of [`ClientOptions::traces_sampler`]: the sample rate (0.0–1.0) of a new
+/// transaction, from what is known when it starts.
+pub type TracesSampler = Arc<dyn Fn(&SamplingContext<'_>) -> f64 + Send + Sync>;
 
 /// Configuration of a [`Client`](crate::Client).
 ///
@@ -205,6 +211,78 @@ pub struct ClientOptions {
     /// # assert!(options.validate().is_ok());
     /// ```
     pub before_send_log: Option<BeforeSendLog>,
+    /// The share of new traces whose transactions are sent, from 0.0 to 1.0. `None` (the
+    /// default) and no [`traces_sampler`](Self::traces_sampler) means tracing is off: no
+    /// transaction is sent, but traces are still continued and propagated, and every event
+    /// carries the trace it belongs to. `SENTRY_TRACES_SAMPLE_RATE` sets it too.
+    ///
+    /// The option [`sample_rate`](Self::sample_rate) never applies to transactions.
+    pub traces_sample_rate: Option<f64>,
+    /// Decides the sample rate of each new transaction, from its [`SamplingContext`]; wins
+    /// over [`traces_sample_rate`](Self::traces_sample_rate) and over the decision of an
+    /// incoming trace (an explicit `sampled` on the transaction context still wins over it).
+    /// A result outside 0.0–1.0, or a panic, samples the transaction out.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sentry_core::ClientOptions;
+    ///
+    /// let options = ClientOptions {
+    ///     traces_sampler: Some(Arc::new(|ctx| {
+    ///         if ctx.name() == "GET /health" {
+    ///             return 0.0; // never health checks
+    ///         }
+    ///         // Follow the service that called us, else 10 %.
+    ///         ctx.parent_sample_rate()
+    ///             .or(ctx.parent_sampled().map(|sampled| if sampled { 1.0 } else { 0.0 }))
+    ///             .unwrap_or(0.1)
+    ///     })),
+    ///     ..Default::default()
+    /// };
+    /// # assert!(options.validate().is_ok());
+    /// ```
+    pub traces_sampler: Option<TracesSampler>,
+    /// Called with every transaction just before it is sent (instead of
+    /// [`before_send`](Self::before_send), which sees errors only); returning `None` drops it
+    /// (client report reason `before_send`, the transaction and its spans), and so does a
+    /// panic inside the callback.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sentry_core::ClientOptions;
+    ///
+    /// let options = ClientOptions {
+    ///     traces_sample_rate: Some(1.0),
+    ///     before_send_transaction: Some(Arc::new(|mut transaction, _hint| {
+    ///         // Drop spans shorter than a millisecond.
+    ///         transaction.spans.retain(|span| {
+    ///             span.timestamp
+    ///                 .duration_since(span.start_timestamp)
+    ///                 .is_ok_and(|d| d.as_micros() >= 1000)
+    ///         });
+    ///         Some(transaction)
+    ///     })),
+    ///     ..Default::default()
+    /// };
+    /// # assert!(options.validate().is_ok());
+    /// ```
+    pub before_send_transaction: Option<BeforeSend>,
+    /// The outgoing requests that get the trace headers (`sentry-trace`, `baggage`, and
+    /// `traceparent` with [`propagate_traceparent`](Self::propagate_traceparent)): all of them
+    /// by default, none with [`TracePropagationTargets::None`], or those whose URL matches a
+    /// list of substrings or predicates.
+    pub trace_propagation_targets: TracePropagationTargets,
+    /// Also send the W3C `traceparent` header on outgoing requests. Default: off.
+    pub propagate_traceparent: bool,
+    /// Continue an incoming trace only when it carries the same organization id as this SDK
+    /// (from [`org_id`](Self::org_id) or the DSN's host). Default: off, and then a trace
+    /// without an organization id on one side is continued too; one with a *different*
+    /// organization id never is.
+    pub strict_trace_continuation: bool,
+    /// The organization id, for deciding whether to continue incoming traces and sent along
+    /// as `sentry-org_id`. Default: read from the DSN's host (`o123.ingest.sentry.io`); set it
+    /// for self-hosted Sentry and local Relays.
+    pub org_id: Option<Cow<'static, str>>,
 }
 
 /// Whether envelopes are also sent to a local [Spotlight](https://spotlightjs.com) sidecar, and
@@ -306,6 +384,13 @@ impl Default for ClientOptions {
             compression: transport::Compression::Gzip,
             enable_logs: false,
             before_send_log: None,
+            traces_sample_rate: None,
+            traces_sampler: None,
+            before_send_transaction: None,
+            trace_propagation_targets: TracePropagationTargets::All,
+            propagate_traceparent: false,
+            strict_trace_continuation: false,
+            org_id: None,
         }
     }
 }
@@ -350,6 +435,11 @@ impl ClientOptions {
         }
         if self.max_value_length == 0 {
             return Err(OptionsError::MaxValueLength(self.max_value_length));
+        }
+        if let Some(rate) = self.traces_sample_rate {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(OptionsError::TracesSampleRate(rate.to_string()));
+            }
         }
         Ok(())
     }
@@ -409,6 +499,14 @@ impl ClientOptions {
                 self.sample_rate = match value.trim().parse::<f32>() {
                     Ok(rate) if (0.0..=1.0).contains(&rate) => rate,
                     _ => return Err(OptionsError::SampleRate(value)),
+                };
+            }
+        }
+        if self.traces_sample_rate.is_none() {
+            if let Some(value) = get("SENTRY_TRACES_SAMPLE_RATE") {
+                self.traces_sample_rate = match value.trim().parse::<f64>() {
+                    Ok(rate) if (0.0..=1.0).contains(&rate) => Some(rate),
+                    _ => return Err(OptionsError::TracesSampleRate(value)),
                 };
             }
         }
@@ -487,6 +585,19 @@ impl fmt::Debug for ClientOptions {
             .field("spotlight", &self.spotlight)
             .field("compression", &self.compression)
             .field("enable_logs", &self.enable_logs)
+            .field("traces_sample_rate", &self.traces_sample_rate)
+            .field(
+                "traces_sampler",
+                &self.traces_sampler.as_ref().map(|_| "<fn>"),
+            )
+            .field(
+                "before_send_transaction",
+                &self.before_send_transaction.as_ref().map(|_| "<fn>"),
+            )
+            .field("trace_propagation_targets", &self.trace_propagation_targets)
+            .field("propagate_traceparent", &self.propagate_traceparent)
+            .field("strict_trace_continuation", &self.strict_trace_continuation)
+            .field("org_id", &self.org_id)
             .field(
                 "before_send_log",
                 &self.before_send_log.as_ref().map(|_| "<fn>"),
@@ -523,6 +634,8 @@ pub enum OptionsError {
     Debug(String),
     /// `max_value_length` is 0, which would empty every message.
     MaxValueLength(usize),
+    /// `traces_sample_rate` (or `SENTRY_TRACES_SAMPLE_RATE`) is not a number from 0.0 to 1.0.
+    TracesSampleRate(String),
 }
 
 impl fmt::Display for OptionsError {
@@ -543,6 +656,12 @@ impl fmt::Display for OptionsError {
             }
             OptionsError::MaxValueLength(value) => {
                 write!(f, "invalid max_value_length {value}: expected at least 1")
+            }
+            OptionsError::TracesSampleRate(value) => {
+                write!(
+                    f,
+                    "invalid traces sample rate {value:?}: expected a number from 0.0 to 1.0"
+                )
             }
         }
     }

@@ -1,5 +1,5 @@
 //! Test utilities (feature `test`): a transport that records envelopes, and helpers that
-//! capture what a piece of code sends.
+//! capture what a piece of code sends (envelopes, error events, transactions, logs).
 //!
 //! The helpers bind a recording client to the **global** scope, so events captured on any
 //! thread are recorded. They hold a process-wide lock while they run, so tests using them in
@@ -63,6 +63,39 @@ impl TestTransport {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The error and message events received so far, in order (transactions are not events
+    /// here; see [`transactions`](Self::transactions)).
+    pub fn events(&self) -> Vec<Event> {
+        items_of(&self.envelopes(), EnvelopeItem::as_event)
+    }
+
+    /// The transactions received so far, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::envelope::Envelope;
+    /// use sentry_core::protocol::{Event, EventType};
+    /// use sentry_core::{test::TestTransport, Client, ClientOptions};
+    ///
+    /// let transport = TestTransport::new();
+    /// let client = Client::new(ClientOptions {
+    ///     dsn: Some("https://public@sentry.invalid/1".parse().unwrap()),
+    ///     transport: Some(transport.factory()),
+    ///     ..Default::default()
+    /// });
+    /// let transaction = Event { ty: EventType::Transaction, ..Event::default() };
+    /// client.send_envelope(Envelope::from_transaction(transaction));
+    /// client.capture_event(Event::default(), None);
+    /// assert!(client.close(None));
+    /// assert_eq!(transport.transactions().len(), 1);
+    /// assert!(transport.transactions()[0].is_transaction());
+    /// assert_eq!(transport.events().len(), 1);
+    /// ```
+    pub fn transactions(&self) -> Vec<Event> {
+        items_of(&self.envelopes(), EnvelopeItem::as_transaction)
     }
 
     /// Takes the envelopes received so far.
@@ -159,24 +192,65 @@ pub fn with_captured_envelopes(f: impl FnOnce()) -> Vec<Envelope> {
     with_captured_envelopes_options(ClientOptions::default(), f)
 }
 
-/// Runs `f` and returns the events it captured (from any thread).
+/// Runs `f` and returns the error and message events it captured (from any thread);
+/// transactions are left out (see [`with_captured_transactions`]).
 pub fn with_captured_events(f: impl FnOnce()) -> Vec<Event> {
     with_captured_events_options(ClientOptions::default(), f)
 }
 
-/// Runs `f` with `options` and returns the events it captured (from any thread).
+/// Runs `f` with `options` and returns the error and message events it captured (from any
+/// thread); transactions are left out.
 pub fn with_captured_events_options(options: ClientOptions, f: impl FnOnce()) -> Vec<Event> {
-    with_captured_envelopes_options(options, f)
-        .into_iter()
-        .flat_map(|envelope| {
-            envelope
-                .items()
-                .filter_map(|item| match item {
-                    EnvelopeItem::Event(event) => Some((**event).clone()),
-                    _ => None,
-                })
-                .collect::<Vec<_>>()
-        })
+    items_of(
+        &with_captured_envelopes_options(options, f),
+        EnvelopeItem::as_event,
+    )
+}
+
+/// Runs `f` and returns the transactions it sent (from any thread), in order; error and
+/// message events are left out.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::envelope::Envelope;
+/// use sentry_core::protocol::{Event, EventType, Span};
+/// use sentry_core::test::with_captured_transactions;
+///
+/// let transactions = with_captured_transactions(|| {
+///     let transaction = Event {
+///         ty: EventType::Transaction,
+///         transaction: Some("GET /".into()),
+///         spans: vec![Span::default()],
+///         ..Event::default()
+///     };
+///     let client = sentry_core::Scopes::current().client();
+///     client.send_envelope(Envelope::from_transaction(transaction));
+///     sentry_core::capture_message("not a transaction", sentry_core::Level::Info);
+/// });
+/// assert_eq!(transactions.len(), 1);
+/// assert_eq!(transactions[0].transaction.as_deref(), Some("GET /"));
+/// assert_eq!(transactions[0].spans.len(), 1);
+/// ```
+pub fn with_captured_transactions(f: impl FnOnce()) -> Vec<Event> {
+    with_captured_transactions_options(ClientOptions::default(), f)
+}
+
+/// Runs `f` with `options` and returns the transactions it sent (from any thread), in order.
+pub fn with_captured_transactions_options(options: ClientOptions, f: impl FnOnce()) -> Vec<Event> {
+    items_of(
+        &with_captured_envelopes_options(options, f),
+        EnvelopeItem::as_transaction,
+    )
+}
+
+/// The events `pick` finds in the items of `envelopes`, cloned, in order.
+fn items_of(envelopes: &[Envelope], pick: fn(&EnvelopeItem) -> Option<&Event>) -> Vec<Event> {
+    envelopes
+        .iter()
+        .flat_map(Envelope::items)
+        .filter_map(pick)
+        .cloned()
         .collect()
 }
 

@@ -31,6 +31,7 @@ const LAYERS: &[&[&str]] = &[
     // The wire.
     &["protocol"],
     &["hint"],
+    &["propagation"],
     &["envelope"],
     &["client_reports"],
     &["limits"],
@@ -41,9 +42,11 @@ const LAYERS: &[&[&str]] = &[
     &["finalize"],
     &["transport"],
     // Options hold integrations; an integration's methods take the options.
+    // How a transaction begins and is sampled (the options name the sampler's argument).
+    &["sampling"],
     &["integration", "options"],
     // A scope holds its client; a client applies scopes.
-    &["client", "scope"],
+    &["client", "scope", "span"],
     // What applications call.
     &["api"],
     &["init"],
@@ -529,7 +532,7 @@ fn reports_upward_edges_and_root_reexports() {
     assert_eq!(
         problems,
         [
-            "src/api.rs:2: `api` (layer 21) uses `crate::logger` (layer 24, above it)",
+            "src/api.rs:2: `api` (layer 23) uses `crate::logger` (layer 26, above it)",
             "src/envelope.rs:1: `envelope` reaches `crate::Client` through the crate root's \
              re-exports; import it from the module that defines it",
             "src/time.rs:3: `time` (layer 4) uses `crate::protocol` (layer 9, above it)",

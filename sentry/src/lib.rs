@@ -152,6 +152,13 @@ pub use sentry_core::{
     last_event_id, remove_context, remove_extra, remove_tag, set_context, set_extra, set_level,
     set_tag, set_tags, set_user, Hint, IntoBreadcrumb,
 };
+// Tracing: transactions, spans, and the trace across services.
+pub use sentry_core::{
+    continue_trace, get_baggage, get_current_span, get_traceparent, set_transaction_name,
+    start_new_trace, start_span, start_transaction, trace_headers, update_current_span, with_span,
+    SamplingContext, Span, SpanGuard, TraceHeaders, TracePropagationTargets, TracesSampler,
+    TransactionContext,
+};
 // Scopes and clients.
 pub use sentry_core::{
     bind_client, configure_global_scope, configure_scope, with_isolation_scope, with_scope,
@@ -172,7 +179,8 @@ pub use sentry_core::{
 #[cfg_attr(docsrs, doc(cfg(feature = "test")))]
 pub use sentry_core::test;
 pub use sentry_core::{
-    client_reports, dsn, envelope, finalize, hint, integration, limits, logger, protocol, transport,
+    client_reports, dsn, envelope, finalize, hint, integration, limits, logger, propagation,
+    protocol, transport,
 };
 
 /// The integration crates enabled by cargo features.

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use sentry_core::__private::format_rfc3339;
 use sentry_core::envelope::{Envelope, EnvelopeItem, RawItem};
-use sentry_core::protocol::{ClientReport, Event};
+use sentry_core::protocol::{ClientReport, Event, Map};
 
 use crate::server::Request;
 
@@ -15,6 +15,17 @@ use crate::server::Request;
 pub const BREADCRUMBS_SHOWN: usize = 5;
 /// How many bytes of the payload of an item without a dedicated rendering are shown.
 pub const PAYLOAD_PREVIEW: usize = 200;
+/// How many spans of a transaction are listed.
+pub const SPANS_SHOWN: usize = 50;
+/// The keys of the envelope `trace` header (the dynamic sampling context) that are shown, in
+/// this order.
+pub const DSC_KEYS_SHOWN: [&str; 5] = [
+    "trace_id",
+    "sampled",
+    "sample_rate",
+    "sample_rand",
+    "transaction",
+];
 
 /// A request: method, path, encoding and sizes, the auth header, then the envelope (or why it
 /// could not be read). Ends with a newline.
@@ -82,8 +93,36 @@ pub fn format_envelope(envelope: &Envelope) -> String {
             // Item kinds added later render like raw items would: by type only.
             _ => {}
         }
+        let traced = match item {
+            EnvelopeItem::Event(_) => true,
+            EnvelopeItem::Raw(raw) => raw.ty.as_str() == "transaction",
+            _ => false,
+        };
+        if let (true, Some(trace)) = (traced, &headers.trace) {
+            field(&mut out, "trace", format_dsc(trace));
+        }
     }
     out
+}
+
+/// The envelope `trace` header on one line: `trace_id=… sampled=… sample_rate=… sample_rand=…
+/// transaction=…`, each key only when present.
+fn format_dsc(trace: &Map) -> String {
+    let parts: Vec<String> = DSC_KEYS_SHOWN
+        .iter()
+        .filter_map(|key| {
+            let value = trace.get(*key)?;
+            let value = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            Some(format!("{key}={}", one_line(&value, 120)))
+        })
+        .collect();
+    if parts.is_empty() {
+        "(no trace_id, sampled, sample_rate, sample_rand or transaction)".to_owned()
+    } else {
+        parts.join(" ")
+    }
 }
 
 /// A one-line count of what arrived, e.g.
@@ -302,30 +341,7 @@ fn pairs(json: &serde_json::Value, keys: &[&str]) -> String {
 fn summarize_json_item(out: &mut String, ty: &str, json: &serde_json::Value) -> bool {
     match ty {
         "transaction" => {
-            let name = text_of(json, "transaction").unwrap_or_else(|| "?".to_owned());
-            let trace = json
-                .pointer("/contexts/trace")
-                .unwrap_or(&serde_json::Value::Null);
-            field(out, "transaction", name);
-            field(out, "trace", pairs(trace, &["op", "status", "trace_id"]));
-            let duration = match (
-                json.get("start_timestamp")
-                    .and_then(serde_json::Value::as_f64),
-                json.get("timestamp").and_then(serde_json::Value::as_f64),
-            ) {
-                (Some(start), Some(end)) => format!("{:.1} ms", (end - start) * 1000.0),
-                _ => "?".to_owned(),
-            };
-            field(out, "duration", duration);
-            let spans = json.get("spans").and_then(serde_json::Value::as_array);
-            let spans = spans.map(Vec::as_slice).unwrap_or_default();
-            field(out, "spans", spans.len());
-            for span in spans.iter().take(BREADCRUMBS_SHOWN) {
-                continuation(out, pairs(span, &["op", "description", "status"]));
-            }
-            if spans.len() > BREADCRUMBS_SHOWN {
-                continuation(out, format!("… {} more", spans.len() - BREADCRUMBS_SHOWN));
-            }
+            format_transaction(out, json);
             true
         }
         "log" | "span" | "trace_metric" => {
@@ -392,6 +408,146 @@ fn summarize_json_item(out: &mut String, ty: &str, json: &serde_json::Value) -> 
         }
         _ => false,
     }
+}
+
+/// A transaction: one line with its name, op, source, status, duration and ids; its spans as a
+/// tree (a span whose parent is not in the transaction hangs under the root); its measurements.
+fn format_transaction(out: &mut String, json: &serde_json::Value) {
+    let null = serde_json::Value::Null;
+    let trace = json.pointer("/contexts/trace").unwrap_or(&null);
+    let mut line = text_of(json, "transaction").unwrap_or_else(|| "?".to_owned());
+    let info = json.get("transaction_info").unwrap_or(&null);
+    for (key, value) in [
+        ("op", text_of(trace, "op")),
+        ("source", text_of(info, "source")),
+        ("status", text_of(trace, "status")),
+    ] {
+        if let Some(value) = value {
+            let _ = write!(line, "  {key}={value}");
+        }
+    }
+    let _ = write!(line, "  {}", duration_ms(json));
+    let ids = pairs(trace, &["trace_id", "span_id", "parent_span_id"]);
+    if !ids.is_empty() {
+        let _ = write!(line, "  {ids}");
+    }
+    field(out, "transaction", line);
+
+    let spans = json.get("spans").and_then(serde_json::Value::as_array);
+    let spans = spans.map(Vec::as_slice).unwrap_or_default();
+    field(out, "spans", spans.len());
+    let tree = span_tree(spans);
+    for &(depth, index) in tree.iter().take(SPANS_SHOWN) {
+        let span = &spans[index];
+        let mut text = format!(
+            "{}- {}",
+            "  ".repeat(depth),
+            text_of(span, "op").unwrap_or_else(|| "?".to_owned())
+        );
+        if let Some(description) = text_of(span, "description") {
+            let _ = write!(text, "  {description}");
+        }
+        let _ = write!(text, "  {}", duration_ms(span));
+        if let Some(status) = text_of(span, "status") {
+            let _ = write!(text, "  {status}");
+        }
+        if let Some(data) = span.get("data").and_then(serde_json::Value::as_object) {
+            if !data.is_empty() {
+                let keys: Vec<&str> = data.keys().map(String::as_str).collect();
+                let _ = write!(text, "  data: {}", one_line(&keys.join(", "), 120));
+            }
+        }
+        continuation(out, text);
+    }
+    if tree.len() > SPANS_SHOWN {
+        continuation(out, format!("… {} more", tree.len() - SPANS_SHOWN));
+    }
+
+    if let Some(measurements) = json
+        .get("measurements")
+        .and_then(serde_json::Value::as_object)
+    {
+        let parts: Vec<String> = measurements
+            .iter()
+            .map(|(name, m)| {
+                let value = text_of(m, "value").unwrap_or_else(|| "?".to_owned());
+                match text_of(m, "unit") {
+                    Some(unit) => format!("{name}={value} {unit}"),
+                    None => format!("{name}={value}"),
+                }
+            })
+            .collect();
+        if !parts.is_empty() {
+            field(out, "measurements", one_line(&parts.join(", "), 300));
+        }
+    }
+}
+
+/// `end - start` of a span or transaction in milliseconds (`{:.1} ms`), or `? ms`.
+fn duration_ms(json: &serde_json::Value) -> String {
+    let time = |key| json.get(key).and_then(serde_json::Value::as_f64);
+    match (time("start_timestamp"), time("timestamp")) {
+        (Some(start), Some(end)) => format!("{:.1} ms", (end - start) * 1000.0),
+        _ => "? ms".to_owned(),
+    }
+}
+
+/// The spans in display order, each as (depth, index into `spans`): depth first from the root,
+/// children in start order. A span whose `parent_span_id` names neither the root nor another
+/// span (or that has none) is a child of the root; spans only reachable through a cycle of
+/// parents are listed last, under the root, so every span appears exactly once.
+fn span_tree(spans: &[serde_json::Value]) -> Vec<(usize, usize)> {
+    let id = |i: usize| text_of(&spans[i], "span_id");
+    let ids: Vec<Option<String>> = (0..spans.len()).map(id).collect();
+    let parent_of = |i: usize| {
+        let parent = text_of(&spans[i], "parent_span_id")?;
+        let known = ids
+            .iter()
+            .enumerate()
+            .any(|(j, id)| j != i && id.as_deref() == Some(parent.as_str()));
+        known.then_some(parent)
+    };
+    let parents: Vec<Option<String>> = (0..spans.len()).map(parent_of).collect();
+    let start = |i: usize| {
+        spans[i]
+            .get("start_timestamp")
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(f64::INFINITY)
+    };
+    let children = |parent: Option<&str>| {
+        let mut list: Vec<usize> = (0..spans.len())
+            .filter(|&i| parents[i].as_deref() == parent)
+            .collect();
+        list.sort_by(|&a, &b| start(a).total_cmp(&start(b)));
+        list
+    };
+
+    let mut order = Vec::with_capacity(spans.len());
+    let mut seen = vec![false; spans.len()];
+    // Children of the root: spans without a known parent.
+    let mut stack: Vec<(usize, usize)> = children(None).into_iter().rev().map(|i| (0, i)).collect();
+    loop {
+        while let Some((depth, index)) = stack.pop() {
+            if std::mem::replace(&mut seen[index], true) {
+                continue;
+            }
+            order.push((depth, index));
+            if let Some(own) = &ids[index] {
+                stack.extend(
+                    children(Some(own))
+                        .into_iter()
+                        .rev()
+                        .map(|i| (depth + 1, i)),
+                );
+            }
+        }
+        // What a cycle of parents kept out of reach: start again from the first such span.
+        match seen.iter().position(|s| !s) {
+            Some(index) => stack.push((0, index)),
+            None => break,
+        }
+    }
+    order
 }
 
 /// The first `max` bytes of `bytes` as text (`…` when cut), or a note if they are binary.
@@ -487,5 +643,82 @@ mod tests {
         let outer = text.find("Outer").unwrap_or(usize::MAX);
         let inner = text.find("Inner").unwrap_or(0);
         assert!(outer < inner, "outermost exception first:\n{text}");
+    }
+
+    #[test]
+    fn renders_transactions_as_span_trees() {
+        let bytes = concat!(
+            "{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\",",
+            "\"trace\":{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"public_key\":\"pk\",",
+            "\"sample_rate\":\"0.5\",\"sample_rand\":\"0.250000\",\"sampled\":\"true\",",
+            "\"transaction\":\"GET /x\"}}\n",
+            "{\"type\":\"transaction\"}\n",
+            "{\"type\":\"transaction\",\"transaction\":\"GET /x\",\"transaction_info\":{\"source\":\"route\"},",
+            "\"start_timestamp\":1.0,\"timestamp\":1.5,",
+            "\"contexts\":{\"trace\":{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",",
+            "\"span_id\":\"aaaaaaaaaaaaaaaa\",\"parent_span_id\":\"ffffffffffffffff\",",
+            "\"op\":\"http.server\",\"status\":\"ok\"}},",
+            "\"spans\":[",
+            // A grandchild listed before its parent.
+            "{\"span_id\":\"cccccccccccccccc\",\"parent_span_id\":\"bbbbbbbbbbbbbbbb\",\"op\":\"db.query\",",
+            "\"description\":\"SELECT 1\",\"start_timestamp\":1.15,\"timestamp\":1.2,\"status\":\"ok\",",
+            "\"data\":{\"db.system\":\"sqlite\",\"rows\":1}},",
+            "{\"span_id\":\"bbbbbbbbbbbbbbbb\",\"parent_span_id\":\"aaaaaaaaaaaaaaaa\",\"op\":\"db\",",
+            "\"description\":\"load user\",\"start_timestamp\":1.1,\"timestamp\":1.3,\"status\":\"ok\"},",
+            // Its parent is not in the transaction: it hangs under the root.
+            "{\"span_id\":\"dddddddddddddddd\",\"parent_span_id\":\"9999999999999999\",\"op\":\"http.client\",",
+            "\"start_timestamp\":1.35,\"timestamp\":1.4,\"status\":\"internal_error\"},",
+            // Two spans that name each other as parent are still listed.
+            "{\"span_id\":\"1111111111111111\",\"parent_span_id\":\"2222222222222222\",\"op\":\"loop.a\"},",
+            "{\"span_id\":\"2222222222222222\",\"parent_span_id\":\"1111111111111111\",\"op\":\"loop.b\"}",
+            "],",
+            "\"measurements\":{\"ttfb\":{\"value\":12.0,\"unit\":\"millisecond\"}}}\n",
+        );
+        let envelope = Envelope::from_bytes(bytes.as_bytes()).expect("envelope");
+        let text = format_envelope(&envelope);
+        let lines: Vec<&str> = text.lines().collect();
+        let expected = [
+            "  [1] transaction",
+            "      size         1026 bytes",
+            "      transaction  GET /x  op=http.server  source=route  status=ok  500.0 ms  \
+             trace_id=771a43a4192642f0b136d5159a501700  span_id=aaaaaaaaaaaaaaaa  \
+             parent_span_id=ffffffffffffffff",
+            "      spans        5",
+            "                   - db  load user  200.0 ms  ok",
+            "                     - db.query  SELECT 1  50.0 ms  ok  data: db.system, rows",
+            "                   - http.client  50.0 ms  internal_error",
+            "                   - loop.a  ? ms",
+            "                     - loop.b  ? ms",
+            "      measurements ttfb=12.0 millisecond",
+            "      trace        trace_id=771a43a4192642f0b136d5159a501700 sampled=true \
+             sample_rate=0.5 sample_rand=0.250000 transaction=GET /x",
+        ];
+        assert_eq!(lines[1..], expected, "\n{text}");
+    }
+
+    #[test]
+    fn renders_the_trace_header_of_events() {
+        let bytes = concat!(
+            "{\"trace\":{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"sample_rand\":\"0.1\"}}\n",
+            "{\"type\":\"event\"}\n",
+            "{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\",\"message\":\"hi\"}\n",
+            "{\"type\":\"client_report\"}\n",
+            "{\"discarded_events\":[]}\n",
+        );
+        let envelope = Envelope::from_bytes(bytes.as_bytes()).expect("envelope");
+        let text = format_envelope(&envelope);
+        let trace_line =
+            "      trace        trace_id=771a43a4192642f0b136d5159a501700 sample_rand=0.1";
+        assert_eq!(text.matches(trace_line).count(), 1, "\n{text}");
+        // Right under the event, before the next item.
+        assert!(
+            text.find(trace_line) < text.find("[2] client_report"),
+            "\n{text}"
+        );
+
+        // No trace header, no line.
+        let bytes = "{}\n{\"type\":\"event\"}\n{\"message\":\"hi\"}\n";
+        let text = format_envelope(&Envelope::from_bytes(bytes.as_bytes()).expect("envelope"));
+        assert!(!text.contains("trace_id="), "\n{text}");
     }
 }

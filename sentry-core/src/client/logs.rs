@@ -101,12 +101,7 @@ impl Client {
     fn apply_log_defaults(&self, log: &mut Log, scopes: Option<[&Scope; 3]>) {
         let options = &self.options;
         if log.trace_id.is_nil() {
-            let propagation = scopes.and_then(|[global, isolation, current]| {
-                current
-                    .propagation
-                    .or(isolation.propagation)
-                    .or(global.propagation)
-            });
+            let propagation = scopes.and_then(crate::scope::propagation_of);
             log.trace_id = match propagation {
                 Some(p) => p.trace_id,
                 None => crate::protocol::new_trace_id(),

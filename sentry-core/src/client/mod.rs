@@ -19,9 +19,13 @@ use crate::integration;
 use crate::limits::{self, Verdict};
 use crate::logs::LogBuffer;
 use crate::options::{ClientOptions, OptionsError};
-use crate::protocol::{ClientSdkInfo, ClientSdkPackage, DataCategory, DiscardReason, Event};
-use crate::scope::{apply_scopes, Scope};
+use crate::protocol::{
+    ClientSdkInfo, ClientSdkPackage, Context, DataCategory, DiscardReason, Event,
+};
+use crate::scope::{apply_scopes, propagation_of, Scope};
+use crate::span::Span;
 use crate::transport::{Transport, TransportOptions};
+use sentry_minimal::Map;
 
 /// The name this SDK reports itself as.
 pub const SDK_NAME: &str = "sentry.rust";
@@ -246,6 +250,30 @@ impl Client {
         hint: &Hint<'_>,
         scopes: Option<[&Scope; 3]>,
     ) -> EventId {
+        self.capture_event_in_span(event, hint, scopes, None)
+    }
+
+    /// [`capture_event_with_hint`](Self::capture_event_with_hint) for an event captured while
+    /// `span` is current: it carries the span's trace.
+    pub(crate) fn capture_event_in_span(
+        &self,
+        mut event: Event,
+        hint: &Hint<'_>,
+        scopes: Option<[&Scope; 3]>,
+        span: Option<&Span>,
+    ) -> EventId {
+        if event.is_transaction() {
+            // A transaction built by hand: it skips `before_send` and the error counters.
+            let trace = self.trace_header(scopes, span).unwrap_or_default();
+            let id = event.event_id;
+            let empty = Scope::default();
+            let scopes = scopes.unwrap_or([&empty, &empty, &empty]);
+            return if self.capture_transaction(event, scopes, trace) {
+                id
+            } else {
+                EventId::nil()
+            };
+        }
         if in_callback() {
             // Captured from inside before_send or an event processor (or a panic hook run by
             // one): never re-enter the pipeline.
@@ -266,22 +294,158 @@ impl Client {
             discard(event);
             return EventId::nil();
         }
+        if let Some(context) = span.and_then(Span::trace_context) {
+            if !event.contexts.contains_key("trace") {
+                event
+                    .contexts
+                    .insert(Cow::Borrowed("trace"), Context::Trace(Box::new(context)));
+            }
+        }
         let Some(event) = self.prepare_event(event, hint, scopes) else {
             return EventId::nil();
         };
         let id = event.event_id;
         let mut envelope = Envelope::from_event(event);
         envelope.headers_mut().sdk = Some(Arc::clone(&self.sdk_info));
+        envelope.headers_mut().trace = self.trace_header(scopes, span);
         transport.send_envelope(envelope);
         id
     }
 
-    fn prepare_event(
+    /// The envelope's `trace` header: the dynamic sampling context of the current span's
+    /// trace, or of the scopes' trace; frozen from now on.
+    fn trace_header(&self, scopes: Option<[&Scope; 3]>, span: Option<&Span>) -> Option<Map> {
+        let dsc = match span.and_then(Span::dsc) {
+            Some(dsc) => dsc,
+            None => propagation_of(scopes?)?.dsc(self),
+        };
+        Some(self.complete_header(dsc.to_header_map()))
+    }
+
+    /// Fills `trace_id`-less or key-less sampling contexts (frozen from an old SDK's empty
+    /// baggage) with what Sentry needs to route the envelope.
+    fn complete_header(&self, mut header: Map) -> Map {
+        if !header.contains_key("public_key") {
+            if let Some(dsn) = &self.options.dsn {
+                header.insert("public_key".into(), dsn.public_key().into());
+            }
+        }
+        header
+    }
+
+    /// Runs a finished transaction through the pipeline (scopes without breadcrumbs, event
+    /// processors, integrations, `before_send_transaction`, the limits) and queues it with
+    /// `trace` as the envelope's `trace` header. Drops count the transaction and its spans
+    /// plus one. Returns `false` if it was dropped.
+    pub(crate) fn capture_transaction(
         &self,
-        mut event: Event,
-        hint: &Hint<'_>,
-        scopes: Option<[&Scope; 3]>,
-    ) -> Option<Event> {
+        event: Event,
+        scopes: [&Scope; 3],
+        trace: Map,
+    ) -> bool {
+        let spans = event.spans.len() as u64 + 1;
+        if in_callback() {
+            crate::sentry_debug!("transaction finished inside an SDK callback; dropped");
+            self.record_transaction_drop(DiscardReason::EventProcessor, spans);
+            discard(event);
+            return false;
+        }
+        let Some(transport) = self.transport() else {
+            discard(event);
+            return false;
+        };
+        let Some(event) = self.prepare_transaction(event, scopes) else {
+            return false;
+        };
+        let mut envelope = Envelope::from_transaction(event);
+        envelope.headers_mut().sdk = Some(Arc::clone(&self.sdk_info));
+        envelope.headers_mut().trace = Some(self.complete_header(trace));
+        transport.send_envelope(envelope);
+        true
+    }
+
+    fn record_transaction_drop(&self, reason: DiscardReason, spans: u64) {
+        self.client_reports
+            .record(reason, DataCategory::Transaction, 1);
+        self.client_reports
+            .record(reason, DataCategory::Span, spans);
+    }
+
+    fn prepare_transaction(&self, mut event: Event, scopes: [&Scope; 3]) -> Option<Event> {
+        let options = &self.options;
+        self.fill_defaults(&mut event);
+        let hint = Hint::new();
+        apply_scopes(scopes, &mut event, options.max_breadcrumbs);
+        let step = |event: Event,
+                    reason: DiscardReason,
+                    what: &str,
+                    f: &dyn Fn(Event) -> Option<Event>|
+         -> Option<Event> {
+            let spans = event.spans.len() as u64 + 1;
+            let result = run_callback(what, || f(event)).flatten();
+            if result.is_none() {
+                self.record_transaction_drop(reason, spans);
+            }
+            result
+        };
+        for scope in scopes {
+            for processor in scope.event_processors.iter() {
+                event = step(
+                    event,
+                    DiscardReason::EventProcessor,
+                    "an event processor",
+                    &|e| processor(e, &hint),
+                )?;
+            }
+        }
+        for integration in &options.integrations {
+            event = step(
+                event,
+                DiscardReason::EventProcessor,
+                integration.name(),
+                &|e| integration.process_event(e, &hint, options),
+            )?;
+        }
+        if let Some(before) = &options.before_send_transaction {
+            event = step(
+                event,
+                DiscardReason::BeforeSend,
+                "before_send_transaction",
+                &|e| before(e, &hint),
+            )?;
+        }
+        match limits::enforce_event(&mut event, options.max_value_length) {
+            Verdict::Kept => {}
+            Verdict::Trimmed => {
+                crate::sentry_debug!(
+                    "transaction {} exceeded a limit and was trimmed",
+                    event.event_id
+                );
+            }
+            Verdict::SpansRemoved(spans) => {
+                crate::sentry_debug!(
+                    "transaction {} exceeded the size limit; {spans} spans removed",
+                    event.event_id
+                );
+                self.client_reports.record(
+                    DiscardReason::Invalid,
+                    DataCategory::Span,
+                    spans as u64,
+                );
+            }
+            Verdict::TooLarge(size) => {
+                crate::sentry_debug!(
+                    "transaction {} is still {size} bytes after trimming; dropped",
+                    event.event_id
+                );
+                self.record_transaction_drop(DiscardReason::Invalid, event.spans.len() as u64 + 1);
+                return None;
+            }
+        }
+        Some(event)
+    }
+
+    fn fill_defaults(&self, event: &mut Event) {
         let options = &self.options;
         if event.event_id.is_nil() {
             event.event_id = crate::protocol::new_event_id();
@@ -306,7 +470,16 @@ impl Client {
         if event.sdk.is_none() {
             event.sdk = Some(Arc::clone(&self.sdk_info));
         }
+    }
 
+    fn prepare_event(
+        &self,
+        mut event: Event,
+        hint: &Hint<'_>,
+        scopes: Option<[&Scope; 3]>,
+    ) -> Option<Event> {
+        let options = &self.options;
+        self.fill_defaults(&mut event);
         if let Some(scopes) = scopes {
             apply_scopes(scopes, &mut event, options.max_breadcrumbs);
             for scope in scopes {
@@ -333,6 +506,8 @@ impl Client {
             Verdict::Trimmed => {
                 crate::sentry_debug!("event {} exceeded a limit and was trimmed", event.event_id);
             }
+            // Error events have no spans; transactions take `prepare_transaction`.
+            Verdict::SpansRemoved(_) => {}
             Verdict::TooLarge(size) => {
                 crate::sentry_debug!(
                     "event {} is still {size} bytes after trimming, more than the {} Sentry \
@@ -366,7 +541,7 @@ impl Client {
     /// depth and breadth [`limits`](crate::limits). Does nothing when the client is disabled.
     pub fn send_envelope(&self, mut envelope: Envelope) {
         for item in envelope.items_mut() {
-            if let EnvelopeItem::Event(event) = item {
+            if let EnvelopeItem::Event(event) | EnvelopeItem::Transaction(event) = item {
                 limits::cut_event_structure(event);
             }
         }

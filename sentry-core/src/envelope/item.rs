@@ -187,13 +187,40 @@ impl RawItem {
 
 /// One item of an [`Envelope`](super::Envelope).
 ///
-/// Later item kinds (transactions, sessions, check-ins, …) get their own variants; until then
-/// they travel as [`EnvelopeItem::Raw`].
+/// Later item kinds (sessions, check-ins, …) get their own variants; until then they travel as
+/// [`EnvelopeItem::Raw`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum EnvelopeItem {
     /// An error or message event (`type: event`).
     Event(Box<Event>),
+    /// A transaction (`type: transaction`): an [`Event`] whose [`ty`](Event::ty) is
+    /// [`EventType::Transaction`](crate::protocol::EventType::Transaction). Converting an
+    /// event into an item (`From<Event>`) picks this variant for a transaction, so a
+    /// transaction never travels as an `event` item.
+    ///
+    /// Dropped, it counts as one `transaction` and as its spans plus one (the root span) in the
+    /// `span` category.
+    ///
+    /// ```
+    /// use sentry_core::envelope::{EnvelopeItem, ItemType};
+    /// use sentry_core::protocol::{DataCategory, Event, EventType, Span};
+    ///
+    /// let transaction = Event {
+    ///     ty: EventType::Transaction,
+    ///     spans: vec![Span::default(), Span::default()],
+    ///     ..Event::default()
+    /// };
+    /// let item = EnvelopeItem::from(transaction);
+    /// assert_eq!(item.ty(), ItemType::Transaction);
+    /// assert!(item.as_event().is_none());
+    /// assert_eq!(item.as_transaction().map(|t| t.spans.len()), Some(2));
+    /// assert_eq!(
+    ///     item.outcomes(),
+    ///     [(DataCategory::Transaction, 1), (DataCategory::Span, 3)]
+    /// );
+    /// ```
+    Transaction(Box<Event>),
     /// A client report (`type: client_report`).
     ClientReport(ClientReport),
     /// A batch of structured logs (`type: log`), written as one container item with the
@@ -226,6 +253,7 @@ impl EnvelopeItem {
     pub fn ty(&self) -> ItemType {
         match self {
             EnvelopeItem::Event(_) => ItemType::Event,
+            EnvelopeItem::Transaction(_) => ItemType::Transaction,
             EnvelopeItem::ClientReport(_) => ItemType::ClientReport,
             EnvelopeItem::Logs(_) => ItemType::Log,
             EnvelopeItem::Raw(raw) => raw.ty.clone(),
@@ -236,6 +264,7 @@ impl EnvelopeItem {
     pub fn category(&self) -> DataCategory {
         match self {
             EnvelopeItem::Event(_) => DataCategory::Error,
+            EnvelopeItem::Transaction(_) => DataCategory::Transaction,
             EnvelopeItem::ClientReport(_) => DataCategory::Internal,
             EnvelopeItem::Logs(_) => DataCategory::LogItem,
             EnvelopeItem::Raw(raw) => raw.ty.category(),
@@ -247,7 +276,9 @@ impl EnvelopeItem {
     /// bytes for attachments.
     pub fn quantity(&self) -> u64 {
         match self {
-            EnvelopeItem::Event(_) | EnvelopeItem::ClientReport(_) => 1,
+            EnvelopeItem::Event(_)
+            | EnvelopeItem::Transaction(_)
+            | EnvelopeItem::ClientReport(_) => 1,
             EnvelopeItem::Logs(logs) => logs.len() as u64,
             EnvelopeItem::Raw(raw) => match raw.ty {
                 ItemType::Attachment => raw.payload.len() as u64,
@@ -277,6 +308,12 @@ impl EnvelopeItem {
             EnvelopeItem::Raw(raw) if raw.ty == ItemType::Log => {
                 vec![main, (DataCategory::LogByte, raw.payload.len() as u64)]
             }
+            EnvelopeItem::Transaction(transaction) => {
+                vec![
+                    main,
+                    (DataCategory::Span, transaction.spans.len() as u64 + 1),
+                ]
+            }
             EnvelopeItem::Raw(raw) if raw.ty == ItemType::Transaction => {
                 vec![main, (DataCategory::Span, count_spans(&raw.payload) + 1)]
             }
@@ -284,10 +321,19 @@ impl EnvelopeItem {
         }
     }
 
-    /// The event, if this is an event item.
+    /// The event, if this is an event item (an error or message event; never a transaction,
+    /// see [`as_transaction`](Self::as_transaction)).
     pub fn as_event(&self) -> Option<&Event> {
         match self {
             EnvelopeItem::Event(event) => Some(event),
+            _ => None,
+        }
+    }
+
+    /// The transaction, if this is a typed transaction item.
+    pub fn as_transaction(&self) -> Option<&Event> {
+        match self {
+            EnvelopeItem::Transaction(transaction) => Some(transaction),
             _ => None,
         }
     }
@@ -311,7 +357,9 @@ impl EnvelopeItem {
     /// The payload bytes.
     pub(crate) fn payload(&self) -> Result<Cow<'_, [u8]>, serde_json::Error> {
         Ok(match self {
-            EnvelopeItem::Event(event) => Cow::Owned(serde_json::to_vec(event)?),
+            EnvelopeItem::Event(event) | EnvelopeItem::Transaction(event) => {
+                Cow::Owned(serde_json::to_vec(event)?)
+            }
             EnvelopeItem::ClientReport(report) => Cow::Owned(serde_json::to_vec(report)?),
             EnvelopeItem::Logs(logs) => {
                 Cow::Owned(serde_json::to_vec(&LogsPayload { items: logs })?)
@@ -353,14 +401,22 @@ fn count_spans(payload: &[u8]) -> u64 {
 }
 
 impl From<Event> for EnvelopeItem {
+    /// An [`EnvelopeItem::Transaction`] for a transaction, an [`EnvelopeItem::Event`]
+    /// otherwise.
     fn from(event: Event) -> Self {
-        EnvelopeItem::Event(Box::new(event))
+        EnvelopeItem::from(Box::new(event))
     }
 }
 
 impl From<Box<Event>> for EnvelopeItem {
+    /// An [`EnvelopeItem::Transaction`] for a transaction, an [`EnvelopeItem::Event`]
+    /// otherwise.
     fn from(event: Box<Event>) -> Self {
-        EnvelopeItem::Event(event)
+        if event.is_transaction() {
+            EnvelopeItem::Transaction(event)
+        } else {
+            EnvelopeItem::Event(event)
+        }
     }
 }
 
@@ -486,6 +542,22 @@ mod tests {
                 [(DataCategory::Transaction, 1), (DataCategory::Span, 1)]
             );
         }
+
+        let typed = EnvelopeItem::from(Event {
+            ty: crate::protocol::EventType::Transaction,
+            spans: vec![crate::protocol::Span::default(); 4],
+            ..Event::default()
+        });
+        assert_eq!(typed.ty(), ItemType::Transaction);
+        assert_eq!(typed.category(), DataCategory::Transaction);
+        assert_eq!(typed.quantity(), 1);
+        assert!(typed.as_event().is_none());
+        assert!(typed.as_transaction().is_some());
+        assert!(event.as_transaction().is_none());
+        assert_eq!(
+            typed.outcomes(),
+            [(DataCategory::Transaction, 1), (DataCategory::Span, 5)]
+        );
 
         let report = EnvelopeItem::from(ClientReport::default());
         assert_eq!(report.category(), DataCategory::Internal);

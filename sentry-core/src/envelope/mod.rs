@@ -46,7 +46,7 @@ use serde::Serialize;
 pub use item::{EnvelopeItem, ItemType, RawItem};
 pub use parse::EnvelopeError;
 
-use crate::protocol::{ClientSdkInfo, Event, Ser};
+use crate::protocol::{ClientSdkInfo, Event, EventType, Ser};
 
 /// The envelope's header line.
 ///
@@ -163,11 +163,45 @@ impl Envelope {
         Self::default()
     }
 
-    /// An envelope carrying one event, with the `event_id` header set to the event's id.
+    /// An envelope carrying one event, with the `event_id` header set to the event's id. A
+    /// transaction goes in a `transaction` item (see [`EnvelopeItem::Transaction`]).
     pub fn from_event(event: Event) -> Self {
         let mut envelope = Envelope::new();
         envelope.headers.event_id = Some(event.event_id);
         envelope.items.push(EnvelopeItem::from(event));
+        envelope
+    }
+
+    /// An envelope carrying one transaction, with the `event_id` header set to its id.
+    ///
+    /// The event is made a transaction ([`ty`](Event::ty) set to
+    /// [`EventType::Transaction`]) if it was not one, so it is written with
+    /// `"type":"transaction"` in a `transaction` item.
+    ///
+    /// ```
+    /// use sentry_core::envelope::{Envelope, EnvelopeItem};
+    /// use sentry_core::protocol::{Event, EventType};
+    ///
+    /// let transaction = Event { transaction: Some("GET /".into()), ..Event::default() };
+    /// let id = transaction.event_id;
+    /// let envelope = Envelope::from_transaction(transaction);
+    /// assert_eq!(envelope.headers().event_id, Some(id));
+    /// assert!(envelope.event().is_none());
+    /// assert_eq!(envelope.transaction().map(|t| t.ty), Some(EventType::Transaction));
+    ///
+    /// let text = String::from_utf8(envelope.to_vec(None)).unwrap();
+    /// assert!(text.lines().nth(1).unwrap().starts_with(r#"{"type":"transaction","length":"#));
+    /// assert!(text.lines().nth(2).unwrap().contains(r#""type":"transaction""#));
+    /// let parsed = Envelope::from_bytes(text.as_bytes()).unwrap();
+    /// assert!(matches!(parsed.items().next(), Some(EnvelopeItem::Transaction(_))));
+    /// ```
+    pub fn from_transaction(mut event: Event) -> Self {
+        event.ty = EventType::Transaction;
+        let mut envelope = Envelope::new();
+        envelope.headers.event_id = Some(event.event_id);
+        envelope
+            .items
+            .push(EnvelopeItem::Transaction(Box::new(event)));
         envelope
     }
 
@@ -181,11 +215,13 @@ impl Envelope {
         &mut self.headers
     }
 
-    /// Adds an item at the end. Adding an event to an envelope without an `event_id` header
-    /// sets the header to the event's id.
+    /// Adds an item at the end. Adding an event or a transaction to an envelope without an
+    /// `event_id` header sets the header to its id.
     pub fn add_item(&mut self, item: impl Into<EnvelopeItem>) {
         let item = item.into();
-        if let (None, EnvelopeItem::Event(event)) = (&self.headers.event_id, &item) {
+        if let (None, EnvelopeItem::Event(event) | EnvelopeItem::Transaction(event)) =
+            (&self.headers.event_id, &item)
+        {
             self.headers.event_id = Some(event.event_id);
         }
         self.items.push(item);
@@ -221,16 +257,25 @@ impl Envelope {
         self.items.len()
     }
 
-    /// The `event_id` header, or else the id of the first event item.
+    /// The `event_id` header, or else the id of the first event or transaction item.
     pub fn event_id(&self) -> Option<EventId> {
-        self.headers
-            .event_id
-            .or_else(|| self.event().map(|event| event.event_id))
+        self.headers.event_id.or_else(|| {
+            self.items
+                .iter()
+                .find_map(|item| item.as_event().or_else(|| item.as_transaction()))
+                .map(|event| event.event_id)
+        })
     }
 
-    /// The first event item's event.
+    /// The first event item's event (errors and messages; transactions are
+    /// [`transaction`](Self::transaction)).
     pub fn event(&self) -> Option<&Event> {
         self.items.iter().find_map(EnvelopeItem::as_event)
+    }
+
+    /// The first transaction item's transaction.
+    pub fn transaction(&self) -> Option<&Event> {
+        self.items.iter().find_map(EnvelopeItem::as_transaction)
     }
 
     /// Writes the envelope.

@@ -215,8 +215,8 @@ pub(super) fn keep_raw(header: ItemHeader, payload: &[u8]) -> Result<EnvelopeIte
     }))
 }
 
-/// Reads the payloads of the types the SDK models (events, client reports, logs); keeps
-/// the others as [`EnvelopeItem::Raw`].
+/// Reads the payloads of the types the SDK models (events, transactions, client reports,
+/// logs); keeps the others as [`EnvelopeItem::Raw`].
 pub(super) fn decode_item(
     header: ItemHeader,
     payload: &[u8],
@@ -227,6 +227,9 @@ pub(super) fn decode_item(
     };
     Ok(match header.ty {
         ItemType::Event => EnvelopeItem::Event(Box::new(
+            serde_json::from_slice::<Event>(payload).map_err(|e| invalid(&header.ty, e))?,
+        )),
+        ItemType::Transaction => EnvelopeItem::Transaction(Box::new(
             serde_json::from_slice::<Event>(payload).map_err(|e| invalid(&header.ty, e))?,
         )),
         ItemType::ClientReport => EnvelopeItem::ClientReport(

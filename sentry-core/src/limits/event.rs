@@ -1,4 +1,5 @@
-//! Holding an event to the limits: the pipeline's check, the cut, and the size trim.
+//! Holding an event to the limits: the pipeline's check, the cut, and the size trim (for a
+//! transaction, removing its newest spans last).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use sentry_minimal::{Breadcrumb, Level, Value};
 
 use super::size::Sizer;
 use super::value::{cut_bag, cut_value, fit_str, fit_value_sized, value_size};
-use super::{truncate_chars, MAX_EVENT_BYTES, SIZE_MARKER};
+use super::{truncate_chars, MAX_EVENT_BYTES, SIZE_MARKER, SPANS_REMOVED_KEY};
 use crate::depth::dispose;
 use crate::protocol::{Context, DebugImage, Event, Stacktrace};
 
@@ -18,13 +19,26 @@ pub(crate) enum Verdict {
     Kept,
     /// Something was cut; the event is within the limits now.
     Trimmed,
+    /// Something was cut, and this many spans were removed from the end of a transaction
+    /// (the newest finished) to bring it within the size limit; the transaction says so in
+    /// `extra[`[`SPANS_REMOVED_KEY`]`]`. The caller counts them as `invalid` in the `span`
+    /// category.
+    SpansRemoved(usize),
     /// Even after trimming, the event is this many bytes: too large to send.
     TooLarge(usize),
 }
 
 /// Holds `event` to the limits, `max_chars` being the `max_value_length` option: a read-only
 /// walk first, and only if that finds something over a limit, the cut and the size trim.
+///
+/// Measurements whose value is not finite are removed first (they have no JSON form); that
+/// alone is not a trim. A transaction still too large after the trim loses spans from the end
+/// of its list ([`Verdict::SpansRemoved`]), unless even removing all of them would not make it
+/// fit: then it is [`Verdict::TooLarge`] with its spans intact.
 pub(crate) fn enforce_event(event: &mut Event, max_chars: usize) -> Verdict {
+    if !event.measurements.is_empty() {
+        event.measurements.retain(|_, m| m.is_finite());
+    }
     let mut survey = Sizer::new(false, max_chars);
     survey.event(event);
     if !survey.over_limits() && survey.upper_bound() <= MAX_EVENT_BYTES {
@@ -41,9 +55,13 @@ pub(crate) fn enforce_event(event: &mut Event, max_chars: usize) -> Verdict {
             Verdict::Kept
         };
     }
-    match shrink(event, size) {
-        size if size <= MAX_EVENT_BYTES => Verdict::Trimmed,
-        size => Verdict::TooLarge(size),
+    let size = shrink(event, size);
+    if size <= MAX_EVENT_BYTES {
+        return Verdict::Trimmed;
+    }
+    match remove_newest_spans(event, size) {
+        (removed, size) if size <= MAX_EVENT_BYTES && removed > 0 => Verdict::SpansRemoved(removed),
+        (_, size) => Verdict::TooLarge(size),
     }
 }
 
@@ -59,10 +77,10 @@ pub(crate) fn cut_event_structure(event: &mut Event) {
 }
 
 /// Frees an event the pipeline drops before its limits ran (sampled out, disabled client,
-/// captured inside a callback) without recursing into its data: every data bag, and the data of
-/// each breadcrumb only this event holds, is taken apart by [`dispose`]. That costs what an
-/// ordinary drop costs; walking the event for the limits first would add a full size walk to
-/// every dropped event.
+/// captured inside a callback) without recursing into its data: every data bag (a
+/// transaction's span data included), and the data of each breadcrumb only this event holds,
+/// is taken apart by [`dispose`]. That costs what an ordinary drop costs; walking the event
+/// for the limits first would add a full size walk to every dropped event.
 pub(crate) fn dispose_event(mut event: Event) {
     for_each_slot(&mut event, |slot| {
         if let Slot::Value(value) = slot {
@@ -74,6 +92,56 @@ pub(crate) fn dispose_event(mut event: Event) {
             crumb.data.into_values().for_each(dispose);
         }
     }
+}
+
+/// Removes spans from the end of `event.spans` (the SDK appends spans as they finish, so these
+/// are the newest) until the event of `size` bytes fits [`MAX_EVENT_BYTES`], and records how
+/// many went in `extra[SPANS_REMOVED_KEY]`. Removes nothing when even removing every span
+/// would leave it too large. Returns the number removed and the size reached.
+fn remove_newest_spans(event: &mut Event, size: usize) -> (usize, usize) {
+    /// Room for the marker: `"extra":{}` if it is new, and `"…":N,`.
+    const MARKER_ROOM: usize = 16 + SPANS_REMOVED_KEY.len() + 24;
+    if event.spans.is_empty() {
+        return (0, size);
+    }
+    let sizes: Vec<usize> = event
+        .spans
+        .iter()
+        .map(|span| {
+            let mut sizer = Sizer::new(true, usize::MAX);
+            sizer.span(span);
+            // And its comma.
+            sizer.bytes() + 1
+        })
+        .collect();
+    let all: usize = sizes.iter().sum();
+    if size.saturating_sub(all) + MARKER_ROOM > MAX_EVENT_BYTES {
+        return (0, size);
+    }
+    let mut planned = size + MARKER_ROOM;
+    let mut keep = event.spans.len();
+    while planned > MAX_EVENT_BYTES && keep > 0 {
+        keep -= 1;
+        planned -= sizes[keep];
+    }
+    let mut removed = 0;
+    let mut remove_to = |event: &mut Event, keep: usize| {
+        for span in event.spans.drain(keep..) {
+            removed += 1;
+            span.data.into_values().for_each(dispose);
+        }
+        event
+            .extra
+            .insert(SPANS_REMOVED_KEY.to_owned(), Value::U64(removed as u64));
+        exact_size(event)
+    };
+    let mut size = remove_to(event, keep);
+    // The plan counts every span as the walk does, so this is a safeguard only.
+    while size > MAX_EVENT_BYTES && !event.spans.is_empty() {
+        let keep = event.spans.len() - 1;
+        size = remove_to(event, keep);
+    }
+    (removed, size)
 }
 
 /// The event's JSON size, escapes counted (and unsymbolicated frames with their allowance).
@@ -143,6 +211,12 @@ fn cut_event(event: &mut Event, max_chars: usize) {
             }
         }
     }
+    for span in &mut event.spans {
+        if let Some(description) = &mut span.description {
+            truncate_chars(description, max_chars);
+        }
+        cut_bag(&mut span.data, max_chars);
+    }
 }
 
 fn cut_frames(stacktrace: &mut Stacktrace, max_chars: usize) {
@@ -155,7 +229,7 @@ fn cut_frames(stacktrace: &mut Stacktrace, max_chars: usize) {
 enum Slot<'a> {
     /// A value in a data bag (or the request's data).
     Value(&'a mut Value),
-    /// The message or an exception's value.
+    /// The message, an exception's value, a span's description or a span's tag value.
     Text(&'a mut String),
     /// A tag's value (Sentry keeps 200 characters of one; a huge one should not cost the event).
     Tag(&'a mut Cow<'static, str>),
@@ -198,7 +272,8 @@ fn str_size(s: &str) -> usize {
 
 /// Calls `f` with every slot of the event, always in the same order (so that a slot is known by
 /// its position). Breadcrumbs are not slots: they are shared with the scopes, and are removed
-/// oldest first instead.
+/// oldest first instead. A transaction's spans come last: their descriptions, tag values and
+/// data values.
 fn for_each_slot(event: &mut Event, mut f: impl FnMut(Slot<'_>)) {
     if let Some(message) = &mut event.message {
         f(Slot::Text(message));
@@ -238,6 +313,13 @@ fn for_each_slot(event: &mut Event, mut f: impl FnMut(Slot<'_>)) {
     if let Some(data) = event.request.as_mut().and_then(|r| r.data.as_mut()) {
         f(Slot::Value(data));
     }
+    for span in &mut event.spans {
+        if let Some(description) = &mut span.description {
+            f(Slot::Text(description));
+        }
+        span.tags.values_mut().for_each(|v| f(Slot::Text(v)));
+        span.data.values_mut().for_each(|v| f(Slot::Value(v)));
+    }
 }
 
 /// Slots smaller than this are not worth cutting.
@@ -245,7 +327,7 @@ const MIN_SLOT: usize = 64;
 
 /// Brings an event of `size` bytes under [`MAX_EVENT_BYTES`]: first the largest slots are cut
 /// (each to what it must give up, keeping its start), then the oldest breadcrumbs are removed.
-/// Returns the size reached.
+/// Returns the size reached (spans are [`remove_newest_spans`]' business).
 fn shrink(event: &mut Event, mut size: usize) -> usize {
     // A cut may come out slightly larger than planned (a marker, a character boundary): plan
     // again from the new size a few times.
@@ -547,5 +629,153 @@ mod tests {
             enforce_event(&mut event, 100_000),
             Verdict::TooLarge(_)
         ));
+    }
+
+    fn transaction(spans: usize, data_bytes: usize) -> Event {
+        use crate::protocol::{EventType, Span};
+
+        let trace_id = sentry_minimal::TraceId::from_bytes([3; 16]);
+        Event {
+            ty: EventType::Transaction,
+            transaction: Some("GET /big".into()),
+            start_timestamp: Some(std::time::UNIX_EPOCH),
+            spans: (0..spans)
+                .map(|i| {
+                    let mut span = Span {
+                        trace_id,
+                        op: Some("db.query".into()),
+                        description: Some(format!("span {i}")),
+                        ..Span::default()
+                    };
+                    span.data
+                        .insert("payload".into(), "d".repeat(data_bytes).into());
+                    span
+                })
+                .collect(),
+            ..Event::default()
+        }
+    }
+
+    #[test]
+    fn a_huge_transaction_loses_its_newest_spans_and_stays_valid() {
+        let mut event = transaction(5_000, 1_024);
+        let ids: Vec<_> = event.spans.iter().map(|s| s.span_id).collect();
+        let verdict = enforce_event(&mut event, 100_000);
+        let Verdict::SpansRemoved(removed) = verdict else {
+            panic!("{verdict:?}")
+        };
+        let kept = event.spans.len();
+        assert_eq!(kept + removed, 5_000);
+        assert!(
+            removed > 0 && kept > 1_000,
+            "{kept} kept, {removed} removed"
+        );
+        // The oldest spans stay, in order; the newest went.
+        let kept_ids: Vec<_> = event.spans.iter().map(|s| s.span_id).collect();
+        assert_eq!(kept_ids[..], ids[..kept]);
+        assert_eq!(
+            event.extra[crate::limits::SPANS_REMOVED_KEY],
+            Value::U64(removed as u64)
+        );
+        let bytes = serde_json::to_vec(&event).unwrap();
+        assert!(bytes.len() <= MAX_EVENT_BYTES, "{}", bytes.len());
+        let back: Event = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back.spans.len(), kept);
+        assert!(back.is_transaction());
+    }
+
+    #[test]
+    fn a_transaction_that_fits_after_cutting_span_data_keeps_every_span() {
+        // 400 spans of 4 KB data: 1.6 MB, of which the data alone can give up enough.
+        let mut event = transaction(400, 4_000);
+        assert_eq!(enforce_event(&mut event, 100_000), Verdict::Trimmed);
+        assert_eq!(event.spans.len(), 400);
+        assert!(written(&event) <= MAX_EVENT_BYTES);
+        assert!(!event.extra.contains_key(crate::limits::SPANS_REMOVED_KEY));
+        // Long descriptions are held to max_value_length.
+        let mut event = transaction(2, 0);
+        event.spans[0].description = Some("q".repeat(50));
+        assert_eq!(enforce_event(&mut event, 10), Verdict::Trimmed);
+        assert_eq!(
+            event.spans[0]
+                .description
+                .as_deref()
+                .map(|d| d.chars().count()),
+            Some(10)
+        );
+    }
+
+    #[test]
+    fn a_transaction_too_large_without_any_span_keeps_them_and_is_too_large() {
+        let mut event = transaction(10, 10);
+        for i in 0..40_000 {
+            event
+                .tags
+                .insert(format!("tag{i}").into(), "value-of-the-tag".into());
+        }
+        assert!(matches!(
+            enforce_event(&mut event, 100_000),
+            Verdict::TooLarge(_)
+        ));
+        assert_eq!(event.spans.len(), 10);
+    }
+
+    #[test]
+    fn span_data_is_cut_to_the_depth_limit_and_sized() {
+        let mut event = transaction(3, 10);
+        event.spans[1].data.insert("deep".into(), nested(50));
+        let mut raw = Sizer::new(false, usize::MAX);
+        raw.event(&event);
+        assert!(raw.over_limits());
+        cut_event_structure(&mut event);
+        let json = serde_json::to_value(&event).unwrap();
+        let mut inner = &json["spans"][1]["data"]["deep"];
+        for _ in 0..MAX_DEPTH {
+            inner = &inner[0];
+        }
+        assert_eq!(inner, DEPTH_MARKER);
+        // The walk never counts less than is written.
+        assert!(exact_size(&event) >= written(&event));
+        let mut raw = Sizer::new(false, usize::MAX);
+        raw.event(&event);
+        assert!(raw.upper_bound() >= written(&event));
+    }
+
+    #[test]
+    fn non_finite_measurements_are_removed() {
+        use crate::protocol::Measurement;
+
+        let mut event = transaction(1, 1);
+        event
+            .measurements
+            .insert("ok".into(), Measurement::new(1.0));
+        for (name, value) in [
+            ("nan", f64::NAN),
+            ("inf", f64::INFINITY),
+            ("-inf", f64::NEG_INFINITY),
+        ] {
+            event
+                .measurements
+                .insert(name.into(), Measurement::new(value));
+        }
+        assert_eq!(enforce_event(&mut event, 100_000), Verdict::Kept);
+        assert_eq!(event.measurements.keys().collect::<Vec<_>>(), ["ok"]);
+    }
+
+    #[test]
+    fn dropped_transactions_free_span_data_on_a_small_stack() {
+        let events: Vec<Event> = (0..2)
+            .map(|_| {
+                let mut event = transaction(2, 1);
+                event.spans[1].data.insert("deep".into(), nested(200_000));
+                event
+            })
+            .collect();
+        let freed = std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn(move || events.into_iter().for_each(dispose_event))
+            .expect("thread")
+            .join();
+        assert!(freed.is_ok());
     }
 }

@@ -11,12 +11,13 @@
 //! | depth | [`MAX_DEPTH`] (5) levels of maps and arrays in a value | a deeper map or array becomes the string [`DEPTH_MARKER`] |
 //! | breadth | [`MAX_BREADTH`] (1,000) entries per map or array | later entries are removed; an array ends with `"[truncated: N more items]"`, a map with the entry `"…": "[truncated: N more entries]"` |
 //! | strings | [`ClientOptions::max_value_length`](crate::ClientOptions::max_value_length) characters, default [`DEFAULT_MAX_VALUE_LENGTH`] (100,000) | the message, exception values, breadcrumb messages, log bodies and string attributes, and every string and map key inside data bags keep their first characters, cut on a character boundary and ended with `…` |
-//! | event size | [`MAX_EVENT_BYTES`] (1 MiB) of JSON | the largest parts (values in data, the message, exception values, tag values) are cut to fit, keeping their start (the tail replaced by the markers above, or by [`SIZE_MARKER`]); then the oldest breadcrumbs are removed (a breadcrumb says how many); an event still too large is dropped and counted as `invalid` in the client reports |
+//! | event size | [`MAX_EVENT_BYTES`] (1 MiB) of JSON | the largest parts (values in data, span data included, the message, exception values, span descriptions, tag values) are cut to fit, keeping their start (the tail replaced by the markers above, or by [`SIZE_MARKER`]); then the oldest breadcrumbs are removed (a breadcrumb says how many); then a transaction's newest spans are removed from the end of its list (`extra[`[`SPANS_REMOVED_KEY`]`]` says how many; they count as `invalid` spans in the client reports); an event still too large is dropped and counted as `invalid` in the client reports |
+//! | measurements | finite values only | a transaction's measurement whose value is NaN or infinite is removed (it has no JSON form; the serializer would leave it out anyway) |
 //! | log size | [`MAX_LOG_BYTES`] (1 MiB) of JSON per log | a log still too large after cutting its strings is dropped and counted as `invalid` |
 //!
 //! *Data bags* are the free-form maps of an event: `extra`, the fields of a context, breadcrumb
-//! `data`, the user's own keys (`User::other`), a frame's `vars`, a mechanism's `data`, and the
-//! request's `data`. A value's depth counts maps and arrays from the value stored under a key: in
+//! `data`, the user's own keys (`User::other`), a frame's `vars`, a mechanism's `data`, the
+//! request's `data`, and a span's `data`. A value's depth counts maps and arrays from the value stored under a key: in
 //! `extra["a"] = {"b": [{"c": 1}]}` the value of `"a"` has three levels. Five levels is what
 //! Relay keeps of an `extra` value; deeper ones it would flatten to a string.
 //!
@@ -62,6 +63,10 @@ pub const MAX_LOG_BYTES: usize = 1024 * 1024;
 /// The default of [`ClientOptions::max_value_length`](crate::ClientOptions::max_value_length):
 /// 100,000 characters.
 pub const DEFAULT_MAX_VALUE_LENGTH: usize = 100_000;
+
+/// The `extra` key under which a transaction trimmed to the event size limit records how many
+/// spans were removed from it (a number).
+pub const SPANS_REMOVED_KEY: &str = "sentry.spans_removed";
 
 /// What a value is replaced by when the event size limit leaves no room for any of it.
 pub const SIZE_MARKER: &str = "[truncated: size limit]";

@@ -1,4 +1,4 @@
-//! The error event.
+//! The event: an error or message event, or a transaction.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -8,8 +8,12 @@ use sentry_minimal::{Breadcrumb, EventId, Level, Map, SortedMap, User};
 use serde::{Deserialize, Serialize};
 
 use super::context::contexts;
+use super::measurement::measurements;
 use super::minimal_serde::{arc_opt, sorted_map, values, wire, wire_values};
-use super::{ClientSdkInfo, Contexts, DebugMeta, Exception, Request, Stacktrace, Thread};
+use super::{
+    ClientSdkInfo, Contexts, DebugMeta, EventType, Exception, Measurement, Request, Span,
+    Stacktrace, Thread, TransactionInfo,
+};
 
 /// An event's tags: searchable string key/value pairs.
 pub type Tags = SortedMap<Cow<'static, str>, Cow<'static, str>>;
@@ -18,17 +22,30 @@ pub type Tags = SortedMap<Cow<'static, str>, Cow<'static, str>>;
 /// is how native stack traces are symbolicated.
 pub const DEFAULT_PLATFORM: &str = "native";
 
-/// An error or message event, the payload of an `event` envelope item.
+/// An error or message event, the payload of an `event` envelope item; or, with
+/// [`ty`](Event::ty) set to [`EventType::Transaction`], a transaction, the payload of a
+/// `transaction` item.
 ///
 /// Every field is public; build an event with struct-update syntax over [`Event::default`],
 /// which gives a fresh random `event_id`, the current time (to the microsecond),
 /// [`Level::Error`] and the `native` platform. Empty fields are not written.
 ///
+/// A transaction is an event so that scopes, event processors, integrations, `before_send`
+/// and the limits apply to it as they are. Its own fields are
+/// [`start_timestamp`](Event::start_timestamp), [`spans`](Event::spans),
+/// [`measurements`](Event::measurements) and [`transaction_info`](Event::transaction_info);
+/// [`timestamp`](Event::timestamp) is its end, [`transaction`](Event::transaction) its name,
+/// and `contexts["trace"]` (a [`TraceContext`](super::TraceContext)) its root span, which
+/// Relay requires.
+///
 /// Wire notes:
 /// - `message` is written as `"logentry": {"formatted": message}`. Reading accepts that, a
 ///   `logentry` with only `message`, and the legacy top-level `"message"` string.
 /// - `exception`, `threads` and `breadcrumbs` are written as `{"values": [...]}`.
-/// - `timestamp` is written as float seconds; reading also accepts RFC 3339 strings.
+/// - `timestamp` and `start_timestamp` are written as float seconds; reading also accepts
+///   RFC 3339 strings.
+/// - `ty` is written as `"type":"transaction"` for a transaction and not at all otherwise.
+/// - A measurement whose value is not finite is not written.
 /// - Unknown keys are ignored when reading.
 ///
 /// # Examples
@@ -59,14 +76,25 @@ pub struct Event {
     /// The unique id of this event.
     #[serde(with = "wire")]
     pub event_id: EventId,
+    /// What kind of event this is: [`EventType::Default`] for errors and messages (not
+    /// written), [`EventType::Transaction`] for a transaction.
+    #[serde(rename = "type", skip_serializing_if = "EventType::is_default")]
+    pub ty: EventType,
     /// The severity.
     #[serde(with = "wire")]
     pub level: Level,
     /// The platform; `"native"` by default.
     pub platform: Cow<'static, str>,
-    /// When the event happened.
+    /// When the event happened; for a transaction, when it finished.
     #[serde(with = "crate::time::seconds")]
     pub timestamp: SystemTime,
+    /// When a transaction started (not after [`timestamp`](Event::timestamp)); `None` for
+    /// other events.
+    #[serde(
+        with = "crate::time::seconds_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub start_timestamp: Option<SystemTime>,
     /// The name of the logger that produced it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logger: Option<String>,
@@ -132,15 +160,27 @@ pub struct Event {
     /// Debug images for symbolication.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debug_meta: Option<DebugMeta>,
+    /// A transaction's finished child spans (the root span is `contexts["trace"]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub spans: Vec<Span>,
+    /// A transaction's measurements, by name. Measurements whose value is not finite are
+    /// left out when writing (and removed by the limits).
+    #[serde(with = "measurements", skip_serializing_if = "measurements::is_empty")]
+    pub measurements: SortedMap<String, Measurement>,
+    /// Where a transaction's name comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction_info: Option<TransactionInfo>,
 }
 
 impl Default for Event {
     fn default() -> Self {
         Event {
             event_id: super::new_event_id(),
+            ty: EventType::Default,
             level: Level::Error,
             platform: Cow::Borrowed(DEFAULT_PLATFORM),
             timestamp: now_micros(),
+            start_timestamp: None,
             logger: None,
             transaction: None,
             server_name: None,
@@ -161,13 +201,16 @@ impl Default for Event {
             modules: SortedMap::new(),
             sdk: None,
             debug_meta: None,
+            spans: Vec::new(),
+            measurements: SortedMap::new(),
+            transaction_info: None,
         }
     }
 }
 
 /// The current time, truncated to whole microseconds (the precision written on the wire), so a
 /// default event reads back exactly as it was written.
-fn now_micros() -> SystemTime {
+pub(super) fn now_micros() -> SystemTime {
     let now = SystemTime::now();
     match now.duration_since(UNIX_EPOCH) {
         Ok(d) => UNIX_EPOCH + Duration::new(d.as_secs(), d.subsec_micros() * 1000),
@@ -179,6 +222,19 @@ impl Event {
     /// An event with a fresh id and the current time; the same as [`Event::default`].
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// `true` if this event is a transaction ([`ty`](Event::ty) is
+    /// [`EventType::Transaction`]).
+    ///
+    /// ```
+    /// use sentry_core::protocol::{Event, EventType};
+    ///
+    /// assert!(!Event::new().is_transaction());
+    /// assert!(Event { ty: EventType::Transaction, ..Event::new() }.is_transaction());
+    /// ```
+    pub fn is_transaction(&self) -> bool {
+        self.ty == EventType::Transaction
     }
 
     /// Every stack trace of the event: its exceptions', its threads', then its own.
@@ -354,6 +410,7 @@ mod tests {
                     ..NativeDebugImage::default()
                 })],
             }),
+            ..Event::default()
         };
         event.contexts.insert(
             "os".into(),
@@ -476,6 +533,94 @@ mod tests {
         let text = serde_json::to_string(&event).unwrap();
         let back: Event = serde_json::from_str(&text).unwrap();
         assert_eq!(back, event);
+    }
+
+    /// A transaction has the keys and shapes of the transaction payload spec (and what Relay
+    /// requires: `type`, both timestamps as numbers, `contexts.trace`, complete spans).
+    #[test]
+    fn golden_transaction() {
+        use crate::protocol::{
+            EventType, Measurement, MeasurementUnit, Span, TransactionInfo, TransactionSource,
+        };
+
+        let trace_id = TraceId::from_bytes([7; 16]);
+        let root = SpanId::from_bytes([8; 8]);
+        let start = UNIX_EPOCH + Duration::from_micros(1_714_564_800_000_001);
+        let end = UNIX_EPOCH + Duration::from_micros(1_714_564_800_250_002);
+        let mut event = Event {
+            event_id: "fc6d8c0c43fc4630ad850ee518f1b9d0".parse().unwrap(),
+            ty: EventType::Transaction,
+            level: Level::Info,
+            transaction: Some("GET /items/{id}".into()),
+            transaction_info: Some(TransactionInfo {
+                source: TransactionSource::Route,
+            }),
+            start_timestamp: Some(start),
+            timestamp: end,
+            spans: vec![Span {
+                span_id: SpanId::from_bytes([9; 8]),
+                trace_id,
+                parent_span_id: Some(root),
+                op: Some("db.query".into()),
+                start_timestamp: start,
+                timestamp: end,
+                ..Span::default()
+            }],
+            ..Event::default()
+        };
+        event.measurements.insert(
+            "db.calls".into(),
+            Measurement::with_unit(1.0, MeasurementUnit::None),
+        );
+        event
+            .measurements
+            .insert("bad".into(), Measurement::new(f64::INFINITY));
+        event.contexts.insert(
+            "trace".into(),
+            Context::from(TraceContext {
+                trace_id,
+                span_id: root,
+                op: Some("http.server".into()),
+                status: Some(SpanStatus::Ok),
+                ..TraceContext::default()
+            }),
+        );
+        assert!(event.is_transaction());
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], "transaction");
+        assert_eq!(json["start_timestamp"], json!(1_714_564_800.000_001));
+        assert_eq!(json["timestamp"], json!(1_714_564_800.250_002));
+        assert_eq!(json["transaction"], "GET /items/{id}");
+        assert_eq!(json["transaction_info"], json!({"source": "route"}));
+        assert_eq!(
+            json["measurements"],
+            json!({"db.calls": {"value": 1.0, "unit": "none"}})
+        );
+        assert_eq!(
+            json["contexts"]["trace"],
+            json!({"type": "trace", "trace_id": "07070707070707070707070707070707",
+                   "span_id": "0808080808080808", "op": "http.server", "status": "ok"})
+        );
+        assert_eq!(
+            json["spans"],
+            json!([{"span_id": "0909090909090909",
+                    "trace_id": "07070707070707070707070707070707",
+                    "parent_span_id": "0808080808080808", "op": "db.query",
+                    "start_timestamp": 1_714_564_800.000_001,
+                    "timestamp": 1_714_564_800.250_002}])
+        );
+        let back: Event = serde_json::from_value(json).unwrap();
+        event.measurements.remove("bad");
+        assert_eq!(back, event);
+
+        // Only non-finite measurements: no key at all.
+        let mut only_bad = Event::default();
+        only_bad
+            .measurements
+            .insert("nan".into(), Measurement::new(f64::NAN));
+        let json = serde_json::to_value(&only_bad).unwrap();
+        assert!(json.get("measurements").is_none());
+        assert!(json.get("type").is_none());
     }
 
     #[test]

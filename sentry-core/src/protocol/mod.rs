@@ -1,7 +1,8 @@
 //! The Sentry event protocol: serde types for the payloads the SDK sends.
 //!
 //! One module per concept: the [`Event`] and its interfaces ([`Exception`], [`Stacktrace`],
-//! [`Thread`], [`Context`], [`Request`], [`DebugMeta`], [`ClientSdkInfo`]), and the
+//! [`Thread`], [`Context`], [`Request`], [`DebugMeta`], [`ClientSdkInfo`]), the transaction
+//! parts of an event ([`EventType`], [`Span`], [`Measurement`], [`TransactionInfo`]), and the
 //! [`ClientReport`] item. Types shared with the `sentry-minimal` facade ([`Level`], [`Value`],
 //! [`Map`], [`EventId`], [`TraceId`], [`SpanId`], [`Breadcrumb`], [`User`]) are reused as they
 //! are, not redefined; their wire form is described in each field's documentation.
@@ -17,16 +18,20 @@ mod context;
 mod debug_meta;
 mod discard_reason;
 mod event;
+mod event_type;
 mod exception;
 mod ids;
 pub(crate) mod json;
 mod log;
 mod log_attributes;
+mod measurement;
 mod minimal_serde;
 mod request;
 mod sdk;
+mod span;
 mod stacktrace;
 mod thread;
+mod transaction_info;
 
 pub use addr::{Addr, ParseAddrError};
 pub use category::DataCategory;
@@ -37,16 +42,20 @@ pub use context::{
 pub use debug_meta::{DebugImage, DebugMeta, NativeDebugImage};
 pub use discard_reason::DiscardReason;
 pub use event::{Event, Tags, DEFAULT_PLATFORM};
+pub use event_type::EventType;
 pub use exception::{ErrnoMeta, Exception, Mechanism, MechanismMeta, SignalMeta};
 pub use ids::{new_event_id, new_span_id, new_trace_id};
 pub use log::{Log, LogLevel, ParseLogLevelError, LOG_CONTENT_TYPE};
 pub use log_attributes::{LogAttributes, LogValue};
+pub use measurement::{Measurement, MeasurementUnit};
 pub use minimal_serde::{value_from_json, value_to_json};
 pub use request::Request;
 pub use sdk::{ClientSdkInfo, ClientSdkPackage};
 pub use sentry_minimal::SpanStatus;
+pub use span::Span;
 pub use stacktrace::{Frame, Stacktrace};
 pub use thread::{Thread, ThreadId};
+pub use transaction_info::{TransactionInfo, TransactionSource};
 
 pub use sentry_minimal::{
     Breadcrumb, EventId, Level, Map, SortedMap, SpanId, TraceId, User, Value,

@@ -6,13 +6,15 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use sentry_minimal::{Breadcrumb, Level, Map, SpanId, TraceId, User, Value};
+use sentry_minimal::{Breadcrumb, Level, Map, User, Value};
 
 use crate::client::Client;
 use crate::depth::dispose;
 use crate::hint::Hint;
 use crate::limits;
 use crate::protocol::{Context, Contexts, Event, Tags};
+
+use super::propagation::PropagationContext;
 
 /// A function that may change or drop events captured while its scope is active. It gets the
 /// event and the [`Hint`] of what the event was made from.
@@ -21,23 +23,6 @@ pub type EventProcessor = Arc<dyn Fn(Event, &Hint<'_>) -> Option<Event> + Send +
 /// Breadcrumbs carry a process-wide sequence number so that breadcrumbs from the global,
 /// isolation and current scopes merge in insertion order.
 static BREADCRUMB_SEQ: AtomicU64 = AtomicU64::new(0);
-
-/// The trace an isolation scope belongs to when no span is active: every event carries it in
-/// `contexts.trace`, so errors from one request share a trace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct PropagationContext {
-    pub(crate) trace_id: TraceId,
-    pub(crate) span_id: SpanId,
-}
-
-impl PropagationContext {
-    pub(crate) fn new() -> Self {
-        PropagationContext {
-            trace_id: crate::protocol::new_trace_id(),
-            span_id: crate::protocol::new_span_id(),
-        }
-    }
-}
 
 /// Data applied to every event captured while the scope is active.
 ///
@@ -292,7 +277,7 @@ impl Scope {
         *self = Scope {
             event_processors: std::mem::take(&mut self.event_processors),
             client: self.client.take(),
-            propagation: self.propagation,
+            propagation: self.propagation.take(),
             ..Scope::default()
         };
     }
@@ -349,6 +334,11 @@ pub(crate) fn apply_scopes(scopes: [&Scope; 3], event: &mut Event, max_breadcrum
             event.transaction = scope.transaction.as_deref().map(str::to_owned);
         }
     }
+    if event.is_transaction() {
+        // Transactions take the scopes' data, but not their breadcrumbs, level or
+        // fingerprint, and carry their own trace.
+        return;
+    }
     if let Some(level) = current.level.or(isolation.level).or(global.level) {
         event.level = level;
     }
@@ -358,22 +348,24 @@ pub(crate) fn apply_scopes(scopes: [&Scope; 3], event: &mut Event, max_breadcrum
         }
     }
     if !event.contexts.contains_key("trace") {
-        let propagation = current
-            .propagation
-            .or(isolation.propagation)
-            .or(global.propagation);
-        if let Some(p) = propagation {
+        if let Some(p) = propagation_of(scopes) {
             event.contexts.insert(
                 Cow::Borrowed("trace"),
-                Context::Trace(Box::new(crate::protocol::TraceContext {
-                    trace_id: p.trace_id,
-                    span_id: p.span_id,
-                    ..Default::default()
-                })),
+                Context::Trace(Box::new(p.trace_context())),
             );
         }
     }
     merge_breadcrumbs(scopes, event, max_breadcrumbs);
+}
+
+/// The trace of these scopes when no span is current: the innermost propagation context.
+pub(crate) fn propagation_of(scopes: [&Scope; 3]) -> Option<&PropagationContext> {
+    let [global, isolation, current] = scopes;
+    current
+        .propagation
+        .as_ref()
+        .or(isolation.propagation.as_ref())
+        .or(global.propagation.as_ref())
 }
 
 fn merge_breadcrumbs(scopes: [&Scope; 3], event: &mut Event, max: usize) {

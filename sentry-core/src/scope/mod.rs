@@ -3,6 +3,7 @@
 mod binding;
 mod data;
 mod future;
+mod propagation;
 mod scopes;
 mod slot;
 
@@ -14,5 +15,6 @@ pub use scopes::{
 };
 
 pub(crate) use binding::{record_breadcrumb, set_global_client};
-pub(crate) use data::apply_scopes;
+pub(crate) use data::{apply_scopes, propagation_of};
+pub(crate) use propagation::PropagationContext;
 pub(crate) use scopes::{global_slot, with_scopes};

@@ -5,9 +5,11 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use super::data::{PropagationContext, Scope};
+use super::data::Scope;
+use super::propagation::PropagationContext;
 use super::slot::ScopeSlot;
 use crate::client::Client;
+use crate::span::Span;
 
 /// How many threads hold scopes of their own in their thread-local. While it is zero, reads
 /// never touch the thread-local.
@@ -66,6 +68,7 @@ fn default_scopes() -> &'static Scopes {
             ..Scope::default()
         })),
         current: ScopeSlot::new(Arc::default()),
+        span: None,
     })
 }
 
@@ -100,6 +103,10 @@ fn default_scopes() -> &'static Scopes {
 pub struct Scopes {
     pub(crate) isolation: Arc<ScopeSlot>,
     pub(crate) current: Arc<ScopeSlot>,
+    /// The current span: events captured here belong to it, spans started here are its
+    /// children. Kept beside the scope objects rather than in one, so that making a span
+    /// current copies three pointers and forks no scope.
+    pub(crate) span: Option<Span>,
 }
 
 impl Scopes {
@@ -116,6 +123,7 @@ impl Scopes {
         Scopes {
             isolation: ScopeSlot::new(Arc::new(isolation)),
             current: ScopeSlot::new(self.current.snapshot()),
+            span: self.span.clone(),
         }
     }
 
@@ -124,7 +132,37 @@ impl Scopes {
         Scopes {
             isolation: Arc::clone(&self.isolation),
             current: ScopeSlot::new(self.current.snapshot()),
+            span: self.span.clone(),
         }
+    }
+
+    /// These scopes with `span` as the current span (the same scope objects). Bind them to a
+    /// future to make a span current while it runs:
+    ///
+    /// ```
+    /// use sentry_core::{BindScopes, Scopes, TransactionContext};
+    ///
+    /// let tx = sentry_core::start_transaction(TransactionContext::new("poll", "task"));
+    /// let work = async { /* spans started here are children of `tx` */ };
+    /// let bound = work.bind_scopes(Scopes::current().with_span(Some(tx.clone())));
+    /// # drop(bound);
+    /// tx.finish();
+    /// ```
+    pub fn with_span(&self, span: Option<Span>) -> Scopes {
+        Scopes {
+            isolation: Arc::clone(&self.isolation),
+            current: Arc::clone(&self.current),
+            span,
+        }
+    }
+
+    /// The current span of these scopes.
+    pub fn span(&self) -> Option<&Span> {
+        self.span.as_ref()
+    }
+
+    pub(crate) fn without_span(&self) -> Scopes {
+        self.with_span(None)
     }
 
     /// Makes these the scopes of this thread until the guard is dropped.
@@ -340,8 +378,8 @@ mod tests {
     fn fork_isolation_gets_a_new_trace() {
         let parent = Scopes::current();
         let child = parent.fork_isolation();
-        let p = parent.isolation.snapshot().propagation.unwrap();
-        let c = child.isolation.snapshot().propagation.unwrap();
+        let p = parent.isolation.snapshot().propagation.clone().unwrap();
+        let c = child.isolation.snapshot().propagation.clone().unwrap();
         assert_ne!(p.trace_id, c.trace_id);
     }
 }

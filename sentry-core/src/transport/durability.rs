@@ -62,6 +62,7 @@ mod tests {
         ] {
             assert!(!is_durable(&of(ty.clone())), "{ty}");
         }
+        assert!(!is_durable(&Envelope::from_transaction(Event::default())));
         // An attachment travels with its event.
         let mut envelope = Envelope::from_event(Event::default());
         envelope.add_item(RawItem::new(ItemType::Attachment, b"x".to_vec()));

@@ -252,15 +252,18 @@ impl State {
 
 /// A cheap estimate of an envelope's serialized size, without serializing it.
 ///
-/// Exact for items that are already bytes. Events are walked field by field, every string and
-/// every value in their data included ([`limits::estimated_event_size`]), so the estimate also
-/// tracks the memory a queued event holds; logs count their body and attributes.
+/// Exact for items that are already bytes. Events and transactions are walked field by field,
+/// every string and every value in their data (and their spans') included
+/// ([`limits::estimated_event_size`]), so the estimate also tracks the memory a queued event
+/// holds; logs count their body and attributes.
 pub(crate) fn estimated_size(envelope: &Envelope) -> usize {
     64 + envelope
         .items()
         .map(|item| {
             64 + match item {
-                EnvelopeItem::Event(event) => limits::estimated_event_size(event),
+                EnvelopeItem::Event(event) | EnvelopeItem::Transaction(event) => {
+                    limits::estimated_event_size(event)
+                }
                 EnvelopeItem::ClientReport(report) => 64 + report.discarded_events.len() * 64,
                 EnvelopeItem::Raw(raw) => raw.payload.len(),
                 EnvelopeItem::Logs(logs) => logs.iter().map(|log| log.estimated_size()).sum(),
@@ -307,6 +310,8 @@ mod tests {
             Priority::of(&raw(ItemType::Transaction, 1)),
             Priority::Normal
         );
+        let typed = Envelope::from_transaction(Event::default());
+        assert_eq!(Priority::of(&typed), Priority::Normal);
         let mut mixed = raw(ItemType::Session, 1);
         mixed.add_item(Event::default());
         assert_eq!(Priority::of(&mixed), Priority::High);
@@ -411,7 +416,8 @@ mod tests {
         assert!(large > small + 10_000, "{small} {large}");
     }
 
-    /// Every part of an event counts: extra, contexts, user and breadcrumb data included.
+    /// Every part of an event counts: extra, contexts, user and breadcrumb data included, and a
+    /// transaction's spans.
     #[test]
     fn event_estimates_cover_all_data() {
         let blob = || Value::from("x".repeat(100_000));
@@ -436,7 +442,24 @@ mod tests {
         ));
         let mut tags = Event::default();
         tags.tags.insert("blob".into(), "x".repeat(100_000).into());
-        for event in [extra, context, user, crumb, tags] {
+        let mut span_data = Event {
+            ty: crate::protocol::EventType::Transaction,
+            spans: vec![crate::protocol::Span::default(); 2],
+            ..Event::default()
+        };
+        span_data.spans[1].data.insert("blob".into(), blob());
+        let mut span_description = span_data.clone();
+        span_description.spans[1].data.clear();
+        span_description.spans[0].description = Some("x".repeat(100_000));
+        for event in [
+            extra,
+            context,
+            user,
+            crumb,
+            tags,
+            span_data,
+            span_description,
+        ] {
             let written = serde_json::to_vec(&event).unwrap().len();
             let estimate = estimated_size(&Envelope::from_event(event));
             assert!(estimate >= base + 100_000, "{estimate}");

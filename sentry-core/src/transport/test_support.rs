@@ -72,6 +72,19 @@ pub(crate) fn transaction_envelope() -> Envelope {
     raw_envelope(ItemType::Transaction)
 }
 
+/// An envelope with one typed transaction of `spans` spans.
+pub(crate) fn typed_transaction_envelope(spans: usize) -> Envelope {
+    use crate::protocol::{EventType, Span};
+
+    Envelope::from_transaction(Event {
+        ty: EventType::Transaction,
+        transaction: Some("GET /".into()),
+        start_timestamp: Some(SystemTime::now()),
+        spans: vec![Span::default(); spans],
+        ..Event::default()
+    })
+}
+
 /// A `429` with this `X-Sentry-Rate-Limits` header.
 pub(crate) fn rate_limited(limits: &str) -> SendOutcome {
     SendOutcome::Response {

@@ -1,4 +1,5 @@
-//! The read-only walk over an event: its JSON size, and whether anything in it exceeds a limit.
+//! The read-only walk over an event (a transaction's spans included): its JSON size, and
+//! whether anything in it exceeds a limit.
 //!
 //! The walk mirrors what the serializer writes, field by field, and errs on the large side:
 //! numbers count their longest form, timestamps and addresses a fixed width, and a stack frame
@@ -12,6 +13,7 @@ use sentry_minimal::{Breadcrumb, Map, Value};
 
 mod interfaces;
 mod stack;
+mod transaction;
 
 use super::MAX_BREADTH;
 use crate::depth::{DEPTH_MARKER, MAX_DEPTH};
@@ -276,6 +278,7 @@ impl Sizer {
                 self.debug_image(image);
             }
         }
+        self.transaction_parts(event);
     }
 
     /// `"name":{"values":[` … `]}` around `count` items, with their commas.

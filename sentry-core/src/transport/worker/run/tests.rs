@@ -166,6 +166,74 @@ fn rate_limits_apply_from_successful_responses_too() {
 }
 
 #[test]
+fn a_rate_limited_transaction_counts_itself_and_its_spans() {
+    let options = options(10);
+    let (sent, worker) =
+        spawn_scripted(vec![rate_limited("60:transaction:organization")], &options);
+    worker.send_envelope(event_envelope());
+    assert!(worker.flush(LONG));
+    worker.send_envelope(typed_transaction_envelope(4));
+    worker.send_envelope(event_envelope());
+    assert!(worker.flush(LONG));
+    let envelopes = sent.envelopes();
+    assert_eq!(count_items(&envelopes, &ItemType::Transaction), 0);
+    assert_eq!(count_items(&envelopes, &ItemType::Event), 2);
+    assert_eq!(
+        discarded(
+            &envelopes,
+            DiscardReason::RatelimitBackoff,
+            DataCategory::Transaction
+        ),
+        1
+    );
+    // Four spans and the root span.
+    assert_eq!(
+        discarded(
+            &envelopes,
+            DiscardReason::RatelimitBackoff,
+            DataCategory::Span
+        ),
+        5
+    );
+    assert!(worker.shutdown(LONG));
+}
+
+#[test]
+fn a_span_limit_leaves_transactions_alone() {
+    let options = options(10);
+    let (sent, worker) = spawn_scripted(vec![rate_limited("60:span:organization")], &options);
+    worker.send_envelope(event_envelope());
+    assert!(worker.flush(LONG));
+    worker.send_envelope(typed_transaction_envelope(3));
+    worker.send_envelope(raw_envelope(ItemType::Span));
+    assert!(worker.flush(LONG));
+    let envelopes = sent.envelopes();
+    let transactions: Vec<&Event> = envelopes.iter().filter_map(Envelope::transaction).collect();
+    assert_eq!(transactions.len(), 1, "the transaction is sent");
+    assert_eq!(transactions[0].spans.len(), 3, "with its spans");
+    assert!(transactions[0].is_transaction());
+    assert_eq!(count_items(&envelopes, &ItemType::Span), 0);
+    assert_eq!(
+        discarded(
+            &envelopes,
+            DiscardReason::RatelimitBackoff,
+            DataCategory::Transaction
+        ),
+        0
+    );
+    assert_eq!(
+        discarded(
+            &envelopes,
+            DiscardReason::RatelimitBackoff,
+            DataCategory::Span
+        ),
+        1,
+        "only the standalone span item"
+    );
+    assert!(worker.shutdown(LONG));
+}
+
+#[test]
 fn panicking_sender_does_not_kill_the_worker() {
     let sent = Sent::default();
     let calls = Arc::new(AtomicUsize::new(0));
@@ -377,6 +445,34 @@ fn network_errors_keep_envelopes_on_disk_and_retry_them() {
         discarded(&envelopes, DiscardReason::NetworkError, DataCategory::Error),
         0
     );
+    assert!(worker.shutdown(LONG));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A typed transaction is not durable (the worker writes it just before sending), survives a
+/// network error on disk, and is replayed as written: a transaction with its spans.
+#[test]
+fn transactions_wait_on_disk_and_are_replayed_as_written() {
+    let dir = temp_dir("retry-transaction");
+    let script = vec![SendOutcome::NetworkError("offline".into())];
+    let options = with_cache(10, &dir);
+    let (sent, worker) = spawn_scripted(script, &options);
+    let envelope = typed_transaction_envelope(2);
+    assert!(!crate::transport::durability::is_durable(&envelope));
+    let id = envelope.event_id();
+    worker.send_envelope(envelope);
+    assert!(worker.flush(LONG));
+    assert_eq!(cached_files(&dir).len(), 1);
+    wait_until(|| cached_files(&dir).is_empty());
+    let envelopes = sent.envelopes();
+    let transactions: Vec<&Event> = envelopes.iter().filter_map(Envelope::transaction).collect();
+    assert_eq!(transactions.len(), 2, "the failed send and the replay");
+    for transaction in transactions {
+        assert_eq!(Some(transaction.event_id), id);
+        assert_eq!(transaction.spans.len(), 2);
+        assert!(transaction.is_transaction());
+    }
+    assert!(options.client_reports.is_empty());
     assert!(worker.shutdown(LONG));
     let _ = std::fs::remove_dir_all(&dir);
 }

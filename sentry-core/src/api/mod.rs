@@ -1,4 +1,13 @@
-//! The top-level functions applications call: capture, breadcrumbs, scope data.
+//! The top-level functions applications call: capture, breadcrumbs, scope data, and (in
+//! `trace`) spans and trace propagation.
+
+pub(crate) mod trace;
+
+pub use trace::{
+    continue_trace, get_baggage, get_current_span, get_traceparent, set_transaction_name,
+    start_new_trace, start_span, start_transaction, trace_headers, update_current_span, with_span,
+    TraceHeaders,
+};
 
 use std::borrow::Cow;
 use std::error::Error;
@@ -87,7 +96,12 @@ pub(crate) fn capture_in(scopes: &Scopes, event: Event, hint: &Hint<'_>) -> Even
     let Some(client) = client else {
         return EventId::nil();
     };
-    let id = client.capture_event_with_hint(event, hint, Some([&global, &isolation, &current]));
+    let id = client.capture_event_in_span(
+        event,
+        hint,
+        Some([&global, &isolation, &current]),
+        scopes.span.as_ref(),
+    );
     if !id.is_nil() {
         scopes.isolation.set_last_event_id(id);
     }
@@ -196,8 +210,14 @@ pub fn capture_log(log: Log) {
 }
 
 #[inline(never)]
-fn capture_log_enabled(log: Log) {
+fn capture_log_enabled(mut log: Log) {
     with_scopes(|scopes| {
+        if log.trace_id.is_nil() {
+            if let Some(context) = scopes.span.as_ref().and_then(|s| s.trace_context()) {
+                log.trace_id = context.trace_id;
+                log.span_id = Some(context.span_id);
+            }
+        }
         let global = global_slot().snapshot();
         let isolation = scopes.isolation.snapshot();
         let current = scopes.current.snapshot();

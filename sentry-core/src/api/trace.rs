@@ -1,0 +1,361 @@
+//! The tracing verbs: transactions and spans, the current span, and trace propagation.
+
+use std::fmt;
+
+use crate::propagation::{merge_baggage, DynamicSamplingContext, IncomingTrace};
+use crate::protocol::TransactionSource;
+use crate::sampling::TransactionContext;
+use crate::scope::{global_slot, propagation_of, with_scopes, PropagationContext, Scopes};
+use crate::span::Span;
+
+/// Starts a transaction: the root span of this process's part of a trace (a request, a job).
+///
+/// It is sampled now, once (see [`ClientOptions::traces_sample_rate`](crate::ClientOptions)
+/// and `traces_sampler`). Make it current with [`Span::enter`] so that spans and events belong
+/// to it; it is sent when it finishes. With tracing off, or no client, the span does nothing.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::{start_transaction, TransactionContext};
+///
+/// let tx = start_transaction(TransactionContext::new("nightly-report", "task")).enter();
+/// // ... the job; spans started here are children of the transaction ...
+/// drop(tx); // finished and sent (when sampled)
+/// ```
+pub fn start_transaction(ctx: TransactionContext) -> Span {
+    if !sentry_minimal::is_enabled() {
+        return Span::noop();
+    }
+    with_scopes(|scopes| Span::start_transaction(scopes.client(), scopes, ctx))
+}
+
+/// Starts a child of the current span. Without a current span (no transaction started, or
+/// tracing off) the span does nothing.
+///
+/// # Examples
+///
+/// ```
+/// let span = sentry_core::start_span("cache.get", "user:42");
+/// span.set_data("cache.hit", true);
+/// span.finish();
+/// ```
+#[inline]
+pub fn start_span(op: &str, name: &str) -> Span {
+    if !sentry_minimal::is_enabled() {
+        return Span::noop();
+    }
+    start_span_enabled(op, name)
+}
+
+#[inline(never)]
+fn start_span_enabled(op: &str, name: &str) -> Span {
+    with_scopes(|scopes| match &scopes.span {
+        Some(parent) => parent.start_child(op, name),
+        None => Span::noop(),
+    })
+}
+
+/// Runs `f` in a child of the current span, current while `f` runs, and finishes it after.
+///
+/// # Examples
+///
+/// ```
+/// let rows = sentry_core::with_span("db.query", "SELECT * FROM users", |span| {
+///     span.set_data("db.system", "postgresql");
+///     3
+/// });
+/// assert_eq!(rows, 3);
+/// ```
+pub fn with_span<R>(op: &str, name: &str, f: impl FnOnce(&Span) -> R) -> R {
+    let guard = start_span(op, name).enter();
+    f(&guard)
+}
+
+/// The current span, if one is current (and the SDK is enabled).
+pub fn get_current_span() -> Option<Span> {
+    if !sentry_minimal::is_enabled() {
+        return None;
+    }
+    with_scopes(|scopes| scopes.span.clone())
+}
+
+/// Calls `f` with the current span, if there is one.
+///
+/// # Examples
+///
+/// ```
+/// sentry_core::update_current_span(|span| span.set_data("items", 12));
+/// ```
+pub fn update_current_span(f: impl FnOnce(&Span)) {
+    if let Some(span) = get_current_span() {
+        f(&span);
+    }
+}
+
+/// Names the current transaction (and events of the current scope), with where the name
+/// comes from.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::protocol::TransactionSource;
+///
+/// sentry_core::set_transaction_name("GET /users/{id}", TransactionSource::Route);
+/// ```
+pub fn set_transaction_name(name: &str, source: TransactionSource) {
+    if !sentry_minimal::is_enabled() {
+        return;
+    }
+    with_scopes(|scopes| {
+        if let Some(span) = &scopes.span {
+            span.set_transaction_name(name, source);
+        }
+        scopes
+            .current
+            .update(|scope| scope.set_transaction(Some(name)));
+    });
+}
+
+/// Continues the trace of an incoming request (or message) from its headers: `sentry-trace`
+/// and `baggage` (W3C `traceparent` when there is no `sentry-trace`; names matched
+/// case-insensitively).
+///
+/// The isolation scope joins that trace, so events captured from here on carry it even with
+/// tracing off, and outgoing requests pass it on. Returns the context to start the
+/// transaction with; it creates no span itself. A trace from another Sentry organization is
+/// not continued (see `strict_trace_continuation`): a new one starts instead.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::protocol::TransactionSource;
+///
+/// let headers = [
+///     ("sentry-trace", "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-1"),
+///     ("baggage", "sentry-trace_id=771a43a4192642f0b136d5159a501700,sentry-sample_rate=1"),
+/// ];
+/// let ctx = sentry_core::continue_trace(headers)
+///     .with_name("GET /users/{id}")
+///     .with_op("http.server")
+///     .with_source(TransactionSource::Route);
+/// let _tx = sentry_core::start_transaction(ctx).enter();
+/// ```
+pub fn continue_trace<'a, I>(headers: I) -> TransactionContext
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    let incoming = IncomingTrace::from_headers(headers);
+    continue_incoming(&incoming)
+}
+
+/// Continues `incoming` on the current isolation scope.
+pub(crate) fn continue_incoming(incoming: &IncomingTrace) -> TransactionContext {
+    let ctx = TransactionContext::new("", "");
+    if !sentry_minimal::is_enabled() {
+        return ctx.continuing(incoming);
+    }
+    with_scopes(|scopes| continue_in(scopes, incoming))
+}
+
+pub(crate) fn continue_in(scopes: &Scopes, incoming: &IncomingTrace) -> TransactionContext {
+    let client = scopes.client();
+    let ctx = TransactionContext::new("", "").continuing(incoming);
+    let ctx = if ctx.incoming_dsc.is_some() && !crate::span::may_continue(&client, &ctx) {
+        crate::sentry_debug!("the incoming trace belongs to another organization; not continued");
+        TransactionContext::new("", "")
+    } else {
+        ctx
+    };
+    let propagation = if ctx.incoming_dsc.is_some() {
+        PropagationContext::from_incoming(incoming)
+    } else {
+        PropagationContext::new()
+    };
+    // One sample_rand per trace: the transaction's is the scope's.
+    let ctx = TransactionContext {
+        sample_rand: Some(propagation.sample_rand),
+        ..ctx
+    };
+    scopes
+        .isolation
+        .update(|scope| scope.propagation = Some(propagation));
+    ctx
+}
+
+/// Starts a new trace on the current isolation scope: events captured from here on, and
+/// transactions started without a context of their own, belong to it.
+///
+/// # Examples
+///
+/// ```
+/// for job in ["a", "b"] {
+///     sentry_core::start_new_trace(); // each job its own trace
+///     sentry_core::capture_message(job, sentry_core::Level::Info);
+/// }
+/// ```
+pub fn start_new_trace() {
+    if !sentry_minimal::is_enabled() {
+        return;
+    }
+    with_scopes(|scopes| {
+        scopes
+            .isolation
+            .update(|scope| scope.propagation = Some(PropagationContext::new()));
+    });
+}
+
+/// The `sentry-trace` header value that continues the current trace: from the current span,
+/// or the scope's trace. `None` while the SDK is disabled.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(sentry_core::get_traceparent(), None); // no SDK in this example
+/// ```
+pub fn get_traceparent() -> Option<String> {
+    current_trace(None).map(|t| t.sentry_trace)
+}
+
+/// The `baggage` header value (the `sentry-` entries of the dynamic sampling context) of the
+/// current trace; the sampling context is frozen from then on. `None` while the SDK is
+/// disabled.
+pub fn get_baggage() -> Option<String> {
+    current_trace(None).map(|t| t.dsc.to_baggage())
+}
+
+/// The trace headers an outgoing request to `url` carries, or none when
+/// `trace_propagation_targets` does not match it (or the SDK is disabled).
+///
+/// # Examples
+///
+/// ```
+/// let headers = sentry_core::trace_headers("https://api.example.com/v1/orders");
+/// for (name, value) in headers.iter() {
+///     // request.header(name, value)
+/// #   let _ = (name, value);
+/// }
+/// // An existing `baggage` header keeps its other vendors' entries:
+/// let baggage = headers.baggage_merged_with(Some("othervendor=1"));
+/// # assert_eq!(baggage.as_deref(), Some("othervendor=1")); // no SDK in this example: kept as is
+/// ```
+pub fn trace_headers(url: &str) -> TraceHeaders {
+    let Some(trace) = current_trace(Some(url)) else {
+        return TraceHeaders::default();
+    };
+    let traceparent = trace
+        .propagate_traceparent
+        .then(|| crate::propagation::SentryTrace::to_traceparent(&trace.parent));
+    TraceHeaders {
+        sentry_trace: Some(trace.sentry_trace),
+        baggage: Some(trace.dsc.to_baggage()).filter(|b| !b.is_empty()),
+        traceparent,
+        dsc: Some(trace.dsc),
+    }
+}
+
+/// The headers that continue the current trace in an outgoing request: `sentry-trace`,
+/// `baggage` and (with `propagate_traceparent`) `traceparent`. Empty when the request's URL
+/// is not a propagation target.
+#[derive(Clone, Default)]
+pub struct TraceHeaders {
+    sentry_trace: Option<String>,
+    baggage: Option<String>,
+    traceparent: Option<String>,
+    dsc: Option<DynamicSamplingContext>,
+}
+
+impl TraceHeaders {
+    /// `(name, value)` pairs to set on the request. The `baggage` value is this SDK's
+    /// entries alone: to add them to a `baggage` header the request already has, use
+    /// [`baggage_merged_with`](Self::baggage_merged_with) instead.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("sentry-trace", self.sentry_trace.as_deref()),
+            ("baggage", self.baggage.as_deref()),
+            ("traceparent", self.traceparent.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+    }
+
+    /// `true` when there is nothing to send.
+    pub fn is_empty(&self) -> bool {
+        self.sentry_trace.is_none()
+    }
+
+    /// The `sentry-trace` value.
+    pub fn sentry_trace(&self) -> Option<&str> {
+        self.sentry_trace.as_deref()
+    }
+
+    /// The `baggage` value (this SDK's entries only).
+    pub fn baggage(&self) -> Option<&str> {
+        self.baggage.as_deref()
+    }
+
+    /// The W3C `traceparent` value, when `propagate_traceparent` is on.
+    pub fn traceparent(&self) -> Option<&str> {
+        self.traceparent.as_deref()
+    }
+
+    /// The `baggage` value for a request that already has `existing`: its entries of other
+    /// vendors kept (its `sentry-` entries replaced by this trace's), within the 8,192 bytes
+    /// the W3C allows.
+    pub fn baggage_merged_with(&self, existing: Option<&str>) -> Option<String> {
+        match &self.dsc {
+            Some(dsc) => merge_baggage(existing, dsc),
+            None => existing.map(str::to_owned),
+        }
+    }
+}
+
+impl fmt::Debug for TraceHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// The current trace, as the verbs above need it.
+struct CurrentTrace {
+    parent: crate::propagation::SentryTrace,
+    sentry_trace: String,
+    dsc: DynamicSamplingContext,
+    propagate_traceparent: bool,
+}
+
+/// The current trace; `None` when the SDK is disabled or `url` is not a propagation target.
+fn current_trace(url: Option<&str>) -> Option<CurrentTrace> {
+    if !sentry_minimal::is_enabled() {
+        return None;
+    }
+    with_scopes(|scopes| {
+        let client = scopes.client();
+        if let Some(url) = url {
+            if !client.options().trace_propagation_targets.matches(url) {
+                return None;
+            }
+        }
+        let (parent, dsc) = match scopes
+            .span
+            .as_ref()
+            .and_then(|s| Some((s.sentry_trace()?, s)))
+        {
+            Some((parent, span)) => (parent, span.dsc()?),
+            None => {
+                let global = global_slot().snapshot();
+                let isolation = scopes.isolation.snapshot();
+                let current = scopes.current.snapshot();
+                let p = propagation_of([&global, &isolation, &current])?;
+                (p.sentry_trace(), p.dsc(&client))
+            }
+        };
+        let options = client.options();
+        Some(CurrentTrace {
+            sentry_trace: parent.to_string(),
+            parent,
+            dsc,
+            propagate_traceparent: options.propagate_traceparent,
+        })
+    })
+}

@@ -1,0 +1,327 @@
+//! Reading the trace an incoming request (or the process's environment) carries.
+
+use super::baggage::{Baggage, MAX_BAGGAGE_BYTES};
+use super::dsc::DynamicSamplingContext;
+use super::sentry_trace::SentryTrace;
+use super::{
+    BAGGAGE_HEADER, SENTRY_BAGGAGE_ENV, SENTRY_TRACE_ENV, SENTRY_TRACE_HEADER, TRACEPARENT_HEADER,
+};
+
+/// The trace data of an incoming request, message or process: where in which trace it comes
+/// from, and the upstream baggage.
+///
+/// Built from headers by [`from_headers`](Self::from_headers), from the environment by
+/// [`from_env`](Self::from_env). Invalid values are ignored, so an `IncomingTrace` with no
+/// `sentry_trace` means "start a new trace".
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::propagation::IncomingTrace;
+///
+/// let incoming = IncomingTrace::from_headers([
+///     ("Content-Type", "application/json"),
+///     ("Sentry-Trace", "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-1"),
+///     ("baggage", "sentry-sample_rate=0.5,sentry-sample_rand=0.25"),
+/// ]);
+/// let trace = incoming.sentry_trace.unwrap();
+/// assert_eq!(trace.sampled, Some(true));
+/// let dsc = incoming.dynamic_sampling_context().unwrap();
+/// assert_eq!(dsc.sample_rand, Some(0.25));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IncomingTrace {
+    /// The upstream position in the trace: from `sentry-trace`, or from `traceparent` when
+    /// there was no valid `sentry-trace`. `None` when neither was valid.
+    pub sentry_trace: Option<SentryTrace>,
+    /// The upstream baggage, all `baggage` headers together; `None` when there was none (or
+    /// it had no member).
+    pub baggage: Option<Baggage>,
+    /// `true` if `sentry_trace` was read from a W3C `traceparent` header.
+    pub from_traceparent: bool,
+}
+
+impl IncomingTrace {
+    /// Reads the trace headers among `headers` (name, value), whatever else they hold.
+    ///
+    /// Header names are case-insensitive. The first valid `sentry-trace` wins; a `traceparent`
+    /// is used only when there is no valid `sentry-trace`. Several `baggage` headers are read
+    /// as one, joined with `,` (up to [`MAX_BAGGAGE_BYTES`](super::MAX_BAGGAGE_BYTES) in all).
+    /// Invalid values are ignored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::propagation::IncomingTrace;
+    ///
+    /// let incoming = IncomingTrace::from_headers([
+    ///     ("sentry-trace", "garbage"),
+    ///     ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+    ///     ("baggage", "sentry-environment=prod"),
+    ///     ("BAGGAGE", "sentry-release=1.0"),
+    /// ]);
+    /// assert!(incoming.from_traceparent);
+    /// let baggage = incoming.baggage.unwrap();
+    /// assert_eq!(baggage.sentry_entry("environment"), Some("prod"));
+    /// assert_eq!(baggage.sentry_entry("release"), Some("1.0"));
+    /// ```
+    pub fn from_headers<'a>(
+        headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> IncomingTrace {
+        let mut sentry_trace = None;
+        let mut traceparent = None;
+        let mut baggage = String::new();
+        for (name, value) in headers {
+            let name = name.trim();
+            if name.eq_ignore_ascii_case(SENTRY_TRACE_HEADER) {
+                if sentry_trace.is_none() {
+                    sentry_trace = value.parse::<SentryTrace>().ok();
+                }
+            } else if name.eq_ignore_ascii_case(TRACEPARENT_HEADER) {
+                if traceparent.is_none() {
+                    traceparent = SentryTrace::from_traceparent(value);
+                }
+            } else if name.eq_ignore_ascii_case(BAGGAGE_HEADER)
+                && baggage.len() <= MAX_BAGGAGE_BYTES
+            {
+                if !baggage.is_empty() {
+                    baggage.push(',');
+                }
+                // More than the limit is never read, so never copied either.
+                let room = MAX_BAGGAGE_BYTES + 1 - baggage.len();
+                baggage.push_str(prefix(value, room));
+            }
+        }
+        let from_traceparent = sentry_trace.is_none() && traceparent.is_some();
+        IncomingTrace {
+            sentry_trace: sentry_trace.or(traceparent),
+            baggage: parse_baggage(&baggage),
+            from_traceparent,
+        }
+    }
+
+    /// The trace passed down by the parent process in the `SENTRY_TRACE` and `SENTRY_BAGGAGE`
+    /// environment variables (see [`from_values`](Self::from_values)). A variable that is not
+    /// set, or not valid Unicode, counts as absent.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use sentry_core::propagation::IncomingTrace;
+    ///
+    /// let incoming = IncomingTrace::from_env();
+    /// if incoming.sentry_trace.is_some() {
+    ///     // continue the parent process's trace
+    /// }
+    /// ```
+    pub fn from_env() -> IncomingTrace {
+        let trace = std::env::var(SENTRY_TRACE_ENV).ok();
+        let baggage = std::env::var(SENTRY_BAGGAGE_ENV).ok();
+        IncomingTrace::from_values(trace.as_deref(), baggage.as_deref())
+    }
+
+    /// The trace carried by a `sentry-trace` value and a `baggage` value, from wherever they
+    /// came (environment variables, queue message metadata). Invalid values are ignored; the
+    /// `traceparent` format is not accepted here.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::propagation::IncomingTrace;
+    ///
+    /// let incoming = IncomingTrace::from_values(
+    ///     Some("771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12"),
+    ///     Some("sentry-org_id=17"),
+    /// );
+    /// assert_eq!(incoming.sentry_trace.unwrap().sampled, None);
+    /// assert_eq!(incoming.baggage.unwrap().sentry_entry("org_id"), Some("17"));
+    /// ```
+    pub fn from_values(sentry_trace: Option<&str>, baggage: Option<&str>) -> IncomingTrace {
+        IncomingTrace {
+            sentry_trace: sentry_trace.and_then(|v| v.parse().ok()),
+            baggage: baggage.and_then(parse_baggage),
+            from_traceparent: false,
+        }
+    }
+
+    /// The upstream dynamic sampling context, when there is a trace to continue: the
+    /// `sentry-` baggage entries, or an empty context when there were none (the upstream SDK
+    /// sent none, and the receiver must not make one up). `None` without a trace.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::propagation::IncomingTrace;
+    ///
+    /// let incoming = IncomingTrace::from_values(
+    ///     Some("771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12"),
+    ///     Some("vendor=1"),
+    /// );
+    /// assert!(incoming.dynamic_sampling_context().unwrap().is_empty());
+    /// assert_eq!(IncomingTrace::default().dynamic_sampling_context(), None);
+    /// ```
+    pub fn dynamic_sampling_context(&self) -> Option<DynamicSamplingContext> {
+        self.sentry_trace?;
+        Some(
+            self.baggage
+                .as_ref()
+                .map(DynamicSamplingContext::from_baggage)
+                .unwrap_or_default(),
+        )
+    }
+}
+
+/// `None` for a header without members.
+fn parse_baggage(header: &str) -> Option<Baggage> {
+    Some(Baggage::parse(header)).filter(|b| !b.is_empty())
+}
+
+/// At most `max` bytes of the start of `s`, cut at a character boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ST: &str = "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-1";
+    const ST_OTHER: &str = "11111111111111111111111111111111-2222222222222222-0";
+    const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    fn trace_of(incoming: &IncomingTrace) -> Option<String> {
+        incoming.sentry_trace.map(|t| t.to_string())
+    }
+
+    #[test]
+    fn header_table() {
+        // (headers, expected sentry-trace, from traceparent)
+        type Row<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>, bool);
+        let table: &[Row<'_>] = &[
+            (&[], None, false),
+            (&[("sentry-trace", ST)], Some(ST), false),
+            (&[("SENTRY-TRACE", ST)], Some(ST), false),
+            (&[(" Sentry-Trace ", ST)], Some(ST), false),
+            (&[("sentry-trace", "junk")], None, false),
+            (
+                &[("sentry-trace", ST), ("sentry-trace", ST_OTHER)],
+                Some(ST),
+                false,
+            ),
+            (
+                &[("sentry-trace", "junk"), ("sentry-trace", ST_OTHER)],
+                Some(ST_OTHER),
+                false,
+            ),
+            (
+                &[("traceparent", TP)],
+                Some("4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1"),
+                true,
+            ),
+            (
+                &[("traceparent", TP), ("sentry-trace", ST)],
+                Some(ST),
+                false,
+            ),
+            (
+                &[("sentry-trace", ST), ("Traceparent", TP)],
+                Some(ST),
+                false,
+            ),
+            (
+                &[("sentry-trace", "junk"), ("traceparent", "junk")],
+                None,
+                false,
+            ),
+            (&[("x-sentry-trace", ST), ("trace", ST)], None, false),
+        ];
+        for (headers, expected, from_traceparent) in table {
+            let incoming = IncomingTrace::from_headers(headers.iter().copied());
+            assert_eq!(trace_of(&incoming).as_deref(), *expected, "{headers:?}");
+            assert_eq!(incoming.from_traceparent, *from_traceparent, "{headers:?}");
+        }
+    }
+
+    #[test]
+    fn baggage_headers_are_joined() {
+        let incoming = IncomingTrace::from_headers([
+            ("baggage", "sentry-environment=prod, a=1"),
+            ("Host", "example.com"),
+            ("Baggage", ""),
+            ("BAGGAGE", "sentry-environment=second,sentry-release=1.0"),
+        ]);
+        let baggage = incoming.baggage.unwrap();
+        assert_eq!(baggage.sentry_entry("environment"), Some("prod"));
+        assert_eq!(baggage.sentry_entry("release"), Some("1.0"));
+        assert_eq!(baggage.third_party(), ["a=1"]);
+        assert_eq!(incoming.sentry_trace, None);
+
+        assert_eq!(
+            IncomingTrace::from_headers([("baggage", " , ")]).baggage,
+            None
+        );
+        assert_eq!(
+            IncomingTrace::from_headers([("baggage", "junk")]).baggage,
+            None
+        );
+    }
+
+    #[test]
+    fn baggage_is_bounded() {
+        let big = format!("a={}", "x".repeat(MAX_BAGGAGE_BYTES - 12));
+        let many: Vec<(&str, &str)> = std::iter::once(("baggage", big.as_str()))
+            .chain(std::iter::repeat_n(
+                ("baggage", "sentry-late=1,é=é"),
+                10_000,
+            ))
+            .collect();
+        let baggage = IncomingTrace::from_headers(many).baggage.unwrap();
+        assert_eq!(baggage.third_party().len(), 1);
+        assert_eq!(baggage.sentry_entry("late"), None);
+
+        let head = "é".repeat(MAX_BAGGAGE_BYTES);
+        let baggage = IncomingTrace::from_headers([("baggage", "sentry-a=1"), ("baggage", &head)]);
+        assert_eq!(baggage.baggage.unwrap().sentry_entry("a"), Some("1"));
+        assert_eq!(prefix("aé", 2), "a");
+        assert_eq!(prefix("aé", 3), "aé");
+        assert_eq!(prefix("aé", 9), "aé");
+    }
+
+    #[test]
+    fn values_as_from_the_environment() {
+        let incoming = IncomingTrace::from_values(Some(ST), Some("sentry-sample_rand=0.5,v=1"));
+        assert_eq!(trace_of(&incoming).as_deref(), Some(ST));
+        let dsc = incoming.dynamic_sampling_context().unwrap();
+        assert_eq!(dsc.sample_rand, Some(0.5));
+        assert!(!incoming.from_traceparent);
+
+        assert_eq!(
+            IncomingTrace::from_values(None, None),
+            IncomingTrace::default()
+        );
+        let junk = IncomingTrace::from_values(Some("junk"), Some(""));
+        assert_eq!(junk, IncomingTrace::default());
+        // traceparent is a header format only.
+        assert_eq!(
+            IncomingTrace::from_values(Some(TP), None).sentry_trace,
+            None
+        );
+        // Baggage without a trace is kept, but gives no context to continue.
+        let orphan = IncomingTrace::from_values(None, Some("sentry-release=1"));
+        assert!(orphan.baggage.is_some());
+        assert_eq!(orphan.dynamic_sampling_context(), None);
+    }
+
+    #[test]
+    fn trace_without_sentry_baggage_has_an_empty_context() {
+        let incoming = IncomingTrace::from_headers([("sentry-trace", ST)]);
+        assert_eq!(
+            incoming.dynamic_sampling_context(),
+            Some(DynamicSamplingContext::default())
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! [`PropagationContext`]: the trace a scope belongs to when no span is current.
+
+use std::sync::{Arc, OnceLock};
+
+use sentry_minimal::{SpanId, TraceId};
+
+use crate::client::Client;
+use crate::propagation::{
+    backfill_sample_rand, new_sample_rand, DynamicSamplingContext, IncomingTrace, SentryTrace,
+};
+use crate::protocol::{new_span_id, new_trace_id, TraceContext};
+
+/// The trace an isolation scope belongs to when no span is current: every event carries it in
+/// `contexts.trace` and its envelope in the `trace` header, and outgoing requests continue it,
+/// whether tracing is on or not.
+#[derive(Clone, Debug)]
+pub(crate) struct PropagationContext {
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    /// The caller's span, for a continued trace.
+    pub(crate) parent_span_id: Option<SpanId>,
+    /// The caller's decision, for a continued trace that made one.
+    pub(crate) sampled: Option<bool>,
+    pub(crate) sample_rand: f64,
+    /// Frozen on arrival for a continued trace, on first use for a new one.
+    dsc: Arc<OnceLock<DynamicSamplingContext>>,
+}
+
+impl PropagationContext {
+    /// A new trace.
+    pub(crate) fn new() -> Self {
+        PropagationContext {
+            trace_id: new_trace_id(),
+            span_id: new_span_id(),
+            parent_span_id: None,
+            sampled: None,
+            sample_rand: new_sample_rand(),
+            dsc: Arc::default(),
+        }
+    }
+
+    /// The trace of an incoming request; a new trace if it names none.
+    pub(crate) fn from_incoming(incoming: &IncomingTrace) -> Self {
+        let Some(parent) = &incoming.sentry_trace else {
+            return PropagationContext::new();
+        };
+        let dsc = incoming
+            .baggage
+            .as_ref()
+            .map(DynamicSamplingContext::from_baggage)
+            .unwrap_or_default();
+        let sample_rand = dsc
+            .sample_rand
+            .unwrap_or_else(|| backfill_sample_rand(parent.sampled, dsc.sample_rate));
+        PropagationContext {
+            trace_id: parent.trace_id,
+            span_id: new_span_id(),
+            parent_span_id: Some(parent.span_id),
+            sampled: parent.sampled,
+            sample_rand,
+            dsc: Arc::new(OnceLock::from(dsc)),
+        }
+    }
+
+    /// The `contexts.trace` of events in this trace.
+    pub(crate) fn trace_context(&self) -> TraceContext {
+        TraceContext {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            parent_span_id: self.parent_span_id,
+            ..TraceContext::default()
+        }
+    }
+
+    /// The `sentry-trace` value; without a decision of its own a head SDK sends none.
+    pub(crate) fn sentry_trace(&self) -> SentryTrace {
+        SentryTrace {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            sampled: self.sampled,
+        }
+    }
+
+    /// The dynamic sampling context: the incoming one, or (for a trace started here) one
+    /// without a transaction or a decision, frozen at the first call.
+    pub(crate) fn dsc(&self, client: &Client) -> DynamicSamplingContext {
+        self.dsc
+            .get_or_init(|| {
+                let options = client.options();
+                DynamicSamplingContext {
+                    trace_id: Some(self.trace_id),
+                    public_key: options.dsn.as_ref().map(|dsn| dsn.public_key().to_owned()),
+                    sample_rand: Some(self.sample_rand),
+                    release: options.release.as_deref().map(str::to_owned),
+                    environment: Some(options.environment().to_owned()),
+                    org_id: crate::span::effective_org_id(client),
+                    ..DynamicSamplingContext::default()
+                }
+            })
+            .clone()
+    }
+}

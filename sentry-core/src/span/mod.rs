@@ -1,0 +1,476 @@
+//! Spans and transactions: timed operations of a trace.
+//!
+//! A transaction is the root span of the part of a trace that runs in this process (a request,
+//! a job); its children are spans. Both are a [`Span`]: start one with
+//! [`start_transaction`](crate::start_transaction) or [`start_span`](crate::start_span) (a
+//! child of the current span), make it current for a stretch of code with [`Span::enter`], and
+//! it is finished when that guard, or its last handle, is dropped.
+//!
+//! What a span costs depends on the sampling decision, made once per transaction: a sampled
+//! span allocates its record; a span of a transaction sampled out allocates nothing and only
+//! counts itself (for the client report that says how many spans were not sent), and with
+//! tracing off, or no SDK, a span is an empty value.
+
+mod guard;
+mod record;
+mod segment;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+use sentry_minimal::{SpanId, TraceId, Value};
+
+use crate::client::Client;
+use crate::propagation::{DynamicSamplingContext, SentryTrace};
+use crate::protocol::TransactionSource;
+use crate::protocol::{new_span_id, Measurement, MeasurementUnit, SpanStatus, TraceContext};
+use crate::sampling::{decide, TransactionContext};
+use crate::scope::Scopes;
+
+pub use guard::SpanGuard;
+
+use record::SpanRecord;
+pub(crate) use segment::effective_org_id;
+use segment::{Segment, SegmentStart};
+
+/// Whether `ctx`'s incoming trace may be continued by `client`, by the organization ids.
+pub(crate) fn may_continue(client: &Client, ctx: &TransactionContext) -> bool {
+    let incoming = ctx.incoming_dsc.as_ref().and_then(|d| d.org_id.as_deref());
+    let own = effective_org_id(client);
+    crate::propagation::should_continue_trace(
+        incoming,
+        own.as_deref(),
+        client.options().strict_trace_continuation,
+    )
+}
+
+/// A span or a transaction: a timed operation of a trace.
+///
+/// A `Span` is a cheap handle (clone it to hand it to another thread or task); all clones are
+/// the same span. It ends with [`finish`](Self::finish), when the guard of
+/// [`enter`](Self::enter) is dropped, or when its last handle is dropped. Changes after it
+/// ended are ignored.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::protocol::SpanStatus;
+/// use sentry_core::test::with_captured_transactions_options;
+/// use sentry_core::{ClientOptions, TransactionContext};
+///
+/// let options = ClientOptions { traces_sample_rate: Some(1.0), ..Default::default() };
+/// let transactions = with_captured_transactions_options(options, || {
+///     let tx = sentry_core::start_transaction(TransactionContext::new("checkout", "task"));
+///     let _tx = tx.enter(); // current until dropped
+///     let span = sentry_core::start_span("db.query", "SELECT * FROM carts");
+///     span.set_data("db.system", "postgresql");
+///     span.set_status(SpanStatus::Ok);
+///     span.finish();
+/// });
+/// assert_eq!(transactions[0].transaction.as_deref(), Some("checkout"));
+/// assert_eq!(transactions[0].spans[0].op.as_deref(), Some("db.query"));
+/// ```
+#[derive(Clone)]
+pub struct Span {
+    inner: Inner,
+}
+
+#[derive(Clone)]
+enum Inner {
+    /// Tracing off, no client, or no transaction to belong to: does nothing.
+    Off,
+    /// A span that is not recorded: its transaction was sampled out (or is over the span
+    /// limit). It counts as a span of its transaction; `root` for the transaction itself.
+    Unsampled { segment: Arc<Segment>, root: bool },
+    /// A recorded span.
+    Recording(Arc<Node>),
+}
+
+/// A recorded span.
+struct Node {
+    segment: Arc<Segment>,
+    span_id: SpanId,
+    parent_span_id: Option<SpanId>,
+    root: bool,
+    /// `None` once finished.
+    record: Mutex<Option<SpanRecord>>,
+}
+
+impl Node {
+    fn with_record(&self, f: impl FnOnce(&mut SpanRecord)) {
+        if let Some(record) = self
+            .record
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            f(record);
+        }
+    }
+
+    fn finish(&self, end: SystemTime) {
+        let record = self
+            .record
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let Some(record) = record else { return };
+        if self.root {
+            self.segment.finish(Some(record), end);
+        } else {
+            let wire = record.into_wire(
+                self.segment.trace_id,
+                self.span_id,
+                self.parent_span_id,
+                end,
+            );
+            self.segment.push_span(wire);
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.finish(SystemTime::now());
+    }
+}
+
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Span");
+        match &self.inner {
+            Inner::Off => d.field("recording", &false),
+            Inner::Unsampled { segment, root } => d
+                .field("trace_id", &segment.trace_id)
+                .field("transaction", root)
+                .field("sampled", &false),
+            Inner::Recording(node) => d
+                .field("trace_id", &node.segment.trace_id)
+                .field("span_id", &node.span_id)
+                .field("transaction", &node.root)
+                .field("sampled", &true),
+        };
+        d.finish()
+    }
+}
+
+impl Span {
+    /// A span that records nothing, as returned while tracing is off.
+    pub const fn noop() -> Span {
+        Span { inner: Inner::Off }
+    }
+
+    /// Starts a transaction (the `start_transaction` verb, with the client already chosen).
+    pub(crate) fn start_transaction(
+        client: Arc<Client>,
+        scopes: &Scopes,
+        ctx: TransactionContext,
+    ) -> Span {
+        let ctx = if ctx.incoming_dsc.is_some() && !may_continue(&client, &ctx) {
+            crate::sentry_debug!(
+                "the incoming trace belongs to another organization; a new trace starts"
+            );
+            ctx.restarted()
+        } else {
+            ctx
+        };
+        let options = client.options();
+        let decision = decide(
+            &ctx,
+            options.traces_sample_rate,
+            options.traces_sampler.as_deref(),
+        );
+        if !decision.tracing_enabled || !client.is_enabled() {
+            return Span::noop();
+        }
+        let root_span_id = new_span_id();
+        let start = ctx.start_timestamp.unwrap_or_else(SystemTime::now);
+        let segment = Arc::new(Segment::new(SegmentStart {
+            client,
+            scopes: scopes.without_span(),
+            trace_id: ctx.trace_id,
+            root_span_id,
+            parent_span_id: ctx.parent_span_id,
+            sampled: decision.sampled,
+            sample_rate: decision.sample_rate,
+            sample_rand: decision.sample_rand,
+            name: ctx.name.clone(),
+            source: ctx.source,
+            incoming_dsc: ctx.incoming_dsc,
+        }));
+        if !decision.sampled {
+            return Span {
+                inner: Inner::Unsampled {
+                    segment,
+                    root: true,
+                },
+            };
+        }
+        let mut record = SpanRecord::new(ctx.op, String::new(), start);
+        record.origin = ctx.origin;
+        Span {
+            inner: Inner::Recording(Arc::new(Node {
+                segment,
+                span_id: root_span_id,
+                parent_span_id: ctx.parent_span_id,
+                root: true,
+                record: Mutex::new(Some(record)),
+            })),
+        }
+    }
+
+    /// Starts a child of this span. A child of a span that is not recorded is not recorded
+    /// either; the transaction records at most 1,000 spans.
+    pub fn start_child(&self, op: &str, name: &str) -> Span {
+        self.start_child_at(op, name, None)
+    }
+
+    /// [`start_child`](Self::start_child) with an explicit start time.
+    pub fn start_child_at(&self, op: &str, name: &str, start: Option<SystemTime>) -> Span {
+        let (segment, parent) = match &self.inner {
+            Inner::Off => return Span::noop(),
+            Inner::Unsampled { segment, .. } => (segment, None),
+            Inner::Recording(node) => (&node.segment, Some(node.span_id)),
+        };
+        let admitted = segment.admit_child();
+        match parent {
+            Some(parent) if admitted => {
+                let start = start.unwrap_or_else(SystemTime::now);
+                Span {
+                    inner: Inner::Recording(Arc::new(Node {
+                        segment: Arc::clone(segment),
+                        span_id: new_span_id(),
+                        parent_span_id: Some(parent),
+                        root: false,
+                        record: Mutex::new(Some(SpanRecord::new(
+                            op.to_owned(),
+                            name.to_owned(),
+                            start,
+                        ))),
+                    })),
+                }
+            }
+            _ => Span {
+                inner: Inner::Unsampled {
+                    segment: Arc::clone(segment),
+                    root: false,
+                },
+            },
+        }
+    }
+
+    /// Ends the span now. A transaction is then sent (when sampled), with the spans that
+    /// ended before it.
+    pub fn finish(&self) {
+        self.finish_at(SystemTime::now());
+    }
+
+    /// Ends the span at `end` (not before its start).
+    pub fn finish_at(&self, end: SystemTime) {
+        match &self.inner {
+            Inner::Off => {}
+            Inner::Unsampled { segment, root } => {
+                if *root {
+                    segment.finish(None, end);
+                }
+            }
+            Inner::Recording(node) => node.finish(end),
+        }
+    }
+
+    /// `true` if the span is recorded and will be sent with its transaction.
+    pub fn is_sampled(&self) -> bool {
+        matches!(self.inner, Inner::Recording(_))
+    }
+
+    /// `true` for the root span of a transaction.
+    pub fn is_transaction(&self) -> bool {
+        match &self.inner {
+            Inner::Off => false,
+            Inner::Unsampled { root, .. } => *root,
+            Inner::Recording(node) => node.root,
+        }
+    }
+
+    /// `false` for the no-op span of tracing that is off.
+    pub fn is_active(&self) -> bool {
+        !matches!(self.inner, Inner::Off)
+    }
+
+    /// The trace the span belongs to (`None` while tracing is off).
+    pub fn trace_id(&self) -> Option<TraceId> {
+        self.segment().map(|s| s.trace_id)
+    }
+
+    /// The span's id. A span that is not recorded has none of its own; it answers with its
+    /// transaction's, which is what outgoing requests then continue from.
+    pub fn span_id(&self) -> Option<SpanId> {
+        match &self.inner {
+            Inner::Off => None,
+            Inner::Unsampled { segment, .. } => Some(segment.root_span_id),
+            Inner::Recording(node) => Some(node.span_id),
+        }
+    }
+
+    /// Sets the status.
+    pub fn set_status(&self, status: SpanStatus) {
+        self.with_record(|r| r.status = Some(status));
+    }
+
+    /// The status, if set (and the span is recorded).
+    pub fn status(&self) -> Option<SpanStatus> {
+        let mut status = None;
+        self.with_record(|r| status = r.status);
+        status
+    }
+
+    /// Sets a data attribute (the span's `data` in a transaction).
+    pub fn set_data(&self, key: &str, value: impl Into<Value>) {
+        if let Inner::Recording(node) = &self.inner {
+            let value = value.into();
+            node.with_record(|r| r.set_attribute(key.to_owned(), value));
+        }
+    }
+
+    /// Sets an attribute; the same as [`set_data`](Self::set_data).
+    pub fn set_attribute(&self, key: &str, value: impl Into<Value>) {
+        self.set_data(key, value);
+    }
+
+    /// Sets a tag (a searchable string).
+    pub fn set_tag(&self, key: &str, value: impl Into<String>) {
+        if let Inner::Recording(node) = &self.inner {
+            let value = value.into();
+            node.with_record(|r| {
+                r.tags.insert(key.to_owned(), value);
+            });
+        }
+    }
+
+    /// Sets the operation (`db.query`, `http.client`, …).
+    pub fn set_op(&self, op: &str) {
+        self.with_record(|r| r.op = op.to_owned());
+    }
+
+    /// Sets what created the span, such as `auto.db.sqlx` (default `manual`).
+    pub fn set_origin(&self, origin: &str) {
+        self.with_record(|r| r.origin = Some(origin.to_owned()));
+    }
+
+    /// Sets the name: a child's description, or a transaction's name (source `custom`; use
+    /// [`set_transaction_name`](Self::set_transaction_name) to give another source).
+    pub fn set_name(&self, name: &str) {
+        if self.is_transaction() {
+            self.set_transaction_name(name, TransactionSource::Custom);
+        } else {
+            self.with_record(|r| r.name = name.to_owned());
+        }
+    }
+
+    /// Renames the transaction this span belongs to, with the source of the new name.
+    pub fn set_transaction_name(&self, name: &str, source: TransactionSource) {
+        if let Some(segment) = self.segment() {
+            segment.set_name(name.to_owned(), source);
+        }
+    }
+
+    /// The name of the transaction this span belongs to.
+    pub fn transaction_name(&self) -> Option<String> {
+        self.segment().map(|s| s.name())
+    }
+
+    /// Records a measurement on the transaction this span belongs to, such as
+    /// `("queue.wait", 12.5, MeasurementUnit::Millisecond)`.
+    pub fn set_measurement(&self, name: &str, value: f64, unit: MeasurementUnit) {
+        if let Some(segment) = self.segment() {
+            segment.set_measurement(
+                name.to_owned(),
+                Measurement {
+                    value,
+                    unit: Some(unit),
+                },
+            );
+        }
+    }
+
+    /// The `sentry-trace` value that continues the trace from this span (`None` while tracing
+    /// is off: the scope's trace is propagated instead).
+    pub fn sentry_trace(&self) -> Option<SentryTrace> {
+        match &self.inner {
+            Inner::Off => None,
+            Inner::Unsampled { segment, .. } => Some(SentryTrace {
+                trace_id: segment.trace_id,
+                span_id: segment.root_span_id,
+                sampled: Some(false),
+            }),
+            Inner::Recording(node) => Some(SentryTrace {
+                trace_id: node.segment.trace_id,
+                span_id: node.span_id,
+                sampled: Some(true),
+            }),
+        }
+    }
+
+    /// The dynamic sampling context of the span's trace; frozen from this call on.
+    pub(crate) fn dsc(&self) -> Option<DynamicSamplingContext> {
+        self.segment().map(|s| s.dsc())
+    }
+
+    /// The `contexts.trace` of events captured while this span is current.
+    pub(crate) fn trace_context(&self) -> Option<TraceContext> {
+        match &self.inner {
+            Inner::Off => None,
+            Inner::Unsampled { segment, .. } => Some(TraceContext {
+                trace_id: segment.trace_id,
+                span_id: segment.root_span_id,
+                parent_span_id: segment.parent_span_id,
+                ..TraceContext::default()
+            }),
+            Inner::Recording(node) => {
+                let mut context = TraceContext {
+                    trace_id: node.segment.trace_id,
+                    span_id: node.span_id,
+                    parent_span_id: node.parent_span_id,
+                    ..TraceContext::default()
+                };
+                node.with_record(|r| {
+                    context.op = (!r.op.is_empty()).then(|| r.op.clone());
+                });
+                Some(context)
+            }
+        }
+    }
+
+    fn segment(&self) -> Option<&Arc<Segment>> {
+        match &self.inner {
+            Inner::Off => None,
+            Inner::Unsampled { segment, .. } => Some(segment),
+            Inner::Recording(node) => Some(&node.segment),
+        }
+    }
+
+    fn with_record(&self, f: impl FnOnce(&mut SpanRecord)) {
+        if let Inner::Recording(node) = &self.inner {
+            node.with_record(f);
+        }
+    }
+
+    /// `true` if both handles are the same span.
+    pub fn same_as(&self, other: &Span) -> bool {
+        match (&self.inner, &other.inner) {
+            (Inner::Recording(a), Inner::Recording(b)) => Arc::ptr_eq(a, b),
+            (
+                Inner::Unsampled {
+                    segment: a,
+                    root: ra,
+                },
+                Inner::Unsampled {
+                    segment: b,
+                    root: rb,
+                },
+            ) => Arc::ptr_eq(a, b) && ra == rb,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! What a recording span holds until it ends, attribute-first.
+//!
+//! The record is the span as the SDK models it: a name, an operation, a status, typed
+//! attributes, tags, an origin and its two timestamps. The transaction serializer maps it to
+//! the transaction-mode span (`op`, `description`, `data`, the long status list); a span-first
+//! serializer maps the same record to a span v2 item (`name`, `attributes`, `ok|error`).
+
+use std::time::SystemTime;
+
+use sentry_minimal::{Map, SpanId, TraceId, Value};
+
+use crate::protocol::{Span as WireSpan, SpanStatus, TraceContext};
+
+/// The origin of spans the application starts itself.
+pub(crate) const MANUAL_ORIGIN: &str = "manual";
+
+/// A span's data while it runs.
+#[derive(Clone, Debug)]
+pub(crate) struct SpanRecord {
+    pub(crate) op: String,
+    pub(crate) name: String,
+    pub(crate) status: Option<SpanStatus>,
+    pub(crate) attributes: Map,
+    pub(crate) tags: sentry_minimal::SortedMap<String, String>,
+    pub(crate) origin: Option<String>,
+    pub(crate) start: SystemTime,
+}
+
+impl SpanRecord {
+    pub(crate) fn new(op: String, name: String, start: SystemTime) -> Self {
+        SpanRecord {
+            op,
+            name,
+            status: None,
+            attributes: Map::new(),
+            tags: sentry_minimal::SortedMap::new(),
+            origin: None,
+            start,
+        }
+    }
+
+    pub(crate) fn set_attribute(&mut self, key: String, value: Value) {
+        if let Some(old) = self.attributes.insert(key, value) {
+            crate::depth::dispose(old);
+        }
+    }
+
+    /// The transaction-mode span: `description` is the name.
+    pub(crate) fn into_wire(
+        self,
+        trace_id: TraceId,
+        span_id: SpanId,
+        parent_span_id: Option<SpanId>,
+        end: SystemTime,
+    ) -> WireSpan {
+        WireSpan {
+            span_id,
+            trace_id,
+            parent_span_id,
+            op: non_empty(self.op),
+            description: non_empty(self.name),
+            start_timestamp: self.start,
+            timestamp: end.max(self.start),
+            status: Some(self.status.unwrap_or(SpanStatus::Ok)),
+            tags: self.tags,
+            data: self.attributes,
+            origin: Some(self.origin.unwrap_or_else(|| MANUAL_ORIGIN.to_owned())),
+        }
+    }
+
+    /// The `contexts.trace` of a transaction whose root span this is.
+    pub(crate) fn root_trace_context(
+        &self,
+        trace_id: TraceId,
+        span_id: SpanId,
+        parent_span_id: Option<SpanId>,
+    ) -> TraceContext {
+        TraceContext {
+            trace_id,
+            span_id,
+            parent_span_id,
+            op: non_empty(self.op.clone()),
+            status: Some(self.status.unwrap_or(SpanStatus::Ok)),
+            origin: Some(
+                self.origin
+                    .clone()
+                    .unwrap_or_else(|| MANUAL_ORIGIN.to_owned()),
+            ),
+            data: self.attributes.clone(),
+            ..TraceContext::default()
+        }
+    }
+}
+
+fn non_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}

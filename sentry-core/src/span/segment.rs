@@ -1,0 +1,252 @@
+//! A transaction while it runs: the shared state of its spans, its sampling decision and its
+//! dynamic sampling context, and what finishing it sends.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+use sentry_minimal::{SortedMap, SpanId, TraceId};
+
+use crate::client::Client;
+use crate::propagation::DynamicSamplingContext;
+use crate::protocol::{
+    Context, DataCategory, DiscardReason, Event, EventType, Level, Measurement, Span as WireSpan,
+    TransactionInfo, TransactionSource,
+};
+use crate::scope::{global_slot, Scopes};
+
+use super::record::SpanRecord;
+
+/// At most this many spans are recorded per transaction; later ones are dropped (counted as
+/// `buffer_overflow`) and record no children.
+pub(crate) const MAX_SPANS: usize = 1000;
+
+/// The state shared by a transaction's spans.
+pub(crate) struct Segment {
+    pub(crate) client: Arc<Client>,
+    /// The scopes the transaction was started in (without their span), applied when it is sent.
+    scopes: Scopes,
+    pub(crate) trace_id: TraceId,
+    pub(crate) root_span_id: SpanId,
+    pub(crate) parent_span_id: Option<SpanId>,
+    pub(crate) sampled: bool,
+    sample_rate: Option<f64>,
+    sample_rand: f64,
+    /// Child spans started, recorded or not (the `span` quantity of a dropped transaction is
+    /// this plus one).
+    children: AtomicUsize,
+    done: AtomicBool,
+    state: Mutex<SegmentState>,
+}
+
+struct SegmentState {
+    name: String,
+    source: TransactionSource,
+    spans: Vec<WireSpan>,
+    measurements: SortedMap<String, Measurement>,
+    /// Set once the sampling context has left the SDK (or arrived with the trace).
+    frozen_dsc: Option<DynamicSamplingContext>,
+}
+
+/// How a segment starts.
+pub(crate) struct SegmentStart {
+    pub(crate) client: Arc<Client>,
+    pub(crate) scopes: Scopes,
+    pub(crate) trace_id: TraceId,
+    pub(crate) root_span_id: SpanId,
+    pub(crate) parent_span_id: Option<SpanId>,
+    pub(crate) sampled: bool,
+    pub(crate) sample_rate: Option<f64>,
+    pub(crate) sample_rand: f64,
+    pub(crate) name: String,
+    pub(crate) source: TransactionSource,
+    pub(crate) incoming_dsc: Option<DynamicSamplingContext>,
+}
+
+impl Segment {
+    pub(crate) fn new(start: SegmentStart) -> Segment {
+        Segment {
+            client: start.client,
+            scopes: start.scopes,
+            trace_id: start.trace_id,
+            root_span_id: start.root_span_id,
+            parent_span_id: start.parent_span_id,
+            sampled: start.sampled,
+            sample_rate: start.sample_rate,
+            sample_rand: start.sample_rand,
+            children: AtomicUsize::new(0),
+            done: AtomicBool::new(false),
+            state: Mutex::new(SegmentState {
+                name: start.name,
+                source: start.source,
+                spans: Vec::new(),
+                measurements: SortedMap::new(),
+                frozen_dsc: start.incoming_dsc,
+            }),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, SegmentState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts a new child; `false` if it must not be recorded (sampled out, over
+    /// [`MAX_SPANS`], or the transaction already sent).
+    pub(crate) fn admit_child(&self) -> bool {
+        let n = self.children.fetch_add(1, Ordering::Relaxed);
+        if !self.sampled {
+            return false;
+        }
+        if self.done.load(Ordering::Relaxed) {
+            crate::sentry_debug!("a span was started after its transaction finished; dropped");
+            return false;
+        }
+        if n >= MAX_SPANS {
+            if n == MAX_SPANS {
+                crate::sentry_debug!(
+                    "transaction has more than {MAX_SPANS} spans; further spans are dropped"
+                );
+            }
+            self.client.client_reports().record(
+                DiscardReason::BufferOverflow,
+                DataCategory::Span,
+                1,
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Adds a finished child span.
+    pub(crate) fn push_span(&self, span: WireSpan) {
+        if self.done.load(Ordering::Acquire) {
+            crate::sentry_debug!("a span finished after its transaction was sent; dropped");
+            self.client
+                .client_reports()
+                .record(DiscardReason::Invalid, DataCategory::Span, 1);
+            return;
+        }
+        self.state().spans.push(span);
+    }
+
+    pub(crate) fn set_name(&self, name: String, source: TransactionSource) {
+        let mut state = self.state();
+        state.name = name;
+        state.source = source;
+    }
+
+    pub(crate) fn name(&self) -> String {
+        self.state().name.clone()
+    }
+
+    pub(crate) fn set_measurement(&self, name: String, measurement: Measurement) {
+        if self.sampled {
+            self.state().measurements.insert(name, measurement);
+        }
+    }
+
+    /// The dynamic sampling context, frozen from now on.
+    pub(crate) fn dsc(&self) -> DynamicSamplingContext {
+        let mut state = self.state();
+        if let Some(dsc) = &state.frozen_dsc {
+            return dsc.clone();
+        }
+        let options = self.client.options();
+        let mut dsc = DynamicSamplingContext {
+            trace_id: Some(self.trace_id),
+            public_key: options.dsn.as_ref().map(|dsn| dsn.public_key().to_owned()),
+            sample_rate: self.sample_rate,
+            sample_rand: Some(self.sample_rand),
+            sampled: Some(self.sampled),
+            release: options.release.as_deref().map(str::to_owned),
+            environment: Some(options.environment().to_owned()),
+            org_id: effective_org_id(&self.client),
+            ..DynamicSamplingContext::default()
+        };
+        // Names from URLs are high-cardinality and may hold personal data.
+        if state.source != TransactionSource::Url && !state.name.is_empty() {
+            dsc.transaction = Some(state.name.clone());
+        }
+        state.frozen_dsc = Some(dsc.clone());
+        dsc
+    }
+
+    /// Ends the transaction with its root span's record: sends it if sampled, counts it as
+    /// sampled out otherwise. Only the first call does anything.
+    pub(crate) fn finish(&self, root: Option<SpanRecord>, end: SystemTime) {
+        if self.done.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let spans_total = self.children.load(Ordering::Relaxed) as u64 + 1;
+        if !self.sampled {
+            let reports = self.client.client_reports();
+            reports.record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
+            reports.record(DiscardReason::SampleRate, DataCategory::Span, spans_total);
+            return;
+        }
+        // A recording root span always finishes the segment with its record (its handle's
+        // drop does), so this is only a guard.
+        let Some(root) = root else { return };
+        let dsc = self.dsc();
+        let (name, source, spans, measurements) = {
+            let mut state = self.state();
+            (
+                std::mem::take(&mut state.name),
+                state.source,
+                std::mem::take(&mut state.spans),
+                std::mem::take(&mut state.measurements),
+            )
+        };
+        let mut event = Event {
+            ty: EventType::Transaction,
+            level: Level::Info,
+            transaction: Some(name),
+            transaction_info: Some(TransactionInfo { source }),
+            start_timestamp: Some(root.start),
+            timestamp: end.max(root.start),
+            spans,
+            measurements,
+            ..Event::default()
+        };
+        event.contexts.insert(
+            "trace".into(),
+            Context::Trace(Box::new(root.root_trace_context(
+                self.trace_id,
+                self.root_span_id,
+                self.parent_span_id,
+            ))),
+        );
+        for (key, value) in root.tags {
+            event.tags.insert(key.into(), value.into());
+        }
+        let global = global_slot().snapshot();
+        let isolation = self.scopes.isolation.snapshot();
+        let current = self.scopes.current.snapshot();
+        self.client.capture_transaction(
+            event,
+            [&global, &isolation, &current],
+            dsc.to_header_map(),
+        );
+    }
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        // A sampled transaction ends with its root span; one sampled out may end only when its
+        // last handle goes.
+        self.finish(None, SystemTime::now());
+    }
+}
+
+/// The organization id: the option, else the DSN's host.
+pub(crate) fn effective_org_id(client: &Client) -> Option<String> {
+    let options = client.options();
+    match &options.org_id {
+        Some(id) => Some(id.to_string()),
+        None => options
+            .dsn
+            .as_ref()
+            .and_then(|dsn| dsn.org_id())
+            .map(|id| id.to_string()),
+    }
+}
