@@ -90,11 +90,15 @@ pub fn format_envelope(envelope: &Envelope) -> String {
             EnvelopeItem::Event(event) => format_event(&mut out, event),
             EnvelopeItem::ClientReport(report) => format_client_report(&mut out, report),
             EnvelopeItem::Raw(raw) => format_raw(&mut out, raw),
+            EnvelopeItem::Transaction(transaction) => match serde_json::to_value(transaction) {
+                Ok(json) => format_transaction(&mut out, &json),
+                Err(error) => field(&mut out, "payload", format!("not serializable: {error}")),
+            },
             // Item kinds added later render like raw items would: by type only.
             _ => {}
         }
         let traced = match item {
-            EnvelopeItem::Event(_) => true,
+            EnvelopeItem::Event(_) | EnvelopeItem::Transaction(_) => true,
             EnvelopeItem::Raw(raw) => raw.ty.as_str() == "transaction",
             _ => false,
         };
@@ -410,8 +414,9 @@ fn summarize_json_item(out: &mut String, ty: &str, json: &serde_json::Value) -> 
     }
 }
 
-/// A transaction: one line with its name, op, source, status, duration and ids; its spans as a
-/// tree (a span whose parent is not in the transaction hangs under the root); its measurements.
+/// A transaction: one line with its name, op, source, status, duration and ids; its spans, with
+/// their ids, as a tree (a span whose parent is not in the transaction hangs under the root);
+/// its measurements.
 fn format_transaction(out: &mut String, json: &serde_json::Value) {
     let null = serde_json::Value::Null;
     let trace = json.pointer("/contexts/trace").unwrap_or(&null);
@@ -456,6 +461,10 @@ fn format_transaction(out: &mut String, json: &serde_json::Value) {
                 let keys: Vec<&str> = data.keys().map(String::as_str).collect();
                 let _ = write!(text, "  data: {}", one_line(&keys.join(", "), 120));
             }
+        }
+        // The id, so that a downstream service's `parent_span_id` can be matched to its span.
+        if let Some(id) = text_of(span, "span_id") {
+            let _ = write!(text, "  span_id={id}");
         }
         continuation(out, text);
     }
@@ -660,17 +669,24 @@ mod tests {
             "\"op\":\"http.server\",\"status\":\"ok\"}},",
             "\"spans\":[",
             // A grandchild listed before its parent.
-            "{\"span_id\":\"cccccccccccccccc\",\"parent_span_id\":\"bbbbbbbbbbbbbbbb\",\"op\":\"db.query\",",
+            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",",
+            "\"span_id\":\"cccccccccccccccc\",\"parent_span_id\":\"bbbbbbbbbbbbbbbb\",\"op\":\"db.query\",",
             "\"description\":\"SELECT 1\",\"start_timestamp\":1.15,\"timestamp\":1.2,\"status\":\"ok\",",
             "\"data\":{\"db.system\":\"sqlite\",\"rows\":1}},",
-            "{\"span_id\":\"bbbbbbbbbbbbbbbb\",\"parent_span_id\":\"aaaaaaaaaaaaaaaa\",\"op\":\"db\",",
+            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",",
+            "\"span_id\":\"bbbbbbbbbbbbbbbb\",\"parent_span_id\":\"aaaaaaaaaaaaaaaa\",\"op\":\"db\",",
             "\"description\":\"load user\",\"start_timestamp\":1.1,\"timestamp\":1.3,\"status\":\"ok\"},",
             // Its parent is not in the transaction: it hangs under the root.
-            "{\"span_id\":\"dddddddddddddddd\",\"parent_span_id\":\"9999999999999999\",\"op\":\"http.client\",",
+            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",",
+            "\"span_id\":\"dddddddddddddddd\",\"parent_span_id\":\"9999999999999999\",\"op\":\"http.client\",",
             "\"start_timestamp\":1.35,\"timestamp\":1.4,\"status\":\"internal_error\"},",
             // Two spans that name each other as parent are still listed.
-            "{\"span_id\":\"1111111111111111\",\"parent_span_id\":\"2222222222222222\",\"op\":\"loop.a\"},",
-            "{\"span_id\":\"2222222222222222\",\"parent_span_id\":\"1111111111111111\",\"op\":\"loop.b\"}",
+            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",",
+            "\"span_id\":\"1111111111111111\",\"parent_span_id\":\"2222222222222222\",\"op\":\"loop.a\",",
+            "\"start_timestamp\":1.4,\"timestamp\":1.41},",
+            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",",
+            "\"span_id\":\"2222222222222222\",\"parent_span_id\":\"1111111111111111\",\"op\":\"loop.b\",",
+            "\"start_timestamp\":1.42,\"timestamp\":1.43}",
             "],",
             "\"measurements\":{\"ttfb\":{\"value\":12.0,\"unit\":\"millisecond\"}}}\n",
         );
@@ -679,16 +695,16 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         let expected = [
             "  [1] transaction",
-            "      size         1026 bytes",
             "      transaction  GET /x  op=http.server  source=route  status=ok  500.0 ms  \
              trace_id=771a43a4192642f0b136d5159a501700  span_id=aaaaaaaaaaaaaaaa  \
              parent_span_id=ffffffffffffffff",
             "      spans        5",
-            "                   - db  load user  200.0 ms  ok",
-            "                     - db.query  SELECT 1  50.0 ms  ok  data: db.system, rows",
-            "                   - http.client  50.0 ms  internal_error",
-            "                   - loop.a  ? ms",
-            "                     - loop.b  ? ms",
+            "                   - db  load user  200.0 ms  ok  span_id=bbbbbbbbbbbbbbbb",
+            "                     - db.query  SELECT 1  50.0 ms  ok  data: db.system, rows  \
+             span_id=cccccccccccccccc",
+            "                   - http.client  50.0 ms  internal_error  span_id=dddddddddddddddd",
+            "                   - loop.a  10.0 ms  span_id=1111111111111111",
+            "                     - loop.b  10.0 ms  span_id=2222222222222222",
             "      measurements ttfb=12.0 millisecond",
             "      trace        trace_id=771a43a4192642f0b136d5159a501700 sampled=true \
              sample_rate=0.5 sample_rand=0.250000 transaction=GET /x",

@@ -275,6 +275,20 @@ pub fn raw_event_payloads(requests: &[Request]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The JSON payloads of every `transaction` item in `requests`, exactly as they were sent.
+///
+/// # Panics
+///
+/// If a transaction payload is not JSON (a test helper: that is a test failure).
+pub fn raw_transaction_payloads(requests: &[Request]) -> Vec<serde_json::Value> {
+    requests
+        .iter()
+        .flat_map(Request::raw_items)
+        .filter(|(header, _)| header["type"] == "transaction")
+        .map(|(_, payload)| serde_json::from_slice(&payload).expect("transaction payload is JSON"))
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // The server
 // ---------------------------------------------------------------------------------------------
@@ -549,6 +563,21 @@ impl TestServer {
             }
         }
         events
+    }
+
+    /// Every transaction item of every envelope received so far, in arrival order, each with
+    /// its envelope's `trace` header (the dynamic sampling context), if it had one.
+    pub fn transactions(&self) -> Vec<(Event, Option<sentry_core::protocol::Map>)> {
+        let state = self.shared.lock();
+        let mut transactions = Vec::new();
+        for envelope in state.requests.iter().filter_map(Request::parsed_envelope) {
+            for item in envelope.items() {
+                if let EnvelopeItem::Transaction(transaction) = item {
+                    transactions.push(((**transaction).clone(), envelope.headers().trace.clone()));
+                }
+            }
+        }
+        transactions
     }
 
     /// Every client report item of every envelope received so far, in arrival order.
