@@ -1,30 +1,39 @@
 //! The demo application run by `cargo xtask demo`: it reports a message, an error chain with
-//! its stack trace, breadcrumbs, scoped data, per-request data from another thread and a panic
-//! to the DSN in `SENTRY_DSN`.
+//! its stack trace, breadcrumbs, scoped data, per-request data from another thread, a
+//! transaction with nested spans traced across two services over HTTP, and a panic to the DSN
+//! in `SENTRY_DSN`.
 //!
 //! Run it against the embedded receiver with `cargo xtask demo`, or against your own Sentry
-//! with `SENTRY_DSN=https://… cargo run -p sentry --example demo`.
+//! with `SENTRY_DSN=https://… cargo run -p sentry --features tracing --example demo`.
 
 use std::error::Error;
 use std::fmt;
 
 use sentry::{Breadcrumb, ClientOptions, Level, Scopes, User};
 
-/// A "library" that depends only on the `sentry-minimal` facade.
+#[path = "demo/services.rs"]
+mod services;
+
+/// A "library" that depends only on the `sentry-minimal` facade: a breadcrumb, a message, and
+/// a span (inside the application's transaction, when there is one).
 mod inventory {
-    use sentry_minimal::{add_breadcrumb, Breadcrumb, Level};
+    use sentry_minimal::{add_breadcrumb, Breadcrumb, Level, SpanStatus};
 
     pub(crate) fn reserve(item: &str, quantity: u32) -> Result<(), String> {
-        add_breadcrumb(|| {
-            Breadcrumb::new(format!("reserving {quantity} x {item}"))
-                .category("inventory")
-                .data("quantity", quantity)
-        });
-        if quantity > 10 {
-            sentry_minimal::capture_message("large reservation refused", Level::Warning);
-            return Err(format!("only 10 {item} left"));
-        }
-        Ok(())
+        sentry_minimal::with_span("inventory.reserve", item, |span| {
+            span.set_data("quantity", quantity);
+            add_breadcrumb(|| {
+                Breadcrumb::new(format!("reserving {quantity} x {item}"))
+                    .category("inventory")
+                    .data("quantity", quantity)
+            });
+            if quantity > 10 {
+                span.set_status(SpanStatus::ResourceExhausted);
+                sentry_minimal::capture_message("large reservation refused", Level::Warning);
+                return Err(format!("only 10 {item} left"));
+            }
+            Ok(())
+        })
     }
 }
 
@@ -58,6 +67,9 @@ fn main() {
     let guard = sentry::init(ClientOptions {
         release: sentry::release_name!(),
         environment: Some("demo".into()),
+        server_name: Some("checkout-host".into()),
+        // Every transaction is sent.
+        traces_sample_rate: Some(1.0),
         before_send: Some(std::sync::Arc::new(|mut event, _hint| {
             event
                 .tags
@@ -66,6 +78,8 @@ fn main() {
         })),
         ..Default::default()
     });
+    // `tracing` spans and events go to Sentry through the bridge's layer.
+    services::install_tracing();
     // List the crates this binary was built with in every event (`modules`).
     sentry::set_modules(sentry::cargo_lock_modules!("../Cargo.lock"));
     if !guard.is_enabled() {
@@ -114,7 +128,11 @@ fn main() {
     });
     let _ = worker.join();
 
-    // 6. A panic on a named thread: reported as a fatal event; the process goes on.
+    // 6. A transaction with nested spans (from a facade library, from `tracing`, and around an
+    //    HTTP call) continued by a second service: one trace across both.
+    services::distributed_checkout();
+
+    // 7. A panic on a named thread: reported as a fatal event; the process goes on.
     let crashed = std::thread::Builder::new()
         .name("demo-worker".into())
         .spawn(|| {

@@ -362,7 +362,16 @@ fn check_features() -> Result<(), String> {
 
 fn demo_command() -> Command {
     let mut command = cargo();
-    command.args(["run", "--quiet", "-p", "sentry", "--example", "demo"]);
+    command.args([
+        "run",
+        "--quiet",
+        "-p",
+        "sentry",
+        "--features",
+        "tracing",
+        "--example",
+        "demo",
+    ]);
     command
 }
 
