@@ -33,7 +33,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
 use sentry_core::envelope::{Envelope, EnvelopeError, EnvelopeItem};
-use sentry_core::protocol::{ClientReport, Event};
+use sentry_core::protocol::{ClientReport, Event, Map};
 
 /// How long a connection may sit idle between requests before the server closes it.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -567,7 +567,7 @@ impl TestServer {
 
     /// Every transaction item of every envelope received so far, in arrival order, each with
     /// its envelope's `trace` header (the dynamic sampling context), if it had one.
-    pub fn transactions(&self) -> Vec<(Event, Option<sentry_core::protocol::Map>)> {
+    pub fn transactions(&self) -> Vec<(Event, Option<Map>)> {
         let state = self.shared.lock();
         let mut transactions = Vec::new();
         for envelope in state.requests.iter().filter_map(Request::parsed_envelope) {
