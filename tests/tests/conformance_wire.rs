@@ -10,10 +10,13 @@ use std::time::{Duration, SystemTime};
 use sentry_core::envelope::Envelope;
 use sentry_core::protocol::{
     new_span_id, new_trace_id, Addr, AppContext, Breadcrumb, ClientSdkInfo, ClientSdkPackage,
-    Context, DebugImage, DebugMeta, DeviceContext, Event, Exception, Frame, Level, Map, Mechanism,
-    NativeDebugImage, OsContext, Request, RuntimeContext, SortedMap, SpanStatus, Stacktrace,
-    Thread, TraceContext, User, Value,
+    Context, DebugImage, DebugMeta, DeviceContext, Event, EventType, Exception, Frame, Level, Map,
+    Measurement, MeasurementUnit, Mechanism, NativeDebugImage, OsContext, Request, RuntimeContext,
+    SortedMap, Span, SpanStatus, Stacktrace, Thread, TraceContext, TransactionInfo,
+    TransactionSource, User, Value,
 };
+use sentry_core::test::with_captured_transactions_options;
+use sentry_core::{ClientOptions, TransactionContext};
 use sentry_tests::relay::{assert_conformant, normalize_events};
 use serde_json::json;
 
@@ -319,12 +322,21 @@ fn default_event_is_conformant() {
 #[test]
 fn events_survive_an_envelope_round_trip_and_stay_conformant() {
     // What the server parses back out of the bytes the SDK writes must still conform.
-    let events = [message_event(), error_event(), native_event()];
+    let events = [
+        message_event(),
+        error_event(),
+        native_event(),
+        transaction_event(),
+    ];
     let mut reparsed = Vec::new();
     for event in events {
         let bytes = Envelope::from_event(event.clone()).to_vec(Some(SystemTime::now()));
         let envelope = Envelope::from_bytes(&bytes).expect("the SDK's own envelopes parse");
-        let back = envelope.event().expect("event item").clone();
+        let back = envelope
+            .event()
+            .or(envelope.transaction())
+            .expect("event or transaction item")
+            .clone();
         assert_eq!(
             round_timestamps(to_json(&back)),
             round_timestamps(to_json(&event)),
@@ -333,6 +345,157 @@ fn events_survive_an_envelope_round_trip_and_stay_conformant() {
         reparsed.push(to_json(&back));
     }
     assert_conformant(&reparsed);
+}
+
+/// A transaction built by hand: nested spans with data and statuses, measurements, a name from
+/// a URL and a status that is not `ok`.
+fn transaction_event() -> Event {
+    let trace_id = new_trace_id();
+    let root = new_span_id();
+    let start = SystemTime::now() - Duration::from_millis(250);
+    let at = |ms: u64| start + Duration::from_millis(ms);
+    let query = new_span_id();
+    let spans = vec![
+        Span {
+            span_id: query,
+            trace_id,
+            parent_span_id: Some(root),
+            op: Some("db.query".into()),
+            description: Some("SELECT * FROM users WHERE id = ?".into()),
+            start_timestamp: at(10),
+            timestamp: at(60),
+            status: Some(SpanStatus::Ok),
+            data: Map::from([
+                ("db.system".into(), Value::from("postgresql")),
+                ("db.rows".into(), Value::I64(1)),
+            ]),
+            origin: Some("manual".into()),
+            ..Span::default()
+        },
+        Span {
+            trace_id,
+            parent_span_id: Some(query),
+            op: Some("db.connect".into()),
+            start_timestamp: at(10),
+            timestamp: at(20),
+            status: Some(SpanStatus::DeadlineExceeded),
+            ..Span::default()
+        },
+        Span {
+            trace_id,
+            parent_span_id: Some(root),
+            op: Some("http.client".into()),
+            description: Some("GET https://api.example.invalid/profile".into()),
+            start_timestamp: at(70),
+            timestamp: at(240),
+            status: Some(SpanStatus::NotFound),
+            tags: SortedMap::from([("http.status_code".into(), "404".into())]),
+            ..Span::default()
+        },
+    ];
+    let mut contexts = SortedMap::new();
+    contexts.insert(
+        Cow::from("trace"),
+        Context::from(TraceContext {
+            trace_id,
+            span_id: root,
+            parent_span_id: Some(new_span_id()),
+            op: Some("http.server".into()),
+            status: Some(SpanStatus::NotFound),
+            origin: Some("manual".into()),
+            ..TraceContext::default()
+        }),
+    );
+    let mut measurements = SortedMap::new();
+    measurements.insert(
+        "time_to_first_byte".into(),
+        Measurement {
+            value: 42.5,
+            unit: Some(MeasurementUnit::Millisecond),
+        },
+    );
+    measurements.insert(
+        "cache.hit_ratio".into(),
+        Measurement {
+            value: 0.75,
+            unit: Some(MeasurementUnit::Ratio),
+        },
+    );
+    Event {
+        ty: EventType::Transaction,
+        level: Level::Info,
+        // Relay rewrites id-like segments of a URL name (`/users/42` → `/users/*`, noted in
+        // `_meta`): that is its normalization of such names, not something the SDK can fix.
+        transaction: Some("/account/profile".into()),
+        transaction_info: Some(TransactionInfo {
+            source: TransactionSource::Url,
+        }),
+        start_timestamp: Some(start),
+        timestamp: at(250),
+        release: Some("conformance@1.0.0".into()),
+        environment: Some("production".into()),
+        spans,
+        measurements,
+        contexts,
+        sdk: Some(sdk()),
+        ..Event::new()
+    }
+}
+
+#[test]
+fn transaction_with_spans_and_measurements_is_conformant() {
+    assert_conformant(&[to_json(&transaction_event())]);
+}
+
+/// The same kinds of data, but produced by the SDK's tracing API and pipeline.
+#[test]
+fn transactions_from_the_sdk_are_conformant() {
+    let options = ClientOptions {
+        dsn: Some("https://public@o1.ingest.sentry.io/1".parse().expect("DSN")),
+        release: Some("conformance@1.0.0".into()),
+        traces_sample_rate: Some(1.0),
+        ..Default::default()
+    };
+    let transactions = with_captured_transactions_options(options, || {
+        let headers = [
+            (
+                "sentry-trace",
+                "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-1",
+            ),
+            (
+                "baggage",
+                "sentry-trace_id=771a43a4192642f0b136d5159a501700",
+            ),
+        ];
+        let ctx = sentry_core::continue_trace(headers)
+            .with_name("/account/profile")
+            .with_op("http.server")
+            .with_source(TransactionSource::Url);
+        let tx = sentry_core::start_transaction(ctx).enter();
+        tx.set_data("http.request.method", "GET");
+        tx.set_measurement("time_to_first_byte", 42.5, MeasurementUnit::Millisecond);
+        tx.set_measurement("items", 3.0, MeasurementUnit::None);
+        sentry_core::with_span("db.query", "SELECT * FROM users WHERE id = ?", |span| {
+            span.set_data("db.system", "postgresql");
+            span.set_data("db.rows", 1);
+            let inner = sentry_core::start_span("db.connect", "pool");
+            inner.set_status(SpanStatus::DeadlineExceeded);
+            inner.finish();
+        });
+        let call = sentry_core::start_span("http.client", "GET https://api.example.invalid/x");
+        call.set_tag("http.status_code", "404");
+        call.set_status(SpanStatus::NotFound);
+        call.finish();
+        tx.set_status(SpanStatus::NotFound);
+        // A transaction that is not sampled is never sent; this one is: a second, plain one.
+        drop(tx);
+        sentry_core::start_transaction(TransactionContext::new("nightly", "task")).finish();
+    });
+    assert_eq!(transactions.len(), 2);
+    assert_eq!(transactions[0].spans.len(), 3);
+    assert_eq!(transactions[0].measurements.len(), 2);
+    let json: Vec<_> = transactions.iter().map(to_json).collect();
+    assert_conformant(&json);
 }
 
 /// The checker itself must catch what Relay objects to, or a green run proves nothing.
