@@ -64,6 +64,7 @@ mod span;
 // What applications call.
 mod api;
 mod backend;
+pub mod gen_ai;
 mod init;
 pub mod logger;
 
