@@ -226,8 +226,8 @@ pub use sentry_core::{
 #[cfg_attr(docsrs, doc(cfg(feature = "test")))]
 pub use sentry_core::test;
 pub use sentry_core::{
-    client_reports, dsn, envelope, finalize, hint, integration, limits, logger, propagation,
-    protocol, transport,
+    client_reports, dsn, envelope, finalize, gen_ai, hint, integration, limits, logger,
+    propagation, protocol, transport,
 };
 
 /// The integration crates enabled by cargo features.
