@@ -202,9 +202,9 @@ pub use sentry_core::{
 // Tracing: transactions, spans, and the trace across services.
 pub use sentry_core::{
     continue_trace, get_baggage, get_current_span, get_traceparent, set_transaction_name,
-    start_new_trace, start_span, start_transaction, trace_headers, update_current_span, with_span,
-    SamplingContext, Span, SpanGuard, TraceHeaders, TracePropagationTargets, TracesSampler,
-    TransactionContext,
+    start_new_trace, start_span, start_transaction, trace, trace_headers, update_current_span,
+    with_span, SamplingContext, Span, SpanGuard, TraceHeaders, TracePropagationTargets,
+    TracesSampler, TransactionContext,
 };
 // Scopes and clients.
 pub use sentry_core::{
