@@ -356,21 +356,37 @@ fn a_panicking_span_filter_records_nothing() {
 }
 
 #[test]
-fn unsampled_spans_send_nothing() {
+fn unsampled_spans_send_nothing_and_are_counted() {
     let mut trace = None;
+    let mut report = None;
     let sent = run(0.0, || {
-        let root = tracing::info_span!("root", big = "x".repeat(100));
-        let _root = root.enter();
-        tracing::info_span!("child").in_scope(|| {
-            let current = sentry_core::get_current_span().expect("the unsampled child is current");
-            assert!(!current.is_sampled());
-            trace = current.trace_id();
-            tracing::error!("unsampled");
-        });
+        {
+            let root = tracing::info_span!("root", big = "x".repeat(100));
+            let _root = root.enter();
+            tracing::info_span!("child").in_scope(|| {
+                let current =
+                    sentry_core::get_current_span().expect("the unsampled child is current");
+                assert!(!current.is_sampled());
+                trace = current.trace_id();
+                tracing::error!("unsampled");
+            });
+            tracing::info_span!("sibling").in_scope(|| {});
+        }
+        report = Scopes::current().client().client_reports().take();
     });
     assert!(sent.transactions.is_empty());
     assert_eq!(sent.events.len(), 1);
     assert_eq!(Some(trace_context(&sent.events[0]).trace_id), trace);
+    let dropped = |category: &str| -> u64 {
+        report
+            .iter()
+            .flat_map(|r| &r.discarded_events)
+            .filter(|d| d.reason.to_string() == "sample_rate" && d.category.to_string() == category)
+            .map(|d| d.quantity)
+            .sum()
+    };
+    assert_eq!(dropped("transaction"), 1);
+    assert_eq!(dropped("span"), 3, "the root span and its two children");
 }
 
 #[test]
