@@ -64,6 +64,7 @@ mod span;
 // What applications call.
 mod api;
 mod backend;
+pub mod gen_ai;
 mod init;
 pub mod logger;
 
@@ -92,8 +93,8 @@ pub use api::{
     capture_event_with_hint, capture_log, capture_message, continue_trace, event_from_error, flush,
     get_baggage, get_current_span, get_traceparent, is_enabled, last_event_id, remove_context,
     remove_extra, remove_tag, set_context, set_extra, set_level, set_tag, set_tags,
-    set_transaction_name, set_user, start_new_trace, start_span, start_transaction, trace_headers,
-    update_current_span, with_span, IntoBreadcrumb, TraceHeaders,
+    set_transaction_name, set_user, start_new_trace, start_span, start_transaction, trace,
+    trace_headers, update_current_span, with_span, IntoBreadcrumb, TraceHeaders,
 };
 pub use client::{Client, SDK_NAME, SDK_VERSION};
 pub use dsn::{Dsn, DsnError};

@@ -49,6 +49,8 @@ const LAYERS: &[&[&str]] = &[
     &["client", "scope", "span"],
     // What applications call.
     &["api"],
+    // AI monitoring: spans with the `gen_ai.*` attributes, built on the verbs.
+    &["gen_ai"],
     &["init"],
     &["backend"],
     &["logger"],
@@ -532,7 +534,7 @@ fn reports_upward_edges_and_root_reexports() {
     assert_eq!(
         problems,
         [
-            "src/api.rs:2: `api` (layer 23) uses `crate::logger` (layer 26, above it)",
+            "src/api.rs:2: `api` (layer 23) uses `crate::logger` (layer 27, above it)",
             "src/envelope.rs:1: `envelope` reaches `crate::Client` through the crate root's \
              re-exports; import it from the module that defines it",
             "src/time.rs:3: `time` (layer 4) uses `crate::protocol` (layer 9, above it)",

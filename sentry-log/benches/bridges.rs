@@ -1,10 +1,11 @@
 //! The cost of the bridges on the calling thread: a filtered-out `log::debug!` and
-//! `tracing::debug!` with the bridges installed, and a `log::info!` that becomes a breadcrumb
-//! (formatting included).
+//! `tracing::debug!` with the bridges installed, a `log::info!` that becomes a breadcrumb
+//! (formatting included), and an `#[instrument]`ed call (span created, entered, exited and
+//! closed) inside a transaction, sampled and not.
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use sentry_core::envelope::Envelope;
@@ -27,17 +28,50 @@ impl Transport for Discard {
     }
 }
 
+/// A client that sends to [`Discard`], sampling transactions at `traces_sample_rate`.
+fn discarding_client(traces_sample_rate: Option<f64>) -> Arc<Client> {
+    let factory = |_: &TransportOptions| -> Arc<dyn Transport> { Arc::new(Discard) };
+    Arc::new(Client::new(ClientOptions {
+        dsn: "https://public@sentry.invalid/1".parse().ok(),
+        transport: Some(Arc::new(factory)),
+        traces_sample_rate,
+        ..Default::default()
+    }))
+}
+
+/// The function of the span benchmarks: its span is created, entered, exited and closed.
+#[tracing::instrument]
+fn instrumented(n: u64) -> u64 {
+    black_box(n)
+}
+
+/// Times `iters` calls of [`instrumented`], 100 per transaction; starting and sending the
+/// transactions is not timed.
+fn spans_in_transactions(iters: u64) -> Duration {
+    let mut timed = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(100);
+        let root = tracing::info_span!("root");
+        let entered = root.enter();
+        let start = Instant::now();
+        for i in 0..n {
+            instrumented(i);
+        }
+        timed += start.elapsed();
+        drop(entered);
+        drop(root);
+        left -= n;
+    }
+    timed
+}
+
 fn bridges(c: &mut Criterion) {
     sentry_log::init().expect("the only logger of this process");
     tracing_subscriber::registry()
         .with(sentry_log::tracing::layer())
         .init();
-    let factory = |_: &TransportOptions| -> Arc<dyn Transport> { Arc::new(Discard) };
-    let client = Arc::new(Client::new(ClientOptions {
-        dsn: "https://public@sentry.invalid/1".parse().ok(),
-        transport: Some(Arc::new(factory)),
-        ..Default::default()
-    }));
+    let client = discarding_client(None);
     sentry_core::bind_client(Some(Arc::clone(&client)));
 
     let mut group = c.benchmark_group("bridges");
@@ -53,8 +87,18 @@ fn bridges(c: &mut Criterion) {
     group.bench_function("tracing_info_to_breadcrumb", |b| {
         b.iter(|| tracing::info!(user = black_box(42), "user logged in"))
     });
-    group.finish();
     client.close(None);
+
+    for (name, rate) in [
+        ("tracing_span_sampled", 1.0),
+        ("tracing_span_unsampled", 0.0),
+    ] {
+        let client = discarding_client(Some(rate));
+        sentry_core::bind_client(Some(Arc::clone(&client)));
+        group.bench_function(name, |b| b.iter_custom(spans_in_transactions));
+        client.close(None);
+    }
+    group.finish();
 }
 
 criterion_group!(benches, bridges);

@@ -25,7 +25,9 @@
 //! # `tracing` (feature `tracing`)
 //!
 //! `sentry_log::tracing::layer()` is a `tracing_subscriber` layer with the same mapping for
-//! events; see the `tracing` module (built only with the feature).
+//! events; with tracing on in the client, its spans become Sentry spans and transactions,
+//! parented by `tracing`'s own span tree. See the `tracing` module (built only with the
+//! feature).
 //!
 //! # Hints
 //!

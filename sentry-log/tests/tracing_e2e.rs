@@ -1,6 +1,6 @@
 //! End to end through the `tracing` bridge: the HTTP transport, the loopback server, Relay's
-//! normalizer over the events (span contexts and exception chains included), and the log items
-//! checked field by field against the protocol.
+//! normalizer over the events (span contexts and exception chains included) and over the
+//! transaction the span became, and the log items checked field by field against the protocol.
 
 use std::error::Error;
 use std::sync::Arc;
@@ -39,12 +39,14 @@ fn events_arrive_over_http_and_conform() {
         release: Some("tracing-e2e@1.0.0".into()),
         environment: Some("staging".into()),
         enable_logs: true,
+        traces_sample_rate: Some(1.0),
         ..Default::default()
     });
     assert!(guard.is_enabled());
 
     let span = tracing::info_span!("checkout", order_id = 1234u64, currency = "EUR");
-    let _entered = span.enter();
+    let entered = span.enter();
+    tracing::info_span!("load_cart", items = 3).in_scope(|| {});
     tracing::debug!("ignored");
     tracing::info!(items = 3, "cart loaded");
     tracing::warn!(latency_ms = 812.5, "slow provider");
@@ -55,6 +57,8 @@ fn events_arrive_over_http_and_conform() {
         "payment failed"
     );
     tracing::error!("plain failure");
+    drop(entered);
+    drop(span);
     assert!(sentry_core::flush(Some(Duration::from_secs(10))));
     drop(guard);
 
@@ -73,6 +77,29 @@ fn events_arrive_over_http_and_conform() {
     assert!(payment.contexts.contains_key("span:checkout"));
     assert!(payment.contexts.contains_key("tracing"));
     relay::assert_conformant(&raw_event_payloads(&requests));
+
+    let transactions: Vec<serde_json::Value> = requests
+        .iter()
+        .flat_map(Request::raw_items)
+        .filter(|(header, _)| header["type"] == "transaction")
+        .map(|(_, payload)| serde_json::from_slice(&payload).unwrap())
+        .collect();
+    assert_eq!(transactions.len(), 1);
+    let checkout = &transactions[0];
+    assert_eq!(checkout["transaction"], "checkout");
+    let trace = &checkout["contexts"]["trace"];
+    assert_eq!(trace["op"], "function");
+    assert_eq!(trace["origin"], "auto.tracing");
+    assert_eq!(trace["status"], "internal_error");
+    assert_eq!(trace["data"]["order_id"], 1234);
+    assert_eq!(checkout["spans"][0]["description"], "load_cart");
+    assert_eq!(checkout["spans"][0]["parent_span_id"], trace["span_id"]);
+    let payment_trace = &events[0].contexts["trace"];
+    let sentry_core::protocol::Context::Trace(payment_trace) = payment_trace else {
+        panic!("no trace context: {payment_trace:?}");
+    };
+    assert_eq!(payment_trace.span_id.to_string(), trace["span_id"]);
+    relay::assert_conformant(&transactions);
 
     let log_items: Vec<_> = requests
         .iter()

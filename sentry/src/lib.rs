@@ -1,4 +1,4 @@
-//! Sentry SDK for Rust: report errors, panics and breadcrumbs to Sentry.
+//! Sentry SDK for Rust: report errors, panics, breadcrumbs, logs and traces to Sentry.
 //!
 //! # Quick start
 //!
@@ -101,6 +101,53 @@
 //! The `log` and `tracing` bridges (features `log` and `tracing`) send the records of those
 //! crates as logs, breadcrumbs and events.
 //!
+//! # Tracing: transactions, spans, distributed traces
+//!
+//! Set [`traces_sample_rate`](ClientOptions::traces_sample_rate) (or a `traces_sampler`) to
+//! send transactions. There are three ways to make spans.
+//!
+//! **The API.** A transaction is the root span of a request or job; [`Span::enter`] makes a
+//! span current until its guard is dropped, which finishes it. Incoming requests continue the
+//! caller's trace with [`continue_trace`]; outgoing ones carry it with [`trace_headers`]:
+//!
+//! ```
+//! use sentry::protocol::TransactionSource;
+//!
+//! let _guard = sentry::init(sentry::ClientOptions {
+//!     traces_sample_rate: Some(0.2),
+//!     ..Default::default()
+//! });
+//! # let incoming: Vec<(&str, &str)> = vec![];
+//! // In a request handler: continue the caller's trace from the request headers.
+//! let ctx = sentry::continue_trace(incoming.iter().copied())
+//!     .with_name("GET /orders/{id}")
+//!     .with_op("http.server")
+//!     .with_source(TransactionSource::Route);
+//! let tx = sentry::start_transaction(ctx).enter();
+//! let order = sentry::with_span("db.query", "SELECT * FROM orders WHERE id = $1", |span| {
+//!     span.set_data("db.system", "postgresql");
+//!     "order"
+//! });
+//! // Calling another service: the headers that continue this trace there.
+//! for (name, value) in sentry::trace_headers("https://stock.internal/reserve").iter() {
+//!     // request.header(name, value)
+//! #   let _ = (name, value, order);
+//! }
+//! drop(tx); // sent (when sampled), with its spans
+//! ```
+//!
+//! **The facade.** Libraries depending on `sentry-minimal` alone add spans under whatever span
+//! is current, for one atomic load when no SDK (or no sampled trace) is there:
+//! `sentry_minimal::with_span("cache.get", key, |span| …)`.
+//!
+//! **`#[instrument]`.** With the `tracing` feature, the `tracing` layer turns `tracing` spans
+//! into Sentry spans: a root span starts a transaction, nested spans become children by
+//! `tracing`'s own span tree (also across `.await` on a multi-threaded runtime), and events
+//! inside a span carry its trace (see [`integrations::tracing`]).
+//!
+//! Without `traces_sample_rate` or `traces_sampler`, no transaction is sent, but traces are
+//! still continued and propagated, and every event carries the trace it belongs to.
+//!
 //! # Libraries
 //!
 //! Libraries should depend on `sentry-minimal` only; its calls reach the client this crate
@@ -155,9 +202,9 @@ pub use sentry_core::{
 // Tracing: transactions, spans, and the trace across services.
 pub use sentry_core::{
     continue_trace, get_baggage, get_current_span, get_traceparent, set_transaction_name,
-    start_new_trace, start_span, start_transaction, trace_headers, update_current_span, with_span,
-    SamplingContext, Span, SpanGuard, TraceHeaders, TracePropagationTargets, TracesSampler,
-    TransactionContext,
+    start_new_trace, start_span, start_transaction, trace, trace_headers, update_current_span,
+    with_span, SamplingContext, Span, SpanGuard, TraceHeaders, TracePropagationTargets,
+    TracesSampler, TransactionContext,
 };
 // Scopes and clients.
 pub use sentry_core::{
@@ -179,8 +226,8 @@ pub use sentry_core::{
 #[cfg_attr(docsrs, doc(cfg(feature = "test")))]
 pub use sentry_core::test;
 pub use sentry_core::{
-    client_reports, dsn, envelope, finalize, hint, integration, limits, logger, propagation,
-    protocol, transport,
+    client_reports, dsn, envelope, finalize, gen_ai, hint, integration, limits, logger,
+    propagation, protocol, transport,
 };
 
 /// The integration crates enabled by cargo features.

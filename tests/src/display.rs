@@ -90,9 +90,9 @@ pub fn format_envelope(envelope: &Envelope) -> String {
             EnvelopeItem::Event(event) => format_event(&mut out, event),
             EnvelopeItem::ClientReport(report) => format_client_report(&mut out, report),
             EnvelopeItem::Raw(raw) => format_raw(&mut out, raw),
-            EnvelopeItem::Transaction(transaction) => match serde_json::to_value(transaction) {
-                Ok(json) => format_transaction(&mut out, &json),
-                Err(error) => field(&mut out, "payload", format!("not serializable: {error}")),
+            EnvelopeItem::Transaction(tx) => match serde_json::to_vec(tx) {
+                Ok(payload) => format_raw(&mut out, &RawItem::new(item.ty(), payload)),
+                Err(err) => field(&mut out, "payload", format!("(unserializable: {err})")),
             },
             // Item kinds added later render like raw items would: by type only.
             _ => {}
@@ -669,24 +669,19 @@ mod tests {
             "\"op\":\"http.server\",\"status\":\"ok\"}},",
             "\"spans\":[",
             // A grandchild listed before its parent.
-            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",",
-            "\"span_id\":\"cccccccccccccccc\",\"parent_span_id\":\"bbbbbbbbbbbbbbbb\",\"op\":\"db.query\",",
+            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"span_id\":\"cccccccccccccccc\",\"parent_span_id\":\"bbbbbbbbbbbbbbbb\",\"op\":\"db.query\",",
             "\"description\":\"SELECT 1\",\"start_timestamp\":1.15,\"timestamp\":1.2,\"status\":\"ok\",",
             "\"data\":{\"db.system\":\"sqlite\",\"rows\":1}},",
-            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",",
-            "\"span_id\":\"bbbbbbbbbbbbbbbb\",\"parent_span_id\":\"aaaaaaaaaaaaaaaa\",\"op\":\"db\",",
+            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"span_id\":\"bbbbbbbbbbbbbbbb\",\"parent_span_id\":\"aaaaaaaaaaaaaaaa\",\"op\":\"db\",",
             "\"description\":\"load user\",\"start_timestamp\":1.1,\"timestamp\":1.3,\"status\":\"ok\"},",
             // Its parent is not in the transaction: it hangs under the root.
-            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",",
-            "\"span_id\":\"dddddddddddddddd\",\"parent_span_id\":\"9999999999999999\",\"op\":\"http.client\",",
+            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"span_id\":\"dddddddddddddddd\",\"parent_span_id\":\"9999999999999999\",\"op\":\"http.client\",",
             "\"start_timestamp\":1.35,\"timestamp\":1.4,\"status\":\"internal_error\"},",
             // Two spans that name each other as parent are still listed.
-            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",",
-            "\"span_id\":\"1111111111111111\",\"parent_span_id\":\"2222222222222222\",\"op\":\"loop.a\",",
-            "\"start_timestamp\":1.4,\"timestamp\":1.41},",
-            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",",
-            "\"span_id\":\"2222222222222222\",\"parent_span_id\":\"1111111111111111\",\"op\":\"loop.b\",",
-            "\"start_timestamp\":1.42,\"timestamp\":1.43}",
+            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"span_id\":\"1111111111111111\",\"parent_span_id\":\"2222222222222222\",\"op\":\"loop.a\",",
+            "\"start_timestamp\":1.0,\"timestamp\":1.0},",
+            "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"span_id\":\"2222222222222222\",\"parent_span_id\":\"1111111111111111\",\"op\":\"loop.b\",",
+            "\"start_timestamp\":1.0,\"timestamp\":1.0}",
             "],",
             "\"measurements\":{\"ttfb\":{\"value\":12.0,\"unit\":\"millisecond\"}}}\n",
         );
@@ -695,6 +690,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         let expected = [
             "  [1] transaction",
+            "      size         1429 bytes",
             "      transaction  GET /x  op=http.server  source=route  status=ok  500.0 ms  \
              trace_id=771a43a4192642f0b136d5159a501700  span_id=aaaaaaaaaaaaaaaa  \
              parent_span_id=ffffffffffffffff",
@@ -703,8 +699,8 @@ mod tests {
             "                     - db.query  SELECT 1  50.0 ms  ok  data: db.system, rows  \
              span_id=cccccccccccccccc",
             "                   - http.client  50.0 ms  internal_error  span_id=dddddddddddddddd",
-            "                   - loop.a  10.0 ms  span_id=1111111111111111",
-            "                     - loop.b  10.0 ms  span_id=2222222222222222",
+            "                   - loop.a  0.0 ms  span_id=1111111111111111",
+            "                     - loop.b  0.0 ms  span_id=2222222222222222",
             "      measurements ttfb=12.0 millisecond",
             "      trace        trace_id=771a43a4192642f0b136d5159a501700 sampled=true \
              sample_rate=0.5 sample_rand=0.250000 transaction=GET /x",

@@ -5,8 +5,8 @@ pub(crate) mod trace;
 
 pub use trace::{
     continue_trace, get_baggage, get_current_span, get_traceparent, set_transaction_name,
-    start_new_trace, start_span, start_transaction, trace_headers, update_current_span, with_span,
-    TraceHeaders,
+    start_new_trace, start_span, start_transaction, trace, trace_headers, update_current_span,
+    with_span, TraceHeaders,
 };
 
 use std::borrow::Cow;

@@ -72,6 +72,21 @@ pub fn with_span<R>(op: &str, name: &str, f: impl FnOnce(&Span) -> R) -> R {
     f(&guard)
 }
 
+/// Runs a function body as a span named after it (operation `function`), a child of the
+/// current span: the wrapper for timing a function without naming an operation.
+///
+/// # Examples
+///
+/// ```
+/// fn rebuild_index(items: &[u32]) -> usize {
+///     sentry_core::trace("rebuild_index", || items.len())
+/// }
+/// assert_eq!(rebuild_index(&[1, 2]), 2);
+/// ```
+pub fn trace<R>(name: &str, f: impl FnOnce() -> R) -> R {
+    with_span("function", name, |_| f())
+}
+
 /// The current span, if one is current (and the SDK is enabled).
 pub fn get_current_span() -> Option<Span> {
     if !sentry_minimal::is_enabled() {

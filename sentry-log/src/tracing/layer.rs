@@ -6,23 +6,43 @@ use std::sync::Arc;
 
 use sentry_core::hint::RecordHint;
 use sentry_core::Hint;
-use tracing_core::{span, Event, Subscriber};
+use tracing_core::{span, Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use super::spans::{span_contexts, SpanFields};
+use super::entered;
+use super::sentry_span::{Parent, SentrySpan};
+use super::spans::{
+    nearest_sentry_span, span_contexts, visit_attributes, visit_record, with_sentry_span,
+    SpanFields, SpanState,
+};
 use super::visit::FieldVisitor;
-use super::{tracing_level, FilterFn, MapperFn};
+use super::{default_span_filter, tracing_level, FilterFn, MapperFn, SpanFilterFn};
 use crate::capture::{Captured, Origin};
 use crate::guard::{capture_allowed, BridgeGuard};
 use crate::protect::{count_dropped, count_dropped_unfiltered, protected};
 
 /// The layer inside [`SentryLayer`](super::SentryLayer): captures the events its filter let
-/// through and keeps the fields of spans for their events' contexts.
+/// through, keeps the fields of spans for their events' contexts, and records the spans its
+/// span filter accepts as Sentry spans (see the [module docs](super)).
 #[derive(Clone)]
 pub struct SentryEvents {
     pub(super) filter: Arc<FilterFn>,
     pub(super) mapper: Option<Arc<MapperFn>>,
+    /// `None`: [`default_span_filter`].
+    pub(super) span_filter: Option<Arc<SpanFilterFn>>,
+}
+
+impl SentryEvents {
+    /// Whether a new span becomes a Sentry span.
+    fn records_span(&self, metadata: &Metadata<'_>) -> bool {
+        match &self.span_filter {
+            None => default_span_filter(metadata),
+            Some(filter) => {
+                protected("the tracing span filter", || filter(metadata)).unwrap_or(false)
+            }
+        }
+    }
 }
 
 impl<S> Layer<S> for SentryEvents
@@ -33,17 +53,66 @@ where
         if !capture_allowed() {
             return;
         }
-        if let Some(span) = ctx.span(id) {
-            span.extensions_mut()
-                .insert(SpanFields::from_attributes(attrs));
-        }
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let fields = visit_attributes(attrs);
+        let sentry = if self.records_span(attrs.metadata()) {
+            // Starting a transaction may run the application's sampler.
+            let _guard = BridgeGuard::enter();
+            let parent = if attrs.is_root() {
+                Parent::None
+            } else {
+                nearest_sentry_span(span.scope().skip(1)).map_or(Parent::Current, Parent::Span)
+            };
+            SentrySpan::start(attrs.metadata(), &fields, parent)
+        } else {
+            None
+        };
+        span.extensions_mut().insert(SpanState {
+            fields: SpanFields::new(fields),
+            sentry,
+        });
     }
 
     fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(id) {
-            if let Some(fields) = span.extensions_mut().get_mut::<SpanFields>() {
-                fields.record(values);
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        if let Some(state) = extensions.get_mut::<SpanState>() {
+            let fields = visit_record(values);
+            if let Some(sentry) = &state.sentry {
+                sentry.record(&fields);
             }
+            state.fields.merge(fields);
+        }
+    }
+
+    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(id) {
+            if let Some(sentry) = with_sentry_span(&span, |s| s.span().clone()) {
+                entered::enter(id, sentry);
+            }
+        }
+    }
+
+    fn on_exit(&self, id: &span::Id, _: Context<'_, S>) {
+        entered::exit(id);
+    }
+
+    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else {
+            return;
+        };
+        let sentry = span
+            .extensions_mut()
+            .get_mut::<SpanState>()
+            .and_then(|state| state.sentry.take());
+        if let Some(sentry) = sentry {
+            // Sending a transaction runs the SDK's callbacks and transport.
+            let _guard = BridgeGuard::enter();
+            sentry.finish();
         }
     }
 
@@ -52,6 +121,15 @@ where
             return;
         }
         let metadata = event.metadata();
+        if *metadata.level() == Level::ERROR {
+            if let Some(scope) = ctx.event_scope(event) {
+                for span in scope {
+                    if with_sentry_span(&span, SentrySpan::mark_errored).is_some() {
+                        break;
+                    }
+                }
+            }
+        }
         let Some(mapping) = protected("the tracing filter", || (self.filter)(metadata)) else {
             count_dropped_unfiltered(tracing_level(*metadata.level()));
             return;
@@ -105,6 +183,7 @@ impl fmt::Debug for SentryEvents {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SentryEvents")
             .field("mapper", &self.mapper.is_some())
+            .field("span_filter", &self.span_filter.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -1,46 +1,94 @@
-//! The fields of enclosing spans, attached to events as contexts.
+//! What the layer keeps for each `tracing` span, in the span's registry extensions: its fields
+//! (for the contexts of events inside it) and its Sentry span, if it is recorded as one.
 //!
-//! There is no performance monitoring yet, so spans are not sent as spans. Their fields are
-//! kept (in the span's registry extensions) and each span that encloses an event, outermost
-//! first, becomes one context of that event named `span:<span name>` (`span:<name> #2`, `#3`, …
-//! when names repeat) holding the span's fields with their types.
+//! Each span that encloses an event, outermost first, becomes one context of that event named
+//! `span:<span name>` (`span:<name> #2`, `#3`, … when names repeat) holding the span's fields
+//! with their types.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use sentry_core::{Map, Value};
 use tracing_core::span::{Attributes, Record};
-use tracing_subscriber::registry::{LookupSpan, Scope};
+use tracing_subscriber::registry::{LookupSpan, Scope, SpanRef};
 
+use super::sentry_span::SentrySpan;
 use super::visit::FieldVisitor;
 
-/// A span's fields, stored in its extensions.
+/// Fields as they were visited: name and typed value, the message included.
+pub(crate) type Fields = Vec<(Cow<'static, str>, Value)>;
+
+/// The layer's state of one `tracing` span, one extension (one allocation) per span.
+#[derive(Debug)]
+pub(crate) struct SpanState {
+    pub(crate) fields: SpanFields,
+    /// `None` when the span filter refused the span, or tracing is off.
+    pub(crate) sentry: Option<SentrySpan>,
+}
+
+/// The Sentry span of the nearest span of `span`'s scope (itself first) that has one, in
+/// `tracing`'s own span tree (as this layer's filter sees it).
+pub(crate) fn nearest_sentry_span<'a, R: LookupSpan<'a> + 'a>(
+    scope: impl Iterator<Item = SpanRef<'a, R>>,
+) -> Option<sentry_core::Span> {
+    scope
+        .into_iter()
+        .find_map(|span| with_sentry_span(&span, |s| s.span().clone()))
+}
+
+/// Calls `f` with the Sentry span of `span`, if it has one.
+pub(crate) fn with_sentry_span<'a, R: LookupSpan<'a>, T>(
+    span: &SpanRef<'a, R>,
+    f: impl FnOnce(&SentrySpan) -> T,
+) -> Option<T> {
+    span.extensions()
+        .get::<SpanState>()
+        .and_then(|state| state.sentry.as_ref())
+        .map(f)
+}
+
+/// Visits the fields of a new span.
+pub(crate) fn visit_attributes(attributes: &Attributes<'_>) -> Fields {
+    visit(|visitor| attributes.record(visitor))
+}
+
+/// Visits the fields of a record (`Span::record`).
+pub(crate) fn visit_record(values: &Record<'_>) -> Fields {
+    visit(|visitor| values.record(visitor))
+}
+
+fn visit(record: impl FnOnce(&mut FieldVisitor)) -> Fields {
+    let mut visitor = FieldVisitor::new(false);
+    record(&mut visitor);
+    let mut fields = visitor.fields;
+    if let Some(message) = visitor.message {
+        fields.push((Cow::Borrowed("message"), Value::String(message)));
+    }
+    fields
+}
+
+/// A span's fields, for the contexts of the events inside it.
 #[derive(Debug, Default)]
-pub(crate) struct SpanFields(Vec<(Cow<'static, str>, Value)>);
+pub(crate) struct SpanFields(Fields);
 
 impl SpanFields {
-    pub(crate) fn from_attributes(attributes: &Attributes<'_>) -> SpanFields {
-        let mut fields = SpanFields::default();
-        fields.record_values(|visitor| attributes.record(visitor));
-        fields
+    pub(crate) fn new(fields: Fields) -> SpanFields {
+        SpanFields(fields)
     }
 
-    pub(crate) fn record(&mut self, values: &Record<'_>) {
-        self.record_values(|visitor| values.record(visitor));
-    }
-
-    fn record_values(&mut self, record: impl FnOnce(&mut FieldVisitor)) {
-        let mut visitor = FieldVisitor::new(false);
-        record(&mut visitor);
-        let message = visitor
-            .message
-            .map(|m| (Cow::Borrowed("message"), Value::String(m)));
-        for (name, value) in visitor.fields.into_iter().chain(message) {
+    /// Adds fields, replacing those of the same name.
+    pub(crate) fn merge(&mut self, fields: Fields) {
+        for (name, value) in fields {
             match self.0.iter_mut().find(|(n, _)| *n == name) {
                 Some(slot) => slot.1 = value,
                 None => self.0.push((name, value)),
             }
         }
+    }
+
+    /// The fields, in the order they were first recorded.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(name, value)| (name.as_ref(), value))
     }
 }
 
@@ -58,12 +106,12 @@ pub(crate) fn span_contexts<'a, R: LookupSpan<'a>>(scope: Scope<'a, R>) -> Vec<(
         }
         let extensions = span.extensions();
         let fields: Map = extensions
-            .get::<SpanFields>()
-            .map(|fields| {
-                fields
-                    .0
+            .get::<SpanState>()
+            .map(|state| {
+                state
+                    .fields
                     .iter()
-                    .map(|(k, v)| (k.clone().into_owned(), v.clone()))
+                    .map(|(k, v)| (k.to_owned(), v.clone()))
                     .collect()
             })
             .unwrap_or_default();
