@@ -57,12 +57,19 @@ pub struct TransactionContext {
     pub(crate) incoming_dsc: Option<DynamicSamplingContext>,
     pub(crate) custom: Map,
     pub(crate) start_timestamp: Option<SystemTime>,
+    /// `false` for [`TransactionContext::new`]: the transaction joins the trace of the scopes it
+    /// starts in (new or continued) instead of the fresh one made here.
+    pub(crate) own_trace: bool,
 }
 
 impl TransactionContext {
-    /// A transaction of a new trace. `op` is the kind of work (`http.server`, `task`,
-    /// `queue.process`, …), `name` what this one does (a route, a job's name). The name's
-    /// source is [`TransactionSource::Custom`]; integrations set a better one.
+    /// A transaction of a new trace, unless the scopes it is started in continue one (by
+    /// [`continue_trace`](crate::continue_trace), or from `SENTRY_TRACE` at `init`): then it
+    /// joins that trace. [`start_new_trace`](crate::start_new_trace) ends such a continuation.
+    ///
+    /// `op` is the kind of work (`http.server`, `task`, `queue.process`, …), `name` what this
+    /// one does (a route, a job's name). The name's source is [`TransactionSource::Custom`];
+    /// integrations set a better one.
     pub fn new(name: impl Into<String>, op: impl Into<String>) -> Self {
         TransactionContext {
             name: name.into(),
@@ -77,6 +84,7 @@ impl TransactionContext {
             incoming_dsc: None,
             custom: Map::new(),
             start_timestamp: None,
+            own_trace: false,
         }
     }
 
@@ -112,7 +120,28 @@ impl TransactionContext {
             .unwrap_or_default();
         self.sample_rand = dsc.sample_rand;
         self.incoming_dsc = Some(dsc);
+        self.own_trace = true;
         self
+    }
+
+    /// This context in the trace of the scopes it starts in (see [`TransactionContext::new`]).
+    pub(crate) fn joining(
+        self,
+        trace_id: TraceId,
+        parent_span_id: Option<SpanId>,
+        parent_sampled: Option<bool>,
+        sample_rand: f64,
+        incoming_dsc: Option<DynamicSamplingContext>,
+    ) -> Self {
+        TransactionContext {
+            trace_id,
+            parent_span_id,
+            parent_sampled,
+            sample_rand: Some(sample_rand),
+            incoming_dsc,
+            own_trace: true,
+            ..self
+        }
     }
 
     /// This context without its incoming trace: a new trace.
@@ -123,6 +152,7 @@ impl TransactionContext {
             parent_sampled: None,
             sample_rand: None,
             incoming_dsc: None,
+            own_trace: true,
             ..self
         }
     }

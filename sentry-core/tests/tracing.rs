@@ -426,3 +426,20 @@ fn transactions_finish_when_their_last_handle_goes() {
     let (_, tx) = transactions(&envelopes)[0];
     assert_eq!(tx.spans.len(), 1);
 }
+
+#[test]
+fn a_new_transaction_context_joins_a_continued_trace_until_a_new_trace_starts() {
+    let (envelopes, _) = run(traced(), || {
+        let _ignored = sentry_core::continue_trace(INCOMING);
+        sentry_core::start_transaction(TransactionContext::new("joins", "task")).finish();
+        sentry_core::start_new_trace();
+        sentry_core::start_transaction(TransactionContext::new("own", "task")).finish();
+        sentry_core::start_transaction(TransactionContext::new("own too", "task")).finish();
+    });
+    let txs = transactions(&envelopes);
+    let trace = |i: usize| trace_of(txs[i].1).trace_id.to_string();
+    assert_eq!(trace(0), "771a43a4192642f0b136d5159a501700");
+    assert_eq!(header(txs[0].0, "public_key"), Some("upstream"));
+    assert_ne!(trace(1), trace(0));
+    assert_ne!(trace(2), trace(1), "a trace started here is not joined");
+}

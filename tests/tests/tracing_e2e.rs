@@ -604,8 +604,6 @@ fn a_child_process_continues_the_trace_of_its_environment() {
 /// A transaction a child process starts with `TransactionContext::new` should belong to the
 /// trace of its environment too, as its events do.
 #[test]
-#[ignore = "the tracing core starts a new trace for it (TransactionContext::new ignores the \
-            trace init continued from SENTRY_TRACE)"]
 fn a_child_process_transaction_continues_the_trace_of_its_environment() {
     let _serial = serial();
     let server = TestServer::start();

@@ -198,8 +198,9 @@ pub(crate) fn continue_in(scopes: &Scopes, incoming: &IncomingTrace) -> Transact
     ctx
 }
 
-/// Starts a new trace on the current isolation scope: events captured from here on, and
-/// transactions started without a context of their own, belong to it.
+/// Starts a new trace on the current isolation scope: events captured from here on belong to
+/// it, and a trace continued there before (by [`continue_trace`] or from `SENTRY_TRACE`) is
+/// no longer joined by new transactions.
 ///
 /// # Examples
 ///

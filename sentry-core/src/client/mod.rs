@@ -315,16 +315,22 @@ impl Client {
     /// The envelope's `trace` header: the dynamic sampling context of the current span's
     /// trace, or of the scopes' trace; frozen from now on.
     fn trace_header(&self, scopes: Option<[&Scope; 3]>, span: Option<&Span>) -> Option<Map> {
-        let dsc = match span.and_then(Span::dsc) {
-            Some(dsc) => dsc,
-            None => propagation_of(scopes?)?.dsc(self),
+        let (dsc, trace_id) = match span.and_then(|s| Some((s.dsc()?, s.trace_id()))) {
+            Some(found) => found,
+            None => {
+                let p = propagation_of(scopes?)?;
+                (p.dsc(self), Some(p.trace_id))
+            }
         };
-        Some(self.complete_header(dsc.to_header_map()))
+        Some(self.complete_header(dsc.to_header_map(), trace_id))
     }
 
     /// Fills `trace_id`-less or key-less sampling contexts (frozen from an old SDK's empty
     /// baggage) with what Sentry needs to route the envelope.
-    fn complete_header(&self, mut header: Map) -> Map {
+    fn complete_header(&self, mut header: Map, trace_id: Option<sentry_minimal::TraceId>) -> Map {
+        if let (false, Some(trace_id)) = (header.contains_key("trace_id"), trace_id) {
+            header.insert("trace_id".into(), trace_id.to_string().into());
+        }
         if !header.contains_key("public_key") {
             if let Some(dsn) = &self.options.dsn {
                 header.insert("public_key".into(), dsn.public_key().into());
@@ -357,9 +363,13 @@ impl Client {
         let Some(event) = self.prepare_transaction(event, scopes) else {
             return false;
         };
+        let trace_id = match event.contexts.get("trace") {
+            Some(Context::Trace(context)) => Some(context.trace_id),
+            _ => None,
+        };
         let mut envelope = Envelope::from_transaction(event);
         envelope.headers_mut().sdk = Some(Arc::clone(&self.sdk_info));
-        envelope.headers_mut().trace = Some(self.complete_header(trace));
+        envelope.headers_mut().trace = Some(self.complete_header(trace, trace_id));
         transport.send_envelope(envelope);
         true
     }

@@ -62,6 +62,12 @@ impl PropagationContext {
         }
     }
 
+    /// The frozen sampling context of a trace continued from elsewhere; `None` for a trace
+    /// that started here.
+    pub(crate) fn incoming_dsc(&self) -> Option<DynamicSamplingContext> {
+        self.parent_span_id.and_then(|_| self.dsc.get().cloned())
+    }
+
     /// The `contexts.trace` of events in this trace.
     pub(crate) fn trace_context(&self) -> TraceContext {
         TraceContext {

@@ -26,7 +26,7 @@ use crate::propagation::{DynamicSamplingContext, SentryTrace};
 use crate::protocol::TransactionSource;
 use crate::protocol::{new_span_id, Measurement, MeasurementUnit, SpanStatus, TraceContext};
 use crate::sampling::{decide, TransactionContext};
-use crate::scope::Scopes;
+use crate::scope::{global_slot, propagation_of, Scopes};
 
 pub use guard::SpanGuard;
 
@@ -167,6 +167,26 @@ impl Span {
         scopes: &Scopes,
         ctx: TransactionContext,
     ) -> Span {
+        let ctx = if ctx.own_trace {
+            ctx
+        } else {
+            // A trace the scopes continue (from `continue_trace` or `SENTRY_TRACE`) is joined;
+            // otherwise the context's own new trace is kept, so a process that never forks
+            // isolation scopes does not put every transaction into one endless trace.
+            let global = global_slot().snapshot();
+            let isolation = scopes.isolation.snapshot();
+            let current = scopes.current.snapshot();
+            match propagation_of([&global, &isolation, &current]) {
+                Some(p) if p.parent_span_id.is_some() => ctx.joining(
+                    p.trace_id,
+                    p.parent_span_id,
+                    p.sampled,
+                    p.sample_rand,
+                    p.incoming_dsc(),
+                ),
+                _ => ctx,
+            }
+        };
         let ctx = if ctx.incoming_dsc.is_some() && !may_continue(&client, &ctx) {
             crate::sentry_debug!(
                 "the incoming trace belongs to another organization; a new trace starts"
