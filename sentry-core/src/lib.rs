@@ -89,7 +89,7 @@ pub mod __private {
 }
 
 pub use api::{
-    add_breadcrumb, add_breadcrumb_with_hint, capture_error, capture_event,
+    add_attachment, add_breadcrumb, add_breadcrumb_with_hint, capture_error, capture_event,
     capture_event_with_hint, capture_log, capture_message, continue_trace, event_from_error, flush,
     get_baggage, get_current_span, get_traceparent, is_enabled, last_event_id, remove_context,
     remove_extra, remove_tag, set_context, set_extra, set_level, set_tag, set_tags,
@@ -106,7 +106,7 @@ pub use options::{
     TracesSampler, DEFAULT_ENVIRONMENT,
 };
 pub use propagation::TracePropagationTargets;
-pub use protocol::Event;
+pub use protocol::{Attachment, AttachmentType, Event};
 pub use sampling::{SamplingContext, TransactionContext};
 pub use scope::{
     bind_client, configure_global_scope, configure_scope, with_isolation_scope, with_scope,

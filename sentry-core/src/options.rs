@@ -96,6 +96,12 @@ pub struct ClientOptions {
     /// assert_eq!(events[0].message.as_deref(), Some("naï…"));
     /// ```
     pub max_value_length: usize,
+    /// The largest [`Attachment`](crate::protocol::Attachment) sent, in bytes. A larger one is
+    /// left out of the envelope (its event still goes) and counted in a client report as
+    /// `invalid` (its bytes as `attachment`, and one `attachment_item`); a file attachment
+    /// larger than this is not even read. Default: 20 MiB
+    /// ([`DEFAULT_MAX_ATTACHMENT_SIZE`](crate::protocol::DEFAULT_MAX_ATTACHMENT_SIZE)).
+    pub max_attachment_size: usize,
     /// Attach the current stack trace to message events. Default: off.
     pub attach_stacktrace: bool,
     /// Let integrations collect personal data (user IP, host name, …). Default: off.
@@ -363,6 +369,7 @@ impl Default for ClientOptions {
             sample_rate: 1.0,
             max_breadcrumbs: 100,
             max_value_length: crate::limits::DEFAULT_MAX_VALUE_LENGTH,
+            max_attachment_size: crate::protocol::DEFAULT_MAX_ATTACHMENT_SIZE,
             attach_stacktrace: false,
             send_default_pii: false,
             in_app_include: Vec::new(),
@@ -556,6 +563,7 @@ impl fmt::Debug for ClientOptions {
             .field("sample_rate", &self.sample_rate)
             .field("max_breadcrumbs", &self.max_breadcrumbs)
             .field("max_value_length", &self.max_value_length)
+            .field("max_attachment_size", &self.max_attachment_size)
             .field("attach_stacktrace", &self.attach_stacktrace)
             .field("send_default_pii", &self.send_default_pii)
             .field("in_app_include", &self.in_app_include)

@@ -223,7 +223,9 @@ impl RateLimiter {
     /// `ratelimit_backoff` in client reports.
     ///
     /// Client reports are removed only while the "all categories" limit is active. Log items
-    /// are also removed while `log_byte` is limited.
+    /// are also removed while `log_byte` is limited, attachments while `attachment_item` is.
+    /// Attachments go with their event: when an envelope's event or transaction is limited,
+    /// its attachments are removed too.
     pub(crate) fn filter_envelope(&self, envelope: &mut Envelope) -> Vec<(DataCategory, u64)> {
         self.filter_envelope_at(envelope, Instant::now())
     }
@@ -235,8 +237,14 @@ impl RateLimiter {
         now: Instant,
     ) -> Vec<(DataCategory, u64)> {
         let mut removed = Vec::new();
+        let event_limited = envelope.items().any(|item| {
+            matches!(item.ty(), ItemType::Event | ItemType::Transaction)
+                && self.is_item_limited(item, now)
+        });
         envelope.retain_items(|item| {
-            if self.is_item_limited(item, now) {
+            if self.is_item_limited(item, now)
+                || (event_limited && item.ty() == ItemType::Attachment)
+            {
                 removed.extend(item.outcomes());
                 false
             } else {
@@ -251,6 +259,8 @@ impl RateLimiter {
         let category = item.category();
         self.is_limited_at(category, now)
             || (item.ty() == ItemType::Log && self.is_limited_at(DataCategory::LogByte, now))
+            || (item.ty() == ItemType::Attachment
+                && self.is_limited_at(DataCategory::AttachmentItem, now))
     }
 }
 
@@ -489,16 +499,49 @@ mod tests {
         let (l, now) = limiter(200, Some("60:error;log_item;internal"), None);
         let mut envelope = test_envelope();
         let removed = l.filter_envelope_at(&mut envelope, now);
+        // The event's attachment goes with it.
         assert_eq!(
             removed,
             [
                 (DataCategory::Error, 1),
                 (DataCategory::LogItem, 2),
                 (DataCategory::LogByte, 17),
+                (DataCategory::Attachment, 3),
+                (DataCategory::AttachmentItem, 1),
             ]
         );
         let left: Vec<_> = envelope.items().map(|i| i.ty()).collect();
-        assert_eq!(left, [ItemType::Attachment, ItemType::ClientReport]);
+        assert_eq!(left, [ItemType::ClientReport]);
+
+        // Without an event limit, the attachment stays.
+        let (l, now) = limiter(200, Some("60:log_item"), None);
+        let mut envelope = test_envelope();
+        l.filter_envelope_at(&mut envelope, now);
+        let left: Vec<_> = envelope.items().map(|i| i.ty()).collect();
+        assert_eq!(
+            left,
+            [
+                ItemType::Event,
+                ItemType::Attachment,
+                ItemType::ClientReport
+            ]
+        );
+
+        // An `attachment` or `attachment_item` limit removes only attachments.
+        for limit in ["60:attachment", "60:attachment_item"] {
+            let (l, now) = limiter(200, Some(limit), None);
+            let mut envelope = test_envelope();
+            let removed = l.filter_envelope_at(&mut envelope, now);
+            assert_eq!(
+                removed,
+                [
+                    (DataCategory::Attachment, 3),
+                    (DataCategory::AttachmentItem, 1)
+                ],
+                "{limit}"
+            );
+            assert_eq!(envelope.len(), 3, "{limit}");
+        }
 
         // log_byte limits logs too.
         let (l, now) = limiter(200, Some("60:log_byte"), None);

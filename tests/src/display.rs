@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use sentry_core::__private::format_rfc3339;
-use sentry_core::envelope::{Envelope, EnvelopeItem, RawItem};
+use sentry_core::envelope::{Envelope, EnvelopeItem, ItemType, RawItem};
 use sentry_core::protocol::{ClientReport, Event, Map};
 
 use crate::server::Request;
@@ -89,6 +89,23 @@ pub fn format_envelope(envelope: &Envelope) -> String {
         match item {
             EnvelopeItem::Event(event) => format_event(&mut out, event),
             EnvelopeItem::ClientReport(report) => format_client_report(&mut out, report),
+            EnvelopeItem::Attachment(attachment) => format_attachment(
+                &mut out,
+                Some(&attachment.filename),
+                Some(attachment.attachment_type.as_str()),
+                Some(attachment.content_type()),
+                attachment.bytes(),
+            ),
+            EnvelopeItem::Raw(raw) if raw.ty == ItemType::Attachment => {
+                let header = |key: &str| raw.headers.get(key).and_then(|v| v.as_str());
+                format_attachment(
+                    &mut out,
+                    header("filename"),
+                    header("attachment_type"),
+                    header("content_type"),
+                    Some(&raw.payload),
+                );
+            }
             EnvelopeItem::Raw(raw) => format_raw(&mut out, raw),
             EnvelopeItem::Transaction(tx) => match serde_json::to_vec(tx) {
                 Ok(payload) => format_raw(&mut out, &RawItem::new(item.ty(), payload)),
@@ -299,6 +316,37 @@ fn format_client_report(out: &mut String, report: &ClientReport) {
                 discarded.reason.as_str()
             ),
         );
+    }
+}
+
+/// An attachment: its file name, type and content type, its size, and its first bytes when
+/// they are text. Missing headers show as `?` (Sentry takes `event.attachment` and
+/// `application/octet-stream` for the last two).
+fn format_attachment(
+    out: &mut String,
+    filename: Option<&str>,
+    attachment_type: Option<&str>,
+    content_type: Option<&str>,
+    bytes: Option<&[u8]>,
+) {
+    field(out, "file", filename.unwrap_or("?"));
+    field(
+        out,
+        "type",
+        format!(
+            "{}, {}",
+            attachment_type.unwrap_or("?"),
+            content_type.unwrap_or("?")
+        ),
+    );
+    match bytes {
+        Some(bytes) => {
+            field(out, "size", format!("{} bytes", bytes.len()));
+            if !bytes.is_empty() {
+                field(out, "content", preview(bytes, PAYLOAD_PREVIEW));
+            }
+        }
+        None => field(out, "size", "(file not read yet)"),
     }
 }
 
@@ -626,6 +674,11 @@ mod tests {
             "{\"sid\":\"x\",\"status\":\"ok\",\"attrs\":{\"release\":\"r@1\"}}\n",
             "{\"type\":\"statsd\"}\n",
             "{\"raw\":true}\n",
+            "{\"type\":\"attachment\",\"length\":14,\"filename\":\"app.log\",",
+            "\"attachment_type\":\"event.attachment\",\"content_type\":\"text/plain\"}\n",
+            "line 1\nline 2\n\n",
+            "{\"type\":\"attachment\",\"filename\":\"crash.dmp\",\"length\":4}\n",
+            "MD\u{0}\u{1}\n",
         );
         let envelope = Envelope::from_bytes(bytes.as_bytes()).expect("envelope");
         let text = format_envelope(&envelope);
@@ -646,12 +699,49 @@ mod tests {
             "release=r@1",
             "[4] statsd",
             "{\"raw\":true}",
+            "[5] attachment",
+            "app.log",
+            "event.attachment, text/plain",
+            "14 bytes",
+            "line 1 line 2",
+            "[6] attachment",
+            "crash.dmp",
+            "?, ?",
+            "<4 bytes of binary data>",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
         let outer = text.find("Outer").unwrap_or(usize::MAX);
         let inner = text.find("Inner").unwrap_or(0);
         assert!(outer < inner, "outermost exception first:\n{text}");
+    }
+
+    #[test]
+    fn renders_typed_attachments() {
+        use sentry_core::protocol::{Attachment, AttachmentType};
+
+        let mut envelope = Envelope::new();
+        envelope.add_item(Attachment::from_bytes(
+            "state.json",
+            br#"{"ok":true}"#.to_vec(),
+        ));
+        envelope.add_item(
+            Attachment::from_path("/tmp/core.dmp").with_attachment_type(AttachmentType::Minidump),
+        );
+        let text = format_envelope(&envelope);
+        for expected in [
+            "[1] attachment",
+            "state.json",
+            "event.attachment, application/json",
+            "11 bytes",
+            "{\"ok\":true}",
+            "[2] attachment",
+            "core.dmp",
+            "event.minidump, application/octet-stream",
+            "(file not read yet)",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use sentry_minimal::{AsError, Breadcrumb, EventId, Level, User, Value};
 
 use crate::client::convert::event_from_message;
 use crate::hint::Hint;
-use crate::protocol::{Context, Event, Log};
+use crate::protocol::{Attachment, Context, Event, Log};
 use crate::scope::{global_slot, record_breadcrumb, with_scopes, Scope, Scopes};
 
 /// Captures an event through the pipeline of the current client, with the current scopes.
@@ -322,6 +322,22 @@ fn update_isolation(f: impl FnOnce(&mut Scope)) {
     if sentry_minimal::is_enabled() {
         with_scopes(|scopes| scopes.isolation.update(f));
     }
+}
+
+/// Adds an attachment to the isolation scope: every error and message event captured in it
+/// from now on carries the file (see [`Scope::add_attachment`]). Does nothing while the SDK
+/// is disabled.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::protocol::Attachment;
+///
+/// sentry_core::add_attachment(Attachment::from_path("/var/log/app/current.log"));
+/// sentry_core::add_attachment(Attachment::from_bytes("build.txt", b"commit abc123".to_vec()));
+/// ```
+pub fn add_attachment(attachment: Attachment) {
+    update_isolation(|scope| scope.add_attachment(attachment));
 }
 
 /// Sets a tag on the isolation scope.

@@ -1,5 +1,6 @@
 //! The [`Client`]: turns captured data into events and hands them to the transport.
 
+mod attachments;
 pub(crate) mod convert;
 mod logs;
 
@@ -208,7 +209,8 @@ impl Client {
     ///
     /// The pipeline: disabled check → `sample_rate` → scopes (global → isolation → current) →
     /// the scopes' event processors → integrations → `before_send` → the
-    /// [`limits`](crate::limits) → transport. Each drop is counted in a client report.
+    /// [`limits`](crate::limits) → the scopes' [attachments](Scope::add_attachment) → transport.
+    /// Each drop is counted in a client report.
     ///
     /// The hooks get an empty [`Hint`]; [`capture_event_with_hint`](Self::capture_event_with_hint)
     /// passes one.
@@ -308,6 +310,9 @@ impl Client {
         let mut envelope = Envelope::from_event(event);
         envelope.headers_mut().sdk = Some(Arc::clone(&self.sdk_info));
         envelope.headers_mut().trace = self.trace_header(scopes, span);
+        if let Some(scopes) = scopes {
+            self.add_attachments(&mut envelope, scopes, false);
+        }
         transport.send_envelope(envelope);
         id
     }
@@ -370,6 +375,7 @@ impl Client {
         let mut envelope = Envelope::from_transaction(event);
         envelope.headers_mut().sdk = Some(Arc::clone(&self.sdk_info));
         envelope.headers_mut().trace = Some(self.complete_header(trace, trace_id));
+        self.add_attachments(&mut envelope, scopes, true);
         transport.send_envelope(envelope);
         true
     }
@@ -548,7 +554,9 @@ impl Client {
     }
 
     /// Queues an envelope as it is (no pipeline), except that events in it are held to the
-    /// depth and breadth [`limits`](crate::limits). Does nothing when the client is disabled.
+    /// depth and breadth [`limits`](crate::limits), and that its typed attachments are made
+    /// ready: files read, and those over `max_attachment_size` or unreadable left out (and
+    /// counted). Does nothing when the client is disabled.
     pub fn send_envelope(&self, mut envelope: Envelope) {
         for item in envelope.items_mut() {
             if let EnvelopeItem::Event(event) | EnvelopeItem::Transaction(event) = item {
@@ -556,6 +564,7 @@ impl Client {
             }
         }
         if let Some(transport) = self.transport() {
+            self.ready_attachments(&mut envelope);
             transport.send_envelope(envelope);
         }
     }

@@ -8,7 +8,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sentry_minimal::{Map, Value};
 
 use crate::protocol::DataCategory;
-use crate::protocol::{json, ClientReport, Event, Log, LOG_CONTENT_TYPE};
+use crate::protocol::{
+    json, Attachment, AttachmentData, ClientReport, Event, Log, LOG_CONTENT_TYPE,
+};
 
 macro_rules! item_types {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
@@ -244,6 +246,31 @@ pub enum EnvelopeItem {
     /// ));
     /// ```
     Logs(Vec<Log>),
+    /// A file sent with the event of its envelope (`type: attachment`), written with the
+    /// `filename`, `attachment_type` and `content_type` headers. Its bytes are shared with
+    /// the scope it came from ([`AttachmentData::Bytes`]): the item points to them until the
+    /// envelope is written. An attachment still naming a file ([`AttachmentData::Path`]) is
+    /// read by the client before it queues the envelope; one left unread is not written.
+    ///
+    /// Dropped, it counts its bytes as `attachment` and one `attachment_item`.
+    ///
+    /// ```
+    /// use sentry_core::envelope::{Envelope, EnvelopeItem};
+    /// use sentry_core::protocol::{Attachment, DataCategory};
+    ///
+    /// let item = EnvelopeItem::from(Attachment::from_bytes("a.txt", b"hello".to_vec()));
+    /// assert_eq!(
+    ///     item.outcomes(),
+    ///     [(DataCategory::Attachment, 5), (DataCategory::AttachmentItem, 1)]
+    /// );
+    /// let envelope: Envelope = std::iter::once(item).collect();
+    /// assert_eq!(
+    ///     envelope.to_vec(None),
+    ///     b"{}\n{\"type\":\"attachment\",\"length\":5,\"filename\":\"a.txt\",\
+    ///       \"attachment_type\":\"event.attachment\",\"content_type\":\"text/plain\"}\nhello\n"
+    /// );
+    /// ```
+    Attachment(Attachment),
     /// Any other item, kept as bytes.
     Raw(RawItem),
 }
@@ -256,6 +283,7 @@ impl EnvelopeItem {
             EnvelopeItem::Transaction(_) => ItemType::Transaction,
             EnvelopeItem::ClientReport(_) => ItemType::ClientReport,
             EnvelopeItem::Logs(_) => ItemType::Log,
+            EnvelopeItem::Attachment(_) => ItemType::Attachment,
             EnvelopeItem::Raw(raw) => raw.ty.clone(),
         }
     }
@@ -267,19 +295,21 @@ impl EnvelopeItem {
             EnvelopeItem::Transaction(_) => DataCategory::Transaction,
             EnvelopeItem::ClientReport(_) => DataCategory::Internal,
             EnvelopeItem::Logs(_) => DataCategory::LogItem,
+            EnvelopeItem::Attachment(_) => DataCategory::Attachment,
             EnvelopeItem::Raw(raw) => raw.ty.category(),
         }
     }
 
     /// How many units of [`category`](Self::category) this item counts as: 1 for most items,
     /// the `item_count` header for batches (logs, spans, trace metrics), and the payload size in
-    /// bytes for attachments.
+    /// bytes for attachments (0 for an attachment whose file was not read).
     pub fn quantity(&self) -> u64 {
         match self {
             EnvelopeItem::Event(_)
             | EnvelopeItem::Transaction(_)
             | EnvelopeItem::ClientReport(_) => 1,
             EnvelopeItem::Logs(logs) => logs.len() as u64,
+            EnvelopeItem::Attachment(attachment) => attachment.len() as u64,
             EnvelopeItem::Raw(raw) => match raw.ty {
                 ItemType::Attachment => raw.payload.len() as u64,
                 ItemType::Log | ItemType::Span | ItemType::TraceMetric => {
@@ -297,13 +327,17 @@ impl EnvelopeItem {
     /// and `log_byte` (payload bytes; for typed logs the sum of
     /// [`Log::estimated_size`], which is not worth a serialization on a drop path).
     /// Transactions count the transaction and `span` with the number of spans plus one (the root
-    /// span).
+    /// span). Attachments count their bytes as `attachment` and one `attachment_item`.
     pub fn outcomes(&self) -> Vec<(DataCategory, u64)> {
         let main = (self.category(), self.quantity());
         match self {
             EnvelopeItem::Logs(logs) => {
                 let bytes: usize = logs.iter().map(Log::estimated_size).sum();
                 vec![main, (DataCategory::LogByte, bytes as u64)]
+            }
+            EnvelopeItem::Attachment(_) => vec![main, (DataCategory::AttachmentItem, 1)],
+            EnvelopeItem::Raw(raw) if raw.ty == ItemType::Attachment => {
+                vec![main, (DataCategory::AttachmentItem, 1)]
             }
             EnvelopeItem::Raw(raw) if raw.ty == ItemType::Log => {
                 vec![main, (DataCategory::LogByte, raw.payload.len() as u64)]
@@ -338,6 +372,14 @@ impl EnvelopeItem {
         }
     }
 
+    /// The attachment, if this is a typed attachment item.
+    pub fn as_attachment(&self) -> Option<&Attachment> {
+        match self {
+            EnvelopeItem::Attachment(attachment) => Some(attachment),
+            _ => None,
+        }
+    }
+
     /// Extra headers written after `type` and `length`.
     pub(crate) fn extra_headers(&self) -> Option<&Map> {
         match self {
@@ -364,6 +406,15 @@ impl EnvelopeItem {
             EnvelopeItem::Logs(logs) => {
                 Cow::Owned(serde_json::to_vec(&LogsPayload { items: logs })?)
             }
+            EnvelopeItem::Attachment(attachment) => match &attachment.data {
+                AttachmentData::Bytes(bytes) => Cow::Borrowed(bytes),
+                AttachmentData::Path(path) => {
+                    return Err(serde::ser::Error::custom(format_args!(
+                        "attachment {} was not read",
+                        path.display()
+                    )))
+                }
+            },
             EnvelopeItem::Raw(raw) => Cow::Borrowed(&raw.payload),
         })
     }
@@ -429,6 +480,12 @@ impl From<ClientReport> for EnvelopeItem {
 impl From<Vec<Log>> for EnvelopeItem {
     fn from(logs: Vec<Log>) -> Self {
         EnvelopeItem::Logs(logs)
+    }
+}
+
+impl From<Attachment> for EnvelopeItem {
+    fn from(attachment: Attachment) -> Self {
+        EnvelopeItem::Attachment(attachment)
     }
 }
 
@@ -505,7 +562,27 @@ mod tests {
 
         let attachment = EnvelopeItem::from(RawItem::new(ItemType::Attachment, vec![0; 10]));
         assert_eq!(attachment.quantity(), 10);
-        assert_eq!(attachment.outcomes(), [(DataCategory::Attachment, 10)]);
+        assert_eq!(
+            attachment.outcomes(),
+            [
+                (DataCategory::Attachment, 10),
+                (DataCategory::AttachmentItem, 1)
+            ]
+        );
+        let typed = EnvelopeItem::from(Attachment::from_bytes("a", vec![0; 10]));
+        assert_eq!(typed.ty(), ItemType::Attachment);
+        assert_eq!(typed.category(), DataCategory::Attachment);
+        assert_eq!(typed.outcomes(), attachment.outcomes());
+        assert!(typed.as_attachment().is_some());
+        let unread = EnvelopeItem::from(Attachment::from_path("missing.txt"));
+        assert_eq!(
+            unread.outcomes(),
+            [
+                (DataCategory::Attachment, 0),
+                (DataCategory::AttachmentItem, 1)
+            ]
+        );
+        assert!(unread.payload().is_err());
 
         let payload = b"{\"items\":[{},{},{}]}".to_vec();
         let payload_len = payload.len() as u64;

@@ -46,7 +46,7 @@ use serde::Serialize;
 pub use item::{EnvelopeItem, ItemType, RawItem};
 pub use parse::EnvelopeError;
 
-use crate::protocol::{ClientSdkInfo, Event, EventType, Ser};
+use crate::protocol::{Attachment, ClientSdkInfo, Event, EventType, Ser};
 
 /// The envelope's header line.
 ///
@@ -109,11 +109,13 @@ impl Serialize for HeadersOut<'_> {
 }
 
 /// An item header as written: `type`, `length`, the container headers of batch items
-/// (`item_count`, `content_type`), then any extra headers.
+/// (`item_count`, `content_type`), the headers of an attachment (`filename`,
+/// `attachment_type`, `content_type`), then any extra headers.
 struct ItemHeaderOut<'a> {
     ty: &'a str,
     length: usize,
     container: Option<(usize, &'static str)>,
+    attachment: Option<&'a Attachment>,
     extra: Option<&'a Map>,
 }
 
@@ -125,6 +127,11 @@ impl Serialize for ItemHeaderOut<'_> {
         if let Some((item_count, content_type)) = self.container {
             map.serialize_entry("item_count", &item_count)?;
             map.serialize_entry("content_type", content_type)?;
+        }
+        if let Some(attachment) = self.attachment {
+            map.serialize_entry("filename", &attachment.filename)?;
+            map.serialize_entry("attachment_type", attachment.attachment_type.as_str())?;
+            map.serialize_entry("content_type", attachment.content_type())?;
         }
         for (key, value) in self.extra.into_iter().flatten() {
             if key != "type" && key != "length" {
@@ -335,6 +342,7 @@ impl Envelope {
                     ty: ty.as_str(),
                     length: payload.len(),
                     container: item.container_headers(),
+                    attachment: item.as_attachment(),
                     extra: item.extra_headers(),
                 },
             )?;

@@ -39,8 +39,9 @@ pub use record::RecordHint;
 /// measurable (see `benches/scopes.rs`, `capture_error` with and without a `before_send`).
 /// Hooks cannot keep it: copy out what you need.
 ///
-/// Attachments meant for a single event are not part of the hint yet: the SDK does not send
-/// attachments so far. They will be added here, so the hooks' signatures stay as they are.
+/// Attachments come from the scopes ([`Scope::add_attachment`](crate::Scope::add_attachment));
+/// attachments meant for a single event are not part of the hint yet. They will be added
+/// here, so the hooks' signatures stay as they are.
 ///
 /// # Examples
 ///

@@ -69,6 +69,8 @@ categories! {
     Security => "security",
     /// Attachments, counted in bytes.
     Attachment => "attachment",
+    /// Attachments, counted one by one.
+    AttachmentItem => "attachment_item",
     /// Release-health sessions.
     Session => "session",
     /// Profiles.
@@ -117,7 +119,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        assert_eq!(DataCategory::ALL.len(), 19);
+        assert_eq!(DataCategory::ALL.len(), 20);
         for &category in DataCategory::ALL {
             assert_eq!(DataCategory::from_name(category.as_str()), category);
             let json = serde_json::to_string(&category).unwrap();

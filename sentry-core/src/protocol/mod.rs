@@ -2,9 +2,10 @@
 //!
 //! One module per concept: the [`Event`] and its interfaces ([`Exception`], [`Stacktrace`],
 //! [`Thread`], [`Context`], [`Request`], [`DebugMeta`], [`ClientSdkInfo`]), the transaction
-//! parts of an event ([`EventType`], [`Span`], [`Measurement`], [`TransactionInfo`]), and the
-//! [`ClientReport`] item. Types shared with the `sentry-minimal` facade ([`Level`], [`Value`],
-//! [`Map`], [`EventId`], [`TraceId`], [`SpanId`], [`Breadcrumb`], [`User`]) are reused as they
+//! parts of an event ([`EventType`], [`Span`], [`Measurement`], [`TransactionInfo`]), the
+//! [`ClientReport`] item, and the files sent with events ([`Attachment`]). Types shared with
+//! the `sentry-minimal` facade ([`Level`], [`Value`], [`Map`], [`EventId`], [`TraceId`],
+//! [`SpanId`], [`Breadcrumb`], [`User`]) are reused as they
 //! are, not redefined; their wire form is described in each field's documentation.
 //!
 //! Everything serializes to the JSON Sentry expects, leaving out empty fields, and reads back
@@ -12,6 +13,7 @@
 //! received.
 
 mod addr;
+mod attachment;
 mod category;
 mod client_report;
 mod context;
@@ -34,6 +36,10 @@ mod thread;
 mod transaction_info;
 
 pub use addr::{Addr, ParseAddrError};
+pub use attachment::{
+    content_type_for, Attachment, AttachmentData, AttachmentType, DEFAULT_ATTACHMENT_CONTENT_TYPE,
+    DEFAULT_MAX_ATTACHMENT_SIZE,
+};
 pub use category::DataCategory;
 pub use client_report::{ClientReport, DiscardedEvent};
 pub use context::{

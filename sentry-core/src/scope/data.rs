@@ -12,7 +12,7 @@ use crate::client::Client;
 use crate::depth::dispose;
 use crate::hint::Hint;
 use crate::limits;
-use crate::protocol::{Context, Contexts, Event, Tags};
+use crate::protocol::{Attachment, Context, Contexts, Event, Tags};
 
 use super::propagation::PropagationContext;
 
@@ -53,6 +53,9 @@ pub struct Scope {
     pub(crate) event_processors: Arc<Vec<EventProcessor>>,
     pub(crate) client: Option<Arc<Client>>,
     pub(crate) propagation: Option<PropagationContext>,
+    /// Files sent with events; their bytes are shared (`Arc<[u8]>`), so forks and events
+    /// point to the same buffers.
+    pub(crate) attachments: Arc<Vec<Attachment>>,
 }
 
 impl fmt::Debug for Scope {
@@ -68,6 +71,7 @@ impl fmt::Debug for Scope {
             .field("breadcrumbs", &self.breadcrumbs.len())
             .field("event_processors", &self.event_processors.len())
             .field("has_client", &self.client.is_some())
+            .field("attachments", &self.attachments.len())
             .finish()
     }
 }
@@ -259,6 +263,43 @@ impl Scope {
         Arc::make_mut(&mut self.event_processors).push(Arc::new(processor));
     }
 
+    /// Adds an attachment, sent in the envelope of every error and message event captured
+    /// while this scope is active (and of transactions too when it is
+    /// [`add_to_transactions`](Attachment::add_to_transactions)). A file attachment is read
+    /// at each capture; one that cannot be read is left out of that event alone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::protocol::Attachment;
+    /// use sentry_core::test::with_captured_envelopes;
+    ///
+    /// let envelopes = with_captured_envelopes(|| {
+    ///     sentry_core::with_scope(
+    ///         |scope| scope.add_attachment(Attachment::from_bytes("state.json", b"{}".to_vec())),
+    ///         || sentry_core::capture_message("with a file", sentry_core::Level::Info),
+    ///     );
+    ///     sentry_core::capture_message("without", sentry_core::Level::Info);
+    /// });
+    /// let attachments = |i: usize| envelopes[i].items().filter_map(|i| i.as_attachment()).count();
+    /// assert_eq!((attachments(0), attachments(1)), (1, 0));
+    /// ```
+    pub fn add_attachment(&mut self, attachment: Attachment) {
+        Arc::make_mut(&mut self.attachments).push(attachment);
+    }
+
+    /// Removes every attachment.
+    pub fn clear_attachments(&mut self) {
+        if !self.attachments.is_empty() {
+            self.attachments = Arc::default();
+        }
+    }
+
+    /// The attachments of this scope, in the order they were added.
+    pub fn attachments(&self) -> &[Attachment] {
+        &self.attachments
+    }
+
     /// Binds a client to this scope. Events captured while the scope is active go to it.
     pub fn set_client(&mut self, client: Option<Arc<Client>>) {
         if client.is_some() {
@@ -272,7 +313,8 @@ impl Scope {
         self.client.as_ref()
     }
 
-    /// Removes all data but keeps the event processors and the bound client.
+    /// Removes all data (attachments included) but keeps the event processors and the bound
+    /// client.
     pub fn clear(&mut self) {
         *self = Scope {
             event_processors: std::mem::take(&mut self.event_processors),

@@ -255,7 +255,9 @@ impl State {
 /// Exact for items that are already bytes. Events and transactions are walked field by field,
 /// every string and every value in their data (and their spans') included
 /// ([`limits::estimated_event_size`]), so the estimate also tracks the memory a queued event
-/// holds; logs count their body and attributes.
+/// holds; logs count their body and attributes; attachments their bytes and header strings
+/// (their bytes count in full in every envelope that carries them, though envelopes share
+/// them: the bound is on what would be sent).
 pub(crate) fn estimated_size(envelope: &Envelope) -> usize {
     64 + envelope
         .items()
@@ -266,6 +268,12 @@ pub(crate) fn estimated_size(envelope: &Envelope) -> usize {
                 }
                 EnvelopeItem::ClientReport(report) => 64 + report.discarded_events.len() * 64,
                 EnvelopeItem::Raw(raw) => raw.payload.len(),
+                EnvelopeItem::Attachment(attachment) => {
+                    attachment.len()
+                        + attachment.filename.len()
+                        + attachment.attachment_type.as_str().len()
+                        + attachment.content_type().len()
+                }
                 EnvelopeItem::Logs(logs) => logs.iter().map(|log| log.estimated_size()).sum(),
                 #[allow(unreachable_patterns)]
                 _ => 1024,
@@ -402,6 +410,19 @@ mod tests {
         let (notifier, _notice) = crate::signal::notice();
         queue.push_flush(notifier);
         assert_eq!(queue.signal().take(QUEUED), QUEUED);
+    }
+
+    #[test]
+    fn attachment_bytes_count() {
+        let base = estimated_size(&error());
+        let mut envelope = error();
+        envelope.add_item(crate::protocol::Attachment::from_bytes(
+            "a.bin",
+            vec![0; 100_000],
+        ));
+        assert!(estimated_size(&envelope) >= base + 100_000);
+        let written = envelope.to_vec(None).len();
+        assert!(estimated_size(&envelope) >= written, "{written}");
     }
 
     #[test]
