@@ -194,7 +194,7 @@
 
 // Capturing, and the data of the current scopes.
 pub use sentry_core::{
-    add_breadcrumb, add_breadcrumb_with_hint, capture_error, capture_event,
+    add_attachment, add_breadcrumb, add_breadcrumb_with_hint, capture_error, capture_event,
     capture_event_with_hint, capture_log, capture_message, event_from_error, flush, is_enabled,
     last_event_id, remove_context, remove_extra, remove_tag, set_context, set_extra, set_level,
     set_tag, set_tags, set_user, Hint, IntoBreadcrumb,
@@ -219,7 +219,8 @@ pub use sentry_core::{
 };
 // The data.
 pub use sentry_core::{
-    AsError, Breadcrumb, Event, EventId, Level, Map, SpanId, TraceId, User, Value,
+    AsError, Attachment, AttachmentType, Breadcrumb, Event, EventId, Level, Map, SpanId, TraceId,
+    User, Value,
 };
 // The modules.
 #[cfg(feature = "test")]
