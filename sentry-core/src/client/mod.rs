@@ -1,6 +1,8 @@
 //! The [`Client`]: turns captured data into events and hands them to the transport.
 
+mod check_in;
 pub(crate) mod convert;
+mod feedback;
 mod logs;
 
 use std::borrow::Cow;
@@ -541,7 +543,10 @@ impl Client {
     /// depth and breadth [`limits`](crate::limits). Does nothing when the client is disabled.
     pub fn send_envelope(&self, mut envelope: Envelope) {
         for item in envelope.items_mut() {
-            if let EnvelopeItem::Event(event) | EnvelopeItem::Transaction(event) = item {
+            if let EnvelopeItem::Event(event)
+            | EnvelopeItem::Transaction(event)
+            | EnvelopeItem::Feedback(event) = item
+            {
                 limits::cut_event_structure(event);
             }
         }

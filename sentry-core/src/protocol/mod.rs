@@ -2,10 +2,11 @@
 //!
 //! One module per concept: the [`Event`] and its interfaces ([`Exception`], [`Stacktrace`],
 //! [`Thread`], [`Context`], [`Request`], [`DebugMeta`], [`ClientSdkInfo`]), the transaction
-//! parts of an event ([`EventType`], [`Span`], [`Measurement`], [`TransactionInfo`]), and the
-//! [`ClientReport`] item. Types shared with the `sentry-minimal` facade ([`Level`], [`Value`],
-//! [`Map`], [`EventId`], [`TraceId`], [`SpanId`], [`Breadcrumb`], [`User`]) are reused as they
-//! are, not redefined; their wire form is described in each field's documentation.
+//! parts of an event ([`EventType`], [`Span`], [`Measurement`], [`TransactionInfo`]), the
+//! [`ClientReport`] item, cron [`CheckIn`]s and user [`Feedback`]. Types shared with the
+//! `sentry-minimal` facade ([`Level`], [`Value`], [`Map`], [`EventId`], [`TraceId`],
+//! [`SpanId`], [`Breadcrumb`], [`User`]) are reused as they are, not redefined; their wire form
+//! is described in each field's documentation.
 //!
 //! Everything serializes to the JSON Sentry expects, leaving out empty fields, and reads back
 //! what it writes (plus the common alternative spellings), so tests can parse what a server
@@ -13,13 +14,16 @@
 
 mod addr;
 mod category;
+mod check_in;
 mod client_report;
 mod context;
+mod crontab;
 mod debug_meta;
 mod discard_reason;
 mod event;
 mod event_type;
 mod exception;
+mod feedback;
 mod ids;
 pub(crate) mod json;
 mod log;
@@ -35,6 +39,10 @@ mod transaction_info;
 
 pub use addr::{Addr, ParseAddrError};
 pub use category::DataCategory;
+pub use check_in::{
+    CheckIn, CheckInId, CheckInStatus, IntervalUnit, MonitorConfig, MonitorError, MonitorSchedule,
+    MAX_CHECK_IN_ENVIRONMENT_CHARS, MAX_MONITOR_SLUG_CHARS,
+};
 pub use client_report::{ClientReport, DiscardedEvent};
 pub use context::{
     AppContext, Context, Contexts, DeviceContext, OsContext, RuntimeContext, TraceContext,
@@ -43,6 +51,7 @@ pub use debug_meta::{DebugImage, DebugMeta, NativeDebugImage};
 pub use discard_reason::DiscardReason;
 pub use event::{Event, Tags, DEFAULT_PLATFORM};
 pub use event_type::EventType;
+pub use feedback::{Feedback, FEEDBACK_CONTEXT, MAX_FEEDBACK_MESSAGE_CHARS};
 pub use exception::{ErrnoMeta, Exception, Mechanism, MechanismMeta, SignalMeta};
 pub use ids::{new_event_id, new_span_id, new_trace_id};
 pub use log::{Log, LogLevel, ParseLogLevelError, LOG_CONTENT_TYPE};
