@@ -363,7 +363,10 @@ fn check_ins_skip_before_send_and_sampling_and_have_their_own_hook() {
         sentry_core::capture_check_in(CheckIn::new("x", CheckInStatus::Ok));
     });
     assert!(envelopes.is_empty());
-    assert_eq!(reports, [(DiscardReason::BeforeSend, DataCategory::Monitor, 1)]);
+    assert_eq!(
+        reports,
+        [(DiscardReason::BeforeSend, DataCategory::Monitor, 1)]
+    );
 }
 
 #[test]
@@ -403,7 +406,10 @@ fn disabled_sdk_runs_the_job_and_still_checks_limits() {
     let scopes = Scopes::current().fork_isolation();
     scopes.configure_isolation_scope(|scope| scope.set_client(None));
     scopes.bind(|| {
-        assert_eq!(sentry_core::monitor("job", None, || 3_u8.checked_add(1).ok_or(())), Ok(4));
+        assert_eq!(
+            sentry_core::monitor("job", None, || 3_u8.checked_add(1).ok_or(())),
+            Ok(4)
+        );
         assert_eq!(
             sentry_core::try_capture_check_in(CheckIn::new("", CheckInStatus::Ok)),
             Err(MonitorError::EmptySlug)

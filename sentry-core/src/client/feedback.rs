@@ -77,7 +77,10 @@ impl Client {
         if let Verdict::TooLarge(size) =
             limits::enforce_event(&mut event, self.options.max_value_length)
         {
-            crate::sentry_debug!("feedback {} is still {size} bytes after trimming; dropped", event.event_id);
+            crate::sentry_debug!(
+                "feedback {} is still {size} bytes after trimming; dropped",
+                event.event_id
+            );
             self.record_feedback_drop(DiscardReason::Invalid);
             return EventId::nil();
         }
