@@ -96,14 +96,18 @@ pub use api::{
     set_transaction_name, set_user, start_new_trace, start_span, start_transaction, trace,
     trace_headers, update_current_span, with_span, IntoBreadcrumb, TraceHeaders,
 };
+pub use api::{
+    capture_check_in, capture_feedback, monitor, monitor_async, try_capture_check_in,
+    MonitorFuture, MonitorResult,
+};
 pub use client::{Client, SDK_NAME, SDK_VERSION};
 pub use dsn::{Dsn, DsnError};
 pub use hint::Hint;
 pub use init::{init, try_init, ClientInitGuard, IntoOptions};
 pub use integration::Integration;
 pub use options::{
-    BeforeBreadcrumb, BeforeSend, BeforeSendLog, ClientOptions, OptionsError, Spotlight,
-    TracesSampler, DEFAULT_ENVIRONMENT,
+    BeforeBreadcrumb, BeforeSend, BeforeSendCheckIn, BeforeSendLog, ClientOptions, OptionsError,
+    Spotlight, TracesSampler, DEFAULT_ENVIRONMENT,
 };
 pub use propagation::TracePropagationTargets;
 pub use protocol::{Attachment, AttachmentType, Event};

@@ -12,7 +12,7 @@ use crate::dsn::{Dsn, DsnError};
 use crate::hint::Hint;
 use crate::integration::Integration;
 use crate::propagation::TracePropagationTargets;
-use crate::protocol::{Event, Log};
+use crate::protocol::{CheckIn, Event, Log};
 use crate::sampling::SamplingContext;
 use crate::transport::{self, TransportFactory};
 
@@ -25,6 +25,10 @@ pub type BeforeSend = Arc<dyn Fn(Event, &Hint<'_>) -> Option<Event> + Send + Syn
 pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb, &Hint<'_>) -> Option<Breadcrumb> + Send + Sync>;
 /// A callback that may change or drop a structured log before it is buffered.
 pub type BeforeSendLog = Arc<dyn Fn(Log) -> Option<Log> + Send + Sync>;
+
+/// A callback that may change or drop a cron check-in before it is sent
+/// ([`ClientOptions::before_send_check_in`]).
+pub type BeforeSendCheckIn = Arc<dyn Fn(CheckIn) -> Option<CheckIn> + Send + Sync>;
 
 /// The type of [`ClientOptions::traces_sampler`]: the sample rate (0.0–1.0) of a new
 /// transaction, from what is known when it starts.
@@ -289,6 +293,30 @@ pub struct ClientOptions {
     /// as `sentry-org_id`. Default: read from the DSN's host (`o123.ingest.sentry.io`); set it
     /// for self-hosted Sentry and local Relays.
     pub org_id: Option<Cow<'static, str>>,
+    /// Called with every cron check-in just before it is sent (check-ins never go through
+    /// [`before_send`](Self::before_send)); returning `None` drops it (client report reason
+    /// `before_send`, category `monitor`), and so does a panic inside the callback.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sentry_core::ClientOptions;
+    ///
+    /// let options = ClientOptions {
+    ///     // Keep the monitors of the staging cluster out of Sentry.
+    ///     before_send_check_in: Some(Arc::new(|check_in| {
+    ///         (!check_in.monitor_slug.starts_with("staging-")).then_some(check_in)
+    ///     })),
+    ///     ..Default::default()
+    /// };
+    /// # assert!(options.validate().is_ok());
+    /// ```
+    pub before_send_check_in: Option<BeforeSendCheckIn>,
+    /// Called with every user feedback event just before it is sent (feedback never goes
+    /// through [`before_send`](Self::before_send)); returning `None` drops it (client report
+    /// reason `before_send`, category `feedback`), and so does a panic inside the callback.
+    /// The user's words are in the event's `contexts.feedback` (read them with
+    /// [`Feedback::from_event`](crate::protocol::Feedback::from_event)).
+    pub before_send_feedback: Option<BeforeSend>,
 }
 
 /// Whether envelopes are also sent to a local [Spotlight](https://spotlightjs.com) sidecar, and
@@ -398,6 +426,8 @@ impl Default for ClientOptions {
             propagate_traceparent: false,
             strict_trace_continuation: false,
             org_id: None,
+            before_send_check_in: None,
+            before_send_feedback: None,
         }
     }
 }
@@ -609,6 +639,14 @@ impl fmt::Debug for ClientOptions {
             .field(
                 "before_send_log",
                 &self.before_send_log.as_ref().map(|_| "<fn>"),
+            )
+            .field(
+                "before_send_check_in",
+                &self.before_send_check_in.as_ref().map(|_| "<fn>"),
+            )
+            .field(
+                "before_send_feedback",
+                &self.before_send_feedback.as_ref().map(|_| "<fn>"),
             )
             .finish()
     }

@@ -557,6 +557,35 @@ mod tests {
     }
 
     #[test]
+    fn check_ins_and_feedback_are_limited_by_their_own_categories() {
+        use crate::protocol::{CheckIn, CheckInStatus, Feedback};
+        let check_in = || Envelope::from_check_in(CheckIn::new("job", CheckInStatus::Ok));
+        let feedback = || Envelope::from_feedback(Feedback::new("words").into_event());
+        let (l, now) = limiter(200, Some("60:monitor"), None);
+        let mut envelope = check_in();
+        assert_eq!(
+            l.filter_envelope_at(&mut envelope, now),
+            [(DataCategory::Monitor, 1)]
+        );
+        assert!(envelope.is_empty());
+        let mut envelope = feedback();
+        assert!(l.filter_envelope_at(&mut envelope, now).is_empty());
+
+        let (l, now) = limiter(200, Some("60:feedback"), None);
+        let mut envelope = feedback();
+        assert_eq!(
+            l.filter_envelope_at(&mut envelope, now),
+            [(DataCategory::Feedback, 1)]
+        );
+        let mut envelope = check_in();
+        assert!(l.filter_envelope_at(&mut envelope, now).is_empty());
+        // An error limit stops neither.
+        let (l, now) = limiter(200, Some("60:error"), None);
+        let mut envelope = feedback();
+        assert!(l.filter_envelope_at(&mut envelope, now).is_empty());
+    }
+
+    #[test]
     fn all_limit_removes_client_reports_too() {
         let (l, now) = limiter(429, None, None);
         let mut envelope = test_envelope();

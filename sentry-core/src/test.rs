@@ -1,5 +1,6 @@
 //! Test utilities (feature `test`): a transport that records envelopes, and helpers that
-//! capture what a piece of code sends (envelopes, error events, transactions, logs).
+//! capture what a piece of code sends (envelopes, error events, transactions, logs, check-ins,
+//! feedback).
 //!
 //! The helpers bind a recording client to the **global** scope, so events captured on any
 //! thread are recorded. They hold a process-wide lock while they run, so tests using them in
@@ -15,7 +16,7 @@ use std::time::Duration;
 use crate::client::Client;
 use crate::envelope::{Envelope, EnvelopeItem};
 use crate::options::ClientOptions;
-use crate::protocol::{Event, Log};
+use crate::protocol::{CheckIn, Event, Log};
 use crate::scope::{global_slot, set_global_client};
 use crate::transport::{Transport, TransportFactory};
 
@@ -96,6 +97,22 @@ impl TestTransport {
     /// ```
     pub fn transactions(&self) -> Vec<Event> {
         items_of(&self.envelopes(), EnvelopeItem::as_transaction)
+    }
+
+    /// The cron check-ins received so far, in order.
+    pub fn check_ins(&self) -> Vec<CheckIn> {
+        self.envelopes()
+            .iter()
+            .flat_map(Envelope::items)
+            .filter_map(EnvelopeItem::as_check_in)
+            .cloned()
+            .collect()
+    }
+
+    /// The user feedback events received so far, in order (read the user's words with
+    /// [`Feedback::from_event`](crate::protocol::Feedback::from_event)).
+    pub fn feedback(&self) -> Vec<Event> {
+        items_of(&self.envelopes(), EnvelopeItem::as_feedback)
     }
 
     /// Takes the envelopes received so far.
@@ -281,4 +298,50 @@ pub fn with_captured_logs(options: ClientOptions, f: impl FnOnce()) -> Vec<Log> 
         })
         .flatten()
         .collect()
+}
+
+/// Runs `f` with `options` and returns the cron check-ins it sent (from any thread), in order.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::protocol::{CheckIn, CheckInStatus};
+/// use sentry_core::{test::with_captured_check_ins, ClientOptions};
+///
+/// let options = ClientOptions { release: Some("app@2".into()), ..Default::default() };
+/// let check_ins = with_captured_check_ins(options, || {
+///     sentry_core::capture_check_in(CheckIn::new("sync", CheckInStatus::Ok));
+/// });
+/// assert_eq!(check_ins[0].release.as_deref(), Some("app@2"));
+/// ```
+pub fn with_captured_check_ins(options: ClientOptions, f: impl FnOnce()) -> Vec<CheckIn> {
+    with_captured_envelopes_options(options, f)
+        .iter()
+        .flat_map(Envelope::items)
+        .filter_map(EnvelopeItem::as_check_in)
+        .cloned()
+        .collect()
+}
+
+/// Runs `f` with `options` and returns the user feedback events it sent (from any thread), in
+/// order.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::protocol::Feedback;
+/// use sentry_core::{test::with_captured_feedback, ClientOptions};
+///
+/// let feedback = with_captured_feedback(ClientOptions::default(), || {
+///     sentry_core::set_tag("page", "checkout");
+///     sentry_core::capture_feedback(Feedback::new("the button does nothing"));
+/// });
+/// assert_eq!(feedback[0].tags["page"], "checkout");
+/// assert_eq!(Feedback::from_event(&feedback[0]).unwrap().message, "the button does nothing");
+/// ```
+pub fn with_captured_feedback(options: ClientOptions, f: impl FnOnce()) -> Vec<Event> {
+    items_of(
+        &with_captured_envelopes_options(options, f),
+        EnvelopeItem::as_feedback,
+    )
 }

@@ -227,11 +227,15 @@ fn messages_events_and_plain_breadcrumbs_get_an_empty_hint() {
         ..Default::default()
     };
     with_captured_events_options(options, || {
-        sentry_core::capture_message("message", Level::Info);
-        sentry_core::capture_event(Event::default());
-        sentry_minimal::capture_message("facade message", Level::Info);
-        sentry_core::add_breadcrumb(Breadcrumb::new("plain"));
-        sentry_minimal::add_breadcrumb(|| Breadcrumb::new("facade"));
+        // Its own isolation scope: breadcrumbs left in the default one would be inherited by
+        // the forks of other tests of this binary.
+        Scopes::current().fork_isolation().bind(|| {
+            sentry_core::capture_message("message", Level::Info);
+            sentry_core::capture_event(Event::default());
+            sentry_minimal::capture_message("facade message", Level::Info);
+            sentry_core::add_breadcrumb(Breadcrumb::new("plain"));
+            sentry_minimal::add_breadcrumb(|| Breadcrumb::new("facade"));
+        });
     });
     assert_eq!(
         lines(&seen),

@@ -199,6 +199,11 @@ pub use sentry_core::{
     last_event_id, remove_context, remove_extra, remove_tag, set_context, set_extra, set_level,
     set_tag, set_tags, set_user, Hint, IntoBreadcrumb,
 };
+// Cron monitors and user feedback.
+pub use sentry_core::{
+    capture_check_in, capture_feedback, monitor, monitor_async, try_capture_check_in,
+    MonitorFuture, MonitorResult,
+};
 // Tracing: transactions, spans, and the trace across services.
 pub use sentry_core::{
     continue_trace, get_baggage, get_current_span, get_traceparent, set_transaction_name,
@@ -213,9 +218,9 @@ pub use sentry_core::{
 };
 // Setting up.
 pub use sentry_core::{
-    release_name, BeforeBreadcrumb, BeforeSend, BeforeSendLog, ClientInitGuard, ClientOptions, Dsn,
-    DsnError, Integration, IntoOptions, OptionsError, Spotlight, DEFAULT_ENVIRONMENT, SDK_NAME,
-    SDK_VERSION,
+    release_name, BeforeBreadcrumb, BeforeSend, BeforeSendCheckIn, BeforeSendLog, ClientInitGuard,
+    ClientOptions, Dsn, DsnError, Integration, IntoOptions, OptionsError, Spotlight,
+    DEFAULT_ENVIRONMENT, SDK_NAME, SDK_VERSION,
 };
 // The data.
 pub use sentry_core::{

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use sentry_core::__private::format_rfc3339;
 use sentry_core::envelope::{Envelope, EnvelopeItem, ItemType, RawItem};
-use sentry_core::protocol::{ClientReport, Event, Map};
+use sentry_core::protocol::{CheckIn, ClientReport, Event, Feedback, Map};
 
 use crate::server::Request;
 
@@ -107,6 +107,8 @@ pub fn format_envelope(envelope: &Envelope) -> String {
                 );
             }
             EnvelopeItem::Raw(raw) => format_raw(&mut out, raw),
+            EnvelopeItem::CheckIn(check_in) => format_check_in(&mut out, check_in),
+            EnvelopeItem::Feedback(event) => format_feedback(&mut out, event),
             EnvelopeItem::Transaction(tx) => match serde_json::to_vec(tx) {
                 Ok(payload) => format_raw(&mut out, &RawItem::new(item.ty(), payload)),
                 Err(err) => field(&mut out, "payload", format!("(unserializable: {err})")),
@@ -115,7 +117,10 @@ pub fn format_envelope(envelope: &Envelope) -> String {
             _ => {}
         }
         let traced = match item {
-            EnvelopeItem::Event(_) | EnvelopeItem::Transaction(_) => true,
+            EnvelopeItem::Event(_)
+            | EnvelopeItem::Transaction(_)
+            | EnvelopeItem::CheckIn(_)
+            | EnvelopeItem::Feedback(_) => true,
             EnvelopeItem::Raw(raw) => raw.ty.as_str() == "transaction",
             _ => false,
         };
@@ -299,6 +304,73 @@ fn format_event(out: &mut String, event: &Event) {
     if !event.fingerprint.is_empty() {
         field(out, "fingerprint", event.fingerprint.join(", "));
     }
+}
+
+/// A cron check-in: slug, status, duration and id on one line; the schedule and the rest of
+/// the monitor configuration on the next.
+fn format_check_in(out: &mut String, check_in: &CheckIn) {
+    let mut line = format!("{}  {}", check_in.monitor_slug, check_in.status);
+    if let Some(duration) = check_in.duration {
+        let _ = write!(line, "  {duration:.3} s");
+    }
+    let _ = write!(line, "  id={}", check_in.check_in_id);
+    field(out, "check-in", line);
+    if let Some(config) = &check_in.monitor_config {
+        let mut line = config.schedule.to_string();
+        for (key, value) in [
+            ("margin", config.checkin_margin.map(|m| format!("{m} min"))),
+            (
+                "max_runtime",
+                config.max_runtime.map(|m| format!("{m} min")),
+            ),
+            ("timezone", config.timezone.as_deref().map(str::to_owned)),
+            (
+                "failures",
+                config.failure_issue_threshold.map(|n| n.to_string()),
+            ),
+            ("recovery", config.recovery_threshold.map(|n| n.to_string())),
+            ("owner", config.owner.as_deref().map(str::to_owned)),
+        ] {
+            if let Some(value) = value {
+                let _ = write!(line, "  {key}={value}");
+            }
+        }
+        field(out, "schedule", line);
+    }
+    let env = [
+        ("environment", check_in.environment.as_deref()),
+        ("release", check_in.release.as_deref()),
+    ];
+    let env: Vec<String> = env
+        .iter()
+        .filter_map(|(key, value)| value.map(|v| format!("{key}={v}")))
+        .collect();
+    if !env.is_empty() {
+        field(out, "env", env.join("  "));
+    }
+}
+
+/// User feedback: the message, who wrote it, and the event it is about.
+fn format_feedback(out: &mut String, event: &Event) {
+    let Some(feedback) = Feedback::from_event(event) else {
+        field(out, "feedback", "(no feedback context)");
+        return;
+    };
+    field(out, "feedback", one_line(&feedback.message, 200));
+    let from: Vec<&str> = [feedback.name.as_deref(), feedback.contact_email.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if !from.is_empty() {
+        field(out, "from", from.join("  "));
+    }
+    if let Some(id) = feedback.associated_event_id {
+        field(out, "about event", id);
+    }
+    if let Some(url) = &feedback.url {
+        field(out, "url", one_line(url, 200));
+    }
+    field(out, "event_id", event.event_id);
 }
 
 fn format_client_report(out: &mut String, report: &ClientReport) {
@@ -796,6 +868,49 @@ mod tests {
              sample_rate=0.5 sample_rand=0.250000 transaction=GET /x",
         ];
         assert_eq!(lines[1..], expected, "\n{text}");
+    }
+
+    #[test]
+    fn renders_check_ins_and_feedback() {
+        use sentry_core::protocol::{CheckInStatus, MonitorConfig, MonitorSchedule};
+
+        let check_in = CheckIn {
+            check_in_id: "a460c25ff2554577b920fcfacae4e5eb".parse().expect("id"),
+            duration: Some(1.25),
+            environment: Some("prod".into()),
+            monitor_config: Some(MonitorConfig {
+                max_runtime: Some(30),
+                owner: Some("team:ops".into()),
+                ..MonitorConfig::new(MonitorSchedule::crontab("0 3 * * *").expect("crontab"))
+            }),
+            ..CheckIn::new("nightly", CheckInStatus::Ok)
+        };
+        let text = format_envelope(&Envelope::from_check_in(check_in));
+        for expected in [
+            "[1] check_in",
+            "check-in     nightly  ok  1.250 s  id=a460c25ff2554577b920fcfacae4e5eb",
+            "schedule     crontab \"0 3 * * *\"  max_runtime=30 min  owner=team:ops",
+            "env          environment=prod",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+
+        let about = "9ec79c33ec9942ab8353589fcb2e04dc".parse().expect("id");
+        let event = Feedback {
+            contact_email: Some("jane@example.com".into()),
+            associated_event_id: Some(about),
+            ..Feedback::new("It broke\nagain")
+        }
+        .into_event();
+        let text = format_envelope(&Envelope::from_feedback(event));
+        for expected in [
+            "[1] feedback",
+            "feedback     It broke",
+            "from         jane@example.com",
+            "about event  9ec79c33ec9942ab8353589fcb2e04dc",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
     }
 
     #[test]

@@ -1,8 +1,14 @@
-//! The top-level functions applications call: capture, breadcrumbs, scope data, and (in
-//! `trace`) spans and trace propagation.
+//! The top-level functions applications call: capture, breadcrumbs, scope data, (in `trace`)
+//! spans and trace propagation, cron check-ins and user feedback.
 
+mod check_in;
+mod feedback;
 pub(crate) mod trace;
 
+pub use check_in::{
+    capture_check_in, monitor, monitor_async, try_capture_check_in, MonitorFuture, MonitorResult,
+};
+pub use feedback::capture_feedback;
 pub use trace::{
     continue_trace, get_baggage, get_current_span, get_traceparent, set_transaction_name,
     start_new_trace, start_span, start_transaction, trace, trace_headers, update_current_span,

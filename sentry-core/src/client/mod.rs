@@ -1,7 +1,9 @@
 //! The [`Client`]: turns captured data into events and hands them to the transport.
 
 mod attachments;
+mod check_in;
 pub(crate) mod convert;
+mod feedback;
 mod logs;
 
 use std::borrow::Cow;
@@ -559,7 +561,10 @@ impl Client {
     /// counted). Does nothing when the client is disabled.
     pub fn send_envelope(&self, mut envelope: Envelope) {
         for item in envelope.items_mut() {
-            if let EnvelopeItem::Event(event) | EnvelopeItem::Transaction(event) = item {
+            if let EnvelopeItem::Event(event)
+            | EnvelopeItem::Transaction(event)
+            | EnvelopeItem::Feedback(event) = item
+            {
                 limits::cut_event_structure(event);
             }
         }

@@ -9,7 +9,7 @@ use sentry_minimal::{Map, Value};
 
 use crate::protocol::DataCategory;
 use crate::protocol::{
-    json, Attachment, AttachmentData, ClientReport, Event, Log, LOG_CONTENT_TYPE,
+    json, Attachment, AttachmentData, CheckIn, ClientReport, Event, Log, LOG_CONTENT_TYPE,
 };
 
 macro_rules! item_types {
@@ -189,7 +189,7 @@ impl RawItem {
 
 /// One item of an [`Envelope`](super::Envelope).
 ///
-/// Later item kinds (sessions, check-ins, …) get their own variants; until then they travel as
+/// Later item kinds (sessions, …) get their own variants; until then they travel as
 /// [`EnvelopeItem::Raw`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -271,6 +271,39 @@ pub enum EnvelopeItem {
     /// );
     /// ```
     Attachment(Attachment),
+    /// A cron monitor check-in (`type: check_in`, category `monitor`). Sentry takes at most
+    /// one per envelope.
+    ///
+    /// ```
+    /// use sentry_core::envelope::{Envelope, EnvelopeItem, ItemType};
+    /// use sentry_core::protocol::{CheckIn, CheckInStatus, DataCategory};
+    ///
+    /// let item = EnvelopeItem::from(CheckIn::new("nightly", CheckInStatus::Ok));
+    /// assert_eq!(item.ty(), ItemType::CheckIn);
+    /// assert_eq!(item.outcomes(), [(DataCategory::Monitor, 1)]);
+    /// assert_eq!(item.as_check_in().map(|c| c.monitor_slug.as_str()), Some("nightly"));
+    /// ```
+    CheckIn(CheckIn),
+    /// User feedback (`type: feedback`, category `feedback`): an event whose
+    /// `contexts.feedback` holds the user's words (see
+    /// [`Feedback`](crate::protocol::Feedback)). It travels alone in its envelope, whose
+    /// `event_id` header is its id.
+    ///
+    /// ```
+    /// use sentry_core::envelope::{Envelope, ItemType};
+    /// use sentry_core::protocol::{DataCategory, Feedback};
+    ///
+    /// let event = Feedback::new("the page is blank").into_event();
+    /// let id = event.event_id;
+    /// let envelope = Envelope::from_feedback(event);
+    /// assert_eq!(envelope.headers().event_id, Some(id));
+    /// let item = envelope.items().next().unwrap();
+    /// assert_eq!(item.ty(), ItemType::Feedback);
+    /// assert_eq!(item.category(), DataCategory::Feedback);
+    /// assert!(item.as_event().is_none());
+    /// assert_eq!(item.as_feedback().map(|e| e.event_id), Some(id));
+    /// ```
+    Feedback(Box<Event>),
     /// Any other item, kept as bytes.
     Raw(RawItem),
 }
@@ -284,6 +317,8 @@ impl EnvelopeItem {
             EnvelopeItem::ClientReport(_) => ItemType::ClientReport,
             EnvelopeItem::Logs(_) => ItemType::Log,
             EnvelopeItem::Attachment(_) => ItemType::Attachment,
+            EnvelopeItem::CheckIn(_) => ItemType::CheckIn,
+            EnvelopeItem::Feedback(_) => ItemType::Feedback,
             EnvelopeItem::Raw(raw) => raw.ty.clone(),
         }
     }
@@ -296,6 +331,8 @@ impl EnvelopeItem {
             EnvelopeItem::ClientReport(_) => DataCategory::Internal,
             EnvelopeItem::Logs(_) => DataCategory::LogItem,
             EnvelopeItem::Attachment(_) => DataCategory::Attachment,
+            EnvelopeItem::CheckIn(_) => DataCategory::Monitor,
+            EnvelopeItem::Feedback(_) => DataCategory::Feedback,
             EnvelopeItem::Raw(raw) => raw.ty.category(),
         }
     }
@@ -307,7 +344,9 @@ impl EnvelopeItem {
         match self {
             EnvelopeItem::Event(_)
             | EnvelopeItem::Transaction(_)
-            | EnvelopeItem::ClientReport(_) => 1,
+            | EnvelopeItem::ClientReport(_)
+            | EnvelopeItem::CheckIn(_)
+            | EnvelopeItem::Feedback(_) => 1,
             EnvelopeItem::Logs(logs) => logs.len() as u64,
             EnvelopeItem::Attachment(attachment) => attachment.len() as u64,
             EnvelopeItem::Raw(raw) => match raw.ty {
@@ -380,6 +419,23 @@ impl EnvelopeItem {
         }
     }
 
+    /// The check-in, if this is a typed check-in item.
+    pub fn as_check_in(&self) -> Option<&CheckIn> {
+        match self {
+            EnvelopeItem::CheckIn(check_in) => Some(check_in),
+            _ => None,
+        }
+    }
+
+    /// The feedback event, if this is a typed feedback item (read the user's words with
+    /// [`Feedback::from_event`](crate::protocol::Feedback::from_event)).
+    pub fn as_feedback(&self) -> Option<&Event> {
+        match self {
+            EnvelopeItem::Feedback(event) => Some(event),
+            _ => None,
+        }
+    }
+
     /// Extra headers written after `type` and `length`.
     pub(crate) fn extra_headers(&self) -> Option<&Map> {
         match self {
@@ -399,9 +455,10 @@ impl EnvelopeItem {
     /// The payload bytes.
     pub(crate) fn payload(&self) -> Result<Cow<'_, [u8]>, serde_json::Error> {
         Ok(match self {
-            EnvelopeItem::Event(event) | EnvelopeItem::Transaction(event) => {
-                Cow::Owned(serde_json::to_vec(event)?)
-            }
+            EnvelopeItem::Event(event)
+            | EnvelopeItem::Transaction(event)
+            | EnvelopeItem::Feedback(event) => Cow::Owned(serde_json::to_vec(event)?),
+            EnvelopeItem::CheckIn(check_in) => Cow::Owned(serde_json::to_vec(check_in)?),
             EnvelopeItem::ClientReport(report) => Cow::Owned(serde_json::to_vec(report)?),
             EnvelopeItem::Logs(logs) => {
                 Cow::Owned(serde_json::to_vec(&LogsPayload { items: logs })?)
@@ -486,6 +543,12 @@ impl From<Vec<Log>> for EnvelopeItem {
 impl From<Attachment> for EnvelopeItem {
     fn from(attachment: Attachment) -> Self {
         EnvelopeItem::Attachment(attachment)
+    }
+}
+
+impl From<CheckIn> for EnvelopeItem {
+    fn from(check_in: CheckIn) -> Self {
+        EnvelopeItem::CheckIn(check_in)
     }
 }
 

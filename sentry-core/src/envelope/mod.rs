@@ -46,7 +46,7 @@ use serde::Serialize;
 pub use item::{EnvelopeItem, ItemType, RawItem};
 pub use parse::EnvelopeError;
 
-use crate::protocol::{Attachment, ClientSdkInfo, Event, EventType, Ser};
+use crate::protocol::{Attachment, CheckIn, ClientSdkInfo, Event, EventType, Ser};
 
 /// The envelope's header line.
 ///
@@ -212,6 +212,35 @@ impl Envelope {
         envelope
     }
 
+    /// An envelope carrying one cron check-in, alone (Sentry takes one per envelope).
+    ///
+    /// ```
+    /// use sentry_core::envelope::{Envelope, EnvelopeItem};
+    /// use sentry_core::protocol::{CheckIn, CheckInStatus};
+    ///
+    /// let check_in = CheckIn::new("nightly", CheckInStatus::InProgress);
+    /// let envelope = Envelope::from_check_in(check_in.clone());
+    /// let text = String::from_utf8(envelope.to_vec(None)).unwrap();
+    /// assert!(text.lines().nth(1).unwrap().starts_with(r#"{"type":"check_in","length":"#));
+    /// let parsed = Envelope::from_bytes(text.as_bytes()).unwrap();
+    /// assert_eq!(parsed.items().next().and_then(EnvelopeItem::as_check_in), Some(&check_in));
+    /// ```
+    pub fn from_check_in(check_in: CheckIn) -> Self {
+        let mut envelope = Envelope::new();
+        envelope.items.push(EnvelopeItem::CheckIn(check_in));
+        envelope
+    }
+
+    /// An envelope carrying one feedback event (see
+    /// [`Feedback::into_event`](crate::protocol::Feedback::into_event)), alone, with the
+    /// `event_id` header set to its id.
+    pub fn from_feedback(event: Event) -> Self {
+        let mut envelope = Envelope::new();
+        envelope.headers.event_id = Some(event.event_id);
+        envelope.items.push(EnvelopeItem::Feedback(Box::new(event)));
+        envelope
+    }
+
     /// The headers.
     pub fn headers(&self) -> &EnvelopeHeaders {
         &self.headers
@@ -222,12 +251,16 @@ impl Envelope {
         &mut self.headers
     }
 
-    /// Adds an item at the end. Adding an event or a transaction to an envelope without an
-    /// `event_id` header sets the header to its id.
+    /// Adds an item at the end. Adding an event, a transaction or a feedback to an envelope
+    /// without an `event_id` header sets the header to its id.
     pub fn add_item(&mut self, item: impl Into<EnvelopeItem>) {
         let item = item.into();
-        if let (None, EnvelopeItem::Event(event) | EnvelopeItem::Transaction(event)) =
-            (&self.headers.event_id, &item)
+        if let (
+            None,
+            EnvelopeItem::Event(event)
+            | EnvelopeItem::Transaction(event)
+            | EnvelopeItem::Feedback(event),
+        ) = (&self.headers.event_id, &item)
         {
             self.headers.event_id = Some(event.event_id);
         }

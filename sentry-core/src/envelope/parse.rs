@@ -16,7 +16,7 @@ use sentry_minimal::{EventId, Map, Value};
 
 use super::{Envelope, EnvelopeHeaders, EnvelopeItem, ItemType, RawItem};
 use crate::protocol::json;
-use crate::protocol::{ClientReport, ClientSdkInfo, Event, LOG_CONTENT_TYPE};
+use crate::protocol::{CheckIn, ClientReport, ClientSdkInfo, Event, LOG_CONTENT_TYPE};
 
 /// Why bytes could not be read as an envelope.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -216,7 +216,7 @@ pub(super) fn keep_raw(header: ItemHeader, payload: &[u8]) -> Result<EnvelopeIte
 }
 
 /// Reads the payloads of the types the SDK models (events, transactions, client reports,
-/// logs); keeps the others as [`EnvelopeItem::Raw`].
+/// logs, check-ins, feedback); keeps the others as [`EnvelopeItem::Raw`].
 pub(super) fn decode_item(
     header: ItemHeader,
     payload: &[u8],
@@ -236,6 +236,12 @@ pub(super) fn decode_item(
             serde_json::from_slice::<ClientReport>(payload).map_err(|e| invalid(&header.ty, e))?,
         ),
         ItemType::Log => decode_logs(&header, payload)?,
+        ItemType::CheckIn => EnvelopeItem::CheckIn(
+            serde_json::from_slice::<CheckIn>(payload).map_err(|e| invalid(&header.ty, e))?,
+        ),
+        ItemType::Feedback => EnvelopeItem::Feedback(Box::new(
+            serde_json::from_slice::<Event>(payload).map_err(|e| invalid(&header.ty, e))?,
+        )),
         ty => EnvelopeItem::Raw(RawItem {
             ty,
             headers: header.rest,

@@ -3,9 +3,9 @@
 //! One module per concept: the [`Event`] and its interfaces ([`Exception`], [`Stacktrace`],
 //! [`Thread`], [`Context`], [`Request`], [`DebugMeta`], [`ClientSdkInfo`]), the transaction
 //! parts of an event ([`EventType`], [`Span`], [`Measurement`], [`TransactionInfo`]), the
-//! [`ClientReport`] item, and the files sent with events ([`Attachment`]). Types shared with
-//! the `sentry-minimal` facade ([`Level`], [`Value`], [`Map`], [`EventId`], [`TraceId`],
-//! [`SpanId`], [`Breadcrumb`], [`User`]) are reused as they
+//! [`ClientReport`] item, the files sent with events ([`Attachment`]), cron [`CheckIn`]s and
+//! user [`Feedback`]. Types shared with the `sentry-minimal` facade ([`Level`], [`Value`],
+//! [`Map`], [`EventId`], [`TraceId`], [`SpanId`], [`Breadcrumb`], [`User`]) are reused as they
 //! are, not redefined; their wire form is described in each field's documentation.
 //!
 //! Everything serializes to the JSON Sentry expects, leaving out empty fields, and reads back
@@ -15,13 +15,16 @@
 mod addr;
 mod attachment;
 mod category;
+mod check_in;
 mod client_report;
 mod context;
+mod crontab;
 mod debug_meta;
 mod discard_reason;
 mod event;
 mod event_type;
 mod exception;
+mod feedback;
 mod ids;
 pub(crate) mod json;
 mod log;
@@ -41,6 +44,10 @@ pub use attachment::{
     DEFAULT_MAX_ATTACHMENT_SIZE,
 };
 pub use category::DataCategory;
+pub use check_in::{
+    CheckIn, CheckInId, CheckInStatus, IntervalUnit, MonitorConfig, MonitorError, MonitorSchedule,
+    MAX_CHECK_IN_ENVIRONMENT_CHARS, MAX_MONITOR_SLUG_CHARS,
+};
 pub use client_report::{ClientReport, DiscardedEvent};
 pub use context::{
     AppContext, Context, Contexts, DeviceContext, OsContext, RuntimeContext, TraceContext,
@@ -50,6 +57,7 @@ pub use discard_reason::DiscardReason;
 pub use event::{Event, Tags, DEFAULT_PLATFORM};
 pub use event_type::EventType;
 pub use exception::{ErrnoMeta, Exception, Mechanism, MechanismMeta, SignalMeta};
+pub use feedback::{Feedback, FEEDBACK_CONTEXT, MAX_FEEDBACK_MESSAGE_CHARS};
 pub use ids::{new_event_id, new_span_id, new_trace_id};
 pub use log::{Log, LogLevel, ParseLogLevelError, LOG_CONTENT_TYPE};
 pub use log_attributes::{LogAttributes, LogValue};

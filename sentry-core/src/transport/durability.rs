@@ -63,6 +63,11 @@ mod tests {
             assert!(!is_durable(&of(ty.clone())), "{ty}");
         }
         assert!(!is_durable(&Envelope::from_transaction(Event::default())));
+        // The typed items too.
+        let check_in = crate::protocol::CheckIn::new("job", crate::protocol::CheckInStatus::Ok);
+        assert!(is_durable(&Envelope::from_check_in(check_in)));
+        let feedback = crate::protocol::Feedback::new("words").into_event();
+        assert!(is_durable(&Envelope::from_feedback(feedback)));
         // An attachment travels with its event.
         let mut envelope = Envelope::from_event(Event::default());
         envelope.add_item(RawItem::new(ItemType::Attachment, b"x".to_vec()));

@@ -263,9 +263,10 @@ pub(crate) fn estimated_size(envelope: &Envelope) -> usize {
         .items()
         .map(|item| {
             64 + match item {
-                EnvelopeItem::Event(event) | EnvelopeItem::Transaction(event) => {
-                    limits::estimated_event_size(event)
-                }
+                EnvelopeItem::Event(event)
+                | EnvelopeItem::Transaction(event)
+                | EnvelopeItem::Feedback(event) => limits::estimated_event_size(event),
+                EnvelopeItem::CheckIn(check_in) => 256 + check_in.monitor_slug.len(),
                 EnvelopeItem::ClientReport(report) => 64 + report.discarded_events.len() * 64,
                 EnvelopeItem::Raw(raw) => raw.payload.len(),
                 EnvelopeItem::Attachment(attachment) => {
