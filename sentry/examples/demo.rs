@@ -11,6 +11,10 @@ use std::fmt;
 
 use sentry::{Breadcrumb, ClientOptions, Level, Scopes, User};
 
+#[path = "demo/attachments.rs"]
+mod attachments;
+#[path = "demo/crons_feedback.rs"]
+mod crons_feedback;
 #[path = "demo/services.rs"]
 mod services;
 
@@ -70,6 +74,8 @@ fn main() {
         server_name: Some("checkout-host".into()),
         // Every transaction is sent.
         traces_sample_rate: Some(1.0),
+        // Structured logs (the logger API and the `log`/`tracing` bridges).
+        enable_logs: true,
         before_send: Some(std::sync::Arc::new(|mut event, _hint| {
             event
                 .tags
@@ -80,6 +86,10 @@ fn main() {
     });
     // `tracing` spans and events go to Sentry through the bridge's layer.
     services::install_tracing();
+    // `log` records become breadcrumbs and logs through the `log` bridge.
+    if sentry::integrations::log::init().is_err() {
+        eprintln!("demo: another logger was already installed");
+    }
     // List the crates this binary was built with in every event (`modules`).
     sentry::set_modules(sentry::cargo_lock_modules!("../Cargo.lock"));
     if !guard.is_enabled() {
@@ -132,7 +142,19 @@ fn main() {
     //    HTTP call) continued by a second service: one trace across both.
     services::distributed_checkout();
 
-    // 7. A panic on a named thread: reported as a fatal event; the process goes on.
+    // 7. A cron job under a monitor, and a user's feedback about an error.
+    crons_feedback::run();
+
+    // 8. An error with files attached.
+    attachments::run();
+
+    // 9. Structured logs: from the logger API, and a `log` record (also a breadcrumb).
+    let orders = 3;
+    sentry::logger::info!("processed {} orders", orders; "region" => "eu-west-1");
+    sentry::logger::warn!("payment retries above threshold"; "retries" => 4);
+    log::info!(target: "demo::cache", cache = "products"; "cache warmed");
+
+    // 10. A panic on a named thread: reported as a fatal event; the process goes on.
     let crashed = std::thread::Builder::new()
         .name("demo-worker".into())
         .spawn(|| {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use sentry_core::__private::format_rfc3339;
 use sentry_core::envelope::{Envelope, EnvelopeItem, ItemType, RawItem};
-use sentry_core::protocol::{CheckIn, ClientReport, Event, Feedback, Map};
+use sentry_core::protocol::{CheckIn, ClientReport, Event, Feedback, LogValue, Map};
 
 use crate::server::Request;
 
@@ -108,6 +108,7 @@ pub fn format_envelope(envelope: &Envelope) -> String {
             }
             EnvelopeItem::Raw(raw) => format_raw(&mut out, raw),
             EnvelopeItem::CheckIn(check_in) => format_check_in(&mut out, check_in),
+            EnvelopeItem::Logs(logs) => format_logs(&mut out, logs),
             EnvelopeItem::Feedback(event) => format_feedback(&mut out, event),
             EnvelopeItem::Transaction(tx) => match serde_json::to_vec(tx) {
                 Ok(payload) => format_raw(&mut out, &RawItem::new(item.ty(), payload)),
@@ -129,6 +130,34 @@ pub fn format_envelope(envelope: &Envelope) -> String {
         }
     }
     out
+}
+
+/// Structured logs: one line each, `[level] body` and the attributes the SDK did not add.
+fn format_logs(out: &mut String, logs: &[sentry_core::protocol::Log]) {
+    field(out, "logs", format!("{}", logs.len()));
+    for log in logs.iter().take(20) {
+        let own: Vec<String> = log
+            .attributes
+            .iter()
+            .filter(|(key, _)| !key.starts_with("sentry.") && !key.starts_with("server."))
+            .map(|(key, value)| match value {
+                LogValue::String(text) => format!("{key}={}", one_line(text, 40)),
+                LogValue::Bool(b) => format!("{key}={b}"),
+                LogValue::I64(n) => format!("{key}={n}"),
+                LogValue::F64(x) => format!("{key}={x}"),
+                other => format!("{key}={other:?}"),
+            })
+            .collect();
+        let mut line = format!("[{}] {}", log.level, one_line(&log.body, 100));
+        if !own.is_empty() {
+            line.push_str("  ");
+            line.push_str(&own.join(", "));
+        }
+        let _ = writeln!(out, "                   {line}");
+    }
+    if logs.len() > 20 {
+        let _ = writeln!(out, "                   … {} more", logs.len() - 20);
+    }
 }
 
 /// The envelope `trace` header on one line: `trace_id=… sampled=… sample_rate=… sample_rand=…

@@ -15,7 +15,10 @@ pub(crate) fn run() {
         |scope| {
             // `.log` is sent as `text/plain` and `.json` as `application/json`, inferred from
             // the file names.
-            scope.add_attachment(Attachment::from_bytes("startup.log", log.as_bytes().to_vec()));
+            scope.add_attachment(Attachment::from_bytes(
+                "startup.log",
+                log.as_bytes().to_vec(),
+            ));
             scope.add_attachment(Attachment::from_bytes("config.json", config.to_vec()));
         },
         || sentry::capture_error(&error),
