@@ -9,6 +9,7 @@ use sentry_minimal::{Map, Value};
 
 use crate::protocol::DataCategory;
 use crate::protocol::{json, ClientReport, Event, Log, LOG_CONTENT_TYPE};
+use crate::protocol::{Metric, TRACE_METRIC_CONTENT_TYPE};
 
 macro_rules! item_types {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
@@ -244,6 +245,26 @@ pub enum EnvelopeItem {
     /// ));
     /// ```
     Logs(Vec<Log>),
+    /// A batch of metrics (`type: trace_metric`), written like logs as one container item with
+    /// the `item_count` and `content_type` headers and the payload `{"items":[…]}`. The SDK's
+    /// metric buffer puts at most 100 metrics in one. Dropped, it counts as that many
+    /// `trace_metric`s.
+    ///
+    /// ```
+    /// use sentry_core::envelope::{Envelope, EnvelopeItem};
+    /// use sentry_core::protocol::{DataCategory, Metric, MetricType};
+    ///
+    /// let item = EnvelopeItem::Metrics(vec![Metric::new(MetricType::Counter, "orders", 1)]);
+    /// assert_eq!(item.outcomes(), [(DataCategory::TraceMetric, 1)]);
+    /// let envelope: Envelope = std::iter::once(item).collect();
+    /// let text = String::from_utf8(envelope.to_vec(None)).unwrap();
+    /// let header = text.lines().nth(1).unwrap();
+    /// assert!(header.starts_with(r#"{"type":"trace_metric","length":"#));
+    /// assert!(header.ends_with(
+    ///     r#","item_count":1,"content_type":"application/vnd.sentry.items.trace-metric+json"}"#
+    /// ));
+    /// ```
+    Metrics(Vec<Metric>),
     /// Any other item, kept as bytes.
     Raw(RawItem),
 }
@@ -256,6 +277,7 @@ impl EnvelopeItem {
             EnvelopeItem::Transaction(_) => ItemType::Transaction,
             EnvelopeItem::ClientReport(_) => ItemType::ClientReport,
             EnvelopeItem::Logs(_) => ItemType::Log,
+            EnvelopeItem::Metrics(_) => ItemType::TraceMetric,
             EnvelopeItem::Raw(raw) => raw.ty.clone(),
         }
     }
@@ -267,6 +289,7 @@ impl EnvelopeItem {
             EnvelopeItem::Transaction(_) => DataCategory::Transaction,
             EnvelopeItem::ClientReport(_) => DataCategory::Internal,
             EnvelopeItem::Logs(_) => DataCategory::LogItem,
+            EnvelopeItem::Metrics(_) => DataCategory::TraceMetric,
             EnvelopeItem::Raw(raw) => raw.ty.category(),
         }
     }
@@ -280,6 +303,7 @@ impl EnvelopeItem {
             | EnvelopeItem::Transaction(_)
             | EnvelopeItem::ClientReport(_) => 1,
             EnvelopeItem::Logs(logs) => logs.len() as u64,
+            EnvelopeItem::Metrics(metrics) => metrics.len() as u64,
             EnvelopeItem::Raw(raw) => match raw.ty {
                 ItemType::Attachment => raw.payload.len() as u64,
                 ItemType::Log | ItemType::Span | ItemType::TraceMetric => {
@@ -350,6 +374,7 @@ impl EnvelopeItem {
     pub(crate) fn container_headers(&self) -> Option<(usize, &'static str)> {
         match self {
             EnvelopeItem::Logs(logs) => Some((logs.len(), LOG_CONTENT_TYPE)),
+            EnvelopeItem::Metrics(metrics) => Some((metrics.len(), TRACE_METRIC_CONTENT_TYPE)),
             _ => None,
         }
     }
@@ -363,6 +388,9 @@ impl EnvelopeItem {
             EnvelopeItem::ClientReport(report) => Cow::Owned(serde_json::to_vec(report)?),
             EnvelopeItem::Logs(logs) => {
                 Cow::Owned(serde_json::to_vec(&LogsPayload { items: logs })?)
+            }
+            EnvelopeItem::Metrics(metrics) => {
+                Cow::Owned(serde_json::to_vec(&MetricsPayload { items: metrics })?)
             }
             EnvelopeItem::Raw(raw) => Cow::Borrowed(&raw.payload),
         })
@@ -383,6 +411,22 @@ pub(super) fn logs_from_payload(payload: &[u8]) -> Result<Vec<Log>, serde_json::
         items: Vec<Log>,
     }
     serde_json::from_slice::<LogsIn>(payload).map(|logs| logs.items)
+}
+
+/// The payload of a `trace_metric` item.
+#[derive(Serialize)]
+struct MetricsPayload<'a> {
+    items: &'a [Metric],
+}
+
+/// Reads the payload of a `trace_metric` item.
+pub(super) fn metrics_from_payload(payload: &[u8]) -> Result<Vec<Metric>, serde_json::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct MetricsIn {
+        items: Vec<Metric>,
+    }
+    serde_json::from_slice::<MetricsIn>(payload).map(|metrics| metrics.items)
 }
 
 /// The number of entries of a transaction payload's `spans` array (0 when it cannot be read).
@@ -429,6 +473,12 @@ impl From<ClientReport> for EnvelopeItem {
 impl From<Vec<Log>> for EnvelopeItem {
     fn from(logs: Vec<Log>) -> Self {
         EnvelopeItem::Logs(logs)
+    }
+}
+
+impl From<Vec<Metric>> for EnvelopeItem {
+    fn from(metrics: Vec<Metric>) -> Self {
+        EnvelopeItem::Metrics(metrics)
     }
 }
 

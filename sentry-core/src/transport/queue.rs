@@ -267,6 +267,7 @@ pub(crate) fn estimated_size(envelope: &Envelope) -> usize {
                 EnvelopeItem::ClientReport(report) => 64 + report.discarded_events.len() * 64,
                 EnvelopeItem::Raw(raw) => raw.payload.len(),
                 EnvelopeItem::Logs(logs) => logs.iter().map(|log| log.estimated_size()).sum(),
+                EnvelopeItem::Metrics(metrics) => metrics.iter().map(|m| m.estimated_size()).sum(),
                 #[allow(unreachable_patterns)]
                 _ => 1024,
             }
