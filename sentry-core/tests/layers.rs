@@ -38,8 +38,7 @@ const LAYERS: &[&[&str]] = &[
     &["dsn"],
     // Delivery.
     &["ratelimit"],
-    &["batch"],
-    &["logs", "metric_buffer"],
+    &["batch", "logs", "metric_buffer"],
     &["finalize"],
     &["transport"],
     // Options hold integrations; an integration's methods take the options.
