@@ -281,7 +281,7 @@ impl<T: Batched> BatchBuffer<T> {
         };
         drop(state);
         if let Some(finish) = &self.finish {
-            batch.iter_mut().for_each(|item| finish(item));
+            batch.iter_mut().for_each(finish);
         }
         let mut envelope = Envelope::new();
         envelope.headers_mut().sdk.clone_from(&self.sdk);
