@@ -1,7 +1,8 @@
 //! The one owner of the SDK's on/off state: how many enabled clients exist, how many of them
 //! have structured logs on, the two fast-path flags derived from those counts (the facade's
 //! gate in `sentry-minimal` and [`logger::enabled`](crate::logger::enabled)), and the
-//! installation of this crate as the facade's backend.
+//! installation of this crate as the facade's backend. Metrics have a flag of their own
+//! ([`metrics::enabled`](crate::metrics::enabled)), from the count of clients with metrics on.
 //!
 //! Counts and flags change together under one lock. Two separate atomic steps (count, then
 //! flag) would race: a thread dropping the last client could clear the facade's flag *after*
@@ -81,4 +82,34 @@ fn publish(counts: &Counts) {
 #[inline(always)]
 pub(crate) fn logs_on() -> bool {
     LOGS_ON.load(Ordering::Relaxed)
+}
+
+/// How many enabled clients have metrics on; changed under its own lock, like [`COUNTS`].
+static METRIC_CLIENTS: Mutex<usize> = Mutex::new(0);
+
+/// `true` while at least one enabled client has metrics on.
+static METRICS_ON: AtomicBool = AtomicBool::new(false);
+
+/// Counts an enabled client with metrics on (after [`open`]).
+pub(crate) fn open_metrics() {
+    let mut count = METRIC_CLIENTS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    *count += 1;
+    METRICS_ON.store(*count > 0, Ordering::Release);
+}
+
+/// Uncounts a client counted by [`open_metrics`].
+pub(crate) fn close_metrics() {
+    let mut count = METRIC_CLIENTS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    *count = count.saturating_sub(1);
+    METRICS_ON.store(*count > 0, Ordering::Release);
+}
+
+/// `true` while at least one enabled client has metrics on: one relaxed atomic load.
+#[inline(always)]
+pub(crate) fn metrics_on() -> bool {
+    METRICS_ON.load(Ordering::Relaxed)
 }

@@ -42,9 +42,11 @@ pub mod propagation;
 pub mod protocol;
 
 // Delivery.
+mod batch;
 pub mod dsn;
 pub mod finalize;
 mod logs;
+mod metric_buffer;
 mod ratelimit;
 pub mod transport;
 
@@ -67,6 +69,7 @@ mod backend;
 pub mod gen_ai;
 mod init;
 pub mod logger;
+pub mod metrics;
 
 #[cfg(any(test, feature = "test"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "test")))]
@@ -106,8 +109,8 @@ pub use hint::Hint;
 pub use init::{init, try_init, ClientInitGuard, IntoOptions};
 pub use integration::Integration;
 pub use options::{
-    BeforeBreadcrumb, BeforeSend, BeforeSendCheckIn, BeforeSendLog, ClientOptions, OptionsError,
-    Spotlight, TracesSampler, DEFAULT_ENVIRONMENT,
+    BeforeBreadcrumb, BeforeSend, BeforeSendCheckIn, BeforeSendLog, BeforeSendMetric,
+    ClientOptions, OptionsError, Spotlight, TracesSampler, DEFAULT_ENVIRONMENT,
 };
 pub use propagation::TracePropagationTargets;
 pub use protocol::{Attachment, AttachmentType, Event};

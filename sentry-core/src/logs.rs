@@ -1,268 +1,43 @@
 //! [`LogBuffer`]: where captured logs wait to be sent in batches. Public as
 //! `transport::LogBuffer`, for transports that drain it themselves.
 
-use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::{Duration, Instant};
+use crate::batch::{sealed, BatchBuffer, Batched};
+use crate::envelope::EnvelopeItem;
+use crate::protocol::{DataCategory, Log};
 
-use crate::client_reports::ClientReports;
-use crate::envelope::{Envelope, EnvelopeItem};
-use crate::protocol::{ClientSdkInfo, DataCategory, DiscardReason, Log};
-use crate::signal::{Flags, Signal};
-
-/// The flag of the buffer's own wake-up signal.
-const WOKEN: Flags = 1;
-
-/// How many logs go into one envelope at most, and how many make a batch due at once.
-pub(crate) const MAX_BATCH_SIZE: usize = 100;
-
-/// How long the first log of a batch may wait before the batch is due.
-pub(crate) const BATCH_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How many logs may wait at most; more are dropped and counted as `buffer_overflow`.
-pub(crate) const MAX_QUEUED: usize = 1000;
-
-/// How many bytes (estimated, as JSON) one envelope's logs hold at most, and how many make a
-/// batch due at once: Relay accepts log items of up to 1 MiB.
-pub(crate) const MAX_BATCH_BYTES: usize = 1024 * 1024;
-
-/// How many bytes (estimated) the waiting logs may hold at most; a log that does not fit is
-/// dropped and counted as `buffer_overflow`. A log can be up to 1 MiB (larger ones are dropped
-/// before they get here), so the count alone would let the buffer hold a gigabyte.
-pub(crate) const MAX_QUEUED_BYTES: usize = 8 * MAX_BATCH_BYTES;
-
-/// Captured logs waiting to be sent, in capture order.
+/// Captured structured logs waiting to be sent, in capture order: the [`BatchBuffer`] of
+/// [`Log`]s, in envelopes of one `log` item each (at most 100 logs and 1 MiB).
 ///
-/// The client [`push`](Self::push)es on the calling thread (a short lock, no I/O). The transport
-/// worker drains the buffer on its own thread: it is woken when the buffer becomes worth
-/// looking at, or waits with [`wait_wakeup`](Self::wait_wakeup), until
-/// [`next_deadline`](Self::next_deadline), and sends what [`take_batch`](Self::take_batch)
-/// returns. A batch (at most 100 logs, one envelope) is due when 100 logs are waiting or when
-/// the oldest waiting log is 5 seconds old; flush and shutdown take everything (`force`).
-///
-/// At most 1,000 logs of 8 MiB (estimated) in all wait; a log pushed beyond that is dropped
-/// and counted as `buffer_overflow` (`log_item` and `log_byte`) in the client's reports. A
-/// batch also holds at most 1 MiB, and is due once that many bytes wait.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use std::time::Instant;
-/// use sentry_core::client_reports::ClientReports;
-/// use sentry_core::transport::LogBuffer;
-/// use sentry_core::protocol::{Log, LogLevel};
-///
-/// let buffer = LogBuffer::new(Arc::new(ClientReports::default()));
-/// buffer.push(Log::new(LogLevel::Info, "hello"));
-/// assert!(buffer.take_wakeup()); // it became non-empty
-/// assert!(buffer.take_batch(Instant::now(), false).is_none()); // not due yet
-/// let envelope = buffer.take_batch(Instant::now(), true).expect("forced");
-/// assert_eq!(envelope.len(), 1);
-/// assert!(buffer.is_empty());
-/// ```
-pub struct LogBuffer {
-    state: Mutex<State>,
-    /// The wake-up of [`take_wakeup`](Self::take_wakeup) and [`wait_wakeup`](Self::wait_wakeup).
-    wake: Signal,
-    /// The signals of the transport workers draining this buffer, each with the flag it wants
-    /// rung (see [`link`](Self::link)); the signals of workers that are gone are pruned.
-    linked: Mutex<Vec<(Weak<Signal>, Flags)>>,
-    client_reports: Arc<ClientReports>,
-    sdk: Option<Arc<ClientSdkInfo>>,
-}
+/// A log dropped because the buffer is full counts as `buffer_overflow` in `log_item` and, with
+/// its estimated size, in `log_byte`.
+pub type LogBuffer = BatchBuffer<Log>;
 
-#[derive(Default)]
-struct State {
-    logs: Vec<Log>,
-    /// The estimated size of each waiting log, in the same order.
-    sizes: Vec<usize>,
-    /// The sum of `sizes`.
-    bytes: usize,
-    /// When the oldest waiting log arrived; `None` while empty.
-    first_at: Option<Instant>,
-}
+impl sealed::Sealed for Log {}
 
-impl LogBuffer {
-    /// An empty buffer that counts its drops in `client_reports`.
-    pub fn new(client_reports: Arc<ClientReports>) -> Self {
-        LogBuffer {
-            state: Mutex::new(State::default()),
-            wake: Signal::new(),
-            linked: Mutex::new(Vec::new()),
-            client_reports,
-            sdk: None,
-        }
+impl Batched for Log {
+    const CATEGORY: DataCategory = DataCategory::LogItem;
+    const BYTE_CATEGORY: Option<DataCategory> = Some(DataCategory::LogByte);
+
+    fn batch_size(&self) -> usize {
+        self.estimated_size()
     }
 
-    /// Sets the `sdk` header of the envelopes this buffer makes.
-    #[must_use]
-    pub fn with_sdk_info(mut self, sdk: Arc<ClientSdkInfo>) -> Self {
-        self.sdk = Some(sdk);
-        self
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Adds a log. Over 1,000 logs it is dropped and counted instead. Signals a wake-up
-    /// (see [`take_wakeup`](Self::take_wakeup)) when the buffer becomes non-empty and whenever
-    /// another 100 logs are waiting.
-    pub fn push(&self, log: Log) {
-        let size = log.estimated_size();
-        let mut state = self.lock();
-        let len = state.logs.len();
-        if len >= MAX_QUEUED || state.bytes.saturating_add(size) > MAX_QUEUED_BYTES {
-            drop(state);
-            self.client_reports
-                .record(DiscardReason::BufferOverflow, DataCategory::LogItem, 1);
-            self.client_reports.record(
-                DiscardReason::BufferOverflow,
-                DataCategory::LogByte,
-                size as u64,
-            );
-            return;
-        }
-        if len == 0 {
-            state.first_at = Some(Instant::now());
-            // Room for the whole cap at once: pushes never reallocate while holding the lock
-            // more than a few times.
-            state.logs.reserve(MAX_BATCH_SIZE);
-            state.sizes.reserve(MAX_BATCH_SIZE);
-        }
-        state.logs.push(log);
-        state.sizes.push(size);
-        let before = state.bytes;
-        state.bytes += size;
-        let crossed_batch_bytes = before / MAX_BATCH_BYTES != state.bytes / MAX_BATCH_BYTES;
-        let len = len + 1;
-        drop(state);
-        if len == 1 || len % MAX_BATCH_SIZE == 0 || crossed_batch_bytes {
-            self.wake();
-        }
-    }
-
-    /// Signals a wake-up: on the buffer's own signal and on every linked worker's.
-    fn wake(&self) {
-        // Coalesces: a pending wake-up already means "look at the buffer"; nothing is lost.
-        self.wake.ring(WOKEN);
-        self.linked
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|(signal, flags)| {
-                let Some(signal) = signal.upgrade() else {
-                    return false;
-                };
-                signal.ring(*flags);
-                true
-            });
-    }
-
-    /// Makes the buffer ring `flags` on `signal` whenever it signals a wake-up, for as long as
-    /// `signal` lives: this is how the transport worker waits for the buffer, its queue and a
-    /// stop request at once. Rings at once if logs are already waiting.
-    pub(crate) fn link(&self, signal: &Arc<Signal>, flags: Flags) {
-        self.linked
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((Arc::downgrade(signal), flags));
-        if !self.is_empty() {
-            signal.ring(flags);
-        }
-    }
-
-    /// Takes the pending wake-up, without waiting: `true` if the buffer may have become worth
-    /// looking at since the last wake-up was taken, because it became non-empty (so a
-    /// [deadline](Self::next_deadline) started) or another full batch is waiting. Wake-ups
-    /// coalesce: several of them are taken as one.
-    ///
-    /// This is for transports that drain the buffer on a thread of their own; the SDK's
-    /// [`TransportWorker`](crate::transport::TransportWorker) is woken without it.
-    pub fn take_wakeup(&self) -> bool {
-        self.wake.take(WOKEN) != 0
-    }
-
-    /// Waits up to `timeout` for a wake-up (see [`take_wakeup`](Self::take_wakeup)) and takes
-    /// it: `true` if there was one, `false` if the time ran out. Returns at once when a wake-up
-    /// is pending already.
-    pub fn wait_wakeup(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now().checked_add(timeout);
-        self.wake.wait_until(WOKEN, deadline).flags != 0
-    }
-
-    /// When the oldest waiting log is due (5 seconds after it arrived); `None` while
-    /// the buffer is empty.
-    pub fn next_deadline(&self) -> Option<Instant> {
-        self.lock().first_at.map(|t| t + BATCH_TIMEOUT)
-    }
-
-    /// Takes up to 100 of the oldest logs, of at most 1 MiB (always at least one log), as an
-    /// envelope with one `log` item, if a batch is due at `now` (100 logs or 1 MiB wait, or the
-    /// oldest log is 5 seconds old) or `force` is set. `None` when nothing is due or the buffer
-    /// is empty. Call it again until it returns `None` to drain.
-    pub fn take_batch(&self, now: Instant, force: bool) -> Option<Envelope> {
-        let mut state = self.lock();
-        let first_at = state.first_at?;
-        let due = force
-            || state.logs.len() >= MAX_BATCH_SIZE
-            || state.bytes >= MAX_BATCH_BYTES
-            || now.saturating_duration_since(first_at) >= BATCH_TIMEOUT;
-        if !due || state.logs.is_empty() {
-            return None;
-        }
-        let mut count = 0;
-        let mut bytes = 0;
-        for &size in state.sizes.iter().take(MAX_BATCH_SIZE) {
-            if count > 0 && bytes + size > MAX_BATCH_BYTES {
-                break;
-            }
-            count += 1;
-            bytes += size;
-        }
-        state.bytes -= bytes;
-        let batch: Vec<Log> = if count == state.logs.len() {
-            state.first_at = None;
-            state.sizes.clear();
-            std::mem::take(&mut state.logs)
-        } else {
-            // The logs left behind arrived after `first_at`, so keeping it keeps every log
-            // within its deadline.
-            state.sizes.drain(..count);
-            state.logs.drain(..count).collect()
-        };
-        drop(state);
-        let mut envelope = Envelope::new();
-        envelope.headers_mut().sdk.clone_from(&self.sdk);
-        envelope.add_item(EnvelopeItem::Logs(batch));
-        Some(envelope)
-    }
-
-    /// How many logs are waiting.
-    pub fn len(&self) -> usize {
-        self.lock().logs.len()
-    }
-
-    /// `true` when no log is waiting.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl fmt::Debug for LogBuffer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.lock();
-        f.debug_struct("LogBuffer")
-            .field("queued", &state.logs.len())
-            .field("first_at", &state.first_at)
-            .finish_non_exhaustive()
+    fn into_item(batch: Vec<Self>) -> EnvelopeItem {
+        EnvelopeItem::Logs(batch)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, PoisonError};
+    use std::time::{Duration, Instant};
+
     use super::*;
-    use crate::protocol::LogLevel;
+    use crate::batch::{BATCH_TIMEOUT, MAX_BATCH_BYTES, MAX_QUEUED, MAX_QUEUED_BYTES};
+    use crate::client_reports::ClientReports;
+    use crate::envelope::{Envelope, EnvelopeItem};
+    use crate::protocol::{ClientSdkInfo, DataCategory, DiscardReason, LogLevel};
+    use crate::signal::{Flags, Signal};
 
     fn buffer() -> (LogBuffer, Arc<ClientReports>) {
         let reports = Arc::new(ClientReports::default());

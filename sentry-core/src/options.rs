@@ -12,7 +12,7 @@ use crate::dsn::{Dsn, DsnError};
 use crate::hint::Hint;
 use crate::integration::Integration;
 use crate::propagation::TracePropagationTargets;
-use crate::protocol::{CheckIn, Event, Log};
+use crate::protocol::{CheckIn, Event, Log, Metric};
 use crate::sampling::SamplingContext;
 use crate::transport::{self, TransportFactory};
 
@@ -25,6 +25,8 @@ pub type BeforeSend = Arc<dyn Fn(Event, &Hint<'_>) -> Option<Event> + Send + Syn
 pub type BeforeBreadcrumb = Arc<dyn Fn(Breadcrumb, &Hint<'_>) -> Option<Breadcrumb> + Send + Sync>;
 /// A callback that may change or drop a structured log before it is buffered.
 pub type BeforeSendLog = Arc<dyn Fn(Log) -> Option<Log> + Send + Sync>;
+/// A callback that may change or drop a metric before it is buffered.
+pub type BeforeSendMetric = Arc<dyn Fn(Metric) -> Option<Metric> + Send + Sync>;
 
 /// A callback that may change or drop a cron check-in before it is sent
 /// ([`ClientOptions::before_send_check_in`]).
@@ -221,6 +223,31 @@ pub struct ClientOptions {
     /// # assert!(options.validate().is_ok());
     /// ```
     pub before_send_log: Option<BeforeSendLog>,
+    /// Send metrics (the [`metrics`](crate::metrics) API). Default: on, as the metrics
+    /// specification asks. Nothing is sent until code records a metric, and a client with it
+    /// off makes every metrics call return after one atomic load.
+    pub enable_metrics: bool,
+    /// Called with every metric, after the SDK's attributes were added, just before it is
+    /// buffered; returning `None` drops it (client report reason `before_send`, category
+    /// `trace_metric`), and so does a panic inside the callback.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sentry_core::ClientOptions;
+    ///
+    /// let options = ClientOptions {
+    ///     before_send_metric: Some(Arc::new(|mut metric| {
+    ///         if metric.name.starts_with("debug.") {
+    ///             return None;
+    ///         }
+    ///         metric.attributes.remove("server.address");
+    ///         Some(metric)
+    ///     })),
+    ///     ..Default::default()
+    /// };
+    /// # assert!(options.validate().is_ok());
+    /// ```
+    pub before_send_metric: Option<BeforeSendMetric>,
     /// The share of new traces whose transactions are sent, from 0.0 to 1.0. `None` (the
     /// default) and no [`traces_sampler`](Self::traces_sampler) means tracing is off: no
     /// transaction is sent, but traces are still continued and propagated, and every event
@@ -419,6 +446,8 @@ impl Default for ClientOptions {
             compression: transport::Compression::Gzip,
             enable_logs: false,
             before_send_log: None,
+            enable_metrics: true,
+            before_send_metric: None,
             traces_sample_rate: None,
             traces_sampler: None,
             before_send_transaction: None,
@@ -647,6 +676,11 @@ impl fmt::Debug for ClientOptions {
             .field(
                 "before_send_feedback",
                 &self.before_send_feedback.as_ref().map(|_| "<fn>"),
+            )
+            .field("enable_metrics", &self.enable_metrics)
+            .field(
+                "before_send_metric",
+                &self.before_send_metric.as_ref().map(|_| "<fn>"),
             )
             .finish()
     }

@@ -38,7 +38,7 @@ const LAYERS: &[&[&str]] = &[
     &["dsn"],
     // Delivery.
     &["ratelimit"],
-    &["logs"],
+    &["batch", "logs", "metric_buffer"],
     &["finalize"],
     &["transport"],
     // Options hold integrations; an integration's methods take the options.
@@ -54,6 +54,7 @@ const LAYERS: &[&[&str]] = &[
     &["init"],
     &["backend"],
     &["logger"],
+    &["metrics"],
     &["test"],
 ];
 

@@ -218,9 +218,9 @@ pub use sentry_core::{
 };
 // Setting up.
 pub use sentry_core::{
-    release_name, BeforeBreadcrumb, BeforeSend, BeforeSendCheckIn, BeforeSendLog, ClientInitGuard,
-    ClientOptions, Dsn, DsnError, Integration, IntoOptions, OptionsError, Spotlight,
-    DEFAULT_ENVIRONMENT, SDK_NAME, SDK_VERSION,
+    release_name, BeforeBreadcrumb, BeforeSend, BeforeSendCheckIn, BeforeSendLog, BeforeSendMetric,
+    ClientInitGuard, ClientOptions, Dsn, DsnError, Integration, IntoOptions, OptionsError,
+    Spotlight, DEFAULT_ENVIRONMENT, SDK_NAME, SDK_VERSION,
 };
 // The data.
 pub use sentry_core::{
@@ -232,7 +232,7 @@ pub use sentry_core::{
 #[cfg_attr(docsrs, doc(cfg(feature = "test")))]
 pub use sentry_core::test;
 pub use sentry_core::{
-    client_reports, dsn, envelope, finalize, gen_ai, hint, integration, limits, logger,
+    client_reports, dsn, envelope, finalize, gen_ai, hint, integration, limits, logger, metrics,
     propagation, protocol, transport,
 };
 

@@ -114,6 +114,12 @@ pub fn format_envelope(envelope: &Envelope) -> String {
                 Ok(payload) => format_raw(&mut out, &RawItem::new(item.ty(), payload)),
                 Err(err) => field(&mut out, "payload", format!("(unserializable: {err})")),
             },
+            EnvelopeItem::Metrics(metrics) => {
+                match serde_json::to_vec(&serde_json::json!({ "items": metrics })) {
+                    Ok(payload) => format_raw(&mut out, &RawItem::new(item.ty(), payload)),
+                    Err(err) => field(&mut out, "payload", format!("(unserializable: {err})")),
+                }
+            }
             // Item kinds added later render like raw items would: by type only.
             _ => {}
         }
@@ -489,6 +495,26 @@ fn pairs(json: &serde_json::Value, keys: &[&str]) -> String {
         .join("  ")
 }
 
+/// A `trace_metric` record: name, type, value and unit, then the attributes other than the
+/// SDK's own (`sentry.*`) as `key=value`.
+fn metric_line(item: &serde_json::Value) -> String {
+    let mut line = pairs(item, &["name", "type", "value", "unit"]);
+    if let Some(attributes) = item
+        .get("attributes")
+        .and_then(serde_json::Value::as_object)
+    {
+        for (key, attribute) in attributes {
+            if key.starts_with("sentry.") {
+                continue;
+            }
+            if let Some(value) = text_of(attribute, "value") {
+                line.push_str(&format!("  {key}={value}"));
+            }
+        }
+    }
+    line
+}
+
 /// Writes a readable summary of the JSON payload of the item types the SDK sends besides events
 /// and client reports. Returns `false` for types it has no summary for.
 fn summarize_json_item(out: &mut String, ty: &str, json: &serde_json::Value) -> bool {
@@ -509,7 +535,7 @@ fn summarize_json_item(out: &mut String, ty: &str, json: &serde_json::Value) -> 
                         text_of(item, "body").unwrap_or_default()
                     ),
                     "span" => pairs(item, &["name", "status", "span_id"]),
-                    _ => pairs(item, &["name", "type", "value", "unit"]),
+                    _ => metric_line(item),
                 };
                 continuation(out, line);
             }
@@ -843,6 +869,26 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn renders_metric_records() {
+        use sentry_core::protocol::{Metric, MetricType};
+
+        let mut metric = Metric::new(MetricType::Distribution, "db.query", 12.5);
+        metric.unit = Some("millisecond".into());
+        metric.attributes.insert("table", "users");
+        metric.attributes.insert("sentry.sdk.name", "sentry.rust");
+        let envelope: Envelope =
+            std::iter::once(sentry_core::envelope::EnvelopeItem::Metrics(vec![metric])).collect();
+        let text = format_envelope(&envelope);
+        assert!(
+            text.contains(
+                "name=db.query  type=distribution  value=12.5  unit=millisecond  table=users"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("sentry.sdk.name"), "{text}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod check_in;
 pub(crate) mod convert;
 mod feedback;
 mod logs;
+mod metrics;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -21,6 +22,7 @@ use crate::hint::Hint;
 use crate::integration;
 use crate::limits::{self, Verdict};
 use crate::logs::LogBuffer;
+use crate::metric_buffer::MetricBuffer;
 use crate::options::{ClientOptions, OptionsError};
 use crate::protocol::{
     ClientSdkInfo, ClientSdkPackage, Context, DataCategory, DiscardReason, Event,
@@ -57,6 +59,8 @@ pub struct Client {
     counted: AtomicBool,
     /// The structured-log buffer, when the client is enabled with `enable_logs`.
     logs: Option<Arc<LogBuffer>>,
+    /// The metric buffer, when the client is enabled with `enable_metrics`.
+    metrics: Option<Arc<MetricBuffer>>,
 }
 
 impl fmt::Debug for Client {
@@ -101,6 +105,13 @@ impl Client {
             )),
             _ => None,
         };
+        let metrics =
+            match (&options.dsn, &options.transport) {
+                (Some(_), Some(_)) if options.enable_metrics => Some(Arc::new(
+                    metrics::metric_buffer(&options, &client_reports, &sdk_info),
+                )),
+                _ => None,
+            };
         let transport = match (&options.dsn, &options.transport) {
             (Some(dsn), Some(factory)) => {
                 let mut transport_options =
@@ -119,6 +130,7 @@ impl Client {
                 transport_options.compression = options.compression;
                 transport_options.user_agent = format!("{SDK_NAME}/{SDK_VERSION}");
                 transport_options.logs.clone_from(&logs);
+                transport_options.metrics.clone_from(&metrics);
                 // A panicking factory (a custom transport's bug) leaves the SDK disabled.
                 let transport = run_callback("the transport factory", || {
                     factory.create_transport(&transport_options)
@@ -155,10 +167,14 @@ impl Client {
             sdk_info,
             counted: AtomicBool::new(false),
             logs,
+            metrics,
         };
         if client.is_enabled() {
             client.counted.store(true, Ordering::Release);
             crate::gate::open(client.logs.is_some());
+            if client.metrics.is_some() {
+                crate::gate::open_metrics();
+            }
         }
         Ok(client)
     }
@@ -178,6 +194,7 @@ impl Client {
             client_reports: Arc::default(),
             counted: AtomicBool::new(false),
             logs: None,
+            metrics: None,
         }
     }
 
@@ -582,6 +599,7 @@ impl Client {
         match self.transport() {
             Some(transport) => {
                 self.drain_logs(&*transport);
+                self.drain_metrics(&*transport);
                 transport.flush(timeout)
             }
             None => true,
@@ -601,6 +619,7 @@ impl Client {
         match transport {
             Some(transport) => {
                 self.drain_logs(&*transport);
+                self.drain_metrics(&*transport);
                 transport.shutdown(timeout)
             }
             None => true,
@@ -610,6 +629,9 @@ impl Client {
     fn uncount(&self) {
         if self.counted.swap(false, Ordering::AcqRel) {
             crate::gate::close(self.logs.is_some());
+            if self.metrics.is_some() {
+                crate::gate::close_metrics();
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::protocol::DataCategory;
 use crate::protocol::{
     json, Attachment, AttachmentData, CheckIn, ClientReport, Event, Log, LOG_CONTENT_TYPE,
 };
+use crate::protocol::{Metric, TRACE_METRIC_CONTENT_TYPE};
 
 macro_rules! item_types {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
@@ -304,6 +305,26 @@ pub enum EnvelopeItem {
     /// assert_eq!(item.as_feedback().map(|e| e.event_id), Some(id));
     /// ```
     Feedback(Box<Event>),
+    /// A batch of metrics (`type: trace_metric`), written like logs as one container item with
+    /// the `item_count` and `content_type` headers and the payload `{"items":[…]}`. The SDK's
+    /// metric buffer puts at most 100 metrics in one. Dropped, it counts as that many
+    /// `trace_metric`s.
+    ///
+    /// ```
+    /// use sentry_core::envelope::{Envelope, EnvelopeItem};
+    /// use sentry_core::protocol::{DataCategory, Metric, MetricType};
+    ///
+    /// let item = EnvelopeItem::Metrics(vec![Metric::new(MetricType::Counter, "orders", 1)]);
+    /// assert_eq!(item.outcomes(), [(DataCategory::TraceMetric, 1)]);
+    /// let envelope: Envelope = std::iter::once(item).collect();
+    /// let text = String::from_utf8(envelope.to_vec(None)).unwrap();
+    /// let header = text.lines().nth(1).unwrap();
+    /// assert!(header.starts_with(r#"{"type":"trace_metric","length":"#));
+    /// assert!(header.ends_with(
+    ///     r#","item_count":1,"content_type":"application/vnd.sentry.items.trace-metric+json"}"#
+    /// ));
+    /// ```
+    Metrics(Vec<Metric>),
     /// Any other item, kept as bytes.
     Raw(RawItem),
 }
@@ -319,6 +340,7 @@ impl EnvelopeItem {
             EnvelopeItem::Attachment(_) => ItemType::Attachment,
             EnvelopeItem::CheckIn(_) => ItemType::CheckIn,
             EnvelopeItem::Feedback(_) => ItemType::Feedback,
+            EnvelopeItem::Metrics(_) => ItemType::TraceMetric,
             EnvelopeItem::Raw(raw) => raw.ty.clone(),
         }
     }
@@ -333,6 +355,7 @@ impl EnvelopeItem {
             EnvelopeItem::Attachment(_) => DataCategory::Attachment,
             EnvelopeItem::CheckIn(_) => DataCategory::Monitor,
             EnvelopeItem::Feedback(_) => DataCategory::Feedback,
+            EnvelopeItem::Metrics(_) => DataCategory::TraceMetric,
             EnvelopeItem::Raw(raw) => raw.ty.category(),
         }
     }
@@ -349,6 +372,7 @@ impl EnvelopeItem {
             | EnvelopeItem::Feedback(_) => 1,
             EnvelopeItem::Logs(logs) => logs.len() as u64,
             EnvelopeItem::Attachment(attachment) => attachment.len() as u64,
+            EnvelopeItem::Metrics(metrics) => metrics.len() as u64,
             EnvelopeItem::Raw(raw) => match raw.ty {
                 ItemType::Attachment => raw.payload.len() as u64,
                 ItemType::Log | ItemType::Span | ItemType::TraceMetric => {
@@ -448,6 +472,7 @@ impl EnvelopeItem {
     pub(crate) fn container_headers(&self) -> Option<(usize, &'static str)> {
         match self {
             EnvelopeItem::Logs(logs) => Some((logs.len(), LOG_CONTENT_TYPE)),
+            EnvelopeItem::Metrics(metrics) => Some((metrics.len(), TRACE_METRIC_CONTENT_TYPE)),
             _ => None,
         }
     }
@@ -472,6 +497,9 @@ impl EnvelopeItem {
                     )))
                 }
             },
+            EnvelopeItem::Metrics(metrics) => {
+                Cow::Owned(serde_json::to_vec(&MetricsPayload { items: metrics })?)
+            }
             EnvelopeItem::Raw(raw) => Cow::Borrowed(&raw.payload),
         })
     }
@@ -491,6 +519,22 @@ pub(super) fn logs_from_payload(payload: &[u8]) -> Result<Vec<Log>, serde_json::
         items: Vec<Log>,
     }
     serde_json::from_slice::<LogsIn>(payload).map(|logs| logs.items)
+}
+
+/// The payload of a `trace_metric` item.
+#[derive(Serialize)]
+struct MetricsPayload<'a> {
+    items: &'a [Metric],
+}
+
+/// Reads the payload of a `trace_metric` item.
+pub(super) fn metrics_from_payload(payload: &[u8]) -> Result<Vec<Metric>, serde_json::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct MetricsIn {
+        items: Vec<Metric>,
+    }
+    serde_json::from_slice::<MetricsIn>(payload).map(|metrics| metrics.items)
 }
 
 /// The number of entries of a transaction payload's `spans` array (0 when it cannot be read).
@@ -549,6 +593,12 @@ impl From<Attachment> for EnvelopeItem {
 impl From<CheckIn> for EnvelopeItem {
     fn from(check_in: CheckIn) -> Self {
         EnvelopeItem::CheckIn(check_in)
+    }
+}
+
+impl From<Vec<Metric>> for EnvelopeItem {
+    fn from(metrics: Vec<Metric>) -> Self {
+        EnvelopeItem::Metrics(metrics)
     }
 }
 

@@ -16,6 +16,7 @@ use sentry_minimal::{EventId, Map, Value};
 
 use super::{Envelope, EnvelopeHeaders, EnvelopeItem, ItemType, RawItem};
 use crate::protocol::json;
+use crate::protocol::TRACE_METRIC_CONTENT_TYPE;
 use crate::protocol::{CheckIn, ClientReport, ClientSdkInfo, Event, LOG_CONTENT_TYPE};
 
 /// Why bytes could not be read as an envelope.
@@ -242,6 +243,7 @@ pub(super) fn decode_item(
         ItemType::Feedback => EnvelopeItem::Feedback(Box::new(
             serde_json::from_slice::<Event>(payload).map_err(|e| invalid(&header.ty, e))?,
         )),
+        ItemType::TraceMetric => decode_metrics(&header, payload)?,
         ty => EnvelopeItem::Raw(RawItem {
             ty,
             headers: header.rest,
@@ -252,16 +254,43 @@ pub(super) fn decode_item(
 
 /// A `log` item: both container headers are required and must describe the payload.
 fn decode_logs(header: &ItemHeader, payload: &[u8]) -> Result<EnvelopeItem, EnvelopeError> {
-    let invalid = |error: String| EnvelopeError::InvalidPayload {
-        item_type: ItemType::Log,
-        error,
-    };
-    let logs = super::item::logs_from_payload(payload).map_err(|e| invalid(e.to_string()))?;
+    let logs = super::item::logs_from_payload(payload)
+        .map_err(|e| invalid_container(ItemType::Log, e.to_string()))?;
+    check_container(header, ItemType::Log, LOG_CONTENT_TYPE, logs.len())?;
+    Ok(EnvelopeItem::Logs(logs))
+}
+
+/// A `trace_metric` item: both container headers are required and must describe the payload.
+fn decode_metrics(header: &ItemHeader, payload: &[u8]) -> Result<EnvelopeItem, EnvelopeError> {
+    let metrics = super::item::metrics_from_payload(payload)
+        .map_err(|e| invalid_container(ItemType::TraceMetric, e.to_string()))?;
+    check_container(
+        header,
+        ItemType::TraceMetric,
+        TRACE_METRIC_CONTENT_TYPE,
+        metrics.len(),
+    )?;
+    Ok(EnvelopeItem::Metrics(metrics))
+}
+
+fn invalid_container(item_type: ItemType, error: String) -> EnvelopeError {
+    EnvelopeError::InvalidPayload { item_type, error }
+}
+
+/// Checks a container item's headers: `content_type` is `content_type` and `item_count` is the
+/// number of records its payload holds.
+fn check_container(
+    header: &ItemHeader,
+    ty: ItemType,
+    content_type: &str,
+    count: usize,
+) -> Result<(), EnvelopeError> {
+    let invalid = |error: String| invalid_container(ty.clone(), error);
     match header.rest.get("content_type") {
-        Some(Value::String(ct)) if ct == LOG_CONTENT_TYPE => {}
+        Some(Value::String(ct)) if ct == content_type => {}
         Some(Value::String(ct)) => {
             return Err(invalid(format!(
-                "`content_type` must be {LOG_CONTENT_TYPE:?}, found {ct:?}"
+                "`content_type` must be {content_type:?}, found {ct:?}"
             )))
         }
         Some(other) => {
@@ -272,20 +301,16 @@ fn decode_logs(header: &ItemHeader, payload: &[u8]) -> Result<EnvelopeItem, Enve
         }
         None => {
             return Err(invalid(format!(
-                "`content_type` must be {LOG_CONTENT_TYPE:?}, found nothing"
+                "`content_type` must be {content_type:?}, found nothing"
             )))
         }
     }
     match header.rest.get("item_count").and_then(Value::as_u64) {
-        Some(n) if n == logs.len() as u64 => {}
-        other => {
-            return Err(invalid(format!(
-                "`item_count` must be the number of items, {}, found {other:?}",
-                logs.len()
-            )))
-        }
+        Some(n) if n == count as u64 => Ok(()),
+        other => Err(invalid(format!(
+            "`item_count` must be the number of items, {count}, found {other:?}"
+        ))),
     }
-    Ok(EnvelopeItem::Logs(logs))
 }
 
 pub(super) fn parse(bytes: &[u8], decode: Decode) -> Result<Envelope, EnvelopeError> {
@@ -614,6 +639,57 @@ mod tests {
         let garbage =
             format!("{{}}\n{{\"type\":\"log\",\"item_count\":1{ct}}}\n{{\"items\":[{{}}]}}\n");
         assert!(Envelope::from_bytes(garbage.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn metric_items_round_trip_and_are_checked() {
+        use crate::protocol::{Metric, MetricType};
+
+        let mut metric = Metric::new(MetricType::Distribution, "db.query", 12.5);
+        metric.timestamp =
+            std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_700_000_000_123_456);
+        metric.unit = Some("millisecond".into());
+        metric.attributes.insert("table", "users");
+        let mut envelope = Envelope::new();
+        envelope.add_item(vec![
+            metric.clone(),
+            Metric::new(MetricType::Counter, "orders", 1),
+        ]);
+        let bytes = envelope.to_vec(None);
+        let parsed = parse_ok(&bytes);
+        match &parsed.items[0] {
+            EnvelopeItem::Metrics(metrics) => {
+                assert_eq!(metrics.len(), 2);
+                assert_eq!(metrics[0], metric);
+            }
+            other => panic!("expected metrics, got {other:?}"),
+        }
+        assert_eq!(parsed.to_vec(None), bytes);
+
+        let payload = r#"{"items":[{"timestamp":1,"trace_id":"abababababababababababababababab","name":"x","type":"gauge","value":3}]}"#;
+        let item =
+            |headers: &str| format!("{{}}\n{{\"type\":\"trace_metric\"{headers}}}\n{payload}\n");
+        let ct = r#","content_type":"application/vnd.sentry.items.trace-metric+json""#;
+        assert!(Envelope::from_bytes(item(&format!(r#","item_count":1{ct}"#)).as_bytes()).is_ok());
+        for bad in [
+            String::new(),
+            format!(r#","item_count":2{ct}"#),
+            ct.to_owned(),
+            r#","item_count":1,"content_type":"application/vnd.sentry.items.trace_metric+json""#
+                .to_owned(),
+        ] {
+            let err = Envelope::from_bytes(item(&bad).as_bytes()).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    EnvelopeError::InvalidPayload {
+                        item_type: ItemType::TraceMetric,
+                        ..
+                    }
+                ),
+                "{bad}: {err:?}"
+            );
+        }
     }
 
     /// The derived reader the envelope headers used to go through; the hand-written one must

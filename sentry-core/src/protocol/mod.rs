@@ -30,6 +30,7 @@ pub(crate) mod json;
 mod log;
 mod log_attributes;
 mod measurement;
+mod metric;
 mod minimal_serde;
 mod request;
 mod sdk;
@@ -62,6 +63,9 @@ pub use ids::{new_event_id, new_span_id, new_trace_id};
 pub use log::{Log, LogLevel, ParseLogLevelError, LOG_CONTENT_TYPE};
 pub use log_attributes::{LogAttributes, LogValue};
 pub use measurement::{Measurement, MeasurementUnit};
+pub use metric::{
+    Metric, MetricType, MetricValue, ParseMetricTypeError, TRACE_METRIC_CONTENT_TYPE,
+};
 pub use minimal_serde::{value_from_json, value_to_json};
 pub use request::Request;
 pub use sdk::{ClientSdkInfo, ClientSdkPackage};

@@ -51,7 +51,9 @@ mod sender;
 mod test_support;
 mod worker;
 
+pub use crate::batch::{BatchBuffer, Batched};
 pub use crate::logs::LogBuffer;
+pub use crate::metric_buffer::MetricBuffer;
 pub use compression::Compression;
 pub use durable::durable;
 pub use options::{

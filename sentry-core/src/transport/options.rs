@@ -104,10 +104,12 @@ pub struct TransportOptions {
     pub spotlight: Option<String>,
     /// The client's structured-log buffer, when logs are on: a worker drains it on its own
     /// thread (woken when the buffer has logs worth a look, and at
-    /// [`LogBuffer::next_deadline`](crate::logs::LogBuffer::next_deadline)). The client also
+    /// [`LogBuffer::next_deadline`](crate::batch::BatchBuffer::next_deadline)). The client also
     /// drains it into [`Transport::send_envelope`](super::Transport::send_envelope) on flush
     /// and close, so transports that ignore it still get every log then.
     pub logs: Option<Arc<crate::logs::LogBuffer>>,
+    /// The client's metric buffer, when metrics are on; drained like [`logs`](Self::logs).
+    pub metrics: Option<Arc<crate::metric_buffer::MetricBuffer>>,
     /// How request bodies are compressed. Default [`Compression::Gzip`](super::Compression).
     pub compression: super::Compression,
 }
@@ -166,6 +168,7 @@ impl TransportOptions {
             cache: None,
             spotlight: None,
             logs: None,
+            metrics: None,
             compression: super::Compression::Gzip,
         }
     }
@@ -186,6 +189,7 @@ impl fmt::Debug for TransportOptions {
             .field("cache", &self.cache)
             .field("spotlight", &self.spotlight)
             .field("logs", &self.logs)
+            .field("metrics", &self.metrics)
             .field("compression", &self.compression)
             .finish_non_exhaustive()
     }

@@ -276,6 +276,7 @@ pub(crate) fn estimated_size(envelope: &Envelope) -> usize {
                         + attachment.content_type().len()
                 }
                 EnvelopeItem::Logs(logs) => logs.iter().map(|log| log.estimated_size()).sum(),
+                EnvelopeItem::Metrics(metrics) => metrics.iter().map(|m| m.estimated_size()).sum(),
                 #[allow(unreachable_patterns)]
                 _ => 1024,
             }
