@@ -46,6 +46,7 @@ pub mod dsn;
 pub mod finalize;
 mod logs;
 mod ratelimit;
+mod session;
 pub mod transport;
 
 // Configuration (options and integrations name each other).
@@ -90,11 +91,12 @@ pub mod __private {
 
 pub use api::{
     add_breadcrumb, add_breadcrumb_with_hint, capture_error, capture_event,
-    capture_event_with_hint, capture_log, capture_message, continue_trace, event_from_error, flush,
-    get_baggage, get_current_span, get_traceparent, is_enabled, last_event_id, remove_context,
-    remove_extra, remove_tag, set_context, set_extra, set_level, set_tag, set_tags,
-    set_transaction_name, set_user, start_new_trace, start_span, start_transaction, trace,
-    trace_headers, update_current_span, with_span, IntoBreadcrumb, TraceHeaders,
+    capture_event_with_hint, capture_log, capture_message, continue_trace, end_session,
+    end_session_with_status, event_from_error, flush, get_baggage, get_current_span,
+    get_traceparent, is_enabled, last_event_id, remove_context, remove_extra, remove_tag,
+    set_context, set_extra, set_level, set_tag, set_tags, set_transaction_name, set_user,
+    start_new_trace, start_session, start_span, start_transaction, trace, trace_headers,
+    update_current_span, with_span, IntoBreadcrumb, TraceHeaders,
 };
 pub use client::{Client, SDK_NAME, SDK_VERSION};
 pub use dsn::{Dsn, DsnError};
@@ -113,4 +115,5 @@ pub use scope::{
     BindScopes, EventProcessor, Scope, ScopeGuard, Scopes, ScopesBound,
 };
 pub use sentry_minimal::{AsError, Breadcrumb, EventId, Level, Map, SpanId, TraceId, User, Value};
+pub use session::SessionMode;
 pub use span::{Span, SpanGuard};

@@ -2,6 +2,7 @@
 
 pub(crate) mod convert;
 mod logs;
+mod session;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -54,6 +55,8 @@ pub struct Client {
     counted: AtomicBool,
     /// The structured-log buffer, when the client is enabled with `enable_logs`.
     logs: Option<Arc<LogBuffer>>,
+    /// Release health: the application session, request-session counts.
+    sessions: session::ClientSessions,
 }
 
 impl fmt::Debug for Client {
@@ -98,6 +101,12 @@ impl Client {
             )),
             _ => None,
         };
+        let sessions = session::ClientSessions::new(
+            &options,
+            options.dsn.is_some() && options.transport.is_some(),
+            &client_reports,
+            &sdk_info,
+        );
         let transport = match (&options.dsn, &options.transport) {
             (Some(dsn), Some(factory)) => {
                 let mut transport_options =
@@ -116,6 +125,7 @@ impl Client {
                 transport_options.compression = options.compression;
                 transport_options.user_agent = format!("{SDK_NAME}/{SDK_VERSION}");
                 transport_options.logs.clone_from(&logs);
+                transport_options.sessions = sessions.aggregator().cloned();
                 // A panicking factory (a custom transport's bug) leaves the SDK disabled.
                 let transport = run_callback("the transport factory", || {
                     factory.create_transport(&transport_options)
@@ -152,6 +162,7 @@ impl Client {
             sdk_info,
             counted: AtomicBool::new(false),
             logs,
+            sessions,
         };
         if client.is_enabled() {
             client.counted.store(true, Ordering::Release);
@@ -175,6 +186,7 @@ impl Client {
             client_reports: Arc::default(),
             counted: AtomicBool::new(false),
             logs: None,
+            sessions: session::ClientSessions::off(),
         }
     }
 
@@ -291,6 +303,10 @@ impl Client {
         if rate < 1.0 && crate::random::f32() >= rate {
             self.client_reports
                 .record(DiscardReason::SampleRate, DataCategory::Error, 1);
+            // Sampled-out errors still count for the session; its update goes on its own.
+            if let Some(update) = self.track_event(&event, hint, scopes) {
+                self.send_session_update(update, &*transport);
+            }
             discard(event);
             return EventId::nil();
         }
@@ -304,8 +320,13 @@ impl Client {
         let Some(event) = self.prepare_event(event, hint, scopes) else {
             return EventId::nil();
         };
+        let session_update = self.track_event(&event, hint, scopes);
         let id = event.event_id;
         let mut envelope = Envelope::from_event(event);
+        // The session the event changed travels with it (a crash with its crash event).
+        if let Some(update) = session_update {
+            envelope.add_item(update);
+        }
         envelope.headers_mut().sdk = Some(Arc::clone(&self.sdk_info));
         envelope.headers_mut().trace = self.trace_header(scopes, span);
         transport.send_envelope(envelope);
@@ -557,6 +578,7 @@ impl Client {
         let timeout = timeout.unwrap_or(self.options.shutdown_timeout);
         match self.transport() {
             Some(transport) => {
+                self.drain_sessions(&*transport);
                 self.drain_logs(&*transport);
                 transport.flush(timeout)
             }
@@ -576,6 +598,8 @@ impl Client {
         self.uncount();
         match transport {
             Some(transport) => {
+                // The application session ends here, before the final flush.
+                self.finish_sessions(&*transport);
                 self.drain_logs(&*transport);
                 transport.shutdown(timeout)
             }
@@ -593,6 +617,10 @@ impl Client {
 impl Drop for Client {
     fn drop(&mut self) {
         self.uncount();
+        // Dropped without `close`: the session still ends and its counts still go.
+        if let Some(transport) = self.transport() {
+            self.finish_sessions(&*transport);
+        }
         // The transport shuts itself down (bounded) when its last handle goes away.
     }
 }

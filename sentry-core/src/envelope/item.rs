@@ -9,6 +9,7 @@ use sentry_minimal::{Map, Value};
 
 use crate::protocol::DataCategory;
 use crate::protocol::{json, ClientReport, Event, Log, LOG_CONTENT_TYPE};
+use crate::protocol::{SessionAggregates, SessionUpdate};
 
 macro_rules! item_types {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
@@ -187,7 +188,7 @@ impl RawItem {
 
 /// One item of an [`Envelope`](super::Envelope).
 ///
-/// Later item kinds (sessions, check-ins, …) get their own variants; until then they travel as
+/// Later item kinds (check-ins, …) get their own variants; until then they travel as
 /// [`EnvelopeItem::Raw`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -244,6 +245,12 @@ pub enum EnvelopeItem {
     /// ));
     /// ```
     Logs(Vec<Log>),
+    /// A release health session update (`type: session`). Rate limited (and counted when
+    /// dropped) as `session`.
+    Session(SessionUpdate),
+    /// Sessions counted per minute (`type: sessions`). Rate limited (and counted when
+    /// dropped) as `session`.
+    SessionAggregates(SessionAggregates),
     /// Any other item, kept as bytes.
     Raw(RawItem),
 }
@@ -256,6 +263,8 @@ impl EnvelopeItem {
             EnvelopeItem::Transaction(_) => ItemType::Transaction,
             EnvelopeItem::ClientReport(_) => ItemType::ClientReport,
             EnvelopeItem::Logs(_) => ItemType::Log,
+            EnvelopeItem::Session(_) => ItemType::Session,
+            EnvelopeItem::SessionAggregates(_) => ItemType::Sessions,
             EnvelopeItem::Raw(raw) => raw.ty.clone(),
         }
     }
@@ -267,6 +276,7 @@ impl EnvelopeItem {
             EnvelopeItem::Transaction(_) => DataCategory::Transaction,
             EnvelopeItem::ClientReport(_) => DataCategory::Internal,
             EnvelopeItem::Logs(_) => DataCategory::LogItem,
+            EnvelopeItem::Session(_) | EnvelopeItem::SessionAggregates(_) => DataCategory::Session,
             EnvelopeItem::Raw(raw) => raw.ty.category(),
         }
     }
@@ -278,7 +288,9 @@ impl EnvelopeItem {
         match self {
             EnvelopeItem::Event(_)
             | EnvelopeItem::Transaction(_)
-            | EnvelopeItem::ClientReport(_) => 1,
+            | EnvelopeItem::ClientReport(_)
+            | EnvelopeItem::Session(_)
+            | EnvelopeItem::SessionAggregates(_) => 1,
             EnvelopeItem::Logs(logs) => logs.len() as u64,
             EnvelopeItem::Raw(raw) => match raw.ty {
                 ItemType::Attachment => raw.payload.len() as u64,
@@ -364,6 +376,10 @@ impl EnvelopeItem {
             EnvelopeItem::Logs(logs) => {
                 Cow::Owned(serde_json::to_vec(&LogsPayload { items: logs })?)
             }
+            EnvelopeItem::Session(update) => Cow::Owned(serde_json::to_vec(update)?),
+            EnvelopeItem::SessionAggregates(aggregates) => {
+                Cow::Owned(serde_json::to_vec(aggregates)?)
+            }
             EnvelopeItem::Raw(raw) => Cow::Borrowed(&raw.payload),
         })
     }
@@ -429,6 +445,18 @@ impl From<ClientReport> for EnvelopeItem {
 impl From<Vec<Log>> for EnvelopeItem {
     fn from(logs: Vec<Log>) -> Self {
         EnvelopeItem::Logs(logs)
+    }
+}
+
+impl From<SessionUpdate> for EnvelopeItem {
+    fn from(update: SessionUpdate) -> Self {
+        EnvelopeItem::Session(update)
+    }
+}
+
+impl From<SessionAggregates> for EnvelopeItem {
+    fn from(aggregates: SessionAggregates) -> Self {
+        EnvelopeItem::SessionAggregates(aggregates)
     }
 }
 

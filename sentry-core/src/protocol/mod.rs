@@ -3,7 +3,7 @@
 //! One module per concept: the [`Event`] and its interfaces ([`Exception`], [`Stacktrace`],
 //! [`Thread`], [`Context`], [`Request`], [`DebugMeta`], [`ClientSdkInfo`]), the transaction
 //! parts of an event ([`EventType`], [`Span`], [`Measurement`], [`TransactionInfo`]), and the
-//! [`ClientReport`] item. Types shared with the `sentry-minimal` facade ([`Level`], [`Value`],
+//! [`ClientReport`] item, the release health items ([`SessionUpdate`], [`SessionAggregates`]). Types shared with the `sentry-minimal` facade ([`Level`], [`Value`],
 //! [`Map`], [`EventId`], [`TraceId`], [`SpanId`], [`Breadcrumb`], [`User`]) are reused as they
 //! are, not redefined; their wire form is described in each field's documentation.
 //!
@@ -28,6 +28,7 @@ mod measurement;
 mod minimal_serde;
 mod request;
 mod sdk;
+mod session;
 mod span;
 mod stacktrace;
 mod thread;
@@ -52,6 +53,10 @@ pub use minimal_serde::{value_from_json, value_to_json};
 pub use request::Request;
 pub use sdk::{ClientSdkInfo, ClientSdkPackage};
 pub use sentry_minimal::SpanStatus;
+pub use session::{
+    ParseSessionStatusError, SessionAggregateItem, SessionAggregates, SessionAttributes,
+    SessionStatus, SessionUpdate,
+};
 pub use span::Span;
 pub use stacktrace::{Frame, Stacktrace};
 pub use thread::{Thread, ThreadId};

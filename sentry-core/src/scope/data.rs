@@ -13,6 +13,7 @@ use crate::depth::dispose;
 use crate::hint::Hint;
 use crate::limits;
 use crate::protocol::{Context, Contexts, Event, Tags};
+use crate::session::request::RequestSession;
 
 use super::propagation::PropagationContext;
 
@@ -53,6 +54,8 @@ pub struct Scope {
     pub(crate) event_processors: Arc<Vec<EventProcessor>>,
     pub(crate) client: Option<Arc<Client>>,
     pub(crate) propagation: Option<PropagationContext>,
+    /// The request session of an isolation scope (request mode; see `api::session`).
+    pub(crate) session: Option<Arc<RequestSession>>,
 }
 
 impl fmt::Debug for Scope {
@@ -68,6 +71,7 @@ impl fmt::Debug for Scope {
             .field("breadcrumbs", &self.breadcrumbs.len())
             .field("event_processors", &self.event_processors.len())
             .field("has_client", &self.client.is_some())
+            .field("session", &self.session)
             .finish()
     }
 }

@@ -52,6 +52,7 @@ mod test_support;
 mod worker;
 
 pub use crate::logs::LogBuffer;
+pub use crate::session::SessionAggregator;
 pub use compression::Compression;
 pub use durable::durable;
 pub use options::{

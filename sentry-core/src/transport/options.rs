@@ -108,6 +108,11 @@ pub struct TransportOptions {
     /// drains it into [`Transport::send_envelope`](super::Transport::send_envelope) on flush
     /// and close, so transports that ignore it still get every log then.
     pub logs: Option<Arc<crate::logs::LogBuffer>>,
+    /// The client's per-minute counts of request sessions, in
+    /// [`SessionMode::Request`](crate::SessionMode::Request): a worker sends them every 60
+    /// seconds and at flush. The client also drains them into
+    /// [`Transport::send_envelope`](super::Transport::send_envelope) on flush and close.
+    pub sessions: Option<Arc<crate::session::SessionAggregator>>,
     /// How request bodies are compressed. Default [`Compression::Gzip`](super::Compression).
     pub compression: super::Compression,
 }
@@ -166,6 +171,7 @@ impl TransportOptions {
             cache: None,
             spotlight: None,
             logs: None,
+            sessions: None,
             compression: super::Compression::Gzip,
         }
     }
@@ -186,6 +192,7 @@ impl fmt::Debug for TransportOptions {
             .field("cache", &self.cache)
             .field("spotlight", &self.spotlight)
             .field("logs", &self.logs)
+            .field("sessions", &self.sessions)
             .field("compression", &self.compression)
             .finish_non_exhaustive()
     }

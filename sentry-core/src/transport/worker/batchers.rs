@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use crate::envelope::Envelope;
 use crate::logs::LogBuffer;
+use crate::session::SessionAggregator;
 use crate::signal::{Flags, Signal};
 use crate::transport::queue::LOGS;
 use crate::transport::TransportOptions;
@@ -46,33 +47,60 @@ impl Batcher for LogBuffer {
     }
 }
 
+impl Batcher for SessionAggregator {
+    fn link(&self, signal: &Arc<Signal>, flag: Flags) {
+        SessionAggregator::link(self, signal, flag);
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        SessionAggregator::next_deadline(self)
+    }
+
+    fn take_batch(&self, now: Instant, force: bool) -> Option<Envelope> {
+        SessionAggregator::take_batch(self, now, force)
+    }
+}
+
+/// Rung by the session aggregator when its first count arrives or a full batch waits. (Bits
+/// 0–2 are `QUEUED`, `LOGS` and the worker's `REPORTS`.)
+const SESSIONS: Flags = 1 << 4;
+
 /// The batchers of one worker, each present when its feature is on.
 pub(super) struct Batchers {
     /// The client's structured-log buffer (with `enable_logs`); rings [`LOGS`].
     logs: Option<Arc<LogBuffer>>,
+    /// The client's request-session counts (request mode); rings [`SESSIONS`].
+    sessions: Option<Arc<SessionAggregator>>,
 }
 
 impl Batchers {
     /// The flags the batchers ring on the worker's signal.
-    pub(super) const FLAGS: Flags = LOGS;
+    pub(super) const FLAGS: Flags = LOGS | SESSIONS;
 
     /// The batchers of `options`, linked to the worker's `signal`.
     pub(super) fn new(options: &TransportOptions, signal: &Arc<Signal>) -> Batchers {
         let batchers = Batchers {
             logs: options.logs.clone(),
+            sessions: options.sessions.clone(),
         };
         if let Some(logs) = &batchers.logs {
             Batcher::link(&**logs, signal, LOGS);
+        }
+        if let Some(sessions) = &batchers.sessions {
+            Batcher::link(&**sessions, signal, SESSIONS);
         }
         batchers
     }
 
     /// The earliest time a batch is due; `None` while every batcher is empty.
     pub(super) fn next_deadline(&self) -> Option<Instant> {
-        [self.logs.as_deref().and_then(Batcher::next_deadline)]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.logs.as_deref().and_then(Batcher::next_deadline),
+            self.sessions.as_deref().and_then(Batcher::next_deadline),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The next batch that is due at `now` (with `force`, the next one that waits at all), of
@@ -81,6 +109,11 @@ impl Batchers {
         self.logs
             .as_deref()
             .and_then(|logs| Batcher::take_batch(logs, now, force))
+            .or_else(|| {
+                self.sessions
+                    .as_deref()
+                    .and_then(|sessions| Batcher::take_batch(sessions, now, force))
+            })
     }
 }
 
