@@ -516,7 +516,7 @@ fn a_session_left_open_is_reported_abnormal() {
         cache_dir: Some(dir.clone()),
         ..options(&transport)
     });
-    assert_eq!(session_files(&dir), [own.clone()]);
+    assert_eq!(session_files(&dir), [own.as_str()]);
     sentry_core::capture_error(&"x".parse::<u8>().unwrap_err());
     sentry_core::capture_error(&"y".parse::<u8>().unwrap_err());
     // What a `kill -9` now would leave: the file as it is.
@@ -535,7 +535,7 @@ fn a_session_left_open_is_reported_abnormal() {
         cache_dir: Some(dir.clone()),
         ..options(&transport)
     });
-    assert_eq!(session_files(&dir), [own.clone()]);
+    assert_eq!(session_files(&dir), [own.as_str()]);
     let reports = guard.client().unwrap().client_reports().take().unwrap();
     assert!(reports.discarded_events.iter().any(|d| {
         d.reason == DiscardReason::InternalSdkError

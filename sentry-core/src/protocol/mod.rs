@@ -2,8 +2,9 @@
 //!
 //! One module per concept: the [`Event`] and its interfaces ([`Exception`], [`Stacktrace`],
 //! [`Thread`], [`Context`], [`Request`], [`DebugMeta`], [`ClientSdkInfo`]), the transaction
-//! parts of an event ([`EventType`], [`Span`], [`Measurement`], [`TransactionInfo`]), and the
-//! [`ClientReport`] item, the release health items ([`SessionUpdate`], [`SessionAggregates`]). Types shared with the `sentry-minimal` facade ([`Level`], [`Value`],
+//! parts of an event ([`EventType`], [`Span`], [`Measurement`], [`TransactionInfo`]), the
+//! [`ClientReport`] item, and the release health items ([`SessionUpdate`],
+//! [`SessionAggregates`]). Types shared with the `sentry-minimal` facade ([`Level`], [`Value`],
 //! [`Map`], [`EventId`], [`TraceId`], [`SpanId`], [`Breadcrumb`], [`User`]) are reused as they
 //! are, not redefined; their wire form is described in each field's documentation.
 //!

@@ -51,8 +51,10 @@ pub(crate) const MAX_BUCKETS: usize = 10 * MAX_BUCKETS_PER_ITEM;
 /// let now = Instant::now();
 /// assert!(aggregator.take_batch(now, false).is_none()); // not due yet
 /// let envelope = aggregator.take_batch(now + Duration::from_secs(60), false).unwrap();
-/// let sessions = envelope.items().next().unwrap();
-/// # let _ = sessions;
+/// let text = String::from_utf8(envelope.to_vec(None)).unwrap();
+/// // Two buckets: 12:00 (one exited) and 12:01 (one errored).
+/// assert!(text.contains(r#"{"started":"2024-05-01T12:00:00.000000Z","exited":1}"#));
+/// assert!(text.contains(r#"{"started":"2024-05-01T12:01:00.000000Z","errored":1}"#));
 /// assert!(aggregator.is_empty());
 /// ```
 pub struct SessionAggregator {
