@@ -7,7 +7,7 @@ use sentry_minimal::backend::{Backend, ScopeBackend, SpanBackend};
 use sentry_minimal::{Breadcrumb, EventId, Level, SpanStatus, Value};
 
 use crate::api::trace::start_span;
-use crate::api::{capture_error_enabled, capture_event, last_event_id};
+use crate::api::{capture_error_enabled, capture_event, capture_event_with_hint, last_event_id};
 use crate::client::convert::{event_from_facade, event_from_message};
 use crate::gate::CoreBackend;
 use crate::hint::Hint;
@@ -25,7 +25,10 @@ impl Backend for CoreBackend {
     }
 
     fn capture_message(&self, message: &str, level: Level) -> EventId {
-        capture_event(event_from_message(message, level))
+        capture_event_with_hint(
+            event_from_message(message, level),
+            &Hint::new().for_message(),
+        )
     }
 
     fn capture_error(

@@ -89,6 +89,9 @@ pub fn try_init(options: impl IntoOptions) -> Result<ClientInitGuard, OptionsErr
     options.apply_env()?;
     let client = Arc::new(Client::try_new(options)?);
     bind_client(Some(Arc::clone(&client)));
+    // Release health: the application's session starts now (and sessions earlier runs left
+    // open are reported).
+    client.start_auto_session();
     // A process started inside a trace (by a parent that set `SENTRY_TRACE`/`SENTRY_BAGGAGE`)
     // continues it.
     let incoming = crate::propagation::IncomingTrace::from_env();

@@ -48,6 +48,7 @@ pub mod finalize;
 mod logs;
 mod metric_buffer;
 mod ratelimit;
+mod session;
 pub mod transport;
 
 // Configuration (options and integrations name each other).
@@ -93,11 +94,12 @@ pub mod __private {
 
 pub use api::{
     add_attachment, add_breadcrumb, add_breadcrumb_with_hint, capture_error, capture_event,
-    capture_event_with_hint, capture_log, capture_message, continue_trace, event_from_error, flush,
-    get_baggage, get_current_span, get_traceparent, is_enabled, last_event_id, remove_context,
-    remove_extra, remove_tag, set_context, set_extra, set_level, set_tag, set_tags,
-    set_transaction_name, set_user, start_new_trace, start_span, start_transaction, trace,
-    trace_headers, update_current_span, with_span, IntoBreadcrumb, TraceHeaders,
+    capture_event_with_hint, capture_log, capture_message, continue_trace, end_session,
+    end_session_with_status, event_from_error, flush, get_baggage, get_current_span,
+    get_traceparent, is_enabled, last_event_id, remove_context, remove_extra, remove_tag,
+    set_context, set_extra, set_level, set_tag, set_tags, set_transaction_name, set_user,
+    start_new_trace, start_session, start_span, start_transaction, trace, trace_headers,
+    update_current_span, with_span, IntoBreadcrumb, TraceHeaders,
 };
 pub use api::{
     capture_check_in, capture_feedback, monitor, monitor_async, try_capture_check_in,
@@ -120,4 +122,5 @@ pub use scope::{
     BindScopes, EventProcessor, Scope, ScopeGuard, Scopes, ScopesBound,
 };
 pub use sentry_minimal::{AsError, Breadcrumb, EventId, Level, Map, SpanId, TraceId, User, Value};
+pub use session::SessionMode;
 pub use span::{Span, SpanGuard};

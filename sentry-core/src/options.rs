@@ -14,6 +14,7 @@ use crate::integration::Integration;
 use crate::propagation::TracePropagationTargets;
 use crate::protocol::{CheckIn, Event, Log, Metric};
 use crate::sampling::SamplingContext;
+use crate::session::SessionMode;
 use crate::transport::{self, TransportFactory};
 
 /// A callback that may change or drop an error event before it is sent. It gets the event and
@@ -344,6 +345,20 @@ pub struct ClientOptions {
     /// The user's words are in the event's `contexts.feedback` (read them with
     /// [`Feedback::from_event`](crate::protocol::Feedback::from_event)).
     pub before_send_feedback: Option<BeforeSend>,
+    /// Release health: track sessions, so that Sentry shows crash-free rates per release.
+    /// Default: **on**. Sessions need a [`release`](Self::release): without one nothing is
+    /// tracked, whatever this says.
+    ///
+    /// In [`SessionMode::Application`], `init` starts the application's session and `close`
+    /// ends it (`exited`, or `crashed` after an unhandled panic; one the process never ended
+    /// is reported as `abnormal` by its next start when [`cache_dir`](Self::cache_dir) is
+    /// set). In [`SessionMode::Request`], it tells web integrations to track a session per
+    /// request. [`start_session`](crate::start_session) and
+    /// [`end_session`](crate::end_session) work either way.
+    pub auto_session_tracking: bool,
+    /// What a session stands for: the run of the application (the default) or one request of
+    /// a server, counted per minute. See [`SessionMode`].
+    pub session_mode: SessionMode,
 }
 
 /// Whether envelopes are also sent to a local [Spotlight](https://spotlightjs.com) sidecar, and
@@ -457,6 +472,8 @@ impl Default for ClientOptions {
             org_id: None,
             before_send_check_in: None,
             before_send_feedback: None,
+            auto_session_tracking: true,
+            session_mode: SessionMode::Application,
         }
     }
 }
@@ -665,6 +682,8 @@ impl fmt::Debug for ClientOptions {
             .field("propagate_traceparent", &self.propagate_traceparent)
             .field("strict_trace_continuation", &self.strict_trace_continuation)
             .field("org_id", &self.org_id)
+            .field("auto_session_tracking", &self.auto_session_tracking)
+            .field("session_mode", &self.session_mode)
             .field(
                 "before_send_log",
                 &self.before_send_log.as_ref().map(|_| "<fn>"),

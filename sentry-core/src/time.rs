@@ -451,7 +451,6 @@ pub(crate) mod seconds_opt {
 /// Serde helpers for a [`SystemTime`] written as an RFC 3339 string (see [`format_rfc3339`]).
 ///
 /// Deserialization accepts float or integer seconds too.
-#[cfg(test)]
 pub(crate) mod rfc3339 {
     use std::time::SystemTime;
 

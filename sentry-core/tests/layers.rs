@@ -39,7 +39,10 @@ const LAYERS: &[&[&str]] = &[
     // Delivery.
     &["ratelimit"],
     &["batch", "logs", "metric_buffer"],
-    &["finalize"],
+    // Release health (what the worker batches, request sessions per minute, and what the
+    // client keeps, the application session) shares the finalizers' layer: neither uses the
+    // other.
+    &["finalize", "session"],
     &["transport"],
     // Options hold integrations; an integration's methods take the options.
     // How a transaction begins and is sampled (the options name the sampler's argument).

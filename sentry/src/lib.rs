@@ -211,6 +211,8 @@ pub use sentry_core::{
     with_span, SamplingContext, Span, SpanGuard, TraceHeaders, TracePropagationTargets,
     TracesSampler, TransactionContext,
 };
+// Release health.
+pub use sentry_core::{end_session, end_session_with_status, start_session, SessionMode};
 // Scopes and clients.
 pub use sentry_core::{
     bind_client, configure_global_scope, configure_scope, with_isolation_scope, with_scope,

@@ -120,6 +120,12 @@ pub fn format_envelope(envelope: &Envelope) -> String {
                     Err(err) => field(&mut out, "payload", format!("(unserializable: {err})")),
                 }
             }
+            EnvelopeItem::Session(update) => {
+                format_typed(&mut out, "session", serde_json::to_value(update));
+            }
+            EnvelopeItem::SessionAggregates(aggregates) => {
+                format_typed(&mut out, "sessions", serde_json::to_value(aggregates));
+            }
             // Item kinds added later render like raw items would: by type only.
             _ => {}
         }
@@ -457,6 +463,18 @@ fn format_attachment(
     }
 }
 
+/// A typed item the SDK models, summarized from its JSON as the raw item would be.
+fn format_typed(out: &mut String, ty: &str, json: serde_json::Result<serde_json::Value>) {
+    match json {
+        Ok(json) => {
+            if !summarize_json_item(out, ty, &json) {
+                field(out, "payload", one_line(&json.to_string(), 200));
+            }
+        }
+        Err(err) => field(out, "payload", format!("(unserializable: {err})")),
+    }
+}
+
 fn format_raw(out: &mut String, raw: &RawItem) {
     let mut size = format!("{} bytes", raw.payload.len());
     for key in ["item_count", "content_type", "filename", "attachment_type"] {
@@ -551,10 +569,20 @@ fn summarize_json_item(out: &mut String, ty: &str, json: &serde_json::Value) -> 
             field(
                 out,
                 "session",
-                pairs(json, &["sid", "status", "errors", "init", "seq"]),
+                pairs(
+                    json,
+                    &["sid", "status", "errors", "seq", "init", "duration", "did"],
+                ),
             );
             let attrs = json.get("attrs").unwrap_or(&serde_json::Value::Null);
-            field(out, "attrs", pairs(attrs, &["release", "environment"]));
+            field(
+                out,
+                "attrs",
+                pairs(
+                    attrs,
+                    &["release", "environment", "ip_address", "user_agent"],
+                ),
+            );
             true
         }
         "sessions" => {
@@ -566,7 +594,7 @@ fn summarize_json_item(out: &mut String, ty: &str, json: &serde_json::Value) -> 
                     out,
                     pairs(
                         bucket,
-                        &["started", "exited", "errored", "abnormal", "crashed"],
+                        &["started", "did", "exited", "errored", "abnormal", "crashed"],
                     ),
                 );
             }
@@ -798,7 +826,11 @@ mod tests {
             "{\"type\":\"client_report\"}\n",
             "{\"discarded_events\":[{\"reason\":\"sample_rate\",\"category\":\"error\",\"quantity\":2}]}\n",
             "{\"type\":\"session\"}\n",
-            "{\"sid\":\"x\",\"status\":\"ok\",\"attrs\":{\"release\":\"r@1\"}}\n",
+            "{\"sid\":\"a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8\",\"status\":\"exited\",\"errors\":2,",
+            "\"started\":\"2024-01-01T00:00:00Z\",\"duration\":1.5,\"attrs\":{\"release\":\"r@1\"}}\n",
+            "{\"type\":\"sessions\"}\n",
+            "{\"aggregates\":[{\"started\":\"2024-01-01T00:01:00Z\",\"exited\":3,\"crashed\":1}],",
+            "\"attrs\":{\"release\":\"r@1\"}}\n",
             "{\"type\":\"statsd\"}\n",
             "{\"raw\":true}\n",
             "{\"type\":\"attachment\",\"length\":14,\"filename\":\"app.log\",",
@@ -822,16 +854,18 @@ mod tests {
             "[2] client_report",
             "2 × error (sample_rate)",
             "[3] session",
-            "sid=x  status=ok",
+            "sid=a8b0c2d4-e6f8-a0b2-c4d6-e8f0a2b4c6d8  status=exited  errors=2  seq=0  duration=1.5",
             "release=r@1",
-            "[4] statsd",
+            "[4] sessions",
+            "started=2024-01-01T00:01:00.000000Z  exited=3  crashed=1",
+            "[5] statsd",
             "{\"raw\":true}",
-            "[5] attachment",
+            "[6] attachment",
             "app.log",
             "event.attachment, text/plain",
             "14 bytes",
             "line 1 line 2",
-            "[6] attachment",
+            "[7] attachment",
             "crash.dmp",
             "?, ?",
             "<4 bytes of binary data>",

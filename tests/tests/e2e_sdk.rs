@@ -39,6 +39,9 @@ fn events_arrive_over_http_and_pass_relay() {
         server.dsn().as_str(),
         ClientOptions {
             release: Some("e2e@1.0.0".into()),
+            // One envelope per event: the application session's updates would add envelopes
+            // (release health is tested on its own).
+            auto_session_tracking: false,
             // The first event's stack is symbolicated from the test binary's full debug
             // info, which can take a while on a loaded machine; this test is about what
             // arrives, not how fast.

@@ -3,12 +3,14 @@
 
 mod check_in;
 mod feedback;
+mod session;
 pub(crate) mod trace;
 
 pub use check_in::{
     capture_check_in, monitor, monitor_async, try_capture_check_in, MonitorFuture, MonitorResult,
 };
 pub use feedback::capture_feedback;
+pub use session::{end_session, end_session_with_status, start_session};
 pub use trace::{
     continue_trace, get_baggage, get_current_span, get_traceparent, set_transaction_name,
     start_new_trace, start_span, start_transaction, trace, trace_headers, update_current_span,
@@ -136,7 +138,10 @@ pub fn capture_message(message: &str, level: Level) -> EventId {
 
 #[inline(never)]
 fn capture_message_enabled(message: &str, level: Level) -> EventId {
-    capture_event_enabled(event_from_message(message, level), &Hint::new())
+    capture_event_enabled(
+        event_from_message(message, level),
+        &Hint::new().for_message(),
+    )
 }
 
 /// Captures an error with its whole `source()` chain, root cause first. The hooks get the

@@ -6,6 +6,7 @@ pub(crate) mod convert;
 mod feedback;
 mod logs;
 mod metrics;
+mod session;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -61,6 +62,8 @@ pub struct Client {
     logs: Option<Arc<LogBuffer>>,
     /// The metric buffer, when the client is enabled with `enable_metrics`.
     metrics: Option<Arc<MetricBuffer>>,
+    /// Release health: the application session, request-session counts.
+    sessions: session::ClientSessions,
 }
 
 impl fmt::Debug for Client {
@@ -112,6 +115,12 @@ impl Client {
                 )),
                 _ => None,
             };
+        let sessions = session::ClientSessions::new(
+            &options,
+            options.dsn.is_some() && options.transport.is_some(),
+            &client_reports,
+            &sdk_info,
+        );
         let transport = match (&options.dsn, &options.transport) {
             (Some(dsn), Some(factory)) => {
                 let mut transport_options =
@@ -131,6 +140,7 @@ impl Client {
                 transport_options.user_agent = format!("{SDK_NAME}/{SDK_VERSION}");
                 transport_options.logs.clone_from(&logs);
                 transport_options.metrics.clone_from(&metrics);
+                transport_options.sessions = sessions.aggregator().cloned();
                 // A panicking factory (a custom transport's bug) leaves the SDK disabled.
                 let transport = run_callback("the transport factory", || {
                     factory.create_transport(&transport_options)
@@ -168,6 +178,7 @@ impl Client {
             counted: AtomicBool::new(false),
             logs,
             metrics,
+            sessions,
         };
         if client.is_enabled() {
             client.counted.store(true, Ordering::Release);
@@ -195,6 +206,7 @@ impl Client {
             counted: AtomicBool::new(false),
             logs: None,
             metrics: None,
+            sessions: session::ClientSessions::off(),
         }
     }
 
@@ -312,6 +324,10 @@ impl Client {
         if rate < 1.0 && crate::random::f32() >= rate {
             self.client_reports
                 .record(DiscardReason::SampleRate, DataCategory::Error, 1);
+            // Sampled-out errors still count for the session; its update goes on its own.
+            if let Some(update) = self.track_event(&event, hint, scopes) {
+                self.send_session_update(update, &*transport);
+            }
             discard(event);
             return EventId::nil();
         }
@@ -325,8 +341,13 @@ impl Client {
         let Some(event) = self.prepare_event(event, hint, scopes) else {
             return EventId::nil();
         };
+        let session_update = self.track_event(&event, hint, scopes);
         let id = event.event_id;
         let mut envelope = Envelope::from_event(event);
+        // The session the event changed travels with it (a crash with its crash event).
+        if let Some(update) = session_update {
+            envelope.add_item(update);
+        }
         envelope.headers_mut().sdk = Some(Arc::clone(&self.sdk_info));
         envelope.headers_mut().trace = self.trace_header(scopes, span);
         if let Some(scopes) = scopes {
@@ -598,6 +619,7 @@ impl Client {
         let timeout = timeout.unwrap_or(self.options.shutdown_timeout);
         match self.transport() {
             Some(transport) => {
+                self.drain_sessions(&*transport);
                 self.drain_logs(&*transport);
                 self.drain_metrics(&*transport);
                 transport.flush(timeout)
@@ -618,6 +640,8 @@ impl Client {
         self.uncount();
         match transport {
             Some(transport) => {
+                // The application session ends here, before the final flush.
+                self.finish_sessions(&*transport);
                 self.drain_logs(&*transport);
                 self.drain_metrics(&*transport);
                 transport.shutdown(timeout)
@@ -639,6 +663,10 @@ impl Client {
 impl Drop for Client {
     fn drop(&mut self) {
         self.uncount();
+        // Dropped without `close`: the session still ends and its counts still go.
+        if let Some(transport) = self.transport() {
+            self.finish_sessions(&*transport);
+        }
         // The transport shuts itself down (bounded) when its last handle goes away.
     }
 }

@@ -12,6 +12,7 @@ use crate::protocol::{
     json, Attachment, AttachmentData, CheckIn, ClientReport, Event, Log, LOG_CONTENT_TYPE,
 };
 use crate::protocol::{Metric, TRACE_METRIC_CONTENT_TYPE};
+use crate::protocol::{SessionAggregates, SessionUpdate};
 
 macro_rules! item_types {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
@@ -190,7 +191,7 @@ impl RawItem {
 
 /// One item of an [`Envelope`](super::Envelope).
 ///
-/// Later item kinds (sessions, …) get their own variants; until then they travel as
+/// Later item kinds (profiles, …) get their own variants; until then they travel as
 /// [`EnvelopeItem::Raw`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -325,6 +326,12 @@ pub enum EnvelopeItem {
     /// ));
     /// ```
     Metrics(Vec<Metric>),
+    /// A release health session update (`type: session`). Rate limited (and counted when
+    /// dropped) as `session`.
+    Session(SessionUpdate),
+    /// Sessions counted per minute (`type: sessions`). Rate limited (and counted when
+    /// dropped) as `session`.
+    SessionAggregates(SessionAggregates),
     /// Any other item, kept as bytes.
     Raw(RawItem),
 }
@@ -341,6 +348,8 @@ impl EnvelopeItem {
             EnvelopeItem::CheckIn(_) => ItemType::CheckIn,
             EnvelopeItem::Feedback(_) => ItemType::Feedback,
             EnvelopeItem::Metrics(_) => ItemType::TraceMetric,
+            EnvelopeItem::Session(_) => ItemType::Session,
+            EnvelopeItem::SessionAggregates(_) => ItemType::Sessions,
             EnvelopeItem::Raw(raw) => raw.ty.clone(),
         }
     }
@@ -356,6 +365,7 @@ impl EnvelopeItem {
             EnvelopeItem::CheckIn(_) => DataCategory::Monitor,
             EnvelopeItem::Feedback(_) => DataCategory::Feedback,
             EnvelopeItem::Metrics(_) => DataCategory::TraceMetric,
+            EnvelopeItem::Session(_) | EnvelopeItem::SessionAggregates(_) => DataCategory::Session,
             EnvelopeItem::Raw(raw) => raw.ty.category(),
         }
     }
@@ -369,7 +379,9 @@ impl EnvelopeItem {
             | EnvelopeItem::Transaction(_)
             | EnvelopeItem::ClientReport(_)
             | EnvelopeItem::CheckIn(_)
-            | EnvelopeItem::Feedback(_) => 1,
+            | EnvelopeItem::Feedback(_)
+            | EnvelopeItem::Session(_)
+            | EnvelopeItem::SessionAggregates(_) => 1,
             EnvelopeItem::Logs(logs) => logs.len() as u64,
             EnvelopeItem::Attachment(attachment) => attachment.len() as u64,
             EnvelopeItem::Metrics(metrics) => metrics.len() as u64,
@@ -500,6 +512,10 @@ impl EnvelopeItem {
             EnvelopeItem::Metrics(metrics) => {
                 Cow::Owned(serde_json::to_vec(&MetricsPayload { items: metrics })?)
             }
+            EnvelopeItem::Session(update) => Cow::Owned(serde_json::to_vec(update)?),
+            EnvelopeItem::SessionAggregates(aggregates) => {
+                Cow::Owned(serde_json::to_vec(aggregates)?)
+            }
             EnvelopeItem::Raw(raw) => Cow::Borrowed(&raw.payload),
         })
     }
@@ -599,6 +615,18 @@ impl From<CheckIn> for EnvelopeItem {
 impl From<Vec<Metric>> for EnvelopeItem {
     fn from(metrics: Vec<Metric>) -> Self {
         EnvelopeItem::Metrics(metrics)
+    }
+}
+
+impl From<SessionUpdate> for EnvelopeItem {
+    fn from(update: SessionUpdate) -> Self {
+        EnvelopeItem::Session(update)
+    }
+}
+
+impl From<SessionAggregates> for EnvelopeItem {
+    fn from(aggregates: SessionAggregates) -> Self {
+        EnvelopeItem::SessionAggregates(aggregates)
     }
 }
 

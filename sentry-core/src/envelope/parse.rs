@@ -217,7 +217,7 @@ pub(super) fn keep_raw(header: ItemHeader, payload: &[u8]) -> Result<EnvelopeIte
 }
 
 /// Reads the payloads of the types the SDK models (events, transactions, client reports,
-/// logs, check-ins, feedback); keeps the others as [`EnvelopeItem::Raw`].
+/// logs, metrics, check-ins, feedback, sessions); keeps the others as [`EnvelopeItem::Raw`].
 pub(super) fn decode_item(
     header: ItemHeader,
     payload: &[u8],
@@ -244,6 +244,12 @@ pub(super) fn decode_item(
             serde_json::from_slice::<Event>(payload).map_err(|e| invalid(&header.ty, e))?,
         )),
         ItemType::TraceMetric => decode_metrics(&header, payload)?,
+        ItemType::Session => EnvelopeItem::Session(
+            serde_json::from_slice(payload).map_err(|e| invalid(&header.ty, e))?,
+        ),
+        ItemType::Sessions => EnvelopeItem::SessionAggregates(
+            serde_json::from_slice(payload).map_err(|e| invalid(&header.ty, e))?,
+        ),
         ty => EnvelopeItem::Raw(RawItem {
             ty,
             headers: header.rest,
@@ -436,7 +442,7 @@ mod tests {
     #[test]
     fn empty_payloads() {
         let envelope = parse_ok(
-            b"{}\n{\"type\":\"attachment\",\"length\":0}\n\n{\"type\":\"attachment\"}\n\n{\"type\":\"session\"}\n",
+            b"{}\n{\"type\":\"attachment\",\"length\":0}\n\n{\"type\":\"attachment\"}\n\n{\"type\":\"profile\"}\n",
         );
         assert_eq!(envelope.len(), 3);
         for item in envelope.items() {
@@ -450,31 +456,31 @@ mod tests {
 
     #[test]
     fn missing_trailing_newline() {
-        let envelope = parse_ok(b"{}\n{\"type\":\"session\",\"length\":2}\n{}");
+        let envelope = parse_ok(b"{}\n{\"type\":\"profile\",\"length\":2}\n{}");
         assert_eq!(raw(&envelope.items[0]).payload, b"{}");
-        let envelope = parse_ok(b"{}\n{\"type\":\"session\"}\n{}");
+        let envelope = parse_ok(b"{}\n{\"type\":\"profile\"}\n{}");
         assert_eq!(raw(&envelope.items[0]).payload, b"{}");
     }
 
     #[test]
     fn items_without_length_end_at_newline() {
         let envelope = parse_ok(
-            b"{}\n{\"type\":\"session\"}\n{\"a\":1}\n{\"type\":\"sessions\",\"length\":7}\n{\"b\":2}\n",
+            b"{}\n{\"type\":\"profile\"}\n{\"a\":1}\n{\"type\":\"replay_recording\",\"length\":7}\n{\"b\":2}\n",
         );
         assert_eq!(envelope.len(), 2);
         assert_eq!(raw(&envelope.items[0]).payload, b"{\"a\":1}");
-        assert_eq!(raw(&envelope.items[0]).ty, ItemType::Session);
+        assert_eq!(raw(&envelope.items[0]).ty, ItemType::Profile);
         assert_eq!(raw(&envelope.items[1]).payload, b"{\"b\":2}");
-        assert_eq!(raw(&envelope.items[1]).ty, ItemType::Sessions);
+        assert_eq!(raw(&envelope.items[1]).ty, ItemType::ReplayRecording);
     }
 
     #[test]
     fn carriage_return_belongs_to_the_payload() {
         let envelope = parse_ok(b"{}\r\n");
         assert!(envelope.is_empty());
-        let envelope = parse_ok(b"{}\n{\"type\":\"session\"}\nabc\r\n");
+        let envelope = parse_ok(b"{}\n{\"type\":\"profile\"}\nabc\r\n");
         assert_eq!(raw(&envelope.items[0]).payload, b"abc\r");
-        let err = Envelope::from_bytes(b"{}\n{\"type\":\"session\"}\r\nabc\n");
+        let err = Envelope::from_bytes(b"{}\n{\"type\":\"profile\"}\r\nabc\n");
         // "\r" after an item header is part of the header line, which still is valid JSON
         // (whitespace), so the item parses.
         assert!(err.is_ok());

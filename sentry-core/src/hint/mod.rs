@@ -107,6 +107,8 @@ pub struct Hint<'a> {
     panic: Option<&'a PanicHint>,
     record: Option<&'a RecordHint<'a>>,
     value: Option<&'a dyn Any>,
+    /// Made by `capture_message`: such events never count as a session's errors.
+    message: bool,
 }
 
 impl<'a> Hint<'a> {
@@ -117,7 +119,21 @@ impl<'a> Hint<'a> {
             panic: None,
             record: None,
             value: None,
+            message: false,
         }
+    }
+
+    /// This hint, marking an event made by `capture_message` (which never counts as an error
+    /// of a release health session, whatever its level).
+    #[must_use]
+    pub(crate) const fn for_message(mut self) -> Self {
+        self.message = true;
+        self
+    }
+
+    /// `true` for an event made by `capture_message`.
+    pub(crate) fn is_message(&self) -> bool {
+        self.message
     }
 
     /// This hint with the error the item was made from. Accepts a concrete error or a

@@ -3,8 +3,9 @@
 //! One module per concept: the [`Event`] and its interfaces ([`Exception`], [`Stacktrace`],
 //! [`Thread`], [`Context`], [`Request`], [`DebugMeta`], [`ClientSdkInfo`]), the transaction
 //! parts of an event ([`EventType`], [`Span`], [`Measurement`], [`TransactionInfo`]), the
-//! [`ClientReport`] item, the files sent with events ([`Attachment`]), cron [`CheckIn`]s and
-//! user [`Feedback`]. Types shared with the `sentry-minimal` facade ([`Level`], [`Value`],
+//! [`ClientReport`] item, the files sent with events ([`Attachment`]), cron [`CheckIn`]s, user
+//! [`Feedback`] and the release health items ([`SessionUpdate`], [`SessionAggregates`]).
+//! Types shared with the `sentry-minimal` facade ([`Level`], [`Value`],
 //! [`Map`], [`EventId`], [`TraceId`], [`SpanId`], [`Breadcrumb`], [`User`]) are reused as they
 //! are, not redefined; their wire form is described in each field's documentation.
 //!
@@ -34,6 +35,7 @@ mod metric;
 mod minimal_serde;
 mod request;
 mod sdk;
+mod session;
 mod span;
 mod stacktrace;
 mod thread;
@@ -70,6 +72,10 @@ pub use minimal_serde::{value_from_json, value_to_json};
 pub use request::Request;
 pub use sdk::{ClientSdkInfo, ClientSdkPackage};
 pub use sentry_minimal::SpanStatus;
+pub use session::{
+    ParseSessionStatusError, SessionAggregateItem, SessionAggregates, SessionAttributes,
+    SessionStatus, SessionUpdate,
+};
 pub use span::Span;
 pub use stacktrace::{Frame, Stacktrace};
 pub use thread::{Thread, ThreadId};

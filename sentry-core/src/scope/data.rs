@@ -13,6 +13,7 @@ use crate::depth::dispose;
 use crate::hint::Hint;
 use crate::limits;
 use crate::protocol::{Attachment, Context, Contexts, Event, Tags};
+use crate::session::request::RequestSession;
 
 use super::propagation::PropagationContext;
 
@@ -56,6 +57,8 @@ pub struct Scope {
     /// Files sent with events; their bytes are shared (`Arc<[u8]>`), so forks and events
     /// point to the same buffers.
     pub(crate) attachments: Arc<Vec<Attachment>>,
+    /// The request session of an isolation scope (request mode; see `api::session`).
+    pub(crate) session: Option<Arc<RequestSession>>,
 }
 
 impl fmt::Debug for Scope {
@@ -72,6 +75,7 @@ impl fmt::Debug for Scope {
             .field("event_processors", &self.event_processors.len())
             .field("has_client", &self.client.is_some())
             .field("attachments", &self.attachments.len())
+            .field("session", &self.session)
             .finish()
     }
 }

@@ -54,6 +54,7 @@ mod worker;
 pub use crate::batch::{BatchBuffer, Batched};
 pub use crate::logs::LogBuffer;
 pub use crate::metric_buffer::MetricBuffer;
+pub use crate::session::SessionAggregator;
 pub use compression::Compression;
 pub use durable::durable;
 pub use options::{

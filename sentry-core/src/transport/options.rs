@@ -110,6 +110,11 @@ pub struct TransportOptions {
     pub logs: Option<Arc<crate::logs::LogBuffer>>,
     /// The client's metric buffer, when metrics are on; drained like [`logs`](Self::logs).
     pub metrics: Option<Arc<crate::metric_buffer::MetricBuffer>>,
+    /// The client's per-minute counts of request sessions, in
+    /// [`SessionMode::Request`](crate::SessionMode::Request): a worker sends them every 60
+    /// seconds and at flush. The client also drains them into
+    /// [`Transport::send_envelope`](super::Transport::send_envelope) on flush and close.
+    pub sessions: Option<Arc<crate::session::SessionAggregator>>,
     /// How request bodies are compressed. Default [`Compression::Gzip`](super::Compression).
     pub compression: super::Compression,
 }
@@ -169,6 +174,7 @@ impl TransportOptions {
             spotlight: None,
             logs: None,
             metrics: None,
+            sessions: None,
             compression: super::Compression::Gzip,
         }
     }
@@ -190,6 +196,7 @@ impl fmt::Debug for TransportOptions {
             .field("spotlight", &self.spotlight)
             .field("logs", &self.logs)
             .field("metrics", &self.metrics)
+            .field("sessions", &self.sessions)
             .field("compression", &self.compression)
             .finish_non_exhaustive()
     }

@@ -16,6 +16,7 @@ use crate::batch::{BatchBuffer, Batched};
 use crate::envelope::Envelope;
 use crate::logs::LogBuffer;
 use crate::metric_buffer::MetricBuffer;
+use crate::session::SessionAggregator;
 use crate::signal::{Flags, Signal};
 use crate::transport::queue::LOGS;
 use crate::transport::TransportOptions;
@@ -52,29 +53,53 @@ impl<T: Batched> Batcher for BatchBuffer<T> {
     }
 }
 
+impl Batcher for SessionAggregator {
+    fn link(&self, signal: &Arc<Signal>, flag: Flags) {
+        SessionAggregator::link(self, signal, flag);
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        SessionAggregator::next_deadline(self)
+    }
+
+    fn take_batch(&self, now: Instant, force: bool) -> Option<Envelope> {
+        SessionAggregator::take_batch(self, now, force)
+    }
+}
+
+/// Rung by the session aggregator when its first count arrives or a full batch waits. (Bits
+/// 0–2 are `QUEUED`, `LOGS` and the worker's `REPORTS`.)
+const SESSIONS: Flags = 1 << 4;
+
 /// The batchers of one worker, each present when its feature is on.
 pub(super) struct Batchers {
     /// The client's structured-log buffer (with `enable_logs`); rings [`LOGS`].
     logs: Option<Arc<LogBuffer>>,
     /// The client's metric buffer (with `enable_metrics`); rings [`METRICS`].
     metrics: Option<Arc<MetricBuffer>>,
+    /// The client's request-session counts (request mode); rings [`SESSIONS`].
+    sessions: Option<Arc<SessionAggregator>>,
 }
 
 impl Batchers {
     /// The flags the batchers ring on the worker's signal.
-    pub(super) const FLAGS: Flags = LOGS | METRICS;
+    pub(super) const FLAGS: Flags = LOGS | METRICS | SESSIONS;
 
     /// The batchers of `options`, linked to the worker's `signal`.
     pub(super) fn new(options: &TransportOptions, signal: &Arc<Signal>) -> Batchers {
         let batchers = Batchers {
             logs: options.logs.clone(),
             metrics: options.metrics.clone(),
+            sessions: options.sessions.clone(),
         };
         if let Some(logs) = &batchers.logs {
             Batcher::link(&**logs, signal, LOGS);
         }
         if let Some(metrics) = &batchers.metrics {
             Batcher::link(&**metrics, signal, METRICS);
+        }
+        if let Some(sessions) = &batchers.sessions {
+            Batcher::link(&**sessions, signal, SESSIONS);
         }
         batchers
     }
@@ -84,6 +109,7 @@ impl Batchers {
         [
             self.logs.as_deref().and_then(Batcher::next_deadline),
             self.metrics.as_deref().and_then(Batcher::next_deadline),
+            self.sessions.as_deref().and_then(Batcher::next_deadline),
         ]
         .into_iter()
         .flatten()
@@ -100,6 +126,11 @@ impl Batchers {
                 self.metrics
                     .as_deref()
                     .and_then(|metrics| Batcher::take_batch(metrics, now, force))
+            })
+            .or_else(|| {
+                self.sessions
+                    .as_deref()
+                    .and_then(|sessions| Batcher::take_batch(sessions, now, force))
             })
     }
 }

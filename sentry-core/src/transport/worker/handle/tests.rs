@@ -203,7 +203,14 @@ fn overflow_evicts_low_priority_envelopes_first() {
     let sent = Sent::default();
     let (gate, sender) = gated(&sent);
     let worker = spawn(sender, &options(4));
-    let session = || raw_envelope(ItemType::Session);
+    let session = || {
+        let payload =
+            br#"{"sid":"a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8","started":0,"attrs":{"release":"r"}}"#;
+        Envelope::from_iter([crate::envelope::RawItem::new(
+            ItemType::Session,
+            payload.to_vec(),
+        )])
+    };
     // The worker takes the first one and blocks on the gate; then fill the queue.
     worker.send_envelope(session());
     thread::sleep(Duration::from_millis(50));
