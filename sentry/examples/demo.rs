@@ -1,7 +1,10 @@
-//! The demo application run by `cargo xtask demo`: it reports a message, an error chain with
-//! its stack trace, breadcrumbs, scoped data, per-request data from another thread, a
-//! transaction with nested spans traced across two services over HTTP, and a panic to the DSN
-//! in `SENTRY_DSN`.
+//! The demo application run by `cargo xtask demo`: it sends every kind of item the SDK can
+//! send to the DSN in `SENTRY_DSN` — a message, an error chain with its stack trace,
+//! breadcrumbs, scoped data, per-request data from another thread, a transaction with nested
+//! spans traced across two services over HTTP, a cron monitor's check-ins, user feedback, an
+//! error with attachments, structured logs (from the logger API and the `log` bridge),
+//! metrics, release-health sessions (the application's own and a server's per-minute
+//! aggregate) and a panic.
 //!
 //! Run it against the embedded receiver with `cargo xtask demo`, or against your own Sentry
 //! with `SENTRY_DSN=https://… cargo run -p sentry --features tracing --example demo`.
@@ -15,8 +18,12 @@ use sentry::{Breadcrumb, ClientOptions, Level, Scopes, User};
 mod attachments;
 #[path = "demo/crons_feedback.rs"]
 mod crons_feedback;
+#[path = "demo/metrics.rs"]
+mod metrics;
 #[path = "demo/services.rs"]
 mod services;
+#[path = "demo/sessions.rs"]
+mod sessions;
 
 /// A "library" that depends only on the `sentry-minimal` facade: a breadcrumb, a message, and
 /// a span (inside the application's transaction, when there is one).
@@ -154,7 +161,14 @@ fn main() {
     sentry::logger::warn!("payment retries above threshold"; "retries" => 4);
     log::info!(target: "demo::cache", cache = "products"; "cache warmed");
 
-    // 10. A panic on a named thread: reported as a fatal event; the process goes on.
+    // 10. Metrics: a counter, a gauge and a distribution.
+    metrics::run();
+
+    // 11. Release health of a server: request sessions on a client in request mode, sent as
+    //     per-minute aggregates. (This client's own application session ends with the demo.)
+    sessions::run();
+
+    // 12. A panic on a named thread: reported as a fatal event; the process goes on.
     let crashed = std::thread::Builder::new()
         .name("demo-worker".into())
         .spawn(|| {

@@ -10,7 +10,7 @@ use sentry::{Client, ClientOptions, Scopes, SessionMode};
 
 /// Runs five "requests" on a client of their own, in request mode, and closes it, which sends
 /// their per-minute counts.
-pub fn run() {
+pub(crate) fn run() {
     let main = Scopes::current().client();
     let options = main.options();
     let client = Arc::new(Client::new(ClientOptions {
