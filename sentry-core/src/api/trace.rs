@@ -5,7 +5,9 @@ use std::fmt;
 use crate::propagation::{merge_baggage, DynamicSamplingContext, IncomingTrace};
 use crate::protocol::TransactionSource;
 use crate::sampling::TransactionContext;
-use crate::scope::{global_slot, propagation_of, with_scopes, PropagationContext, Scopes};
+use crate::scope::{
+    global_slot, propagation_of, with_current_span, with_scopes, PropagationContext, Scopes,
+};
 use crate::span::Span;
 
 /// Starts a transaction: the root span of this process's part of a trace (a request, a job).
@@ -27,7 +29,7 @@ pub fn start_transaction(ctx: TransactionContext) -> Span {
     if !sentry_minimal::is_enabled() {
         return Span::noop();
     }
-    with_scopes(|scopes| Span::start_transaction(scopes.client(), scopes, ctx))
+    with_scopes(|scopes| Span::start_transaction(scopes, ctx))
 }
 
 /// Starts a child of the current span. Without a current span (no transaction started, or
@@ -50,7 +52,7 @@ pub fn start_span(op: &str, name: &str) -> Span {
 
 #[inline(never)]
 fn start_span_enabled(op: &str, name: &str) -> Span {
-    with_scopes(|scopes| match &scopes.span {
+    with_current_span(|parent| match parent {
         Some(parent) => parent.start_child(op, name),
         None => Span::noop(),
     })
@@ -92,7 +94,7 @@ pub fn get_current_span() -> Option<Span> {
     if !sentry_minimal::is_enabled() {
         return None;
     }
-    with_scopes(|scopes| scopes.span.clone())
+    with_current_span(|span| span.cloned())
 }
 
 /// Calls `f` with the current span, if there is one.

@@ -246,6 +246,58 @@ pub(crate) fn with_scopes<R>(f: impl FnOnce(&Scopes) -> R) -> R {
     f(default_scopes())
 }
 
+/// This thread's scopes with `span` current: their scope objects shared, without a clone of
+/// the thread's scopes in between.
+pub(crate) fn current_with_span(span: Option<Span>) -> Scopes {
+    if ENTERED.load(Ordering::Acquire) != 0 {
+        let own = THREAD_SCOPES
+            .try_with(|cell| {
+                let slot = cell.try_borrow().ok()?;
+                let scopes = slot.0.as_ref()?;
+                Some((Arc::clone(&scopes.isolation), Arc::clone(&scopes.current)))
+            })
+            .ok()
+            .flatten();
+        if let Some((isolation, current)) = own {
+            return Scopes {
+                isolation,
+                current,
+                span,
+            };
+        }
+    }
+    default_scopes().with_span(span)
+}
+
+/// Calls `f` with this thread's current span, borrowing the thread's scopes instead of
+/// cloning them (three reference counts fewer than [`with_scopes`]). `f` must not enter or
+/// leave scopes on this thread. `R::default()` stands for a result that cannot happen: the
+/// closure runs exactly once on every path.
+#[inline]
+pub(crate) fn with_current_span<R: Default>(f: impl FnOnce(Option<&Span>) -> R) -> R {
+    if ENTERED.load(Ordering::Acquire) == 0 {
+        return f(default_scopes().span.as_ref());
+    }
+    let mut f = Some(f);
+    let out = THREAD_SCOPES.try_with(|cell| {
+        let f = f.take()?;
+        Some(match cell.try_borrow() {
+            Ok(slot) => match &slot.0 {
+                Some(scopes) => f(scopes.span.as_ref()),
+                None => f(default_scopes().span.as_ref()),
+            },
+            // Only while this thread swaps its scopes, which runs no code of others.
+            Err(_) => f(default_scopes().span.as_ref()),
+        })
+    });
+    match (out, f) {
+        (Ok(Some(result)), _) => result,
+        // The thread-local is gone (thread teardown): the process's default scopes.
+        (_, Some(f)) => f(default_scopes().span.as_ref()),
+        (_, None) => R::default(),
+    }
+}
+
 /// Runs `body` in a new current scope forked from this thread's, after `configure` has set data
 /// on it.
 ///

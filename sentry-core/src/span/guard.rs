@@ -3,7 +3,7 @@
 use std::ops::Deref;
 
 use crate::protocol::SpanStatus;
-use crate::scope::{with_scopes, ScopeGuard};
+use crate::scope::{current_with_span, ScopeGuard};
 
 use super::Span;
 
@@ -29,7 +29,7 @@ impl Span {
     /// ```
     pub fn enter(self) -> SpanGuard {
         let scopes = if self.is_active() {
-            Some(with_scopes(|s| s.with_span(Some(self.clone()))).enter())
+            Some(current_with_span(Some(self.clone())).enter())
         } else {
             None
         };

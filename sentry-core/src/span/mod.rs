@@ -81,8 +81,11 @@ enum Inner {
     /// Tracing off, no client, or no transaction to belong to: does nothing.
     Off,
     /// A span that is not recorded: its transaction was sampled out (or is over the span
-    /// limit). It counts as a span of its transaction; `root` for the transaction itself.
-    Unsampled { segment: Arc<Segment>, root: bool },
+    /// limit). It counts as a span of its transaction.
+    Unsampled(Arc<Segment>),
+    /// The root span of a transaction sampled out. (Two variants rather than a flag: a
+    /// `Span` stays two words, moved as such.)
+    UnsampledRoot(Arc<Segment>),
     /// A recorded span.
     Recording(Arc<Node>),
 }
@@ -132,7 +135,20 @@ impl Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        self.finish(SystemTime::now());
+        let record = self
+            .record
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        if record.is_some() {
+            self.finish(SystemTime::now());
+        }
+    }
+}
+
+impl Default for Span {
+    /// The no-op span ([`Span::noop`]).
+    fn default() -> Span {
+        Span::noop()
     }
 }
 
@@ -141,9 +157,9 @@ impl fmt::Debug for Span {
         let mut d = f.debug_struct("Span");
         match &self.inner {
             Inner::Off => d.field("recording", &false),
-            Inner::Unsampled { segment, root } => d
+            Inner::Unsampled(segment) | Inner::UnsampledRoot(segment) => d
                 .field("trace_id", &segment.trace_id)
-                .field("transaction", root)
+                .field("transaction", &self.is_transaction())
                 .field("sampled", &false),
             Inner::Recording(node) => d
                 .field("trace_id", &node.segment.trace_id)
@@ -162,20 +178,26 @@ impl Span {
     }
 
     /// Starts a transaction (the `start_transaction` verb, with the client already chosen).
-    pub(crate) fn start_transaction(
-        client: Arc<Client>,
-        scopes: &Scopes,
-        ctx: TransactionContext,
-    ) -> Span {
+    pub(crate) fn start_transaction(scopes: &Scopes, ctx: TransactionContext) -> Span {
+        let global = global_slot().snapshot();
+        let isolation = scopes.isolation.snapshot();
+        let current = scopes.current.snapshot();
+        // The client of the scopes: current → isolation → global.
+        let Some(client) = current
+            .client
+            .as_ref()
+            .or(isolation.client.as_ref())
+            .or(global.client.as_ref())
+            .cloned()
+        else {
+            return Span::noop();
+        };
         let ctx = if ctx.own_trace {
             ctx
         } else {
             // A trace the scopes continue (from `continue_trace` or `SENTRY_TRACE`) is joined;
             // otherwise the context's own new trace is kept, so a process that never forks
             // isolation scopes does not put every transaction into one endless trace.
-            let global = global_slot().snapshot();
-            let isolation = scopes.isolation.snapshot();
-            let current = scopes.current.snapshot();
             match propagation_of([&global, &isolation, &current]) {
                 Some(p) if p.parent_span_id.is_some() => ctx.joining(
                     p.trace_id,
@@ -221,10 +243,7 @@ impl Span {
         }));
         if !decision.sampled {
             return Span {
-                inner: Inner::Unsampled {
-                    segment,
-                    root: true,
-                },
+                inner: Inner::UnsampledRoot(segment),
             };
         }
         let mut record = SpanRecord::new(ctx.op, String::new(), start);
@@ -250,7 +269,7 @@ impl Span {
     pub fn start_child_at(&self, op: &str, name: &str, start: Option<SystemTime>) -> Span {
         let (segment, parent) = match &self.inner {
             Inner::Off => return Span::noop(),
-            Inner::Unsampled { segment, .. } => (segment, None),
+            Inner::Unsampled(segment) | Inner::UnsampledRoot(segment) => (segment, None),
             Inner::Recording(node) => (&node.segment, Some(node.span_id)),
         };
         let admitted = segment.admit_child();
@@ -272,10 +291,7 @@ impl Span {
                 }
             }
             _ => Span {
-                inner: Inner::Unsampled {
-                    segment: Arc::clone(segment),
-                    root: false,
-                },
+                inner: Inner::Unsampled(Arc::clone(segment)),
             },
         }
     }
@@ -283,18 +299,20 @@ impl Span {
     /// Ends the span now. A transaction is then sent (when sampled), with the spans that
     /// ended before it.
     pub fn finish(&self) {
-        self.finish_at(SystemTime::now());
+        match &self.inner {
+            // The clock is read only for a span that records its end.
+            Inner::Recording(node) => node.finish(SystemTime::now()),
+            Inner::UnsampledRoot(segment) => segment.finish(None, SystemTime::UNIX_EPOCH),
+            Inner::Off | Inner::Unsampled(_) => {}
+        }
     }
 
     /// Ends the span at `end` (not before its start).
     pub fn finish_at(&self, end: SystemTime) {
         match &self.inner {
             Inner::Off => {}
-            Inner::Unsampled { segment, root } => {
-                if *root {
-                    segment.finish(None, end);
-                }
-            }
+            Inner::UnsampledRoot(segment) => segment.finish(None, end),
+            Inner::Unsampled(_) => {}
             Inner::Recording(node) => node.finish(end),
         }
     }
@@ -308,7 +326,8 @@ impl Span {
     pub fn is_transaction(&self) -> bool {
         match &self.inner {
             Inner::Off => false,
-            Inner::Unsampled { root, .. } => *root,
+            Inner::Unsampled(_) => false,
+            Inner::UnsampledRoot(_) => true,
             Inner::Recording(node) => node.root,
         }
     }
@@ -328,7 +347,7 @@ impl Span {
     pub fn span_id(&self) -> Option<SpanId> {
         match &self.inner {
             Inner::Off => None,
-            Inner::Unsampled { segment, .. } => Some(segment.root_span_id),
+            Inner::Unsampled(segment) | Inner::UnsampledRoot(segment) => Some(segment.root_span_id),
             Inner::Recording(node) => Some(node.span_id),
         }
     }
@@ -419,7 +438,7 @@ impl Span {
     pub fn sentry_trace(&self) -> Option<SentryTrace> {
         match &self.inner {
             Inner::Off => None,
-            Inner::Unsampled { segment, .. } => Some(SentryTrace {
+            Inner::Unsampled(segment) | Inner::UnsampledRoot(segment) => Some(SentryTrace {
                 trace_id: segment.trace_id,
                 span_id: segment.root_span_id,
                 sampled: Some(false),
@@ -441,7 +460,7 @@ impl Span {
     pub(crate) fn trace_context(&self) -> Option<TraceContext> {
         match &self.inner {
             Inner::Off => None,
-            Inner::Unsampled { segment, .. } => Some(TraceContext {
+            Inner::Unsampled(segment) | Inner::UnsampledRoot(segment) => Some(TraceContext {
                 trace_id: segment.trace_id,
                 span_id: segment.root_span_id,
                 parent_span_id: segment.parent_span_id,
@@ -465,7 +484,7 @@ impl Span {
     fn segment(&self) -> Option<&Arc<Segment>> {
         match &self.inner {
             Inner::Off => None,
-            Inner::Unsampled { segment, .. } => Some(segment),
+            Inner::Unsampled(segment) | Inner::UnsampledRoot(segment) => Some(segment),
             Inner::Recording(node) => Some(&node.segment),
         }
     }
@@ -480,16 +499,7 @@ impl Span {
     pub fn same_as(&self, other: &Span) -> bool {
         match (&self.inner, &other.inner) {
             (Inner::Recording(a), Inner::Recording(b)) => Arc::ptr_eq(a, b),
-            (
-                Inner::Unsampled {
-                    segment: a,
-                    root: ra,
-                },
-                Inner::Unsampled {
-                    segment: b,
-                    root: rb,
-                },
-            ) => Arc::ptr_eq(a, b) && ra == rb,
+            (Inner::UnsampledRoot(a), Inner::UnsampledRoot(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }

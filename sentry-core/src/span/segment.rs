@@ -234,7 +234,8 @@ impl Drop for Segment {
     fn drop(&mut self) {
         // A sampled transaction ends with its root span; one sampled out may end only when its
         // last handle goes.
-        self.finish(None, SystemTime::now());
+        // No end time is needed: a sampled transaction has already ended with its root span.
+        self.finish(None, SystemTime::UNIX_EPOCH);
     }
 }
 
