@@ -19,9 +19,9 @@
 //! - A **distribution** ([`distribution`]) records one measured value; Sentry computes
 //!   percentiles, averages and sums over them.
 //!
-//! Values are integers or floats ([`MetricValue`](crate::protocol::MetricValue)); a NaN or
+//! Values are integers or floats ([`MetricValue`]); a NaN or
 //! infinite value is dropped (counted as `invalid`). Attribute values are typed as log
-//! attributes are ([`LogParam`](crate::logger::LogParam): strings, booleans, integers, floats;
+//! attributes are ([`LogParam`]: strings, booleans, integers, floats;
 //! wrap other values in [`DisplayParam`](crate::logger::DisplayParam)). For full control (the
 //! timestamp, another trace or span) build a [`Metric`] and [`capture`] it.
 //!
@@ -185,7 +185,7 @@ pub fn count_with(
     }
 }
 
-/// [`gauge`] with a unit (see [`unit`]; an empty string means none) and attributes.
+/// [`gauge`] with a unit (see [`mod@unit`]; an empty string means none) and attributes.
 ///
 /// ```
 /// use sentry_core::metrics::{self, unit};
@@ -210,7 +210,7 @@ pub fn gauge_with(
     }
 }
 
-/// [`distribution`] with a unit (see [`unit`]; an empty string means none) and attributes.
+/// [`distribution`] with a unit (see [`mod@unit`]; an empty string means none) and attributes.
 ///
 /// ```
 /// use sentry_core::metrics::{self, unit};
