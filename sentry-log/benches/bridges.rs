@@ -89,6 +89,13 @@ fn bridges(c: &mut Criterion) {
     });
     client.close(None);
 
+    // The baseline of the span benchmarks: the same spans with a bare registry (no Sentry
+    // layer), so the layer's overhead per span is the difference.
+    group.bench_function("tracing_span_registry_only", |b| {
+        let registry = tracing_subscriber::registry();
+        tracing::subscriber::with_default(registry, || b.iter_custom(spans_in_transactions))
+    });
+
     for (name, rate) in [
         ("tracing_span_sampled", 1.0),
         ("tracing_span_unsampled", 0.0),

@@ -156,6 +156,19 @@ impl Scopes {
         }
     }
 
+    /// [`Scopes::current`]`().`[`with_span`](Self::with_span)`(span)` without the copy of the
+    /// current scopes in between: what making a span current costs (three pointer copies), for
+    /// integrations that keep their own stack of entered spans.
+    ///
+    /// ```
+    /// use sentry_core::{Scopes, Span};
+    ///
+    /// let _guard = Scopes::current_with_span(Some(Span::noop())).enter();
+    /// ```
+    pub fn current_with_span(span: Option<Span>) -> Scopes {
+        current_with_span(span)
+    }
+
     /// The current span of these scopes.
     pub fn span(&self) -> Option<&Span> {
         self.span.as_ref()

@@ -30,7 +30,7 @@ thread_local! {
 
 /// Makes `span` current on this thread until [`exit`] is called with `id`.
 pub(crate) fn enter(id: &Id, span: Span) {
-    let guard = Scopes::current().with_span(Some(span.clone())).enter();
+    let guard = Scopes::current_with_span(Some(span.clone())).enter();
     let entered = Entered {
         id: id.clone(),
         span,
