@@ -60,7 +60,7 @@ use std::borrow::Cow;
 use crate::logger::param::LogParam;
 use crate::logger::Attribute;
 use crate::protocol::{LogAttributes, Metric, MetricType, MetricValue};
-use crate::scope::{global_slot, with_scopes};
+use crate::scope::{with_scopes, Snapshots};
 
 /// Unit names Sentry knows, for gauges and distributions. Any other string is accepted too
 /// (`"connection"`, `"request"`, …).
@@ -293,16 +293,10 @@ fn capture_enabled(mut metric: Metric) {
                 metric.span_id = Some(context.span_id);
             }
         }
-        let global = global_slot().snapshot();
-        let isolation = scopes.isolation.snapshot();
-        let current = scopes.current.snapshot();
-        let client = current
-            .client
-            .as_ref()
-            .or(isolation.client.as_ref())
-            .or(global.client.as_ref());
+        let snapshots = Snapshots::of(scopes);
+        let client = snapshots.client();
         if let Some(client) = client {
-            client.capture_metric(metric, Some([&global, &isolation, &current]));
+            client.capture_metric(metric, Some(snapshots.scopes()));
         }
     });
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use sentry_minimal::TraceId;
 
 use crate::protocol::{CheckIn, CheckInId, CheckInStatus, MonitorConfig, MonitorError};
-use crate::scope::{global_slot, propagation_of, with_scopes, Scopes};
+use crate::scope::{propagation_of, with_scopes, Scopes, Snapshots};
 use crate::span::Span;
 
 /// Sends a cron check-in with the current scopes' client and returns its id, or says which of
@@ -57,20 +57,12 @@ pub fn try_capture_check_in(check_in: CheckIn) -> Result<CheckInId, MonitorError
 #[inline(never)]
 fn capture_check_in_enabled(check_in: CheckIn) -> Result<CheckInId, MonitorError> {
     with_scopes(|scopes| {
-        let global = global_slot().snapshot();
-        let isolation = scopes.isolation.snapshot();
-        let current = scopes.current.snapshot();
-        let client = current
-            .client
-            .as_ref()
-            .or(isolation.client.as_ref())
-            .or(global.client.as_ref());
+        let snapshots = Snapshots::of(scopes);
+        let client = snapshots.client();
         match client {
-            Some(client) => client.capture_check_in(
-                check_in,
-                Some([&global, &isolation, &current]),
-                scopes.span.as_ref(),
-            ),
+            Some(client) => {
+                client.capture_check_in(check_in, Some(snapshots.scopes()), scopes.span.as_ref())
+            }
             None => Ok(CheckInId::nil()),
         }
     })
@@ -300,8 +292,6 @@ fn current_trace_id(scopes: &Scopes) -> Option<TraceId> {
     if let Some(context) = scopes.span.as_ref().and_then(Span::trace_context) {
         return Some(context.trace_id);
     }
-    let global = global_slot().snapshot();
-    let isolation = scopes.isolation.snapshot();
-    let current = scopes.current.snapshot();
-    propagation_of([&global, &isolation, &current]).map(|p| p.trace_context().trace_id)
+    let snapshots = Snapshots::of(scopes);
+    propagation_of(snapshots.scopes()).map(|p| p.trace_id)
 }

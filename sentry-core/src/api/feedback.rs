@@ -3,7 +3,7 @@
 use sentry_minimal::EventId;
 
 use crate::protocol::Feedback;
-use crate::scope::{global_slot, with_scopes};
+use crate::scope::{with_scopes, Snapshots};
 
 /// Sends what a user wrote about a problem, as a `feedback` item, and returns its event id
 /// (the nil id when nothing was sent).
@@ -67,18 +67,12 @@ pub fn capture_feedback(feedback: Feedback) -> EventId {
 #[inline(never)]
 fn capture_feedback_enabled(feedback: Feedback) -> EventId {
     with_scopes(|scopes| {
-        let global = global_slot().snapshot();
-        let isolation = scopes.isolation.snapshot();
-        let current = scopes.current.snapshot();
-        let client = current
-            .client
-            .as_ref()
-            .or(isolation.client.as_ref())
-            .or(global.client.as_ref());
+        let snapshots = Snapshots::of(scopes);
+        let client = snapshots.client();
         match client {
             Some(client) => client.capture_feedback(
                 feedback.into_event(),
-                Some([&global, &isolation, &current]),
+                Some(snapshots.scopes()),
                 scopes.span.as_ref(),
             ),
             None => EventId::nil(),

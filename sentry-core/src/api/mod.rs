@@ -26,7 +26,7 @@ use sentry_minimal::{AsError, Breadcrumb, EventId, Level, User, Value};
 use crate::client::convert::event_from_message;
 use crate::hint::Hint;
 use crate::protocol::{Attachment, Context, Event, Log};
-use crate::scope::{global_slot, record_breadcrumb, with_scopes, Scope, Scopes};
+use crate::scope::{record_breadcrumb, with_scopes, Scope, Scopes, Snapshots};
 
 /// Captures an event through the pipeline of the current client, with the current scopes.
 /// Returns its identifier, or the nil identifier if it was not captured.
@@ -93,23 +93,13 @@ fn capture_event_enabled(event: Event, hint: &Hint<'_>) -> EventId {
 }
 
 pub(crate) fn capture_in(scopes: &Scopes, event: Event, hint: &Hint<'_>) -> EventId {
-    let global = global_slot().snapshot();
-    let isolation = scopes.isolation.snapshot();
-    let current = scopes.current.snapshot();
-    let client = current
-        .client
-        .as_ref()
-        .or(isolation.client.as_ref())
-        .or(global.client.as_ref());
+    let snapshots = Snapshots::of(scopes);
+    let client = snapshots.client();
     let Some(client) = client else {
         return EventId::nil();
     };
-    let id = client.capture_event_in_span(
-        event,
-        hint,
-        Some([&global, &isolation, &current]),
-        scopes.span.as_ref(),
-    );
+    let id =
+        client.capture_event_in_span(event, hint, Some(snapshots.scopes()), scopes.span.as_ref());
     if !id.is_nil() {
         scopes.isolation.set_last_event_id(id);
     }
@@ -229,16 +219,10 @@ fn capture_log_enabled(mut log: Log) {
                 log.span_id = Some(context.span_id);
             }
         }
-        let global = global_slot().snapshot();
-        let isolation = scopes.isolation.snapshot();
-        let current = scopes.current.snapshot();
-        let client = current
-            .client
-            .as_ref()
-            .or(isolation.client.as_ref())
-            .or(global.client.as_ref());
+        let snapshots = Snapshots::of(scopes);
+        let client = snapshots.client();
         if let Some(client) = client {
-            client.capture_log(log, Some([&global, &isolation, &current]));
+            client.capture_log(log, Some(snapshots.scopes()));
         }
     });
 }

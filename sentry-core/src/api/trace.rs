@@ -6,7 +6,7 @@ use crate::propagation::{merge_baggage, DynamicSamplingContext, IncomingTrace};
 use crate::protocol::TransactionSource;
 use crate::sampling::TransactionContext;
 use crate::scope::{
-    global_slot, propagation_of, with_current_span, with_scopes, PropagationContext, Scopes,
+    propagation_of, with_current_span, with_scopes, PropagationContext, Scopes, Snapshots,
 };
 use crate::span::Span;
 
@@ -361,10 +361,8 @@ fn current_trace(url: Option<&str>) -> Option<CurrentTrace> {
         {
             Some((parent, span)) => (parent, span.dsc()?),
             None => {
-                let global = global_slot().snapshot();
-                let isolation = scopes.isolation.snapshot();
-                let current = scopes.current.snapshot();
-                let p = propagation_of([&global, &isolation, &current])?;
+                let snapshots = Snapshots::of(scopes);
+                let p = propagation_of(snapshots.scopes())?;
                 (p.sentry_trace(), p.dsc(&client))
             }
         };

@@ -17,4 +17,6 @@ pub use scopes::{
 pub(crate) use binding::{record_breadcrumb, set_global_client};
 pub(crate) use data::{apply_scopes, propagation_of};
 pub(crate) use propagation::PropagationContext;
-pub(crate) use scopes::{current_with_span, global_slot, with_current_span, with_scopes};
+pub(crate) use scopes::{
+    current_with_span, global_slot, with_current_span, with_scopes, Snapshots,
+};

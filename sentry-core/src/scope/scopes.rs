@@ -223,6 +223,38 @@ impl Scopes {
     }
 }
 
+/// The three scopes an item is captured with, read once: global, isolation, current.
+pub(crate) struct Snapshots {
+    global: Arc<Scope>,
+    isolation: Arc<Scope>,
+    current: Arc<Scope>,
+}
+
+impl Snapshots {
+    /// The published state of `scopes` (and of the global scope) now.
+    pub(crate) fn of(scopes: &Scopes) -> Snapshots {
+        Snapshots {
+            global: global_slot().snapshot(),
+            isolation: scopes.isolation.snapshot(),
+            current: scopes.current.snapshot(),
+        }
+    }
+
+    /// The client items go to: current → isolation → global.
+    pub(crate) fn client(&self) -> Option<&Arc<Client>> {
+        self.current
+            .client
+            .as_ref()
+            .or(self.isolation.client.as_ref())
+            .or(self.global.client.as_ref())
+    }
+
+    /// The scopes, outermost first, as the client applies them.
+    pub(crate) fn scopes(&self) -> [&Scope; 3] {
+        [&self.global, &self.isolation, &self.current]
+    }
+}
+
 /// Restores the previous scopes of the thread when dropped.
 ///
 /// Guards are not `Send`: scopes are entered and left on the same thread. Dropping guards out of

@@ -26,7 +26,7 @@ use crate::propagation::{DynamicSamplingContext, SentryTrace};
 use crate::protocol::TransactionSource;
 use crate::protocol::{new_span_id, Measurement, MeasurementUnit, SpanStatus, TraceContext};
 use crate::sampling::{decide, TransactionContext};
-use crate::scope::{global_slot, propagation_of, Scopes};
+use crate::scope::{propagation_of, Scopes, Snapshots};
 
 pub use guard::SpanGuard;
 
@@ -179,17 +179,8 @@ impl Span {
 
     /// Starts a transaction (the `start_transaction` verb, with the client already chosen).
     pub(crate) fn start_transaction(scopes: &Scopes, ctx: TransactionContext) -> Span {
-        let global = global_slot().snapshot();
-        let isolation = scopes.isolation.snapshot();
-        let current = scopes.current.snapshot();
-        // The client of the scopes: current → isolation → global.
-        let Some(client) = current
-            .client
-            .as_ref()
-            .or(isolation.client.as_ref())
-            .or(global.client.as_ref())
-            .cloned()
-        else {
+        let snapshots = Snapshots::of(scopes);
+        let Some(client) = snapshots.client().cloned() else {
             return Span::noop();
         };
         let ctx = if ctx.own_trace {
@@ -198,7 +189,7 @@ impl Span {
             // A trace the scopes continue (from `continue_trace` or `SENTRY_TRACE`) is joined;
             // otherwise the context's own new trace is kept, so a process that never forks
             // isolation scopes does not put every transaction into one endless trace.
-            match propagation_of([&global, &isolation, &current]) {
+            match propagation_of(snapshots.scopes()) {
                 Some(p) if p.parent_span_id.is_some() => ctx.joining(
                     p.trace_id,
                     p.parent_span_id,

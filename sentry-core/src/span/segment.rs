@@ -13,7 +13,7 @@ use crate::protocol::{
     Context, DataCategory, DiscardReason, Event, EventType, Level, Measurement, Span as WireSpan,
     TransactionInfo, TransactionSource,
 };
-use crate::scope::{global_slot, Scopes};
+use crate::scope::{Scopes, Snapshots};
 
 use super::record::SpanRecord;
 
@@ -219,14 +219,9 @@ impl Segment {
         for (key, value) in root.tags {
             event.tags.insert(key.into(), value.into());
         }
-        let global = global_slot().snapshot();
-        let isolation = self.scopes.isolation.snapshot();
-        let current = self.scopes.current.snapshot();
-        self.client.capture_transaction(
-            event,
-            [&global, &isolation, &current],
-            dsc.to_header_map(),
-        );
+        let snapshots = Snapshots::of(&self.scopes);
+        self.client
+            .capture_transaction(event, snapshots.scopes(), dsc.to_header_map());
     }
 }
 
