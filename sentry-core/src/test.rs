@@ -16,8 +16,8 @@ use std::time::Duration;
 use crate::client::Client;
 use crate::envelope::{Envelope, EnvelopeItem};
 use crate::options::ClientOptions;
-use crate::protocol::{CheckIn, Event, Log};
-use crate::scope::{global_slot, set_global_client};
+use crate::protocol::{CheckIn, DataCategory, DiscardReason, Event, Log};
+use crate::scope::{global_slot, set_global_client, Scopes};
 use crate::transport::{Transport, TransportFactory};
 
 /// A transport that keeps every envelope in memory and counts flushes and shutdowns.
@@ -202,6 +202,60 @@ pub fn with_captured_envelopes_options(options: ClientOptions, f: impl FnOnce())
     client.close(None);
     drop(restore);
     transport.fetch_and_clear_envelopes()
+}
+
+/// What a client dropped: `(reason, category, quantity)` triples, as its client report counts
+/// them.
+pub type Discarded = Vec<(DiscardReason, DataCategory, u64)>;
+
+/// Runs `f` in a new isolation scope bound to a client of its own (sending to a
+/// [`TestTransport`], with the DSN `https://public@o1.ingest.sentry.io/1` unless `options`
+/// has one), closes the client, and returns what it sent and what it dropped.
+///
+/// Unlike the `with_captured_*` helpers it binds no global client, so tests using it run in
+/// parallel, and it returns the counts of the client report.
+///
+/// ```
+/// use sentry_core::protocol::{DataCategory, DiscardReason};
+/// use sentry_core::{test::with_isolated_client, ClientOptions, Level};
+///
+/// let options = ClientOptions { sample_rate: 0.0, ..Default::default() };
+/// let (envelopes, discarded) = with_isolated_client(options, || {
+///     sentry_core::capture_message("sampled out", Level::Info);
+/// });
+/// assert!(envelopes.is_empty());
+/// assert_eq!(discarded, [(DiscardReason::SampleRate, DataCategory::Error, 1)]);
+/// ```
+pub fn with_isolated_client(
+    options: ClientOptions,
+    f: impl FnOnce(),
+) -> (Vec<Envelope>, Discarded) {
+    let transport = TestTransport::new();
+    let dsn = options
+        .dsn
+        .clone()
+        .or_else(|| "https://public@o1.ingest.sentry.io/1".parse().ok());
+    let client = Arc::new(Client::new(ClientOptions {
+        dsn,
+        transport: Some(transport.factory()),
+        ..options
+    }));
+    let scopes = Scopes::current().fork_isolation();
+    scopes.configure_isolation_scope(|scope| scope.set_client(Some(Arc::clone(&client))));
+    scopes.bind(f);
+    let discarded = client
+        .client_reports()
+        .take()
+        .map(|report| {
+            report
+                .discarded_events
+                .into_iter()
+                .map(|d| (d.reason, d.category, d.quantity))
+                .collect()
+        })
+        .unwrap_or_default();
+    client.close(None);
+    (transport.envelopes(), discarded)
 }
 
 /// [`with_captured_envelopes_options`] with default options.

@@ -13,36 +13,12 @@ use sentry_core::protocol::{
     CheckIn, CheckInId, CheckInStatus, DataCategory, DiscardReason, IntervalUnit, MonitorConfig,
     MonitorError, MonitorSchedule,
 };
-use sentry_core::test::TestTransport;
-use sentry_core::{Client, ClientOptions, Level, Scopes, TransactionContext};
-
-const DSN: &str = "https://public@o1.ingest.sentry.io/1";
-
-type Reports = Vec<(DiscardReason, DataCategory, u64)>;
+use sentry_core::test::{with_isolated_client, Discarded};
+use sentry_core::{ClientOptions, Level, Scopes, TransactionContext};
 
 /// A client of its own, bound to new scopes; `f` runs inside them.
-fn run(options: ClientOptions, f: impl FnOnce()) -> (Vec<Envelope>, Reports) {
-    let transport = TestTransport::new();
-    let client = Arc::new(Client::new(ClientOptions {
-        dsn: Some(DSN.parse().unwrap()),
-        transport: Some(transport.factory()),
-        ..options
-    }));
-    let scopes = Scopes::current().fork_isolation();
-    scopes.configure_isolation_scope(|scope| scope.set_client(Some(Arc::clone(&client))));
-    scopes.bind(f);
-    let reports = client
-        .client_reports()
-        .take()
-        .map(|r| {
-            r.discarded_events
-                .into_iter()
-                .map(|d| (d.reason, d.category, d.quantity))
-                .collect()
-        })
-        .unwrap_or_default();
-    client.close(None);
-    (transport.envelopes(), reports)
+fn run(options: ClientOptions, f: impl FnOnce()) -> (Vec<Envelope>, Discarded) {
+    with_isolated_client(options, f)
 }
 
 fn check_ins(envelopes: &[Envelope]) -> Vec<CheckIn> {
