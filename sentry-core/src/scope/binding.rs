@@ -40,6 +40,12 @@ pub(crate) fn global_max_breadcrumbs() -> usize {
 
 /// Counts a client bound to a scope other than the global one (see `Scope::set_client`): from
 /// then on breadcrumbs look their client up through the scopes.
+/// `false` while no client was ever bound to a scope other than the global one: then only the
+/// global scope can hold a client.
+pub(crate) fn scoped_clients_exist() -> bool {
+    SCOPED_CLIENTS.load(Ordering::Acquire) != 0
+}
+
 pub(crate) fn note_scoped_client() {
     SCOPED_CLIENTS.fetch_add(1, Ordering::AcqRel);
 }

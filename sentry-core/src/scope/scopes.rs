@@ -213,6 +213,14 @@ impl Scopes {
     /// assert!(!client.is_enabled()); // no init in this example
     /// ```
     pub fn client(&self) -> Arc<Client> {
+        if !super::binding::scoped_clients_exist() {
+            // Only the global scope can hold one: one read instead of three.
+            return global_slot()
+                .snapshot()
+                .client
+                .clone()
+                .unwrap_or_else(Client::noop);
+        }
         self.current
             .snapshot()
             .client
