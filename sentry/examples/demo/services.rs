@@ -53,6 +53,19 @@ pub(crate) fn distributed_checkout() {
         thread::sleep(Duration::from_millis(2));
     });
 
+    // An AI agent suggesting add-ons, monitored with the AI helpers: an agent span holding a
+    // chat call (with its token usage) and a tool call.
+    sentry::gen_ai::with_pipeline_name("checkout-suggestions", || {
+        let agent = sentry::gen_ai::start_invoke_agent_span("upsell", Some("gpt-4o-mini")).enter();
+        let chat = sentry::gen_ai::start_chat_span("openai", "gpt-4o-mini").enter();
+        sentry::gen_ai::record_token_usage(&chat, Some(420), Some(300), Some(35), None, None);
+        drop(chat);
+        let tool = sentry::gen_ai::start_execute_tool_span("stock_lookup").enter();
+        tool.set_data("gen_ai.tool.call.result", "7 in stock");
+        drop(tool);
+        drop(agent);
+    });
+
     // The call to service B, in a span of its own: its id is the parent of B's transaction.
     let path = "/inventory/widgets";
     let url = format!("http://{addr}{path}");
