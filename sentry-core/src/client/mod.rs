@@ -421,10 +421,10 @@ impl Client {
     }
 
     fn record_transaction_drop(&self, reason: DiscardReason, spans: u64) {
-        self.client_reports
-            .record(reason, DataCategory::Transaction, 1);
-        self.client_reports
-            .record(reason, DataCategory::Span, spans);
+        self.client_reports.record_all(
+            reason,
+            [(DataCategory::Transaction, 1), (DataCategory::Span, spans)],
+        );
     }
 
     fn prepare_transaction(&self, mut event: Event, scopes: [&Scope; 3]) -> Option<Event> {

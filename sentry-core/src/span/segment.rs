@@ -179,9 +179,13 @@ impl Segment {
         }
         let spans_total = self.children.load(Ordering::Relaxed) as u64 + 1;
         if !self.sampled {
-            let reports = self.client.client_reports();
-            reports.record(DiscardReason::SampleRate, DataCategory::Transaction, 1);
-            reports.record(DiscardReason::SampleRate, DataCategory::Span, spans_total);
+            self.client.client_reports().record_all(
+                DiscardReason::SampleRate,
+                [
+                    (DataCategory::Transaction, 1),
+                    (DataCategory::Span, spans_total),
+                ],
+            );
             return;
         }
         // A recording root span always finishes the segment with its record (its handle's
