@@ -293,10 +293,23 @@ fn capture_enabled(mut metric: Metric) {
                 metric.span_id = Some(context.span_id);
             }
         }
-        let snapshots = Snapshots::of(scopes);
-        let client = snapshots.client();
-        if let Some(client) = client {
+        let client = scopes.client();
+        if client.options().send_default_pii {
+            // The user's attributes come from the scopes: all three.
+            let snapshots = Snapshots::of(scopes);
             client.capture_metric(metric, Some(snapshots.scopes()));
+            return;
         }
+        if metric.trace_id.is_nil() {
+            // The scopes' trace: only isolation scopes hold one (new ones get a new trace,
+            // `continue_trace` and `start_new_trace` set it there), so one read suffices.
+            if let Some(trace_id) = scopes
+                .isolation
+                .read(|scope| scope.propagation.as_ref().map(|p| p.trace_id))
+            {
+                metric.trace_id = trace_id;
+            }
+        }
+        client.capture_metric(metric, None);
     });
 }

@@ -216,9 +216,7 @@ impl Scopes {
         if !super::binding::scoped_clients_exist() {
             // Only the global scope can hold one: one read instead of three.
             return global_slot()
-                .snapshot()
-                .client
-                .clone()
+                .read(|scope| scope.client.clone())
                 .unwrap_or_else(Client::noop);
         }
         self.current
