@@ -26,7 +26,7 @@ use crate::propagation::{DynamicSamplingContext, SentryTrace};
 use crate::protocol::TransactionSource;
 use crate::protocol::{new_span_id, Measurement, MeasurementUnit, SpanStatus, TraceContext};
 use crate::sampling::{decide, TransactionContext};
-use crate::scope::{propagation_of, Scopes, Snapshots};
+use crate::scope::Scopes;
 
 pub use guard::SpanGuard;
 
@@ -179,25 +179,36 @@ impl Span {
 
     /// Starts a transaction (the `start_transaction` verb, with the client already chosen).
     pub(crate) fn start_transaction(scopes: &Scopes, ctx: TransactionContext) -> Span {
-        let snapshots = Snapshots::of(scopes);
-        let Some(client) = snapshots.client().cloned() else {
+        let client = scopes.client();
+        if client.options().traces_sample_rate.is_none()
+            && client.options().traces_sampler.is_none()
+        {
+            // Tracing is off (or no client is bound): nothing to decide or count.
             return Span::noop();
-        };
+        }
         let ctx = if ctx.own_trace {
             ctx
         } else {
             // A trace the scopes continue (from `continue_trace` or `SENTRY_TRACE`) is joined;
             // otherwise the context's own new trace is kept, so a process that never forks
-            // isolation scopes does not put every transaction into one endless trace.
-            match propagation_of(snapshots.scopes()) {
-                Some(p) if p.parent_span_id.is_some() => ctx.joining(
+            // isolation scopes does not put every transaction into one endless trace. Only
+            // isolation scopes hold a trace, so the isolation scope is the one read.
+            let continued = scopes.isolation.read(|scope| {
+                let p = scope.propagation.as_ref()?;
+                p.parent_span_id?;
+                Some((
                     p.trace_id,
                     p.parent_span_id,
                     p.sampled,
                     p.sample_rand,
                     p.incoming_dsc(),
-                ),
-                _ => ctx,
+                ))
+            });
+            match continued {
+                Some((trace_id, parent, sampled, sample_rand, dsc)) => {
+                    ctx.joining(trace_id, parent, sampled, sample_rand, dsc)
+                }
+                None => ctx,
             }
         };
         let ctx = if ctx.incoming_dsc.is_some() && !may_continue(&client, &ctx) {
