@@ -61,6 +61,7 @@ use crate::logger::param::LogParam;
 use crate::logger::Attribute;
 use crate::protocol::{LogAttributes, Metric, MetricType, MetricValue};
 use crate::scope::{with_scopes, Snapshots};
+use crate::span::Span;
 
 /// Unit names Sentry knows, for gauges and distributions. Any other string is accepted too
 /// (`"connection"`, `"request"`, …).
@@ -288,9 +289,9 @@ pub fn capture(metric: Metric) {
 fn capture_enabled(mut metric: Metric) {
     with_scopes(|scopes| {
         if metric.trace_id.is_nil() {
-            if let Some(context) = scopes.span.as_ref().and_then(|s| s.trace_context()) {
-                metric.trace_id = context.trace_id;
-                metric.span_id = Some(context.span_id);
+            if let Some((trace_id, span_id)) = scopes.span.as_ref().and_then(Span::ids) {
+                metric.trace_id = trace_id;
+                metric.span_id = Some(span_id);
             }
         }
         let client = scopes.client();

@@ -416,3 +416,40 @@ fn a_new_transaction_context_joins_a_continued_trace_until_a_new_trace_starts() 
     assert_ne!(trace(1), trace(0));
     assert_ne!(trace(2), trace(1), "a trace started here is not joined");
 }
+
+#[test]
+fn logs_inside_a_span_carry_its_ids_sampled_or_not() {
+    for rate in [1.0, 0.0] {
+        let options = ClientOptions {
+            traces_sample_rate: Some(rate),
+            enable_logs: true,
+            ..Default::default()
+        };
+        let mut ids = None;
+        let (envelopes, _) = run(options, || {
+            let tx = sentry_core::start_transaction(TransactionContext::new("t", "task")).enter();
+            let span = sentry_core::start_span("work", "w").enter();
+            // An unsampled span has no id of its own: it answers with its transaction's.
+            let span_id = if span.is_sampled() {
+                span.span_id()
+            } else {
+                tx.span_id()
+            };
+            ids = Some((tx.trace_id().unwrap(), span_id.unwrap()));
+            sentry_core::logger::info!("inside");
+        });
+        let logs: Vec<_> = envelopes
+            .iter()
+            .flat_map(Envelope::items)
+            .filter_map(|item| match item {
+                EnvelopeItem::Logs(logs) => Some(logs.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let (trace_id, span_id) = ids.unwrap();
+        assert_eq!(logs.len(), 1, "rate {rate}");
+        assert_eq!(logs[0].trace_id, trace_id, "rate {rate}");
+        assert_eq!(logs[0].span_id, Some(span_id), "rate {rate}");
+    }
+}

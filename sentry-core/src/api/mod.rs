@@ -27,6 +27,7 @@ use crate::client::convert::event_from_message;
 use crate::hint::Hint;
 use crate::protocol::{Attachment, Context, Event, Log};
 use crate::scope::{record_breadcrumb, with_scopes, Scope, Scopes, Snapshots};
+use crate::span::Span;
 
 /// Captures an event through the pipeline of the current client, with the current scopes.
 /// Returns its identifier, or the nil identifier if it was not captured.
@@ -214,9 +215,10 @@ pub fn capture_log(log: Log) {
 fn capture_log_enabled(mut log: Log) {
     with_scopes(|scopes| {
         if log.trace_id.is_nil() {
-            if let Some(context) = scopes.span.as_ref().and_then(|s| s.trace_context()) {
-                log.trace_id = context.trace_id;
-                log.span_id = Some(context.span_id);
+            // The span's ids need no lock (its context would clone its op).
+            if let Some((trace_id, span_id)) = scopes.span.as_ref().and_then(Span::ids) {
+                log.trace_id = trace_id;
+                log.span_id = Some(span_id);
             }
         }
         let snapshots = Snapshots::of(scopes);

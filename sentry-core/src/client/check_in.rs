@@ -39,12 +39,9 @@ impl Client {
             check_in.environment = Some(options.environment().to_owned().into());
         }
         if check_in.trace_id.is_none() {
-            check_in.trace_id = match span.and_then(Span::trace_context) {
-                Some(context) => Some(context.trace_id),
-                None => scopes
-                    .and_then(propagation_of)
-                    .map(|p| p.trace_context().trace_id),
-            };
+            check_in.trace_id = span
+                .and_then(Span::trace_id)
+                .or_else(|| scopes.and_then(propagation_of).map(|p| p.trace_id));
         }
         let transport = self.transport();
         if let Err(err) = check_in.validate() {

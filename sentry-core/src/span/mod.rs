@@ -344,6 +344,12 @@ impl Span {
         self.segment().map(|s| s.trace_id)
     }
 
+    /// The trace and span ids, read without locking the span: what logs and metrics captured
+    /// inside it carry.
+    pub(crate) fn ids(&self) -> Option<(TraceId, SpanId)> {
+        Some((self.trace_id()?, self.span_id()?))
+    }
+
     /// The span's id. A span that is not recorded has none of its own; it answers with its
     /// transaction's, which is what outgoing requests then continue from.
     pub fn span_id(&self) -> Option<SpanId> {
@@ -494,15 +500,6 @@ impl Span {
     fn with_record(&self, f: impl FnOnce(&mut SpanRecord)) {
         if let Inner::Recording(node) = &self.inner {
             node.with_record(f);
-        }
-    }
-
-    /// `true` if both handles are the same span.
-    pub fn same_as(&self, other: &Span) -> bool {
-        match (&self.inner, &other.inner) {
-            (Inner::Recording(a), Inner::Recording(b)) => Arc::ptr_eq(a, b),
-            (Inner::UnsampledRoot(a), Inner::UnsampledRoot(b)) => Arc::ptr_eq(a, b),
-            _ => false,
         }
     }
 }
