@@ -606,6 +606,22 @@ impl ClientOptions {
         Ok(())
     }
 
+    /// Whether tracing is on: a [`traces_sample_rate`](Self::traces_sample_rate) or a
+    /// [`traces_sampler`](Self::traces_sampler). While it is off no transaction is started
+    /// (or counted as sampled out), whatever a transaction context or a caller decided; traces
+    /// are still continued and propagated.
+    ///
+    /// ```
+    /// use sentry_core::ClientOptions;
+    ///
+    /// assert!(!ClientOptions::default().tracing_enabled());
+    /// let options = ClientOptions { traces_sample_rate: Some(0.0), ..Default::default() };
+    /// assert!(options.tracing_enabled());
+    /// ```
+    pub fn tracing_enabled(&self) -> bool {
+        self.traces_sample_rate.is_some() || self.traces_sampler.is_some()
+    }
+
     /// The environment events are tagged with: the configured one, or `production`.
     pub fn environment(&self) -> &str {
         self.environment.as_deref().unwrap_or(DEFAULT_ENVIRONMENT)
@@ -884,6 +900,21 @@ mod tests {
             ));
         }
         assert_eq!(ClientOptions::default().environment(), "production");
+    }
+
+    #[test]
+    fn tracing_is_on_with_a_rate_or_a_sampler_only() {
+        assert!(!ClientOptions::default().tracing_enabled());
+        let rate = ClientOptions {
+            traces_sample_rate: Some(0.0),
+            ..Default::default()
+        };
+        assert!(rate.tracing_enabled());
+        let sampler = ClientOptions {
+            traces_sampler: Some(std::sync::Arc::new(|_| 0.0)),
+            ..Default::default()
+        };
+        assert!(sampler.tracing_enabled());
     }
 
     #[test]

@@ -18,9 +18,7 @@ use std::time::SystemTime;
 use sentry_minimal::{Map, SpanId, TraceId, Value};
 
 use crate::callback::run_callback;
-use crate::propagation::{
-    backfill_sample_rand, new_sample_rand, DynamicSamplingContext, IncomingTrace,
-};
+use crate::propagation::{new_sample_rand, ContinuedTrace, DynamicSamplingContext, IncomingTrace};
 use crate::protocol::{new_trace_id, TransactionSource};
 
 /// What a transaction is started with: its name and operation, and the trace it belongs to.
@@ -104,24 +102,22 @@ impl TransactionContext {
     }
 
     /// This context, continuing `incoming` if it names a trace.
-    pub(crate) fn continuing(mut self, incoming: &IncomingTrace) -> Self {
-        let Some(parent) = &incoming.sentry_trace else {
-            return self;
-        };
-        self.trace_id = parent.trace_id;
-        self.parent_span_id = Some(parent.span_id);
-        self.parent_sampled = parent.sampled;
-        // An incoming trace without `sentry-` baggage comes from an SDK that predates the
-        // sampling context: it is frozen empty, as the specification says.
-        let dsc = incoming
-            .baggage
-            .as_ref()
-            .map(DynamicSamplingContext::from_baggage)
-            .unwrap_or_default();
-        self.sample_rand = dsc.sample_rand;
-        self.incoming_dsc = Some(dsc);
-        self.own_trace = true;
-        self
+    pub(crate) fn continuing(self, incoming: &IncomingTrace) -> Self {
+        match incoming.continued() {
+            Some(continued) => self.continued(continued),
+            None => self,
+        }
+    }
+
+    /// This context continuing `continued`.
+    pub(crate) fn continued(self, continued: ContinuedTrace) -> Self {
+        self.joining(
+            continued.trace_id,
+            Some(continued.parent_span_id),
+            continued.sampled,
+            continued.sample_rand,
+            Some(continued.dsc),
+        )
     }
 
     /// This context in the trace of the scopes it starts in (see [`TransactionContext::new`]).
@@ -318,35 +314,20 @@ impl<'a> SamplingContext<'a> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Decision {
     pub(crate) sampled: bool,
-    /// The rate the decision was made with (for the sampling context); `None` when tracing is
-    /// off.
-    pub(crate) sample_rate: Option<f64>,
+    /// The rate the decision was made with (for the sampling context).
+    pub(crate) sample_rate: f64,
     pub(crate) sample_rand: f64,
-    /// `false` when tracing is not configured: nothing is counted as sampled out.
-    pub(crate) tracing_enabled: bool,
 }
 
-/// Decides whether the transaction of `ctx` is sampled.
+/// Decides whether the transaction of `ctx` is sampled, with tracing on
+/// ([`ClientOptions::tracing_enabled`](crate::ClientOptions::tracing_enabled)).
 pub(crate) fn decide(
     ctx: &TransactionContext,
     traces_sample_rate: Option<f64>,
     traces_sampler: Option<&(dyn Fn(&SamplingContext<'_>) -> f64 + Send + Sync)>,
 ) -> Decision {
-    let sample_rand = ctx.sample_rand.unwrap_or_else(|| {
-        if ctx.incoming_dsc.is_some() {
-            backfill_sample_rand(ctx.parent_sampled, ctx.parent_sample_rate())
-        } else {
-            new_sample_rand()
-        }
-    });
-    if traces_sample_rate.is_none() && traces_sampler.is_none() {
-        return Decision {
-            sampled: false,
-            sample_rate: None,
-            sample_rand,
-            tracing_enabled: false,
-        };
-    }
+    // A continued trace brings its own (see `ContinuedTrace`); a new one draws it here.
+    let sample_rand = ctx.sample_rand.unwrap_or_else(new_sample_rand);
     let rate = if let Some(sampled) = ctx.sampled {
         as_rate(sampled)
     } else if let Some(sampler) = traces_sampler {
@@ -370,9 +351,8 @@ pub(crate) fn decide(
     Decision {
         // A rate of 1.0 samples every `sample_rand` (always below 1); 0.0 none.
         sampled: sample_rand < rate,
-        sample_rate: Some(rate),
+        sample_rate: rate,
         sample_rand,
-        tracing_enabled: true,
     }
 }
 
@@ -421,7 +401,8 @@ mod tests {
         let yes: &Sampler = &|_| 1.0;
         let no: &Sampler = &|_| 0.0;
         // (parent, explicit, sampler, rate) -> sampled
-        let rows: [Row<'_>; 12] = [
+        // Tracing on (a rate or a sampler) in every row; off is `tracing_enabled`'s test.
+        let rows: [Row<'_>; 9] = [
             // (parent, explicit, sampler, rate) -> sampled
             (None, Some(true), Some(no), Some(0.0), true),
             (None, Some(false), Some(yes), Some(1.0), false),
@@ -431,9 +412,6 @@ mod tests {
             (Some(false), None, None, Some(1.0), false),
             (None, None, None, Some(0.6), true), // sample_rand 0.5 < 0.6
             (None, None, None, Some(0.4), false),
-            (None, None, None, None, false), // tracing off
-            (Some(true), None, None, None, false),
-            (None, Some(true), None, None, false),
             (None, None, Some(yes), None, true),
         ];
         for (i, (parent, explicit, sampler, rate, want)) in rows.into_iter().enumerate() {
@@ -455,7 +433,7 @@ mod tests {
         let panics: &Sampler = &|_| panic!("sampler bug");
         let d = decide(&ctx(None, None), Some(1.0), Some(panics));
         assert!(!d.sampled);
-        assert_eq!(d.sample_rate, Some(0.0));
+        assert_eq!(d.sample_rate, 0.0);
     }
 
     #[test]
@@ -468,18 +446,19 @@ mod tests {
 
     #[test]
     fn a_missing_sample_rand_is_backfilled_from_the_parent_decision() {
-        let ctx = TransactionContext::continue_from_headers(
-            "t",
-            "op",
-            [
-                (
-                    "sentry-trace",
-                    "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-0",
-                ),
-                ("baggage", "sentry-sample_rate=0.25"),
-            ],
-        );
+        // Each continuation backfills anew: 100 draws, all in [0.25, 1).
         for _ in 0..100 {
+            let ctx = TransactionContext::continue_from_headers(
+                "t",
+                "op",
+                [
+                    (
+                        "sentry-trace",
+                        "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-0",
+                    ),
+                    ("baggage", "sentry-sample_rate=0.25"),
+                ],
+            );
             let d = decide(&ctx, Some(1.0), None);
             assert!(d.sample_rand >= 0.25, "{}", d.sample_rand);
             assert!(!d.sampled);

@@ -177,22 +177,35 @@ pub(crate) fn continue_incoming(incoming: &IncomingTrace) -> TransactionContext 
 
 pub(crate) fn continue_in(scopes: &Scopes, incoming: &IncomingTrace) -> TransactionContext {
     let client = scopes.client();
-    let ctx = TransactionContext::new("", "").continuing(incoming);
-    let ctx = if ctx.incoming_dsc.is_some() && !crate::span::may_continue(&client, &ctx) {
-        crate::sentry_debug!("the incoming trace belongs to another organization; not continued");
-        TransactionContext::new("", "")
-    } else {
-        ctx
-    };
-    let propagation = if ctx.incoming_dsc.is_some() {
-        PropagationContext::from_incoming(incoming)
-    } else {
-        PropagationContext::new()
-    };
-    // One sample_rand per trace: the transaction's is the scope's.
-    let ctx = TransactionContext {
-        sample_rand: Some(propagation.sample_rand),
-        ..ctx
+    // One continuation for both the scope and the transaction: same trace, same sample_rand.
+    let continued = incoming.continued().filter(|continued| {
+        let org_id = continued.dsc.org_id.as_deref();
+        let ok = crate::span::may_continue_org(&client, org_id);
+        if !ok {
+            crate::sentry_debug!(
+                "the incoming trace belongs to another organization; not continued"
+            );
+        }
+        ok
+    });
+    let ctx = TransactionContext::new("", "");
+    let (propagation, ctx) = match continued {
+        Some(continued) => (
+            PropagationContext::continuing(continued.clone()),
+            ctx.continued(continued),
+        ),
+        None => {
+            // A new trace for the scope, which the transaction belongs to as well.
+            let propagation = PropagationContext::new();
+            let ctx = ctx.joining(
+                propagation.trace_id,
+                None,
+                None,
+                propagation.sample_rand,
+                None,
+            );
+            (propagation, ctx)
+        }
     };
     scopes
         .isolation

@@ -1,7 +1,10 @@
 //! Reading the trace an incoming request (or the process's environment) carries.
 
+use sentry_minimal::{SpanId, TraceId};
+
 use super::baggage::{Baggage, MAX_BAGGAGE_BYTES};
 use super::dsc::DynamicSamplingContext;
+use super::sampling::backfill_sample_rand;
 use super::sentry_trace::SentryTrace;
 use super::{
     BAGGAGE_HEADER, SENTRY_BAGGAGE_ENV, SENTRY_TRACE_ENV, SENTRY_TRACE_HEADER, TRACEPARENT_HEADER,
@@ -168,6 +171,62 @@ impl IncomingTrace {
                 .map(DynamicSamplingContext::from_baggage)
                 .unwrap_or_default(),
         )
+    }
+}
+
+/// What continuing an incoming trace means for this process: the trace and the caller's span,
+/// the caller's decision, the trace's `sample_rand` (from the baggage, or backfilled from the
+/// decision so that it agrees with it), and the caller's sampling context, frozen (empty when
+/// the caller sent no `sentry-` baggage).
+///
+/// Built once per incoming trace by [`IncomingTrace::continued`], and used as it is by both the
+/// transaction that continues it and the scope whose events belong to it, so they cannot
+/// disagree (on `sample_rand` especially, which is random when backfilled).
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::propagation::IncomingTrace;
+///
+/// let incoming = IncomingTrace::from_values(
+///     Some("771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-0"),
+///     Some("sentry-sample_rate=0.25"),
+/// );
+/// let continued = incoming.continued().unwrap();
+/// assert_eq!(continued.sampled, Some(false));
+/// assert!(continued.sample_rand >= 0.25); // not sampled at 0.25: drawn from [0.25, 1)
+/// assert_eq!(continued.dsc.sample_rate, Some(0.25));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContinuedTrace {
+    /// The trace.
+    pub trace_id: TraceId,
+    /// The caller's span: the parent of this process's first span.
+    pub parent_span_id: SpanId,
+    /// The caller's sampling decision, if it made one.
+    pub sampled: Option<bool>,
+    /// The trace's random value in [0, 1) that sampling compares rates with.
+    pub sample_rand: f64,
+    /// The caller's dynamic sampling context, frozen.
+    pub dsc: DynamicSamplingContext,
+}
+
+impl IncomingTrace {
+    /// What continuing this trace means (see [`ContinuedTrace`]); `None` when it names no
+    /// trace. Each call backfills a missing `sample_rand` anew: call it once per trace.
+    pub fn continued(&self) -> Option<ContinuedTrace> {
+        let parent = self.sentry_trace?;
+        let dsc = self.dynamic_sampling_context()?;
+        let sample_rand = dsc
+            .sample_rand
+            .unwrap_or_else(|| backfill_sample_rand(parent.sampled, dsc.sample_rate));
+        Some(ContinuedTrace {
+            trace_id: parent.trace_id,
+            parent_span_id: parent.span_id,
+            sampled: parent.sampled,
+            sample_rand,
+            dsc,
+        })
     }
 }
 

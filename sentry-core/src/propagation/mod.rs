@@ -59,7 +59,7 @@ mod targets;
 pub use baggage::{merge_baggage, Baggage, MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
 pub use continuation::should_continue_trace;
 pub use dsc::DynamicSamplingContext;
-pub use incoming::IncomingTrace;
+pub use incoming::{ContinuedTrace, IncomingTrace};
 pub use sampling::{backfill_sample_rand, new_sample_rand};
 pub use sentry_trace::{ParseSentryTraceError, SentryTrace};
 pub use targets::{TargetMatcher, TracePropagationTargets};

@@ -5,9 +5,7 @@ use std::sync::{Arc, OnceLock};
 use sentry_minimal::{SpanId, TraceId};
 
 use crate::client::Client;
-use crate::propagation::{
-    backfill_sample_rand, new_sample_rand, DynamicSamplingContext, IncomingTrace, SentryTrace,
-};
+use crate::propagation::{new_sample_rand, ContinuedTrace, DynamicSamplingContext, SentryTrace};
 use crate::protocol::{new_span_id, new_trace_id, TraceContext};
 
 /// The trace an isolation scope belongs to when no span is current: every event carries it in
@@ -39,26 +37,15 @@ impl PropagationContext {
         }
     }
 
-    /// The trace of an incoming request; a new trace if it names none.
-    pub(crate) fn from_incoming(incoming: &IncomingTrace) -> Self {
-        let Some(parent) = &incoming.sentry_trace else {
-            return PropagationContext::new();
-        };
-        let dsc = incoming
-            .baggage
-            .as_ref()
-            .map(DynamicSamplingContext::from_baggage)
-            .unwrap_or_default();
-        let sample_rand = dsc
-            .sample_rand
-            .unwrap_or_else(|| backfill_sample_rand(parent.sampled, dsc.sample_rate));
+    /// The trace of an incoming request.
+    pub(crate) fn continuing(continued: ContinuedTrace) -> Self {
         PropagationContext {
-            trace_id: parent.trace_id,
+            trace_id: continued.trace_id,
             span_id: new_span_id(),
-            parent_span_id: Some(parent.span_id),
-            sampled: parent.sampled,
-            sample_rand,
-            dsc: Arc::new(OnceLock::from(dsc)),
+            parent_span_id: Some(continued.parent_span_id),
+            sampled: continued.sampled,
+            sample_rand: continued.sample_rand,
+            dsc: Arc::new(OnceLock::from(continued.dsc)),
         }
     }
 

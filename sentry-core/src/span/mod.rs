@@ -36,7 +36,14 @@ use segment::{Segment, SegmentStart};
 
 /// Whether `ctx`'s incoming trace may be continued by `client`, by the organization ids.
 pub(crate) fn may_continue(client: &Client, ctx: &TransactionContext) -> bool {
-    let incoming = ctx.incoming_dsc.as_ref().and_then(|d| d.org_id.as_deref());
+    may_continue_org(
+        client,
+        ctx.incoming_dsc.as_ref().and_then(|d| d.org_id.as_deref()),
+    )
+}
+
+/// Whether a trace of the organization `incoming` may be continued by `client`.
+pub(crate) fn may_continue_org(client: &Client, incoming: Option<&str>) -> bool {
     let own = effective_org_id(client);
     crate::propagation::should_continue_trace(
         incoming,
@@ -180,9 +187,7 @@ impl Span {
     /// Starts a transaction (the `start_transaction` verb, with the client already chosen).
     pub(crate) fn start_transaction(scopes: &Scopes, ctx: TransactionContext) -> Span {
         let client = scopes.client();
-        if client.options().traces_sample_rate.is_none()
-            && client.options().traces_sampler.is_none()
-        {
+        if !client.options().tracing_enabled() || !client.is_enabled() {
             // Tracing is off (or no client is bound): nothing to decide or count.
             return Span::noop();
         }
@@ -225,9 +230,6 @@ impl Span {
             options.traces_sample_rate,
             options.traces_sampler.as_deref(),
         );
-        if !decision.tracing_enabled || !client.is_enabled() {
-            return Span::noop();
-        }
         let root_span_id = new_span_id();
         let start = ctx.start_timestamp.unwrap_or_else(SystemTime::now);
         let segment = Arc::new(Segment::new(SegmentStart {

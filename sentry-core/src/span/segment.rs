@@ -30,7 +30,7 @@ pub(crate) struct Segment {
     pub(crate) root_span_id: SpanId,
     pub(crate) parent_span_id: Option<SpanId>,
     pub(crate) sampled: bool,
-    sample_rate: Option<f64>,
+    sample_rate: f64,
     sample_rand: f64,
     /// Child spans started, recorded or not (the `span` quantity of a dropped transaction is
     /// this plus one).
@@ -56,7 +56,7 @@ pub(crate) struct SegmentStart {
     pub(crate) root_span_id: SpanId,
     pub(crate) parent_span_id: Option<SpanId>,
     pub(crate) sampled: bool,
-    pub(crate) sample_rate: Option<f64>,
+    pub(crate) sample_rate: f64,
     pub(crate) sample_rand: f64,
     pub(crate) name: String,
     pub(crate) source: TransactionSource,
@@ -155,7 +155,7 @@ impl Segment {
         let mut dsc = DynamicSamplingContext {
             trace_id: Some(self.trace_id),
             public_key: options.dsn.as_ref().map(|dsn| dsn.public_key().to_owned()),
-            sample_rate: self.sample_rate,
+            sample_rate: Some(self.sample_rate),
             sample_rand: Some(self.sample_rand),
             sampled: Some(self.sampled),
             release: options.release.as_deref().map(str::to_owned),
