@@ -302,12 +302,7 @@ fn capture_enabled(mut metric: Metric) {
             return;
         }
         if metric.trace_id.is_nil() {
-            // The scopes' trace: only isolation scopes hold one (new ones get a new trace,
-            // `continue_trace` and `start_new_trace` set it there), so one read suffices.
-            if let Some(trace_id) = scopes
-                .isolation
-                .read(|scope| scope.propagation.as_ref().map(|p| p.trace_id))
-            {
+            if let Some(trace_id) = scopes.with_trace(|p| p.map(|p| p.trace_id)) {
                 metric.trace_id = trace_id;
             }
         }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use sentry_minimal::TraceId;
 
 use crate::protocol::{CheckIn, CheckInId, CheckInStatus, MonitorConfig, MonitorError};
-use crate::scope::{propagation_of, with_scopes, Scopes, Snapshots};
+use crate::scope::{with_scopes, Scopes, Snapshots};
 use crate::span::Span;
 
 /// Sends a cron check-in with the current scopes' client and returns its id, or says which of
@@ -289,9 +289,9 @@ impl MonitorRun {
 
 /// The trace of the current span, or else of the scopes.
 fn current_trace_id(scopes: &Scopes) -> Option<TraceId> {
-    if let Some(context) = scopes.span.as_ref().and_then(Span::trace_context) {
-        return Some(context.trace_id);
-    }
-    let snapshots = Snapshots::of(scopes);
-    propagation_of(snapshots.scopes()).map(|p| p.trace_id)
+    scopes
+        .span
+        .as_ref()
+        .and_then(Span::trace_id)
+        .or_else(|| scopes.with_trace(|p| p.map(|p| p.trace_id)))
 }

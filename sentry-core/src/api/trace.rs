@@ -5,9 +5,7 @@ use std::fmt;
 use crate::propagation::{merge_baggage, DynamicSamplingContext, IncomingTrace};
 use crate::protocol::TransactionSource;
 use crate::sampling::TransactionContext;
-use crate::scope::{
-    propagation_of, with_current_span, with_scopes, PropagationContext, Scopes, Snapshots,
-};
+use crate::scope::{with_current_span, with_scopes, PropagationContext, Scopes};
 use crate::span::Span;
 
 /// Starts a transaction: the root span of this process's part of a trace (a request, a job).
@@ -373,11 +371,7 @@ fn current_trace(url: Option<&str>) -> Option<CurrentTrace> {
             .and_then(|s| Some((s.sentry_trace()?, s)))
         {
             Some((parent, span)) => (parent, span.dsc()?),
-            None => {
-                let snapshots = Snapshots::of(scopes);
-                let p = propagation_of(snapshots.scopes())?;
-                (p.sentry_trace(), p.dsc(&client))
-            }
+            None => scopes.with_trace(|p| p.map(|p| (p.sentry_trace(), p.dsc(&client))))?,
         };
         let options = client.options();
         Some(CurrentTrace {

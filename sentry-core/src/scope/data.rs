@@ -404,14 +404,12 @@ pub(crate) fn apply_scopes(scopes: [&Scope; 3], event: &mut Event, max_breadcrum
     merge_breadcrumbs(scopes, event, max_breadcrumbs);
 }
 
-/// The trace of these scopes when no span is current: the innermost propagation context.
+/// The trace of these scopes when no span is current. It lives on the isolation scope alone:
+/// each forked isolation scope gets a new one, `continue_trace` and `start_new_trace` replace
+/// it there, and no other scope is ever given one.
 pub(crate) fn propagation_of(scopes: [&Scope; 3]) -> Option<&PropagationContext> {
-    let [global, isolation, current] = scopes;
-    current
-        .propagation
-        .as_ref()
-        .or(isolation.propagation.as_ref())
-        .or(global.propagation.as_ref())
+    let [_, isolation, _] = scopes;
+    isolation.propagation.as_ref()
 }
 
 fn merge_breadcrumbs(scopes: [&Scope; 3], event: &mut Event, max: usize) {

@@ -169,6 +169,12 @@ impl Scopes {
         current_with_span(span)
     }
 
+    /// Calls `f` with the trace of these scopes (their isolation scope's, see
+    /// `propagation_of`), read under the scope's lock: no snapshot for one field.
+    pub(crate) fn with_trace<R>(&self, f: impl FnOnce(Option<&PropagationContext>) -> R) -> R {
+        self.isolation.read(|scope| f(scope.propagation.as_ref()))
+    }
+
     /// The current span of these scopes.
     pub fn span(&self) -> Option<&Span> {
         self.span.as_ref()

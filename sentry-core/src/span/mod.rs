@@ -196,10 +196,9 @@ impl Span {
         } else {
             // A trace the scopes continue (from `continue_trace` or `SENTRY_TRACE`) is joined;
             // otherwise the context's own new trace is kept, so a process that never forks
-            // isolation scopes does not put every transaction into one endless trace. Only
-            // isolation scopes hold a trace, so the isolation scope is the one read.
-            let continued = scopes.isolation.read(|scope| {
-                let p = scope.propagation.as_ref()?;
+            // isolation scopes does not put every transaction into one endless trace.
+            let continued = scopes.with_trace(|p| {
+                let p = p?;
                 p.parent_span_id?;
                 Some((
                     p.trace_id,
