@@ -13,32 +13,16 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use sentry_backtrace::{ContextIntegration, RawStack, StacktraceIntegration};
-use sentry_core::envelope::Envelope;
 use sentry_core::protocol::{Event, Exception};
+use sentry_core::test::DiscardTransport;
 use sentry_core::transport::Transport;
 use sentry_core::{ClientOptions, Integration};
 
-/// Drops every envelope: measures the pipeline, not the network.
-struct Discard;
-
-impl Transport for Discard {
-    fn send_envelope(&self, envelope: Envelope) {
-        black_box(envelope);
-    }
-    fn flush(&self, _timeout: Duration) -> bool {
-        true
-    }
-    fn shutdown(&self, _timeout: Duration) -> bool {
-        true
-    }
-}
-
 fn init(integrations: Vec<Arc<dyn Integration>>) -> sentry_core::ClientInitGuard {
-    let transport: Arc<dyn Transport> = Arc::new(Discard);
+    let transport: Arc<dyn Transport> = Arc::new(DiscardTransport);
     sentry_core::init(ClientOptions {
         dsn: "https://public@sentry.invalid/1".parse().ok(),
         transport: Some(Arc::new(transport)),

@@ -11,28 +11,13 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use sentry_core::envelope::Envelope;
+use sentry_core::test::DiscardTransport;
 use sentry_core::transport::LogBuffer;
 use sentry_core::transport::{Transport, TransportOptions};
 use sentry_core::{Client, ClientOptions};
 
 /// The client's log buffer, handed over by the transport factory.
 static BUFFER: OnceLock<Arc<LogBuffer>> = OnceLock::new();
-
-/// A transport that drops envelopes.
-struct Discard;
-
-impl Transport for Discard {
-    fn send_envelope(&self, _: Envelope) {}
-
-    fn flush(&self, _: Duration) -> bool {
-        true
-    }
-
-    fn shutdown(&self, _: Duration) -> bool {
-        true
-    }
-}
 
 /// Times `iters` calls of `f` in runs that never fill the buffer.
 fn timed(iters: u64, mut f: impl FnMut()) -> Duration {
@@ -65,7 +50,7 @@ fn logs(c: &mut Criterion) {
         if let Some(logs) = &options.logs {
             let _ = BUFFER.set(Arc::clone(logs));
         }
-        Arc::new(Discard)
+        Arc::new(DiscardTransport)
     };
     let client = Arc::new(Client::new(ClientOptions {
         dsn: "https://public@sentry.invalid/1".parse().ok(),

@@ -3,30 +3,14 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use sentry_core::envelope::Envelope;
+use sentry_core::test::DiscardTransport;
 use sentry_core::transport::{Transport, TransportFactory};
 use sentry_core::{BeforeSend, Breadcrumb, ClientInitGuard, ClientOptions, Level};
 
-/// Drops every envelope: measures only the calling thread's work.
-struct Discard;
-
-impl Transport for Discard {
-    fn send_envelope(&self, envelope: Envelope) {
-        black_box(envelope);
-    }
-    fn flush(&self, _: Duration) -> bool {
-        true
-    }
-    fn shutdown(&self, _: Duration) -> bool {
-        true
-    }
-}
-
 fn init(before_send: Option<BeforeSend>) -> ClientInitGuard {
-    let transport: Arc<dyn Transport> = Arc::new(Discard);
+    let transport: Arc<dyn Transport> = Arc::new(DiscardTransport);
     let factory: Arc<dyn TransportFactory> = Arc::new(transport);
     sentry_core::init(ClientOptions {
         dsn: Some(

@@ -6,30 +6,15 @@
 //! as they are when the worker sends them every minute.
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use sentry_core::envelope::Envelope;
+use sentry_core::test::DiscardTransport;
 use sentry_core::transport::{SessionAggregator, Transport, TransportOptions};
 use sentry_core::{Client, ClientOptions, Scopes, SessionMode};
 
 /// The client's aggregator, handed over by the transport factory.
 static AGGREGATOR: OnceLock<Arc<SessionAggregator>> = OnceLock::new();
-
-/// A transport that drops envelopes.
-struct Discard;
-
-impl Transport for Discard {
-    fn send_envelope(&self, _: Envelope) {}
-
-    fn flush(&self, _: Duration) -> bool {
-        true
-    }
-
-    fn shutdown(&self, _: Duration) -> bool {
-        true
-    }
-}
 
 fn sessions(c: &mut Criterion) {
     let mut group = c.benchmark_group("sessions");
@@ -45,7 +30,7 @@ fn sessions(c: &mut Criterion) {
         if let Some(sessions) = &options.sessions {
             let _ = AGGREGATOR.set(Arc::clone(sessions));
         }
-        Arc::new(Discard)
+        Arc::new(DiscardTransport)
     };
     let client = Arc::new(Client::new(ClientOptions {
         dsn: "https://public@sentry.invalid/1".parse().ok(),

@@ -10,27 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use sentry_core::envelope::Envelope;
+use sentry_core::test::DiscardTransport;
 use sentry_core::transport::{Transport, TransportFactory};
 use sentry_core::{ClientInitGuard, ClientOptions, TransactionContext};
 
-/// Drops every envelope: measures only the calling thread's work.
-struct Discard;
-
-impl Transport for Discard {
-    fn send_envelope(&self, envelope: Envelope) {
-        black_box(envelope);
-    }
-    fn flush(&self, _: Duration) -> bool {
-        true
-    }
-    fn shutdown(&self, _: Duration) -> bool {
-        true
-    }
-}
-
 fn init(traces_sample_rate: f64) -> ClientInitGuard {
-    let transport: Arc<dyn Transport> = Arc::new(Discard);
+    let transport: Arc<dyn Transport> = Arc::new(DiscardTransport);
     let factory: Arc<dyn TransportFactory> = Arc::new(transport);
     sentry_core::init(ClientOptions {
         dsn: Some(

@@ -157,6 +157,44 @@ impl Transport for TestTransport {
     }
 }
 
+/// A transport that drops every envelope it is given: for measuring the calling thread's
+/// work alone (benchmarks), where [`TestTransport`] would keep every envelope in memory.
+///
+/// ```
+/// use sentry_core::{test::DiscardTransport, Client, ClientOptions, Level};
+///
+/// let client = Client::new(ClientOptions {
+///     dsn: "https://public@sentry.invalid/1".parse().ok(),
+///     transport: Some(DiscardTransport::factory()),
+///     ..Default::default()
+/// });
+/// assert!(client.is_enabled());
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DiscardTransport;
+
+impl DiscardTransport {
+    /// A factory that hands out a `DiscardTransport`, for [`ClientOptions::transport`].
+    pub fn factory() -> Arc<dyn TransportFactory> {
+        let transport: Arc<dyn Transport> = Arc::new(DiscardTransport);
+        Arc::new(transport)
+    }
+}
+
+impl Transport for DiscardTransport {
+    fn send_envelope(&self, envelope: Envelope) {
+        drop(envelope);
+    }
+
+    fn flush(&self, _timeout: Duration) -> bool {
+        true
+    }
+
+    fn shutdown(&self, _timeout: Duration) -> bool {
+        true
+    }
+}
+
 static CAPTURE_LOCK: Mutex<()> = Mutex::new(());
 
 /// Runs `f` with a recording client built from `options` bound to the global scope, and returns

@@ -8,29 +8,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use sentry_core::envelope::Envelope;
+use sentry_core::test::DiscardTransport;
 use sentry_core::transport::{Transport, TransportOptions};
 use sentry_core::{Client, ClientOptions};
 use tracing_subscriber::prelude::*;
 
-/// A transport that drops everything.
-struct Discard;
-
-impl Transport for Discard {
-    fn send_envelope(&self, _: Envelope) {}
-
-    fn flush(&self, _: Duration) -> bool {
-        true
-    }
-
-    fn shutdown(&self, _: Duration) -> bool {
-        true
-    }
-}
-
-/// A client that sends to [`Discard`], sampling transactions at `traces_sample_rate`.
+/// A client that sends to [`DiscardTransport`], sampling transactions at `traces_sample_rate`.
 fn discarding_client(traces_sample_rate: Option<f64>) -> Arc<Client> {
-    let factory = |_: &TransportOptions| -> Arc<dyn Transport> { Arc::new(Discard) };
+    let factory = |_: &TransportOptions| -> Arc<dyn Transport> { Arc::new(DiscardTransport) };
     Arc::new(Client::new(ClientOptions {
         dsn: "https://public@sentry.invalid/1".parse().ok(),
         transport: Some(Arc::new(factory)),
