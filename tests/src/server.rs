@@ -573,7 +573,10 @@ impl TestServer {
         for envelope in state.requests.iter().filter_map(Request::parsed_envelope) {
             for item in envelope.items() {
                 if let EnvelopeItem::Transaction(transaction) = item {
-                    transactions.push(((**transaction).clone(), envelope.headers().trace.clone()));
+                    transactions.push((
+                        (**transaction).clone(),
+                        envelope.headers().trace.as_deref().cloned(),
+                    ));
                 }
             }
         }

@@ -128,7 +128,7 @@ fn events_with_dsc(requests: &[Request]) -> Vec<(Event, Option<Map>)> {
             envelope
                 .items()
                 .filter_map(|item| item.as_event().cloned())
-                .map(|event| (event, envelope.headers().trace.clone()))
+                .map(|event| (event, envelope.headers().trace.as_deref().cloned()))
                 .collect::<Vec<_>>()
         })
         .collect()

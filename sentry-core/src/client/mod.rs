@@ -359,20 +359,28 @@ impl Client {
 
     /// The envelope's `trace` header: the dynamic sampling context of the current span's
     /// trace, or of the scopes' trace; frozen from now on.
-    fn trace_header(&self, scopes: Option<[&Scope; 3]>, span: Option<&Span>) -> Option<Map> {
-        let (dsc, trace_id) = match span.and_then(|s| Some((s.dsc()?, s.trace_id()))) {
-            Some(found) => found,
-            None => {
-                let p = propagation_of(scopes?)?;
-                (p.dsc(self), Some(p.trace_id))
-            }
-        };
-        Some(self.complete_header(dsc.to_header_map(), trace_id))
+    ///
+    /// The header is built once per trace and shared by its envelopes (the context is frozen),
+    /// so an event pays a reference count for it, not a map of strings.
+    pub(crate) fn trace_header(
+        &self,
+        scopes: Option<[&Scope; 3]>,
+        span: Option<&Span>,
+    ) -> Option<Arc<Map>> {
+        match span.and_then(Span::trace_header) {
+            Some(header) => Some(header),
+            None => Some(propagation_of(scopes?)?.trace_header(self)),
+        }
     }
 
-    /// Fills `trace_id`-less or key-less sampling contexts (frozen from an old SDK's empty
-    /// baggage) with what Sentry needs to route the envelope.
-    fn complete_header(&self, mut header: Map, trace_id: Option<sentry_minimal::TraceId>) -> Map {
+    /// The `trace` header of a frozen sampling context, with what Sentry needs to route the
+    /// envelope filled in when the context lacks it (one frozen from an old SDK's empty
+    /// baggage).
+    pub(crate) fn complete_header(
+        &self,
+        mut header: Map,
+        trace_id: Option<sentry_minimal::TraceId>,
+    ) -> Map {
         if let (false, Some(trace_id)) = (header.contains_key("trace_id"), trace_id) {
             header.insert("trace_id".into(), trace_id.to_string().into());
         }
@@ -392,7 +400,7 @@ impl Client {
         &self,
         event: Event,
         scopes: [&Scope; 3],
-        trace: Map,
+        trace: Arc<Map>,
     ) -> bool {
         let spans = event.spans.len() as u64 + 1;
         if in_callback() {
@@ -408,13 +416,9 @@ impl Client {
         let Some(event) = self.prepare_transaction(event, scopes) else {
             return false;
         };
-        let trace_id = match event.contexts.get("trace") {
-            Some(Context::Trace(context)) => Some(context.trace_id),
-            _ => None,
-        };
         let mut envelope = Envelope::from_transaction(event);
         envelope.headers_mut().sdk = Some(Arc::clone(&self.sdk_info));
-        envelope.headers_mut().trace = Some(self.complete_header(trace, trace_id));
+        envelope.headers_mut().trace = Some(trace);
         self.add_attachments(&mut envelope, scopes, true);
         transport.send_envelope(envelope);
         true

@@ -65,8 +65,9 @@ pub struct EnvelopeHeaders {
     pub sdk: Option<Arc<ClientSdkInfo>>,
     /// When the envelope was sent. Read by the parser; never written (see above).
     pub sent_at: Option<SystemTime>,
-    /// The dynamic sampling context (string values), without `sentry-` prefixes.
-    pub trace: Option<Map>,
+    /// The dynamic sampling context (string values), without `sentry-` prefixes. Shared: it
+    /// is frozen per trace, so every envelope of a trace points to the same map.
+    pub trace: Option<Arc<Map>>,
     /// Other header keys, read by the parser and written back. Keys that name the headers
     /// above are not written.
     pub other: Map,
@@ -97,7 +98,7 @@ impl Serialize for HeadersOut<'_> {
             map.serialize_entry("sent_at", &crate::time::format_rfc3339(sent_at))?;
         }
         if let Some(trace) = &h.trace {
-            map.serialize_entry("trace", &Ser(trace))?;
+            map.serialize_entry("trace", &Ser(&**trace))?;
         }
         for (key, value) in &h.other {
             if !KNOWN_HEADERS.contains(&key.as_str()) {
@@ -448,7 +449,7 @@ mod tests {
         envelope.headers_mut().dsn = Some("https://k@h/1".into());
         let mut trace = Map::new();
         trace.insert("trace_id".into(), "abc".into());
-        envelope.headers_mut().trace = Some(trace);
+        envelope.headers_mut().trace = Some(Arc::new(trace));
         let sent_at = UNIX_EPOCH + Duration::from_micros(1_500_000);
         let bytes = envelope.to_vec(Some(sent_at));
         let lines = split_lines(&bytes);

@@ -11,6 +11,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::sync::Arc;
 
 use sentry_minimal::{EventId, Map, Value};
 
@@ -153,7 +154,7 @@ fn parse_headers(line: &[u8]) -> Result<EnvelopeHeaders, EnvelopeError> {
         .map_err(|e| invalid("sent_at", e))?;
     let trace = match take(&mut map, "trace") {
         None => None,
-        Some(Value::Map(trace)) => Some(trace),
+        Some(Value::Map(trace)) => Some(Arc::new(trace)),
         Some(other) => return Err(invalid("trace", json::invalid_type(&other, "a map"))),
     };
     Ok(EnvelopeHeaders {
@@ -759,7 +760,7 @@ mod tests {
                         dsn: derived.dsn,
                         sdk: derived.sdk.map(std::sync::Arc::new),
                         sent_at: derived.sent_at,
-                        trace: derived.trace,
+                        trace: derived.trace.map(std::sync::Arc::new),
                         other: derived.other,
                     };
                     assert_eq!(derived, by_hand, "{input}");

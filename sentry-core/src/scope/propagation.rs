@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use sentry_minimal::{SpanId, TraceId};
+use sentry_minimal::{Map, SpanId, TraceId};
 
 use crate::client::Client;
 use crate::propagation::{new_sample_rand, ContinuedTrace, DynamicSamplingContext, SentryTrace};
@@ -22,6 +22,8 @@ pub(crate) struct PropagationContext {
     pub(crate) sample_rand: f64,
     /// Frozen on arrival for a continued trace, on first use for a new one.
     dsc: Arc<OnceLock<DynamicSamplingContext>>,
+    /// The envelope `trace` header made from it, built once.
+    header: Arc<OnceLock<Arc<Map>>>,
 }
 
 impl PropagationContext {
@@ -34,6 +36,7 @@ impl PropagationContext {
             sampled: None,
             sample_rand: new_sample_rand(),
             dsc: Arc::default(),
+            header: Arc::default(),
         }
     }
 
@@ -46,6 +49,7 @@ impl PropagationContext {
             sampled: continued.sampled,
             sample_rand: continued.sample_rand,
             dsc: Arc::new(OnceLock::from(continued.dsc)),
+            header: Arc::default(),
         }
     }
 
@@ -72,6 +76,14 @@ impl PropagationContext {
             span_id: self.span_id,
             sampled: self.sampled,
         }
+    }
+
+    /// The envelope `trace` header of this trace, built at the first call and shared after.
+    pub(crate) fn trace_header(&self, client: &Client) -> Arc<Map> {
+        Arc::clone(self.header.get_or_init(|| {
+            let header = self.dsc(client).to_header_map();
+            Arc::new(client.complete_header(header, Some(self.trace_id)))
+        }))
     }
 
     /// The dynamic sampling context: the incoming one, or (for a trace started here) one

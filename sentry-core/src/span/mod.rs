@@ -19,7 +19,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use sentry_minimal::{SpanId, TraceId, Value};
+use sentry_minimal::{Map, SpanId, TraceId, Value};
 
 use crate::client::Client;
 use crate::propagation::{DynamicSamplingContext, SentryTrace};
@@ -458,6 +458,12 @@ impl Span {
                 sampled: Some(true),
             }),
         }
+    }
+
+    /// The envelope `trace` header of the span's trace; its sampling context is frozen from
+    /// this call on.
+    pub(crate) fn trace_header(&self) -> Option<Arc<Map>> {
+        self.segment().map(|s| s.trace_header())
     }
 
     /// The dynamic sampling context of the span's trace; frozen from this call on.

@@ -2,10 +2,10 @@
 //! dynamic sampling context, and what finishing it sends.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
-use sentry_minimal::{SortedMap, SpanId, TraceId};
+use sentry_minimal::{Map, SortedMap, SpanId, TraceId};
 
 use crate::client::Client;
 use crate::propagation::DynamicSamplingContext;
@@ -37,6 +37,8 @@ pub(crate) struct Segment {
     children: AtomicUsize,
     done: AtomicBool,
     state: Mutex<SegmentState>,
+    /// The envelope `trace` header, built once the sampling context is frozen.
+    header: OnceLock<Arc<Map>>,
 }
 
 struct SegmentState {
@@ -76,6 +78,7 @@ impl Segment {
             sample_rand: start.sample_rand,
             children: AtomicUsize::new(0),
             done: AtomicBool::new(false),
+            header: OnceLock::new(),
             state: Mutex::new(SegmentState {
                 name: start.name,
                 source: start.source,
@@ -171,6 +174,15 @@ impl Segment {
         dsc
     }
 
+    /// The envelope `trace` header of this transaction's trace (freezing its sampling
+    /// context), built at the first call and shared after.
+    pub(crate) fn trace_header(&self) -> Arc<Map> {
+        Arc::clone(self.header.get_or_init(|| {
+            let header = self.dsc().to_header_map();
+            Arc::new(self.client.complete_header(header, Some(self.trace_id)))
+        }))
+    }
+
     /// Ends the transaction with its root span's record: sends it if sampled, counts it as
     /// sampled out otherwise. Only the first call does anything.
     pub(crate) fn finish(&self, root: Option<SpanRecord>, end: SystemTime) {
@@ -191,7 +203,7 @@ impl Segment {
         // A recording root span always finishes the segment with its record (its handle's
         // drop does), so this is only a guard.
         let Some(root) = root else { return };
-        let dsc = self.dsc();
+        let header = self.trace_header();
         let (name, source, spans, measurements) = {
             let mut state = self.state();
             (
@@ -225,7 +237,7 @@ impl Segment {
         }
         let snapshots = Snapshots::of(&self.scopes);
         self.client
-            .capture_transaction(event, snapshots.scopes(), dsc.to_header_map());
+            .capture_transaction(event, snapshots.scopes(), header);
     }
 }
 
