@@ -1,0 +1,140 @@
+//! The request as events and transactions describe it: the `request` interface, built only
+//! when something is sent.
+
+use http::header::{HeaderMap, HOST};
+use http::{Method, Uri};
+use sentry_core::protocol::Request;
+
+use crate::scrub;
+
+/// What the layer keeps of a request for the `request` interface: the method, URI and
+/// headers (cheap clones: `http` shares their bytes), converted and filtered only when an
+/// event or a sampled transaction is sent, so a request that sends nothing pays for no
+/// strings.
+#[derive(Debug)]
+pub(crate) struct RequestInfo {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    send_pii: bool,
+}
+
+impl RequestInfo {
+    /// Keeps what the interface needs of `request`; `send_pii` is the client's
+    /// `send_default_pii`.
+    pub(crate) fn new<B>(request: &http::Request<B>, send_pii: bool) -> RequestInfo {
+        RequestInfo {
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            headers: request.headers().clone(),
+            send_pii,
+        }
+    }
+
+    /// The `request` interface, filtered (see [`scrub`]).
+    pub(crate) fn to_protocol(&self) -> Request {
+        let mut request = Request {
+            method: Some(self.method.as_str().to_owned()),
+            url: Some(self.url()),
+            query_string: self.uri.query().filter(|q| !q.is_empty()).map(scrub::query),
+            ..Request::default()
+        };
+        for name in self.headers.keys() {
+            let name = name.as_str();
+            let mut joined = String::new();
+            for value in self.headers.get_all(name) {
+                let text = String::from_utf8_lossy(value.as_bytes());
+                if !joined.is_empty() {
+                    joined.push_str(if name == "cookie" { "; " } else { ", " });
+                }
+                joined.push_str(&text);
+            }
+            if name == "cookie" && self.send_pii {
+                request.cookies = Some(scrub::cookies(&joined));
+            }
+            if let Some(value) = scrub::header_value(name, &joined, self.send_pii) {
+                request.headers.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        request
+    }
+
+    /// `scheme://host[:port]/path`: the scheme and authority of the URI when it has them
+    /// (HTTP/2, proxies), else `http` and the `Host` header; never the user information or
+    /// the query.
+    fn url(&self) -> String {
+        let scheme = self.uri.scheme_str().unwrap_or("http");
+        let host = match self.uri.authority() {
+            Some(authority) => Some(authority.as_str().rsplit('@').next().unwrap_or_default()),
+            None => self.headers.get(HOST).and_then(|h| h.to_str().ok()),
+        };
+        match host {
+            Some(host) if !host.is_empty() => format!("{scheme}://{host}{}", self.uri.path()),
+            _ => self.uri.path().to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(send_pii: bool) -> RequestInfo {
+        let request = http::Request::get("/search?q=rust&access_token=abc")
+            .header("host", "api.example.com:8080")
+            .header("authorization", "Bearer secret")
+            .header("cookie", "theme=dark")
+            .header("cookie", "sessionid=abc")
+            .header("x-forwarded-for", "203.0.113.7")
+            .header("accept", "text/html")
+            .header("accept", "application/json")
+            .body(())
+            .unwrap();
+        RequestInfo::new(&request, send_pii)
+    }
+
+    #[test]
+    fn without_pii() {
+        let request = info(false).to_protocol();
+        assert_eq!(request.method.as_deref(), Some("GET"));
+        assert_eq!(
+            request.url.as_deref(),
+            Some("http://api.example.com:8080/search")
+        );
+        assert_eq!(
+            request.query_string.as_deref(),
+            Some("q=rust&access_token=[Filtered]")
+        );
+        assert_eq!(request.cookies, None);
+        assert_eq!(request.headers["authorization"], "[Filtered]");
+        assert_eq!(request.headers["cookie"], "[Filtered]");
+        assert_eq!(request.headers["x-forwarded-for"], "[Filtered]");
+        assert_eq!(request.headers["accept"], "text/html, application/json");
+    }
+
+    #[test]
+    fn with_pii() {
+        let request = info(true).to_protocol();
+        assert_eq!(
+            request.cookies.as_deref(),
+            Some("theme=dark; sessionid=[Filtered]")
+        );
+        assert!(!request.headers.contains_key("cookie"));
+        assert_eq!(request.headers["authorization"], "[Filtered]");
+        assert_eq!(request.headers["x-forwarded-for"], "203.0.113.7");
+        assert_eq!(
+            request.query_string.as_deref(),
+            Some("q=rust&access_token=[Filtered]")
+        );
+    }
+
+    #[test]
+    fn absolute_uri_without_user_information() {
+        let request = http::Request::get("https://user:pw@example.com/a?")
+            .body(())
+            .unwrap();
+        let request = RequestInfo::new(&request, true).to_protocol();
+        assert_eq!(request.url.as_deref(), Some("https://example.com/a"));
+        assert_eq!(request.query_string, None);
+    }
+}

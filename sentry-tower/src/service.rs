@@ -1,0 +1,127 @@
+//! [`SentryService`]: what the layer does when a request comes in.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Method, Request, Response};
+use sentry_core::{Scopes, SessionMode};
+use tower_service::Service;
+
+use crate::future::{RequestState, ResponseFuture};
+use crate::layer::LayerOptions;
+use crate::name::transaction_name;
+use crate::request::RequestInfo;
+
+/// The origin of the transactions the layer starts (`auto.http.tower`).
+pub const ORIGIN: &str = "auto.http.tower";
+
+/// The operation of the transactions the layer starts (`http.server`).
+pub const OP: &str = "http.server";
+
+/// The service [`SentryLayer`](crate::SentryLayer) wraps around another.
+///
+/// For every request: a fork of the current isolation scope (the request's own, entered
+/// around every poll of the inner service's future, so work bound to the current scopes
+/// keeps it), the incoming trace continued, a transaction `http.server` made current, the
+/// `request` interface added to everything the request's scope sends, and a request session
+/// when the client's `session_mode` is `Request`. With the SDK off, the request goes straight
+/// to the inner service after one atomic load.
+#[derive(Clone, Debug)]
+pub struct SentryService<S> {
+    inner: S,
+    options: LayerOptions,
+}
+
+impl<S> SentryService<S> {
+    pub(crate) fn new(inner: S, options: LayerOptions) -> SentryService<S> {
+        SentryService { inner, options }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, B, R> Service<Request<B>> for SentryService<S>
+where
+    S: Service<Request<B>, Response = Response<R>>,
+{
+    type Response = Response<R>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        if !sentry_minimal::is_enabled() {
+            return ResponseFuture::passthrough(self.inner.call(request));
+        }
+        let scopes = Scopes::current().fork_isolation();
+        let client = scopes.client();
+        let options = client.options();
+        let info = Arc::new(RequestInfo::new(&request, options.send_default_pii));
+        let sessions = options.session_mode == SessionMode::Request;
+        let (name, source) = transaction_name(&request);
+        scopes.configure_isolation_scope(|scope| {
+            scope.set_transaction(Some(&name));
+            let info = Arc::clone(&info);
+            scope.add_event_processor(move |mut event, _hint| {
+                if event.request.is_none() {
+                    event.request = Some(info.to_protocol());
+                }
+                Some(event)
+            });
+        });
+        let traced = self.options.trace_options_requests || request.method() != Method::OPTIONS;
+        let transaction = scopes.bind(|| {
+            let headers = request
+                .headers()
+                .iter()
+                .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+            let ctx = sentry_core::continue_trace(headers);
+            if sessions {
+                sentry_core::start_session();
+            }
+            if !traced {
+                return None;
+            }
+            let mut ctx = ctx
+                .with_name(name)
+                .with_op(OP)
+                .with_source(source)
+                .with_origin(ORIGIN);
+            if options.traces_sampler.is_some() {
+                ctx = ctx
+                    .with_custom_sampling_context("http.request.method", request.method().as_str())
+                    .with_custom_sampling_context("url.path", request.uri().path());
+            }
+            let transaction = sentry_core::start_transaction(ctx);
+            if transaction.is_sampled() {
+                transaction.set_data("http.request.method", request.method().as_str());
+            }
+            Some(transaction).filter(sentry_core::Span::is_active)
+        });
+        let scopes = match &transaction {
+            Some(transaction) => scopes.with_span(Some(transaction.clone())),
+            None => scopes,
+        };
+        let inner = scopes.bind(|| self.inner.call(request));
+        ResponseFuture::new(
+            inner,
+            RequestState::new(scopes, transaction, sessions, self.options),
+        )
+    }
+}
