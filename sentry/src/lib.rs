@@ -172,6 +172,8 @@
 //! | `dwarf` | no | compile the DWARF reader in even when the build profile has no debug information (it is compiled in whenever the profile has; without it, frames are named from the symbol table) |
 //! | `log` | no | the `log` bridge: records become breadcrumbs, events and logs (`integrations::log`, `sentry-log`) |
 //! | `tracing` | no | the `tracing` bridge: a `tracing_subscriber` layer (`integrations::tracing`; implies `log`) |
+//! | `tower` | no | a `tower` layer for web services (axum, hyper, tonic): a scope, a transaction, request data and a session per request (`integrations::tower`, `sentry-tower`) |
+//! | `axum` | no | `tower`, with transaction names from axum's route templates (implies `tower`) |
 //! | `test` | no | `sentry::test` utilities: record envelopes instead of sending them |
 //!
 //! # Two `Event` types
@@ -253,6 +255,9 @@ pub mod integrations {
     #[cfg(feature = "panic")]
     #[cfg_attr(docsrs, doc(cfg(feature = "panic")))]
     pub use sentry_panic as panic;
+    #[cfg(feature = "tower")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+    pub use sentry_tower as tower;
 }
 
 #[cfg(feature = "transport")]
