@@ -41,19 +41,28 @@ impl RequestInfo {
         };
         for name in self.headers.keys() {
             let name = name.as_str();
-            let mut joined = String::new();
-            for value in self.headers.get_all(name) {
-                let text = String::from_utf8_lossy(value.as_bytes());
-                if !joined.is_empty() {
-                    joined.push_str(if name == "cookie" { "; " } else { ", " });
-                }
-                joined.push_str(&text);
+            let mut values = self.headers.get_all(name).iter();
+            let Some(first) = values.next() else {
+                continue;
+            };
+            let mut joined = String::from_utf8_lossy(first.as_bytes()).into_owned();
+            for value in values {
+                joined.push_str(if name == "cookie" { "; " } else { ", " });
+                joined.push_str(&String::from_utf8_lossy(value.as_bytes()));
             }
             if name == "cookie" && self.send_pii {
                 request.cookies = Some(scrub::cookies(&joined));
             }
-            if let Some(value) = scrub::header_value(name, &joined, self.send_pii) {
-                request.headers.insert(name.to_owned(), value.to_owned());
+            match scrub::header_value(name, &joined, self.send_pii) {
+                Some(scrub::FILTERED) => {
+                    request
+                        .headers
+                        .insert(name.to_owned(), scrub::FILTERED.to_owned());
+                }
+                Some(_) => {
+                    request.headers.insert(name.to_owned(), joined);
+                }
+                None => {}
             }
         }
         request

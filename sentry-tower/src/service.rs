@@ -1,6 +1,5 @@
 //! [`SentryService`]: what the layer does when a request comes in.
 
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Method, Request, Response};
@@ -72,12 +71,12 @@ where
         let scopes = Scopes::current().fork_isolation();
         let client = scopes.client();
         let options = client.options();
-        let info = Arc::new(RequestInfo::new(&request, options.send_default_pii));
+        let info = RequestInfo::new(&request, options.send_default_pii);
         let sessions = options.session_mode == SessionMode::Request;
         let (name, source) = transaction_name(&request);
         scopes.configure_isolation_scope(|scope| {
             scope.set_transaction(Some(&name));
-            let info = Arc::clone(&info);
+            // The processor owns the request's data: one allocation for both.
             scope.add_event_processor(move |mut event, _hint| {
                 if event.request.is_none() {
                     event.request = Some(info.to_protocol());
