@@ -22,7 +22,9 @@
 //!   [`SessionMode::Request`](sentry_core::SessionMode::Request): errors captured in the
 //!   request count for it, a panic crashes it, and sessions are sent as per-minute counts;
 //! - optionally (see [`SentryLayer::capture_server_errors`]), an error event for a 5xx
-//!   response.
+//!   response;
+//! - optionally, with a second layer ([`RequestBodyLayer`]) and `send_default_pii`, the
+//!   request's body (text, up to a size) on what it sends.
 //!
 //! A panic in a handler is reported by the panic integration's hook while the request's
 //! scopes are entered, so its event carries the request, the transaction's trace and the
@@ -96,7 +98,7 @@
 //! | headers | sent; `Cookie`, `Set-Cookie` and client-address headers (`X-Forwarded-For`, `Forwarded`, `X-Real-Ip`, …) `[Filtered]` | sent as they are, except `Cookie` (see cookies) |
 //! | sensitive headers (`Authorization`, `X-Api-Key`, `X-Csrf-Token`, …) | `[Filtered]` | `[Filtered]` |
 //! | cookies | not sent | sent, values of sensitive cookies `[Filtered]` |
-//! | body | not sent | not sent |
+//! | body | not sent | not sent, unless [`RequestBodyLayer`] is added: then text bodies up to its limit that the handler read whole |
 //!
 //! A name is *sensitive* when it contains, in any case, one of `auth`, `token`, `secret`,
 //! `password`, `passwd`, `pwd`, `key`, `jwt`, `bearer`, `sso`, `saml`, `csrf`, `xsrf`,
@@ -114,6 +116,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod body;
 mod future;
 mod layer;
 mod name;
@@ -121,6 +124,7 @@ mod request;
 mod scrub;
 mod service;
 
+pub use body::{RecordedBody, RequestBodyLayer, RequestBodyService};
 pub use future::ResponseFuture;
 pub use layer::SentryLayer;
 pub use service::{SentryService, OP, ORIGIN};

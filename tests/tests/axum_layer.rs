@@ -14,7 +14,7 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use sentry::integrations::tower::SentryLayer;
+use sentry::integrations::tower::{RequestBodyLayer, SentryLayer};
 use sentry::{BindScopes, ClientOptions, Scopes, SessionMode};
 use sentry_tests::relay::assert_conformant;
 use sentry_tests::server::{raw_event_payloads, raw_transaction_payloads, Request, TestServer};
@@ -72,6 +72,11 @@ async fn echo() -> &'static str {
     "echo"
 }
 
+async fn order(body: String) -> String {
+    sentry::capture_message("order", sentry::Level::Warning);
+    body.len().to_string()
+}
+
 async fn fail() -> (StatusCode, &'static str) {
     (StatusCode::INTERNAL_SERVER_ERROR, "down")
 }
@@ -96,6 +101,8 @@ fn app(layer: SentryLayer) -> Router {
         .route("/fail", get(fail))
         .route("/broken", get(broken))
         .route("/panic", get(panics))
+        .route("/orders", axum::routing::post(order))
+        .layer(RequestBodyLayer::new(64))
         .layer(layer)
 }
 
@@ -147,12 +154,27 @@ async fn call(
     target: &str,
     headers: &[(&str, &str)],
 ) -> Option<u16> {
+    call_with_body(addr, method, target, headers, "").await
+}
+
+/// [`call`] with a request body.
+async fn call_with_body(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<u16> {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
+    if !body.is_empty() {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     head.push_str("\r\n");
+    head.push_str(body);
     stream.write_all(head.as_bytes()).await.expect("write");
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response).await;
@@ -521,6 +543,46 @@ fn server_errors_captured_on_request() {
         assert_eq!(event["transaction"], "GET /fail");
         assert_eq!(event["contexts"]["trace"]["span_id"], context["span_id"]);
         assert!(event["request"]["url"].as_str().unwrap().ends_with("/fail"));
+        conformant(&requests);
+    }
+}
+
+/// `RequestBodyLayer`: a body the handler read whole, within the limit, is on the event and
+/// the transaction with `send_default_pii`; never without it, never over the limit.
+#[test]
+fn request_bodies_by_option() {
+    let _serial = serial();
+    let small = r#"{"item":"book","qty":2}"#;
+    let large = "x".repeat(65);
+    for pii in [false, true] {
+        let options = ClientOptions {
+            send_default_pii: pii,
+            ..traced()
+        };
+        let large = large.clone();
+        let requests = run(options, SentryLayer::new(), |addr| async move {
+            let json = [("content-type", "application/json")];
+            assert_eq!(
+                call_with_body(addr, "POST", "/orders?n=1", &json, small).await,
+                Some(200)
+            );
+            assert_eq!(
+                call_with_body(addr, "POST", "/orders?n=2", &[], &large).await,
+                Some(200)
+            );
+        });
+        let events = items_of(&requests, "event");
+        let transactions = items_of(&requests, "transaction");
+        assert_eq!((events.len(), transactions.len()), (2, 2));
+        for item in events.iter().chain(&transactions) {
+            let data = &item["request"]["data"];
+            let first = item["request"]["query_string"] == "n=1";
+            if pii && first {
+                assert_eq!(data, small, "{item}");
+            } else {
+                assert!(data.is_null(), "pii {pii}: {data}");
+            }
+        }
         conformant(&requests);
     }
 }
