@@ -322,7 +322,7 @@ fn ci(args: &[String]) -> Result<(), String> {
 }
 
 /// The cargo features of `sentry`, each of which `ci` builds on its own.
-const SENTRY_FEATURES: [&str; 9] = [
+const SENTRY_FEATURES: [&str; 11] = [
     "transport",
     "native-tls",
     "brotli",
@@ -331,6 +331,8 @@ const SENTRY_FEATURES: [&str; 9] = [
     "dwarf",
     "log",
     "tracing",
+    "tower",
+    "axum",
     "test",
 ];
 
