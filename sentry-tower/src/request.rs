@@ -39,33 +39,46 @@ impl RequestInfo {
             query_string: self.uri.query().filter(|q| !q.is_empty()).map(scrub::query),
             ..Request::default()
         };
-        for name in self.headers.keys() {
+        // `iter` yields every value, those of one name one after the other.
+        let mut pending: Option<(&str, String)> = None;
+        for (name, value) in &self.headers {
             let name = name.as_str();
-            let mut values = self.headers.get_all(name).iter();
-            let Some(first) = values.next() else {
-                continue;
-            };
-            let mut joined = String::from_utf8_lossy(first.as_bytes()).into_owned();
-            for value in values {
-                joined.push_str(if name == "cookie" { "; " } else { ", " });
-                joined.push_str(&String::from_utf8_lossy(value.as_bytes()));
-            }
-            if name == "cookie" && self.send_pii {
-                request.cookies = Some(scrub::cookies(&joined));
-            }
-            match scrub::header_value(name, &joined, self.send_pii) {
-                Some(scrub::FILTERED) => {
-                    request
-                        .headers
-                        .insert(name.to_owned(), scrub::FILTERED.to_owned());
+            let text = String::from_utf8_lossy(value.as_bytes());
+            match &mut pending {
+                Some((current, joined)) if *current == name => {
+                    joined.push_str(if name == "cookie" { "; " } else { ", " });
+                    joined.push_str(&text);
                 }
-                Some(_) => {
-                    request.headers.insert(name.to_owned(), joined);
+                _ => {
+                    if let Some((name, joined)) = pending.take() {
+                        self.add_header(&mut request, name, joined);
+                    }
+                    pending = Some((name, text.into_owned()));
                 }
-                None => {}
             }
         }
+        if let Some((name, joined)) = pending {
+            self.add_header(&mut request, name, joined);
+        }
         request
+    }
+
+    /// Adds the header `name` (all its values, `joined`) to `request`, filtered.
+    fn add_header(&self, request: &mut Request, name: &str, joined: String) {
+        if name == "cookie" && self.send_pii {
+            request.cookies = Some(scrub::cookies(&joined));
+        }
+        match scrub::header_value(name, &joined, self.send_pii) {
+            Some(scrub::FILTERED) => {
+                request
+                    .headers
+                    .insert(name.to_owned(), scrub::FILTERED.to_owned());
+            }
+            Some(_) => {
+                request.headers.insert(name.to_owned(), joined);
+            }
+            None => {}
+        }
     }
 
     /// `scheme://host[:port]/path`: the scheme and authority of the URI when it has them

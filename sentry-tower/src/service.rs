@@ -17,6 +17,9 @@ pub const ORIGIN: &str = "auto.http.tower";
 /// The operation of the transactions the layer starts (`http.server`).
 pub const OP: &str = "http.server";
 
+/// The headers an incoming trace is read from (`http` spells names in lowercase).
+const TRACE_HEADERS: [&str; 3] = ["sentry-trace", "baggage", "traceparent"];
+
 /// The service [`SentryLayer`](crate::SentryLayer) wraps around another.
 ///
 /// For every request: a fork of the current isolation scope (the request's own, entered
@@ -86,10 +89,15 @@ where
         });
         let traced = self.options.trace_options_requests || request.method() != Method::OPTIONS;
         let transaction = scopes.bind(|| {
-            let headers = request
-                .headers()
-                .iter()
-                .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+            // Only the three headers that carry a trace: the core then reads three values
+            // instead of comparing every header's name and checking every value's text.
+            let headers = TRACE_HEADERS.iter().flat_map(|&name| {
+                request
+                    .headers()
+                    .get_all(name)
+                    .iter()
+                    .filter_map(move |value| Some((name, value.to_str().ok()?)))
+            });
             let ctx = sentry_core::continue_trace(headers);
             if sessions {
                 sentry_core::start_session();
