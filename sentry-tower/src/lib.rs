@@ -20,7 +20,9 @@
 //!   query string and headers, filtered as described below;
 //! - **a request-mode session** when the client's `session_mode` is
 //!   [`SessionMode::Request`](sentry_core::SessionMode::Request): errors captured in the
-//!   request count for it, a panic crashes it, and sessions are sent as per-minute counts;
+//!   request count for it, a panic crashes it, and sessions are sent as per-minute counts
+//!   (a 5xx response alone counts as healthy; with `capture_server_errors` its event makes
+//!   the session errored);
 //! - optionally (see [`SentryLayer::capture_server_errors`]), an error event for a 5xx
 //!   response;
 //! - optionally, with a second layer ([`RequestBodyLayer`]) and `send_default_pii`, the
