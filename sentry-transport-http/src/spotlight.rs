@@ -124,6 +124,18 @@ impl SpotlightSender {
     }
 }
 
+/// A [`SpotlightSender`] for `url`, boxed for the transport worker; an invalid URL is written
+/// to the SDK diagnostics and gives `None` (Spotlight off).
+pub(crate) fn boxed_sender(url: &str, user_agent: &str) -> Option<Box<dyn Sender>> {
+    match SpotlightSender::new(url, user_agent) {
+        Ok(spotlight) => Some(Box::new(spotlight)),
+        Err(error) => {
+            sentry_core::sentry_debug!("Spotlight is off: {error}");
+            None
+        }
+    }
+}
+
 impl Sender for SpotlightSender {
     fn send(&mut self, body: Vec<u8>, _envelope: &Envelope) -> SendOutcome {
         let now = Instant::now();

@@ -7,6 +7,8 @@
 //! - [`relay`]: runs events through Relay's own normalizer (`sentry-relay` from PyPI) to prove
 //!   they are accepted as sent.
 //! - [`display`]: renders envelopes readably; used by `cargo xtask demo` and `cargo xtask receive`.
+//! - [`spotlight`]: the real Spotlight sidecar (npm `@spotlightjs/spotlight`), installed once and
+//!   started for a test, with what it received and what its formatters showed.
 //! - [`fixtures`]: [`typical_event`](fixtures::typical_event), the 10 KB error event the delivery
 //!   tests, the gzip tests and the benchmarks share.
 //! - [`log_protocol`]: [`log_item_problems`](log_protocol::log_item_problems), the field-by-field
@@ -22,5 +24,6 @@ pub mod places;
 pub mod proxy;
 pub mod relay;
 pub mod server;
+pub mod spotlight;
 
 pub use server::{Behavior, Request, Response, TestServer};
