@@ -2,7 +2,10 @@
 //! started for a test and read back: [`Sidecar`].
 //!
 //! The package is installed with `npm` into `target/spotlight-sidecar` once
-//! ([`sidecar_package`]; `cargo xtask ci` does it in a setup step before the tests). The
+//! ([`sidecar_package`]; `cargo xtask ci` does it in a setup step before the tests), from
+//! `tests/spotlight/package.json`, which pins it and its web framework: the sidecar's server
+//! calls `toString()` on `hono`'s query object, which newer `hono` releases (4.13) that its
+//! version range allows build without a prototype, so every request failed. The
 //! sidecar runs under `tests/spotlight/sidecar.mjs`, which starts its server without the
 //! package's own error reporting and prints every envelope item it receives, with what the
 //! sidecar's formatters make of it.
@@ -68,15 +71,14 @@ fn install() -> Result<PathBuf, String> {
         "installing @spotlightjs/spotlight@{SIDECAR_VERSION} into {} for the Spotlight tests…",
         dir.display()
     );
+    let manifest = workspace_root()
+        .join("tests")
+        .join("spotlight")
+        .join("package.json");
+    fs::copy(&manifest, staging.join("package.json"))
+        .map_err(|e| format!("{}: {e}", manifest.display()))?;
     let output = Command::new("npm")
-        .args([
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--no-save",
-            "--loglevel=error",
-        ])
-        .arg(format!("@spotlightjs/spotlight@{SIDECAR_VERSION}"))
+        .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
         .current_dir(&staging)
         .stdin(Stdio::null())
         .output()
@@ -84,7 +86,7 @@ fn install() -> Result<PathBuf, String> {
     if !output.status.success() {
         let _ = fs::remove_dir_all(&staging);
         return Err(format!(
-            "`npm install @spotlightjs/spotlight@{SIDECAR_VERSION}` failed ({}): {}",
+            "`npm install` of @spotlightjs/spotlight@{SIDECAR_VERSION} failed ({}): {}",
             output.status,
             String::from_utf8_lossy(&output.stderr).trim()
         ));

@@ -125,3 +125,48 @@ fn every_item_type_reaches_the_sidecar_without_a_dsn() {
         "the three types the sidecar formats"
     );
 }
+
+/// Why events write `message` too: the sidecar refuses an event whose text is only in
+/// `logentry` (its type guard wants `message` or `exception`), and shows the same event with
+/// `message`.
+#[test]
+fn the_sidecar_shows_a_message_event_only_with_a_top_level_message() {
+    use std::io::{Read, Write};
+
+    let Some(sidecar) = start_sidecar() else {
+        return;
+    };
+    let post = |payload: &str| {
+        let body = format!("{{}}\n{{\"type\":\"event\"}}\n{payload}\n");
+        let mut stream =
+            std::net::TcpStream::connect(("127.0.0.1", sidecar.port())).expect("connect");
+        write!(
+            stream,
+            "POST /stream HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-sentry-envelope\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write");
+        // The sidecar keeps the connection open: read the status line only.
+        let mut answer = [0u8; 12];
+        stream.read_exact(&mut answer).expect("an answer");
+        assert_eq!(
+            &answer,
+            b"HTTP/1.1 200",
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+    };
+    post(
+        r#"{"event_id":"0123456789abcdef0123456789abcdef","logentry":{"formatted":"only logentry"}}"#,
+    );
+    post(
+        r#"{"event_id":"0123456789abcdef0123456789abcdf0","logentry":{"formatted":"both"},"message":"both"}"#,
+    );
+    let items = sidecar.wait_until(WAIT, |items| items.len() >= 2);
+    assert_eq!(items.len(), 2, "{items:#?}");
+    assert!(
+        !items[0].shown,
+        "the sidecar now shows logentry-only events: {items:#?}"
+    );
+    assert!(items[1].shown, "{items:#?}");
+}
