@@ -14,11 +14,14 @@
 //! - [`log_protocol`]: [`log_item_problems`](log_protocol::log_item_problems), the field-by-field
 //!   check of log items that Relay's normalizer does not do.
 //!
-//! The integration tests of the workspace live in this package's `tests/` directory.
+//! The integration tests of the workspace live in this package's `tests/` directory; the
+//! examples of the guides in `docs/` run as this crate's doctests (the hidden `guides` module).
 #![forbid(unsafe_code)]
 
 pub mod display;
 pub mod fixtures;
+#[doc(hidden)]
+pub mod guides;
 pub mod log_protocol;
 pub mod places;
 pub mod proxy;

@@ -299,7 +299,7 @@ impl ClientOptions {
 
     /// Adds an integration after those already listed.
     #[must_use]
-    pub fn integration(mut self, integration: impl Integration) -> ClientOptions {
+    pub fn add_integration(mut self, integration: impl Integration) -> ClientOptions {
         self.integrations.push(Arc::new(integration));
         self
     }
