@@ -77,7 +77,8 @@ pub type TracesSampler = Arc<dyn Fn(&SamplingContext<'_>) -> f64 + Send + Sync>;
 #[derive(Clone)]
 pub struct ClientOptions {
     /// Where to send events. `None` (and no `SENTRY_DSN`) disables the SDK: nothing is sent and
-    /// no thread is started.
+    /// no thread is started, unless [`spotlight`](Self::spotlight) is on, which then gets
+    /// everything.
     pub dsn: Option<Dsn>,
     /// The release, such as `my-app@1.2.3`; see [`release_name!`](crate::release_name).
     pub release: Option<Cow<'static, str>>,

@@ -27,10 +27,16 @@ pub const SPOTLIGHT_MAX_BACKOFF: Duration = Duration::from_secs(16);
 
 /// Posts envelopes to a [Spotlight](https://spotlightjs.com) sidecar, for local debugging.
 ///
-/// It is the *mirror* of the [`HttpTransport`](crate::HttpTransport) when
-/// [`TransportOptions::spotlight`](sentry_core::transport::TransportOptions::spotlight) is set:
-/// the worker hands it every envelope before rate limits apply and ignores the outcome, so
-/// Spotlight sees everything and can never hold back or break delivery to Sentry.
+/// It has two roles:
+///
+/// - With a DSN, it is the *mirror* of the [`HttpTransport`](crate::HttpTransport) when
+///   [`TransportOptions::spotlight`](sentry_core::transport::TransportOptions::spotlight) is
+///   set: the worker hands it every envelope before rate limits apply and ignores the outcome,
+///   so Spotlight sees everything and can never hold back or break delivery to Sentry.
+/// - Without a DSN (local development with only `SENTRY_SPOTLIGHT` set), the client asks the
+///   [`HttpTransportFactory`](crate::HttpTransportFactory) for it
+///   ([`TransportFactory::spotlight_sender`](sentry_core::transport::TransportFactory::spotlight_sender))
+///   and runs it as the only sender of a worker of its own.
 ///
 /// - The body is the envelope as is (never compressed), with
 ///   `Content-Type: application/x-sentry-envelope` and the SDK's `User-Agent`.

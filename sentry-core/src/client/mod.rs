@@ -41,7 +41,8 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Builds events and hands them to its transport.
 ///
-/// A client is *enabled* when it has a DSN and a transport. A disabled client captures nothing,
+/// A client is *enabled* when it has a transport and somewhere to send: a DSN, or
+/// [Spotlight](ClientOptions::spotlight) alone. A disabled client captures nothing,
 /// runs no callbacks and starts no thread. Clients are usually created by `init`; create one
 /// yourself to send to several projects, and bind it to a scope with [`Scope::set_client`].
 ///
@@ -220,7 +221,8 @@ impl Client {
         &self.options
     }
 
-    /// `true` while the client has a transport (a DSN was set and it was not closed).
+    /// `true` while the client has a transport (a DSN, or Spotlight without one, was set and
+    /// the client was not closed).
     pub fn is_enabled(&self) -> bool {
         self.transport
             .read()
