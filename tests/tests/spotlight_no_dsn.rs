@@ -98,3 +98,29 @@ fn without_a_way_to_reach_spotlight_the_client_is_disabled() {
         .transport(HttpTransportFactory);
     assert!(!Client::new(options).is_enabled());
 }
+
+/// `SENTRY_SPOTLIGHT` alone (what `init` reads through `apply_env`) makes a Spotlight-only
+/// client; `1` means the default sidecar URL.
+#[test]
+fn the_environment_variable_alone_turns_it_on() {
+    let sidecar = TestServer::start();
+    let url = format!("{}/stream", sidecar.url());
+    let mut options = ClientOptions::new().transport(HttpTransportFactory);
+    options
+        .apply_env_from(|name| (name == "SENTRY_SPOTLIGHT").then(|| url.clone()))
+        .expect("valid");
+    let client = Client::new(options);
+    assert!(client.is_enabled());
+    client.capture_event(Event::default(), None);
+    assert!(client.close(Some(WAIT)));
+    assert!(!sidecar.wait_for_requests(1, WAIT).is_empty());
+
+    let mut options = ClientOptions::new();
+    options
+        .apply_env_from(|name| (name == "SENTRY_SPOTLIGHT").then(|| "1".to_owned()))
+        .expect("valid");
+    assert_eq!(
+        options.spotlight.url(),
+        Some("http://localhost:8969/stream")
+    );
+}
