@@ -458,6 +458,22 @@ mod tests {
     }
 
     #[test]
+    fn integrations_and_transports_are_added() {
+        struct Named;
+        impl Integration for Named {
+            fn name(&self) -> &'static str {
+                "named"
+            }
+        }
+        let transport: Arc<dyn crate::transport::Transport> = crate::test::TestTransport::new();
+        let options = ClientOptions::new()
+            .add_integration(Named)
+            .transport(transport);
+        assert_eq!(options.integrations[0].name(), "named");
+        assert!(options.transport.is_some());
+    }
+
+    #[test]
     fn an_invalid_dsn_leaves_none_or_is_returned() {
         assert!(ClientOptions::new().dsn("nope").dsn.is_none());
         assert!(matches!(
