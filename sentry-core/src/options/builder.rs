@@ -465,10 +465,10 @@ mod tests {
                 "named"
             }
         }
-        let transport: Arc<dyn crate::transport::Transport> = crate::test::TestTransport::new();
+        let shared = crate::test::TestTransport::new().factory();
         let options = ClientOptions::new()
             .add_integration(Named)
-            .transport(transport);
+            .transport(shared);
         assert_eq!(options.integrations[0].name(), "named");
         assert!(options.transport.is_some());
     }

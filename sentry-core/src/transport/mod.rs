@@ -152,3 +152,15 @@ impl TransportFactory for Arc<dyn Transport> {
         Arc::clone(self)
     }
 }
+
+/// A shared factory is a factory, so the [`ClientOptions::transport`](crate::ClientOptions::transport)
+/// setter takes the `Arc` a field holds.
+impl TransportFactory for Arc<dyn TransportFactory> {
+    fn create_transport(&self, options: &TransportOptions) -> Arc<dyn Transport> {
+        self.as_ref().create_transport(options)
+    }
+
+    fn spotlight_sender(&self, url: &str, user_agent: &str) -> Option<Box<dyn Sender>> {
+        self.as_ref().spotlight_sender(url, user_agent)
+    }
+}
