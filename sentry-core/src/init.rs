@@ -119,7 +119,8 @@ impl fmt::Debug for ClientInitGuard {
 }
 
 impl ClientInitGuard {
-    /// `true` if the client can send (a valid DSN and a transport).
+    /// `true` if the client can send (a transport and a valid DSN, or Spotlight without a
+    /// DSN).
     pub fn is_enabled(&self) -> bool {
         self.client.as_ref().is_some_and(|c| c.is_enabled())
     }

@@ -112,7 +112,7 @@ pub use init::{init, try_init, ClientInitGuard, IntoOptions};
 pub use integration::Integration;
 pub use options::{
     BeforeBreadcrumb, BeforeSend, BeforeSendCheckIn, BeforeSendLog, BeforeSendMetric,
-    ClientOptions, OptionsError, Spotlight, TracesSampler, DEFAULT_ENVIRONMENT,
+    ClientOptions, IntoDsn, OptionsError, Spotlight, TracesSampler, DEFAULT_ENVIRONMENT,
 };
 pub use propagation::TracePropagationTargets;
 pub use protocol::{Attachment, AttachmentType, Event};

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use sentry_minimal::Breadcrumb;
 
+use crate::debug;
 use crate::dsn::{Dsn, DsnError};
 use crate::hint::Hint;
 use crate::integration::Integration;
@@ -16,6 +17,10 @@ use crate::protocol::{CheckIn, Event, Log, Metric};
 use crate::sampling::SamplingContext;
 use crate::session::SessionMode;
 use crate::transport::{self, TransportFactory};
+
+mod builder;
+
+pub use builder::IntoDsn;
 
 /// A callback that may change or drop an error event before it is sent. It gets the event and
 /// the [`Hint`]: what the event was made from (the captured error, the panic, the log record).
@@ -39,7 +44,8 @@ pub type TracesSampler = Arc<dyn Fn(&SamplingContext<'_>) -> f64 + Send + Sync>;
 
 /// Configuration of a [`Client`](crate::Client).
 ///
-/// Build it with struct update syntax; every field has a documented default.
+/// Build it with struct update syntax (every field has a documented default), or chain the
+/// setters from [`ClientOptions::new`]: `ClientOptions::new().dsn("…").release("…")`.
 ///
 /// # Examples
 ///
@@ -63,13 +69,16 @@ pub type TracesSampler = Arc<dyn Fn(&SamplingContext<'_>) -> f64 + Send + Sync>;
 ///
 /// [`ClientOptions::apply_env`] (called by `init`) fills options that are still at their
 /// defaults from `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE`,
-/// `SENTRY_DEBUG` and `SENTRY_SPOTLIGHT`. A value set in code always wins over the environment.
+/// `SENTRY_DEBUG` and `SENTRY_SPOTLIGHT`. A value set in code always wins over the environment,
+/// except that `spotlight: true` in code takes the URL `SENTRY_SPOTLIGHT` gives, as the
+/// Spotlight specification asks.
 /// The HTTP transport reads the proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) itself
 /// when [`http_proxy`](Self::http_proxy) / [`https_proxy`](Self::https_proxy) are not set.
 #[derive(Clone)]
 pub struct ClientOptions {
     /// Where to send events. `None` (and no `SENTRY_DSN`) disables the SDK: nothing is sent and
-    /// no thread is started.
+    /// no thread is started, unless [`spotlight`](Self::spotlight) is on, which then gets
+    /// everything.
     pub dsn: Option<Dsn>,
     /// The release, such as `my-app@1.2.3`; see [`release_name!`](crate::release_name).
     pub release: Option<Cow<'static, str>>,
@@ -193,7 +202,16 @@ pub struct ClientOptions {
     /// as `cache_overflow`). Default: 16 MiB.
     pub cache_max_bytes: u64,
     /// Also send every envelope to [Spotlight](https://spotlightjs.com), the local development
-    /// debugger. Default: off; the `SENTRY_SPOTLIGHT` environment variable turns it on.
+    /// debugger. Default: off; the `SENTRY_SPOTLIGHT` environment variable turns it on (`1`,
+    /// `true`, … or a URL).
+    ///
+    /// It works **without a DSN**: then Spotlight is the only destination (the transport
+    /// factory's [Spotlight sender](crate::transport::TransportFactory::spotlight_sender)), and
+    /// what local debugging needs to see is turned on: every transaction unless tracing was
+    /// configured (`traces_sample_rate` 1.0), [`enable_logs`](Self::enable_logs) and
+    /// [`send_default_pii`](Self::send_default_pii) (the data stays on the machine). With a
+    /// DSN, Spotlight gets a copy of every envelope and nothing about sending to Sentry
+    /// changes.
     pub spotlight: Spotlight,
     /// How request bodies are compressed: gzip (the default), Brotli (with the HTTP transport's
     /// `brotli` cargo feature) or none. See [`Compression`](crate::transport::Compression) for
@@ -395,13 +413,15 @@ impl Spotlight {
         }
     }
 
-    /// Reads a `SENTRY_SPOTLIGHT` value: a boolean word turns it on or off, anything else is a
-    /// URL.
+    /// Reads a `SENTRY_SPOTLIGHT` value as the Spotlight specification says: `true`, `t`, `y`,
+    /// `yes`, `on`, `1` turn it on, `false`, `f`, `n`, `no`, `off`, `0` off (any case), and
+    /// anything else is a URL.
     fn from_env_value(value: &str) -> Spotlight {
-        match parse_bool(value) {
-            Some(true) => Spotlight::On,
-            Some(false) => Spotlight::Off,
-            None => Spotlight::Url(Cow::Owned(value.trim().to_owned())),
+        let value = value.trim();
+        match value.to_ascii_lowercase().as_str() {
+            "true" | "t" | "y" | "yes" | "on" | "1" => Spotlight::On,
+            "false" | "f" | "n" | "no" | "off" | "0" => Spotlight::Off,
+            _ => Spotlight::Url(Cow::Owned(value.to_owned())),
         }
     }
 }
@@ -598,9 +618,16 @@ impl ClientOptions {
                 self.debug = parse_bool(&value).ok_or(OptionsError::Debug(value))?;
             }
         }
-        if self.spotlight == Spotlight::Off {
-            if let Some(value) = get("SENTRY_SPOTLIGHT") {
-                self.spotlight = Spotlight::from_env_value(&value);
+        if let Some(value) = get("SENTRY_SPOTLIGHT") {
+            match (&self.spotlight, Spotlight::from_env_value(&value)) {
+                // Off in code is the default: the variable decides.
+                (Spotlight::Off, from_env) => self.spotlight = from_env,
+                // `true` in code and a URL in the variable: that URL.
+                (Spotlight::On, url @ Spotlight::Url(_)) => self.spotlight = url,
+                (Spotlight::Url(url), _) if self.debug => debug::debug_print(format_args!(
+                    "SENTRY_SPOTLIGHT={value:?} is ignored: the spotlight option sets {url}"
+                )),
+                _ => {}
             }
         }
         Ok(())
@@ -623,7 +650,14 @@ impl ClientOptions {
     }
 
     /// The environment events are tagged with: the configured one, or `production`.
-    pub fn environment(&self) -> &str {
+    ///
+    /// ```
+    /// use sentry_core::ClientOptions;
+    ///
+    /// assert_eq!(ClientOptions::new().effective_environment(), "production");
+    /// assert_eq!(ClientOptions::new().environment("dev").effective_environment(), "dev");
+    /// ```
+    pub fn effective_environment(&self) -> &str {
         self.environment.as_deref().unwrap_or(DEFAULT_ENVIRONMENT)
     }
 }
@@ -821,7 +855,7 @@ mod tests {
             ]))
             .unwrap();
         assert_eq!(options.dsn.as_ref().map(|d| d.project_id()), Some("3"));
-        assert_eq!(options.environment(), "code");
+        assert_eq!(options.effective_environment(), "code");
         assert_eq!(options.sample_rate, 0.5);
         assert!(options.debug);
         assert_eq!(options.release.as_deref(), Some("r@1"));
@@ -851,7 +885,11 @@ mod tests {
         for (value, expected) in [
             ("true", Spotlight::On),
             ("1", Spotlight::On),
+            ("T", Spotlight::On),
+            ("y", Spotlight::On),
             ("off", Spotlight::Off),
+            ("n", Spotlight::Off),
+            ("F", Spotlight::Off),
             (
                 "http://127.0.0.1:9/stream",
                 Spotlight::from("http://127.0.0.1:9/stream"),
@@ -872,6 +910,17 @@ mod tests {
             .apply_env_from(|name| (name == "SENTRY_SPOTLIGHT").then(|| "false".to_owned()))
             .unwrap();
         assert_eq!(options.spotlight.url(), Some("http://code/stream"));
+        // `true` in code and a URL in the environment: the environment's URL.
+        let mut options = ClientOptions {
+            spotlight: Spotlight::On,
+            ..Default::default()
+        };
+        options
+            .apply_env_from(|name| {
+                (name == "SENTRY_SPOTLIGHT").then(|| "http://10.1.2.3:8969/stream".to_owned())
+            })
+            .unwrap();
+        assert_eq!(options.spotlight.url(), Some("http://10.1.2.3:8969/stream"));
     }
 
     #[test]
@@ -899,7 +948,10 @@ mod tests {
                 Err(OptionsError::SampleRate(_))
             ));
         }
-        assert_eq!(ClientOptions::default().environment(), "production");
+        assert_eq!(
+            ClientOptions::default().effective_environment(),
+            "production"
+        );
     }
 
     #[test]

@@ -124,6 +124,18 @@ macro_rules! define_id {
             }
         }
 
+        impl From<$name> for [u8; $len] {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+
+        impl AsRef<[u8]> for $name {
+            fn as_ref(&self) -> &[u8] {
+                &self.0
+            }
+        }
+
         const _: () = {
             // Keeps the doc example's literal honest about the length.
             assert!($example.len() == $len * 2);
@@ -149,6 +161,36 @@ define_id!(
     16,
     "fc6d8c0c43fc4630ad850ee518f1b9d0"
 );
+
+impl EventId {
+    /// The id in the hyphenated UUID form (`8-4-4-4-12` lowercase hex digits), as a `Uuid`
+    /// prints; [`Display`](fmt::Display) writes the 32 digits without dashes, Sentry's form.
+    /// Both forms parse back.
+    ///
+    /// A `uuid::Uuid` and an `EventId` convert through their bytes:
+    /// `EventId::from(*uuid.as_bytes())` and `Uuid::from_bytes(event_id.into())`.
+    ///
+    /// ```
+    /// use sentry_minimal::EventId;
+    ///
+    /// let id = EventId::from_bytes([0xfc, 0x6d, 0x8c, 0x0c, 0x43, 0xfc, 0x46, 0x30, 0xad, 0x85, 0x0e, 0xe5, 0x18, 0xf1, 0xb9, 0xd0]);
+    /// assert_eq!(id.to_uuid_string(), "fc6d8c0c-43fc-4630-ad85-0ee518f1b9d0");
+    /// assert_eq!(id.to_uuid_string().parse::<EventId>(), Ok(id));
+    /// let bytes: [u8; 16] = id.into();
+    /// assert_eq!(EventId::from(bytes), id);
+    /// ```
+    pub fn to_uuid_string(&self) -> String {
+        let hex = self.to_string();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
+    }
+}
 
 define_id!(
     /// The identifier of a trace: 16 bytes, written as 32 lowercase hex digits.

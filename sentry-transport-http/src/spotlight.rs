@@ -27,10 +27,16 @@ pub const SPOTLIGHT_MAX_BACKOFF: Duration = Duration::from_secs(16);
 
 /// Posts envelopes to a [Spotlight](https://spotlightjs.com) sidecar, for local debugging.
 ///
-/// It is the *mirror* of the [`HttpTransport`](crate::HttpTransport) when
-/// [`TransportOptions::spotlight`](sentry_core::transport::TransportOptions::spotlight) is set:
-/// the worker hands it every envelope before rate limits apply and ignores the outcome, so
-/// Spotlight sees everything and can never hold back or break delivery to Sentry.
+/// It has two roles:
+///
+/// - With a DSN, it is the *mirror* of the [`HttpTransport`](crate::HttpTransport) when
+///   [`TransportOptions::spotlight`](sentry_core::transport::TransportOptions::spotlight) is
+///   set: the worker hands it every envelope before rate limits apply and ignores the outcome,
+///   so Spotlight sees everything and can never hold back or break delivery to Sentry.
+/// - Without a DSN (local development with only `SENTRY_SPOTLIGHT` set), the client asks the
+///   [`HttpTransportFactory`](crate::HttpTransportFactory) for it
+///   ([`TransportFactory::spotlight_sender`](sentry_core::transport::TransportFactory::spotlight_sender))
+///   and runs it as the only sender of a worker of its own.
 ///
 /// - The body is the envelope as is (never compressed), with
 ///   `Content-Type: application/x-sentry-envelope` and the SDK's `User-Agent`.
@@ -121,6 +127,18 @@ impl SpotlightSender {
         let mut reader = response.body_mut().as_reader().take(MAX_RESPONSE_BODY);
         let _ = io::copy(&mut reader, &mut io::sink());
         SendOutcome::status(status)
+    }
+}
+
+/// A [`SpotlightSender`] for `url`, boxed for the transport worker; an invalid URL is written
+/// to the SDK diagnostics and gives `None` (Spotlight off).
+pub(crate) fn boxed_sender(url: &str, user_agent: &str) -> Option<Box<dyn Sender>> {
+    match SpotlightSender::new(url, user_agent) {
+        Ok(spotlight) => Some(Box::new(spotlight)),
+        Err(error) => {
+            sentry_core::sentry_debug!("Spotlight is off: {error}");
+            None
+        }
     }
 }
 

@@ -12,7 +12,6 @@ use sentry_core::transport::{
 
 use crate::error::HttpTransportError;
 use crate::sender::UreqSender;
-use crate::spotlight::SpotlightSender;
 
 /// Sends envelopes to Sentry over HTTP(S), on one background thread.
 ///
@@ -69,15 +68,10 @@ impl HttpTransport {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<HttpTransport, HttpTransportError> {
         let sender = UreqSender::new(options, env)?;
-        let mirror = options.spotlight.as_deref().and_then(|url| {
-            match SpotlightSender::new(url, &options.user_agent) {
-                Ok(spotlight) => Some(Box::new(spotlight) as Box<dyn Sender>),
-                Err(error) => {
-                    sentry_core::sentry_debug!("Spotlight is off: {error}");
-                    None
-                }
-            }
-        });
+        let mirror = options
+            .spotlight
+            .as_deref()
+            .and_then(|url| crate::spotlight::boxed_sender(url, &options.user_agent));
         let worker = TransportWorker::spawn_with_mirror(sender, mirror, options)
             .map_err(HttpTransportError::Spawn)?;
         Ok(HttpTransport { worker })
@@ -118,6 +112,10 @@ impl Transport for HttpTransport {
 pub struct HttpTransportFactory;
 
 impl TransportFactory for HttpTransportFactory {
+    fn spotlight_sender(&self, url: &str, user_agent: &str) -> Option<Box<dyn Sender>> {
+        crate::spotlight::boxed_sender(url, user_agent)
+    }
+
     fn create_transport(&self, options: &TransportOptions) -> Arc<dyn Transport> {
         match HttpTransport::new(options) {
             Ok(transport) => Arc::new(transport),

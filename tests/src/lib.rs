@@ -7,20 +7,26 @@
 //! - [`relay`]: runs events through Relay's own normalizer (`sentry-relay` from PyPI) to prove
 //!   they are accepted as sent.
 //! - [`display`]: renders envelopes readably; used by `cargo xtask demo` and `cargo xtask receive`.
+//! - [`spotlight`]: the real Spotlight sidecar (npm `@spotlightjs/spotlight`), installed once and
+//!   started for a test, with what it received and what its formatters showed.
 //! - [`fixtures`]: [`typical_event`](fixtures::typical_event), the 10 KB error event the delivery
 //!   tests, the gzip tests and the benchmarks share.
 //! - [`log_protocol`]: [`log_item_problems`](log_protocol::log_item_problems), the field-by-field
 //!   check of log items that Relay's normalizer does not do.
 //!
-//! The integration tests of the workspace live in this package's `tests/` directory.
+//! The integration tests of the workspace live in this package's `tests/` directory; the
+//! examples of the guides in `docs/` run as this crate's doctests (the hidden `guides` module).
 #![forbid(unsafe_code)]
 
 pub mod display;
 pub mod fixtures;
+#[doc(hidden)]
+pub mod guides;
 pub mod log_protocol;
 pub mod places;
 pub mod proxy;
 pub mod relay;
 pub mod server;
+pub mod spotlight;
 
 pub use server::{Behavior, Request, Response, TestServer};

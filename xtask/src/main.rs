@@ -33,8 +33,9 @@ commands:
                      and print what Sentry would receive; with SENTRY_DSN set, report there instead
   receive [--port N] run the receiver alone on 127.0.0.1 (default port 8970) and print every
                      envelope as it arrives, until Ctrl-C
-  ci                 venv for Relay, fmt, clippy, tests (dev and release profiles), each cargo
-                     feature of `sentry`, docs, dependency check; stops at the first failure
+  ci                 venv for Relay, Spotlight sidecar (npm), fmt, clippy, tests (dev and
+                     release profiles), each cargo feature of `sentry`, docs, dependency
+                     check; stops at the first failure
   bench [ARGS]       cargo bench --workspace; ARGS go to the benchmark harness
                      (`cargo xtask bench -- ARGS` passes cargo options before the `--`)
   footprint [--report-only]
@@ -228,7 +229,7 @@ fn ci(args: &[String]) -> Result<(), String> {
     let mut python = PathBuf::new();
 
     let steps: [&str; 8] = [
-        "relay venv",
+        "relay venv, Spotlight sidecar",
         "fmt",
         "clippy",
         "test",
@@ -242,9 +243,11 @@ fn ci(args: &[String]) -> Result<(), String> {
         flush_stdout();
         let step_started = Instant::now();
         let result = match index {
+            // The Spotlight tests post to the real sidecar, installed with npm.
             0 => relay::relay_python()
                 .map(|p| python = p)
-                .map_err(|e| e.to_string()),
+                .map_err(|e| e.to_string())
+                .and_then(|()| sentry_tests::spotlight::sidecar_package().map(drop)),
             1 => run(cargo().args(["fmt", "--all", "--", "--check"])),
             2 => run(cargo().args([
                 "clippy",

@@ -36,7 +36,7 @@ impl Client {
             check_in.release.clone_from(&options.release);
         }
         if check_in.environment.is_none() {
-            check_in.environment = Some(options.environment().to_owned().into());
+            check_in.environment = Some(options.effective_environment().to_owned().into());
         }
         if check_in.trace_id.is_none() {
             check_in.trace_id = span

@@ -7,6 +7,7 @@ mod feedback;
 mod logs;
 mod metrics;
 mod session;
+mod spotlight;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -40,7 +41,8 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Builds events and hands them to its transport.
 ///
-/// A client is *enabled* when it has a DSN and a transport. A disabled client captures nothing,
+/// A client is *enabled* when it has a transport and somewhere to send: a DSN, or
+/// [Spotlight](ClientOptions::spotlight) alone. A disabled client captures nothing,
 /// runs no callbacks and starts no thread. Clients are usually created by `init`; create one
 /// yourself to send to several projects, and bind it to a scope with [`Scope::set_client`].
 ///
@@ -100,27 +102,23 @@ impl Client {
         if options.debug {
             crate::debug::set_debug(true);
         }
+        let spotlight_only = spotlight::spotlight_only(&options);
+        let options = if spotlight_only {
+            spotlight::local_defaults(options)
+        } else {
+            options
+        };
+        let sends = (options.dsn.is_some() || spotlight_only) && options.transport.is_some();
         let client_reports = Arc::new(ClientReports::default());
         let sdk_info = Arc::new(sdk_info(&options));
-        let logs = match (&options.dsn, &options.transport) {
-            (Some(_), Some(_)) if options.enable_logs => Some(Arc::new(
+        let logs = (sends && options.enable_logs).then(|| {
+            Arc::new(
                 LogBuffer::new(Arc::clone(&client_reports)).with_sdk_info(Arc::clone(&sdk_info)),
-            )),
-            _ => None,
-        };
-        let metrics =
-            match (&options.dsn, &options.transport) {
-                (Some(_), Some(_)) if options.enable_metrics => Some(Arc::new(
-                    metrics::metric_buffer(&options, &client_reports, &sdk_info),
-                )),
-                _ => None,
-            };
-        let sessions = session::ClientSessions::new(
-            &options,
-            options.dsn.is_some() && options.transport.is_some(),
-            &client_reports,
-            &sdk_info,
-        );
+            )
+        });
+        let metrics = (sends && options.enable_metrics)
+            .then(|| Arc::new(metrics::metric_buffer(&options, &client_reports, &sdk_info)));
+        let sessions = session::ClientSessions::new(&options, sends, &client_reports, &sdk_info);
         let transport = match (&options.dsn, &options.transport) {
             (Some(dsn), Some(factory)) => {
                 let mut transport_options =
@@ -158,6 +156,14 @@ impl Client {
                 ));
                 None
             }
+            (None, Some(factory)) if spotlight_only => spotlight::transport(
+                &options,
+                factory.as_ref(),
+                &client_reports,
+                logs.as_ref(),
+                metrics.as_ref(),
+                sessions.aggregator(),
+            ),
             (None, _) => {
                 crate::sentry_debug!("no DSN configured; the SDK is disabled");
                 None
@@ -215,7 +221,8 @@ impl Client {
         &self.options
     }
 
-    /// `true` while the client has a transport (a DSN was set and it was not closed).
+    /// `true` while the client has a transport (a DSN, or Spotlight without one, was set and
+    /// the client was not closed).
     pub fn is_enabled(&self) -> bool {
         self.transport
             .read()

@@ -53,7 +53,7 @@ impl ClientSessions {
         let attrs = match &options.release {
             Some(release) if enabled && !release.is_empty() => Some(SessionAttributes {
                 release: release.to_string(),
-                environment: Some(options.environment().to_owned()),
+                environment: Some(options.effective_environment().to_owned()),
                 ip_address: None,
                 user_agent: None,
             }),

@@ -229,8 +229,11 @@ fn cut_frames(stacktrace: &mut Stacktrace, max_chars: usize) {
 enum Slot<'a> {
     /// A value in a data bag (or the request's data).
     Value(&'a mut Value),
-    /// The message, an exception's value, a span's description or a span's tag value.
+    /// An exception's value, a span's description or a span's tag value.
     Text(&'a mut String),
+    /// The event's message, written twice (`logentry.formatted` and `message`): it counts
+    /// double, and a cut saves twice what it takes from the text.
+    Message(&'a mut String),
     /// A tag's value (Sentry keeps 200 characters of one; a huge one should not cost the event).
     Tag(&'a mut Cow<'static, str>),
 }
@@ -240,6 +243,7 @@ impl Slot<'_> {
         match self {
             Slot::Value(value) => value_size(value, 0),
             Slot::Text(text) => str_size(text),
+            Slot::Message(text) => 2 * str_size(text),
             Slot::Tag(text) => str_size(text),
         }
     }
@@ -251,6 +255,10 @@ impl Slot<'_> {
             Slot::Text(text) => {
                 fit_str(text, budget);
                 str_size(text)
+            }
+            Slot::Message(text) => {
+                fit_str(text, budget / 2);
+                2 * str_size(text)
             }
             Slot::Tag(text) => {
                 if str_size(text) > budget {
@@ -276,7 +284,7 @@ fn str_size(s: &str) -> usize {
 /// data values.
 fn for_each_slot(event: &mut Event, mut f: impl FnMut(Slot<'_>)) {
     if let Some(message) = &mut event.message {
-        f(Slot::Text(message));
+        f(Slot::Message(message));
     }
     let stacktraces = event.stacktraces_mut();
     for stacktrace in stacktraces {
@@ -582,6 +590,23 @@ mod tests {
         };
         assert!(big.contains_key("part000"));
         assert!(big["…"].as_str().unwrap().contains("more entries"));
+    }
+
+    /// The message is written twice (`logentry.formatted` and `message`): a message of
+    /// 700 KB makes a 1.4 MB event, which is cut to fit with the message's start kept.
+    #[test]
+    fn a_large_message_counts_twice_and_is_cut_to_fit() {
+        let mut event = Event {
+            message: Some(format!("start {}", "m".repeat(700_000))),
+            ..Event::default()
+        };
+        assert_eq!(enforce_event(&mut event, usize::MAX), Verdict::Trimmed);
+        let size = written(&event);
+        assert!(
+            size <= MAX_EVENT_BYTES && size > MAX_EVENT_BYTES * 9 / 10,
+            "{size}"
+        );
+        assert!(event.message.as_deref().unwrap().starts_with("start m"));
     }
 
     #[test]

@@ -39,8 +39,11 @@ pub const DEFAULT_PLATFORM: &str = "native";
 /// Relay requires.
 ///
 /// Wire notes:
-/// - `message` is written as `"logentry": {"formatted": message}`. Reading accepts that, a
-///   `logentry` with only `message`, and the legacy top-level `"message"` string.
+/// - `message` is written twice: as `"logentry": {"formatted": message}`, Sentry's field, and
+///   as the top-level `"message"` string, which Relay reads as the same `logentry` (it
+///   normalizes the pair with no error) and which local tools such as Spotlight require: its
+///   sidecar skips an event with neither `message` nor `exception`. Reading accepts either, a
+///   `logentry` with only `message`, and a `message` object.
 /// - `exception`, `threads` and `breadcrumbs` are written as `{"values": [...]}`.
 /// - `timestamp` and `start_timestamp` are written as float seconds; reading also accepts
 ///   RFC 3339 strings.
@@ -62,6 +65,7 @@ pub const DEFAULT_PLATFORM: &str = "native";
 /// };
 /// let json = serde_json::to_value(&event).unwrap();
 /// assert_eq!(json["logentry"]["formatted"], "disk almost full");
+/// assert_eq!(json["message"], "disk almost full");
 /// assert_eq!(json["level"], "warning");
 /// assert_eq!(json["platform"], "native");
 /// assert_eq!(json["exception"]["values"][0]["type"], "IoError");
@@ -113,13 +117,9 @@ pub struct Event {
     /// The environment, such as `"production"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<Cow<'static, str>>,
-    /// The formatted message (wire: `logentry.formatted`).
-    #[serde(
-        rename = "logentry",
-        alias = "message",
-        with = "logentry",
-        skip_serializing_if = "Option::is_none"
-    )]
+    /// The formatted message (wire: `logentry.formatted`, and the same text as the top-level
+    /// `message` string).
+    #[serde(flatten, with = "logentry", skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Exceptions, oldest (root cause) first.
     #[serde(with = "values", skip_serializing_if = "Vec::is_empty")]
@@ -263,13 +263,29 @@ impl Event {
     }
 }
 
-/// `message` ⇄ `logentry`.
+/// `message` ⇄ `logentry` and `message`: the field is flattened into the event, so it can
+/// write two keys.
 mod logentry {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     #[derive(Serialize)]
     struct Out<'a> {
+        logentry: Entry<'a>,
+        message: &'a str,
+    }
+
+    #[derive(Serialize)]
+    struct Entry<'a> {
         formatted: &'a str,
+    }
+
+    /// The keys the message may be read from; the event's other keys are ignored here.
+    #[derive(Deserialize)]
+    struct Keys {
+        #[serde(default)]
+        logentry: Option<In>,
+        #[serde(default)]
+        message: Option<In>,
     }
 
     #[derive(Deserialize)]
@@ -284,19 +300,32 @@ mod logentry {
         },
     }
 
+    impl In {
+        fn text(self) -> Option<String> {
+            match self {
+                In::Text(text) => Some(text),
+                In::Entry { formatted, message } => formatted.or(message),
+            }
+        }
+    }
+
     pub(super) fn serialize<S: Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
         match v {
-            Some(formatted) => Out { formatted }.serialize(s),
+            Some(text) => Out {
+                logentry: Entry { formatted: text },
+                message: text,
+            }
+            .serialize(s),
             None => s.serialize_none(),
         }
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Ok(match Option::<In>::deserialize(d)? {
-            None => None,
-            Some(In::Text(text)) => Some(text),
-            Some(In::Entry { formatted, message }) => formatted.or(message),
-        })
+        let keys = Keys::deserialize(d)?;
+        Ok(keys
+            .logentry
+            .and_then(In::text)
+            .or_else(|| keys.message.and_then(In::text)))
     }
 }
 
@@ -452,6 +481,7 @@ mod tests {
             "dist",
             "environment",
             "logentry",
+            "message",
             "exception",
             "threads",
             "stacktrace",
@@ -476,6 +506,7 @@ mod tests {
         assert_eq!(json["level"], "fatal");
         assert_eq!(json["platform"], "native");
         assert_eq!(json["logentry"], json!({"formatted": "connection lost"}));
+        assert_eq!(json["message"], "connection lost");
         let exceptions = &json["exception"]["values"];
         assert_eq!(exceptions.as_array().map(Vec::len), Some(2));
         assert_eq!(

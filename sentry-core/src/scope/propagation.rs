@@ -97,7 +97,7 @@ impl PropagationContext {
                     public_key: options.dsn.as_ref().map(|dsn| dsn.public_key().to_owned()),
                     sample_rand: Some(self.sample_rand),
                     release: options.release.as_deref().map(str::to_owned),
-                    environment: Some(options.environment().to_owned()),
+                    environment: Some(options.effective_environment().to_owned()),
                     org_id: crate::span::effective_org_id(client),
                     ..DynamicSamplingContext::default()
                 }

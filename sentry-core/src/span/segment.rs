@@ -162,7 +162,7 @@ impl Segment {
             sample_rand: Some(self.sample_rand),
             sampled: Some(self.sampled),
             release: options.release.as_deref().map(str::to_owned),
-            environment: Some(options.environment().to_owned()),
+            environment: Some(options.effective_environment().to_owned()),
             org_id: effective_org_id(&self.client),
             ..DynamicSamplingContext::default()
         };

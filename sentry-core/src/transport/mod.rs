@@ -122,6 +122,20 @@ pub trait Transport: Send + Sync + 'static {
 pub trait TransportFactory: Send + Sync + 'static {
     /// Creates a transport for a client with these options.
     fn create_transport(&self, options: &TransportOptions) -> Arc<dyn Transport>;
+
+    /// A [`Sender`] posting envelopes to the [Spotlight](https://spotlightjs.com) sidecar at
+    /// `url` with `user_agent`, for a client that has Spotlight on and **no DSN** (local
+    /// development without a Sentry project). The client runs it in a [`TransportWorker`] of
+    /// its own, so Spotlight is then the only destination.
+    ///
+    /// # For implementors
+    ///
+    /// The default returns `None`: this factory cannot reach Spotlight, and a client without
+    /// a DSN stays disabled. The HTTP transport's factory returns its Spotlight sender.
+    fn spotlight_sender(&self, url: &str, user_agent: &str) -> Option<Box<dyn Sender>> {
+        let _ = (url, user_agent);
+        None
+    }
 }
 
 impl<F> TransportFactory for F
@@ -136,5 +150,17 @@ where
 impl TransportFactory for Arc<dyn Transport> {
     fn create_transport(&self, _options: &TransportOptions) -> Arc<dyn Transport> {
         Arc::clone(self)
+    }
+}
+
+/// A shared factory is a factory, so the [`ClientOptions::transport`](crate::ClientOptions::transport)
+/// setter takes the `Arc` a field holds.
+impl TransportFactory for Arc<dyn TransportFactory> {
+    fn create_transport(&self, options: &TransportOptions) -> Arc<dyn Transport> {
+        self.as_ref().create_transport(options)
+    }
+
+    fn spotlight_sender(&self, url: &str, user_agent: &str) -> Option<Box<dyn Sender>> {
+        self.as_ref().spotlight_sender(url, user_agent)
     }
 }

@@ -195,10 +195,13 @@ impl Sizer {
         self.opt("dist", event.dist.as_deref());
         self.opt("environment", event.environment.as_deref());
         if let Some(message) = &event.message {
+            // Written twice: `logentry.formatted` and the top-level `message`.
             self.field("logentry");
             self.add(2);
             self.field("formatted");
             self.limited(message);
+            self.field("message");
+            self.str(message);
         }
         if !event.exception.is_empty() {
             self.values_wrapper("exception", event.exception.len());
