@@ -177,7 +177,7 @@ pub struct ClientOptions {
     pub queue_max_bytes: usize,
     /// How many requests the transport may have under way at once while envelopes queue up
     /// (Sentry far away or slow); an idle transport sends one at a time on its one thread.
-    /// Default: 8. See
+    /// Default: 16. See
     /// [`TransportOptions::max_concurrent_requests`](crate::transport::TransportOptions::max_concurrent_requests).
     pub max_concurrent_requests: usize,
     /// Proxy for `http://` DSNs, such as `http://proxy.internal:3128`. `None` falls back to the

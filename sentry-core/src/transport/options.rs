@@ -30,8 +30,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default for [`TransportOptions::timeout`]: 30 seconds for a whole request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Default for [`TransportOptions::max_concurrent_requests`]: 8 requests at a time.
-pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 8;
+/// Default for [`TransportOptions::max_concurrent_requests`]: 16 requests at a time.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 16;
 
 /// Default for [`TransportOptions::client_report_interval`]: 30 seconds.
 pub const DEFAULT_CLIENT_REPORT_INTERVAL: Duration = Duration::from_secs(30);
@@ -54,7 +54,7 @@ pub const DEFAULT_CLIENT_REPORT_INTERVAL: Duration = Duration::from_secs(30);
 /// | [`connect_timeout`](Self::connect_timeout) | 5 s |
 /// | [`timeout`](Self::timeout) | 30 s |
 /// | [`client_report_interval`](Self::client_report_interval) | 30 s |
-/// | [`max_concurrent_requests`](Self::max_concurrent_requests) | 8 |
+/// | [`max_concurrent_requests`](Self::max_concurrent_requests) | 16 |
 ///
 /// ```
 /// use std::sync::Arc;
@@ -121,7 +121,7 @@ pub struct TransportOptions {
     pub sessions: Option<Arc<crate::session::SessionAggregator>>,
     /// How request bodies are compressed. Default [`Compression::Gzip`](super::Compression).
     pub compression: super::Compression,
-    /// How many requests may be under way at once while the queue backs up. Default 8; `0`
+    /// How many requests may be under way at once while the queue backs up. Default 16; `0`
     /// is treated as `1`.
     ///
     /// An idle transport sends on its one thread, one request at a time. When envelopes queue
