@@ -166,18 +166,21 @@ impl<S: Sender> Worker<S> {
                 self.stopping = true;
             }
         }
-        // The requests under way get until halfway through the time kept for the final
-        // report to come back.
-        let settle_by = self.wind_down().map(|at| {
-            at.wind_down
-                .checked_add(at.end.saturating_duration_since(at.wind_down) / 2)
-                .unwrap_or(at.end)
-        });
-        self.wait_for_pool(settle_by, |_| false);
         // Whatever is still queued after a stop is saved to the offline cache or counted, and
-        // the counts of everything dropped go out (or to disk).
+        // the counts of everything dropped go out (or to disk) at once, beside the requests
+        // still under way; it waits only for one that carries an earlier report.
         abandon(self.queue.drain(), self.cache.as_deref(), &self.reports);
+        let end = self.wind_down().map(|at| at.end);
+        self.wait_for_pool(end, |worker| !worker.report_in_pool);
         self.guarded(Self::final_report);
+        // The requests under way get until the shutdown's deadline; what their answers add
+        // to the counts goes to disk.
+        if self.pool.in_flight() > 0 {
+            self.wait_for_pool(end, |_| false);
+            if let Some(cache) = self.cache.clone() {
+                self.in_flight.persist(&self.reports, &cache);
+            }
+        }
         // Requests still under way are past the shutdown's patience: once they return, their
         // outcomes are applied as a single worker's stuck send's would be.
         self.pool.close();
@@ -350,7 +353,7 @@ impl<S: Sender> Worker<S> {
         let backing_off = self.cache.is_some() && now < self.retry_at;
         let too_late = self.wind_down().is_some_and(|at| now >= at.end);
         if !backing_off && !too_late {
-            self.send_standalone_report();
+            self.send_report(false);
         }
         match self.cache.clone() {
             Some(cache) => self.in_flight.persist(&self.reports, &cache),
@@ -575,7 +578,13 @@ impl<S: Sender> Worker<S> {
     /// Sends pending client reports (with those persisted on disk) in an envelope of their
     /// own, unless everything is rate limited (then they wait).
     fn send_standalone_report(&mut self) {
-        if self.limiter.is_limited(DataCategory::Internal) || !self.make_room() {
+        self.send_report(true);
+    }
+
+    /// [`send_standalone_report`](Self::send_standalone_report); `wait` for a free helper
+    /// when all are busy, or (the final report) send on this thread then.
+    fn send_report(&mut self, wait: bool) {
+        if self.limiter.is_limited(DataCategory::Internal) || (wait && !self.make_room()) {
             return;
         }
         if let Some(cache) = &self.cache {
@@ -621,7 +630,7 @@ impl<S: Sender> Worker<S> {
             report,
             ordered: is_ordered(envelope),
         };
-        let (body, ticket) = if self.backed_up() {
+        let (body, ticket) = if self.backed_up() && self.pool.has_room() {
             let ordered = ticket.ordered;
             let job = Job {
                 body,
