@@ -34,6 +34,8 @@ pub(super) struct Ticket {
     pub(super) report: bool,
     /// The envelope holds items whose order the server relies on (see `run::is_ordered`).
     pub(super) ordered: bool,
+    /// The memory it holds while under way, in bytes (see `run::in_flight_cost`).
+    pub(super) cost: usize,
 }
 
 /// One envelope for a helper to send.
@@ -257,6 +259,7 @@ mod tests {
                 cached: None,
                 report: false,
                 ordered: false,
+                cost: 0,
             },
         }
     }

@@ -82,6 +82,16 @@ pub(super) struct Worker<S> {
     ordered_in_flight: usize,
     /// The pending client report rides on an envelope a helper is sending.
     report_in_pool: bool,
+    /// What the envelopes the helpers are sending hold in memory (see [`in_flight_cost`]),
+    /// and the most they may hold: a quarter of `queue_max_bytes`.
+    pool_bytes: usize,
+    pool_budget: usize,
+}
+
+/// What an envelope under way holds in memory, from its serialized body: the envelope itself,
+/// the body, and the compressed copy the sender makes.
+fn in_flight_cost(body: &[u8]) -> usize {
+    body.len().saturating_mul(3)
 }
 
 impl<S: Sender> Worker<S> {
@@ -121,6 +131,8 @@ impl<S: Sender> Worker<S> {
             pool,
             ordered_in_flight: 0,
             report_in_pool: false,
+            pool_bytes: 0,
+            pool_budget: (options.queue_max_bytes / 4).max(1),
         }
     }
 
@@ -196,6 +208,7 @@ impl<S: Sender> Worker<S> {
             if done.ticket.report {
                 self.report_in_pool = false;
             }
+            self.pool_bytes = self.pool_bytes.saturating_sub(done.ticket.cost);
             self.settle(&done.envelope, done.outcome.as_ref(), done.ticket);
         }
     }
@@ -203,7 +216,7 @@ impl<S: Sender> Worker<S> {
     /// Waits until `enough` says the helpers' sends under way are few enough (at least until
     /// none is), applying their outcomes as they come back; gives up at `deadline`. Returns
     /// whether `enough` was reached.
-    fn wait_for_pool(&mut self, deadline: Option<Instant>, enough: fn(&Self) -> bool) -> bool {
+    fn wait_for_pool(&mut self, deadline: Option<Instant>, enough: impl Fn(&Self) -> bool) -> bool {
         loop {
             self.guarded(Self::settle_done);
             if self.pool.in_flight() == 0 || enough(self) {
@@ -625,12 +638,19 @@ impl<S: Sender> Worker<S> {
             }
         }
         let body = envelope.to_vec(Some(SystemTime::now()));
+        let cost = in_flight_cost(&body);
         let ticket = Ticket {
             cached,
             report,
             ordered: is_ordered(envelope),
+            cost,
         };
         let (body, ticket) = if self.backed_up() && self.pool.has_room() {
+            // What is under way stays within its share of the memory bound (one envelope
+            // always may be).
+            self.wait_for_pool(None, |worker| {
+                worker.pool_bytes + cost <= worker.pool_budget
+            });
             let ordered = ticket.ordered;
             let job = Job {
                 body,
@@ -642,6 +662,7 @@ impl<S: Sender> Worker<S> {
                 Ok(()) => {
                     self.ordered_in_flight += usize::from(ordered);
                     self.report_in_pool |= report;
+                    self.pool_bytes += cost;
                     return None;
                 }
                 Err(job) => {
