@@ -124,9 +124,9 @@ impl Pool {
         &mut self,
         job: Job,
         fork: impl FnOnce() -> Option<Box<dyn Sender>>,
-    ) -> Result<(), Job> {
+    ) -> Result<(), Box<Job>> {
         if self.size < 2 {
-            return Err(job);
+            return Err(Box::new(job));
         }
         let mut state = self.shared.lock();
         if state.idle > state.jobs.len() {
@@ -145,7 +145,7 @@ impl Pool {
         }
         drop(state);
         let Some(sender) = fork() else {
-            return Err(job);
+            return Err(Box::new(job));
         };
         let mut state = self.shared.lock();
         state.helpers += 1;
@@ -164,7 +164,7 @@ impl Pool {
             if state.helpers == 0 {
                 // Nobody would ever take it.
                 if let Some(job) = state.jobs.pop_back() {
-                    return Err(job);
+                    return Err(Box::new(job));
                 }
             }
         }
