@@ -14,7 +14,9 @@ use crate::error::HttpTransportError;
 use crate::sender::UreqSender;
 use crate::spotlight::SpotlightSender;
 
-/// Sends envelopes to Sentry over HTTP(S), on one background thread.
+/// Sends envelopes to Sentry over HTTP(S), on one background thread (and up to
+/// [`max_concurrent_requests`](TransportOptions::max_concurrent_requests) while envelopes queue
+/// up).
 ///
 /// See the [crate documentation](crate) for what it sends and an example.
 #[derive(Debug)]

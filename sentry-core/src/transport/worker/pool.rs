@@ -49,6 +49,8 @@ pub(super) struct Job {
 pub(super) struct Done {
     /// `None` when the sender panicked.
     pub(super) outcome: Option<SendOutcome>,
+    /// How long the send took.
+    pub(super) took: Duration,
     pub(super) envelope: Envelope,
     pub(super) ticket: Ticket,
 }
@@ -213,9 +215,12 @@ fn help(shared: &Shared, signal: &Signal, mut sender: Box<dyn Sender>) {
             envelope,
             ticket,
         } = job;
+        let started = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| sender.send(body, &envelope))).ok();
+        let took = started.elapsed();
         shared.lock().done.push(Done {
             outcome,
+            took,
             envelope,
             ticket,
         });
