@@ -328,6 +328,27 @@ mod tests {
     }
 
     #[test]
+    fn forks_share_the_connection_pool() {
+        let server = sentry_tests::server::TestServer::start();
+        let options = options_for(&server.dsn());
+        let mut sender = UreqSender::new(&options, no_env).expect("sender");
+        let outcome = sender.send(b"{}\n".to_vec(), &Envelope::new());
+        assert_eq!(outcome, SendOutcome::status(200));
+        let mut fork = sender.fork().expect("the ureq sender forks");
+        let outcome = fork.send(b"{}\n".to_vec(), &Envelope::new());
+        assert_eq!(outcome, SendOutcome::status(200));
+        drop(fork);
+        let outcome = sender.send(b"{}\n".to_vec(), &Envelope::new());
+        assert_eq!(outcome, SendOutcome::status(200));
+        assert_eq!(server.request_count(), 3);
+        assert_eq!(
+            server.connections_accepted(),
+            1,
+            "the fork took the sender's idle connection and gave it back"
+        );
+    }
+
+    #[test]
     fn refused_connection_is_a_network_error() {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
