@@ -34,10 +34,7 @@ fn main() {
         serve();
         return;
     }
-    let filter = std::env::args()
-        .skip(1)
-        .find(|arg| !arg.starts_with('-'))
-        .unwrap_or_default();
+    let filter = harness_filter(std::env::args().skip(1));
     if !"latency".contains(filter.as_str()) && !filter.contains("latency") {
         return;
     }
@@ -128,6 +125,38 @@ fn threads() -> u64 {
 
 fn rss_kib() -> u64 {
     status_field("VmRSS:")
+}
+
+/// The filter among the harness arguments `cargo bench` passes on: the first argument that is
+/// neither an option nor the value of one of criterion's options that take a value.
+fn harness_filter(args: impl Iterator<Item = String>) -> String {
+    const WITH_VALUE: [&str; 16] = [
+        "--save-baseline",
+        "--baseline",
+        "--load-baseline",
+        "--sample-size",
+        "--warm-up-time",
+        "--measurement-time",
+        "--nresamples",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--profile-time",
+        "--color",
+        "--output-format",
+        "--plotting-backend",
+        "--format",
+        "--logfile",
+    ];
+    let mut args = args;
+    while let Some(arg) = args.next() {
+        if WITH_VALUE.contains(&arg.as_str()) {
+            args.next();
+        } else if !arg.starts_with('-') {
+            return arg;
+        }
+    }
+    String::new()
 }
 
 /// How many events make a measurement of about [`TARGET`].
