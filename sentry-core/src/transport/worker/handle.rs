@@ -69,8 +69,8 @@ const MAX_REPORT_RESERVE: Duration = Duration::from_secs(1);
 ///   each fork on a thread of its own that ends after a second without work. The worker thread
 ///   still decides everything: it applies each answer (rate limits, the offline cache, client
 ///   reports) before it starts the next request, envelopes start in queue order, and session
-///   updates and check-ins go one at a time. What is under way counts against a quarter of
-///   [`queue_max_bytes`](TransportOptions::queue_max_bytes).
+///   updates and check-ins go one at a time. What the helpers have under way counts against a
+///   quarter of [`queue_max_bytes`](TransportOptions::queue_max_bytes).
 /// - **No panics escape.** A panic in the sender or while handling an envelope drops that
 ///   envelope (counted as `internal_sdk_error`) and the worker keeps serving.
 /// - **No loops.** An envelope handed over *from the worker thread itself* (something the

@@ -661,12 +661,11 @@ impl<S: Sender> Worker<S> {
             ordered: is_ordered(envelope),
             cost,
         };
-        let (body, ticket) = if self.backed_up() && self.pool.has_room() {
-            // What is under way stays within its share of the memory bound (one envelope
-            // always may be).
-            self.wait_for_pool(None, |worker| {
-                worker.pool_bytes + cost <= worker.pool_budget
-            });
+        // What is under way stays within its share of the memory bound (one envelope always
+        // may be); an envelope that does not fit is sent here, at once (waiting for room
+        // after the rate limits were applied could start it after a 429 for its category).
+        let fits = self.pool.in_flight() == 0 || self.pool_bytes + cost <= self.pool_budget;
+        let (body, ticket) = if self.backed_up() && self.pool.has_room() && fits {
             let ordered = ticket.ordered;
             let job = Job {
                 body,

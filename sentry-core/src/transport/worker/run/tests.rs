@@ -737,3 +737,22 @@ fn a_429_on_one_request_holds_back_what_starts_after_it() {
     assert_eq!(sent_events as u64 + held_back, 30);
     assert!(worker.shutdown(LONG));
 }
+
+#[test]
+fn what_is_under_way_stays_within_a_quarter_of_the_byte_bound() {
+    let mut options = options(100);
+    options.max_concurrent_requests = 16;
+    // A quarter: 100,000 bytes; an envelope of ~10 KB counts three times its body, so three fit
+    // under way on helpers, and a fourth is sent on the worker thread itself.
+    options.queue_max_bytes = 400_000;
+    let far = Far::new();
+    let worker = spawn(far.clone(), &options);
+    for i in 0..30 {
+        worker.send_envelope(message_envelope(&format!("{i:>10000}")));
+    }
+    assert!(worker.flush(LONG));
+    assert_eq!(count_items(&far.sent.envelopes(), &ItemType::Event), 30);
+    let most = far.most.load(Ordering::SeqCst);
+    assert!((2..=4).contains(&most), "{most} sends at once");
+    assert!(worker.shutdown(LONG));
+}
