@@ -88,3 +88,47 @@ fn cached_envelopes_are_each_sent_once_by_concurrent_requests() {
     assert_eq!(envelope_files(&dir), 0, "every file deleted once answered");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_network_error_on_one_connection_backs_off_and_the_file_is_sent_again_once() {
+    let dir = temp_dir("latency-cache-reset");
+    let server = TestServer::start();
+    // The third request's connection is closed unanswered; the others take 50 ms.
+    let mut script = vec![
+        Behavior::slow(Duration::from_millis(50), Behavior::ok()),
+        Behavior::slow(Duration::from_millis(50), Behavior::ok()),
+        Behavior::Reset,
+    ];
+    script.extend((0..100).map(|_| Behavior::slow(Duration::from_millis(50), Behavior::ok())));
+    server.set_behavior(Behavior::sequence(script));
+    let client = cached_client(&server.dsn(), &dir);
+    for i in 0..30 {
+        client.capture_event(message(format!("error {i}")), None);
+    }
+    assert!(client.flush(Some(Duration::from_secs(10))));
+    // What the backoff kept on disk goes out when it ends (after 1 s).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while envelope_files(&dir) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(envelope_files(&dir), 0, "every file answered and deleted");
+    assert!(client.close(Some(Duration::from_secs(5))));
+
+    let requests = server.requests();
+    let message_of = |request: &sentry_tests::server::Request| {
+        request
+            .parsed_envelope()
+            .and_then(|envelope| envelope.event().and_then(|event| event.message.clone()))
+    };
+    let reset = message_of(&requests[2]).expect("the reset request carried an error");
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for text in requests.iter().filter_map(message_of) {
+        *seen.entry(text).or_default() += 1;
+    }
+    for i in 0..30 {
+        let text = format!("error {i}");
+        let expected = if text == reset { 2 } else { 1 };
+        assert_eq!(seen.get(&text), Some(&expected), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
