@@ -184,6 +184,11 @@ pub struct ClientOptions {
     /// How many bytes (estimated, before compression) the envelopes waiting for the transport
     /// may take together. Default: 32 MiB.
     pub queue_max_bytes: usize,
+    /// How many requests the transport may have under way at once while envelopes queue up
+    /// (Sentry far away or slow); an idle transport sends one at a time on its one thread.
+    /// Default: 16. See
+    /// [`TransportOptions::max_concurrent_requests`](crate::transport::TransportOptions::max_concurrent_requests).
+    pub max_concurrent_requests: usize,
     /// Proxy for `http://` DSNs, such as `http://proxy.internal:3128`. `None` falls back to the
     /// `HTTP_PROXY` / `http_proxy` environment variables (honouring `NO_PROXY`).
     pub http_proxy: Option<Cow<'static, str>>,
@@ -472,6 +477,7 @@ impl Default for ClientOptions {
             transport: None,
             queue_capacity: 1000,
             queue_max_bytes: transport::DEFAULT_QUEUE_MAX_BYTES,
+            max_concurrent_requests: transport::DEFAULT_MAX_CONCURRENT_REQUESTS,
             http_proxy: None,
             https_proxy: None,
             cache_dir: None,
@@ -705,6 +711,7 @@ impl fmt::Debug for ClientOptions {
             .field("transport", &self.transport.as_ref().map(|_| "<factory>"))
             .field("queue_capacity", &self.queue_capacity)
             .field("queue_max_bytes", &self.queue_max_bytes)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field(
                 "http_proxy",
                 &self.http_proxy.as_deref().map(redact_userinfo),

@@ -4,8 +4,12 @@
 //!
 //! [`HttpTransport`] is a [`TransportWorker`](sentry_core::transport::TransportWorker) around a
 //! small ureq-based [`Sender`](sentry_core::transport::Sender): the worker owns the queue, the
-//! one background thread, rate limits, client reports, flush and bounded shutdown; this crate
-//! only says how to send the bytes. Connections are kept alive between envelopes.
+//! background thread, rate limits, client reports, flush and bounded shutdown; this crate
+//! only says how to send the bytes. Connections are kept alive between envelopes. While
+//! envelopes queue up (Sentry far away or slow), up to
+//! [`max_concurrent_requests`](sentry_core::transport::TransportOptions::max_concurrent_requests)
+//! requests (default 16) run at once, on forks of the sender that share one agent and its
+//! pool of keep-alive connections.
 //!
 //! # What goes over the wire
 //!

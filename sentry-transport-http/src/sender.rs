@@ -2,10 +2,11 @@
 //! options say.
 
 use std::io::{self, Read};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sentry_core::envelope::Envelope;
-use sentry_core::transport::{SendOutcome, Sender, TransportOptions};
+use sentry_core::transport::{Compression, SendOutcome, Sender, TransportOptions};
 
 use crate::agent::{agent_config, new_agent};
 use crate::encoding::BodyEncoder;
@@ -40,13 +41,19 @@ pub(crate) fn check_url(url: &str) -> Result<(), HttpTransportError> {
 }
 
 /// Posts envelopes with a keep-alive ureq agent, compressing large bodies.
+///
+/// Its [forks](Sender::fork) share the agent, and with it the pool of keep-alive connections
+/// (up to `max_concurrent_requests` idle ones are kept): a request takes an idle connection
+/// or opens one, and gives it back when answered, so a fork that ends loses no connection.
 pub(crate) struct UreqSender {
     /// Built on the first send: a program that initialises the SDK and never sends pays for
     /// none of ureq's and rustls' setup, and touches none of their code.
     agent: Option<ureq::Agent>,
-    settings: AgentSettings,
-    url: String,
-    auth: String,
+    settings: Arc<AgentSettings>,
+    url: Arc<str>,
+    auth: Arc<str>,
+    compression: Compression,
+    /// Each sender compresses with its own (reused) state.
     encoder: BodyEncoder,
 }
 
@@ -56,6 +63,8 @@ struct AgentSettings {
     timeout: Duration,
     user_agent: String,
     proxy: Option<ureq::Proxy>,
+    /// Idle connections kept (at least one).
+    max_idle: usize,
 }
 
 impl UreqSender {
@@ -92,14 +101,16 @@ impl UreqSender {
         };
         Ok(UreqSender {
             agent: None,
-            settings: AgentSettings {
+            settings: Arc::new(AgentSettings {
                 connect_timeout: options.connect_timeout,
                 timeout: options.timeout,
                 user_agent: options.user_agent.clone(),
                 proxy,
-            },
-            url,
-            auth: options.dsn.auth_header(&options.user_agent),
+                max_idle: options.max_concurrent_requests.max(1),
+            }),
+            url: url.into(),
+            auth: options.dsn.auth_header(&options.user_agent).into(),
+            compression: options.compression,
             encoder: BodyEncoder::new(options.compression),
         })
     }
@@ -123,6 +134,8 @@ fn lazy_agent<'a>(agent: &'a mut Option<ureq::Agent>, settings: &AgentSettings) 
                 .user_agent(settings.user_agent.as_str())
                 // Always set, so that ureq does not read the environment on its own.
                 .proxy(settings.proxy.clone())
+                .max_idle_connections(settings.max_idle)
+                .max_idle_connections_per_host(settings.max_idle)
                 .build(),
         )
     })
@@ -132,8 +145,8 @@ impl Sender for UreqSender {
     fn send(&mut self, body: Vec<u8>, _envelope: &Envelope) -> SendOutcome {
         let encoded = self.encoder.encode(&body);
         let mut request = lazy_agent(&mut self.agent, &self.settings)
-            .post(&self.url)
-            .header("X-Sentry-Auth", &self.auth)
+            .post(&*self.url)
+            .header("X-Sentry-Auth", &*self.auth)
             .header("Content-Type", ENVELOPE_CONTENT_TYPE);
         let payload: &[u8] = match &encoded {
             Some(encoded) => {
@@ -163,6 +176,18 @@ impl Sender for UreqSender {
         let mut reader = response.body_mut().as_reader().take(MAX_RESPONSE_BODY);
         let _ = io::copy(&mut reader, &mut io::sink());
         outcome
+    }
+
+    fn fork(&mut self) -> Option<Box<dyn Sender>> {
+        let agent = lazy_agent(&mut self.agent, &self.settings).clone();
+        Some(Box::new(UreqSender {
+            agent: Some(agent),
+            settings: Arc::clone(&self.settings),
+            url: Arc::clone(&self.url),
+            auth: Arc::clone(&self.auth),
+            compression: self.compression,
+            encoder: BodyEncoder::new(self.compression),
+        }))
     }
 }
 
@@ -300,6 +325,27 @@ mod tests {
             ureq::tls::TlsProvider::Rustls
         };
         assert_eq!(sender.agent().config().tls_config().provider(), expected);
+    }
+
+    #[test]
+    fn forks_share_the_connection_pool() {
+        let server = sentry_tests::server::TestServer::start();
+        let options = options_for(&server.dsn());
+        let mut sender = UreqSender::new(&options, no_env).expect("sender");
+        let outcome = sender.send(b"{}\n".to_vec(), &Envelope::new());
+        assert_eq!(outcome, SendOutcome::status(200));
+        let mut fork = sender.fork().expect("the ureq sender forks");
+        let outcome = fork.send(b"{}\n".to_vec(), &Envelope::new());
+        assert_eq!(outcome, SendOutcome::status(200));
+        drop(fork);
+        let outcome = sender.send(b"{}\n".to_vec(), &Envelope::new());
+        assert_eq!(outcome, SendOutcome::status(200));
+        assert_eq!(server.request_count(), 3);
+        assert_eq!(
+            server.connections_accepted(),
+            1,
+            "the fork took the sender's idle connection and gave it back"
+        );
     }
 
     #[test]

@@ -13,7 +13,9 @@ use sentry_core::transport::{
 use crate::error::HttpTransportError;
 use crate::sender::UreqSender;
 
-/// Sends envelopes to Sentry over HTTP(S), on one background thread.
+/// Sends envelopes to Sentry over HTTP(S), on one background thread (and up to
+/// [`max_concurrent_requests`](TransportOptions::max_concurrent_requests) while envelopes queue
+/// up).
 ///
 /// See the [crate documentation](crate) for what it sends and an example.
 #[derive(Debug)]

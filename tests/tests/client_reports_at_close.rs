@@ -65,10 +65,11 @@ fn close_sends_a_final_client_report() {
 #[test]
 fn close_sends_a_final_client_report_within_its_deadline_despite_a_backlog() {
     let server = TestServer::start();
-    // 100 ms per request: 50 events take 5 s, the close has 1 s.
+    // 100 ms per request: 500 events take 3 s at the default 16 requests at a time, the close
+    // has 1 s.
     server.set_behavior(Behavior::slow(Duration::from_millis(100), Behavior::ok()));
     let client = client(&server.dsn(), ClientOptions::default());
-    for i in 0..50 {
+    for i in 0..500 {
         client.capture_event(message(&format!("backlog {i}")), None);
     }
     let started = Instant::now();
@@ -80,7 +81,7 @@ fn close_sends_a_final_client_report_within_its_deadline_despite_a_backlog() {
     assert!(dropped > 0, "the final report arrived");
     assert_eq!(
         delivered + dropped,
-        50,
+        500,
         "{delivered} delivered, {dropped} dropped"
     );
 }

@@ -68,7 +68,11 @@ fn delivers_with_path_auth_content_type_and_sent_at() {
 #[test]
 fn keeps_the_connection_alive() {
     let server = TestServer::start();
-    let transport = HttpTransport::new(&options_for(&server.dsn())).expect("transport");
+    // One request at a time: one connection. (Concurrent requests reuse theirs too:
+    // `latency_delivery.rs`.)
+    let mut options = options_for(&server.dsn());
+    options.max_concurrent_requests = 1;
+    let transport = HttpTransport::new(&options).expect("transport");
     for i in 0..20 {
         transport.send_envelope(error_envelope(&format!("message {i}")));
     }

@@ -125,6 +125,7 @@ impl Client {
                     TransportOptions::new(dsn.clone(), Arc::clone(&client_reports));
                 transport_options.queue_capacity = options.queue_capacity.max(1);
                 transport_options.queue_max_bytes = options.queue_max_bytes.max(1);
+                transport_options.max_concurrent_requests = options.max_concurrent_requests.max(1);
                 transport_options.http_proxy = options.http_proxy.as_deref().map(str::to_owned);
                 transport_options.https_proxy = options.https_proxy.as_deref().map(str::to_owned);
                 transport_options.cache = options.cache_dir.as_ref().map(|dir| {

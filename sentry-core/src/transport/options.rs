@@ -30,6 +30,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default for [`TransportOptions::timeout`]: 30 seconds for a whole request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Default for [`TransportOptions::max_concurrent_requests`]: 16 requests at a time.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 16;
+
 /// Default for [`TransportOptions::client_report_interval`]: 30 seconds.
 pub const DEFAULT_CLIENT_REPORT_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -51,6 +54,7 @@ pub const DEFAULT_CLIENT_REPORT_INTERVAL: Duration = Duration::from_secs(30);
 /// | [`connect_timeout`](Self::connect_timeout) | 5 s |
 /// | [`timeout`](Self::timeout) | 30 s |
 /// | [`client_report_interval`](Self::client_report_interval) | 30 s |
+/// | [`max_concurrent_requests`](Self::max_concurrent_requests) | 16 |
 ///
 /// ```
 /// use std::sync::Arc;
@@ -117,6 +121,17 @@ pub struct TransportOptions {
     pub sessions: Option<Arc<crate::session::SessionAggregator>>,
     /// How request bodies are compressed. Default [`Compression::Gzip`](super::Compression).
     pub compression: super::Compression,
+    /// How many requests may be under way at once while the queue backs up. Default 16; `0`
+    /// is treated as `1`.
+    ///
+    /// An idle transport sends on its one thread, one request at a time. When envelopes queue
+    /// up behind a request (the server is far away or slow), a
+    /// [`TransportWorker`](super::TransportWorker) whose [`Sender`](super::Sender) can
+    /// [`fork`](super::Sender::fork) sends up to this many at once, each on a thread and
+    /// connection of its own that ends when the backlog is gone. One request can deliver at
+    /// most one envelope per round trip, so this bounds the rate: about
+    /// `max_concurrent_requests / round-trip time` envelopes per second.
+    pub max_concurrent_requests: usize,
 }
 
 /// Where and how much the offline cache keeps (see
@@ -176,6 +191,7 @@ impl TransportOptions {
             metrics: None,
             sessions: None,
             compression: super::Compression::Gzip,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
         }
     }
 }
@@ -198,6 +214,7 @@ impl fmt::Debug for TransportOptions {
             .field("metrics", &self.metrics)
             .field("sessions", &self.sessions)
             .field("compression", &self.compression)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
             .finish_non_exhaustive()
     }
 }

@@ -13,6 +13,12 @@ use crate::envelope::Envelope;
 /// take (connect and request timeouts): it is what limits how long a worker can stay stuck on
 /// a hanging server.
 ///
+/// A sender that can make more of itself ([`fork`](Sender::fork)) lets the worker send
+/// several envelopes at once while its queue backs up, up to
+/// [`max_concurrent_requests`](super::TransportOptions::max_concurrent_requests): each fork
+/// sends one envelope at a time on a thread of its own, for as long as the backlog lasts.
+/// Senders that do not implement it (closures, for one) send one envelope at a time.
+///
 /// Closures `FnMut(Vec<u8>, &Envelope) -> SendOutcome` are senders too:
 ///
 /// ```
@@ -30,6 +36,38 @@ pub trait Sender: Send + 'static {
     /// what happened. `envelope` is there for senders that need to look at its items (a test
     /// recorder); most only send `body`.
     fn send(&mut self, body: Vec<u8>, envelope: &Envelope) -> SendOutcome;
+
+    /// Another sender to the same place, for a request running at the same time as this
+    /// one's (on a connection of its own, or sharing a pool of connections with this one).
+    ///
+    /// The worker forks when its queue backs up and drops the fork once the backlog is gone;
+    /// a fork is sent to from one thread at a time. The default, `None`, keeps the worker at
+    /// one request at a time.
+    ///
+    /// ```
+    /// use sentry_core::envelope::Envelope;
+    /// use sentry_core::transport::{SendOutcome, Sender};
+    ///
+    /// /// Sends nowhere; any number of them may run at once.
+    /// struct Nowhere;
+    ///
+    /// impl Sender for Nowhere {
+    ///     fn send(&mut self, _body: Vec<u8>, _envelope: &Envelope) -> SendOutcome {
+    ///         SendOutcome::status(200)
+    ///     }
+    ///
+    ///     fn fork(&mut self) -> Option<Box<dyn Sender>> {
+    ///         Some(Box::new(Nowhere))
+    ///     }
+    /// }
+    ///
+    /// let mut sender = Nowhere;
+    /// let mut fork = sender.fork().expect("a second sender");
+    /// assert_eq!(fork.send(b"{}\n".to_vec(), &Envelope::new()), SendOutcome::status(200));
+    /// ```
+    fn fork(&mut self) -> Option<Box<dyn Sender>> {
+        None
+    }
 }
 
 impl<F> Sender for F

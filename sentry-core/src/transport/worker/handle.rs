@@ -29,7 +29,8 @@ const DROP_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 /// sending queued envelopes this long before the deadline (at most a quarter of the timeout).
 const MAX_REPORT_RESERVE: Duration = Duration::from_secs(1);
 
-/// A [`Transport`] that runs a [`Sender`] on one background thread.
+/// A [`Transport`] that runs a [`Sender`] on one background thread, and on a few more while
+/// its queue backs up.
 ///
 /// - **Queue.** Envelopes wait in a queue bounded by
 ///   [`queue_capacity`](TransportOptions::queue_capacity) envelopes and
@@ -62,6 +63,14 @@ const MAX_REPORT_RESERVE: Duration = Duration::from_secs(1);
 ///   sender hangs; a worker still stuck in a send when [`shutdown`] gives up is detached and
 ///   exits once that send returns. With an offline cache, the shutting-down thread persists
 ///   the counts that could not be sent, including those riding on the stuck send.
+/// - **Concurrent requests.** While envelopes wait behind a send, a sender that can
+///   [`fork`](Sender::fork) sends up to
+///   [`max_concurrent_requests`](TransportOptions::max_concurrent_requests) of them at once,
+///   each fork on a thread of its own that ends after a second without work. The worker thread
+///   still decides everything: it applies each answer (rate limits, the offline cache, client
+///   reports) before it starts the next request, envelopes start in queue order, and session
+///   updates and check-ins go one at a time. What the helpers have under way counts against a
+///   quarter of [`queue_max_bytes`](TransportOptions::queue_max_bytes).
 /// - **No panics escape.** A panic in the sender or while handling an envelope drops that
 ///   envelope (counted as `internal_sdk_error`) and the worker keeps serving.
 /// - **No loops.** An envelope handed over *from the worker thread itself* (something the

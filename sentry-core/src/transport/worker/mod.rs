@@ -7,10 +7,12 @@
 //! - [`run`]: the loop on the worker thread and what it does with each envelope.
 //! - [`batchers`]: the buffers the loop drains in batches (logs).
 //! - [`disk`]: writing envelopes to the offline cache, shared by both sides.
+//! - [`pool`]: the helper threads that send at the same time while the queue backs up.
 
 mod batchers;
 mod disk;
 mod handle;
+mod pool;
 mod run;
 
 use std::time::Instant;

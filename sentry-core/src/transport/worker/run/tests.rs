@@ -601,3 +601,158 @@ fn pending_counts_are_persisted_while_offline() {
     assert!(worker.shutdown(LONG));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A sender that takes 20 ms a send, forks, records the most sends under way at once, and
+/// panics on a body containing `boom`.
+#[derive(Clone)]
+struct Far {
+    sent: Sent,
+    under_way: Arc<AtomicUsize>,
+    most: Arc<AtomicUsize>,
+}
+
+impl Far {
+    fn new() -> Far {
+        Far {
+            sent: Sent::default(),
+            under_way: Arc::new(AtomicUsize::new(0)),
+            most: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+}
+
+impl crate::transport::Sender for Far {
+    fn send(&mut self, body: Vec<u8>, _envelope: &Envelope) -> SendOutcome {
+        let now = self.under_way.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(20));
+        self.under_way.fetch_sub(1, Ordering::SeqCst);
+        if body.windows(4).any(|window| window == b"boom") {
+            panic!("a sender bug");
+        }
+        self.sent.push(body);
+        SendOutcome::status(200)
+    }
+
+    fn fork(&mut self) -> Option<Box<dyn crate::transport::Sender>> {
+        Some(Box::new(self.clone()))
+    }
+}
+
+#[test]
+fn a_backlog_is_sent_concurrently_with_the_report_riding_once() {
+    let mut options = options(100);
+    options.max_concurrent_requests = 4;
+    let far = Far::new();
+    let worker = spawn(far.clone(), &options);
+    options
+        .client_reports
+        .record(DiscardReason::BeforeSend, DataCategory::Error, 3);
+    for i in 0..20 {
+        worker.send_envelope(message_envelope(&format!("error {i}")));
+    }
+    worker.send_envelope(message_envelope("boom"));
+    assert!(worker.flush(LONG));
+    let most = far.most.load(Ordering::SeqCst);
+    assert!((2..=4).contains(&most), "{most} sends at once");
+    let envelopes = far.sent.envelopes();
+    assert_eq!(count_items(&envelopes, &ItemType::Event), 20);
+    assert_eq!(
+        discarded(&envelopes, DiscardReason::BeforeSend, DataCategory::Error),
+        3,
+        "the pending counts went out exactly once"
+    );
+    // The send that panicked on a helper was dropped and counted, and the worker went on.
+    worker.send_envelope(message_envelope("after"));
+    assert!(worker.flush(LONG));
+    let envelopes = far.sent.envelopes();
+    assert_eq!(count_items(&envelopes, &ItemType::Event), 21);
+    assert_eq!(
+        discarded(
+            &envelopes,
+            DiscardReason::InternalSdkError,
+            DataCategory::Error
+        ),
+        1
+    );
+    assert!(worker.shutdown(LONG));
+}
+
+#[test]
+fn a_429_on_one_request_holds_back_what_starts_after_it() {
+    let mut options = options(100);
+    options.max_concurrent_requests = 4;
+    let sent = Sent::default();
+    let answered = Arc::new(AtomicUsize::new(0));
+    #[derive(Clone)]
+    struct Limited {
+        sent: Sent,
+        answered: Arc<AtomicUsize>,
+    }
+    impl crate::transport::Sender for Limited {
+        fn send(&mut self, body: Vec<u8>, _envelope: &Envelope) -> SendOutcome {
+            std::thread::sleep(Duration::from_millis(30));
+            self.sent.push(body);
+            // The second request answered is rate limited for errors (the first, sent alone,
+            // shows the worker that requests are slow).
+            if self.answered.fetch_add(1, Ordering::SeqCst) == 1 {
+                rate_limited("60:error:organization")
+            } else {
+                SendOutcome::status(200)
+            }
+        }
+
+        fn fork(&mut self) -> Option<Box<dyn crate::transport::Sender>> {
+            Some(Box::new(self.clone()))
+        }
+    }
+    let worker = spawn(
+        Limited {
+            sent: sent.clone(),
+            answered,
+        },
+        &options,
+    );
+    for i in 0..30 {
+        worker.send_envelope(message_envelope(&format!("error {i}")));
+    }
+    assert!(worker.flush(LONG));
+    let sent_events = count_items(&sent.envelopes(), &ItemType::Event);
+    // The first, then at most the requests under way when the 429 came (four, and one more
+    // that may have started as the 429 was being returned); the rest were held back.
+    assert!(sent_events <= 6, "{sent_events} error requests");
+    let report = options.client_reports.take();
+    let held_back = report.as_ref().map_or(0, |report| {
+        report
+            .discarded_events
+            .iter()
+            .filter(|d| d.reason == DiscardReason::RatelimitBackoff)
+            .map(|d| d.quantity)
+            .sum::<u64>()
+    }) + discarded(
+        &sent.envelopes(),
+        DiscardReason::RatelimitBackoff,
+        DataCategory::Error,
+    );
+    assert_eq!(sent_events as u64 + held_back, 30);
+    assert!(worker.shutdown(LONG));
+}
+
+#[test]
+fn what_is_under_way_stays_within_a_quarter_of_the_byte_bound() {
+    let mut options = options(100);
+    options.max_concurrent_requests = 16;
+    // A quarter: 100,000 bytes; an envelope of ~10 KB counts three times its body, so three fit
+    // under way on helpers, and a fourth is sent on the worker thread itself.
+    options.queue_max_bytes = 400_000;
+    let far = Far::new();
+    let worker = spawn(far.clone(), &options);
+    for i in 0..30 {
+        worker.send_envelope(message_envelope(&format!("{i:>10000}")));
+    }
+    assert!(worker.flush(LONG));
+    assert_eq!(count_items(&far.sent.envelopes(), &ItemType::Event), 30);
+    let most = far.most.load(Ordering::SeqCst);
+    assert!((2..=4).contains(&most), "{most} sends at once");
+    assert!(worker.shutdown(LONG));
+}
