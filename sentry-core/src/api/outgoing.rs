@@ -1,0 +1,329 @@
+//! Outgoing HTTP requests: the `http.client` span, the trace headers to send, and the `http`
+//! breadcrumb, for any HTTP client (the `sentry` crate has ready adapters for `reqwest` and
+//! `ureq`).
+
+use std::fmt;
+
+use sentry_minimal::{Breadcrumb, Level, SpanStatus};
+
+use super::trace::{start_span, trace_headers, TraceHeaders};
+use crate::scope::Scopes;
+use crate::span::Span;
+
+/// The origin of requests traced by hand (adapters set their own, such as
+/// `auto.http.reqwest`).
+const MANUAL_ORIGIN: &str = "manual";
+
+/// Starts tracing an outgoing HTTP request: an `http.client` span, a child of the current
+/// span, and the trace headers the request must carry to continue the trace in the service it
+/// calls.
+///
+/// The span is named `METHOD url` (the URL without its query and fragment, credentials
+/// filtered) and has the data `http.request.method`, `url`, `http.query` and `http.fragment`;
+/// [`OutgoingRequest::finish`] adds `http.response.status_code` and the status, finishes it
+/// and records an `http` breadcrumb (`url`, `method`, `status_code`).
+///
+/// The span is made whether or not the URL is a trace propagation target; the headers
+/// ([`OutgoingRequest::headers`]) are empty when it is not (see
+/// [`trace_propagation_targets`](crate::ClientOptions::trace_propagation_targets)). They
+/// continue the trace from this span, so the called service's spans are its children. Without
+/// a current span (no transaction, or tracing off) no span is recorded, and the headers carry
+/// the scope's trace; the breadcrumb is recorded all the same.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::test::with_captured_events;
+///
+/// let events = with_captured_events(|| {
+///     let request = sentry_core::start_outgoing_request("get", "https://api.example/users?page=2");
+///     let mut headers: Vec<(String, String)> = Vec::new();
+///     for (name, value) in request.headers_to_set(None) {
+///         headers.push((name.to_owned(), value)); // http_request.header(name, value)
+///     }
+///     assert!(headers.iter().any(|(name, _)| name == "sentry-trace"));
+///     // ... send the request ...
+///     request.finish(200);
+///     sentry_core::capture_message("done", sentry_core::Level::Info);
+/// });
+/// let crumb = &events[0].breadcrumbs[0];
+/// assert_eq!(crumb.ty, "http");
+/// assert_eq!(crumb.data["url"], "https://api.example/users".into());
+/// assert_eq!(crumb.data["method"], "GET".into());
+/// assert_eq!(crumb.data["status_code"], 200.into());
+/// ```
+pub fn start_outgoing_request(method: &str, url: &str) -> OutgoingRequest {
+    let method = method.to_ascii_uppercase();
+    let parts = UrlParts::of(url);
+    let span = start_span("http.client", &format!("{method} {}", parts.base));
+    if span.is_active() {
+        span.set_origin(MANUAL_ORIGIN);
+        span.set_data("http.request.method", method.as_str());
+        span.set_data("url", parts.base.as_str());
+        if let Some(query) = &parts.query {
+            span.set_data("http.query", query.as_str());
+        }
+        if let Some(fragment) = &parts.fragment {
+            span.set_data("http.fragment", fragment.as_str());
+        }
+    }
+    // The headers continue the trace from the request's own span (when it is recorded or
+    // sampled out); from the scope's trace otherwise.
+    let headers = if span.sentry_trace().is_some() {
+        Scopes::current_with_span(Some(span.clone())).bind(|| trace_headers(url))
+    } else {
+        trace_headers(url)
+    };
+    OutgoingRequest {
+        span,
+        method,
+        parts,
+        headers,
+        origin: None,
+        done: false,
+    }
+}
+
+/// An outgoing HTTP request being traced; see [`start_outgoing_request`].
+///
+/// End it with [`finish`](Self::finish) when the response's status is known, or
+/// [`fail`](Self::fail) when there is no response. One dropped without either (a cancelled
+/// future) ends with the status `cancelled`.
+#[must_use = "the request is traced until `finish` or `fail`"]
+pub struct OutgoingRequest {
+    span: Span,
+    method: String,
+    parts: UrlParts,
+    headers: TraceHeaders,
+    origin: Option<&'static str>,
+    done: bool,
+}
+
+impl OutgoingRequest {
+    /// Marks the span and the breadcrumb as made by an instrumentation (such as
+    /// `"auto.http.reqwest"`) rather than by hand.
+    pub fn with_origin(mut self, origin: &'static str) -> Self {
+        self.span.set_origin(origin);
+        self.origin = Some(origin);
+        self
+    }
+
+    /// The trace headers for the request (none when its URL is not a trace propagation
+    /// target). To add them to a request that may already have a `baggage` header, use
+    /// [`headers_to_set`](Self::headers_to_set).
+    pub fn headers(&self) -> &TraceHeaders {
+        &self.headers
+    }
+
+    /// The `(name, value)` pairs to set on the request: `sentry-trace`, `baggage` (merged with
+    /// the request's own `existing_baggage`, whose other vendors' entries are kept) and, with
+    /// `propagate_traceparent`, `traceparent`. Nothing when the URL is not a propagation
+    /// target: the request's own `baggage` is then left as it is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let request = sentry_core::start_outgoing_request("POST", "https://api.example/orders");
+    /// let to_set: Vec<_> = request.headers_to_set(Some("othervendor=1")).collect();
+    /// assert!(to_set.is_empty()); // no SDK in this example: nothing to propagate
+    /// request.finish(201);
+    /// ```
+    pub fn headers_to_set<'a>(
+        &'a self,
+        existing_baggage: Option<&str>,
+    ) -> impl Iterator<Item = (&'static str, String)> + 'a {
+        let baggage = if self.headers.is_empty() {
+            None
+        } else {
+            self.headers.baggage_merged_with(existing_baggage)
+        };
+        self.headers
+            .iter()
+            .filter(|(name, _)| *name != "baggage")
+            .map(|(name, value)| (name, value.to_owned()))
+            .chain(baggage.map(|value| ("baggage", value)))
+    }
+
+    /// The request's span (inactive when nothing is recorded), for data of your own.
+    pub fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// Ends the request with the response's status code: `http.response.status_code` and the
+    /// status it maps to on the span, which is finished, and an `http` breadcrumb (level
+    /// `warning` for 4xx, `error` for 5xx).
+    pub fn finish(mut self, status_code: u16) {
+        self.end(Some(status_code), None);
+    }
+
+    /// Ends a request that got no response (a connection error, a timeout): the span gets
+    /// `status` and is finished, and the breadcrumb has no status code (level `error`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::protocol::SpanStatus;
+    ///
+    /// let request = sentry_core::start_outgoing_request("GET", "http://10.0.0.1/health");
+    /// // ... the connection timed out ...
+    /// request.fail(SpanStatus::DeadlineExceeded);
+    /// ```
+    pub fn fail(mut self, status: SpanStatus) {
+        self.end(None, Some(status));
+    }
+
+    fn end(&mut self, status_code: Option<u16>, failed: Option<SpanStatus>) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        if let Some(code) = status_code {
+            self.span
+                .set_data("http.response.status_code", i64::from(code));
+            if let Some(status) = SpanStatus::from_http_status(code) {
+                self.span.set_status(status);
+            }
+        } else if let Some(status) = failed {
+            self.span.set_status(status);
+        }
+        self.span.finish();
+        super::add_breadcrumb(|| self.breadcrumb(status_code));
+    }
+
+    fn breadcrumb(&self, status_code: Option<u16>) -> Breadcrumb {
+        let level = match status_code {
+            Some(500..=599) | None => Level::Error,
+            Some(400..=499) => Level::Warning,
+            Some(_) => Level::Info,
+        };
+        let mut crumb = Breadcrumb::default()
+            .ty("http")
+            .category("http")
+            .level(level)
+            .data("url", self.parts.base.as_str())
+            .data("method", self.method.as_str())
+            .origin(self.origin.unwrap_or(MANUAL_ORIGIN));
+        if let Some(code) = status_code {
+            crumb = crumb.data("status_code", i64::from(code));
+        }
+        if let Some(query) = &self.parts.query {
+            crumb = crumb.data("http.query", query.as_str());
+        }
+        if let Some(fragment) = &self.parts.fragment {
+            crumb = crumb.data("http.fragment", fragment.as_str());
+        }
+        crumb
+    }
+}
+
+impl Drop for OutgoingRequest {
+    fn drop(&mut self) {
+        // Neither finished nor failed: the request was abandoned (a dropped future).
+        self.end(None, Some(SpanStatus::Cancelled));
+    }
+}
+
+impl fmt::Debug for OutgoingRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutgoingRequest")
+            .field("method", &self.method)
+            .field("url", &self.parts.base)
+            .field("headers", &self.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A URL split as Sentry's HTTP data wants it: without query and fragment (and with any
+/// credentials filtered), the query, the fragment.
+#[derive(Debug, PartialEq)]
+struct UrlParts {
+    base: String,
+    query: Option<String>,
+    fragment: Option<String>,
+}
+
+impl UrlParts {
+    fn of(url: &str) -> UrlParts {
+        let (rest, fragment) = match url.split_once('#') {
+            Some((rest, fragment)) => (rest, Some(fragment)),
+            None => (url, None),
+        };
+        let (base, query) = match rest.split_once('?') {
+            Some((base, query)) => (base, Some(query)),
+            None => (rest, None),
+        };
+        let nonempty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_owned);
+        UrlParts {
+            base: without_credentials(base),
+            query: nonempty(query),
+            fragment: nonempty(fragment),
+        }
+    }
+}
+
+/// `https://user:secret@host/path` → `https://[Filtered]:[Filtered]@host/path`: a password in
+/// a URL must not reach span data or breadcrumbs.
+fn without_credentials(url: &str) -> String {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let authority_end = url[authority_start..]
+        .find('/')
+        .map_or(url.len(), |i| authority_start + i);
+    match url[authority_start..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &url[authority_start..authority_start + at];
+            let filtered = if userinfo.contains(':') {
+                "[Filtered]:[Filtered]"
+            } else {
+                "[Filtered]"
+            };
+            format!(
+                "{}{filtered}{}",
+                &url[..authority_start],
+                &url[authority_start + at..]
+            )
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(url: &str) -> (String, Option<String>, Option<String>) {
+        let p = UrlParts::of(url);
+        (p.base, p.query, p.fragment)
+    }
+
+    #[test]
+    fn urls_are_split_into_base_query_and_fragment() {
+        assert_eq!(
+            parts("https://api.example/a/b?x=1&y=2#top"),
+            (
+                "https://api.example/a/b".into(),
+                Some("x=1&y=2".into()),
+                Some("top".into())
+            )
+        );
+        assert_eq!(parts("http://h/p"), ("http://h/p".into(), None, None));
+        assert_eq!(parts("http://h/p?#"), ("http://h/p".into(), None, None));
+        // A `?` inside the fragment belongs to the fragment.
+        assert_eq!(
+            parts("http://h/#frag?not-a-query"),
+            ("http://h/".into(), None, Some("frag?not-a-query".into()))
+        );
+    }
+
+    #[test]
+    fn credentials_are_filtered() {
+        assert_eq!(
+            without_credentials("https://user:pw@host:8080/path@x"),
+            "https://[Filtered]:[Filtered]@host:8080/path@x"
+        );
+        assert_eq!(
+            without_credentials("https://token@host"),
+            "https://[Filtered]@host"
+        );
+        assert_eq!(without_credentials("https://host/a@b"), "https://host/a@b");
+        assert_eq!(without_credentials("relative/path"), "relative/path");
+    }
+}
