@@ -53,6 +53,13 @@ const MANUAL_ORIGIN: &str = "manual";
 /// assert_eq!(crumb.data["status_code"], 200.into());
 /// ```
 pub fn start_outgoing_request(method: &str, url: &str) -> OutgoingRequest {
+    if !sentry_minimal::is_enabled() {
+        // Off: one atomic load, nothing allocated.
+        return OutgoingRequest {
+            headers: TraceHeaders::default(),
+            traced: None,
+        };
+    }
     let method = method.to_ascii_uppercase();
     let parts = UrlParts::of(url);
     let span = start_span("http.client", &format!("{method} {}", parts.base));
@@ -75,12 +82,13 @@ pub fn start_outgoing_request(method: &str, url: &str) -> OutgoingRequest {
         trace_headers(url)
     };
     OutgoingRequest {
-        span,
-        method,
-        parts,
         headers,
-        origin: None,
-        done: false,
+        traced: Some(Traced {
+            span,
+            method,
+            parts,
+            origin: MANUAL_ORIGIN,
+        }),
     }
 }
 
@@ -91,20 +99,27 @@ pub fn start_outgoing_request(method: &str, url: &str) -> OutgoingRequest {
 /// future) ends with the status `cancelled`.
 #[must_use = "the request is traced until `finish` or `fail`"]
 pub struct OutgoingRequest {
+    headers: TraceHeaders,
+    /// `None` while the SDK is off, and once the request has ended.
+    traced: Option<Traced>,
+}
+
+/// What an [`OutgoingRequest`] records when it ends.
+struct Traced {
     span: Span,
     method: String,
     parts: UrlParts,
-    headers: TraceHeaders,
-    origin: Option<&'static str>,
-    done: bool,
+    origin: &'static str,
 }
 
 impl OutgoingRequest {
     /// Marks the span and the breadcrumb as made by an instrumentation (such as
     /// `"auto.http.reqwest"`) rather than by hand.
     pub fn with_origin(mut self, origin: &'static str) -> Self {
-        self.span.set_origin(origin);
-        self.origin = Some(origin);
+        if let Some(traced) = &mut self.traced {
+            traced.span.set_origin(origin);
+            traced.origin = origin;
+        }
         self
     }
 
@@ -144,9 +159,10 @@ impl OutgoingRequest {
             .chain(baggage.map(|value| ("baggage", value)))
     }
 
-    /// The request's span (inactive when nothing is recorded), for data of your own.
-    pub fn span(&self) -> &Span {
-        &self.span
+    /// The request's span, for data of your own: `None` while the SDK is off; inactive when
+    /// nothing is recorded.
+    pub fn span(&self) -> Option<&Span> {
+        self.traced.as_ref().map(|traced| &traced.span)
     }
 
     /// Ends the request with the response's status code: `http.response.status_code` and the
@@ -173,22 +189,25 @@ impl OutgoingRequest {
     }
 
     fn end(&mut self, status_code: Option<u16>, failed: Option<SpanStatus>) {
-        if std::mem::replace(&mut self.done, true) {
+        let Some(traced) = self.traced.take() else {
             return;
-        }
+        };
         if let Some(code) = status_code {
-            self.span
+            traced
+                .span
                 .set_data("http.response.status_code", i64::from(code));
             if let Some(status) = SpanStatus::from_http_status(code) {
-                self.span.set_status(status);
+                traced.span.set_status(status);
             }
         } else if let Some(status) = failed {
-            self.span.set_status(status);
+            traced.span.set_status(status);
         }
-        self.span.finish();
-        super::add_breadcrumb(|| self.breadcrumb(status_code));
+        traced.span.finish();
+        super::add_breadcrumb(|| traced.breadcrumb(status_code));
     }
+}
 
+impl Traced {
     fn breadcrumb(&self, status_code: Option<u16>) -> Breadcrumb {
         let level = match status_code {
             Some(500..=599) | None => Level::Error,
@@ -201,7 +220,7 @@ impl OutgoingRequest {
             .level(level)
             .data("url", self.parts.base.as_str())
             .data("method", self.method.as_str())
-            .origin(self.origin.unwrap_or(MANUAL_ORIGIN));
+            .origin(self.origin);
         if let Some(code) = status_code {
             crumb = crumb.data("status_code", i64::from(code));
         }
@@ -224,9 +243,13 @@ impl Drop for OutgoingRequest {
 
 impl fmt::Debug for OutgoingRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OutgoingRequest")
-            .field("method", &self.method)
-            .field("url", &self.parts.base)
+        let mut debug = f.debug_struct("OutgoingRequest");
+        if let Some(traced) = &self.traced {
+            debug
+                .field("method", &traced.method)
+                .field("url", &traced.parts.base);
+        }
+        debug
             .field("headers", &self.headers)
             .finish_non_exhaustive()
     }
@@ -311,6 +334,38 @@ mod tests {
             parts("http://h/#frag?not-a-query"),
             ("http://h/".into(), None, Some("frag?not-a-query".into()))
         );
+    }
+
+    /// A request dropped unfinished (a cancelled future) ends its span `cancelled`, and the
+    /// span's name and data never hold the URL's credentials, query or fragment.
+    #[test]
+    fn a_dropped_request_is_cancelled() {
+        use crate::{ClientOptions, TransactionContext};
+        let options = ClientOptions {
+            traces_sample_rate: Some(1.0),
+            ..Default::default()
+        };
+        let (envelopes, _) = crate::test::with_isolated_client(options, || {
+            let tx = crate::start_transaction(TransactionContext::new("job", "task")).enter();
+            let request = start_outgoing_request("get", "http://user:pw@h/x?q=1#f");
+            assert!(request.span().is_some_and(Span::is_active));
+            drop(request);
+            drop(tx);
+        });
+        let tx = envelopes
+            .iter()
+            .flat_map(|e| e.items())
+            .find_map(|i| i.as_transaction())
+            .expect("the transaction");
+        let span = &tx.spans[0];
+        assert_eq!(span.status, Some(SpanStatus::Cancelled));
+        assert_eq!(
+            span.description.as_deref(),
+            Some("GET http://[Filtered]:[Filtered]@h/x")
+        );
+        assert_eq!(span.data["http.query"], "q=1".into());
+        assert_eq!(span.data["http.fragment"], "f".into());
+        assert_eq!(span.origin.as_deref(), Some("manual"));
     }
 
     #[test]
