@@ -173,7 +173,8 @@ fn breadcrumbs_added_to_a_scope_honour_max_breadcrumbs() {
         },
         || {
             let scopes = Scopes::current().fork_isolation();
-            let kept = scopes.configure_scope(|scope| {
+            // The isolation scope holds the helper's client, so it knows its settings.
+            let kept = scopes.configure_isolation_scope(|scope| {
                 for i in 0..5 {
                     scope.add_breadcrumb(Breadcrumb::new(format!("crumb {i}")));
                 }

@@ -85,6 +85,14 @@
 //! assert!(events[0].threads[0].crashed);
 //! ```
 //!
+//! # In tests
+//!
+//! Under the capture helpers of `sentry_core::test` (feature `test`), a panic on a thread that
+//! carries the test's scopes is captured before the helper returns: their client gives the
+//! hook `sentry_core::test::PANIC_CAPTURE_TIMEOUT` to wait, and their transport symbolicates
+//! when the test reads the events, so the first symbolication of a debug build never cuts
+//! the event off.
+//!
 //! # `panic = "abort"`
 //!
 //! With `panic = "abort"` the process aborts as soon as the hooks return. Step 3 happens before
