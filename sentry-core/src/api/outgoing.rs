@@ -3,6 +3,7 @@
 //! `ureq`).
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use sentry_minimal::{Breadcrumb, Level, SpanStatus};
 
@@ -55,10 +56,7 @@ const MANUAL_ORIGIN: &str = "manual";
 pub fn start_outgoing_request(method: &str, url: &str) -> OutgoingRequest {
     if !sentry_minimal::is_enabled() {
         // Off: one atomic load, nothing allocated.
-        return OutgoingRequest {
-            headers: TraceHeaders::default(),
-            traced: None,
-        };
+        return OutgoingRequest { traced: None };
     }
     let method = method.to_ascii_uppercase();
     let parts = UrlParts::of(url);
@@ -82,13 +80,13 @@ pub fn start_outgoing_request(method: &str, url: &str) -> OutgoingRequest {
         trace_headers(url)
     };
     OutgoingRequest {
-        headers,
-        traced: Some(Traced {
+        traced: Some(Box::new(Traced {
             span,
+            headers,
             method,
             parts,
             origin: MANUAL_ORIGIN,
-        }),
+        })),
     }
 }
 
@@ -99,14 +97,15 @@ pub fn start_outgoing_request(method: &str, url: &str) -> OutgoingRequest {
 /// future) ends with the status `cancelled`.
 #[must_use = "the request is traced until `finish` or `fail`"]
 pub struct OutgoingRequest {
-    headers: TraceHeaders,
-    /// `None` while the SDK is off, and once the request has ended.
-    traced: Option<Traced>,
+    /// `None` while the SDK is off, and once the request has ended. Boxed, so that the off
+    /// request is one word, the size of what the caller moves around and drops.
+    traced: Option<Box<Traced>>,
 }
 
 /// What an [`OutgoingRequest`] records when it ends.
 struct Traced {
     span: Span,
+    headers: TraceHeaders,
     method: String,
     parts: UrlParts,
     origin: &'static str,
@@ -127,7 +126,11 @@ impl OutgoingRequest {
     /// target). To add them to a request that may already have a `baggage` header, use
     /// [`headers_to_set`](Self::headers_to_set).
     pub fn headers(&self) -> &TraceHeaders {
-        &self.headers
+        static NONE: OnceLock<TraceHeaders> = OnceLock::new();
+        match &self.traced {
+            Some(traced) => &traced.headers,
+            None => NONE.get_or_init(TraceHeaders::default),
+        }
     }
 
     /// The `(name, value)` pairs to set on the request: `sentry-trace`, `baggage` (merged with
@@ -147,12 +150,15 @@ impl OutgoingRequest {
         &'a self,
         existing_baggage: Option<&str>,
     ) -> impl Iterator<Item = (&'static str, String)> + 'a {
-        let baggage = if self.headers.is_empty() {
-            None
-        } else {
-            self.headers.baggage_merged_with(existing_baggage)
+        let headers = self.headers();
+        let baggage = match existing_baggage {
+            _ if headers.is_empty() => None,
+            // Nothing to merge: the value built with the headers (the merge would build the
+            // SDK's entries a second time).
+            None => headers.baggage().map(str::to_owned),
+            Some(_) => headers.baggage_merged_with(existing_baggage),
         };
-        self.headers
+        headers
             .iter()
             .filter(|(name, _)| *name != "baggage")
             .map(|(name, value)| (name, value.to_owned()))
@@ -250,7 +256,7 @@ impl fmt::Debug for OutgoingRequest {
                 .field("url", &traced.parts.base);
         }
         debug
-            .field("headers", &self.headers)
+            .field("headers", self.headers())
             .finish_non_exhaustive()
     }
 }
