@@ -322,7 +322,10 @@ fn ci(args: &[String]) -> Result<(), String> {
 }
 
 /// The cargo features of `sentry`, each of which `ci` builds on its own.
-const SENTRY_FEATURES: [&str; 9] = [
+const SENTRY_FEATURES: [&str; 12] = [
+    "anyhow",
+    "reqwest",
+    "ureq",
     "transport",
     "native-tls",
     "brotli",

@@ -146,23 +146,31 @@ impl OutgoingRequest {
     /// assert!(to_set.is_empty()); // no SDK in this example: nothing to propagate
     /// request.finish(201);
     /// ```
-    pub fn headers_to_set<'a>(
-        &'a self,
+    pub fn headers_to_set(
+        &self,
         existing_baggage: Option<&str>,
-    ) -> impl Iterator<Item = (&'static str, String)> + 'a {
-        let headers = self.headers();
-        let baggage = match existing_baggage {
-            _ if headers.is_empty() => None,
-            // Nothing to merge: the value built with the headers (the merge would build the
-            // SDK's entries a second time).
-            None => headers.baggage().map(str::to_owned),
-            Some(_) => headers.baggage_merged_with(existing_baggage),
-        };
-        headers
-            .iter()
-            .filter(|(name, _)| *name != "baggage")
-            .map(|(name, value)| (name, value.to_owned()))
-            .chain(baggage.map(|value| ("baggage", value)))
+    ) -> impl Iterator<Item = (&'static str, String)> {
+        let mut out: [Option<(&'static str, String)>; 3] = [None, None, None];
+        // Nothing to send (the SDK off, or not a target): three empty slots, nothing else.
+        let headers = self.traced.as_ref().map(|traced| &traced.headers);
+        if let Some(headers) = headers.filter(|headers| !headers.is_empty()) {
+            let baggage = match existing_baggage {
+                // Nothing to merge: the value built with the headers (the merge would build
+                // the SDK's entries a second time).
+                None => headers.baggage().map(str::to_owned),
+                Some(_) => headers.baggage_merged_with(existing_baggage),
+            };
+            out = [
+                headers
+                    .sentry_trace()
+                    .map(|value| ("sentry-trace", value.to_owned())),
+                baggage.map(|value| ("baggage", value)),
+                headers
+                    .traceparent()
+                    .map(|value| ("traceparent", value.to_owned())),
+            ];
+        }
+        out.into_iter().flatten()
     }
 
     /// The request's span, for data of your own: `None` while the SDK is off; inactive when

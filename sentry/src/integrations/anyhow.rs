@@ -8,19 +8,19 @@
 //!
 //! ```
 //! use anyhow::Context;
-//! use sentry::integrations::anyhow::capture_anyhow;
+//! use sentry::integrations::anyhow::{capture_anyhow, event_from_anyhow};
 //!
 //! fn read_port(text: &str) -> anyhow::Result<u16> {
 //!     text.parse::<u16>().context("the port is not a number")
 //! }
 //!
-//! # let events = sentry::test::with_captured_events(|| {
 //! if let Err(err) = read_port("http") {
 //!     capture_anyhow(&err);
+//!     // What it sends: the root cause first, named by its type.
+//!     let event = event_from_anyhow(&err);
+//!     let types: Vec<_> = event.exception.iter().map(|e| e.ty.as_str()).collect();
+//!     assert_eq!(types, ["ParseIntError", "Error"]);
 //! }
-//! # });
-//! # let types: Vec<_> = events[0].exception.iter().map(|e| e.ty.as_str()).collect();
-//! # assert_eq!(types, ["ParseIntError", "Error"]);
 //! ```
 //!
 //! # The event
@@ -35,7 +35,7 @@
 //!   anyhow's and the standard library's frames trimmed from its top. Without one, the stack
 //!   trace integration's stack of the capture site applies, as for any error.
 //! - `mechanism: {type: "anyhow", handled: true}`.
-//! - The hooks get the error in the [`Hint`](crate::Hint) (`hint.error()`: the outermost
+//! - The hooks get the error in the [`Hint`] (`hint.error()`: the outermost
 //!   error of the chain, to downcast).
 
 use std::backtrace::BacktraceStatus;
