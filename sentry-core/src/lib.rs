@@ -105,6 +105,7 @@ pub use api::{
     capture_check_in, capture_feedback, monitor, monitor_async, try_capture_check_in,
     MonitorFuture, MonitorResult,
 };
+pub use api::{start_outgoing_request, OutgoingRequest};
 pub use client::{Client, SDK_NAME, SDK_VERSION};
 pub use dsn::{Dsn, DsnError};
 pub use hint::Hint;

@@ -2,9 +2,44 @@
 //! capture what a piece of code sends (envelopes, error events, transactions, logs, check-ins,
 //! feedback).
 //!
-//! The helpers bind a recording client to the **global** scope, so events captured on any
-//! thread are recorded. They hold a process-wide lock while they run, so tests using them in
-//! parallel do not see each other's events.
+//! # Isolation
+//!
+//! The `with_captured_*` helpers and [`with_isolated_client`] bind a recording client to a new
+//! isolation scope of their own and run the code in it. They capture what runs in those
+//! scopes: the calling thread, and the threads and futures that carry them
+//! ([`Scopes::bind`], [`BindScopes::bind_scopes`](crate::BindScopes::bind_scopes)). A test
+//! running beside them in `cargo test`'s thread pool, capturing with a client of its own or
+//! with none, never shows up in their results, and theirs never in its:
+//!
+//! ```
+//! use sentry_core::{test::with_captured_events, Level, Scopes};
+//!
+//! let events = with_captured_events(|| {
+//!     sentry_core::capture_message("on the test's thread", Level::Info);
+//!     let scopes = Scopes::current();
+//!     std::thread::spawn(move || {
+//!         scopes.bind(|| sentry_core::capture_message("on a thread it started", Level::Info))
+//!     })
+//!     .join()
+//!     .unwrap();
+//!     // A thread that does not carry the scopes reports elsewhere (here: nowhere).
+//!     std::thread::spawn(|| sentry_core::capture_message("not captured", Level::Info))
+//!         .join()
+//!         .unwrap();
+//! });
+//! assert_eq!(events.len(), 2);
+//! ```
+//!
+//! Code that starts threads it does not let you bind (a library's thread pool) is captured
+//! with [`with_captured_envelopes_process_wide`], which is not isolated.
+//!
+//! # Panics
+//!
+//! A panic under the helpers arrives before the helper returns, stack complete: the recording
+//! transport finishes events (stack symbolication, as the transport worker would) when the
+//! test reads them, not while the panic hook waits, and the helpers' client gives the hook
+//! [`PANIC_CAPTURE_TIMEOUT`] (its `shutdown_timeout` is raised to it), so the first
+//! symbolication of a large debug build, which may take seconds, never cuts the event off.
 //!
 //! Fixtures and protocol validators for the SDK's own tests (a typical 10 KB event, the check
 //! of log items) are in the workspace's test crate, not here: they are not for applications.
@@ -39,11 +74,23 @@ use crate::transport::{Transport, TransportFactory};
 /// assert_eq!(transport.envelopes().len(), 1);
 /// assert_eq!(transport.shutdown_count(), 1);
 /// ```
+///
+/// Events are finished (the [event finalizers](crate::finalize), such as stack
+/// symbolication) when they are read, on the reading thread, as the transport worker finishes
+/// them before sending: `send_envelope` only records, so a capture on a thread that must not
+/// wait (a panic hook's) returns at once.
 #[derive(Debug, Default)]
 pub struct TestTransport {
-    envelopes: Mutex<Vec<Envelope>>,
+    recorded: Mutex<Recorded>,
     flushes: AtomicUsize,
     shutdowns: AtomicUsize,
+}
+
+/// The envelopes received, and how many of them (from the start) are finished.
+#[derive(Debug, Default)]
+struct Recorded {
+    envelopes: Vec<Envelope>,
+    finished: usize,
 }
 
 impl TestTransport {
@@ -60,10 +107,18 @@ impl TestTransport {
 
     /// The envelopes received so far.
     pub fn envelopes(&self) -> Vec<Envelope> {
-        self.envelopes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.finished().envelopes.clone()
+    }
+
+    /// The recorded envelopes, those not finished yet finished now.
+    fn finished(&self) -> std::sync::MutexGuard<'_, Recorded> {
+        let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
+        let from = recorded.finished;
+        for envelope in &mut recorded.envelopes[from..] {
+            crate::finalize::finalize_envelope(envelope);
+        }
+        recorded.finished = recorded.envelopes.len();
+        recorded
     }
 
     /// The error and message events received so far, in order (transactions are not events
@@ -117,12 +172,9 @@ impl TestTransport {
 
     /// Takes the envelopes received so far.
     pub fn fetch_and_clear_envelopes(&self) -> Vec<Envelope> {
-        std::mem::take(
-            &mut *self
-                .envelopes
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
+        let mut recorded = self.finished();
+        recorded.finished = 0;
+        std::mem::take(&mut recorded.envelopes)
     }
 
     /// How many times `flush` was called.
@@ -137,12 +189,12 @@ impl TestTransport {
 }
 
 impl Transport for TestTransport {
-    fn send_envelope(&self, mut envelope: Envelope) {
-        // What the real worker does before serializing, so tests see finished events.
-        crate::finalize::finalize_envelope(&mut envelope);
-        self.envelopes
+    fn send_envelope(&self, envelope: Envelope) {
+        // Finished when read (see the type's docs), as the worker finishes before sending.
+        self.recorded
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .envelopes
             .push(envelope);
     }
 
@@ -195,32 +247,100 @@ impl Transport for DiscardTransport {
     }
 }
 
-static CAPTURE_LOCK: Mutex<()> = Mutex::new(());
+/// How long a panic hook may take to capture a panic under the helpers: the `shutdown_timeout`
+/// their client has at least (the hook waits that long for the event to be queued; the first
+/// symbolication of a large debug build can take seconds).
+pub const PANIC_CAPTURE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Runs `f` with a recording client built from `options` bound to the global scope, and returns
-/// the envelopes it sent. The DSN and transport of `options` are replaced.
+/// A recording client of its own, bound to a new isolation scope forked from the calling
+/// thread's: `f` runs there (see [Isolation](self#isolation)). Returns what `f` returned and
+/// the client, still open.
+fn run_isolated<R>(
+    options: ClientOptions,
+    default_dsn: &str,
+    f: impl FnOnce() -> R,
+) -> (R, Arc<TestTransport>, Arc<Client>) {
+    let transport = TestTransport::new();
+    let dsn = options.dsn.clone().or_else(|| default_dsn.parse().ok());
+    let client = Arc::new(Client::new(ClientOptions {
+        dsn,
+        transport: Some(transport.factory()),
+        shutdown_timeout: options.shutdown_timeout.max(PANIC_CAPTURE_TIMEOUT),
+        ..options
+    }));
+    let scopes = Scopes::current().fork_isolation();
+    scopes.configure_isolation_scope(|scope| scope.set_client(Some(Arc::clone(&client))));
+    let result = scopes.bind(f);
+    (result, transport, client)
+}
+
+/// Runs `f` with a recording client built from `options`, and returns the envelopes it sent.
+/// The client is bound to an isolation scope of its own, so only what runs in `f`'s scopes is
+/// captured (see [Isolation](self#isolation)). The DSN and transport of `options` are
+/// replaced.
 ///
 /// # Examples
 ///
 /// ```
-/// use sentry_core::{test::with_captured_envelopes_options, ClientOptions, Level};
+/// use sentry_core::{test::with_captured_envelopes_options, ClientOptions, Level, Scopes};
 ///
 /// let envelopes = with_captured_envelopes_options(
 ///     ClientOptions { release: Some("app@1".into()), ..Default::default() },
 ///     || {
-///         std::thread::spawn(|| sentry_core::capture_message("from a thread", Level::Info))
-///             .join()
-///             .unwrap();
+///         let scopes = Scopes::current();
+///         std::thread::spawn(move || {
+///             scopes.bind(|| sentry_core::capture_message("from a thread", Level::Info))
+///         })
+///         .join()
+///         .unwrap();
 ///     },
 /// );
 /// assert_eq!(envelopes.len(), 1);
 /// ```
 pub fn with_captured_envelopes_options(options: ClientOptions, f: impl FnOnce()) -> Vec<Envelope> {
+    let options = ClientOptions {
+        dsn: None,
+        ..options
+    };
+    let ((), transport, client) = run_isolated(options, "https://public@sentry.invalid/1", f);
+    client.close(None);
+    transport.fetch_and_clear_envelopes()
+}
+
+static CAPTURE_LOCK: Mutex<()> = Mutex::new(());
+
+/// Runs `f` with a recording client built from `options` bound to the **global** scope, and
+/// returns the envelopes it sent: what every thread that has no scopes of its own captured
+/// meanwhile, `f`'s or not.
+///
+/// This is for code that starts threads it does not let you bind to the test's scopes. It is
+/// **not isolated**: a test running at the same time in the same process whose captures reach
+/// the global scope (one without a client of its own) shows up in the result. Use it in a test
+/// binary (a file under `tests/`) of its own, or with `--test-threads=1`; calls to it wait for
+/// each other.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::{test::with_captured_envelopes_process_wide, ClientOptions, Level};
+///
+/// let envelopes = with_captured_envelopes_process_wide(ClientOptions::default(), || {
+///     std::thread::spawn(|| sentry_core::capture_message("from a thread", Level::Info))
+///         .join()
+///         .unwrap();
+/// });
+/// assert_eq!(envelopes.len(), 1);
+/// ```
+pub fn with_captured_envelopes_process_wide(
+    options: ClientOptions,
+    f: impl FnOnce(),
+) -> Vec<Envelope> {
     let _lock = CAPTURE_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
     let transport = TestTransport::new();
     let client = Arc::new(Client::new(ClientOptions {
         dsn: "https://public@sentry.invalid/1".parse().ok(),
         transport: Some(transport.factory()),
+        shutdown_timeout: options.shutdown_timeout.max(PANIC_CAPTURE_TIMEOUT),
         ..options
     }));
     let previous = global_slot()
@@ -250,8 +370,8 @@ pub type Discarded = Vec<(DiscardReason, DataCategory, u64)>;
 /// [`TestTransport`], with the DSN `https://public@o1.ingest.sentry.io/1` unless `options`
 /// has one), closes the client, and returns what it sent and what it dropped.
 ///
-/// Unlike the `with_captured_*` helpers it binds no global client, so tests using it run in
-/// parallel, and it returns the counts of the client report.
+/// Like the `with_captured_*` helpers it is isolated (see [Isolation](self#isolation)); it
+/// also returns the counts of the client report.
 ///
 /// ```
 /// use sentry_core::protocol::{DataCategory, DiscardReason};
@@ -268,19 +388,7 @@ pub fn with_isolated_client(
     options: ClientOptions,
     f: impl FnOnce(),
 ) -> (Vec<Envelope>, Discarded) {
-    let transport = TestTransport::new();
-    let dsn = options
-        .dsn
-        .clone()
-        .or_else(|| "https://public@o1.ingest.sentry.io/1".parse().ok());
-    let client = Arc::new(Client::new(ClientOptions {
-        dsn,
-        transport: Some(transport.factory()),
-        ..options
-    }));
-    let scopes = Scopes::current().fork_isolation();
-    scopes.configure_isolation_scope(|scope| scope.set_client(Some(Arc::clone(&client))));
-    scopes.bind(f);
+    let ((), transport, client) = run_isolated(options, "https://public@o1.ingest.sentry.io/1", f);
     let discarded = client
         .client_reports()
         .take()
@@ -301,14 +409,14 @@ pub fn with_captured_envelopes(f: impl FnOnce()) -> Vec<Envelope> {
     with_captured_envelopes_options(ClientOptions::default(), f)
 }
 
-/// Runs `f` and returns the error and message events it captured (from any thread);
-/// transactions are left out (see [`with_captured_transactions`]).
+/// Runs `f` and returns the error and message events it captured (in its scopes, see
+/// [Isolation](self#isolation)); transactions are left out (see [`with_captured_transactions`]).
 pub fn with_captured_events(f: impl FnOnce()) -> Vec<Event> {
     with_captured_events_options(ClientOptions::default(), f)
 }
 
-/// Runs `f` with `options` and returns the error and message events it captured (from any
-/// thread); transactions are left out.
+/// Runs `f` with `options` and returns the error and message events it captured (in its
+/// scopes); transactions are left out.
 pub fn with_captured_events_options(options: ClientOptions, f: impl FnOnce()) -> Vec<Event> {
     items_of(
         &with_captured_envelopes_options(options, f),
@@ -316,7 +424,7 @@ pub fn with_captured_events_options(options: ClientOptions, f: impl FnOnce()) ->
     )
 }
 
-/// Runs `f` and returns the transactions it sent (from any thread), in order; error and
+/// Runs `f` and returns the transactions it sent (in its scopes), in order; error and
 /// message events are left out.
 ///
 /// # Examples
@@ -345,7 +453,7 @@ pub fn with_captured_transactions(f: impl FnOnce()) -> Vec<Event> {
     with_captured_transactions_options(ClientOptions::default(), f)
 }
 
-/// Runs `f` with `options` and returns the transactions it sent (from any thread), in order.
+/// Runs `f` with `options` and returns the transactions it sent (in its scopes), in order.
 pub fn with_captured_transactions_options(options: ClientOptions, f: impl FnOnce()) -> Vec<Event> {
     items_of(
         &with_captured_envelopes_options(options, f),
@@ -364,7 +472,7 @@ fn items_of(envelopes: &[Envelope], pick: fn(&EnvelopeItem) -> Option<&Event>) -
 }
 
 /// Runs `f` with `options` and [`enable_logs`](ClientOptions::enable_logs) on, and returns the
-/// structured logs it captured (from any thread), in order.
+/// structured logs it captured (in its scopes), in order.
 ///
 /// # Examples
 ///
@@ -392,7 +500,7 @@ pub fn with_captured_logs(options: ClientOptions, f: impl FnOnce()) -> Vec<Log> 
         .collect()
 }
 
-/// Runs `f` with `options` and returns the cron check-ins it sent (from any thread), in order.
+/// Runs `f` with `options` and returns the cron check-ins it sent (in its scopes), in order.
 ///
 /// # Examples
 ///
@@ -415,7 +523,7 @@ pub fn with_captured_check_ins(options: ClientOptions, f: impl FnOnce()) -> Vec<
         .collect()
 }
 
-/// Runs `f` with `options` and returns the user feedback events it sent (from any thread), in
+/// Runs `f` with `options` and returns the user feedback events it sent (in its scopes), in
 /// order.
 ///
 /// # Examples

@@ -54,17 +54,20 @@ fn isolation_scopes_do_not_see_each_other() {
 #[test]
 fn threads_started_before_data_was_set_see_it() {
     let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let events = with_captured_events(|| {
-        let worker = std::thread::spawn(move || {
-            rx.recv().unwrap();
-            sentry_core::capture_message("late", Level::Info);
+    // The worker has no scopes of its own: it reports to the global scope's client.
+    let envelopes =
+        sentry_core::test::with_captured_envelopes_process_wide(Default::default(), || {
+            let worker = std::thread::spawn(move || {
+                rx.recv().unwrap();
+                sentry_core::capture_message("late", Level::Info);
+            });
+            sentry_core::configure_global_scope(|scope| scope.set_tag("global", "g"));
+            tx.send(()).unwrap();
+            worker.join().unwrap();
         });
-        sentry_core::configure_global_scope(|scope| scope.set_tag("global", "g"));
-        tx.send(()).unwrap();
-        worker.join().unwrap();
-    });
     sentry_core::configure_global_scope(|scope| scope.remove_tag("global"));
-    assert_eq!(tag(&events[0], "global").as_deref(), Some("g"));
+    let events: Vec<_> = envelopes.iter().filter_map(|e| e.event()).collect();
+    assert_eq!(tag(events[0], "global").as_deref(), Some("g"));
 }
 
 #[test]
@@ -170,7 +173,8 @@ fn breadcrumbs_added_to_a_scope_honour_max_breadcrumbs() {
         },
         || {
             let scopes = Scopes::current().fork_isolation();
-            let kept = scopes.configure_scope(|scope| {
+            // The isolation scope holds the helper's client, so it knows its settings.
+            let kept = scopes.configure_isolation_scope(|scope| {
                 for i in 0..5 {
                     scope.add_breadcrumb(Breadcrumb::new(format!("crumb {i}")));
                 }

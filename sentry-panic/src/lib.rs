@@ -73,7 +73,9 @@
 //!
 //! let options = ClientOptions { integrations: vec![Arc::new(PanicIntegration::new())], ..Default::default() };
 //! let events = with_captured_events_options(options, || {
-//!     let _ = std::thread::spawn(|| panic!("disk full")).join();
+//!     // A thread the test starts carries its scopes (see `sentry_core::test`).
+//!     let scopes = sentry_core::Scopes::current();
+//!     let _ = std::thread::spawn(move || scopes.bind(|| panic!("disk full"))).join();
 //! });
 //! assert_eq!(events[0].level, Level::Fatal);
 //! let exception = &events[0].exception[0];
@@ -82,6 +84,14 @@
 //! assert_eq!(exception.mechanism.as_ref().unwrap().handled, Some(false));
 //! assert!(events[0].threads[0].crashed);
 //! ```
+//!
+//! # In tests
+//!
+//! Under the capture helpers of `sentry_core::test` (feature `test`), a panic on a thread that
+//! carries the test's scopes is captured before the helper returns: their client gives the
+//! hook `sentry_core::test::PANIC_CAPTURE_TIMEOUT` to wait, and their transport symbolicates
+//! when the test reads the events, so the first symbolication of a debug build never cuts
+//! the event off.
 //!
 //! # `panic = "abort"`
 //!
@@ -551,6 +561,20 @@ mod tests {
     use super::*;
     use sentry_core::test::with_captured_events_options;
 
+    /// Runs `f` on a new thread (named `name`) that carries the calling thread's scopes, so
+    /// that the test helpers capture its panic.
+    fn spawn_bound(name: Option<&str>, f: impl FnOnce() + Send + 'static) -> thread::Result<()> {
+        let scopes = Scopes::current();
+        let mut builder = thread::Builder::new();
+        if let Some(name) = name {
+            builder = builder.name(name.into());
+        }
+        builder
+            .spawn(move || scopes.bind(f))
+            .expect("thread spawned")
+            .join()
+    }
+
     fn options() -> ClientOptions {
         ClientOptions {
             integrations: vec![Arc::new(
@@ -564,13 +588,9 @@ mod tests {
     #[test]
     fn payloads_are_described() {
         let events = with_captured_events_options(options(), || {
-            let _ = thread::Builder::new()
-                .name("worker-7".into())
-                .spawn(|| std::panic::panic_any(vec![1u8, 2, 3]))
-                .unwrap()
-                .join();
-            let _ = thread::spawn(|| std::panic::panic_any(7_u64)).join();
-            let _ = thread::spawn(|| panic!("formatted {}", 5)).join();
+            let _ = spawn_bound(Some("worker-7"), || std::panic::panic_any(vec![1u8, 2, 3]));
+            let _ = spawn_bound(None, || std::panic::panic_any(7_u64));
+            let _ = spawn_bound(None, || panic!("formatted {}", 5));
         });
         let values: Vec<_> = events
             .iter()
@@ -593,15 +613,11 @@ mod tests {
             return;
         }
         let mut line = 0;
-        // Files and lines need the DWARF, whose first load may take a while in a debug build;
-        // the hook waits for it up to `shutdown_timeout`.
-        let options = ClientOptions {
-            shutdown_timeout: Duration::from_secs(60),
-            ..options()
-        };
-        let events = with_captured_events_options(options, || {
+        // Files and lines need the DWARF, whose first load may take seconds in a debug build:
+        // under the test helpers the hook waits for it (`test::PANIC_CAPTURE_TIMEOUT`).
+        let events = with_captured_events_options(options(), || {
             line = line!() + 1;
-            let _ = thread::spawn(|| panic!("here")).join();
+            let _ = spawn_bound(None, || panic!("here"));
         });
         let exception = &events[0].exception[0];
         let frames = &exception.stacktrace.as_ref().unwrap().frames;
@@ -623,7 +639,7 @@ mod tests {
         let location = &exception.mechanism.as_ref().unwrap().data["location"];
         assert_eq!(
             location,
-            &Value::from(format!("sentry-panic/src/lib.rs:{line}:38"))
+            &Value::from(format!("sentry-panic/src/lib.rs:{line}:42"))
         );
     }
 
@@ -652,10 +668,10 @@ mod tests {
         let mut line = 0;
         let events = with_captured_events_options(options, || {
             line = line!() + 1;
-            let _ = thread::spawn(|| panic!("literal")).join();
-            let _ = thread::spawn(|| panic!("formatted {}", std::hint::black_box(1))).join();
-            let _ = thread::spawn(|| std::panic::panic_any(Code(7))).join();
-            let _ = thread::spawn(|| std::panic::panic_any(Shutdown)).join();
+            let _ = spawn_bound(None, || panic!("literal"));
+            let _ = spawn_bound(None, || panic!("formatted {}", std::hint::black_box(1)));
+            let _ = spawn_bound(None, || std::panic::panic_any(Code(7)));
+            let _ = spawn_bound(None, || std::panic::panic_any(Shutdown));
         });
         let file = "sentry-panic/src/lib.rs";
         let other = "panic payload of a non-string type (raised with std::panic::panic_any)";
@@ -685,11 +701,7 @@ mod tests {
     fn panics_on_the_sdk_threads_are_ignored() {
         let events = with_captured_events_options(options(), || {
             for name in [WORKER_THREAD_NAME, HELPER_THREAD_NAME] {
-                let _ = thread::Builder::new()
-                    .name(name.into())
-                    .spawn(|| panic!("inside the SDK"))
-                    .unwrap()
-                    .join();
+                let _ = spawn_bound(Some(name), || panic!("inside the SDK"));
             }
         });
         assert!(events.is_empty());
@@ -701,13 +713,12 @@ mod tests {
     fn a_panic_inside_configure_scope_is_reported() {
         let events = with_captured_events_options(options(), || {
             sentry_core::configure_scope(|scope| scope.set_tag("phase", "before"));
-            let _ = thread::spawn(|| {
+            let _ = spawn_bound(None, || {
                 sentry_core::configure_scope(|scope| {
                     scope.set_tag("phase", "during");
                     panic!("inside configure_scope");
                 });
-            })
-            .join();
+            });
             sentry_core::configure_scope(|scope| scope.remove_tag("phase"));
         });
         assert_eq!(events.len(), 1);
@@ -721,10 +732,9 @@ mod tests {
     #[test]
     fn a_panic_inside_configure_global_scope_is_reported() {
         let events = with_captured_events_options(options(), || {
-            let _ = thread::spawn(|| {
+            let _ = spawn_bound(None, || {
                 sentry_core::configure_global_scope(|_| panic!("inside the global scope"));
-            })
-            .join();
+            });
         });
         assert_eq!(events.len(), 1);
         assert_eq!(
@@ -777,7 +787,7 @@ mod tests {
             ..options()
         };
         let events = with_captured_events_options(options, || {
-            let _ = thread::spawn(|| panic!("original")).join();
+            let _ = spawn_bound(None, || panic!("original"));
         });
         assert!(events.is_empty());
     }

@@ -145,6 +145,12 @@
 //! `tracing`'s own span tree (also across `.await` on a multi-threaded runtime), and events
 //! inside a span carry its trace (see [`integrations::tracing`]).
 //!
+//! **Outgoing requests.** [`start_outgoing_request`] makes the `http.client` span of a call to
+//! another service (a child of the current span), gives the headers that continue the trace
+//! there, and records an `http` breadcrumb when it ends; the `reqwest` and `ureq` features
+//! do it for those clients (`client.get(url).send_traced().await`, or a middleware on a
+//! `ureq::Agent`).
+//!
 //! Without `traces_sample_rate` or `traces_sampler`, no transaction is sent, but traces are
 //! still continued and propagated, and every event carries the trace it belongs to.
 //!
@@ -174,6 +180,9 @@
 //! | `tracing` | no | the `tracing` bridge: a `tracing_subscriber` layer (`integrations::tracing`; implies `log`) |
 //! | `tower` | no | a `tower` layer for web services (axum, hyper, tonic): a scope, a transaction, request data and a session per request (`integrations::tower`, `sentry-tower`) |
 //! | `axum` | no | `tower`, with transaction names from axum's route templates (implies `tower`) |
+//! | `anyhow` | no | [`capture_anyhow`]: an `anyhow::Error` with its whole chain and the backtrace anyhow captured (`integrations::anyhow`; implies `backtrace`) |
+//! | `reqwest` | no | `http.client` spans, trace headers and breadcrumbs for `reqwest` 0.13 requests: `.send_traced()` (`integrations::reqwest`) |
+//! | `ureq` | no | the same for `ureq` 3: a middleware for an `Agent` (`integrations::ureq`) |
 //! | `test` | no | `sentry::test` utilities: record envelopes instead of sending them |
 //!
 //! # Two `Event` types
@@ -213,6 +222,11 @@ pub use sentry_core::{
     with_span, SamplingContext, Span, SpanGuard, TraceHeaders, TracePropagationTargets,
     TracesSampler, TransactionContext,
 };
+// Outgoing HTTP requests: the `http.client` span, trace headers and breadcrumb.
+#[cfg(feature = "anyhow")]
+#[cfg_attr(docsrs, doc(cfg(feature = "anyhow")))]
+pub use integrations::anyhow::capture_anyhow;
+pub use sentry_core::{start_outgoing_request, OutgoingRequest};
 // Release health.
 pub use sentry_core::{end_session, end_session_with_status, start_session, SessionMode};
 // Scopes and clients.
@@ -242,6 +256,15 @@ pub use sentry_core::{
 
 /// The integration crates enabled by cargo features.
 pub mod integrations {
+    #[cfg(feature = "anyhow")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "anyhow")))]
+    pub mod anyhow;
+    #[cfg(feature = "reqwest")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+    pub mod reqwest;
+    #[cfg(feature = "ureq")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
+    pub mod ureq;
     #[cfg(feature = "backtrace")]
     #[cfg_attr(docsrs, doc(cfg(feature = "backtrace")))]
     pub use sentry_backtrace as backtrace;

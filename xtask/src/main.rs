@@ -325,7 +325,10 @@ fn ci(args: &[String]) -> Result<(), String> {
 }
 
 /// The cargo features of `sentry`, each of which `ci` builds on its own.
-const SENTRY_FEATURES: [&str; 11] = [
+const SENTRY_FEATURES: [&str; 14] = [
+    "anyhow",
+    "reqwest",
+    "ureq",
     "transport",
     "native-tls",
     "brotli",

@@ -3,6 +3,7 @@
 
 mod check_in;
 mod feedback;
+mod outgoing;
 mod session;
 pub(crate) mod trace;
 
@@ -10,6 +11,7 @@ pub use check_in::{
     capture_check_in, monitor, monitor_async, try_capture_check_in, MonitorFuture, MonitorResult,
 };
 pub use feedback::capture_feedback;
+pub use outgoing::{start_outgoing_request, OutgoingRequest};
 pub use session::{end_session, end_session_with_status, start_session};
 pub use trace::{
     continue_trace, get_baggage, get_current_span, get_traceparent, set_transaction_name,

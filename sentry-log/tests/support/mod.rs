@@ -44,7 +44,13 @@ impl Sent {
 
 /// Runs `f` in a fresh isolation scope (so breadcrumbs of other tests stay out) with a recording
 /// client built from `options` (logs on), and returns what it sent.
+///
+/// Calls wait for each other: the capture helpers are isolated per test, but `log`'s logger and
+/// `tracing`'s callsite interest are process-wide, and a test counting its filter's calls sees
+/// the registrations of another test's dispatcher.
 pub fn capture(options: ClientOptions, f: impl FnOnce()) -> Sent {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     let options = ClientOptions {
         enable_logs: true,
         ..options
