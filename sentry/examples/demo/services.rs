@@ -66,26 +66,22 @@ pub(crate) fn distributed_checkout() {
         drop(agent);
     });
 
-    // The call to service B, in a span of its own: its id is the parent of B's transaction.
+    // The call to service B: `start_outgoing_request` makes its `http.client` span and the
+    // headers that continue the trace from it, so B's transaction is that span's child.
     let path = "/inventory/widgets";
     let url = format!("http://{addr}{path}");
-    let call = sentry::start_span("http.client", &format!("GET {url}")).enter();
-    call.set_data("http.request.method", "GET");
-    call.set_data("url.full", url.as_str());
-    let headers = sentry::trace_headers(&url);
-    eprintln!("demo: service A calls {url} with {headers:?}");
-    match http_get(addr, path, &headers) {
+    let call = sentry::start_outgoing_request("GET", &url);
+    eprintln!("demo: service A calls {url} with {:?}", call.headers());
+    match http_get(addr, path, call.headers()) {
         Ok((status, body)) => {
             eprintln!("demo: service B answered {status}: {body}");
-            call.set_data("http.response.status_code", i64::from(status));
-            call.set_status(SpanStatus::from_http_status(status).unwrap_or(SpanStatus::Ok));
+            call.finish(status);
         }
         Err(err) => {
             eprintln!("demo: the call to service B failed: {err}");
-            call.set_status(SpanStatus::Unavailable);
+            call.fail(SpanStatus::Unavailable);
         }
     }
-    drop(call);
     drop(tx);
 
     if service_b.join().is_err() {
