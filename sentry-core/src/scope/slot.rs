@@ -41,11 +41,16 @@ pub(crate) struct ScopeSlot {
 
 impl ScopeSlot {
     pub(crate) fn new(scope: Arc<Scope>) -> Arc<Self> {
-        Arc::new(ScopeSlot {
+        Arc::new(ScopeSlot::with_data(scope))
+    }
+
+    /// A slot holding `scope`, not yet shared (the process's default slots live in statics).
+    pub(crate) fn with_data(scope: Arc<Scope>) -> Self {
+        ScopeSlot {
             data: Mutex::new(scope),
             writer: Mutex::new(()),
             last_event_id: Mutex::new(None),
-        })
+        }
     }
 
     fn address(&self) -> usize {
