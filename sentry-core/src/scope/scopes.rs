@@ -559,7 +559,7 @@ mod tests {
         parent.current.update(|s| s.set_tag("later", "1"));
         assert!(!child.current.snapshot().tags().contains_key("later"));
         // Entering and leaving makes nothing.
-        let guard = child.clone_unmade_for_test().enter();
+        let guard = clone_unmade(&child).enter();
         drop(guard);
         // A clone shares the object with the original: writes through either are seen by both.
         let clone = child.clone();
@@ -598,16 +598,13 @@ mod tests {
         let seen = with_scopes(|s| s.current.snapshot().tags().get("outer").cloned());
         assert_eq!(seen.as_deref(), Some("1"));
     }
-}
 
-#[cfg(test)]
-impl Scopes {
     /// The same scopes without making a forked current scope (a clone would make it).
-    fn clone_unmade_for_test(&self) -> Scopes {
+    fn clone_unmade(scopes: &Scopes) -> Scopes {
         Scopes {
-            isolation: self.isolation.clone(),
-            current: CurrentSlot::fork(self.current.snapshot()),
-            span: self.span.clone(),
+            isolation: scopes.isolation.clone(),
+            current: CurrentSlot::fork(scopes.current.snapshot()),
+            span: scopes.span.clone(),
         }
     }
 }
