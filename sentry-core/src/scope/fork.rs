@@ -12,56 +12,75 @@ use super::slot_ref::SlotRef;
 /// from, with no scope object of its own: forking, entering and leaving allocate nothing. The
 /// object is made on the first write, or when the `Scopes` is cloned (a clone must share the
 /// object with the original, so that a write through either is seen by both).
-pub(crate) struct CurrentSlot {
-    /// The data at the time of the fork, until the object is made.
-    forked: Option<Arc<Scope>>,
-    object: OnceLock<SlotRef>,
+pub(crate) struct CurrentSlot(State);
+
+enum State {
+    /// A scope object (the default current scope, a fork that was written or cloned).
+    Made(SlotRef),
+    /// A fork: the data at the time of the fork, and the object once made.
+    Fork {
+        data: Arc<Scope>,
+        object: OnceLock<SlotRef>,
+    },
 }
 
 impl CurrentSlot {
     /// An existing scope object.
     pub(crate) fn of(object: SlotRef) -> CurrentSlot {
-        CurrentSlot {
-            forked: None,
-            object: OnceLock::from(object),
-        }
+        CurrentSlot(State::Made(object))
     }
 
     /// A fork of `data` whose scope object is made when first needed.
     pub(crate) fn fork(data: Arc<Scope>) -> CurrentSlot {
-        CurrentSlot {
-            forked: Some(data),
+        CurrentSlot(State::Fork {
+            data,
             object: OnceLock::new(),
-        }
+        })
     }
 
     /// The scope object, made now if this is a fork not yet written.
     pub(crate) fn object(&self) -> &SlotRef {
-        self.object.get_or_init(|| {
-            SlotRef::Shared(ScopeSlot::new(self.forked.clone().unwrap_or_default()))
-        })
+        match &self.0 {
+            State::Made(object) => object,
+            State::Fork { data, object } => {
+                object.get_or_init(|| SlotRef::Shared(ScopeSlot::new(Arc::clone(data))))
+            }
+        }
     }
 
-    /// Whether the scope object exists (tests and benchmarks of the lazy fork).
+    /// The scope object if it exists.
+    fn made(&self) -> Option<&SlotRef> {
+        match &self.0 {
+            State::Made(object) => Some(object),
+            State::Fork { object, .. } => object.get(),
+        }
+    }
+
+    /// Whether the scope object exists (tests of the lazy fork).
     #[cfg(test)]
     pub(crate) fn is_made(&self) -> bool {
-        self.object.get().is_some()
+        self.made().is_some()
     }
 
     /// The current data: a reference-count increment.
     pub(crate) fn snapshot(&self) -> Arc<Scope> {
-        match self.object.get() {
-            Some(object) => object.snapshot(),
-            None => self.forked.clone().unwrap_or_default(),
+        match &self.0 {
+            State::Made(object) => object.snapshot(),
+            State::Fork { data, object } => match object.get() {
+                Some(object) => object.snapshot(),
+                None => Arc::clone(data),
+            },
         }
     }
 
     /// Reads the current data without taking a snapshot.
     pub(crate) fn read<R>(&self, f: impl FnOnce(&Scope) -> R) -> R {
-        match (self.object.get(), &self.forked) {
-            (Some(object), _) => object.read(f),
-            (None, Some(forked)) => f(forked),
-            (None, None) => f(&Scope::default()),
+        match &self.0 {
+            State::Made(object) => object.read(f),
+            State::Fork { data, object } => match object.get() {
+                Some(object) => object.read(f),
+                None => f(data),
+            },
         }
     }
 
@@ -90,9 +109,9 @@ impl Clone for CurrentSlot {
 
 impl fmt::Debug for CurrentSlot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.object.get() {
-            Some(object) => fmt::Debug::fmt(object, f),
-            None => f.debug_tuple("Forked").field(&self.forked).finish(),
+        match (&self.0, self.made()) {
+            (State::Fork { data, .. }, None) => f.debug_tuple("Forked").field(data).finish(),
+            (_, object) => fmt::Debug::fmt(&object, f),
         }
     }
 }
