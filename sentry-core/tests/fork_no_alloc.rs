@@ -1,6 +1,6 @@
 //! With an enabled client, forking the current scope, entering and leaving it allocate
 //! nothing until the fork is written; `with_scope` with a `configure` that writes nothing
-//! allocates nothing either.
+//! allocates nothing either, nor does a breadcrumb recorded inside one once the ring is full.
 //!
 //! Its own test binary: a counting global allocator sees every allocation of the process.
 #![allow(unsafe_code)] // `GlobalAlloc` is an unsafe trait; this test only counts and forwards.
@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use sentry_core::test::DiscardTransport;
 use sentry_core::transport::Transport;
-use sentry_core::{ClientOptions, Scopes};
+use sentry_core::{Breadcrumb, ClientOptions, Scopes};
 
 struct Counting;
 
@@ -55,6 +55,20 @@ fn an_unwritten_fork_allocates_nothing() {
                 let _ = scope.tags().len();
             },
             || sentry_core::with_scope(|_| {}, || ()),
+        );
+    }
+    assert_eq!(ALLOCATIONS.load(Ordering::SeqCst) - before, 0);
+
+    // Breadcrumbs go to the isolation scope: one recorded inside an unwritten fork leaves the
+    // fork unwritten, and once the ring is full its allocations are recycled.
+    for _ in 0..200 {
+        sentry_core::add_breadcrumb(Breadcrumb::new("clicked"));
+    }
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for _ in 0..1000 {
+        sentry_core::with_scope(
+            |_| {},
+            || sentry_core::add_breadcrumb(Breadcrumb::new("clicked").category("ui")),
         );
     }
     assert_eq!(ALLOCATIONS.load(Ordering::SeqCst) - before, 0);

@@ -371,6 +371,36 @@ pub(crate) fn with_current_span<R: Default>(f: impl FnOnce(Option<&Span>) -> R) 
     }
 }
 
+/// Calls `f` with this thread's isolation scope object, borrowed in place: no clone of the
+/// thread's scopes (which would make a forked current scope, and costs reference counts on
+/// every breadcrumb). `f` must not enter or leave scopes on this thread, nor run code of the
+/// application's. `R::default()` stands for a result that cannot happen: the closure runs
+/// exactly once on every path.
+#[inline]
+pub(crate) fn with_isolation<R: Default>(f: impl FnOnce(&ScopeSlot) -> R) -> R {
+    if ENTERED.load(Ordering::Acquire) == 0 {
+        return f(&default_scopes().isolation);
+    }
+    let mut f = Some(f);
+    let out = THREAD_SCOPES.try_with(|cell| {
+        let f = f.take()?;
+        Some(match cell.try_borrow() {
+            Ok(slot) => match &slot.scopes {
+                Some(scopes) => f(&scopes.isolation),
+                None => f(&default_scopes().isolation),
+            },
+            // Only while this thread swaps its scopes, which runs no code of others.
+            Err(_) => f(&default_scopes().isolation),
+        })
+    });
+    match (out, f) {
+        (Ok(Some(result)), _) => result,
+        // The thread-local is gone (thread teardown): the process's default scopes.
+        (_, Some(f)) => f(&default_scopes().isolation),
+        (_, None) => R::default(),
+    }
+}
+
 /// Runs `body` in a new current scope forked from this thread's, after `configure` has set data
 /// on it.
 ///
