@@ -7,7 +7,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Criterion};
 use sentry_core::test::DiscardTransport;
 use sentry_core::transport::{Transport, TransportFactory};
-use sentry_core::{BeforeSend, Breadcrumb, ClientInitGuard, ClientOptions, Level};
+use sentry_core::{BeforeSend, Breadcrumb, ClientInitGuard, ClientOptions, Level, Scopes};
 
 fn init(before_send: Option<BeforeSend>) -> ClientInitGuard {
     let transport: Arc<dyn Transport> = Arc::new(DiscardTransport);
@@ -71,6 +71,11 @@ fn enabled(c: &mut Criterion) {
     });
     group.bench_function("minimal_add_breadcrumb", |b| {
         b.iter(|| sentry_minimal::add_breadcrumb(|| Breadcrumb::new("clicked").category("ui")))
+    });
+    // The incumbent's `push_scope`: a fork of the current scope entered and left, nothing
+    // written to it.
+    group.bench_function("fork_current_enter_drop", |b| {
+        b.iter(|| drop(black_box(Scopes::current().fork_current().enter())))
     });
     group.bench_function("with_scope_noop", |b| {
         b.iter(|| sentry_core::with_scope(|_| {}, || black_box(1)))

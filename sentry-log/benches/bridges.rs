@@ -52,7 +52,14 @@ fn spans_in_transactions(iters: u64) -> Duration {
 }
 
 fn bridges(c: &mut Criterion) {
+    // The baseline of the filtered `log::debug!`: `log`'s own max-level gate, no logger yet
+    // (the gate is `Off`). With the bridge installed it is `Info`: one comparison either way.
+    c.benchmark_group("bridges")
+        .bench_function("log_debug_filtered_no_logger", |b| {
+            b.iter(|| log::debug!("cache miss for {}", black_box(42)))
+        });
     sentry_log::init().expect("the only logger of this process");
+    assert_eq!(log::max_level(), log::LevelFilter::Info);
     tracing_subscriber::registry()
         .with(sentry_log::tracing::layer())
         .init();

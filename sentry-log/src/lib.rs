@@ -29,6 +29,30 @@
 //! parented by `tracing`'s own span tree. See the `tracing` module (built only with the
 //! feature).
 //!
+//! # `log` and `tracing` together
+//!
+//! Install one bridge for `log` records. With tracing-subscriber, whose `init()` installs
+//! tracing-log's `LogTracer` as `log`'s logger (its default `tracing-log` feature), add the
+//! Sentry layer to the subscriber and do not install the `log` bridge: `log` records become
+//! `tracing` events and reach Sentry through the layer, exactly once, with their own target,
+//! module, file and line (tracing-log carries no key-values):
+//!
+//! ```
+//! use tracing_subscriber::prelude::*;
+//!
+//! tracing_subscriber::registry()
+//!     .with(sentry_log::tracing::layer())
+//!     .init(); // with tracing-subscriber's `tracing-log` feature, also `LogTracer::init()`
+//! # let _ = log::set_boxed_logger(Box::new(sentry_log::NoDestination));
+//! // `log` already has a logger: the bridge is not installed, and the error says why.
+//! let err = sentry_log::init().unwrap_err();
+//! assert!(err.to_string().contains("through the layer; remove this call"));
+//! ```
+//!
+//! A [`SentryLogger`] whose destination is `LogTracer` would hand every record to the layer
+//! as well. Such a record is captured once, by the `SentryLogger`; the first one prints what
+//! to do on stderr, and [`double_setup_detected`] says it happened.
+//!
 //! # Hints
 //!
 //! `before_send` and `before_breadcrumb` get the record in the hint
@@ -84,9 +108,11 @@ mod kv;
 mod logger;
 mod mapping;
 mod protect;
+mod setup;
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
 
 pub use logger::{default_filter, init, log_level, NoDestination, SentryLogger};
 pub use mapping::{Mapping, RecordMapping};
+pub use setup::{double_setup_detected, InitError};

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use log::{LevelFilter, Log, Metadata, Record, SetLoggerError};
+use log::{LevelFilter, Log, Metadata, Record};
 use sentry_core::hint::RecordHint;
 use sentry_core::protocol::LogLevel;
 use sentry_core::Hint;
@@ -12,6 +12,7 @@ use crate::capture::{Captured, Origin};
 use crate::guard::{capture_allowed, BridgeGuard};
 use crate::kv::{error_value, KvCollector};
 use crate::protect::{count_dropped, count_dropped_unfiltered, protected};
+use crate::setup::{Forwarding, InitError};
 use crate::{Mapping, RecordMapping};
 
 type Filter = dyn Fn(&Metadata<'_>) -> Mapping + Send + Sync;
@@ -178,10 +179,11 @@ impl<L: Log + 'static> SentryLogger<L> {
     ///
     /// # Errors
     ///
-    /// If a logger is already installed (`log` allows one per process).
-    pub fn install(self) -> Result<(), SetLoggerError> {
+    /// If a logger is already installed (`log` allows one per process); the [`InitError`]
+    /// says what to do when it is tracing-log's, installed by tracing-subscriber.
+    pub fn install(self) -> Result<(), InitError> {
         let max_level = self.max_level;
-        log::set_boxed_logger(Box::new(self))?;
+        log::set_boxed_logger(Box::new(self)).map_err(InitError::new)?;
         log::set_max_level(max_level);
         Ok(())
     }
@@ -191,7 +193,8 @@ impl<L: Log + 'static> SentryLogger<L> {
 ///
 /// # Errors
 ///
-/// If a logger is already installed.
+/// If a logger is already installed: see [`InitError`] (with tracing-subscriber's `init()`
+/// and the Sentry `tracing` layer, `log` records already reach Sentry; this is not needed).
 ///
 /// # Examples
 ///
@@ -199,7 +202,7 @@ impl<L: Log + 'static> SentryLogger<L> {
 /// sentry_log::init().expect("no other logger");
 /// log::info!("reaches Sentry as a breadcrumb and a log");
 /// ```
-pub fn init() -> Result<(), SetLoggerError> {
+pub fn init() -> Result<(), InitError> {
     SentryLogger::new().install()
 }
 
@@ -270,8 +273,11 @@ impl<L: Log> Log for SentryLogger<L> {
     }
 
     fn log(&self, record: &Record<'_>) {
-        // A destination that panics misses this record; Sentry still gets it.
+        // A destination that panics misses this record; Sentry still gets it. A destination
+        // that hands it to the Sentry `tracing` layer (tracing-log) does not capture it again.
+        let forwarding = Forwarding::enter();
         let _ = protected("the destination logger", || self.dest.log(record));
+        drop(forwarding);
         if record.level() <= self.max_level && capture_allowed() {
             self.capture(record);
         }

@@ -99,7 +99,13 @@
 //! ```
 //!
 //! The `log` and `tracing` bridges (features `log` and `tracing`) send the records of those
-//! crates as logs, breadcrumbs and events.
+//! crates as logs, breadcrumbs and events. An application that uses both installs one of them
+//! for `log` records: with tracing-subscriber's `init()` (whose default `tracing-log` feature
+//! makes `log` records `tracing` events) and the Sentry `tracing` layer, `log` records already
+//! reach Sentry, once, through the layer, so the `log` bridge is not installed (its `init()`
+//! fails and says so). A `log` bridge forwarding to tracing-log's `LogTracer` would make both
+//! see each record: it is captured once, by the `log` bridge, and a line on stderr says to
+//! keep one (see `integrations::log`).
 //!
 //! # Tracing: transactions, spans, distributed traces
 //!

@@ -212,12 +212,34 @@ impl<'de> Deserialize<'de> for Context {
 pub(crate) mod contexts {
     use super::*;
 
+    /// A context under the name of its own type (`"os": {…}`) is written without its `"type"`
+    /// key: Relay, like the reader below, takes the name as the type.
     pub(crate) fn serialize<S: Serializer>(v: &Contexts, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(v.len()))?;
         for (name, context) in v {
-            map.serialize_entry(name, context)?;
+            if context.type_name() == Some(&**name) {
+                map.serialize_entry(name, &Untyped(context))?;
+            } else {
+                map.serialize_entry(name, context)?;
+            }
         }
         map.end()
+    }
+
+    /// A typed context's fields without the `"type"` key.
+    struct Untyped<'a>(&'a Context);
+
+    impl Serialize for Untyped<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self.0 {
+                Context::Os(c) => c.serialize(s),
+                Context::Runtime(c) => c.serialize(s),
+                Context::Device(c) => c.serialize(s),
+                Context::App(c) => c.serialize(s),
+                Context::Trace(c) => c.serialize(s),
+                Context::Other(map) => Ser(map).serialize(s),
+            }
+        }
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Contexts, D::Error> {
@@ -521,26 +543,29 @@ mod tests {
         contexts
     }
 
+    /// Under their own type's name, typed contexts are written without the `type` key (Relay
+    /// takes the name); under another name, with it.
     #[test]
     fn serializes_with_type_keys() {
-        let json = serde_json::to_value(Holder { contexts: full() }).unwrap();
+        let mut contexts = full();
+        let os = contexts["os"].clone();
+        contexts.insert("host_os".into(), os);
+        let json = serde_json::to_value(Holder { contexts }).unwrap();
         let c = &json["contexts"];
         assert_eq!(
             c["os"],
-            json!({"type": "os", "name": "Linux", "version": "22.04", "build": "b",
+            json!({"name": "Linux", "version": "22.04", "build": "b",
                    "kernel_version": "6.8", "raw_description": "Linux 6.8", "rooted": false})
         );
-        assert_eq!(
-            c["runtime"],
-            json!({"type": "runtime", "name": "rustc", "version": "1.85.0"})
-        );
-        assert_eq!(c["device"]["type"], "device");
+        assert_eq!(c["host_os"]["type"], "os");
+        assert_eq!(c["runtime"], json!({"name": "rustc", "version": "1.85.0"}));
+        assert!(c["device"].get("type").is_none());
         assert_eq!(c["device"]["memory_size"], json!(u64::MAX));
         assert_eq!(c["device"]["boot_time"], "1970-01-01T00:00:00.000000Z");
         assert_eq!(c["app"]["app_start_time"], "1970-01-01T00:00:00.000000Z");
         assert_eq!(
             c["trace"],
-            json!({"type": "trace", "trace_id": "01010101010101010101010101010101",
+            json!({"trace_id": "01010101010101010101010101010101",
                    "span_id": "0202020202020202", "parent_span_id": "0303030303030303",
                    "op": "task", "status": "ok", "origin": "manual",
                    "data": {"thread.name": "main"}})

@@ -530,19 +530,15 @@ mod tests {
         );
         assert_eq!(
             json["breadcrumbs"],
-            json!({"values": [{"timestamp": 1_714_564_799.000_001, "type": "default",
-                               "category": "app", "message": "starting", "data": {"n": 1},
-                               "level": "info"}]})
+            json!({"values": [{"timestamp": 1_714_564_799.000_001,
+                               "category": "app", "message": "starting", "data": {"n": 1}}]})
         );
         assert_eq!(json["tags"], json!({"region": "eu"}));
         assert_eq!(json["extra"], json!({"attempt": 3}));
-        assert_eq!(
-            json["contexts"]["os"],
-            json!({"type": "os", "name": "Linux"})
-        );
+        assert_eq!(json["contexts"]["os"], json!({"name": "Linux"}));
         assert_eq!(
             json["contexts"]["trace"],
-            json!({"type": "trace", "trace_id": "07070707070707070707070707070707",
+            json!({"trace_id": "07070707070707070707070707070707",
                    "span_id": "0808080808080808", "status": "ok"})
         );
         assert_eq!(
@@ -629,7 +625,7 @@ mod tests {
         );
         assert_eq!(
             json["contexts"]["trace"],
-            json!({"type": "trace", "trace_id": "07070707070707070707070707070707",
+            json!({"trace_id": "07070707070707070707070707070707",
                    "span_id": "0808080808080808", "op": "http.server", "status": "ok"})
         );
         assert_eq!(

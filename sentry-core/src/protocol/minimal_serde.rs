@@ -22,7 +22,8 @@
 //! - ids: lowercase hex strings;
 //! - [`Value`]/[`Map`]: plain JSON; non-finite floats are written as `null`, `U64` exactly.
 //!   Integers are read back as `I64` when they fit and as `U64` otherwise;
-//! - [`Breadcrumb`]: `{timestamp (float seconds), type, category, message, data, level, origin}`;
+//! - [`Breadcrumb`]: `{timestamp (float seconds), type, category, message, data, level, origin}`,
+//!   `type` and `level` left out at their defaults (`default`, `info`), which Relay fills in;
 //! - [`User`]: `{id, email, username, ip_address, ...other}` with the `other` keys inline.
 
 use std::borrow::Cow;
@@ -424,7 +425,11 @@ impl ToWire for Breadcrumb {
     fn to_wire<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("timestamp", &crate::time::timestamp_f64(self.timestamp))?;
-        map.serialize_entry("type", &self.ty)?;
+        // `type` and `level` are left out at their defaults (`default`, `info`), which Relay
+        // fills in: every breadcrumb of an event used to repeat them.
+        if self.ty != "default" {
+            map.serialize_entry("type", &self.ty)?;
+        }
         if let Some(category) = &self.category {
             map.serialize_entry("category", category)?;
         }
@@ -434,7 +439,9 @@ impl ToWire for Breadcrumb {
         if !self.data.is_empty() {
             map.serialize_entry("data", &Ser(&self.data))?;
         }
-        map.serialize_entry("level", self.level.as_str())?;
+        if self.level != Level::Info {
+            map.serialize_entry("level", self.level.as_str())?;
+        }
         if let Some(origin) = &self.origin {
             map.serialize_entry("origin", origin)?;
         }
@@ -785,11 +792,18 @@ mod tests {
         let json = to_json(&crumb);
         assert_eq!(
             json,
-            json!({"timestamp": 1.5, "type": "default", "category": "ui.click",
+            json!({"timestamp": 1.5, "category": "ui.click",
                    "message": "clicked", "data": {"x": 1}, "level": "warning",
                    "origin": "auto.ui"})
         );
         assert_eq!(from_json::<Breadcrumb>(json).unwrap(), crumb);
+        // The defaults Relay fills in are left out; others are written.
+        let mut plain = Breadcrumb::new("step").ty("navigation");
+        plain.timestamp = SystemTime::UNIX_EPOCH;
+        assert_eq!(
+            to_json(&plain),
+            json!({"timestamp": 0.0, "type": "navigation", "message": "step"})
+        );
         // Minimal input: defaults fill the rest.
         let minimal: Breadcrumb = from_json(json!({"timestamp": "1970-01-01T00:00:01Z"})).unwrap();
         assert_eq!(minimal.ty, "default");

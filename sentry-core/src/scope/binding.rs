@@ -14,7 +14,7 @@ use std::sync::Arc;
 use sentry_minimal::Breadcrumb;
 
 use super::data::{Scope, DEFAULT_MAX_BREADCRUMBS};
-use super::scopes::{global_slot, with_scopes};
+use super::scopes::{global_slot, with_isolation, with_scopes};
 use crate::callback::{in_callback, run_callback};
 use crate::client::Client;
 use crate::hint::Hint;
@@ -84,10 +84,9 @@ pub(crate) fn record_breadcrumb(crumb: Breadcrumb, hint: &Hint<'_>) {
             NO_CLIENT => return,
             LOOK_UP => {}
             max => {
-                with_scopes(|scopes| {
-                    scopes
-                        .isolation
-                        .update(|scope| scope.push_breadcrumb(crumb, max))
+                // The isolation scope borrowed in place: pushing runs no application code.
+                with_isolation(|isolation| {
+                    isolation.update(|scope| scope.push_breadcrumb(crumb, max))
                 });
                 return;
             }

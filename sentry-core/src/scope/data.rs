@@ -16,6 +16,7 @@ use crate::protocol::{Attachment, Context, Contexts, Event, Tags};
 use crate::session::request::RequestSession;
 
 use super::propagation::PropagationContext;
+use super::shared::Shared;
 
 /// A function that may change or drop events captured while its scope is active. It gets the
 /// event and the [`Hint`] of what the event was made from.
@@ -47,16 +48,16 @@ pub struct Scope {
     pub(crate) fingerprint: Option<Arc<[Cow<'static, str>]>>,
     pub(crate) transaction: Option<Arc<str>>,
     pub(crate) user: Option<Arc<User>>,
-    pub(crate) tags: Arc<Tags>,
-    pub(crate) extra: Arc<Map>,
-    pub(crate) contexts: Arc<Contexts>,
-    pub(crate) breadcrumbs: Arc<VecDeque<(u64, Arc<Breadcrumb>)>>,
-    pub(crate) event_processors: Arc<Vec<EventProcessor>>,
+    pub(crate) tags: Shared<Tags>,
+    pub(crate) extra: Shared<Map>,
+    pub(crate) contexts: Shared<Contexts>,
+    pub(crate) breadcrumbs: Shared<VecDeque<(u64, Arc<Breadcrumb>)>>,
+    pub(crate) event_processors: Shared<Vec<EventProcessor>>,
     pub(crate) client: Option<Arc<Client>>,
     pub(crate) propagation: Option<PropagationContext>,
     /// Files sent with events; their bytes are shared (`Arc<[u8]>`), so forks and events
     /// point to the same buffers.
-    pub(crate) attachments: Arc<Vec<Attachment>>,
+    pub(crate) attachments: Shared<Vec<Attachment>>,
     /// The request session of an isolation scope (request mode; see `api::session`).
     pub(crate) session: Option<Arc<RequestSession>>,
 }
@@ -87,7 +88,7 @@ impl Scope {
         key: impl Into<Cow<'static, str>>,
         value: impl Into<Cow<'static, str>>,
     ) {
-        Arc::make_mut(&mut self.tags).insert(key.into(), value.into());
+        self.tags.make_mut().insert(key.into(), value.into());
     }
 
     /// Sets several tags at once (a later pair wins over an earlier one with the same key).
@@ -109,7 +110,7 @@ impl Scope {
         if tags.peek().is_none() {
             return;
         }
-        let map = Arc::make_mut(&mut self.tags);
+        let map = self.tags.make_mut();
         for (key, value) in tags {
             map.insert(key.into(), value.into());
         }
@@ -118,7 +119,8 @@ impl Scope {
     /// Removes a tag.
     pub fn remove_tag(&mut self, key: &str) {
         if self.tags.contains_key(key) {
-            Arc::make_mut(&mut self.tags).remove(key);
+            self.tags.make_mut().remove(key);
+            self.tags.release_if_empty();
         }
     }
 
@@ -130,7 +132,7 @@ impl Scope {
         let (mut key, mut value) = (key.into(), value.into());
         limits::cut_str_for_scope(&mut key);
         limits::cut_value_for_scope(&mut value);
-        if let Some(old) = Arc::make_mut(&mut self.extra).insert(key, value) {
+        if let Some(old) = self.extra.make_mut().insert(key, value) {
             dispose(old);
         }
     }
@@ -138,7 +140,8 @@ impl Scope {
     /// Removes an extra value.
     pub fn remove_extra(&mut self, key: &str) {
         if self.extra.contains_key(key) {
-            Arc::make_mut(&mut self.extra).remove(key);
+            self.extra.make_mut().remove(key);
+            self.extra.release_if_empty();
         }
     }
 
@@ -149,13 +152,14 @@ impl Scope {
     pub fn set_context(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Context>) {
         let mut context = value.into();
         limits::cut_context_for_scope(&mut context);
-        Arc::make_mut(&mut self.contexts).insert(key.into(), context);
+        self.contexts.make_mut().insert(key.into(), context);
     }
 
     /// Removes a named context.
     pub fn remove_context(&mut self, key: &str) {
         if self.contexts.contains_key(key) {
-            Arc::make_mut(&mut self.contexts).remove(key);
+            self.contexts.make_mut().remove(key);
+            self.contexts.release_if_empty();
         }
     }
 
@@ -209,7 +213,7 @@ impl Scope {
         }
         limits::cut_breadcrumb_for_scope(&mut breadcrumb);
         let seq = BREADCRUMB_SEQ.fetch_add(1, Ordering::Relaxed);
-        let ring = Arc::make_mut(&mut self.breadcrumbs);
+        let ring = self.breadcrumbs.make_mut();
         let mut recycled = None;
         while ring.len() >= max {
             recycled = ring.pop_front().map(|(_, old)| old);
@@ -230,7 +234,7 @@ impl Scope {
     /// Removes every breadcrumb.
     pub fn clear_breadcrumbs(&mut self) {
         if !self.breadcrumbs.is_empty() {
-            self.breadcrumbs = Arc::default();
+            self.breadcrumbs.clear();
         }
     }
 
@@ -264,7 +268,7 @@ impl Scope {
         &mut self,
         processor: impl Fn(Event, &Hint<'_>) -> Option<Event> + Send + Sync + 'static,
     ) {
-        Arc::make_mut(&mut self.event_processors).push(Arc::new(processor));
+        self.event_processors.make_mut().push(Arc::new(processor));
     }
 
     /// Adds an attachment, sent in the envelope of every error and message event captured
@@ -289,13 +293,13 @@ impl Scope {
     /// assert_eq!((attachments(0), attachments(1)), (1, 0));
     /// ```
     pub fn add_attachment(&mut self, attachment: Attachment) {
-        Arc::make_mut(&mut self.attachments).push(attachment);
+        self.attachments.make_mut().push(attachment);
     }
 
     /// Removes every attachment.
     pub fn clear_attachments(&mut self) {
         if !self.attachments.is_empty() {
-            self.attachments = Arc::default();
+            self.attachments.clear();
         }
     }
 
@@ -326,6 +330,34 @@ impl Scope {
             propagation: self.propagation.take(),
             ..Scope::default()
         };
+    }
+
+    /// Whether `self` holds the same data as `other`, its fork: every field unchanged (the
+    /// same allocations). Pointer comparisons only; a field set again to an equal value
+    /// counts as changed.
+    pub(crate) fn same_data(&self, other: &Scope) -> bool {
+        fn same<T: ?Sized>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+            match (a, b) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+        }
+        self.level == other.level
+            && same(&self.fingerprint, &other.fingerprint)
+            && same(&self.transaction, &other.transaction)
+            && same(&self.user, &other.user)
+            && self.tags.same_as(&other.tags)
+            && self.extra.same_as(&other.extra)
+            && self.contexts.same_as(&other.contexts)
+            && self.breadcrumbs.same_as(&other.breadcrumbs)
+            && self.event_processors.same_as(&other.event_processors)
+            && same(&self.client, &other.client)
+            // The current scope never holds a trace; one there counts as a change.
+            && self.propagation.is_none()
+            && other.propagation.is_none()
+            && self.attachments.same_as(&other.attachments)
+            && same(&self.session, &other.session)
     }
 
     /// The tags set on this scope.

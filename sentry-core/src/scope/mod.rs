@@ -2,10 +2,13 @@
 
 mod binding;
 mod data;
+mod fork;
 mod future;
 mod propagation;
 mod scopes;
+mod shared;
 mod slot;
+mod slot_ref;
 
 pub use binding::bind_client;
 pub use data::{EventProcessor, Scope};

@@ -6,28 +6,39 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::data::Scope;
+use super::fork::CurrentSlot;
 use super::propagation::PropagationContext;
 use super::slot::ScopeSlot;
+use super::slot_ref::SlotRef;
 use crate::client::Client;
 use crate::span::Span;
 
-/// How many threads hold scopes of their own in their thread-local. While it is zero, reads
-/// never touch the thread-local.
+/// How many live threads have ever entered scopes of their own. While it is zero, reads never
+/// touch the thread-local.
+///
+/// A thread is counted from its first `enter` until it exits, not only while it holds scopes:
+/// entering and leaving scopes (every `with_scope`) then changes no counter shared by all
+/// threads.
 static ENTERED: AtomicUsize = AtomicUsize::new(0);
 
-/// A thread's own scopes; keeps [`ENTERED`] exact, thread exit included.
-struct ThreadSlot(Option<Scopes>);
+/// A thread's own scopes (`None`: the process's default scopes), and whether the thread is
+/// counted in [`ENTERED`]; keeps the count exact, thread exit included.
+struct ThreadSlot {
+    scopes: Option<Scopes>,
+    counted: bool,
+}
 
 impl Drop for ThreadSlot {
     fn drop(&mut self) {
-        if self.0.is_some() {
+        if self.counted {
             ENTERED.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }
 
 thread_local! {
-    static THREAD_SCOPES: RefCell<ThreadSlot> = const { RefCell::new(ThreadSlot(None)) };
+    static THREAD_SCOPES: RefCell<ThreadSlot> =
+        const { RefCell::new(ThreadSlot { scopes: None, counted: false }) };
 }
 
 /// Replaces this thread's own scopes; `None` if the thread-local is gone (thread teardown) or
@@ -36,18 +47,11 @@ fn swap_thread_scopes(new: Option<Scopes>) -> Option<Option<Scopes>> {
     THREAD_SCOPES
         .try_with(|cell| {
             let mut slot = cell.try_borrow_mut().ok()?;
-            let had = slot.0.is_some();
-            let old = std::mem::replace(&mut slot.0, new);
-            match (had, slot.0.is_some()) {
-                (false, true) => {
-                    ENTERED.fetch_add(1, Ordering::AcqRel);
-                }
-                (true, false) => {
-                    ENTERED.fetch_sub(1, Ordering::AcqRel);
-                }
-                _ => {}
+            if new.is_some() && !slot.counted {
+                slot.counted = true;
+                ENTERED.fetch_add(1, Ordering::AcqRel);
             }
-            Some(old)
+            Some(std::mem::replace(&mut slot.scopes, new))
         })
         .ok()
         .flatten()
@@ -59,15 +63,23 @@ pub(crate) fn global_slot() -> &'static Arc<ScopeSlot> {
     GLOBAL.get_or_init(|| ScopeSlot::new(Arc::default()))
 }
 
-/// The scopes of every thread that has not entered scopes of its own.
+/// The scopes of every thread that has not entered scopes of its own. Their scope objects
+/// live in statics, so the `Scopes` of such a thread, and the isolation scope of its forks, are
+/// copied as pointers.
 fn default_scopes() -> &'static Scopes {
+    static ISOLATION: OnceLock<ScopeSlot> = OnceLock::new();
+    static CURRENT: OnceLock<ScopeSlot> = OnceLock::new();
     static DEFAULT: OnceLock<Scopes> = OnceLock::new();
     DEFAULT.get_or_init(|| Scopes {
-        isolation: ScopeSlot::new(Arc::new(Scope {
-            propagation: Some(PropagationContext::new()),
-            ..Scope::default()
+        isolation: SlotRef::Static(ISOLATION.get_or_init(|| {
+            ScopeSlot::with_data(Arc::new(Scope {
+                propagation: Some(PropagationContext::new()),
+                ..Scope::default()
+            }))
         })),
-        current: ScopeSlot::new(Arc::default()),
+        current: CurrentSlot::of(SlotRef::Static(
+            CURRENT.get_or_init(|| ScopeSlot::with_data(Arc::default())),
+        )),
         span: None,
     })
 }
@@ -101,8 +113,8 @@ fn default_scopes() -> &'static Scopes {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Scopes {
-    pub(crate) isolation: Arc<ScopeSlot>,
-    pub(crate) current: Arc<ScopeSlot>,
+    pub(crate) isolation: SlotRef,
+    pub(crate) current: CurrentSlot,
     /// The current span: events captured here belong to it, spans started here are its
     /// children. Kept beside the scope objects rather than in one, so that making a span
     /// current copies three pointers and forks no scope.
@@ -121,17 +133,21 @@ impl Scopes {
         let mut isolation = (*self.isolation.snapshot()).clone();
         isolation.propagation = Some(PropagationContext::new());
         Scopes {
-            isolation: ScopeSlot::new(Arc::new(isolation)),
-            current: ScopeSlot::new(self.current.snapshot()),
+            isolation: ScopeSlot::new(Arc::new(isolation)).into(),
+            current: CurrentSlot::fork(self.current.snapshot()),
             span: self.span.clone(),
         }
     }
 
     /// New scopes sharing this isolation scope, with a copy of the current scope.
+    ///
+    /// The copy is made lazily: until something is written to it (or the new scopes are
+    /// cloned), it is the current scope's data as it was at the fork, and forking, entering and
+    /// leaving the new scopes allocate nothing.
     pub fn fork_current(&self) -> Scopes {
         Scopes {
-            isolation: Arc::clone(&self.isolation),
-            current: ScopeSlot::new(self.current.snapshot()),
+            isolation: self.isolation.clone(),
+            current: CurrentSlot::fork(self.current.snapshot()),
             span: self.span.clone(),
         }
     }
@@ -150,8 +166,8 @@ impl Scopes {
     /// ```
     pub fn with_span(&self, span: Option<Span>) -> Scopes {
         Scopes {
-            isolation: Arc::clone(&self.isolation),
-            current: Arc::clone(&self.current),
+            isolation: self.isolation.clone(),
+            current: self.current.clone(),
             span,
         }
     }
@@ -293,7 +309,7 @@ impl Drop for ScopeGuard {
 pub(crate) fn with_scopes<R>(f: impl FnOnce(&Scopes) -> R) -> R {
     if ENTERED.load(Ordering::Acquire) != 0 {
         let own = THREAD_SCOPES
-            .try_with(|cell| cell.try_borrow().ok().and_then(|s| s.0.clone()))
+            .try_with(|cell| cell.try_borrow().ok().and_then(|s| s.scopes.clone()))
             .ok()
             .flatten();
         if let Some(scopes) = own {
@@ -310,8 +326,8 @@ pub(crate) fn current_with_span(span: Option<Span>) -> Scopes {
         let own = THREAD_SCOPES
             .try_with(|cell| {
                 let slot = cell.try_borrow().ok()?;
-                let scopes = slot.0.as_ref()?;
-                Some((Arc::clone(&scopes.isolation), Arc::clone(&scopes.current)))
+                let scopes = slot.scopes.as_ref()?;
+                Some((scopes.isolation.clone(), scopes.current.clone()))
             })
             .ok()
             .flatten();
@@ -339,7 +355,7 @@ pub(crate) fn with_current_span<R: Default>(f: impl FnOnce(Option<&Span>) -> R) 
     let out = THREAD_SCOPES.try_with(|cell| {
         let f = f.take()?;
         Some(match cell.try_borrow() {
-            Ok(slot) => match &slot.0 {
+            Ok(slot) => match &slot.scopes {
                 Some(scopes) => f(scopes.span.as_ref()),
                 None => f(default_scopes().span.as_ref()),
             },
@@ -351,6 +367,36 @@ pub(crate) fn with_current_span<R: Default>(f: impl FnOnce(Option<&Span>) -> R) 
         (Ok(Some(result)), _) => result,
         // The thread-local is gone (thread teardown): the process's default scopes.
         (_, Some(f)) => f(default_scopes().span.as_ref()),
+        (_, None) => R::default(),
+    }
+}
+
+/// Calls `f` with this thread's isolation scope object, borrowed in place: no clone of the
+/// thread's scopes (which would make a forked current scope, and costs reference counts on
+/// every breadcrumb). `f` must not enter or leave scopes on this thread, nor run code of the
+/// application's. `R::default()` stands for a result that cannot happen: the closure runs
+/// exactly once on every path.
+#[inline]
+pub(crate) fn with_isolation<R: Default>(f: impl FnOnce(&ScopeSlot) -> R) -> R {
+    if ENTERED.load(Ordering::Acquire) == 0 {
+        return f(&default_scopes().isolation);
+    }
+    let mut f = Some(f);
+    let out = THREAD_SCOPES.try_with(|cell| {
+        let f = f.take()?;
+        Some(match cell.try_borrow() {
+            Ok(slot) => match &slot.scopes {
+                Some(scopes) => f(&scopes.isolation),
+                None => f(&default_scopes().isolation),
+            },
+            // Only while this thread swaps its scopes, which runs no code of others.
+            Err(_) => f(&default_scopes().isolation),
+        })
+    });
+    match (out, f) {
+        (Ok(Some(result)), _) => result,
+        // The thread-local is gone (thread teardown): the process's default scopes.
+        (_, Some(f)) => f(&default_scopes().isolation),
         (_, None) => R::default(),
     }
 }
@@ -379,15 +425,55 @@ where
     if !sentry_minimal::is_enabled() {
         return body();
     }
-    let forked = fork_current_scopes();
-    forked.current.configure(configure);
-    let _guard = forked.enter();
+    let (forked, mut scope) = fork_current_scopes();
+    configure(&mut scope);
+    let _guard = enter_configured(forked, scope);
     body()
 }
 
+/// This thread's scopes forked for [`with_scope`], and a copy of their current data for its
+/// `configure` (a copy of a scope's empty fields costs nothing: see `Shared`). The thread's
+/// scopes are read in place, not cloned, so a current scope that is itself an unwritten fork
+/// stays one.
 #[inline(never)]
-fn fork_current_scopes() -> Scopes {
-    with_scopes(Scopes::fork_current)
+fn fork_current_scopes() -> (Scopes, Scope) {
+    let own = if ENTERED.load(Ordering::Acquire) != 0 {
+        THREAD_SCOPES
+            .try_with(|cell| {
+                let slot = cell.try_borrow().ok()?;
+                let scopes = slot.scopes.as_ref()?;
+                Some((
+                    scopes.isolation.clone(),
+                    scopes.current.snapshot(),
+                    scopes.span.clone(),
+                ))
+            })
+            .ok()
+            .flatten()
+    } else {
+        None
+    };
+    let forked = match own {
+        Some((isolation, data, span)) => Scopes {
+            isolation,
+            current: CurrentSlot::fork(data),
+            span,
+        },
+        None => default_scopes().fork_current(),
+    };
+    let scope = forked.current.read(Scope::clone);
+    (forked, scope)
+}
+
+/// Enters `forked` with `configured` as its current scope. While `configure` changed nothing,
+/// the fork stays unwritten: no scope object is made.
+#[inline(never)]
+fn enter_configured(mut forked: Scopes, configured: Scope) -> ScopeGuard {
+    let unchanged = forked.current.read(|forked| configured.same_data(forked));
+    if !unchanged {
+        forked.current = CurrentSlot::of(ScopeSlot::new(Arc::new(configured)).into());
+    }
+    forked.enter()
 }
 
 /// Runs `body` with new isolation and current scopes (a new trace), after `configure` has set
@@ -453,10 +539,10 @@ mod tests {
         let b = a.fork_current();
         let ga = a.clone().enter();
         let gb = b.clone().enter();
-        assert!(Arc::ptr_eq(&Scopes::current().current, &b.current));
+        assert!(Scopes::current().current.same_as(&b.current));
         drop(ga); // out of order: restores the defaults, no panic
         drop(gb); // restores `a`'s
-        assert!(Arc::ptr_eq(&Scopes::current().current, &a.current));
+        assert!(Scopes::current().current.same_as(&a.current));
     }
 
     #[test]
@@ -490,5 +576,65 @@ mod tests {
         let p = parent.isolation.snapshot().propagation.clone().unwrap();
         let c = child.isolation.snapshot().propagation.clone().unwrap();
         assert_ne!(p.trace_id, c.trace_id);
+    }
+
+    #[test]
+    fn a_fork_is_made_on_its_first_write_and_shared_by_clones() {
+        let parent = Scopes::current().fork_isolation();
+        parent.current.update(|s| s.set_tag("parent", "1"));
+        let child = parent.fork_current();
+        assert!(!child.current.is_made());
+        assert_eq!(child.current.snapshot().tags()["parent"], "1");
+        // A later change of the parent is not seen by the fork (a copy at the fork).
+        parent.current.update(|s| s.set_tag("later", "1"));
+        assert!(!child.current.snapshot().tags().contains_key("later"));
+        // Entering and leaving makes nothing.
+        let guard = clone_unmade(&child).enter();
+        drop(guard);
+        // A clone shares the object with the original: writes through either are seen by both.
+        let clone = child.clone();
+        assert!(child.current.is_made());
+        clone.current.update(|s| s.set_tag("child", "1"));
+        assert_eq!(child.current.snapshot().tags()["child"], "1");
+        assert!(!parent.current.snapshot().tags().contains_key("child"));
+    }
+
+    #[test]
+    fn with_scope_makes_no_object_for_a_configure_that_writes_nothing() {
+        let made = |configure: fn(&mut Scope)| {
+            let (forked, mut scope) = fork_current_scopes();
+            configure(&mut scope);
+            let _guard = enter_configured(forked, scope);
+            THREAD_SCOPES.with(|cell| cell.borrow().scopes.as_ref().unwrap().current.is_made())
+        };
+        assert!(!made(|_| {}));
+        assert!(!made(|scope| {
+            let _ = scope.tags().len();
+        }));
+        assert!(made(|scope| scope.set_tag("k", "v")));
+        assert!(made(
+            |scope| scope.set_level(Some(sentry_minimal::Level::Warning))
+        ));
+    }
+
+    #[test]
+    fn nested_forks_read_their_parent_fork() {
+        let outer = Scopes::current().fork_isolation();
+        outer.current.update(|s| s.set_tag("outer", "1"));
+        let _outer = outer.enter();
+        let (inner, scope) = fork_current_scopes();
+        assert_eq!(scope.tags()["outer"], "1");
+        let _inner = enter_configured(inner, scope);
+        let seen = with_scopes(|s| s.current.snapshot().tags().get("outer").cloned());
+        assert_eq!(seen.as_deref(), Some("1"));
+    }
+
+    /// The same scopes without making a forked current scope (a clone would make it).
+    fn clone_unmade(scopes: &Scopes) -> Scopes {
+        Scopes {
+            isolation: scopes.isolation.clone(),
+            current: CurrentSlot::fork(scopes.current.snapshot()),
+            span: scopes.span.clone(),
+        }
     }
 }

@@ -23,8 +23,9 @@ thread_local! {
 /// `writer` lock while they compute the next version, so concurrent updates from several
 /// threads are never lost:
 ///
-/// - SDK code ([`update`](Self::update)) changes the data in place, copy-on-write, under both
-///   locks;
+/// - SDK code ([`update`](Self::update)) changes the data in place, copy-on-write, under the
+///   `data` lock alone while no closure is running (the common case: a breadcrumb takes one
+///   lock), and waits for the `writer` lock only while one is;
 /// - a user closure ([`configure`](Self::configure)) works on a copy, which is published when
 ///   it returns. While it runs, every reader (another thread, the panic hook's helper, the
 ///   closure itself when it captures) sees the version from before the closure began, and a
@@ -34,18 +35,35 @@ thread_local! {
 /// itself); see the thread-local marker above.
 #[derive(Debug, Default)]
 pub(crate) struct ScopeSlot {
-    data: Mutex<Arc<Scope>>,
+    data: Mutex<Published>,
     writer: Mutex<()>,
     last_event_id: Mutex<Option<EventId>>,
 }
 
+/// The published data, and whether a closure is computing the next version from it.
+#[derive(Debug, Default)]
+struct Published {
+    scope: Arc<Scope>,
+    /// Set and cleared under the `data` lock, with the closure's snapshot and its publication:
+    /// while it is clear, no closure's result can overwrite a change made in place.
+    configuring: bool,
+}
+
 impl ScopeSlot {
     pub(crate) fn new(scope: Arc<Scope>) -> Arc<Self> {
-        Arc::new(ScopeSlot {
-            data: Mutex::new(scope),
+        Arc::new(ScopeSlot::with_data(scope))
+    }
+
+    /// A slot holding `scope`, not yet shared (the process's default slots live in statics).
+    pub(crate) fn with_data(scope: Arc<Scope>) -> Self {
+        ScopeSlot {
+            data: Mutex::new(Published {
+                scope,
+                configuring: false,
+            }),
             writer: Mutex::new(()),
             last_event_id: Mutex::new(None),
-        })
+        }
     }
 
     fn address(&self) -> usize {
@@ -61,13 +79,17 @@ impl ScopeSlot {
 
     /// The current data: a reference-count increment. Never waits for a writer's closure.
     pub(crate) fn snapshot(&self) -> Arc<Scope> {
-        Arc::clone(&self.data.lock().unwrap_or_else(PoisonError::into_inner))
+        Arc::clone(&self.lock_data().scope)
+    }
+
+    fn lock_data(&self) -> std::sync::MutexGuard<'_, Published> {
+        self.data.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Reads one field of the current data under the lock, without taking a snapshot (two
     /// reference counts fewer when only a field is needed).
     pub(crate) fn read<R>(&self, f: impl FnOnce(&Scope) -> R) -> R {
-        f(&self.data.lock().unwrap_or_else(PoisonError::into_inner))
+        f(&self.lock_data().scope)
     }
 
     /// Changes the data with SDK code (no user closure), in place.
@@ -75,9 +97,15 @@ impl ScopeSlot {
         if self.configured_by_this_thread() {
             return None;
         }
+        let mut data = self.lock_data();
+        if !data.configuring {
+            return Some(f(Arc::make_mut(&mut data.scope)));
+        }
+        // A closure is computing the next version: wait for it to publish.
+        drop(data);
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut data = self.data.lock().unwrap_or_else(PoisonError::into_inner);
-        Some(f(Arc::make_mut(&mut data)))
+        let mut data = self.lock_data();
+        Some(f(Arc::make_mut(&mut data.scope)))
     }
 
     /// Runs a user closure on a copy of the data and publishes the copy when it returns.
@@ -87,14 +115,22 @@ impl ScopeSlot {
             return None;
         }
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut next = self.snapshot();
+        let mut next = {
+            let mut data = self.lock_data();
+            data.configuring = true;
+            Arc::clone(&data.scope)
+        };
+        // Cleared with the publication, or without one when the closure panics.
+        let configuring = ConfiguringFlag(self);
         let marker = ConfiguringMarker::set(self.address());
         let result = f(Arc::make_mut(&mut next));
         drop(marker);
-        let previous = std::mem::replace(
-            &mut *self.data.lock().unwrap_or_else(PoisonError::into_inner),
-            next,
-        );
+        let previous = {
+            let mut data = self.lock_data();
+            data.configuring = false;
+            std::mem::replace(&mut data.scope, next)
+        };
+        std::mem::forget(configuring);
         // The old version goes away outside the lock.
         drop(previous);
         Some(result)
@@ -112,6 +148,15 @@ impl ScopeSlot {
             .last_event_id
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(id);
+    }
+}
+
+/// Clears the slot's `configuring` flag when a closure panics (it publishes nothing).
+struct ConfiguringFlag<'a>(&'a ScopeSlot);
+
+impl Drop for ConfiguringFlag<'_> {
+    fn drop(&mut self) {
+        self.0.lock_data().configuring = false;
     }
 }
 
@@ -234,5 +279,37 @@ mod tests {
             }
         });
         assert_eq!(slot.snapshot().extra().len(), 1000);
+    }
+
+    /// An update made while a closure is running waits for it, and is kept: the closure's
+    /// publication does not overwrite it.
+    #[test]
+    fn an_update_during_a_closure_is_not_lost() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+
+        let slot = ScopeSlot::new(Arc::default());
+        let (inside_tx, inside_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        std::thread::scope(|s| {
+            let slot = &slot;
+            s.spawn(move || {
+                slot.configure(|scope| {
+                    scope.set_tag("closure", "1");
+                    inside_tx.send(()).unwrap();
+                    let _ = release_rx.recv_timeout(Duration::from_secs(10));
+                });
+            });
+            inside_rx.recv().unwrap();
+            let updater = s.spawn(move || slot.update(|scope| scope.set_tag("update", "1")));
+            std::thread::sleep(Duration::from_millis(50));
+            release_tx.send(()).unwrap();
+            updater.join().unwrap();
+        });
+        let tags = slot.snapshot().tags().clone();
+        assert!(
+            tags.contains_key("closure") && tags.contains_key("update"),
+            "{tags:?}"
+        );
     }
 }

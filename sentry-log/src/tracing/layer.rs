@@ -11,6 +11,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::entered;
+use super::log_record::{is_log_record, LogLocation};
 use super::sentry_span::{Parent, SentrySpan};
 use super::spans::{
     nearest_sentry_span, span_contexts, visit_attributes, visit_record, with_sentry_span,
@@ -21,6 +22,7 @@ use super::{default_span_filter, tracing_level, FilterFn, MapperFn, SpanFilterFn
 use crate::capture::{Captured, Origin};
 use crate::guard::{capture_allowed, BridgeGuard};
 use crate::protect::{count_dropped, count_dropped_unfiltered, protected};
+use crate::setup::{forwarding, note_double_setup, note_tracing_layer};
 
 /// The layer inside [`SentryLayer`](super::SentryLayer): captures the events its filter let
 /// through, keeps the fields of spans for their events' contexts, and records the spans its
@@ -49,6 +51,10 @@ impl<S> Layer<S> for SentryEvents
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    fn on_layer(&mut self, _: &mut S) {
+        note_tracing_layer();
+    }
+
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
         if !capture_allowed() {
             return;
@@ -117,10 +123,17 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let metadata = event.metadata();
+        let from_log = is_log_record(metadata);
+        if from_log && forwarding() {
+            // The `log` bridge handed this record to tracing-log and captures it itself
+            // (the destination runs as an SDK callback, so the check below would hide this).
+            note_double_setup();
+            return;
+        }
         if !capture_allowed() {
             return;
         }
-        let metadata = event.metadata();
         if *metadata.level() == Level::ERROR {
             if let Some(scope) = ctx.event_scope(event) {
                 for span in scope {
@@ -153,6 +166,11 @@ where
         }
         let mut visitor = FieldVisitor::new(mapping.wants_event());
         event.record(&mut visitor);
+        let location = if from_log {
+            LogLocation::take_from(&mut visitor.fields)
+        } else {
+            LogLocation::default()
+        };
         let contexts = if mapping.wants_event() {
             ctx.event_scope(event)
                 .map(span_contexts)
@@ -160,15 +178,35 @@ where
         } else {
             Vec::new()
         };
+        let (origin, target, static_target, module_path, file, line) = if from_log {
+            // A `log` record: its own target and location, as the `log` bridge captures it.
+            (
+                Origin::Log,
+                location.target.as_deref().unwrap_or("log"),
+                None,
+                location.module_path.as_deref(),
+                location.file.as_deref(),
+                location.line,
+            )
+        } else {
+            (
+                Origin::Tracing,
+                metadata.target(),
+                Some(metadata.target()),
+                metadata.module_path(),
+                metadata.file(),
+                metadata.line(),
+            )
+        };
         Captured {
-            origin: Origin::Tracing,
+            origin,
             level: tracing_level(*metadata.level()),
             message: Cow::Owned(visitor.message.unwrap_or_default()),
-            target: metadata.target(),
-            static_target: Some(metadata.target()),
-            module_path: metadata.module_path(),
-            file: metadata.file(),
-            line: metadata.line(),
+            target,
+            static_target,
+            module_path,
+            file,
+            line,
             fields: visitor.fields,
             exception: visitor.exception,
             // `tracing` lends an error field only while it is visited.

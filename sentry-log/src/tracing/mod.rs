@@ -105,6 +105,7 @@
 mod entered;
 mod filter;
 mod layer;
+mod log_record;
 mod sentry_span;
 mod spans;
 mod visit;
