@@ -961,7 +961,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         let expected = [
             "  [1] transaction",
-            "      size         1429 bytes",
+            "      size         1414 bytes",
             "      transaction  GET /x  op=http.server  source=route  status=ok  500.0 ms  \
              trace_id=771a43a4192642f0b136d5159a501700  span_id=aaaaaaaaaaaaaaaa  \
              parent_span_id=ffffffffffffffff",
