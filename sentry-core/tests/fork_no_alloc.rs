@@ -2,36 +2,19 @@
 //! nothing until the fork is written; `with_scope` with a `configure` that writes nothing
 //! allocates nothing either, nor does a breadcrumb recorded inside one once the ring is full.
 //!
-//! Its own test binary: a counting global allocator sees every allocation of the process.
-#![allow(unsafe_code)] // `GlobalAlloc` is an unsafe trait; this test only counts and forwards.
+//! Its own test binary: a counting global allocator (`support/counting_alloc.rs`) sees every
+//! allocation of the process.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use sentry_core::test::DiscardTransport;
 use sentry_core::transport::Transport;
 use sentry_core::{Breadcrumb, ClientOptions, Scopes};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::ALLOCATIONS;
 
 #[test]
 fn an_unwritten_fork_allocates_nothing() {

@@ -1,11 +1,10 @@
 //! With logs off — no client at all, or an enabled client without `enable_logs` — the logger
 //! macros and functions evaluate no argument, format nothing and allocate nothing.
 //!
-//! Its own test binary: a counting global allocator sees every allocation of the process.
-#![allow(unsafe_code)] // `GlobalAlloc` is an unsafe trait; this test only counts and forwards.
+//! Its own test binary: a counting global allocator (`support/counting_alloc.rs`) sees every
+//! allocation of the process.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use sentry_core::logger::{self, DisplayParam};
@@ -13,25 +12,9 @@ use sentry_core::protocol::{Log, LogLevel};
 use sentry_core::test::TestTransport;
 use sentry_core::{Client, ClientOptions};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call unchanged to the system allocator.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::ALLOCATIONS;
 
 fn log_everything(evaluated: &mut usize) {
     let addr = std::net::Ipv4Addr::LOCALHOST;
