@@ -303,6 +303,20 @@ fn format_event(out: &mut String, event: &Event) {
             }
             if let Some(message) = &crumb.message {
                 let _ = write!(text, ": {}", one_line(message, 120));
+            } else if !crumb.data.is_empty() {
+                // A breadcrumb without a message (an `http` one: method, url, status_code)
+                // shows its data, which is all it says.
+                let data: Vec<String> = crumb
+                    .data
+                    .iter()
+                    .map(|(key, value)| match value {
+                        sentry_core::protocol::Value::String(text) => {
+                            format!("{key}={}", one_line(text, 60))
+                        }
+                        other => format!("{key}={}", one_line(&other.to_string(), 60)),
+                    })
+                    .collect();
+                let _ = write!(text, ": {}", data.join(" "));
             }
             continuation(out, text);
         }
@@ -813,6 +827,26 @@ mod tests {
         assert_eq!(preview(b"abcdef", 3), "abc…");
         assert_eq!(preview(&[0, 1, 2, 255], 200), "<4 bytes of binary data>");
         assert_eq!(preview("héllo".as_bytes(), 2), "h…");
+    }
+
+    #[test]
+    fn renders_a_breadcrumb_without_a_message_by_its_data() {
+        let bytes = concat!(
+            "{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n",
+            "{\"type\":\"event\"}\n",
+            "{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\",\"message\":\"hi\",",
+            "\"breadcrumbs\":{\"values\":[{\"timestamp\":1704067200.0,\"type\":\"http\",",
+            "\"category\":\"http\",\"data\":{\"method\":\"GET\",\"status_code\":200,",
+            "\"url\":\"http://stock.internal/reserve\"}}]}}\n",
+        );
+        let envelope = Envelope::from_bytes(bytes.as_bytes()).expect("envelope");
+        let text = format_envelope(&envelope);
+        assert!(
+            text.contains(
+                "[info] http (http): method=GET status_code=200 url=http://stock.internal/reserve"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
