@@ -268,6 +268,8 @@ pub mod integrations {
     #[cfg(feature = "reqwest")]
     #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
     pub mod reqwest;
+    #[cfg(any(feature = "reqwest", feature = "ureq"))]
+    mod trace_headers;
     #[cfg(feature = "ureq")]
     #[cfg_attr(docsrs, doc(cfg(feature = "ureq")))]
     pub mod ureq;

@@ -28,10 +28,8 @@
 
 use std::future::Future;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{RequestBuilder, Response};
 use sentry_core::protocol::SpanStatus;
-use sentry_core::OutgoingRequest;
 
 /// The origin of the spans and breadcrumbs of this adapter.
 pub const ORIGIN: &str = "auto.http.reqwest";
@@ -52,7 +50,7 @@ impl SendTraced for RequestBuilder {
                 request.url().as_str(),
             )
             .with_origin(ORIGIN);
-            set_headers(&outgoing, request.headers_mut());
+            super::trace_headers::set_trace_headers(&outgoing, request.headers_mut());
             (request, outgoing)
         });
         async move {
@@ -71,20 +69,6 @@ impl SendTraced for RequestBuilder {
                     Err(err)
                 }
             }
-        }
-    }
-}
-
-/// Sets the trace headers on `headers`, merging an existing `baggage`.
-fn set_headers(outgoing: &OutgoingRequest, headers: &mut HeaderMap) {
-    let existing = headers
-        .get("baggage")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    for (name, value) in outgoing.headers_to_set(existing.as_deref()) {
-        // The SDK writes these values itself: ASCII without control characters.
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(HeaderName::from_static(name), value);
         }
     }
 }

@@ -25,7 +25,6 @@
 //! shows what is sent.
 
 use sentry_core::protocol::SpanStatus;
-use ureq::http::header::{HeaderName, HeaderValue};
 use ureq::http::{Request, Response};
 use ureq::middleware::{Middleware, MiddlewareNext};
 use ureq::{Body, Error, SendBody};
@@ -53,17 +52,7 @@ impl Middleware for SentryMiddleware {
         let url = request.uri().to_string();
         let outgoing = sentry_core::start_outgoing_request(request.method().as_str(), &url)
             .with_origin(ORIGIN);
-        let headers = request.headers_mut();
-        let existing = headers
-            .get("baggage")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
-        for (name, value) in outgoing.headers_to_set(existing.as_deref()) {
-            // The SDK writes these values itself: ASCII without control characters.
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.insert(HeaderName::from_static(name), value);
-            }
-        }
+        super::trace_headers::set_trace_headers(&outgoing, request.headers_mut());
         let result = next.handle(request);
         match &result {
             Ok(response) => outgoing.finish(response.status().as_u16()),
