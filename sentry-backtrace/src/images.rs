@@ -21,10 +21,48 @@ pub struct LoadedImage {
 }
 
 impl LoadedImage {
+    /// An image described by someone else: the file `path`, mapped at `start..end` in the
+    /// process whose addresses will be resolved against it (for example an image of a
+    /// profile's or an event's `debug_meta`, to symbolize another process's addresses).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_backtrace::LoadedImage;
+    ///
+    /// let image = LoadedImage::from_range("/usr/bin/app", 0x5555_0000_0000, 0x5555_0001_0000);
+    /// assert!(image.contains(0x5555_0000_1234));
+    /// assert!(!image.contains(0x5555_0001_0000));
+    /// ```
+    pub fn from_range(path: impl Into<PathBuf>, start: u64, end: u64) -> LoadedImage {
+        let path = path.into();
+        // The cache keys images by file identity; a file named from outside is keyed by its
+        // path and its inode (0 when it cannot be read, so it is still keyed by path).
+        let inode = file_inode(&path);
+        let key = (format!("path:{}", path.to_string_lossy()), inode);
+        LoadedImage {
+            path,
+            start,
+            end,
+            key,
+        }
+    }
+
     /// `true` if `addr` lies inside the image.
     pub fn contains(&self, addr: u64) -> bool {
         (self.start..self.end).contains(&addr)
     }
+}
+
+#[cfg(unix)]
+fn file_inode(path: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).map(|m| m.ino()).unwrap_or(0)
+}
+
+#[cfg(not(unix))]
+fn file_inode(_path: &std::path::Path) -> u64 {
+    0
 }
 
 /// What is read once from an image file: how it is laid out and how it is identified.

@@ -83,7 +83,7 @@ pub use resolve::{
     ResolveConfig,
 };
 pub use source::{add_source_context, CONTEXT_LINES, MAX_CACHED_FILES, MAX_FILE_BYTES};
-pub use symbolize::reads_debug_info;
+pub use symbolize::{reads_debug_info, symbolize_addresses};
 pub use trim::{trim_stack, PanicLocation};
 
 /// Captures the calling thread's stack and completes it at once (symbols, trimming, in-app,

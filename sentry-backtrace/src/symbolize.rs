@@ -62,6 +62,28 @@ pub(crate) struct Symbol {
     pub(crate) colno: Option<u32>,
 }
 
+/// Resolves instruction addresses (innermost first) against `images` into frames, innermost
+/// first: function names (demangled), and files and lines where the image carries DWARF that
+/// this build reads (see [`reads_debug_info`]). Inlined calls expand to several frames sharing
+/// one address; an address outside every image keeps only its `instruction_addr`.
+///
+/// Every address is looked up as a return address (the byte before it), which is what a stack
+/// walk yields for all frames but the innermost one.
+///
+/// For addresses of this process, pass [`loaded_images`](crate::loaded_images); for another
+/// process's, build its images with [`LoadedImage::from_range`].
+///
+/// # Examples
+///
+/// ```
+/// let raw = sentry_backtrace::RawStack::capture();
+/// let frames = sentry_backtrace::symbolize_addresses(raw.ips(), &sentry_backtrace::loaded_images());
+/// assert!(frames.iter().any(|f| f.function.as_deref().is_some_and(|n| n.contains("main"))));
+/// ```
+pub fn symbolize_addresses(ips: &[u64], images: &[LoadedImage]) -> Vec<Frame> {
+    symbolize(ips, images)
+}
+
 /// Resolves return addresses (innermost first) into frames (innermost first; inlined calls
 /// expand to several frames sharing one address).
 pub(crate) fn symbolize(ips: &[u64], images: &[LoadedImage]) -> Vec<Frame> {
