@@ -71,6 +71,7 @@ pub mod gen_ai;
 mod init;
 pub mod logger;
 pub mod metrics;
+pub mod profiling;
 
 #[cfg(any(test, feature = "test"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "test")))]

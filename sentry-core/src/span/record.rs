@@ -28,11 +28,21 @@ pub(crate) struct SpanRecord {
 
 impl SpanRecord {
     pub(crate) fn new(op: String, name: String, start: SystemTime) -> Self {
+        let mut attributes = Map::new();
+        if crate::profiling::active_profiler().is_some() {
+            // While a profiler samples threads, a span names the thread it started on, so
+            // Sentry can show the samples taken during it.
+            let (id, name) = crate::profiling::current_thread();
+            attributes.insert("thread.id".into(), id.to_string().into());
+            if let Some(name) = name {
+                attributes.insert("thread.name".into(), name.into());
+            }
+        }
         SpanRecord {
             op,
             name,
             status: None,
-            attributes: Map::new(),
+            attributes,
             tags: sentry_minimal::SortedMap::new(),
             origin: None,
             start,

@@ -67,6 +67,10 @@ pub(crate) struct SegmentStart {
 
 impl Segment {
     pub(crate) fn new(start: SegmentStart) -> Segment {
+        if start.sampled {
+            // A profiler in `trace` lifecycle runs while sampled transactions do.
+            crate::profiling::root_span_started();
+        }
         Segment {
             client: start.client,
             scopes: start.scopes,
@@ -189,6 +193,9 @@ impl Segment {
         if self.done.swap(true, Ordering::AcqRel) {
             return;
         }
+        if self.sampled {
+            crate::profiling::root_span_finished();
+        }
         let spans_total = self.children.load(Ordering::Relaxed) as u64 + 1;
         if !self.sampled {
             self.client.client_reports().record_all(
@@ -232,6 +239,14 @@ impl Segment {
                 self.parent_span_id,
             ))),
         );
+        if let Some(profiler_id) = crate::profiling::active_profiler() {
+            // Sentry joins the transaction to the profile chunks of this profiler.
+            let mut profile = Map::new();
+            profile.insert("profiler_id".into(), profiler_id.to_string().into());
+            event
+                .contexts
+                .insert("profile".into(), Context::Other(profile));
+        }
         for (key, value) in root.tags {
             event.tags.insert(key.into(), value.into());
         }
