@@ -28,6 +28,8 @@ const LAYERS: &[&[&str]] = &[
     &["callback"],
     &["gate"],
     &["off_thread"],
+    // The link to a continuous profiler: its id and the root-span hooks (tracing calls in).
+    &["profiling"],
     // The wire.
     &["protocol"],
     &["hint"],
