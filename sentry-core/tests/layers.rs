@@ -540,10 +540,10 @@ fn reports_upward_edges_and_root_reexports() {
     assert_eq!(
         problems,
         [
-            "src/api.rs:2: `api` (layer 23) uses `crate::logger` (layer 27, above it)",
+            "src/api.rs:2: `api` (layer 24) uses `crate::logger` (layer 28, above it)",
             "src/envelope.rs:1: `envelope` reaches `crate::Client` through the crate root's \
              re-exports; import it from the module that defines it",
-            "src/time.rs:3: `time` (layer 4) uses `crate::protocol` (layer 9, above it)",
+            "src/time.rs:3: `time` (layer 4) uses `crate::protocol` (layer 10, above it)",
         ],
     );
 }
