@@ -441,7 +441,7 @@ pub fn typed_value_problem(attribute: &Value) -> Result<(), String> {
         return Err(format!("not a typed value: {}", short(attribute)));
     };
     if let Some(unit) = object.get("unit") {
-        if !unit.as_str().is_some_and(|u| !u.is_empty()) {
+        if unit.as_str().is_none_or(str::is_empty) {
             return Err(format!("unit {unit} is not a non-empty string"));
         }
     }
