@@ -18,6 +18,11 @@ use crate::resolve::{
 ///   gets the current stack on its outermost (last) exception.
 /// - With `attach_stacktrace` in the options, an event without exceptions, stack trace or
 ///   threads (a message) gets the current stack as `stacktrace`.
+/// - `capture_error` walks the stack at its entry point, before the pipeline, so the SDK's own
+///   frames are not unwound, and lends it to this integration as the hint's value (hooks see
+///   it as `hint.value::<RawStack>()`). It does so only for a client that keeps every error
+///   (`sample_rate` 1.0); otherwise, and for error events captured another way, the stack is
+///   walked here.
 /// - Stacks are captured as raw addresses; they are completed (symbols, trimming of the SDK's
 ///   frames, in-app rules from `in_app_include`/`in_app_exclude`, source context, debug images)
 ///   here, or on the transport worker when [`set_deferred_symbolication`] is on.
