@@ -7,8 +7,8 @@
 //! - **Item header**: `type` is `span`, `content_type` is
 //!   `application/vnd.sentry.items.span.v2+json`, `item_count` equals the number of spans.
 //! - **Payload**: an object with `"version": 2` and an `items` array of 1 to 1,000 spans, all of
-//!   one trace (an envelope carries one trace's spans); `ingest_settings`, when present, is an
-//!   object.
+//!   one trace (an envelope carries one trace's spans), no `span_id` twice; `ingest_settings`,
+//!   when present, is an object.
 //! - **Each span**: `trace_id` (32 hex digits) and `span_id` (16), not all zeros;
 //!   `parent_span_id`, when present, 16 hex digits and not the span's own id; a non-empty
 //!   `name`; `status` `ok` or `error`; `is_segment` a boolean; `start_timestamp` and
@@ -87,7 +87,14 @@ pub fn check_span_item(item_header: &Value, payload: &Value) -> Result<(), Vec<S
     check_header(item_header, spans.map(<[Value]>::len), &mut problems);
     if let Some(spans) = spans {
         let mut traces: Vec<&str> = Vec::new();
+        let mut ids: Vec<&str> = Vec::with_capacity(spans.len());
         for (index, span) in spans.iter().enumerate() {
+            if let Some(id) = span.get("span_id").and_then(Value::as_str) {
+                if ids.contains(&id) {
+                    problems.push(format!("span {index}: span_id {id} appears twice"));
+                }
+                ids.push(id);
+            }
             let mut check = SpanCheck {
                 label: span_label(index, span),
                 problems: &mut problems,
@@ -634,7 +641,13 @@ mod tests {
             check_span_item(&header(0), &payload(vec![])),
             Err(vec!["payload has no spans".to_owned()])
         );
-        let many: Vec<Value> = (0..=MAX_SPANS_PER_ITEM).map(|_| child()).collect();
+        let many: Vec<Value> = (0..=MAX_SPANS_PER_ITEM)
+            .map(|i| {
+                let mut span = child();
+                span["span_id"] = json!(format!("{:016x}", i + 1));
+                span
+            })
+            .collect();
         let problems = check_span_item(&header(many.len()), &payload(many)).unwrap_err();
         assert_eq!(problems, ["1001 spans in one item, at most 1000"]);
     }
@@ -861,6 +874,14 @@ mod tests {
         assert_problem(
             |p| p["items"][0]["links"][0] = json!(3),
             "link 0: not an object: 3",
+        );
+    }
+
+    #[test]
+    fn span_ids_are_unique_in_an_item() {
+        assert_problem(
+            |p| p["items"][1]["span_id"] = json!(SEGMENT),
+            "span 1: span_id aaaaaaaaaaaaaaaa appears twice",
         );
     }
 
