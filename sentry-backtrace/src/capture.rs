@@ -44,6 +44,13 @@ impl RawStack {
     /// Captures the stack of the calling thread.
     #[inline(never)]
     pub fn capture() -> RawStack {
+        Self::capture_here()
+    }
+
+    /// [`capture`](Self::capture), inlined into its caller: one frame less for the unwinder
+    /// (each costs about 1,700 instructions of the platform unwinder).
+    #[inline(always)]
+    pub(crate) fn capture_here() -> RawStack {
         let mut ips: Vec<u64> = Vec::with_capacity(64);
         backtrace::trace(|frame| {
             let ip = frame.ip() as usize as u64;
@@ -99,6 +106,20 @@ impl RawStack {
 
     /// The stack as protocol frames carrying only `instruction_addr`, outermost caller first.
     pub fn into_stacktrace(self) -> Stacktrace {
+        self.to_stacktrace()
+    }
+
+    /// [`into_stacktrace`](Self::into_stacktrace) for a borrowed stack (one `capture_error`
+    /// lends the pipeline through its hint).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let stack = sentry_backtrace::RawStack::from_ips(vec![0x20, 0x10]);
+    /// let trace = stack.to_stacktrace();
+    /// assert_eq!(trace.frames[0].instruction_addr.map(|a| a.as_u64()), Some(0x10));
+    /// ```
+    pub fn to_stacktrace(&self) -> Stacktrace {
         let frames = self
             .ips
             .iter()

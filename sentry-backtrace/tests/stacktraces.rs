@@ -162,3 +162,70 @@ fn server_name_and_device_name_only_with_send_default_pii() {
         assert_eq!(json["name"], with[0].server_name.as_deref().unwrap());
     }
 }
+
+#[inline(never)]
+fn report_event_from_error() -> u32 {
+    let err = LoadError("x".parse::<u8>().unwrap_err());
+    sentry_core::capture_event(sentry_core::event_from_error(&err)); // EVENT_LINE
+    line!() - 1
+}
+
+/// `capture_error` walks the stack at its entry point and lends it to the integration; an error
+/// event captured any other way (or by a client that samples) is walked by the integration.
+/// Both stacks end at the caller.
+#[test]
+fn errors_walked_at_the_entry_point_or_in_the_pipeline_end_at_the_caller() {
+    if !sentry_backtrace::reads_debug_info() {
+        eprintln!("skipped: this build reads no DWARF (files, lines and inlined frames)");
+        return;
+    }
+    let mut lines = (0, 0);
+    let events = with_captured_events_options(options(), || {
+        lines = (report_error(), report_event_from_error());
+    });
+    assert_eq!(events.len(), 2);
+    let expected = [
+        ("stacktraces::report_error", lines.0),
+        ("stacktraces::report_event_from_error", lines.1),
+    ];
+    for (event, (function, line)) in events.iter().zip(expected) {
+        let frames = &event.exception[1].stacktrace.as_ref().unwrap().frames;
+        let top = frames.last().unwrap();
+        assert_eq!(top.function.as_deref(), Some(function), "{}", dump(frames));
+        assert_eq!(top.lineno, Some(u64::from(line)), "{}", dump(frames));
+    }
+}
+
+/// The walker is registered for the process once a client has the integration; a client
+/// without it still gets no stack on its errors.
+#[test]
+fn a_client_without_the_integration_gets_no_stack() {
+    let events = with_captured_events_options(options(), || {
+        report_error();
+    });
+    assert!(events[0].exception[1].stacktrace.is_some());
+    let events = with_captured_events_options(ClientOptions::default(), || {
+        report_error();
+    });
+    assert_eq!(events.len(), 1);
+    assert!(events[0].exception.iter().all(|e| e.stacktrace.is_none()));
+}
+
+/// `error_stacktraces(false)` keeps errors stackless, walked at the entry point or not.
+#[test]
+fn error_stacktraces_off_gets_no_stack() {
+    let options = ClientOptions {
+        integrations: vec![Arc::new(
+            StacktraceIntegration::new().error_stacktraces(false),
+        )],
+        ..ClientOptions::default()
+    };
+    let events = with_captured_events_options(options, || {
+        report_error();
+        report_event_from_error();
+    });
+    assert_eq!(events.len(), 2);
+    for event in &events {
+        assert!(event.exception.iter().all(|e| e.stacktrace.is_none()));
+    }
+}

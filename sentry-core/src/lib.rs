@@ -85,6 +85,7 @@ pub mod test;
 /// away in any release, with the crates that use it.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::api::{set_error_stack_walker, ErrorStackWalker};
     pub use crate::debug::{debug_enabled, debug_print};
     pub use crate::logger::param::{ViaDisplay, ViaParam, Wrap};
     pub use crate::logger::record::capture;

@@ -134,7 +134,7 @@ pub fn format_envelope(envelope: &Envelope) -> String {
             | EnvelopeItem::Transaction(_)
             | EnvelopeItem::CheckIn(_)
             | EnvelopeItem::Feedback(_) => true,
-            EnvelopeItem::Raw(raw) => raw.ty.as_str() == "transaction",
+            EnvelopeItem::Raw(raw) => matches!(raw.ty.as_str(), "transaction" | "span"),
             _ => false,
         };
         if let (true, Some(trace)) = (traced, &headers.trace) {
@@ -193,14 +193,21 @@ fn format_dsc(trace: &Map) -> String {
 }
 
 /// A one-line count of what arrived, e.g.
-/// `3 requests: 2 envelopes (event ×2, client_report ×1), 1 not an envelope`.
+/// `3 requests: 2 envelopes (event ×2, span ×1, client_report ×1), 12 spans, 1 not an
+/// envelope` (the spans of span items).
 pub fn summary(requests: &[Request]) -> String {
     let mut counts: Vec<(String, usize)> = Vec::new();
     let mut envelopes = 0;
+    let mut spans = 0;
     for envelope in requests.iter().filter_map(Request::parsed_envelope) {
         envelopes += 1;
         for item in envelope.items() {
             let ty = item.ty().as_str().to_owned();
+            if let EnvelopeItem::Raw(raw) = item {
+                if ty == "span" {
+                    spans += span_count(&raw.payload);
+                }
+            }
             match counts.iter_mut().find(|(name, _)| *name == ty) {
                 Some((_, n)) => *n += 1,
                 None => counts.push((ty, 1)),
@@ -218,10 +225,21 @@ pub fn summary(requests: &[Request]) -> String {
         let list: Vec<String> = counts.iter().map(|(ty, n)| format!("{ty} ×{n}")).collect();
         let _ = write!(out, " ({})", list.join(", "));
     }
+    if spans > 0 {
+        let _ = write!(out, ", {spans} span{}", plural(spans));
+    }
     if bad > 0 {
         let _ = write!(out, ", {bad} not an envelope");
     }
     out
+}
+
+/// How many spans a span item's payload (`{"items":[…]}`) holds; 0 if it is not one.
+fn span_count(payload: &[u8]) -> usize {
+    serde_json::from_slice::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|json| json.get("items")?.as_array().map(Vec::len))
+        .unwrap_or(0)
 }
 
 fn plural(n: usize) -> &'static str {
@@ -555,7 +573,11 @@ fn summarize_json_item(out: &mut String, ty: &str, json: &serde_json::Value) -> 
             format_transaction(out, json);
             true
         }
-        "log" | "span" | "trace_metric" => {
+        "span" if json.get("items").is_some_and(serde_json::Value::is_array) => {
+            format_span_items(out, json);
+            true
+        }
+        "log" | "trace_metric" => {
             let items = json.get("items").and_then(serde_json::Value::as_array);
             let items = items.map(Vec::as_slice).unwrap_or_default();
             field(out, "records", items.len());
@@ -566,7 +588,6 @@ fn summarize_json_item(out: &mut String, ty: &str, json: &serde_json::Value) -> 
                         text_of(item, "level").unwrap_or_else(|| "?".to_owned()),
                         text_of(item, "body").unwrap_or_default()
                     ),
-                    "span" => pairs(item, &["name", "status", "span_id"]),
                     _ => metric_line(item),
                 };
                 continuation(out, line);
@@ -658,7 +679,7 @@ fn format_transaction(out: &mut String, json: &serde_json::Value) {
     let spans = json.get("spans").and_then(serde_json::Value::as_array);
     let spans = spans.map(Vec::as_slice).unwrap_or_default();
     field(out, "spans", spans.len());
-    let tree = span_tree(spans);
+    let tree = transaction_span_tree(spans);
     for &(depth, index) in tree.iter().take(SPANS_SHOWN) {
         let span = &spans[index];
         let mut text = format!(
@@ -711,46 +732,60 @@ fn format_transaction(out: &mut String, json: &serde_json::Value) {
 
 /// `end - start` of a span or transaction in milliseconds (`{:.1} ms`), or `? ms`.
 fn duration_ms(json: &serde_json::Value) -> String {
+    duration_between(json, "start_timestamp", "timestamp")
+}
+
+/// `json[end] - json[start]` in milliseconds (`{:.1} ms`), or `? ms`.
+fn duration_between(json: &serde_json::Value, start: &str, end: &str) -> String {
     let time = |key| json.get(key).and_then(serde_json::Value::as_f64);
-    match (time("start_timestamp"), time("timestamp")) {
+    match (time(start), time(end)) {
         (Some(start), Some(end)) => format!("{:.1} ms", (end - start) * 1000.0),
         _ => "? ms".to_owned(),
     }
 }
 
-/// The spans in display order, each as (depth, index into `spans`): depth first from the root,
-/// children in start order. A span whose `parent_span_id` names neither the root nor another
-/// span (or that has none) is a child of the root; spans only reachable through a cycle of
-/// parents are listed last, under the root, so every span appears exactly once.
-fn span_tree(spans: &[serde_json::Value]) -> Vec<(usize, usize)> {
-    let id = |i: usize| text_of(&spans[i], "span_id");
-    let ids: Vec<Option<String>> = (0..spans.len()).map(id).collect();
-    let parent_of = |i: usize| {
-        let parent = text_of(&spans[i], "parent_span_id")?;
-        let known = ids
-            .iter()
-            .enumerate()
-            .any(|(j, id)| j != i && id.as_deref() == Some(parent.as_str()));
-        known.then_some(parent)
-    };
-    let parents: Vec<Option<String>> = (0..spans.len()).map(parent_of).collect();
-    let start = |i: usize| {
-        spans[i]
-            .get("start_timestamp")
-            .and_then(serde_json::Value::as_f64)
-            .unwrap_or(f64::INFINITY)
-    };
-    let children = |parent: Option<&str>| {
-        let mut list: Vec<usize> = (0..spans.len())
-            .filter(|&i| parents[i].as_deref() == parent)
+/// The start of a span (`start_timestamp`), for ordering; spans without one go last.
+fn start_of(span: &serde_json::Value) -> f64 {
+    span.get("start_timestamp")
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(f64::INFINITY)
+}
+
+/// The index of the span other than `i` whose `span_id` is `id`.
+fn index_of(spans: &[serde_json::Value], i: usize, id: &str) -> Option<usize> {
+    (0..spans.len()).find(|&j| j != i && text_of(&spans[j], "span_id").as_deref() == Some(id))
+}
+
+/// A transaction's spans in display order, each as (depth, index into `spans`): a span whose
+/// `parent_span_id` names neither the root nor another span (or that has none) is a child of
+/// the root (depth 0).
+fn transaction_span_tree(spans: &[serde_json::Value]) -> Vec<(usize, usize)> {
+    let parents: Vec<Option<usize>> = (0..spans.len())
+        .map(|i| {
+            let parent = text_of(&spans[i], "parent_span_id")?;
+            index_of(spans, i, &parent)
+        })
+        .collect();
+    let starts: Vec<f64> = spans.iter().map(start_of).collect();
+    tree_order(&parents, &starts)
+}
+
+/// The one tree builder of the spans shown (a transaction's spans, a span item's): given each
+/// span's parent (an index, or `None` for a top-level span) and its start, the spans in display
+/// order as (depth, index): depth first, top-level spans and each span's children in start
+/// order. Spans only reachable through a cycle of parents are listed last, at the top level,
+/// so every span appears exactly once.
+fn tree_order(parents: &[Option<usize>], starts: &[f64]) -> Vec<(usize, usize)> {
+    let children = |parent: Option<usize>| {
+        let mut list: Vec<usize> = (0..parents.len())
+            .filter(|&i| parents[i] == parent)
             .collect();
-        list.sort_by(|&a, &b| start(a).total_cmp(&start(b)));
+        list.sort_by(|&a, &b| starts[a].total_cmp(&starts[b]));
         list
     };
 
-    let mut order = Vec::with_capacity(spans.len());
-    let mut seen = vec![false; spans.len()];
-    // Children of the root: spans without a known parent.
+    let mut order = Vec::with_capacity(parents.len());
+    let mut seen = vec![false; parents.len()];
     let mut stack: Vec<(usize, usize)> = children(None).into_iter().rev().map(|i| (0, i)).collect();
     loop {
         while let Some((depth, index)) = stack.pop() {
@@ -758,14 +793,12 @@ fn span_tree(spans: &[serde_json::Value]) -> Vec<(usize, usize)> {
                 continue;
             }
             order.push((depth, index));
-            if let Some(own) = &ids[index] {
-                stack.extend(
-                    children(Some(own))
-                        .into_iter()
-                        .rev()
-                        .map(|i| (depth + 1, i)),
-                );
-            }
+            stack.extend(
+                children(Some(index))
+                    .into_iter()
+                    .rev()
+                    .map(|i| (depth + 1, i)),
+            );
         }
         // What a cycle of parents kept out of reach: start again from the first such span.
         match seen.iter().position(|s| !s) {
@@ -774,6 +807,127 @@ fn span_tree(spans: &[serde_json::Value]) -> Vec<(usize, usize)> {
         }
     }
     order
+}
+
+/// The attributes shown on a segment span's line, when present.
+pub const SEGMENT_ATTRIBUTES_SHOWN: [&str; 5] = [
+    "sentry.segment.name",
+    "sentry.segment.name.source",
+    "sentry.environment",
+    "sentry.release",
+    "http.response.status_code",
+];
+/// The attributes shown on any other span's line, when present.
+pub const SPAN_ATTRIBUTES_SHOWN: [&str; 2] = ["http.response.status_code", "db.system"];
+
+/// The value of a span v2 attribute (`attributes[key].value`), shortened.
+fn attribute(span: &serde_json::Value, key: &str) -> Option<String> {
+    text_of(span.get("attributes")?.get(key)?, "value")
+}
+
+/// A span v2 item's spans (span streaming), one tree per trace: segment spans at the top with
+/// their key attributes, each span under its parent. A span whose parent is not in the item
+/// hangs under its segment (`sentry.segment.id`) when that is in the item, else at the top, and
+/// is marked `(parent elsewhere)`.
+fn format_span_items(out: &mut String, json: &serde_json::Value) {
+    let items = json.get("items").and_then(serde_json::Value::as_array);
+    let spans = items.map(Vec::as_slice).unwrap_or_default();
+    let mut traces: Vec<Option<String>> = Vec::new();
+    for span in spans {
+        let trace = text_of(span, "trace_id");
+        if !traces.contains(&trace) {
+            traces.push(trace);
+        }
+    }
+    field(
+        out,
+        "spans",
+        format!(
+            "{} in {} trace{}",
+            spans.len(),
+            traces.len(),
+            plural(traces.len())
+        ),
+    );
+    let mut shown = 0;
+    for trace in &traces {
+        // The spans of this trace, as indices into `spans`.
+        let members: Vec<usize> = (0..spans.len())
+            .filter(|&i| &text_of(&spans[i], "trace_id") == trace)
+            .collect();
+        let group: Vec<serde_json::Value> = members.iter().map(|&i| spans[i].clone()).collect();
+        let is_segment =
+            |i: usize| group[i].get("is_segment") == Some(&serde_json::Value::Bool(true));
+        let mut elsewhere = vec![false; group.len()];
+        let parents: Vec<Option<usize>> = (0..group.len())
+            .map(|i| {
+                let parent = text_of(&group[i], "parent_span_id");
+                if let Some(j) = parent.as_deref().and_then(|p| index_of(&group, i, p)) {
+                    return Some(j);
+                }
+                elsewhere[i] = parent.is_some();
+                if is_segment(i) {
+                    return None;
+                }
+                let segment = attribute(&group[i], "sentry.segment.id")?;
+                index_of(&group, i, &segment).filter(|&j| is_segment(j))
+            })
+            .collect();
+        let starts: Vec<f64> = group.iter().map(start_of).collect();
+        continuation(
+            out,
+            format!(
+                "trace {}  ({} span{})",
+                trace.as_deref().unwrap_or("?"),
+                group.len(),
+                plural(group.len())
+            ),
+        );
+        for (depth, index) in tree_order(&parents, &starts) {
+            if shown == SPANS_SHOWN {
+                break;
+            }
+            shown += 1;
+            let span = &group[index];
+            let mut text = format!(
+                "{}- {}",
+                "  ".repeat(depth),
+                text_of(span, "name").unwrap_or_else(|| "?".to_owned())
+            );
+            if let Some(op) = attribute(span, "sentry.op") {
+                let _ = write!(text, "  op={op}");
+            }
+            if let Some(status) = text_of(span, "status") {
+                let _ = write!(text, "  {status}");
+            }
+            let _ = write!(
+                text,
+                "  {}",
+                duration_between(span, "start_timestamp", "end_timestamp")
+            );
+            if let Some(id) = text_of(span, "span_id") {
+                let _ = write!(text, "  span_id={id}");
+            }
+            let keys: &[&str] = if is_segment(index) {
+                text.push_str("  segment");
+                &SEGMENT_ATTRIBUTES_SHOWN
+            } else {
+                &SPAN_ATTRIBUTES_SHOWN
+            };
+            for key in keys {
+                if let Some(value) = attribute(span, key) {
+                    let _ = write!(text, "  {key}={value}");
+                }
+            }
+            if elsewhere[index] {
+                text.push_str("  (parent elsewhere)");
+            }
+            continuation(out, text);
+        }
+    }
+    if spans.len() > shown {
+        continuation(out, format!("… {} more", spans.len() - shown));
+    }
 }
 
 /// The first `max` bytes of `bytes` as text (`…` when cut), or a note if they are binary.
@@ -1011,6 +1165,121 @@ mod tests {
              sample_rate=0.5 sample_rand=0.250000 transaction=GET /x",
         ];
         assert_eq!(lines[1..], expected, "\n{text}");
+    }
+
+    /// A span v2 item: a segment continuing a remote trace, a child and a grandchild (listed
+    /// before its parent), a span whose parent is not in the item (under its segment), and a
+    /// span of a second trace whose parent and segment are both elsewhere (at the top).
+    const SPAN_ITEM: &str = concat!(
+        "{\"trace\":{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"public_key\":\"pk\",",
+        "\"sampled\":\"true\"}}\n",
+        "{\"type\":\"span\",\"item_count\":5,",
+        "\"content_type\":\"application/vnd.sentry.items.span.v2+json\"}\n",
+        "{\"version\":2,\"items\":[",
+        "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"span_id\":\"cccccccccccccccc\",",
+        "\"parent_span_id\":\"bbbbbbbbbbbbbbbb\",\"name\":\"SELECT users\",\"status\":\"ok\",",
+        "\"is_segment\":false,\"start_timestamp\":1.15,\"end_timestamp\":1.2,\"attributes\":{",
+        "\"sentry.op\":{\"type\":\"string\",\"value\":\"db.query\"},",
+        "\"db.system\":{\"type\":\"string\",\"value\":\"sqlite\"},",
+        "\"sentry.segment.id\":{\"type\":\"string\",\"value\":\"aaaaaaaaaaaaaaaa\"}}},",
+        "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"span_id\":\"aaaaaaaaaaaaaaaa\",",
+        "\"parent_span_id\":\"ffffffffffffffff\",\"name\":\"GET /users/{id}\",\"status\":\"ok\",",
+        "\"is_segment\":true,\"start_timestamp\":1.0,\"end_timestamp\":1.5,\"attributes\":{",
+        "\"sentry.op\":{\"type\":\"string\",\"value\":\"http.server\"},",
+        "\"sentry.segment.id\":{\"type\":\"string\",\"value\":\"aaaaaaaaaaaaaaaa\"},",
+        "\"sentry.segment.name\":{\"type\":\"string\",\"value\":\"GET /users/{id}\"},",
+        "\"sentry.environment\":{\"type\":\"string\",\"value\":\"production\"},",
+        "\"http.response.status_code\":{\"type\":\"integer\",\"value\":200}}},",
+        "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"span_id\":\"bbbbbbbbbbbbbbbb\",",
+        "\"parent_span_id\":\"aaaaaaaaaaaaaaaa\",\"name\":\"load user\",\"status\":\"error\",",
+        "\"is_segment\":false,\"start_timestamp\":1.1,\"end_timestamp\":1.3,\"attributes\":{",
+        "\"sentry.op\":{\"type\":\"string\",\"value\":\"db\"}}},",
+        "{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"span_id\":\"dddddddddddddddd\",",
+        "\"parent_span_id\":\"9999999999999999\",\"name\":\"render\",\"status\":\"ok\",",
+        "\"is_segment\":false,\"start_timestamp\":1.35,\"end_timestamp\":1.4,\"attributes\":{",
+        "\"sentry.segment.id\":{\"type\":\"string\",\"value\":\"aaaaaaaaaaaaaaaa\"}}},",
+        "{\"trace_id\":\"0123456789abcdef0123456789abcdef\",\"span_id\":\"eeeeeeeeeeeeeeee\",",
+        "\"parent_span_id\":\"8888888888888888\",\"name\":\"late job\",\"status\":\"ok\",",
+        "\"is_segment\":false,\"start_timestamp\":2.0,\"end_timestamp\":2.001,\"attributes\":{",
+        "\"sentry.segment.id\":{\"type\":\"string\",\"value\":\"7777777777777777\"}}}",
+        "]}\n",
+    );
+
+    #[test]
+    fn renders_span_items_as_trees_per_trace() {
+        let envelope = Envelope::from_bytes(SPAN_ITEM.as_bytes()).expect("envelope");
+        let text = format_envelope(&envelope);
+        let lines: Vec<&str> = text.lines().collect();
+        let expected = [
+            "  [1] span",
+            "      size         1780 bytes, item_count=5, \
+             content_type=application/vnd.sentry.items.span.v2+json",
+            "      spans        5 in 2 traces",
+            "                   trace 771a43a4192642f0b136d5159a501700  (4 spans)",
+            "                   - GET /users/{id}  op=http.server  ok  500.0 ms  \
+             span_id=aaaaaaaaaaaaaaaa  segment  sentry.segment.name=GET /users/{id}  \
+             sentry.environment=production  http.response.status_code=200  (parent elsewhere)",
+            "                     - load user  op=db  error  200.0 ms  span_id=bbbbbbbbbbbbbbbb",
+            "                       - SELECT users  op=db.query  ok  50.0 ms  \
+             span_id=cccccccccccccccc  db.system=sqlite",
+            "                     - render  ok  50.0 ms  span_id=dddddddddddddddd  \
+             (parent elsewhere)",
+            "                   trace 0123456789abcdef0123456789abcdef  (1 span)",
+            "                   - late job  ok  1.0 ms  span_id=eeeeeeeeeeeeeeee  \
+             (parent elsewhere)",
+            "      trace        trace_id=771a43a4192642f0b136d5159a501700 sampled=true",
+        ];
+        assert_eq!(lines[1..], expected, "\n{text}");
+    }
+
+    #[test]
+    fn span_items_list_at_most_spans_shown() {
+        let span = |i: usize| {
+            format!(
+                "{{\"trace_id\":\"771a43a4192642f0b136d5159a501700\",\"span_id\":\"{i:016x}\",\
+                 \"name\":\"s{i}\",\"status\":\"ok\",\"is_segment\":false,\
+                 \"start_timestamp\":{i},\"end_timestamp\":{i},\"attributes\":{{}}}}"
+            )
+        };
+        let spans: Vec<String> = (1..=SPANS_SHOWN + 3).map(span).collect();
+        let bytes = format!(
+            "{{}}\n{{\"type\":\"span\"}}\n{{\"version\":2,\"items\":[{}]}}\n",
+            spans.join(",")
+        );
+        let envelope = Envelope::from_bytes(bytes.as_bytes()).expect("envelope");
+        let text = format_envelope(&envelope);
+        assert!(text.contains("- s50  ok  0.0 ms"), "{text}");
+        assert!(!text.contains("- s51 "), "{text}");
+        assert!(text.contains("… 3 more"), "{text}");
+        // Top-level spans without parents are not marked.
+        assert!(!text.contains("parent elsewhere"), "{text}");
+    }
+
+    #[test]
+    fn the_summary_counts_spans() {
+        let request = |body: &[u8]| Request {
+            method: "POST".into(),
+            path: "/api/1/envelope/".into(),
+            version: "HTTP/1.1".into(),
+            headers: Vec::new(),
+            raw_body: body.to_vec(),
+            body: body.to_vec(),
+            decode_error: None,
+            envelope: Envelope::from_bytes(body),
+            connection: 0,
+            received_at: std::time::SystemTime::UNIX_EPOCH,
+        };
+        let requests = [
+            request(SPAN_ITEM.as_bytes()),
+            request(SPAN_ITEM.as_bytes()),
+            request(b"{}\n{\"type\":\"event\"}\n{}\n"),
+            request(b"not an envelope"),
+        ];
+        assert_eq!(
+            summary(&requests),
+            "4 requests: 3 envelopes (span ×2, event ×1), 10 spans, 1 not an envelope"
+        );
+        assert_eq!(summary(&requests[2..3]), "1 request: 1 envelope (event ×1)");
     }
 
     #[test]

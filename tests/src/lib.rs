@@ -13,6 +13,8 @@
 //!   tests, the gzip tests and the benchmarks share.
 //! - [`log_protocol`]: [`log_item_problems`](log_protocol::log_item_problems), the field-by-field
 //!   check of log items that Relay's normalizer does not do.
+//! - [`span_v2`]: [`check_span_item`](span_v2::check_span_item), the same for span v2 items
+//!   (span streaming): header, payload, ids, times, typed attributes, segment attributes, links.
 //!
 //! The integration tests of the workspace live in this package's `tests/` directory; the
 //! examples of the guides in `docs/` run as this crate's doctests (the hidden `guides` module).
@@ -27,6 +29,7 @@ pub mod places;
 pub mod proxy;
 pub mod relay;
 pub mod server;
+pub mod span_v2;
 pub mod spotlight;
 
 pub use server::{Behavior, Request, Response, TestServer};

@@ -19,8 +19,10 @@ pub use trace::{
     with_span, TraceHeaders,
 };
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::error::Error;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use sentry_minimal::{AsError, Breadcrumb, EventId, Level, User, Value};
@@ -96,7 +98,11 @@ fn capture_event_enabled(event: Event, hint: &Hint<'_>) -> EventId {
 }
 
 pub(crate) fn capture_in(scopes: &Scopes, event: Event, hint: &Hint<'_>) -> EventId {
-    let snapshots = Snapshots::of(scopes);
+    capture_with(scopes, &Snapshots::of(scopes), event, hint)
+}
+
+/// [`capture_in`] with the scopes' snapshots already taken.
+fn capture_with(scopes: &Scopes, snapshots: &Snapshots, event: Event, hint: &Hint<'_>) -> EventId {
     let client = snapshots.client();
     let Some(client) = client else {
         return EventId::nil();
@@ -160,13 +166,82 @@ pub fn capture_error<E: AsError + ?Sized>(error: &E) -> EventId {
 }
 
 /// The body of [`capture_error`] once the gate is open, shared with the facade's backend.
+///
+/// When a stack walker is registered ([`set_error_stack_walker`]) and the event is sure to
+/// reach the integrations (a client is bound, it samples every error, and this is not a capture
+/// from inside an SDK callback), the stack is walked here, at the public entry point, and lent
+/// to the pipeline through the hint's value: the unwinder then walks only the few frames above
+/// this one instead of the whole pipeline's (half of a shallow stack's frames). Otherwise the
+/// integration walks the stack itself, after sampling.
 #[inline(never)]
 pub(crate) fn capture_error_enabled(
     error: &(dyn Error + 'static),
     type_name: Option<&str>,
 ) -> EventId {
     let event = crate::client::convert::event_from_error(error, type_name);
-    capture_event_enabled(event, &Hint::new().with_error(error))
+    with_scopes(|scopes| {
+        let snapshots = Snapshots::of(scopes);
+        let hint = Hint::new().with_error(error);
+        let walker = match ERROR_STACK_WALKER.get() {
+            Some(walker) if walks_at_entry(&snapshots) => *walker,
+            _ => return capture_with(scopes, &snapshots, event, &hint),
+        };
+        let mut event = Some(event);
+        let mut id = EventId::nil();
+        walker(&mut |stack| {
+            if let Some(event) = event.take() {
+                id = capture_with(scopes, &snapshots, event, &hint.with_value(stack));
+            }
+        });
+        // A walker that never called back: capture without the stack it owed.
+        if let Some(event) = event.take() {
+            id = capture_with(scopes, &snapshots, event, &hint);
+        }
+        id
+    })
+}
+
+/// Walks the calling thread's stack and hands the result to the callback (once), as the value
+/// of `capture_error`'s hint. See [`set_error_stack_walker`].
+pub type ErrorStackWalker = fn(&mut dyn FnMut(&dyn Any));
+
+/// The registered walker, if a stack-trace integration is set up.
+static ERROR_STACK_WALKER: OnceLock<ErrorStackWalker> = OnceLock::new();
+
+/// Registers the function that walks the stack at `capture_error`'s entry point (the first
+/// registration wins; a stack-trace integration calls this in its `setup_once`).
+///
+/// The walker lends what it captured to the pipeline as the hint's
+/// [`value`](Hint::value); the integration that registered it finds it there and uses it
+/// instead of walking the stack again. Integrations that do not know the value's type ignore
+/// it, so a client without that integration gets no stack.
+///
+/// # Examples
+///
+/// ```
+/// use std::any::Any;
+///
+/// /// The integration's own type, which its `process_event` downcasts the hint's value to.
+/// struct WalkedStack(Vec<u64>);
+///
+/// fn walk(capture: &mut dyn FnMut(&dyn Any)) {
+///     let stack = WalkedStack(Vec::new()); // return addresses, from an unwinder
+///     capture(&stack);
+/// }
+/// sentry_core::__private::set_error_stack_walker(walk);
+/// ```
+pub fn set_error_stack_walker(walker: ErrorStackWalker) {
+    let _ = ERROR_STACK_WALKER.set(walker);
+}
+
+/// `true` if an error captured now reaches the integrations: a client is bound, it keeps every
+/// error (a sampled-out error must not pay for a walk), and the capture does not come from
+/// inside an SDK callback (which the client drops).
+fn walks_at_entry(snapshots: &Snapshots) -> bool {
+    snapshots
+        .client()
+        .is_some_and(|client| client.options().sample_rate >= 1.0)
+        && !crate::integration::inside_sdk()
 }
 
 /// Builds the event [`capture_error`] would capture for `error` (its whole `source()` chain,
