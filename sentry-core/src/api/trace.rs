@@ -160,23 +160,26 @@ pub fn continue_trace<'a, I>(headers: I) -> TransactionContext
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    let incoming = IncomingTrace::from_headers(headers);
-    continue_incoming(&incoming)
+    continue_owned(IncomingTrace::from_headers(headers))
 }
 
 /// Continues `incoming` on the current isolation scope.
 pub(crate) fn continue_incoming(incoming: &IncomingTrace) -> TransactionContext {
-    let ctx = TransactionContext::new("", "");
+    continue_owned(incoming.clone())
+}
+
+/// Continues `incoming`, taken, on the current isolation scope.
+fn continue_owned(incoming: IncomingTrace) -> TransactionContext {
     if !sentry_minimal::is_enabled() {
-        return ctx.continuing(incoming);
+        return TransactionContext::new("", "").continuing(&incoming);
     }
     with_scopes(|scopes| continue_in(scopes, incoming))
 }
 
-pub(crate) fn continue_in(scopes: &Scopes, incoming: &IncomingTrace) -> TransactionContext {
+pub(crate) fn continue_in(scopes: &Scopes, incoming: IncomingTrace) -> TransactionContext {
     let client = scopes.client();
     // One continuation for both the scope and the transaction: same trace, same sample_rand.
-    let continued = incoming.continued().filter(|continued| {
+    let continued = incoming.into_continued().filter(|continued| {
         let org_id = continued.dsc.org_id.as_deref();
         let ok = crate::span::may_continue_org(&client, org_id);
         if !ok {
