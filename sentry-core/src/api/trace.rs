@@ -163,6 +163,45 @@ where
     continue_owned(IncomingTrace::from_headers(headers))
 }
 
+impl Scopes {
+    /// [`continue_trace`] on these scopes' isolation scope, whether or not they are the
+    /// calling thread's: for an integration that holds the scopes of a request it has not
+    /// entered yet (entering them only for this costs a thread-local swap each way).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::Scopes;
+    ///
+    /// let request = Scopes::current().fork_isolation();
+    /// let ctx = request.continue_trace([(
+    ///     "sentry-trace",
+    ///     "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-1",
+    /// )]);
+    /// let transaction = request.start_transaction(ctx.with_name("GET /").with_op("http.server"));
+    /// transaction.finish();
+    /// ```
+    pub fn continue_trace<'a, I>(&self, headers: I) -> TransactionContext
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let incoming = IncomingTrace::from_headers(headers);
+        if !sentry_minimal::is_enabled() {
+            return TransactionContext::new("", "").continuing(&incoming);
+        }
+        continue_in(self, incoming)
+    }
+
+    /// [`start_transaction`] in these scopes, whether or not they are the calling thread's
+    /// (see [`continue_trace`](Self::continue_trace)).
+    pub fn start_transaction(&self, ctx: TransactionContext) -> Span {
+        if !sentry_minimal::is_enabled() {
+            return Span::noop();
+        }
+        Span::start_transaction(self, ctx)
+    }
+}
+
 /// Continues `incoming` on the current isolation scope.
 pub(crate) fn continue_incoming(incoming: &IncomingTrace) -> TransactionContext {
     continue_owned(incoming.clone())
