@@ -424,3 +424,44 @@ fn current_trace(url: Option<&str>) -> Option<CurrentTrace> {
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::test::with_captured_transactions_options;
+    use crate::{ClientOptions, Scopes};
+
+    const TRACE: &str = "771a43a4192642f0b136d5159a501700";
+
+    #[test]
+    fn scopes_held_continue_and_start_without_being_entered() {
+        let options = ClientOptions {
+            traces_sample_rate: Some(1.0),
+            ..Default::default()
+        };
+        let transactions = with_captured_transactions_options(options, || {
+            let outside = crate::get_traceparent().unwrap();
+            let request = Scopes::current().fork_isolation();
+            let ctx = request.continue_trace([
+                (
+                    "sentry-trace",
+                    "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-1",
+                ),
+                ("baggage", "sentry-sample_rand=0.5,sentry-environment=up"),
+            ]);
+            let tx = request.start_transaction(ctx.with_name("GET /").with_op("http.server"));
+            assert_eq!(
+                tx.trace_id().map(|id| id.to_string()).as_deref(),
+                Some(TRACE)
+            );
+            // Only the request's scopes joined the trace.
+            assert_eq!(crate::get_traceparent().unwrap(), outside);
+            let inside = request.bind(crate::get_traceparent).unwrap();
+            assert!(inside.starts_with(TRACE), "{inside}");
+            let baggage = request.bind(crate::get_baggage).unwrap();
+            assert!(baggage.contains("sentry-environment=up"), "{baggage}");
+            tx.finish();
+        });
+        assert_eq!(transactions.len(), 1);
+        assert_eq!(transactions[0].transaction.as_deref(), Some("GET /"));
+    }
+}
