@@ -194,6 +194,16 @@ impl Scopes {
 
     /// [`start_transaction`] in these scopes, whether or not they are the calling thread's
     /// (see [`continue_trace`](Self::continue_trace)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::{Scopes, TransactionContext};
+    ///
+    /// let job = Scopes::current().fork_isolation();
+    /// let transaction = job.start_transaction(TransactionContext::new("nightly", "task"));
+    /// assert!(!transaction.is_sampled()); // no SDK in this example
+    /// ```
     pub fn start_transaction(&self, ctx: TransactionContext) -> Span {
         if !sentry_minimal::is_enabled() {
             return Span::noop();
