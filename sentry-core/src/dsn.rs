@@ -192,6 +192,37 @@ pub struct Dsn {
     port: Option<u16>,
     path: String,
     project_id: String,
+    /// The organization id read from the host when the DSN was parsed, as a number and in
+    /// decimal: every continued trace compares it, so it is neither re-read nor re-formatted.
+    org_id: Option<OrgId>,
+}
+
+/// A DSN's organization id, in both forms the SDK uses.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct OrgId {
+    id: u64,
+    /// `id` in decimal (as `sentry-org_id` and `strict_trace_continuation` compare it).
+    text: Box<str>,
+}
+
+impl OrgId {
+    /// The organization id of `host`, for hosts of the form `o{ORG_ID}.ingest[.{REGION}].sentry.io`.
+    fn from_host(host: &str) -> Option<OrgId> {
+        let mut labels = host.split('.');
+        let first = labels.next()?;
+        if labels.next() != Some("ingest") {
+            return None;
+        }
+        let digits = first.strip_prefix('o')?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let id: u64 = digits.parse().ok()?;
+        Some(OrgId {
+            id,
+            text: id.to_string().into_boxed_str(),
+        })
+    }
 }
 
 impl Dsn {
@@ -234,16 +265,12 @@ impl Dsn {
 
     /// The organization id, for hosts of the form `o{ORG_ID}.ingest[.{REGION}].sentry.io`.
     pub fn org_id(&self) -> Option<u64> {
-        let mut labels = self.host.split('.');
-        let first = labels.next()?;
-        if labels.next() != Some("ingest") {
-            return None;
-        }
-        let digits = first.strip_prefix('o')?;
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        digits.parse().ok()
+        self.org_id.as_ref().map(|org| org.id)
+    }
+
+    /// [`org_id`](Self::org_id) in decimal, read once when the DSN was parsed.
+    pub(crate) fn org_id_text(&self) -> Option<&str> {
+        self.org_id.as_ref().map(|org| &*org.text)
     }
 
     /// `{host}` or `{host}:{port}` when the port is not the scheme's default.
@@ -508,6 +535,7 @@ impl FromStr for Dsn {
             scheme,
             public_key: public_key.to_owned(),
             secret_key,
+            org_id: OrgId::from_host(&host),
             host,
             port,
             path: path.to_owned(),

@@ -77,13 +77,14 @@ where
         if !sentry_minimal::is_enabled() {
             return ResponseFuture::passthrough(self.inner.call(request));
         }
-        let scopes = Scopes::current().fork_isolation();
-        let client = scopes.client();
+        let parent = Scopes::current();
+        let client = parent.client();
         let options = client.options();
         let info = RequestInfo::new(&request, options.send_default_pii);
         let sessions = options.session_mode == SessionMode::Request;
         let (name, source) = transaction_name(&request);
-        scopes.configure_isolation_scope(|scope| {
+        // Configured as it is made: configuring it after would copy the whole scope.
+        let scopes = parent.fork_isolation_with(|scope| {
             scope.set_transaction(Some(&name));
             // The processor owns the request's data: one allocation for both.
             scope.add_event_processor(move |mut event, _hint| {
@@ -93,40 +94,45 @@ where
                 Some(event)
             });
         });
+        drop(parent);
         let traced = self.options.trace_options_requests || request.method() != Method::OPTIONS;
-        let transaction = scopes.bind(|| {
-            // Only the three headers that carry a trace: the core then reads three values
-            // instead of comparing every header's name and checking every value's text.
-            let headers = TRACE_HEADERS.iter().flat_map(|name| {
-                request
-                    .headers()
-                    .get_all(name)
-                    .iter()
-                    .filter_map(move |value| Some((name.as_str(), value.to_str().ok()?)))
-            });
-            let ctx = sentry_core::continue_trace(headers);
-            if sessions {
-                sentry_core::start_session();
-            }
-            if !traced {
-                return None;
-            }
-            let mut ctx = ctx
-                .with_name(name)
-                .with_op(OP)
-                .with_source(source)
-                .with_origin(ORIGIN);
-            if options.traces_sampler.is_some() {
+        // Only the three headers that carry a trace: the core then reads three values instead
+        // of comparing every header's name and checking every value's text.
+        let headers = TRACE_HEADERS.iter().flat_map(|name| {
+            request
+                .headers()
+                .get_all(name)
+                .iter()
+                .filter_map(move |value| Some((name.as_str(), value.to_str().ok()?)))
+        });
+        // On the request's scopes without entering them (entering costs a thread-local swap
+        // each way): only a `traces_sampler`, user code, might look for the current scopes,
+        // and it runs with them entered.
+        let ctx = scopes.continue_trace(headers);
+        if sessions {
+            scopes.bind(sentry_core::start_session);
+        }
+        let transaction = traced
+            .then(|| {
+                let mut ctx = ctx
+                    .with_name(name)
+                    .with_op(OP)
+                    .with_source(source)
+                    .with_origin(ORIGIN);
+                if options.traces_sampler.is_none() {
+                    return scopes.start_transaction(ctx);
+                }
                 ctx = ctx
                     .with_custom_sampling_context("http.request.method", request.method().as_str())
                     .with_custom_sampling_context("url.path", request.uri().path());
-            }
-            let transaction = sentry_core::start_transaction(ctx);
-            if transaction.is_sampled() {
-                transaction.set_data("http.request.method", request.method().as_str());
-            }
-            Some(transaction).filter(sentry_core::Span::is_active)
-        });
+                scopes.bind(|| scopes.start_transaction(ctx))
+            })
+            .filter(|transaction| {
+                if transaction.is_sampled() {
+                    transaction.set_data("http.request.method", request.method().as_str());
+                }
+                transaction.is_active()
+            });
         let scopes = match &transaction {
             Some(transaction) => scopes.with_span(Some(transaction.clone())),
             None => scopes,

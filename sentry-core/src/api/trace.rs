@@ -160,23 +160,75 @@ pub fn continue_trace<'a, I>(headers: I) -> TransactionContext
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    let incoming = IncomingTrace::from_headers(headers);
-    continue_incoming(&incoming)
+    continue_owned(IncomingTrace::from_headers(headers))
+}
+
+impl Scopes {
+    /// [`continue_trace`] on these scopes' isolation scope, whether or not they are the
+    /// calling thread's: for an integration that holds the scopes of a request it has not
+    /// entered yet (entering them only for this costs a thread-local swap each way).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::Scopes;
+    ///
+    /// let request = Scopes::current().fork_isolation();
+    /// let ctx = request.continue_trace([(
+    ///     "sentry-trace",
+    ///     "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-1",
+    /// )]);
+    /// let transaction = request.start_transaction(ctx.with_name("GET /").with_op("http.server"));
+    /// transaction.finish();
+    /// ```
+    pub fn continue_trace<'a, I>(&self, headers: I) -> TransactionContext
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let incoming = IncomingTrace::from_headers(headers);
+        if !sentry_minimal::is_enabled() {
+            return TransactionContext::new("", "").continuing(&incoming);
+        }
+        continue_in(self, incoming)
+    }
+
+    /// [`start_transaction`] in these scopes, whether or not they are the calling thread's
+    /// (see [`continue_trace`](Self::continue_trace)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::{Scopes, TransactionContext};
+    ///
+    /// let job = Scopes::current().fork_isolation();
+    /// let transaction = job.start_transaction(TransactionContext::new("nightly", "task"));
+    /// assert!(!transaction.is_sampled()); // no SDK in this example
+    /// ```
+    pub fn start_transaction(&self, ctx: TransactionContext) -> Span {
+        if !sentry_minimal::is_enabled() {
+            return Span::noop();
+        }
+        Span::start_transaction(self, ctx)
+    }
 }
 
 /// Continues `incoming` on the current isolation scope.
 pub(crate) fn continue_incoming(incoming: &IncomingTrace) -> TransactionContext {
-    let ctx = TransactionContext::new("", "");
+    continue_owned(incoming.clone())
+}
+
+/// Continues `incoming`, taken, on the current isolation scope.
+fn continue_owned(incoming: IncomingTrace) -> TransactionContext {
     if !sentry_minimal::is_enabled() {
-        return ctx.continuing(incoming);
+        return TransactionContext::new("", "").continuing(&incoming);
     }
     with_scopes(|scopes| continue_in(scopes, incoming))
 }
 
-pub(crate) fn continue_in(scopes: &Scopes, incoming: &IncomingTrace) -> TransactionContext {
+pub(crate) fn continue_in(scopes: &Scopes, incoming: IncomingTrace) -> TransactionContext {
     let client = scopes.client();
     // One continuation for both the scope and the transaction: same trace, same sample_rand.
-    let continued = incoming.continued().filter(|continued| {
+    let continued = incoming.into_continued().filter(|continued| {
         let org_id = continued.dsc.org_id.as_deref();
         let ok = crate::span::may_continue_org(&client, org_id);
         if !ok {
@@ -381,4 +433,45 @@ fn current_trace(url: Option<&str>) -> Option<CurrentTrace> {
             propagate_traceparent: options.propagate_traceparent,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test::with_captured_transactions_options;
+    use crate::{ClientOptions, Scopes};
+
+    const TRACE: &str = "771a43a4192642f0b136d5159a501700";
+
+    #[test]
+    fn scopes_held_continue_and_start_without_being_entered() {
+        let options = ClientOptions {
+            traces_sample_rate: Some(1.0),
+            ..Default::default()
+        };
+        let transactions = with_captured_transactions_options(options, || {
+            let outside = crate::get_traceparent().unwrap();
+            let request = Scopes::current().fork_isolation();
+            let ctx = request.continue_trace([
+                (
+                    "sentry-trace",
+                    "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-1",
+                ),
+                ("baggage", "sentry-sample_rand=0.5,sentry-environment=up"),
+            ]);
+            let tx = request.start_transaction(ctx.with_name("GET /").with_op("http.server"));
+            assert_eq!(
+                tx.trace_id().map(|id| id.to_string()).as_deref(),
+                Some(TRACE)
+            );
+            // Only the request's scopes joined the trace.
+            assert_eq!(crate::get_traceparent().unwrap(), outside);
+            let inside = request.bind(crate::get_traceparent).unwrap();
+            assert!(inside.starts_with(TRACE), "{inside}");
+            let baggage = request.bind(crate::get_baggage).unwrap();
+            assert!(baggage.contains("sentry-environment=up"), "{baggage}");
+            tx.finish();
+        });
+        assert_eq!(transactions.len(), 1);
+        assert_eq!(transactions[0].transaction.as_deref(), Some("GET /"));
+    }
 }

@@ -9,6 +9,8 @@
 //! Both directions are bounded by the W3C limits, [`MAX_BAGGAGE_BYTES`] and
 //! [`MAX_BAGGAGE_MEMBERS`].
 
+use std::borrow::Cow;
+
 use crate::protocol::SortedMap;
 
 use super::dsc::DynamicSamplingContext;
@@ -69,38 +71,16 @@ impl Baggage {
     /// ```
     pub fn parse(header: &str) -> Baggage {
         let mut baggage = Baggage::default();
-        let mut end = 0;
-        let mut members = 0;
-        for raw in header.split(',') {
-            end += raw.len() + 1;
-            // `end` counts a separator after the last member too.
-            if end - 1 > MAX_BAGGAGE_BYTES || members == MAX_BAGGAGE_MEMBERS {
-                break;
-            }
-            let member = raw.trim();
-            if member.is_empty() {
-                continue;
-            }
-            members += 1;
-            let key_value = member.split(';').next().unwrap_or_default();
-            let Some((key, value)) = key_value.split_once('=') else {
-                continue;
-            };
-            let key = key.trim();
-            if key.is_empty() {
-                continue;
-            }
-            match key.strip_prefix(SENTRY_PREFIX) {
-                Some(name) => {
-                    if !name.is_empty() && !baggage.sentry.contains_key(name) {
-                        baggage
-                            .sentry
-                            .insert(name.to_owned(), percent_decode(value.trim()));
-                    }
+        MemberReader::default().read(header, |member| match member.sentry_key() {
+            Some(name) => {
+                if !name.is_empty() && !baggage.sentry.contains_key(name) {
+                    baggage
+                        .sentry
+                        .insert(name.to_owned(), percent_decode(member.value).into_owned());
                 }
-                None => baggage.third_party.push(member.to_owned()),
             }
-        }
+            None => baggage.third_party.push(member.text.to_owned()),
+        });
         baggage
     }
 
@@ -216,13 +196,18 @@ pub fn merge_baggage(existing: Option<&str>, dsc: &DynamicSamplingContext) -> Op
         .into_iter()
         .map(|(key, value)| format_member(key, &value))
         .collect();
-    let mut theirs = existing
-        .map(|header| Baggage::parse(header).third_party)
-        .unwrap_or_default();
+    // The other vendors' members, borrowed from `existing`: only the joined result is copied.
+    let mut theirs: Vec<&str> = Vec::new();
+    if let Some(header) = existing {
+        MemberReader::default().read(header, |member| {
+            if member.sentry_key().is_none() {
+                theirs.push(member.text);
+            }
+        });
+    }
 
-    let length = |members: &[String]| members.iter().map(|m| m.len() + 1).sum::<usize>();
-    let ours_length = length(&ours);
-    let mut theirs_length = length(&theirs);
+    let ours_length = ours.iter().map(|m| m.len() + 1).sum::<usize>();
+    let mut theirs_length = theirs.iter().map(|m| m.len() + 1).sum::<usize>();
     while !theirs.is_empty()
         && (ours_length + theirs_length > MAX_BAGGAGE_BYTES + 1
             || ours.len() + theirs.len() > MAX_BAGGAGE_MEMBERS)
@@ -232,12 +217,189 @@ pub fn merge_baggage(existing: Option<&str>, dsc: &DynamicSamplingContext) -> Op
         }
     }
 
-    theirs.extend(ours);
-    if theirs.is_empty() {
-        None
-    } else {
-        Some(theirs.join(","))
+    if theirs.is_empty() && ours.is_empty() {
+        return None;
     }
+    let mut header = String::with_capacity(theirs_length + ours_length);
+    for member in theirs.into_iter().chain(ours.iter().map(String::as_str)) {
+        if !header.is_empty() {
+            header.push(',');
+        }
+        header.push_str(member);
+    }
+    Some(header)
+}
+
+/// One member of a `baggage` header, borrowed from it: `key=value` and its properties.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Member<'a> {
+    /// The whole member, trimmed, properties included.
+    pub(super) text: &'a str,
+    /// The key, trimmed; never empty.
+    pub(super) key: &'a str,
+    /// The value without the properties, trimmed and still percent-encoded.
+    pub(super) value: &'a str,
+}
+
+impl<'a> Member<'a> {
+    /// The key without the `sentry-` prefix, for one of Sentry's members (empty for the bare
+    /// key `sentry-`, which is Sentry's but names nothing); `None` for another vendor's.
+    pub(super) fn sentry_key(&self) -> Option<&'a str> {
+        self.key.strip_prefix(SENTRY_PREFIX)
+    }
+}
+
+/// Reads the members of `baggage` text in place, within the W3C bounds: nothing is copied, so
+/// a reader that keeps a few `sentry-` entries allocates only for those.
+///
+/// The text may come in parts (several `baggage` headers): [`read_header`](Self::read_header)
+/// reads each as if all were joined with `,`, so the bounds apply to the whole, exactly as
+/// [`read`](Self::read) applies them to one joined string.
+#[derive(Debug, Default)]
+pub(super) struct MemberReader {
+    /// The bytes of the text read so far, a separator after each piece included.
+    end: usize,
+    /// The members read so far (empty ones are not counted).
+    members: usize,
+    /// The length of the headers joined so far, as [`read_header`](Self::read_header) joins
+    /// them.
+    joined: usize,
+    /// A bound was reached: nothing more is read.
+    done: bool,
+}
+
+impl MemberReader {
+    /// Calls `each` with every member of `text` that has a key and a `=`, in order, until a
+    /// bound is reached: only members that end within the first [`MAX_BAGGAGE_BYTES`] bytes
+    /// are read, and at most [`MAX_BAGGAGE_MEMBERS`] of them.
+    pub(super) fn read<'a>(&mut self, text: &'a str, mut each: impl FnMut(Member<'a>)) {
+        let mut rest = text;
+        while !self.done {
+            let piece = Piece::find(rest);
+            self.end += piece.len + 1;
+            // `end` counts a separator after the last member too.
+            if self.end - 1 > MAX_BAGGAGE_BYTES || self.members == MAX_BAGGAGE_MEMBERS {
+                self.done = true;
+                break;
+            }
+            if let Some(member) = piece.member(rest, &mut self.members) {
+                each(member);
+            }
+            match rest.get(piece.len + 1..) {
+                Some(next) if piece.len < rest.len() => rest = next,
+                _ => break,
+            }
+        }
+    }
+
+    /// Reads one of several `baggage` headers (see [`read`](Self::read)), as if it were
+    /// appended to those read before with a `,` between them. An empty header adds nothing
+    /// before the first non-empty one, and no more than [`MAX_BAGGAGE_BYTES`] of all the
+    /// headers together is ever looked at.
+    pub(super) fn read_header<'a>(&mut self, header: &'a str, each: impl FnMut(Member<'a>)) {
+        if self.joined > MAX_BAGGAGE_BYTES {
+            return;
+        }
+        let after_another = self.joined > 0;
+        if after_another {
+            self.joined += 1;
+        }
+        let part = prefix(header, MAX_BAGGAGE_BYTES + 1 - self.joined);
+        self.joined += part.len();
+        if after_another || !part.is_empty() {
+            self.read(part, each);
+        }
+    }
+}
+
+/// Where the first member of some text ends, and where its first `=` and `;` are: one pass
+/// over the bytes (the separators are ASCII, so every position is a character boundary).
+struct Piece {
+    /// The length of the member, up to the first `,` (or the end).
+    len: usize,
+    /// The first `=` before the first `;`.
+    equals: Option<usize>,
+    /// The first `;`.
+    semicolon: Option<usize>,
+}
+
+impl Piece {
+    fn find(text: &str) -> Piece {
+        let mut piece = Piece {
+            len: text.len(),
+            equals: None,
+            semicolon: None,
+        };
+        for (i, &b) in text.as_bytes().iter().enumerate() {
+            // One table load per byte; the three-way test only for the rare separators.
+            if !SEPARATORS[usize::from(b)] {
+                continue;
+            }
+            match b {
+                b',' => {
+                    piece.len = i;
+                    break;
+                }
+                b';' if piece.semicolon.is_none() => piece.semicolon = Some(i),
+                b'=' if piece.equals.is_none() && piece.semicolon.is_none() => {
+                    piece.equals = Some(i)
+                }
+                _ => {}
+            }
+        }
+        piece
+    }
+
+    /// The member this piece of `text` holds, counted in `members` when it is not empty;
+    /// `None` when it is empty or has no `=` or no key.
+    fn member<'a>(&self, text: &'a str, members: &mut usize) -> Option<Member<'a>> {
+        let raw = text.get(..self.len)?;
+        let trimmed = trim(raw);
+        if trimmed.is_empty() {
+            return None;
+        }
+        *members += 1;
+        let equals = self.equals?;
+        let key = trim(raw.get(..equals)?);
+        if key.is_empty() {
+            return None;
+        }
+        let value = raw.get(equals + 1..self.semicolon.unwrap_or(self.len))?;
+        Some(Member {
+            text: trimmed,
+            key,
+            value: trim(value),
+        })
+    }
+}
+
+/// The bytes [`Piece::find`] stops at: `,` `;` `=`.
+static SEPARATORS: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b',' as usize] = true;
+    table[b';' as usize] = true;
+    table[b'=' as usize] = true;
+    table
+};
+
+/// `s` without leading and trailing whitespace (as `str::trim`), returned at once when it
+/// starts and ends with a plain ASCII character, as header text almost always does.
+fn trim(s: &str) -> &str {
+    let plain = |b: &u8| b.is_ascii() && !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let bytes = s.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if plain(first) && plain(last) => s,
+        _ => s.trim(),
+    }
+}
+
+/// At most `max` bytes of the start of `s`, cut at a character boundary.
+pub(super) fn prefix(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// `sentry-{key}={percent-encoded value}`.
@@ -267,9 +429,9 @@ fn percent_encode_into(out: &mut String, value: &str) {
 
 /// Decodes `%XX` escapes; a `%` not followed by two hex digits is kept as it is, and bytes that
 /// are not UTF-8 become U+FFFD.
-fn percent_decode(value: &str) -> String {
+pub(super) fn percent_decode(value: &str) -> Cow<'_, str> {
     if !value.contains('%') {
-        return value.to_owned();
+        return Cow::Borrowed(value);
     }
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -290,7 +452,10 @@ fn percent_decode(value: &str) -> String {
             }
         }
     }
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    Cow::Owned(
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
 }
 
 fn hex_value(b: u8) -> Option<u8> {

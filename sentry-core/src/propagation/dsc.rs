@@ -3,7 +3,7 @@
 
 use crate::protocol::{Map, SortedMap, TraceId, Value};
 
-use super::baggage::{format_member, Baggage};
+use super::baggage::{format_member, percent_decode, Baggage, Member, MemberReader};
 use super::sentry_trace::parse_trace_id;
 
 /// The dynamic sampling context of a trace.
@@ -88,36 +88,63 @@ impl DynamicSamplingContext {
     pub fn from_baggage(baggage: &Baggage) -> DynamicSamplingContext {
         let mut dsc = DynamicSamplingContext::default();
         for (key, value) in baggage.sentry_entries() {
-            if value.is_empty() {
-                continue;
-            }
-            let text = || Some(value.to_owned());
-            match key {
-                "trace_id" => dsc.trace_id = parse_trace_id(value, false),
-                "public_key" => dsc.public_key = text(),
-                "sample_rate" => {
-                    dsc.sample_rate = parse_number(value).filter(|r| (0.0..=1.0).contains(r))
-                }
-                "sample_rand" => {
-                    dsc.sample_rand = parse_number(value).filter(|r| (0.0..1.0).contains(r))
-                }
-                "sampled" => {
-                    dsc.sampled = match value {
-                        "true" => Some(true),
-                        "false" => Some(false),
-                        _ => None,
-                    }
-                }
-                "release" => dsc.release = text(),
-                "environment" => dsc.environment = text(),
-                "transaction" => dsc.transaction = text(),
-                "org_id" => dsc.org_id = text(),
-                _ => {
-                    dsc.other.insert(key.to_owned(), value.to_owned());
-                }
-            }
+            dsc.set(key, value);
         }
         dsc
+    }
+
+    /// The context carried by the `sentry-` members of a `baggage` header, read in place:
+    /// the same as [`from_baggage`](Self::from_baggage) of the parsed header, without a copy
+    /// of the members it does not keep.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::propagation::DynamicSamplingContext;
+    ///
+    /// let dsc = DynamicSamplingContext::from_baggage_header(
+    ///     "vendor=1, sentry-environment=prod, sentry-environment=second, sentry-release=a%40b",
+    /// );
+    /// assert_eq!(dsc.environment.as_deref(), Some("prod"));
+    /// assert_eq!(dsc.release.as_deref(), Some("a@b"));
+    /// ```
+    pub fn from_baggage_header(header: &str) -> DynamicSamplingContext {
+        let mut reader = DscReader::default();
+        MemberReader::default().read(header, |member| reader.member(member));
+        reader.finish()
+    }
+
+    /// Sets the field of `key` (without the `sentry-` prefix) from its decoded `value`; an
+    /// empty value is no value.
+    fn set(&mut self, key: &str, value: &str) {
+        if value.is_empty() {
+            return;
+        }
+        let text = || Some(value.to_owned());
+        match key {
+            "trace_id" => self.trace_id = parse_trace_id(value, false),
+            "public_key" => self.public_key = text(),
+            "sample_rate" => {
+                self.sample_rate = parse_number(value).filter(|r| (0.0..=1.0).contains(r))
+            }
+            "sample_rand" => {
+                self.sample_rand = parse_number(value).filter(|r| (0.0..1.0).contains(r))
+            }
+            "sampled" => {
+                self.sampled = match value {
+                    "true" => Some(true),
+                    "false" => Some(false),
+                    _ => None,
+                }
+            }
+            "release" => self.release = text(),
+            "environment" => self.environment = text(),
+            "transaction" => self.transaction = text(),
+            "org_id" => self.org_id = text(),
+            _ => {
+                self.other.insert(key.to_owned(), value.to_owned());
+            }
+        }
     }
 
     /// `true` if no field is set.
@@ -238,6 +265,50 @@ impl DynamicSamplingContext {
             out.push_str(&format_member(key, &value));
         }
         out
+    }
+}
+
+/// Builds a [`DynamicSamplingContext`] from `baggage` members as a [`MemberReader`] reads
+/// them, keeping the first value of each `sentry-` key (as [`Baggage::parse`] does) and
+/// copying only the values it keeps.
+#[derive(Debug, Default)]
+pub(super) struct DscReader<'a> {
+    dsc: DynamicSamplingContext,
+    /// The known keys seen, one bit each (by their index in [`KNOWN_KEYS`]).
+    seen_known: u16,
+    /// The other `sentry-` keys seen (rare: allocated only when there is one).
+    seen_other: Vec<&'a str>,
+}
+
+impl<'a> DscReader<'a> {
+    /// Reads `member`: a `sentry-` member not seen before sets its field; others are ignored.
+    pub(super) fn member(&mut self, member: Member<'a>) {
+        let Some(key) = member.sentry_key().filter(|key| !key.is_empty()) else {
+            return;
+        };
+        let first = match KNOWN_KEYS.iter().position(|known| *known == key) {
+            Some(index) => {
+                let bit = 1 << index;
+                let first = self.seen_known & bit == 0;
+                self.seen_known |= bit;
+                first
+            }
+            None => {
+                let first = !self.seen_other.contains(&key);
+                if first {
+                    self.seen_other.push(key);
+                }
+                first
+            }
+        };
+        if first {
+            self.dsc.set(key, &percent_decode(member.value));
+        }
+    }
+
+    /// The context read.
+    pub(super) fn finish(self) -> DynamicSamplingContext {
+        self.dsc
     }
 }
 

@@ -2,8 +2,8 @@
 
 use sentry_minimal::{SpanId, TraceId};
 
-use super::baggage::{Baggage, MAX_BAGGAGE_BYTES};
-use super::dsc::DynamicSamplingContext;
+use super::baggage::MemberReader;
+use super::dsc::{DscReader, DynamicSamplingContext};
 use super::sampling::backfill_sample_rand;
 use super::sentry_trace::SentryTrace;
 use super::{
@@ -11,7 +11,8 @@ use super::{
 };
 
 /// The trace data of an incoming request, message or process: where in which trace it comes
-/// from, and the upstream baggage.
+/// from, and the upstream dynamic sampling context (the `sentry-` members of its baggage;
+/// other vendors' members are never passed on, so they are not kept).
 ///
 /// Built from headers by [`from_headers`](Self::from_headers), from the environment by
 /// [`from_env`](Self::from_env). Invalid values are ignored, so an `IncomingTrace` with no
@@ -32,14 +33,14 @@ use super::{
 /// let dsc = incoming.dynamic_sampling_context().unwrap();
 /// assert_eq!(dsc.sample_rand, Some(0.25));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IncomingTrace {
     /// The upstream position in the trace: from `sentry-trace`, or from `traceparent` when
     /// there was no valid `sentry-trace`. `None` when neither was valid.
     pub sentry_trace: Option<SentryTrace>,
-    /// The upstream baggage, all `baggage` headers together; `None` when there was none (or
-    /// it had no member).
-    pub baggage: Option<Baggage>,
+    /// The `sentry-` entries of the upstream baggage (all `baggage` headers together, read as
+    /// [`DynamicSamplingContext::from_baggage`] reads them); empty when there were none.
+    pub dsc: DynamicSamplingContext,
     /// `true` if `sentry_trace` was read from a W3C `traceparent` header.
     pub from_traceparent: bool,
 }
@@ -51,6 +52,9 @@ impl IncomingTrace {
     /// is used only when there is no valid `sentry-trace`. Several `baggage` headers are read
     /// as one, joined with `,` (up to [`MAX_BAGGAGE_BYTES`](super::MAX_BAGGAGE_BYTES) in all).
     /// Invalid values are ignored.
+    ///
+    /// The baggage is read in place: only the values of the `sentry-` entries the context
+    /// keeps are copied.
     ///
     /// # Examples
     ///
@@ -64,16 +68,16 @@ impl IncomingTrace {
     ///     ("BAGGAGE", "sentry-release=1.0"),
     /// ]);
     /// assert!(incoming.from_traceparent);
-    /// let baggage = incoming.baggage.unwrap();
-    /// assert_eq!(baggage.sentry_entry("environment"), Some("prod"));
-    /// assert_eq!(baggage.sentry_entry("release"), Some("1.0"));
+    /// assert_eq!(incoming.dsc.environment.as_deref(), Some("prod"));
+    /// assert_eq!(incoming.dsc.release.as_deref(), Some("1.0"));
     /// ```
     pub fn from_headers<'a>(
         headers: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> IncomingTrace {
         let mut sentry_trace = None;
         let mut traceparent = None;
-        let mut baggage = String::new();
+        let mut members = MemberReader::default();
+        let mut dsc = DscReader::default();
         for (name, value) in headers {
             let name = name.trim();
             if name.eq_ignore_ascii_case(SENTRY_TRACE_HEADER) {
@@ -84,21 +88,14 @@ impl IncomingTrace {
                 if traceparent.is_none() {
                     traceparent = SentryTrace::from_traceparent(value);
                 }
-            } else if name.eq_ignore_ascii_case(BAGGAGE_HEADER)
-                && baggage.len() <= MAX_BAGGAGE_BYTES
-            {
-                if !baggage.is_empty() {
-                    baggage.push(',');
-                }
-                // More than the limit is never read, so never copied either.
-                let room = MAX_BAGGAGE_BYTES + 1 - baggage.len();
-                baggage.push_str(prefix(value, room));
+            } else if name.eq_ignore_ascii_case(BAGGAGE_HEADER) {
+                members.read_header(value, |member| dsc.member(member));
             }
         }
         let from_traceparent = sentry_trace.is_none() && traceparent.is_some();
         IncomingTrace {
             sentry_trace: sentry_trace.or(traceparent),
-            baggage: parse_baggage(&baggage),
+            dsc: dsc.finish(),
             from_traceparent,
         }
     }
@@ -137,12 +134,14 @@ impl IncomingTrace {
     ///     Some("sentry-org_id=17"),
     /// );
     /// assert_eq!(incoming.sentry_trace.unwrap().sampled, None);
-    /// assert_eq!(incoming.baggage.unwrap().sentry_entry("org_id"), Some("17"));
+    /// assert_eq!(incoming.dsc.org_id.as_deref(), Some("17"));
     /// ```
     pub fn from_values(sentry_trace: Option<&str>, baggage: Option<&str>) -> IncomingTrace {
         IncomingTrace {
             sentry_trace: sentry_trace.and_then(|v| v.parse().ok()),
-            baggage: baggage.and_then(parse_baggage),
+            dsc: baggage
+                .map(DynamicSamplingContext::from_baggage_header)
+                .unwrap_or_default(),
             from_traceparent: false,
         }
     }
@@ -150,6 +149,9 @@ impl IncomingTrace {
     /// The upstream dynamic sampling context, when there is a trace to continue: the
     /// `sentry-` baggage entries, or an empty context when there were none (the upstream SDK
     /// sent none, and the receiver must not make one up). `None` without a trace.
+    ///
+    /// [`continued`](Self::continued) is what continuing the trace uses; this is the context
+    /// alone, borrowed.
     ///
     /// # Examples
     ///
@@ -163,14 +165,9 @@ impl IncomingTrace {
     /// assert!(incoming.dynamic_sampling_context().unwrap().is_empty());
     /// assert_eq!(IncomingTrace::default().dynamic_sampling_context(), None);
     /// ```
-    pub fn dynamic_sampling_context(&self) -> Option<DynamicSamplingContext> {
+    pub fn dynamic_sampling_context(&self) -> Option<&DynamicSamplingContext> {
         self.sentry_trace?;
-        Some(
-            self.baggage
-                .as_ref()
-                .map(DynamicSamplingContext::from_baggage)
-                .unwrap_or_default(),
-        )
+        Some(&self.dsc)
     }
 }
 
@@ -215,8 +212,29 @@ impl IncomingTrace {
     /// What continuing this trace means (see [`ContinuedTrace`]); `None` when it names no
     /// trace. Each call backfills a missing `sample_rand` anew: call it once per trace.
     pub fn continued(&self) -> Option<ContinuedTrace> {
+        self.sentry_trace?;
+        self.clone().into_continued()
+    }
+
+    /// [`continued`](Self::continued), taking the trace: its sampling context moves into
+    /// the result instead of being copied.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::propagation::IncomingTrace;
+    ///
+    /// let incoming = IncomingTrace::from_values(
+    ///     Some("771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-1"),
+    ///     Some("sentry-sample_rand=0.5,sentry-environment=prod"),
+    /// );
+    /// let continued = incoming.into_continued().unwrap();
+    /// assert_eq!(continued.sample_rand, 0.5);
+    /// assert_eq!(continued.dsc.environment.as_deref(), Some("prod"));
+    /// ```
+    pub fn into_continued(self) -> Option<ContinuedTrace> {
         let parent = self.sentry_trace?;
-        let dsc = self.dynamic_sampling_context()?;
+        let dsc = self.dsc;
         let sample_rand = dsc
             .sample_rand
             .unwrap_or_else(|| backfill_sample_rand(parent.sampled, dsc.sample_rate));
@@ -230,22 +248,9 @@ impl IncomingTrace {
     }
 }
 
-/// `None` for a header without members.
-fn parse_baggage(header: &str) -> Option<Baggage> {
-    Some(Baggage::parse(header)).filter(|b| !b.is_empty())
-}
-
-/// At most `max` bytes of the start of `s`, cut at a character boundary.
-fn prefix(s: &str, max: usize) -> &str {
-    let mut end = max.min(s.len());
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::baggage::{Baggage, MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS};
     use super::*;
 
     const ST: &str = "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-1";
@@ -313,20 +318,82 @@ mod tests {
             ("Baggage", ""),
             ("BAGGAGE", "sentry-environment=second,sentry-release=1.0"),
         ]);
-        let baggage = incoming.baggage.unwrap();
-        assert_eq!(baggage.sentry_entry("environment"), Some("prod"));
-        assert_eq!(baggage.sentry_entry("release"), Some("1.0"));
-        assert_eq!(baggage.third_party(), ["a=1"]);
+        assert_eq!(incoming.dsc.environment.as_deref(), Some("prod"));
+        assert_eq!(incoming.dsc.release.as_deref(), Some("1.0"));
         assert_eq!(incoming.sentry_trace, None);
 
-        assert_eq!(
-            IncomingTrace::from_headers([("baggage", " , ")]).baggage,
-            None
-        );
-        assert_eq!(
-            IncomingTrace::from_headers([("baggage", "junk")]).baggage,
-            None
-        );
+        for junk in [" , ", "junk", "a=1", "sentry-=1"] {
+            assert!(IncomingTrace::from_headers([("baggage", junk)])
+                .dsc
+                .is_empty());
+        }
+    }
+
+    /// The old reading, kept as the reference: the headers joined into one string (up to
+    /// the limit), then parsed whole.
+    fn joined_then_parsed(headers: &[&str]) -> DynamicSamplingContext {
+        let mut joined = String::new();
+        for value in headers {
+            if joined.len() > MAX_BAGGAGE_BYTES {
+                continue;
+            }
+            if !joined.is_empty() {
+                joined.push(',');
+            }
+            let room = MAX_BAGGAGE_BYTES + 1 - joined.len();
+            joined.push_str(super::super::baggage::prefix(value, room));
+        }
+        DynamicSamplingContext::from_baggage(&Baggage::parse(&joined))
+    }
+
+    #[test]
+    fn reading_in_place_equals_joining_then_parsing() {
+        let member = "sentry-environment=e";
+        let fill = |n: usize| format!("a={}", "x".repeat(n));
+        // Headers around the byte limit: the `sentry-` member ends just before, at, or just
+        // after it, in the first header or the next one, after empty headers or not.
+        let mut cases: Vec<Vec<String>> = Vec::new();
+        for delta in 0..4 {
+            let n = MAX_BAGGAGE_BYTES - member.len() - "a=".len() - ",".len() - 2 + delta;
+            cases.push(vec![format!("{},{member}", fill(n))]);
+            cases.push(vec![fill(n), member.to_owned()]);
+            cases.push(vec![String::new(), fill(n), member.to_owned()]);
+            cases.push(vec![fill(n), String::new(), member.to_owned()]);
+            cases.push(vec![fill(n + 1), "é".repeat(3), member.to_owned()]);
+        }
+        // Members past the member limit, spread over headers; repeated and empty keys.
+        let many: Vec<String> = (0..MAX_BAGGAGE_MEMBERS - 1)
+            .map(|i| format!("k{i}=v"))
+            .collect();
+        cases.push(vec![
+            many.join(","),
+            "sentry-release=r".into(),
+            member.into(),
+        ]);
+        cases.push(vec![many.join(","), " , ,".into(), member.into()]);
+        cases.push(vec![
+            "sentry-release=,sentry-x=".into(),
+            "sentry-release=late, sentry-x=late ;p".into(),
+            "sentry-x=later,sentry-sample_rand=0.5,sentry-sample_rand=0.25".into(),
+        ]);
+        cases.push(vec!["".into(), "".into()]);
+        for case in &cases {
+            let headers: Vec<&str> = case.iter().map(String::as_str).collect();
+            let read =
+                IncomingTrace::from_headers(headers.iter().map(|value| ("baggage", *value))).dsc;
+            assert_eq!(
+                read,
+                joined_then_parsed(&headers),
+                "{:?}",
+                case_summary(case)
+            );
+        }
+    }
+
+    fn case_summary(case: &[String]) -> Vec<(usize, String)> {
+        case.iter()
+            .map(|h| (h.len(), h.chars().rev().take(24).collect()))
+            .collect()
     }
 
     #[test]
@@ -338,16 +405,12 @@ mod tests {
                 10_000,
             ))
             .collect();
-        let baggage = IncomingTrace::from_headers(many).baggage.unwrap();
-        assert_eq!(baggage.third_party().len(), 1);
-        assert_eq!(baggage.sentry_entry("late"), None);
+        let dsc = IncomingTrace::from_headers(many).dsc;
+        assert!(dsc.other.is_empty());
 
         let head = "é".repeat(MAX_BAGGAGE_BYTES);
-        let baggage = IncomingTrace::from_headers([("baggage", "sentry-a=1"), ("baggage", &head)]);
-        assert_eq!(baggage.baggage.unwrap().sentry_entry("a"), Some("1"));
-        assert_eq!(prefix("aé", 2), "a");
-        assert_eq!(prefix("aé", 3), "aé");
-        assert_eq!(prefix("aé", 9), "aé");
+        let incoming = IncomingTrace::from_headers([("baggage", "sentry-a=1"), ("baggage", &head)]);
+        assert_eq!(incoming.dsc.other["a"], "1");
     }
 
     #[test]
@@ -371,8 +434,19 @@ mod tests {
         );
         // Baggage without a trace is kept, but gives no context to continue.
         let orphan = IncomingTrace::from_values(None, Some("sentry-release=1"));
-        assert!(orphan.baggage.is_some());
+        assert_eq!(orphan.dsc.release.as_deref(), Some("1"));
         assert_eq!(orphan.dynamic_sampling_context(), None);
+        assert!(orphan.continued().is_none());
+    }
+
+    #[test]
+    fn continued_by_reference_or_by_value_agree() {
+        let incoming =
+            IncomingTrace::from_values(Some(ST), Some("sentry-sample_rand=0.5,sentry-release=1"));
+        assert_eq!(incoming.continued(), incoming.clone().into_continued());
+        let continued = incoming.into_continued().unwrap();
+        assert_eq!(continued.sample_rand, 0.5);
+        assert_eq!(continued.dsc.release.as_deref(), Some("1"));
     }
 
     #[test]
@@ -380,7 +454,7 @@ mod tests {
         let incoming = IncomingTrace::from_headers([("sentry-trace", ST)]);
         assert_eq!(
             incoming.dynamic_sampling_context(),
-            Some(DynamicSamplingContext::default())
+            Some(&DynamicSamplingContext::default())
         );
     }
 }

@@ -95,13 +95,13 @@ impl FromStr for SentryTrace {
     /// be in either case; all-zero ids, ids of the wrong length, other characters, a fourth
     /// part and a flag other than `1`/`0` are rejected.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut parts = s.trim().split('-');
-        let trace_id = parts.next().ok_or(ParseSentryTraceError::WrongShape)?;
-        let span_id = parts.next().ok_or(ParseSentryTraceError::WrongShape)?;
-        let sampled = parts.next();
-        if parts.next().is_some() {
-            return Err(ParseSentryTraceError::WrongShape);
-        }
+        // Split at the dashes by hand: a `split('-')` costs more than reading the ids.
+        let (trace_id, rest) = split_dash(s.trim()).ok_or(ParseSentryTraceError::WrongShape)?;
+        let (span_id, sampled) = match split_dash(rest) {
+            Some((span_id, sampled)) if split_dash(sampled).is_none() => (span_id, Some(sampled)),
+            Some(_) => return Err(ParseSentryTraceError::WrongShape),
+            None => (rest, None),
+        };
         let trace_id =
             parse_trace_id(trace_id, false).ok_or(ParseSentryTraceError::InvalidTraceId)?;
         let span_id = parse_span_id(span_id, false).ok_or(ParseSentryTraceError::InvalidSpanId)?;
@@ -212,6 +212,12 @@ fn parse_span_id(s: &str, lowercase_only: bool) -> Option<SpanId> {
     parse_hex::<8>(s, lowercase_only)
         .map(SpanId::from_bytes)
         .filter(|id| !id.is_nil())
+}
+
+/// The text before the first `-` and the text after it; `None` without a `-`.
+fn split_dash(s: &str) -> Option<(&str, &str)> {
+    let dash = s.bytes().position(|b| b == b'-')?;
+    Some((s.get(..dash)?, s.get(dash + 1..)?))
 }
 
 /// Exactly `2 * N` hex digits (lowercase only, or either case) as `N` bytes.

@@ -20,10 +20,18 @@ pub(crate) struct PropagationContext {
     /// The caller's decision, for a continued trace that made one.
     pub(crate) sampled: Option<bool>,
     pub(crate) sample_rand: f64,
+    /// What is frozen once and shared by every copy: one allocation for both.
+    frozen: Arc<Frozen>,
+}
+
+/// The parts of a trace made once, at its start or on first use, and shared by every copy of
+/// its [`PropagationContext`].
+#[derive(Debug, Default)]
+struct Frozen {
     /// Frozen on arrival for a continued trace, on first use for a new one.
-    dsc: Arc<OnceLock<DynamicSamplingContext>>,
+    dsc: OnceLock<DynamicSamplingContext>,
     /// The envelope `trace` header made from it, built once.
-    header: Arc<OnceLock<Arc<Map>>>,
+    header: OnceLock<Arc<Map>>,
 }
 
 impl PropagationContext {
@@ -35,8 +43,7 @@ impl PropagationContext {
             parent_span_id: None,
             sampled: None,
             sample_rand: new_sample_rand(),
-            dsc: Arc::default(),
-            header: Arc::default(),
+            frozen: Arc::default(),
         }
     }
 
@@ -48,15 +55,18 @@ impl PropagationContext {
             parent_span_id: Some(continued.parent_span_id),
             sampled: continued.sampled,
             sample_rand: continued.sample_rand,
-            dsc: Arc::new(OnceLock::from(continued.dsc)),
-            header: Arc::default(),
+            frozen: Arc::new(Frozen {
+                dsc: OnceLock::from(continued.dsc),
+                header: OnceLock::new(),
+            }),
         }
     }
 
     /// The frozen sampling context of a trace continued from elsewhere; `None` for a trace
     /// that started here.
     pub(crate) fn incoming_dsc(&self) -> Option<DynamicSamplingContext> {
-        self.parent_span_id.and_then(|_| self.dsc.get().cloned())
+        self.parent_span_id
+            .and_then(|_| self.frozen.dsc.get().cloned())
     }
 
     /// The `contexts.trace` of events in this trace.
@@ -80,7 +90,7 @@ impl PropagationContext {
 
     /// The envelope `trace` header of this trace, built at the first call and shared after.
     pub(crate) fn trace_header(&self, client: &Client) -> Arc<Map> {
-        Arc::clone(self.header.get_or_init(|| {
+        Arc::clone(self.frozen.header.get_or_init(|| {
             let header = self.dsc(client).to_header_map();
             Arc::new(client.complete_header(header, Some(self.trace_id)))
         }))
@@ -89,7 +99,8 @@ impl PropagationContext {
     /// The dynamic sampling context: the incoming one, or (for a trace started here) one
     /// without a transaction or a decision, frozen at the first call.
     pub(crate) fn dsc(&self, client: &Client) -> DynamicSamplingContext {
-        self.dsc
+        self.frozen
+            .dsc
             .get_or_init(|| {
                 let options = client.options();
                 DynamicSamplingContext {

@@ -130,8 +130,31 @@ impl Scopes {
     /// New scopes whose isolation and current scopes are copies of these (copy-on-write), with
     /// a new trace: the usual start of a request or task.
     pub fn fork_isolation(&self) -> Scopes {
+        self.fork_isolation_with(|_| {})
+    }
+
+    /// [`fork_isolation`](Self::fork_isolation), with `configure` run on the new isolation
+    /// scope before the scopes exist: the same as
+    /// [`configure_isolation_scope`](Self::configure_isolation_scope) on the fork, without
+    /// the copy that publishing a configured scope takes (nothing can read the new scope
+    /// yet). A panic in `configure` propagates, and no scopes are made.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::Scopes;
+    ///
+    /// let request = Scopes::current().fork_isolation_with(|scope| {
+    ///     scope.set_tag("route", "/users/{id}");
+    /// });
+    /// request.bind(|| {
+    ///     // events captured here carry the tag
+    /// });
+    /// ```
+    pub fn fork_isolation_with(&self, configure: impl FnOnce(&mut Scope)) -> Scopes {
         let mut isolation = (*self.isolation.snapshot()).clone();
         isolation.propagation = Some(PropagationContext::new());
+        configure(&mut isolation);
         Scopes {
             isolation: ScopeSlot::new(Arc::new(isolation)).into(),
             current: CurrentSlot::fork(self.current.snapshot()),

@@ -268,12 +268,13 @@ impl Drop for Segment {
 /// The organization id: the option, else the DSN's host.
 pub(crate) fn effective_org_id(client: &Client) -> Option<String> {
     let options = client.options();
+    // The DSN's id was read and formatted when the DSN was parsed.
     match &options.org_id {
-        Some(id) => Some(id.to_string()),
+        Some(id) => Some(String::from(&**id)),
         None => options
             .dsn
             .as_ref()
-            .and_then(|dsn| dsn.org_id())
-            .map(|id| id.to_string()),
+            .and_then(|dsn| dsn.org_id_text())
+            .map(str::to_owned),
     }
 }
