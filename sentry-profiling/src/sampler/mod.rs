@@ -1,0 +1,84 @@
+//! Sampling the stacks of every thread of the process.
+//!
+//! The contract between the sampler (this module) and the rest of the crate, which
+//! aggregates samples into profile chunks. Everything here is called off the signal handler.
+
+use std::fmt;
+use std::time::SystemTime;
+
+/// How the sampler runs.
+#[derive(Clone, Debug)]
+pub(crate) struct SamplerConfig {
+    /// Samples per second of each thread (101 by default, off the beat of periodic work).
+    pub(crate) frequency_hz: u32,
+    /// The most frames kept of one stack; deeper stacks keep their innermost frames.
+    pub(crate) max_frames: usize,
+}
+
+impl Default for SamplerConfig {
+    fn default() -> Self {
+        SamplerConfig {
+            frequency_hz: 101,
+            max_frames: 128,
+        }
+    }
+}
+
+/// One stack sample, handed to the sink on the sampler's thread.
+#[derive(Debug)]
+pub(crate) struct RawSample<'a> {
+    /// The kernel's thread id (`gettid`), as `/proc/self/task` lists it and as
+    /// `sentry_core::profiling::current_thread` returns it.
+    pub(crate) thread_id: u64,
+    /// When the stack was taken.
+    pub(crate) timestamp: SystemTime,
+    /// Instruction addresses, innermost first: the interrupted instruction's address, then
+    /// return addresses, out to the thread's entry (`main`, or the thread start routine).
+    pub(crate) frames: &'a [u64],
+}
+
+/// Receives what the sampler collects, on the sampler's own thread (never in a signal
+/// handler): it may allocate, lock and send.
+pub(crate) trait SampleSink: Send + 'static {
+    /// One sample of one thread.
+    fn on_sample(&mut self, sample: &RawSample<'_>);
+    /// After each round over all threads (about every `1 / frequency_hz` s), with the time;
+    /// the sink flushes on its own schedule here.
+    fn on_round(&mut self, now: SystemTime);
+}
+
+/// Why the sampler did not start.
+#[derive(Debug)]
+pub(crate) enum SamplerError {
+    /// Not on this platform (the text says which are supported).
+    Unsupported(&'static str),
+    /// Another sampler runs in this process (there is one signal handler).
+    AlreadyRunning,
+    /// The operating system refused (installing the handler, spawning the thread, …).
+    Os(std::io::Error),
+}
+
+impl fmt::Display for SamplerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SamplerError::Unsupported(why) => write!(f, "profiling is not supported here: {why}"),
+            SamplerError::AlreadyRunning => f.write_str("a profiler already runs in this process"),
+            SamplerError::Os(e) => write!(f, "the profiler could not start: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SamplerError {}
+
+// The sampler itself:
+//
+// pub(crate) struct Sampler { .. }
+// impl Sampler {
+//     /// Starts sampling every thread of the process (but its own) at `config.frequency_hz`.
+//     pub(crate) fn start(config: SamplerConfig, sink: Box<dyn SampleSink>) -> Result<Sampler, SamplerError>;
+//     /// Stops sampling, joins the sampler's thread and returns the sink, so the caller can
+//     /// flush what it holds.
+//     pub(crate) fn stop(self) -> Box<dyn SampleSink>;
+// }
+// /// The name of thread `thread_id` of this process, if it has one (`/proc/self/task/<tid>/comm`).
+// pub(crate) fn thread_name(thread_id: u64) -> Option<String>;
