@@ -223,7 +223,8 @@ impl RateLimiter {
     /// `ratelimit_backoff` in client reports.
     ///
     /// Client reports are removed only while the "all categories" limit is active. Log items
-    /// are also removed while `log_byte` is limited, attachments while `attachment_item` is.
+    /// are also removed while `log_byte` is limited, attachments while `attachment_item` is, profile
+    /// chunks while `profile_duration` is.
     /// Attachments go with their event: when an envelope's event or transaction is limited,
     /// its attachments are removed too.
     pub(crate) fn filter_envelope(&self, envelope: &mut Envelope) -> Vec<(DataCategory, u64)> {
@@ -261,6 +262,8 @@ impl RateLimiter {
             || (item.ty() == ItemType::Log && self.is_limited_at(DataCategory::LogByte, now))
             || (item.ty() == ItemType::Attachment
                 && self.is_limited_at(DataCategory::AttachmentItem, now))
+            || (item.ty() == ItemType::ProfileChunk
+                && self.is_limited_at(DataCategory::ProfileDuration, now))
     }
 }
 
