@@ -6,5 +6,6 @@
 // sampler; every block carries its safety argument next to it.
 #![deny(unsafe_code)]
 
+mod aggregator;
 #[allow(dead_code)]
 mod sampler;
