@@ -1,0 +1,93 @@
+//! The one profiler of the process: started, flushed and stopped under one lock.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
+
+use sentry_core::profiling::{self, ProfilerId};
+use sentry_core::protocol::EventId;
+use sentry_core::Client;
+
+use crate::aggregator::{Aggregator, Sources};
+use crate::error::ProfilerError;
+use crate::sampler::{self, Sampler, SamplerConfig};
+use crate::sink::{self, ChunkSink};
+
+struct Running {
+    sampler: Sampler,
+    aggregator: Arc<Mutex<Aggregator>>,
+}
+
+static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
+
+fn running() -> MutexGuard<'static, Option<Running>> {
+    RUNNING.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Where the profiler learns thread names and loaded images.
+const SOURCES: Sources = Sources {
+    thread_name: sampler::thread_name,
+    images: sentry_backtrace::debug_images,
+};
+
+/// `true` while the profiler samples.
+pub(crate) fn is_running() -> bool {
+    running().is_some()
+}
+
+/// Starts sampling with a new profiler id, unless the profiler already runs.
+pub(crate) fn start() -> Result<(), ProfilerError> {
+    let mut slot = running();
+    if slot.is_some() {
+        return Ok(());
+    }
+    let id = ProfilerId::new();
+    let aggregator = Arc::new(Mutex::new(Aggregator::new(
+        EventId::from_bytes(*id.as_bytes()),
+        SOURCES,
+        SystemTime::now(),
+    )));
+    let sink = ChunkSink::new(Arc::clone(&aggregator));
+    let sampler = Sampler::start(SamplerConfig::default(), Box::new(sink))?;
+    profiling::set_active_profiler(Some(id));
+    sentry_core::sentry_debug!("profiler {id} started");
+    *slot = Some(Running {
+        sampler,
+        aggregator,
+    });
+    Ok(())
+}
+
+/// Stops sampling and sends the last chunk through `client` (an empty one is counted there
+/// as `insufficient_data`). Does nothing if the profiler does not run.
+pub(crate) fn stop(client: &Client) {
+    let mut slot = running();
+    let Some(run) = slot.take() else {
+        return;
+    };
+    profiling::set_active_profiler(None);
+    // Joins the sampler's thread: no sample arrives after this.
+    drop(run.sampler.stop());
+    let (chunk, dropped) = sink::lock(&run.aggregator).take_chunk(SystemTime::now());
+    sentry_core::sentry_debug!(
+        "profiler stopped; last chunk {} with {} samples",
+        chunk.chunk_id,
+        chunk.profile.samples.len()
+    );
+    sink::send(client, chunk, dropped);
+}
+
+/// Sends the samples collected so far through `client`, if there are any; the profiler
+/// goes on with a new chunk.
+pub(crate) fn flush(client: &Client) {
+    let slot = running();
+    let Some(run) = slot.as_ref() else {
+        return;
+    };
+    let taken = {
+        let mut aggregator = sink::lock(&run.aggregator);
+        (aggregator.len() > 0).then(|| aggregator.take_chunk(SystemTime::now()))
+    };
+    if let Some((chunk, dropped)) = taken {
+        sink::send(client, chunk, dropped);
+    }
+}
