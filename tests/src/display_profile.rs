@@ -1,0 +1,177 @@
+//! A readable rendering of a `profile_chunk` item: its ids, threads, sample count and
+//! duration, and its hottest stacks, symbolized here with the SDK's own symbolizer from the
+//! images the chunk lists (the sender ran on this machine, so its files are here too).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use sentry::integrations::backtrace::{symbolize_addresses, LoadedImage};
+use sentry_core::envelope::RawItem;
+use sentry_core::protocol::{DebugImage, ProfileChunk};
+
+/// How many of the most sampled stacks are shown.
+pub const HOT_STACKS_SHOWN: usize = 5;
+/// How many frames of each hot stack are shown, innermost first.
+pub const FRAMES_SHOWN: usize = 8;
+
+/// Renders a `profile_chunk` item into `out`, indented like the other items of
+/// [`format_envelope`](crate::display::format_envelope).
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::envelope::{ItemType, RawItem};
+/// use sentry_core::protocol::{ProfileChunk, ProfileFrame, ProfileSample};
+///
+/// let mut chunk = ProfileChunk::new(sentry_core::protocol::new_event_id());
+/// chunk.profile.frames.push(ProfileFrame::from_addr(0x10));
+/// chunk.profile.stacks.push(vec![0]);
+/// chunk.profile.samples.push(ProfileSample { timestamp: 1.0, stack_id: 0, thread_id: "5".into() });
+/// chunk.profile.thread_metadata.insert("5".into(), Default::default());
+/// let item = RawItem::new(ItemType::ProfileChunk, serde_json::to_vec(&chunk).unwrap());
+/// let mut out = String::new();
+/// sentry_tests::display_profile::format_profile_chunk(&mut out, &item);
+/// assert!(out.contains("1 sample"), "{out}");
+/// assert!(out.contains("100.0%"), "{out}");
+/// ```
+pub fn format_profile_chunk(out: &mut String, raw: &RawItem) {
+    let platform = raw
+        .headers
+        .get("platform")
+        .and_then(|v| v.as_str())
+        .unwrap_or("(no platform header)");
+    let chunk: ProfileChunk = match serde_json::from_slice(&raw.payload) {
+        Ok(chunk) => chunk,
+        Err(err) => {
+            let _ = writeln!(
+                out,
+                "      {} bytes, not a profile chunk: {err}",
+                raw.payload.len()
+            );
+            return;
+        }
+    };
+    let p = &chunk.profile;
+    let _ = writeln!(
+        out,
+        "      profiler {}  chunk {}  platform {platform}  release {}  environment {}",
+        chunk.profiler_id,
+        chunk.chunk_id,
+        chunk.release.as_deref().unwrap_or("-"),
+        chunk.environment.as_deref().unwrap_or("-"),
+    );
+    let _ = writeln!(
+        out,
+        "      {} sample{} over {:.2} s; {} stacks, {} frames, {} images, {} bytes",
+        p.samples.len(),
+        if p.samples.len() == 1 { "" } else { "s" },
+        chunk.duration_seconds(),
+        p.stacks.len(),
+        p.frames.len(),
+        chunk.debug_meta.images.len(),
+        raw.payload.len()
+    );
+    let mut per_thread: HashMap<&str, usize> = HashMap::new();
+    for sample in &p.samples {
+        *per_thread.entry(sample.thread_id.as_str()).or_default() += 1;
+    }
+    let mut threads: Vec<_> = per_thread.into_iter().collect();
+    threads.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let thread_name = |tid: &str| {
+        p.thread_metadata
+            .get(tid)
+            .and_then(|t| t.name.clone())
+            .unwrap_or_else(|| "(unnamed)".into())
+    };
+    let list: Vec<String> = threads
+        .iter()
+        .map(|(tid, n)| format!("{tid} {} ({n})", thread_name(tid)))
+        .collect();
+    let _ = writeln!(out, "      threads: {}", list.join(", "));
+
+    let mut per_stack: HashMap<u32, (usize, &str)> = HashMap::new();
+    for sample in &p.samples {
+        let entry = per_stack
+            .entry(sample.stack_id)
+            .or_insert((0, sample.thread_id.as_str()));
+        entry.0 += 1;
+    }
+    let mut hot: Vec<_> = per_stack.into_iter().collect();
+    hot.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+    let images = loaded_images(&chunk.debug_meta.images);
+    let total = p.samples.len().max(1);
+    for (rank, (stack_id, (count, tid))) in hot.into_iter().take(HOT_STACKS_SHOWN).enumerate() {
+        let _ = writeln!(
+            out,
+            "      #{} {:.1}% ({count} samples), e.g. thread {}",
+            rank + 1,
+            count as f64 * 100.0 / total as f64,
+            thread_name(tid)
+        );
+        let ips: Vec<u64> = p
+            .stacks
+            .get(stack_id as usize)
+            .into_iter()
+            .flatten()
+            .filter_map(|&f| p.frames.get(f as usize))
+            .map(|f| f.instruction_addr.0)
+            .collect();
+        let frames = symbolize_addresses(&ips, &images);
+        let shown = frames.len().min(FRAMES_SHOWN);
+        for frame in &frames[..shown] {
+            let name = frame
+                .function
+                .clone()
+                .or_else(|| frame.instruction_addr.map(|a| a.to_string()))
+                .unwrap_or_else(|| "?".into());
+            let place = match (&frame.filename, frame.lineno) {
+                (Some(file), Some(line)) => format!("  {file}:{line}"),
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "           {name}{place}");
+        }
+        if frames.len() > shown {
+            let _ = writeln!(out, "           … {} more frames", frames.len() - shown);
+        }
+    }
+}
+
+/// The images of a chunk's `debug_meta`, as the symbolizer takes them.
+pub fn loaded_images(images: &[DebugImage]) -> Vec<LoadedImage> {
+    images
+        .iter()
+        .filter_map(|image| match image {
+            DebugImage::Elf(native) | DebugImage::MachO(native) | DebugImage::Pe(native) => {
+                let start = native.image_addr.0;
+                Some(LoadedImage::from_range(
+                    native.code_file.clone(),
+                    start,
+                    start.saturating_add(native.image_size),
+                ))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The function names of the stacks of a chunk, symbolized with its images: one list per
+/// stack, innermost first. Tests look for their own functions in it.
+pub fn symbolized_stacks(chunk: &ProfileChunk) -> Vec<Vec<String>> {
+    let images = loaded_images(&chunk.debug_meta.images);
+    chunk
+        .profile
+        .stacks
+        .iter()
+        .map(|stack| {
+            let ips: Vec<u64> = stack
+                .iter()
+                .filter_map(|&f| chunk.profile.frames.get(f as usize))
+                .map(|f| f.instruction_addr.0)
+                .collect();
+            symbolize_addresses(&ips, &images)
+                .into_iter()
+                .filter_map(|frame| frame.function)
+                .collect()
+        })
+        .collect()
+}
