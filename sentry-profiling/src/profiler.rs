@@ -65,6 +65,16 @@ pub(crate) fn stop(client: &Client) {
         return;
     };
     profiling::set_active_profiler(None);
+    let stats = run.sampler.stats();
+    sentry_core::sentry_debug!(
+        "profiler stopping after {} rounds: {} samples ({} truncated, {} incomplete), {} \
+         requests unanswered",
+        stats.rounds,
+        stats.samples,
+        stats.truncated,
+        stats.incomplete,
+        stats.no_answer
+    );
     // Joins the sampler's thread: no sample arrives after this.
     drop(run.sampler.stop());
     let (chunk, dropped) = sink::lock(&run.aggregator).take_chunk(SystemTime::now());

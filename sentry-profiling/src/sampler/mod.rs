@@ -70,15 +70,96 @@ impl fmt::Display for SamplerError {
 
 impl std::error::Error for SamplerError {}
 
-// The sampler itself:
-//
-// pub(crate) struct Sampler { .. }
-// impl Sampler {
-//     /// Starts sampling every thread of the process (but its own) at `config.frequency_hz`.
-//     pub(crate) fn start(config: SamplerConfig, sink: Box<dyn SampleSink>) -> Result<Sampler, SamplerError>;
-//     /// Stops sampling, joins the sampler's thread and returns the sink, so the caller can
-//     /// flush what it holds.
-//     pub(crate) fn stop(self) -> Box<dyn SampleSink>;
-// }
-// /// The name of thread `thread_id` of this process, if it has one (`/proc/self/task/<tid>/comm`).
-// pub(crate) fn thread_name(thread_id: u64) -> Option<String>;
+/// What a sampler counted since it started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SamplerStats {
+    /// Rounds over all threads completed.
+    pub(crate) rounds: u64,
+    /// Stacks handed to the sink.
+    pub(crate) samples: u64,
+    /// Of those, stacks deeper than `max_frames` (their innermost frames were kept).
+    pub(crate) truncated: u64,
+    /// Of those, walks that stopped before the thread's root frame (a stack word that could
+    /// not be read, no unwind rule that worked); the frames found are kept.
+    pub(crate) incomplete: u64,
+    /// Requests a thread did not answer in time (it blocks the signal or was not scheduled).
+    pub(crate) no_answer: u64,
+    /// Threads that exited between the listing and their signal.
+    pub(crate) gone: u64,
+    /// Module lists built (the first, then one per change of the loaded code).
+    pub(crate) module_generations: u64,
+}
+
+/// The platforms the sampler runs on.
+pub(crate) const SUPPORTED_PLATFORMS: &str = "the sampler runs on Linux x86_64 and aarch64";
+
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[allow(unsafe_code)]
+mod exchange;
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[allow(unsafe_code)]
+mod handler;
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[allow(unsafe_code)]
+mod modules;
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[allow(unsafe_code)]
+mod run;
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[allow(unsafe_code)]
+mod stack;
+#[cfg(target_os = "linux")]
+mod tasks;
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+mod unsupported;
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[allow(unsafe_code)]
+mod unwind;
+
+// Used by the rest of the crate (the profiler); unused while only the sampler is built.
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[allow(unused_imports)]
+pub(crate) use run::Sampler;
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+#[allow(unused_imports)]
+pub(crate) use unsupported::Sampler;
+
+/// The name of thread `thread_id` of this process, if it has one
+/// (`/proc/self/task/<tid>/comm`; `None` off Linux).
+#[cfg(target_os = "linux")]
+pub(crate) fn thread_name(thread_id: u64) -> Option<String> {
+    tasks::thread_name(thread_id)
+}
+
+/// The name of thread `thread_id` of this process, if it has one (`None` off Linux).
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn thread_name(_thread_id: u64) -> Option<String> {
+    None
+}

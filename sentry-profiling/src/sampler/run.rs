@@ -1,0 +1,319 @@
+//! The sampler's thread: rounds over every thread of the process, one request at a time.
+//!
+//! Each round (every `1 / frequency_hz` s) lists `/proc/self/task`, signals each thread but
+//! its own and waits for the handler's answer before the next, hands each stack to the sink,
+//! then calls the sink's `on_round`. A thread that exited since the listing is skipped
+//! (`ESRCH`); one that does not answer within [`ANSWER_TIMEOUT`] (it blocks the signal, or is
+//! not scheduled) is skipped for a number of rounds that doubles with each further miss, up to
+//! [`MAX_SKIP_ROUNDS`]. Every [`REFRESH_ROUNDS`] rounds, or
+//! right after a stack began outside every known module, the module list is re-read and a new
+//! generation swapped in between two requests.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::exchange::{Exchange, Outcome};
+use super::handler::{self, SIGNAL};
+use super::modules::{Generation, ModuleSet};
+use super::{tasks, RawSample, SampleSink, SamplerConfig, SamplerError, SamplerStats};
+
+/// How long the sampler's thread waits for one thread's handler.
+const ANSWER_TIMEOUT: Duration = Duration::from_millis(10);
+
+/// The most rounds a thread that keeps not answering is left alone (after one miss it is
+/// skipped for one round, then two, four, … up to this).
+const MAX_SKIP_ROUNDS: u64 = 128;
+
+/// How often (in rounds) the module list is re-read when nothing suggests it changed.
+const REFRESH_ROUNDS: u64 = 10;
+
+/// The highest frequency accepted (higher values are lowered to it).
+const MAX_FREQUENCY_HZ: u32 = 10_000;
+
+/// The most frames a stack may keep (higher values are lowered to it).
+const MAX_FRAMES: usize = 4096;
+
+/// One sampler per process: there is one handler.
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// A running sampler: its thread samples every other thread of the process until
+/// [`Sampler::stop`] (or drop).
+#[derive(Debug)]
+pub(crate) struct Sampler {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<Box<dyn SampleSink>>>,
+}
+
+/// Between the handle and the sampler's thread.
+#[derive(Debug, Default)]
+struct Shared {
+    stop: AtomicBool,
+    rounds: AtomicU64,
+    samples: AtomicU64,
+    truncated: AtomicU64,
+    incomplete: AtomicU64,
+    no_answer: AtomicU64,
+    gone: AtomicU64,
+    generations: AtomicU64,
+}
+
+impl Sampler {
+    /// Starts sampling every thread of the process (but its own) at `config.frequency_hz`.
+    ///
+    /// # Errors
+    ///
+    /// [`SamplerError::AlreadyRunning`] if a sampler runs; [`SamplerError::Os`] if the signal
+    /// handler cannot be installed (another handler owns `SIGPROF`) or the thread cannot be
+    /// spawned.
+    pub(crate) fn start(
+        config: SamplerConfig,
+        sink: Box<dyn SampleSink>,
+    ) -> Result<Sampler, SamplerError> {
+        if RUNNING
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(SamplerError::AlreadyRunning);
+        }
+        match spawn(config, sink) {
+            Ok(sampler) => Ok(sampler),
+            Err(e) => {
+                RUNNING.store(false, Ordering::Release);
+                Err(e)
+            }
+        }
+    }
+
+    /// Stops sampling, joins the sampler's thread and returns the sink, so the caller can
+    /// flush what it holds.
+    pub(crate) fn stop(mut self) -> Box<dyn SampleSink> {
+        self.shutdown().unwrap_or_else(|| Box::new(Discard))
+    }
+
+    /// What the sampler counted so far.
+    pub(crate) fn stats(&self) -> SamplerStats {
+        let s = &self.shared;
+        SamplerStats {
+            rounds: s.rounds.load(Ordering::Relaxed),
+            samples: s.samples.load(Ordering::Relaxed),
+            truncated: s.truncated.load(Ordering::Relaxed),
+            incomplete: s.incomplete.load(Ordering::Relaxed),
+            no_answer: s.no_answer.load(Ordering::Relaxed),
+            gone: s.gone.load(Ordering::Relaxed),
+            module_generations: s.generations.load(Ordering::Relaxed),
+        }
+    }
+
+    fn shutdown(&mut self) -> Option<Box<dyn SampleSink>> {
+        let thread = self.thread.take()?;
+        self.shared.stop.store(true, Ordering::Release);
+        thread.thread().unpark();
+        // The thread's body catches panics, so it returns the sink; a join error could only
+        // come from a panic outside that (none is possible), answered with a discarding sink.
+        let sink = thread.join().ok();
+        RUNNING.store(false, Ordering::Release);
+        sink
+    }
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+/// A sink that drops everything.
+struct Discard;
+
+impl SampleSink for Discard {
+    fn on_sample(&mut self, _sample: &RawSample<'_>) {}
+    fn on_round(&mut self, _now: SystemTime) {}
+}
+
+fn spawn(config: SamplerConfig, sink: Box<dyn SampleSink>) -> Result<Sampler, SamplerError> {
+    handler::install().map_err(SamplerError::Os)?;
+    let frequency = config.frequency_hz.clamp(1, MAX_FREQUENCY_HZ);
+    let max_frames = config.max_frames.clamp(1, MAX_FRAMES);
+    let shared = Arc::new(Shared::default());
+    let thread_shared = Arc::clone(&shared);
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("sentry-profiler".into())
+        .spawn(move || {
+            let mut sink = sink;
+            let _ = ready_tx.send(());
+            let shared = thread_shared;
+            let period = Duration::from_secs(1) / frequency;
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                sample_loop(&shared, period, max_frames, &mut *sink);
+            }));
+            sink
+        })
+        .map_err(SamplerError::Os)?;
+    let _ = ready_rx.recv();
+    Ok(Sampler {
+        shared,
+        thread: Some(thread),
+    })
+}
+
+/// The sampler's thread's body.
+fn sample_loop(shared: &Shared, period: Duration, max_frames: usize, sink: &mut dyn SampleSink) {
+    // SAFETY: `gettid` is a raw syscall without arguments.
+    #[allow(unsafe_code)]
+    let own_tid = unsafe { libc::syscall(libc::SYS_gettid) } as u64;
+    let mut modules = ModuleSet::default();
+    let first = modules.refresh().unwrap_or_else(Generation::empty);
+    shared.generations.fetch_add(1, Ordering::Relaxed);
+    let mut requester = handler::publish(Box::new(Exchange::new(max_frames, first)));
+    let mut threads = Vec::new();
+    // Per thread that missed: (consecutive misses, first round to ask again).
+    let mut skip: HashMap<u64, (u32, u64)> = HashMap::new();
+    let mut abandoned = false;
+    let mut round = 0u64;
+    let mut next = Instant::now();
+    'rounds: while !shared.stop.load(Ordering::Acquire) {
+        round += 1;
+        if round % REFRESH_ROUNDS == 0 || requester.saw_unknown_code() {
+            if let Some(generation) = modules.refresh() {
+                requester.set_generation(generation);
+                shared.generations.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if tasks::list_threads(&mut threads).is_err() {
+            threads.clear();
+        }
+        for &tid in &threads {
+            if tid == own_tid || skip.get(&tid).is_some_and(|&(_, r)| r > round) {
+                continue;
+            }
+            let Ok(tid32) = u32::try_from(tid) else {
+                continue;
+            };
+            match requester.request(tid32, SIGNAL, ANSWER_TIMEOUT) {
+                Outcome::Sampled => {
+                    skip.remove(&tid);
+                    if requester.ended_early().is_some() {
+                        shared.incomplete.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let (frames, timestamp, truncated) = requester.result();
+                    shared.samples.fetch_add(1, Ordering::Relaxed);
+                    if truncated {
+                        shared.truncated.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let sample = RawSample {
+                        thread_id: tid,
+                        timestamp,
+                        frames,
+                    };
+                    let _ = catch_unwind(AssertUnwindSafe(|| sink.on_sample(&sample)));
+                }
+                Outcome::Gone => {
+                    shared.gone.fetch_add(1, Ordering::Relaxed);
+                }
+                Outcome::NoAnswer | Outcome::SendFailed => {
+                    shared.no_answer.fetch_add(1, Ordering::Relaxed);
+                    let misses = skip.get(&tid).map_or(0, |&(m, _)| m).saturating_add(1);
+                    let pause = (1u64 << (misses - 1).min(7)).min(MAX_SKIP_ROUNDS);
+                    skip.insert(tid, (misses, round + pause));
+                }
+                Outcome::Stuck => {
+                    abandoned = true;
+                    break 'rounds;
+                }
+            }
+        }
+        if round % 100 == 0 {
+            // Forget threads not asked for a while (most have exited).
+            skip.retain(|_, &mut (_, r)| r + MAX_SKIP_ROUNDS > round);
+        }
+        shared.rounds.fetch_add(1, Ordering::Relaxed);
+        let _ = catch_unwind(AssertUnwindSafe(|| sink.on_round(SystemTime::now())));
+        next += period;
+        let now = Instant::now();
+        if next < now {
+            // Behind (a slow round): start the next one now, without a burst to catch up.
+            next = now;
+        }
+        while !shared.stop.load(Ordering::Acquire) {
+            let now = Instant::now();
+            if now >= next {
+                break;
+            }
+            std::thread::park_timeout(next - now);
+        }
+    }
+    handler::retire(requester, abandoned);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Takes the process's one sampler slot (a `Sampler` may run in this process too, when
+    /// this module is compiled into an integration test).
+    fn exclusive() -> impl Drop {
+        struct Release;
+        impl Drop for Release {
+            fn drop(&mut self) {
+                RUNNING.store(false, Ordering::Release);
+            }
+        }
+        while RUNNING
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Release
+    }
+
+    #[inline(never)]
+    fn sample_myself() -> Vec<u64> {
+        let _slot = exclusive();
+        handler::install().unwrap();
+        let mut modules = ModuleSet::default();
+        let generation = modules.refresh().unwrap();
+        let mut requester = handler::publish(Box::new(Exchange::new(128, generation)));
+        // SAFETY (test): gettid is a raw syscall.
+        #[allow(unsafe_code)]
+        let tid = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
+        // A signal to oneself is delivered before `tgkill` returns: the handler runs on this
+        // thread, inside `request`.
+        let outcome = requester.request(tid, SIGNAL, ANSWER_TIMEOUT);
+        assert_eq!(outcome, Outcome::Sampled);
+        assert_eq!(
+            requester.ended_early(),
+            None,
+            "the walk reached the thread's root"
+        );
+        let frames = requester.result().0.to_vec();
+        handler::retire(requester, false);
+        frames
+    }
+
+    #[test]
+    fn a_thread_sampling_itself_sees_its_callers() {
+        let frames = sample_myself();
+        let symbolized =
+            sentry_backtrace::symbolize_addresses(&frames, &sentry_backtrace::loaded_images());
+        let names: Vec<String> = symbolized
+            .iter()
+            .filter_map(|f| f.function.clone())
+            .collect();
+        assert!(
+            names.iter().any(|n| n.contains("sample_myself")),
+            "{names:#?}"
+        );
+        assert!(
+            names
+                .iter()
+                .any(|n| n.contains("a_thread_sampling_itself_sees_its_callers")),
+            "{names:#?}"
+        );
+    }
+}
