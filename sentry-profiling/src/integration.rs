@@ -96,6 +96,6 @@ fn on_close(client: &Client) {
     let global = Scopes::current().client();
     if std::ptr::eq(client, Arc::as_ptr(&global)) {
         lifecycle::uninstall();
-        profiler::stop(client);
+        profiler::stop(client, profiler::AfterStop::Forget);
     }
 }

@@ -135,7 +135,7 @@ pub fn stop_profiler() {
     if client.options().profile_lifecycle == ProfileLifecycle::Trace {
         return;
     }
-    profiler::stop(&client);
+    profiler::stop(&client, profiler::AfterStop::Forget);
 }
 
 /// `true` while the profiler samples.

@@ -11,7 +11,7 @@ use std::sync::{Mutex, PoisonError};
 use sentry_core::profiling::{self, RootSpanHooks};
 use sentry_core::Scopes;
 
-use crate::profiler;
+use crate::profiler::{self, AfterStop};
 
 enum Command {
     Start,
@@ -82,7 +82,9 @@ fn control_loop(commands: Receiver<Command>) {
                     crate::log_start_error(&err);
                 }
             }
-            Command::Stop if !wanted => profiler::stop(&Scopes::current().client()),
+            Command::Stop if !wanted => {
+                profiler::stop(&Scopes::current().client(), AfterStop::KeepId);
+            }
             _ => {}
         }
     }

@@ -57,14 +57,28 @@ pub(crate) fn start() -> Result<(), ProfilerError> {
     Ok(())
 }
 
+/// Whether transactions go on naming the profiler after it stopped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AfterStop {
+    /// They no longer carry a profiler id.
+    Forget,
+    /// They still carry the stopped profiler's id, until another profiler starts: in the
+    /// `trace` lifecycle the transaction whose end stopped the profiler is still being
+    /// finished on its own thread (its end told the control thread first), and the profiler
+    /// covered it.
+    KeepId,
+}
+
 /// Stops sampling and sends the last chunk through `client` (an empty one is counted there
 /// as `insufficient_data`). Does nothing if the profiler does not run.
-pub(crate) fn stop(client: &Client) {
+pub(crate) fn stop(client: &Client, after: AfterStop) {
     let mut slot = running();
+    if after == AfterStop::Forget {
+        profiling::set_active_profiler(None);
+    }
     let Some(run) = slot.take() else {
         return;
     };
-    profiling::set_active_profiler(None);
     let stats = run.sampler.stats();
     sentry_core::sentry_debug!(
         "profiler stopping after {} rounds: {} samples ({} truncated, {} incomplete), {} \

@@ -21,7 +21,8 @@ fn limited_chunk_is_counted(limits: &str) {
     assert!(sentry::flush(Some(WAIT)));
 
     assert_eq!(sentry::start_profiler().ok(), Some(true));
-    profiled_busy_loop(Duration::from_millis(100));
+    // Long enough for the sampler's first rounds (it reads the loaded modules first).
+    profiled_busy_loop(Duration::from_millis(400));
     sentry::stop_profiler();
     drop(guard);
 

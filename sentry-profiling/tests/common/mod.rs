@@ -15,15 +15,15 @@ use sentry_tests::TestServer;
 /// The profiler is one per process: the tests of a file take turns.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-pub fn serial() -> MutexGuard<'static, ()> {
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-pub const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
 /// `sentry::init` (with the `profiling` feature: the profiling integration is a default one)
 /// sending to `server`, every transaction sampled.
-pub fn init(server: &TestServer, rate: f32, lifecycle: ProfileLifecycle) -> ClientInitGuard {
+pub(crate) fn init(server: &TestServer, rate: f32, lifecycle: ProfileLifecycle) -> ClientInitGuard {
     let guard = sentry::init(ClientOptions {
         dsn: Some(server.dsn().parse().expect("the server's DSN")),
         release: Some("profiling-test@1.0.0".into()),
@@ -38,7 +38,7 @@ pub fn init(server: &TestServer, rate: f32, lifecycle: ProfileLifecycle) -> Clie
 
 /// Every `profile_chunk` item that arrived, each checked with `check_profile_chunk` (a
 /// failing check fails the test).
-pub fn chunks(server: &TestServer) -> Vec<ProfileChunk> {
+pub(crate) fn chunks(server: &TestServer) -> Vec<ProfileChunk> {
     let mut chunks = Vec::new();
     for request in server.requests() {
         for (header, payload) in request.raw_items() {
@@ -55,7 +55,7 @@ pub fn chunks(server: &TestServer) -> Vec<ProfileChunk> {
 }
 
 /// Waits until `condition` holds, for at most [`WAIT`].
-pub fn wait_until(what: &str, condition: impl Fn() -> bool) {
+pub(crate) fn wait_until(what: &str, condition: impl Fn() -> bool) {
     let start = Instant::now();
     while !condition() {
         assert!(start.elapsed() < WAIT, "timed out waiting until {what}");
@@ -65,7 +65,7 @@ pub fn wait_until(what: &str, condition: impl Fn() -> bool) {
 
 /// Spends `budget` of CPU in this function (named in the tests' symbolized stacks).
 #[inline(never)]
-pub fn profiled_busy_loop(budget: Duration) -> u64 {
+pub(crate) fn profiled_busy_loop(budget: Duration) -> u64 {
     let start = Instant::now();
     let mut hash = 0xcbf2_9ce4_8422_2325u64;
     while start.elapsed() < budget {
@@ -78,7 +78,7 @@ pub fn profiled_busy_loop(budget: Duration) -> u64 {
 
 /// `true` if some stack of `chunk`, symbolized locally, runs through a function whose name
 /// contains `name`.
-pub fn has_function(chunk: &ProfileChunk, name: &str) -> bool {
+pub(crate) fn has_function(chunk: &ProfileChunk, name: &str) -> bool {
     sentry_tests::display_profile::symbolized_stacks(chunk)
         .iter()
         .any(|stack| stack.iter().any(|f| f.contains(name)))
