@@ -89,6 +89,19 @@ pub fn format_profile_chunk(out: &mut String, raw: &RawItem) {
         .collect();
     let _ = writeln!(out, "      threads: {}", list.join(", "));
 
+    let images = loaded_images(&chunk.debug_meta.images);
+    let hot = hot_functions(&chunk, &images);
+    let total = p.samples.len().max(1);
+    let list: Vec<String> = hot
+        .iter()
+        .take(HOT_STACKS_SHOWN)
+        .map(|(name, n)| format!("{name} {:.1}%", *n as f64 * 100.0 / total as f64))
+        .collect();
+    let _ = writeln!(
+        out,
+        "      on CPU (innermost function): {}",
+        list.join(", ")
+    );
     let mut per_stack: HashMap<u32, (usize, &str)> = HashMap::new();
     for sample in &p.samples {
         let entry = per_stack
@@ -98,8 +111,6 @@ pub fn format_profile_chunk(out: &mut String, raw: &RawItem) {
     }
     let mut hot: Vec<_> = per_stack.into_iter().collect();
     hot.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
-    let images = loaded_images(&chunk.debug_meta.images);
-    let total = p.samples.len().max(1);
     for (rank, (stack_id, (count, tid))) in hot.into_iter().take(HOT_STACKS_SHOWN).enumerate() {
         let _ = writeln!(
             out,
@@ -134,6 +145,37 @@ pub fn format_profile_chunk(out: &mut String, raw: &RawItem) {
             let _ = writeln!(out, "           … {} more frames", frames.len() - shown);
         }
     }
+}
+
+/// The innermost function of each sample, counted, most frequent first (each distinct leaf
+/// address symbolized once).
+fn hot_functions(chunk: &ProfileChunk, images: &[LoadedImage]) -> Vec<(String, usize)> {
+    let p = &chunk.profile;
+    let mut leaf_counts: HashMap<u32, usize> = HashMap::new();
+    for sample in &p.samples {
+        if let Some(&leaf) = p
+            .stacks
+            .get(sample.stack_id as usize)
+            .and_then(|s| s.first())
+        {
+            *leaf_counts.entry(leaf).or_default() += 1;
+        }
+    }
+    let mut per_function: HashMap<String, usize> = HashMap::new();
+    for (frame, count) in leaf_counts {
+        let Some(addr) = p.frames.get(frame as usize).map(|f| f.instruction_addr) else {
+            continue;
+        };
+        let name = symbolize_addresses(&[addr.0], images)
+            .into_iter()
+            .next()
+            .and_then(|f| f.function)
+            .unwrap_or_else(|| addr.to_string());
+        *per_function.entry(name).or_default() += count;
+    }
+    let mut hot: Vec<_> = per_function.into_iter().collect();
+    hot.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    hot
 }
 
 /// The images of a chunk's `debug_meta`, as the symbolizer takes them.
