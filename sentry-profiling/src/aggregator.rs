@@ -13,13 +13,14 @@ use sentry_core::protocol::{
     DebugImage, DebugMeta, EventId, ProfileChunk, ProfileFrame, ProfileSample, ProfileThread,
 };
 
+use crate::hash::FastHash;
 use crate::sampler::RawSample;
 
 /// How long a chunk covers before it is sent (Relay accepts up to 66 s).
 pub(crate) const CHUNK_INTERVAL: Duration = Duration::from_secs(60);
 
-/// The most samples one chunk holds: a minute of 32 threads at 101 Hz. At 16 bytes a sample
-/// in memory that is 3.1 MB, about 12 MB of JSON.
+/// The most samples one chunk holds: a minute of 32 threads at 101 Hz. At 24 bytes a sample
+/// in memory that is 4.7 MB, about 13 MB of JSON.
 pub(crate) const MAX_SAMPLES: usize = 101 * 60 * 32;
 
 /// The most frame indices the distinct stacks of one chunk hold together (4 bytes each in
@@ -65,9 +66,9 @@ pub(crate) struct Aggregator {
     profiler_id: EventId,
     sources: Sources,
     frames: Vec<ProfileFrame>,
-    frame_ids: HashMap<u64, u32>,
+    frame_ids: HashMap<u64, u32, FastHash>,
     stacks: Vec<Vec<u32>>,
-    stack_ids: HashMap<Vec<u32>, u32>,
+    stack_ids: HashMap<Vec<u32>, u32, FastHash>,
     stack_entries: usize,
     samples: Vec<Sample>,
     threads: BTreeMap<u64, Option<String>>,
@@ -87,9 +88,9 @@ impl Aggregator {
             profiler_id,
             sources,
             frames: Vec::new(),
-            frame_ids: HashMap::new(),
+            frame_ids: HashMap::default(),
             stacks: Vec::new(),
-            stack_ids: HashMap::new(),
+            stack_ids: HashMap::default(),
             stack_entries: 0,
             samples: Vec::new(),
             threads: BTreeMap::new(),
@@ -140,8 +141,9 @@ impl Aggregator {
                 }
                 let id = self.stacks.len() as u32;
                 self.stack_entries += self.scratch.len();
-                self.stacks.push(self.scratch.clone());
-                self.stack_ids.insert(self.scratch.clone(), id);
+                let stack = self.scratch.clone();
+                self.stack_ids.insert(stack.clone(), id);
+                self.stacks.push(stack);
                 id
             }
         };

@@ -54,6 +54,7 @@
 
 mod aggregator;
 mod error;
+mod hash;
 mod integration;
 mod lifecycle;
 mod profiler;
