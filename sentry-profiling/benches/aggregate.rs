@@ -4,7 +4,9 @@
 //!
 //! `cargo bench -p sentry-profiling --bench aggregate`.
 
-#![allow(dead_code, unreachable_pub)]
+// The crate's modules are compiled in here by path; their `#[test]` functions are not (no test
+// harness), which leaves their test modules' imports unused.
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 #[path = "../src/aggregator.rs"]
 mod aggregator;

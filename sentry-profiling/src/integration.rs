@@ -57,7 +57,7 @@ impl Integration for ProfilingIntegration {
             close: on_close,
         }));
         let rate = options.profile_session_sample_rate;
-        if options.dsn.is_none() || !(rate > 0.0) {
+        if options.dsn.is_none() || rate.is_nan() || rate <= 0.0 {
             lifecycle::uninstall();
             return;
         }

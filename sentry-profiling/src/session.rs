@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 /// `true` if a process with this rate is profiled. The draw is made once per process, so the
 /// answer for a rate never changes; a rate outside 0.0–1.0 (or NaN) counts as 0.
 pub(crate) fn process_sampled(rate: f32) -> bool {
-    if !(rate > 0.0 && rate <= 1.0) {
+    if rate.is_nan() || rate <= 0.0 || rate > 1.0 {
         return false;
     }
     rate >= 1.0 || draw() < rate

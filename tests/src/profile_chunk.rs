@@ -213,7 +213,8 @@ mod tests {
 
     #[test]
     fn each_rule_is_checked() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+        type Change = Box<dyn Fn(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Change)> = vec![
             (
                 "stack_id",
                 Box::new(|j| j["profile"]["samples"][1]["stack_id"] = 9.into()),

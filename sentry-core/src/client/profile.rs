@@ -99,7 +99,7 @@ impl Client {
             return false;
         }
         let duration = chunk.duration_seconds();
-        if !(duration <= MAX_PROFILE_CHUNK_SECONDS) {
+        if duration.is_nan() || duration > MAX_PROFILE_CHUNK_SECONDS {
             crate::sentry_debug!(
                 "profile chunk {} covers {duration} s, more than the {MAX_PROFILE_CHUNK_SECONDS} \
                  Sentry accepts; dropped",
