@@ -1,6 +1,10 @@
 //! The sampler in this (debug) test process: it starts, samples a busy thread with its full
 //! call path, and stops.
 
+#![cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 #![allow(dead_code, unreachable_pub)]
 
 #[path = "../src/sampler/mod.rs"]

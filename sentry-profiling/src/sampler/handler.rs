@@ -67,17 +67,19 @@ pub(super) fn install() -> std::io::Result<()> {
             return Err(std::io::Error::last_os_error());
         }
         // A child of `fork` has no sampler thread: it forgets the exchange (leaked there), so
-        // a stray signal in the child finds nothing to serve. Registration failing only loses
-        // that belt: the exchange's requests name the parent's threads, never the child's.
+        // a stray signal in the child finds nothing to serve, and may start its own sampler.
+        // Registration failing only loses that belt: the exchange's requests name the
+        // parent's threads, never the child's.
         libc::pthread_atfork(None, None, Some(forget_in_child));
     }
     *installed = true;
     Ok(())
 }
 
-/// Runs in the child after `fork`.
+/// Runs in the child after `fork`: only atomic stores.
 extern "C" fn forget_in_child() {
     EXCHANGE.store(ptr::null_mut(), Ordering::SeqCst);
+    super::run::forget_after_fork();
 }
 
 /// Publishes `exchange` to the handler and returns the sampler's handle on it.
@@ -139,7 +141,9 @@ extern "C" fn on_signal(
         // `retire`). `gettid` is a raw syscall.
         #[allow(unsafe_code)]
         let (exchange, tid) = unsafe { (&*exchange, libc::syscall(libc::SYS_gettid) as u32) };
-        exchange.serve(tid, |work| super::unwind::unwind_interrupted(context, work));
+        exchange.serve(tid, |work, generation| {
+            super::unwind::unwind_interrupted(context, work, generation);
+        });
     }
     IN_HANDLER.fetch_sub(1, Ordering::SeqCst);
     // SAFETY: as above.

@@ -82,6 +82,8 @@ pub(crate) struct SamplerStats {
     /// Of those, walks that stopped before the thread's root frame (a stack word that could
     /// not be read, no unwind rule that worked); the frames found are kept.
     pub(crate) incomplete: u64,
+    /// Time spent in the signal handler unwinding, summed over `samples`, in nanoseconds.
+    pub(crate) handler_ns: u64,
     /// Requests a thread did not answer in time (it blocks the signal or was not scheduled).
     pub(crate) no_answer: u64,
     /// Threads that exited between the listing and their signal.

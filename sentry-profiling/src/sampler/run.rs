@@ -1,13 +1,17 @@
-//! The sampler's thread: rounds over every thread of the process, one request at a time.
+//! The sampler's thread: rounds over every thread of the process.
 //!
-//! Each round (every `1 / frequency_hz` s) lists `/proc/self/task`, signals each thread but
-//! its own and waits for the handler's answer before the next, hands each stack to the sink,
-//! then calls the sink's `on_round`. A thread that exited since the listing is skipped
-//! (`ESRCH`); one that does not answer within [`ANSWER_TIMEOUT`] (it blocks the signal, or is
-//! not scheduled) is skipped for a number of rounds that doubles with each further miss, up to
-//! [`MAX_SKIP_ROUNDS`]. Every [`REFRESH_ROUNDS`] rounds, or
-//! right after a stack began outside every known module, the module list is re-read and a new
-//! generation swapped in between two requests.
+//! Each round (every `1 / frequency_hz` s, on a fixed grid) lists `/proc/self/task`, signals
+//! every thread but its own in batches (as many at once as the exchange has slots, see
+//! `exchange.rs`) and waits for their handlers' answers, hands each stack to the sink, then
+//! calls the sink's `on_round`. A thread that exited since the listing is skipped
+//! (`ESRCH`). One that does not answer within [`ANSWER_TIMEOUT`] is asked again in a later
+//! round: if it blocks the signal (its `SigBlk` mask says so), after a pause that doubles with
+//! each miss up to [`MAX_SKIP_BLOCKED`] rounds; otherwise (it waited for a CPU, or sleeps
+//! uninterruptibly) after at most [`MAX_SKIP_UNSCHEDULED`] rounds. The timeout is long
+//! because a busy thread on a busy machine answers only once it is scheduled, and giving up
+//! on it early would under-sample exactly the threads that use the CPU. Every
+//! [`REFRESH_ROUNDS`] rounds, or right after a stack began outside every known module, the
+//! module list is re-read and a new generation swapped in between two requests.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -22,14 +26,21 @@ use super::modules::{Generation, ModuleSet};
 use super::{tasks, RawSample, SampleSink, SamplerConfig, SamplerError, SamplerStats};
 
 /// How long the sampler's thread waits for one thread's handler.
-const ANSWER_TIMEOUT: Duration = Duration::from_millis(10);
+const ANSWER_TIMEOUT: Duration = Duration::from_millis(50);
 
-/// The most rounds a thread that keeps not answering is left alone (after one miss it is
-/// skipped for one round, then two, four, … up to this).
-const MAX_SKIP_ROUNDS: u64 = 128;
+/// The most rounds a thread that blocks the signal is left alone (after one miss it is
+/// skipped for one round, then two, four, … up to this: about 10 s at 101 Hz).
+const MAX_SKIP_BLOCKED: u64 = 1024;
+
+/// The most rounds a thread that did not answer for another reason is left alone.
+const MAX_SKIP_UNSCHEDULED: u64 = 4;
 
 /// How often (in rounds) the module list is re-read when nothing suggests it changed.
 const REFRESH_ROUNDS: u64 = 10;
+
+/// The most threads asked at once (each slot has its own unwinder cache, about 40 KiB); the
+/// number of CPUs, at least 2.
+const MAX_SLOTS: usize = 8;
 
 /// The highest frequency accepted (higher values are lowered to it).
 const MAX_FREQUENCY_HZ: u32 = 10_000;
@@ -44,6 +55,9 @@ static RUNNING: AtomicBool = AtomicBool::new(false);
 /// [`Sampler::stop`] (or drop).
 #[derive(Debug)]
 pub(crate) struct Sampler {
+    /// The process that started the sampler (a forked child holds a copy of this handle but
+    /// not the thread).
+    pid: u32,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<Box<dyn SampleSink>>>,
 }
@@ -56,6 +70,7 @@ struct Shared {
     samples: AtomicU64,
     truncated: AtomicU64,
     incomplete: AtomicU64,
+    handler_ns: AtomicU64,
     no_answer: AtomicU64,
     gone: AtomicU64,
     generations: AtomicU64,
@@ -102,6 +117,7 @@ impl Sampler {
             samples: s.samples.load(Ordering::Relaxed),
             truncated: s.truncated.load(Ordering::Relaxed),
             incomplete: s.incomplete.load(Ordering::Relaxed),
+            handler_ns: s.handler_ns.load(Ordering::Relaxed),
             no_answer: s.no_answer.load(Ordering::Relaxed),
             gone: s.gone.load(Ordering::Relaxed),
             module_generations: s.generations.load(Ordering::Relaxed),
@@ -110,6 +126,12 @@ impl Sampler {
 
     fn shutdown(&mut self) -> Option<Box<dyn SampleSink>> {
         let thread = self.thread.take()?;
+        if std::process::id() != self.pid {
+            // A forked child's copy: the thread (and the sink) exist only in the parent, and
+            // joining a thread the child does not have would wait forever.
+            std::mem::forget(thread);
+            return None;
+        }
         self.shared.stop.store(true, Ordering::Release);
         thread.thread().unpark();
         // The thread's body catches panics, so it returns the sink; a join error could only
@@ -124,6 +146,11 @@ impl Drop for Sampler {
     fn drop(&mut self) {
         let _ = self.shutdown();
     }
+}
+
+/// In a child after `fork`: no sampler thread runs there, so the child may start its own.
+pub(super) fn forget_after_fork() {
+    RUNNING.store(false, Ordering::Release);
 }
 
 /// A sink that drops everything.
@@ -156,6 +183,7 @@ fn spawn(config: SamplerConfig, sink: Box<dyn SampleSink>) -> Result<Sampler, Sa
         .map_err(SamplerError::Os)?;
     let _ = ready_rx.recv();
     Ok(Sampler {
+        pid: std::process::id(),
         shared,
         thread: Some(thread),
     })
@@ -169,8 +197,10 @@ fn sample_loop(shared: &Shared, period: Duration, max_frames: usize, sink: &mut 
     let mut modules = ModuleSet::default();
     let first = modules.refresh().unwrap_or_else(Generation::empty);
     shared.generations.fetch_add(1, Ordering::Relaxed);
-    let mut requester = handler::publish(Box::new(Exchange::new(max_frames, first)));
+    let slots = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, MAX_SLOTS));
+    let mut requester = handler::publish(Box::new(Exchange::new(slots, max_frames, first)));
     let mut threads = Vec::new();
+    let mut batch = Vec::new();
     // Per thread that missed: (consecutive misses, first round to ask again).
     let mut skip: HashMap<u64, (u32, u64)> = HashMap::new();
     let mut abandoned = false;
@@ -187,57 +217,77 @@ fn sample_loop(shared: &Shared, period: Duration, max_frames: usize, sink: &mut 
         if tasks::list_threads(&mut threads).is_err() {
             threads.clear();
         }
+        batch.clear();
         for &tid in &threads {
             if tid == own_tid || skip.get(&tid).is_some_and(|&(_, r)| r > round) {
                 continue;
             }
-            let Ok(tid32) = u32::try_from(tid) else {
-                continue;
-            };
-            match requester.request(tid32, SIGNAL, ANSWER_TIMEOUT) {
-                Outcome::Sampled => {
-                    skip.remove(&tid);
-                    if requester.ended_early().is_some() {
-                        shared.incomplete.fetch_add(1, Ordering::Relaxed);
+            if let Ok(tid) = u32::try_from(tid) {
+                batch.push(tid);
+            }
+        }
+        for chunk in batch.chunks(requester.batch_size()) {
+            requester.request(chunk, SIGNAL, ANSWER_TIMEOUT);
+            for (i, &tid) in chunk.iter().enumerate() {
+                let tid = u64::from(tid);
+                match requester.outcome(i) {
+                    Some(Outcome::Sampled) => {
+                        skip.remove(&tid);
+                        shared
+                            .handler_ns
+                            .fetch_add(requester.handler_ns(i), Ordering::Relaxed);
+                        if requester.ended_early(i).is_some() {
+                            shared.incomplete.fetch_add(1, Ordering::Relaxed);
+                        }
+                        let (frames, timestamp, truncated) = requester.result(i);
+                        shared.samples.fetch_add(1, Ordering::Relaxed);
+                        if truncated {
+                            shared.truncated.fetch_add(1, Ordering::Relaxed);
+                        }
+                        let sample = RawSample {
+                            thread_id: tid,
+                            timestamp,
+                            frames,
+                        };
+                        let _ = catch_unwind(AssertUnwindSafe(|| sink.on_sample(&sample)));
                     }
-                    let (frames, timestamp, truncated) = requester.result();
-                    shared.samples.fetch_add(1, Ordering::Relaxed);
-                    if truncated {
-                        shared.truncated.fetch_add(1, Ordering::Relaxed);
+                    Some(Outcome::Gone) => {
+                        shared.gone.fetch_add(1, Ordering::Relaxed);
                     }
-                    let sample = RawSample {
-                        thread_id: tid,
-                        timestamp,
-                        frames,
-                    };
-                    let _ = catch_unwind(AssertUnwindSafe(|| sink.on_sample(&sample)));
+                    Some(Outcome::NoAnswer | Outcome::SendFailed) => {
+                        shared.no_answer.fetch_add(1, Ordering::Relaxed);
+                        let misses = skip.get(&tid).map_or(0, |&(m, _)| m).saturating_add(1);
+                        let cap = if tasks::blocks_signal(tid, SIGNAL) {
+                            MAX_SKIP_BLOCKED
+                        } else {
+                            MAX_SKIP_UNSCHEDULED
+                        };
+                        let pause = (1u64 << (misses - 1).min(10)).min(cap);
+                        skip.insert(tid, (misses, round + pause));
+                    }
+                    Some(Outcome::Stuck) => abandoned = true,
+                    None => {}
                 }
-                Outcome::Gone => {
-                    shared.gone.fetch_add(1, Ordering::Relaxed);
-                }
-                Outcome::NoAnswer | Outcome::SendFailed => {
-                    shared.no_answer.fetch_add(1, Ordering::Relaxed);
-                    let misses = skip.get(&tid).map_or(0, |&(m, _)| m).saturating_add(1);
-                    let pause = (1u64 << (misses - 1).min(7)).min(MAX_SKIP_ROUNDS);
-                    skip.insert(tid, (misses, round + pause));
-                }
-                Outcome::Stuck => {
-                    abandoned = true;
-                    break 'rounds;
-                }
+            }
+            if abandoned {
+                break 'rounds;
             }
         }
         if round % 100 == 0 {
             // Forget threads not asked for a while (most have exited).
-            skip.retain(|_, &mut (_, r)| r + MAX_SKIP_ROUNDS > round);
+            skip.retain(|_, &mut (_, r)| r + MAX_SKIP_BLOCKED > round);
         }
         shared.rounds.fetch_add(1, Ordering::Relaxed);
         let _ = catch_unwind(AssertUnwindSafe(|| sink.on_round(SystemTime::now())));
+        // Rounds start on a fixed grid. A round that overran skips the grid points it missed
+        // instead of starting the next one at once: how long a round takes depends on what
+        // the threads were doing (a busy thread answers only once it gets a CPU), and
+        // starting rounds back to back would sample more often the states that answer fast.
         next += period;
         let now = Instant::now();
         if next < now {
-            // Behind (a slow round): start the next one now, without a burst to catch up.
-            next = now;
+            let behind = (now - next).as_nanos() / period.as_nanos().max(1);
+            next += period * (u32::try_from(behind).unwrap_or(u32::MAX - 1) + 1);
         }
         while !shared.stop.load(Ordering::Acquire) {
             let now = Instant::now();
@@ -278,20 +328,21 @@ mod tests {
         handler::install().unwrap();
         let mut modules = ModuleSet::default();
         let generation = modules.refresh().unwrap();
-        let mut requester = handler::publish(Box::new(Exchange::new(128, generation)));
+        let mut requester = handler::publish(Box::new(Exchange::new(2, 128, generation)));
         // SAFETY (test): gettid is a raw syscall.
         #[allow(unsafe_code)]
         let tid = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
         // A signal to oneself is delivered before `tgkill` returns: the handler runs on this
         // thread, inside `request`.
-        let outcome = requester.request(tid, SIGNAL, ANSWER_TIMEOUT);
-        assert_eq!(outcome, Outcome::Sampled);
+        requester.request(&[tid], SIGNAL, ANSWER_TIMEOUT);
+        assert_eq!(requester.outcome(0), Some(Outcome::Sampled));
+        assert_eq!(requester.outcome(1), None);
         assert_eq!(
-            requester.ended_early(),
+            requester.ended_early(0),
             None,
             "the walk reached the thread's root"
         );
-        let frames = requester.result().0.to_vec();
+        let frames = requester.result(0).0.to_vec();
         handler::retire(requester, false);
         frames
     }
