@@ -38,9 +38,10 @@ const MAX_SKIP_UNSCHEDULED: u64 = 4;
 /// How often (in rounds) the module list is re-read when nothing suggests it changed.
 const REFRESH_ROUNDS: u64 = 10;
 
-/// The most threads asked at once (each slot has its own unwinder cache, about 40 KiB); the
-/// number of CPUs, at least 2.
-const MAX_SLOTS: usize = 8;
+/// How many threads are asked at once (each slot has its own unwinder cache, about 40 KiB).
+/// More threads than slots are asked in several batches, each waiting for its slowest
+/// thread: on a loaded machine a waiting thread takes milliseconds to be scheduled.
+const SLOTS: usize = 16;
 
 /// The highest frequency accepted (higher values are lowered to it).
 const MAX_FREQUENCY_HZ: u32 = 10_000;
@@ -197,8 +198,7 @@ fn sample_loop(shared: &Shared, period: Duration, max_frames: usize, sink: &mut 
     let mut modules = ModuleSet::default();
     let first = modules.refresh().unwrap_or_else(Generation::empty);
     shared.generations.fetch_add(1, Ordering::Relaxed);
-    let slots = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, MAX_SLOTS));
-    let mut requester = handler::publish(Box::new(Exchange::new(slots, max_frames, first)));
+    let mut requester = handler::publish(Box::new(Exchange::new(SLOTS, max_frames, first)));
     let mut threads = Vec::new();
     let mut batch = Vec::new();
     // Per thread that missed: (consecutive misses, first round to ask again).
