@@ -1,5 +1,5 @@
 //! Signal safety under stress: threads that allocate, lock, panic and catch, recurse deeply
-//! and spawn threads, all continuously, profiled at 1000 Hz. Nothing may deadlock or crash:
+//! (one on a 64 KiB stack) and spawn threads, all continuously, profiled at 1000 Hz. Nothing may deadlock or crash:
 //! a watchdog fails the test if any worker stops making progress.
 //!
 //! `SENTRY_SAMPLER_STRESS_SECS` sets the duration (default 10; run it with 60 for the full
@@ -79,7 +79,15 @@ fn profiling_hostile_threads_at_1000_hz_neither_deadlocks_nor_crashes() {
 
     let stop = Arc::new(AtomicBool::new(false));
     let shared = Arc::new(Mutex::new(HashMap::new()));
-    let kinds = ["allocate", "lock", "panic", "recurse", "spawn", "mixed"];
+    let kinds = [
+        "allocate",
+        "lock",
+        "panic",
+        "recurse",
+        "spawn",
+        "small-stack",
+        "mixed",
+    ];
     let progress: Arc<Vec<AtomicU64>> = Arc::new(kinds.iter().map(|_| AtomicU64::new(0)).collect());
     let mut workers = Vec::new();
     for (k, kind) in kinds.iter().enumerate() {
@@ -89,9 +97,17 @@ fn profiling_hostile_threads_at_1000_hz_neither_deadlocks_nor_crashes() {
             Arc::clone(&progress),
         );
         let kind = *kind;
+        // One worker runs on a small stack, near its end: the handler runs on the thread's
+        // stack too and must fit.
+        let stack_size = if kind == "small-stack" {
+            64 << 10
+        } else {
+            2 << 20
+        };
         workers.push(
             std::thread::Builder::new()
                 .name(format!("stress-{kind}"))
+                .stack_size(stack_size)
                 .spawn(move || {
                     let mut round = 0u64;
                     while !stop.load(Ordering::Relaxed) {
@@ -108,6 +124,9 @@ fn profiling_hostile_threads_at_1000_hz_neither_deadlocks_nor_crashes() {
                                 black_box(recurse(300));
                             }
                             "spawn" => spawn_and_join(round),
+                            "small-stack" => {
+                                black_box(recurse(200));
+                            }
                             _ => {
                                 allocate(round);
                                 lock(&shared, round);
