@@ -6,7 +6,8 @@
 //! The example is built with `cargo build --release` into its own target directory under
 //! `target/` (the running `cargo test` holds the lock of the main one), with the flags that
 //! would add frame pointers or debug info removed from the environment.
-//! `SENTRY_SAMPLER_ACCURACY_SECS` sets how long it runs (default 3).
+//! `SENTRY_SAMPLER_ACCURACY_SECS` sets how long it runs (default 5 s: about 700 samples of
+//! the two functions, so sampling noise stays well inside the 5 points).
 
 #![cfg(all(
     target_os = "linux",
@@ -59,7 +60,7 @@ fn build_release_example() -> PathBuf {
 }
 
 fn run(binary: &PathBuf) -> Run {
-    let secs = std::env::var("SENTRY_SAMPLER_ACCURACY_SECS").unwrap_or_else(|_| "3".into());
+    let secs = std::env::var("SENTRY_SAMPLER_ACCURACY_SECS").unwrap_or_else(|_| "5".into());
     let output = Command::new(binary)
         .arg(&secs)
         .output()
@@ -198,7 +199,7 @@ fn a_release_build_is_sampled_accurately_with_full_call_paths() {
     let secs: f64 = std::env::var("SENTRY_SAMPLER_ACCURACY_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3.0);
+        .unwrap_or(5.0);
     let context = format!(
         "a={a} (full {a_full}) b={b} (full {b_full}) per thread {per_role:?}; stats {}",
         run.stats

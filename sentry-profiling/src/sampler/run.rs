@@ -23,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::exchange::{Exchange, Outcome};
 use super::handler::{self, SIGNAL};
 use super::modules::{Generation, ModuleSet};
+use super::stack;
 use super::{tasks, RawSample, SampleSink, SamplerConfig, SamplerError, SamplerStats};
 
 /// How long the sampler's thread waits for one thread's handler.
@@ -83,8 +84,8 @@ impl Sampler {
     /// # Errors
     ///
     /// [`SamplerError::AlreadyRunning`] if a sampler runs; [`SamplerError::Os`] if the signal
-    /// handler cannot be installed (another handler owns `SIGPROF`) or the thread cannot be
-    /// spawned.
+    /// handler cannot be installed (another handler owns `SIGPROF`), the stack probe
+    /// (`process_vm_readv`) is not permitted, or the thread cannot be spawned.
     pub(crate) fn start(
         config: SamplerConfig,
         sink: Box<dyn SampleSink>,
@@ -163,6 +164,13 @@ impl SampleSink for Discard {
 }
 
 fn spawn(config: SamplerConfig, sink: Box<dyn SampleSink>) -> Result<Sampler, SamplerError> {
+    // Without its stack probe (`process_vm_readv`, refused by some seccomp policies) the
+    // handler could read no stack: every sample would be one frame. Say so instead.
+    if !stack::probe_works() {
+        return Err(SamplerError::Os(std::io::Error::other(
+            "process_vm_readv is not permitted here, so stacks cannot be read safely",
+        )));
+    }
     handler::install().map_err(SamplerError::Os)?;
     let frequency = config.frequency_hz.clamp(1, MAX_FREQUENCY_HZ);
     let max_frames = config.max_frames.clamp(1, MAX_FRAMES);
