@@ -165,3 +165,96 @@ fn a_forked_child_runs_and_exits_0_while_the_parent_samples() {
         "{stats:?}"
     );
 }
+
+#[test]
+fn threads_blocked_in_a_syscall_or_blocking_the_signal() {
+    use std::io::{Read, Write};
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (sampler, collected) = sampler_support::start(SamplerConfig::default());
+
+    // Started after the sampler: picked up by a later round. It blocks reading a socket; the
+    // signal interrupts the call and, with SA_RESTART, the read resumes and still gets its
+    // data.
+    let (mut reader, mut writer) = std::os::unix::net::UnixStream::pair().expect("a socket pair");
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+    let blocked = std::thread::spawn(move || {
+        tid_tx
+            .send(sentry_core::profiling::current_thread().0)
+            .unwrap();
+        let mut buf = [0u8; 5];
+        reader.read_exact(&mut buf).map(|()| buf)
+    });
+    let reader_tid = tid_rx.recv().unwrap();
+
+    // This one blocks SIGPROF: it is asked, does not answer, and is left alone for longer
+    // and longer; the round goes on without it.
+    let quiet_stop = Arc::new(AtomicBool::new(false));
+    let quiet_flag = Arc::clone(&quiet_stop);
+    let quiet = std::thread::spawn(move || {
+        // SAFETY: see `sigprof_handler`; the sets are ours and initialised by sigemptyset.
+        #[allow(unsafe_code)]
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGPROF);
+            assert_eq!(
+                libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()),
+                0
+            );
+        }
+        while !quiet_flag.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Unblocking delivers the one pending SIGPROF to the installed handler: harmless.
+        // SAFETY: as above.
+        #[allow(unsafe_code)]
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGPROF);
+            assert_eq!(
+                libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()),
+                0
+            );
+        }
+    });
+
+    std::thread::sleep(Duration::from_millis(600));
+    let stats = sampler.stats();
+    drop(sampler.stop());
+    writer.write_all(b"hello").unwrap();
+    assert_eq!(
+        &blocked.join().unwrap().expect("the read resumes"),
+        b"hello"
+    );
+    quiet_stop.store(true, Ordering::Relaxed);
+    quiet.join().unwrap();
+
+    let collected = collected.lock().unwrap();
+    let images = sentry_backtrace::loaded_images();
+    let reader_stacks: Vec<Vec<String>> = collected
+        .samples
+        .iter()
+        .filter(|(tid, _)| *tid == reader_tid)
+        .map(|(_, frames)| {
+            sentry_backtrace::symbolize_addresses(frames, &images)
+                .into_iter()
+                .filter_map(|f| f.function)
+                .collect()
+        })
+        .collect();
+    assert!(
+        reader_stacks.len() >= 5,
+        "the blocked reader is sampled: {stats:?}"
+    );
+    assert!(
+        reader_stacks.iter().all(|names| names
+            .iter()
+            .any(|n| n.contains("recv") || n.contains("read"))),
+        "in its read: {:?}",
+        reader_stacks.first()
+    );
+    // Asked, missed, then skipped with a growing pause: a handful of misses, not one a round.
+    assert!(stats.no_answer >= 1, "{stats:?}");
+    assert!(stats.no_answer <= 10, "{stats:?}");
+}
