@@ -121,11 +121,14 @@ fn main() {
     let main_tid = sentry_core::profiling::current_thread().0;
 
     let lines = Arc::new(Mutex::new(Vec::new()));
-    let sampler = Sampler::start(
-        SamplerConfig::default(),
-        Box::new(Lines(Arc::clone(&lines))),
-    )
-    .expect("the sampler starts");
+    let sink = Box::new(Lines(Arc::clone(&lines)));
+    let sampler = match Sampler::start(SamplerConfig::default(), sink) {
+        Ok(sampler) => sampler,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
     let timer_stop = Arc::clone(&stop);
     let timer = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs_f64(seconds));

@@ -50,7 +50,14 @@ fn work(seed: u64) -> u64 {
     x
 }
 
+/// This thread's CPU time in nanoseconds (0 where the sampler does not run).
+#[cfg(not(target_os = "linux"))]
+fn thread_cpu_ns() -> u64 {
+    0
+}
+
 /// This thread's CPU time in nanoseconds.
+#[cfg(target_os = "linux")]
 fn thread_cpu_ns() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -154,8 +161,13 @@ fn main() {
                     frames: Vec::with_capacity(128),
                     samples: 0,
                 };
-                let sampler = Sampler::start(SamplerConfig::default(), Box::new(sink))
-                    .expect("the sampler starts");
+                let sampler = match Sampler::start(SamplerConfig::default(), Box::new(sink)) {
+                    Ok(sampler) => sampler,
+                    Err(e) => {
+                        eprintln!("{e}");
+                        std::process::exit(1);
+                    }
+                };
                 // Leave out the start (module list, first round).
                 std::thread::sleep(Duration::from_millis(200));
                 let before = sampler.stats();
