@@ -1,6 +1,7 @@
 //! Signal safety under stress: threads that allocate, lock, panic and catch, recurse deeply
-//! (one on a 64 KiB stack) and spawn threads, all continuously, profiled at 1000 Hz. Nothing may deadlock or crash:
-//! a watchdog fails the test if any worker stops making progress.
+//! (one on a 64 KiB stack) and spawn threads, all continuously, profiled at 1000 Hz. Nothing
+//! may deadlock or crash: a watchdog fails the test if any worker stops making progress. A
+//! counting allocator checks that the handler's unwinding never allocates or frees.
 //!
 //! `SENTRY_SAMPLER_STRESS_SECS` sets the duration (default 10; run it with 60 for the full
 //! minute).
@@ -23,6 +24,49 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sampler::SamplerConfig;
+
+/// Counts allocations made inside the signal handler's unwinding (there must be none), and
+/// all others, then hands every request to the system allocator.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static ALLOCATIONS_IN_HANDLER: AtomicU64 = AtomicU64::new(0);
+
+impl Counting {
+    fn count() {
+        if sampler::unwinding_on_this_thread() {
+            ALLOCATIONS_IN_HANDLER.fetch_add(1, Ordering::Relaxed);
+        }
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every method forwards to `System` unchanged, which upholds `GlobalAlloc`'s
+// contract; the counting touches only atomics and a const thread-local. (Tests may use
+// `unsafe` with a written reason: a counting allocator needs `unsafe impl GlobalAlloc`.)
+#[allow(unsafe_code)]
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        Self::count();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        if sampler::unwinding_on_this_thread() {
+            ALLOCATIONS_IN_HANDLER.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+        Self::count();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { std::alloc::System.realloc(ptr, layout, size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 /// Allocates and frees blocks of varied sizes (malloc's locks and arenas).
 fn allocate(round: u64) {
@@ -189,6 +233,9 @@ fn profiling_hostile_threads_at_1000_hz_neither_deadlocks_nor_crashes() {
         counts.join(" ")
     );
     assert!(stats.samples > 0 && stats.rounds > 0, "{stats:?}");
+    // The handler allocated (and freed) nothing, while the process allocated all along.
+    assert_eq!(ALLOCATIONS_IN_HANDLER.load(Ordering::Relaxed), 0);
+    assert!(ALLOCATIONS.load(Ordering::Relaxed) > 1_000_000);
     assert!(
         stats.truncated > 0,
         "300-deep recursion is truncated to 128 frames: {stats:?}"

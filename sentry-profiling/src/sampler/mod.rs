@@ -199,6 +199,13 @@ pub(crate) use run::Sampler;
 )))]
 #[allow(unused_imports)]
 pub(crate) use unsupported::Sampler;
+#[cfg(all(
+    test,
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[allow(unused_imports)]
+pub(crate) use unwind::unwinding_on_this_thread;
 
 /// The name of thread `thread_id` of this process, if it has one
 /// (`/proc/self/task/<tid>/comm`; `None` off Linux).

@@ -19,6 +19,8 @@ pub(super) fn unwind_interrupted(
     work: &mut Work,
     generation: &Generation,
 ) {
+    #[cfg(test)]
+    UNWINDING.with(|u| u.set(true));
     let started = monotonic_ns();
     // SAFETY: `clock_gettime` is async-signal-safe and writes the timespec we own.
     #[allow(unsafe_code)]
@@ -27,6 +29,21 @@ pub(super) fn unwind_interrupted(
     }
     walk(context, work, generation);
     work.handler_ns = monotonic_ns().saturating_sub(started);
+    #[cfg(test)]
+    UNWINDING.with(|u| u.set(false));
+}
+
+#[cfg(test)]
+thread_local! {
+    static UNWINDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Test builds only: whether this thread is inside the handler's unwinding, so a test's
+/// global allocator can check that nothing allocates there. (A const-initialised thread-local
+/// without destructor is a plain TLS slot: safe to touch in a signal handler.)
+#[cfg(test)]
+pub(crate) fn unwinding_on_this_thread() -> bool {
+    UNWINDING.with(|u| u.get())
 }
 
 /// `CLOCK_MONOTONIC` in nanoseconds (async-signal-safe).
