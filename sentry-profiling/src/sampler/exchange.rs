@@ -81,6 +81,16 @@ pub(super) struct Exchange {
     pid: libc::pid_t,
 }
 
+// What the `Sync` below relies on, checked by the compiler: handlers on several threads read
+// one generation at once (`framehop`'s unwinder has no interior mutability), and a work area
+// is used by one thread after another.
+const _: () = {
+    const fn shared_across_threads<T: Sync>() {}
+    const fn moved_across_threads<T: Send>() {}
+    shared_across_threads::<Generation>();
+    moved_across_threads::<Work>();
+};
+
 // SAFETY: each slot's `work` is accessed only by the owner of that slot's state (see the
 // module docs): a handler between its successful claim and its `DONE` store (Release, read
 // with Acquire by the sampler's thread), the sampler's thread otherwise. `generation` is
