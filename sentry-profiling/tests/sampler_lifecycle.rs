@@ -258,3 +258,31 @@ fn threads_blocked_in_a_syscall_or_blocking_the_signal() {
     assert!(stats.no_answer >= 1, "{stats:?}");
     assert!(stats.no_answer <= 10, "{stats:?}");
 }
+
+#[test]
+fn a_library_loaded_while_sampling_gives_a_new_module_generation() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (sampler, _collected) = sampler_support::start(SamplerConfig::default());
+    std::thread::sleep(Duration::from_millis(150));
+    let before = sampler.stats().module_generations;
+    assert!(before >= 1);
+    // A glibc library no test loads otherwise (the sampler only looks at changes of the
+    // executable mappings, re-reading them every 10 rounds).
+    let name = c"libresolv.so.2";
+    // SAFETY: see `sigprof_handler`; `dlopen` gets a NUL-terminated name, and the handle is
+    // never closed (the library stays loaded for the rest of the test process).
+    #[allow(unsafe_code)]
+    let handle = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOW) };
+    if handle.is_null() {
+        // Not every system has it; nothing to check then.
+        drop(sampler.stop());
+        return;
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    let after = sampler.stats().module_generations;
+    drop(sampler.stop());
+    assert!(
+        after > before,
+        "a new generation after dlopen: {before} -> {after}"
+    );
+}
