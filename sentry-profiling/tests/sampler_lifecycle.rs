@@ -22,15 +22,16 @@ use sampler::{Sampler, SamplerConfig, SamplerError};
 /// The tests of this file each start samplers: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn sigprof_handler() -> libc::sighandler_t {
-    // SAFETY: reading the current action of SIGPROF into a zeroed struct we own; a null new
-    // action changes nothing. (Tests may use `unsafe` with a written reason: this one needs
-    // `sigaction`, `raise`, `fork`, `waitpid` and `_exit`.)
+fn signal_handler() -> libc::sighandler_t {
+    // SAFETY: reading the current action of the sampler's signal into a zeroed struct we own;
+    // a null new action changes nothing. (Tests may use `unsafe` with a written reason: this
+    // one needs `sigaction`, `raise`, `fork`, `waitpid`, `_exit`, `pthread_sigmask` and
+    // `dlopen`.)
     #[allow(unsafe_code)]
     unsafe {
         let mut old: libc::sigaction = std::mem::zeroed();
         assert_eq!(
-            libc::sigaction(libc::SIGPROF, std::ptr::null(), &mut old),
+            libc::sigaction(sampler::SIGNAL, std::ptr::null(), &mut old),
             0
         );
         old.sa_sigaction
@@ -56,7 +57,7 @@ fn a_hundred_starts_and_stops_leave_no_thread_and_one_handler() {
             // Some cycles sample a round or two before stopping.
             std::thread::sleep(Duration::from_millis(15));
         }
-        let installed = sigprof_handler();
+        let installed = signal_handler();
         assert_ne!(installed, libc::SIG_DFL);
         assert_eq!(
             *handler.get_or_insert(installed),
@@ -68,11 +69,11 @@ fn a_hundred_starts_and_stops_leave_no_thread_and_one_handler() {
     // Every sampler thread was joined.
     assert_eq!(sampler_support::sampler_threads(), 0);
     // The handler stays after the last stop, and a stray signal is harmless.
-    assert_eq!(Some(sigprof_handler()), handler);
-    // SAFETY: see `sigprof_handler`.
+    assert_eq!(Some(signal_handler()), handler);
+    // SAFETY: see `signal_handler`.
     #[allow(unsafe_code)]
     unsafe {
-        assert_eq!(libc::raise(libc::SIGPROF), 0);
+        assert_eq!(libc::raise(sampler::SIGNAL), 0);
     }
 }
 
@@ -91,9 +92,9 @@ fn dropping_a_sampler_stops_it() {
 fn child() -> i32 {
     // Stray signals: the handler is installed, nothing is requested from this process.
     for _ in 0..100 {
-        // SAFETY: see `sigprof_handler`.
+        // SAFETY: see `signal_handler`.
         #[allow(unsafe_code)]
-        let raised = unsafe { libc::raise(libc::SIGPROF) };
+        let raised = unsafe { libc::raise(sampler::SIGNAL) };
         if raised != 0 {
             return 2;
         }
@@ -129,7 +130,7 @@ fn a_forked_child_runs_and_exits_0_while_the_parent_samples() {
     let (sampler, collected) = sampler_support::start(SamplerConfig::default());
     for round in 0..10 {
         std::thread::sleep(Duration::from_millis(20));
-        // SAFETY: see `sigprof_handler`. The child only runs `child` (allocation and thread
+        // SAFETY: see `signal_handler`. The child only runs `child` (allocation and thread
         // creation after fork work with glibc, which resets its locks at fork) and leaves
         // with `_exit`, running no destructor or exit handler of the parent's.
         #[allow(unsafe_code)]
@@ -186,17 +187,17 @@ fn threads_blocked_in_a_syscall_or_blocking_the_signal() {
     });
     let reader_tid = tid_rx.recv().unwrap();
 
-    // This one blocks SIGPROF: it is asked, does not answer, and is left alone for longer
-    // and longer; the round goes on without it.
+    // This one blocks the sampler's signal: it is asked, does not answer, and is left alone
+    // for longer and longer; the round goes on without it.
     let quiet_stop = Arc::new(AtomicBool::new(false));
     let quiet_flag = Arc::clone(&quiet_stop);
     let quiet = std::thread::spawn(move || {
-        // SAFETY: see `sigprof_handler`; the sets are ours and initialised by sigemptyset.
+        // SAFETY: see `signal_handler`; the sets are ours and initialised by sigemptyset.
         #[allow(unsafe_code)]
         unsafe {
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, libc::SIGPROF);
+            libc::sigaddset(&mut set, sampler::SIGNAL);
             assert_eq!(
                 libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()),
                 0
@@ -205,13 +206,13 @@ fn threads_blocked_in_a_syscall_or_blocking_the_signal() {
         while !quiet_flag.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(5));
         }
-        // Unblocking delivers the one pending SIGPROF to the installed handler: harmless.
+        // Unblocking delivers the one pending signal to the installed handler: harmless.
         // SAFETY: as above.
         #[allow(unsafe_code)]
         unsafe {
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, libc::SIGPROF);
+            libc::sigaddset(&mut set, sampler::SIGNAL);
             assert_eq!(
                 libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()),
                 0
@@ -269,7 +270,7 @@ fn a_library_loaded_while_sampling_gives_a_new_module_generation() {
     // A glibc library no test loads otherwise (the sampler only looks at changes of the
     // executable mappings, re-reading them every 10 rounds).
     let name = c"libresolv.so.2";
-    // SAFETY: see `sigprof_handler`; `dlopen` gets a NUL-terminated name, and the handle is
+    // SAFETY: see `signal_handler`; `dlopen` gets a NUL-terminated name, and the handle is
     // never closed (the library stays loaded for the rest of the test process).
     #[allow(unsafe_code)]
     let handle = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOW) };

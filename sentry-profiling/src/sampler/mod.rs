@@ -7,7 +7,8 @@
 //!
 //! One thread, `sentry-profiler`, runs rounds on a fixed grid of `1 / frequency_hz` s
 //! (`run.rs`). Each round lists `/proc/self/task` and asks every thread but its own for its
-//! stack: it fills one request slot per thread, sends each `SIGPROF` with `tgkill`, and waits
+//! stack: it fills one request slot per thread, sends each `SIGURG` (ignored by default, see `handler.rs`) with
+//! `tgkill`, and waits
 //! (a futex) for the answers, all threads of a batch asked at the same instant
 //! (`exchange.rs`). The handler (`handler.rs`), running on the interrupted thread, claims the
 //! slot naming its own thread id, unwinds from the interrupted registers with `framehop` over
@@ -32,8 +33,8 @@
 //!
 //! - **Installing the handler** (`sigaction`, `pthread_atfork`) and **signalling threads**
 //!   (`tgkill`), **waiting** (`futex`): system calls with checked arguments. Installing fails
-//!   if another handler owns `SIGPROF` (another profiler) instead of taking it over. The
-//!   handler stays installed after the sampler stops: a signal still pending then must find it.
+//!   if another handler owns `SIGURG` instead of taking it over. The handler stays installed
+//!   after the sampler stops (a late signal finds a no-op).
 //! - **Reading the interrupted registers** from the `ucontext_t` the kernel passes.
 //! - **Reading stack memory**: only inside `[sp, sp + 16 MiB)` of the interrupted thread, and
 //!   only from pages `process_vm_readv` (which fails instead of faulting) confirmed readable;
@@ -187,6 +188,13 @@ mod unsupported;
 mod unwind;
 
 // Used by the rest of the crate (the profiler); unused while only the sampler is built.
+/// The signal the sampler sends threads (`SIGURG`, whose default action is to be ignored).
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[allow(unused_imports)]
+pub(crate) use handler::SIGNAL;
 #[cfg(all(
     target_os = "linux",
     any(target_arch = "x86_64", target_arch = "aarch64")

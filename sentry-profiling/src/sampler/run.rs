@@ -84,7 +84,7 @@ impl Sampler {
     /// # Errors
     ///
     /// [`SamplerError::AlreadyRunning`] if a sampler runs; [`SamplerError::Os`] if the signal
-    /// handler cannot be installed (another handler owns `SIGPROF`), the stack probe
+    /// handler cannot be installed (another handler owns `SIGURG`), the stack probe
     /// (`process_vm_readv`) is not permitted, or the thread cannot be spawned.
     pub(crate) fn start(
         config: SamplerConfig,
