@@ -7,10 +7,9 @@
 //!
 //! One thread, `sentry-profiler`, runs rounds on a fixed grid of `1 / frequency_hz` s
 //! (`run.rs`). Each round lists `/proc/self/task` and asks every thread but its own for its
-//! stack: it fills one request slot per thread, sends each `SIGURG` (ignored by default, see `handler.rs`) with
-//! `tgkill`, and waits
-//! (a futex) for the answers, all threads of a batch asked at the same instant
-//! (`exchange.rs`). The handler (`handler.rs`), running on the interrupted thread, claims the
+//! stack: it fills one request slot per thread, sends each `SIGURG` (ignored by default, see
+//! `handler.rs`) with `tgkill`, and waits (a futex) for the answers, all threads of a batch
+//! asked at the same instant (`exchange.rs`). The handler (`handler.rs`), running on the interrupted thread, claims the
 //! slot naming its own thread id, unwinds from the interrupted registers with `framehop` over
 //! the DWARF CFI (`.eh_frame`) every binary carries, so default release builds without frame
 //! pointers or debug info unwind fully (`unwind.rs`), and writes the addresses into the slot's
