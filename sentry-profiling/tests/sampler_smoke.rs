@@ -1,38 +1,22 @@
 //! The sampler in this (debug) test process: it starts, samples a busy thread with its full
 //! call path, and stops.
 
+#![cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 #![allow(dead_code, unreachable_pub)]
 
 #[path = "../src/sampler/mod.rs"]
 mod sampler;
+mod sampler_support;
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
-use sampler::{RawSample, SampleSink, Sampler, SamplerConfig};
-
-#[derive(Default)]
-struct Collected {
-    samples: Vec<(u64, Vec<u64>)>,
-    rounds: u64,
-}
-
-struct Collect(Arc<Mutex<Collected>>);
-
-impl SampleSink for Collect {
-    fn on_sample(&mut self, sample: &RawSample<'_>) {
-        self.0
-            .lock()
-            .unwrap()
-            .samples
-            .push((sample.thread_id, sample.frames.to_vec()));
-    }
-    fn on_round(&mut self, _now: SystemTime) {
-        self.0.lock().unwrap().rounds += 1;
-    }
-}
+use sampler::SamplerConfig;
 
 #[inline(never)]
 fn smoke_spin(stop: &AtomicBool) -> u64 {
@@ -60,12 +44,7 @@ fn samples_a_busy_thread_down_to_its_entry() {
         })
         .unwrap();
     let worker_tid = tid_rx.recv().unwrap();
-    let collected = Arc::new(Mutex::new(Collected::default()));
-    let sampler = Sampler::start(
-        SamplerConfig::default(),
-        Box::new(Collect(Arc::clone(&collected))),
-    )
-    .unwrap();
+    let (sampler, collected) = sampler_support::start(SamplerConfig::default());
     std::thread::sleep(Duration::from_millis(1000));
     let stats = sampler.stats();
     let _sink = sampler.stop();
@@ -73,9 +52,9 @@ fn samples_a_busy_thread_down_to_its_entry() {
     worker.join().unwrap();
 
     let collected = collected.lock().unwrap();
-    // 101 rounds a second; the bounds leave room for a loaded machine.
+    // 101 rounds a second; the bounds leave room for a loaded machine and a debug build.
     assert!(
-        collected.rounds >= 30,
+        collected.rounds >= 10,
         "rounds: {} ({stats:?})",
         collected.rounds
     );
@@ -85,7 +64,7 @@ fn samples_a_busy_thread_down_to_its_entry() {
         .filter(|(t, _)| *t == worker_tid)
         .collect();
     assert!(
-        ours.len() >= 30,
+        ours.len() >= 10,
         "samples of the worker: {} ({stats:?})",
         ours.len()
     );

@@ -1,10 +1,13 @@
 //! The signal handler: installed once per process, it serves the published exchange.
 //!
-//! The handler is `SIGPROF`'s (the signal profilers conventionally use; it does not queue, so
-//! a thread that blocks it holds at most one pending). It stays installed after the sampler
-//! stops: a signal still pending then must find a harmless handler, not the default action
-//! (which ends the process). Installing fails if another handler owns `SIGPROF` (another
-//! profiler), rather than silently taking it.
+//! The sampler's signal is `SIGURG`. Its default action is to be ignored, and that matters:
+//! a pending signal survives `execve`, which resets handlers, so a thread that enters
+//! `execve` just as it is signalled would meet the default action in the new program; for
+//! `SIGPROF` or a real-time signal that ends the process, for `SIGURG` nothing happens (the
+//! Go runtime's preemption signal is `SIGURG` too, ignored by default). It does not queue, so a
+//! thread that blocks it holds at most one pending. The handler stays installed after the
+//! sampler stops, and installing fails if another handler owns the signal (an application
+//! that wants out-of-band socket data), rather than silently taking it.
 //!
 //! What the handler does, all async-signal-safe: save `errno`; count itself in
 //! [`IN_HANDLER`]; load the published exchange (none: return); ask the kernel its thread id;
@@ -20,7 +23,7 @@ use std::time::{Duration, Instant};
 use super::exchange::{Exchange, Requester};
 
 /// The signal the sampler sends.
-pub(super) const SIGNAL: libc::c_int = libc::SIGPROF;
+pub(crate) const SIGNAL: libc::c_int = libc::SIGURG;
 
 /// The exchange the handler serves; null when no sampler runs.
 static EXCHANGE: AtomicPtr<Exchange> = AtomicPtr::new(ptr::null_mut());
@@ -50,7 +53,7 @@ pub(super) fn install() -> std::io::Result<()> {
     };
     if old.sa_sigaction != libc::SIG_DFL && old.sa_sigaction != libc::SIG_IGN {
         return Err(std::io::Error::other(
-            "SIGPROF already has a handler (is another profiler running?)",
+            "SIGURG already has a handler (the sampler signals threads with it)",
         ));
     }
     // SAFETY: the new action is fully initialised: our handler (an `extern "C"` function of
@@ -67,17 +70,19 @@ pub(super) fn install() -> std::io::Result<()> {
             return Err(std::io::Error::last_os_error());
         }
         // A child of `fork` has no sampler thread: it forgets the exchange (leaked there), so
-        // a stray signal in the child finds nothing to serve. Registration failing only loses
-        // that belt: the exchange's requests name the parent's threads, never the child's.
+        // a stray signal in the child finds nothing to serve, and may start its own sampler.
+        // Registration failing only loses that belt: the exchange's requests name the
+        // parent's threads, never the child's.
         libc::pthread_atfork(None, None, Some(forget_in_child));
     }
     *installed = true;
     Ok(())
 }
 
-/// Runs in the child after `fork`.
+/// Runs in the child after `fork`: only atomic stores.
 extern "C" fn forget_in_child() {
     EXCHANGE.store(ptr::null_mut(), Ordering::SeqCst);
+    super::run::forget_after_fork();
 }
 
 /// Publishes `exchange` to the handler and returns the sampler's handle on it.
@@ -139,7 +144,9 @@ extern "C" fn on_signal(
         // `retire`). `gettid` is a raw syscall.
         #[allow(unsafe_code)]
         let (exchange, tid) = unsafe { (&*exchange, libc::syscall(libc::SYS_gettid) as u32) };
-        exchange.serve(tid, |work| super::unwind::unwind_interrupted(context, work));
+        exchange.serve(tid, |work, generation| {
+            super::unwind::unwind_interrupted(context, work, generation);
+        });
     }
     IN_HANDLER.fetch_sub(1, Ordering::SeqCst);
     // SAFETY: as above.

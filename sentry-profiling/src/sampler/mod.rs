@@ -2,6 +2,53 @@
 //!
 //! The contract between the sampler (this module) and the rest of the crate, which
 //! aggregates samples into profile chunks. Everything here is called off the signal handler.
+//!
+//! # How a sample is taken (Linux x86_64 and aarch64)
+//!
+//! One thread, `sentry-profiler`, runs rounds on a fixed grid of `1 / frequency_hz` s
+//! (`run.rs`). Each round lists `/proc/self/task` and asks every thread but its own for its
+//! stack: it fills one request slot per thread, sends each `SIGURG` (ignored by default, see
+//! `handler.rs`) with `tgkill`, and waits (a futex) for the answers, all threads of a batch
+//! asked at the same instant (`exchange.rs`). The handler (`handler.rs`), running on the interrupted thread, claims the
+//! slot naming its own thread id, unwinds from the interrupted registers with `framehop` over
+//! the DWARF CFI (`.eh_frame`) every binary carries, so default release builds without frame
+//! pointers or debug info unwind fully (`unwind.rs`), and writes the addresses into the slot's
+//! preallocated buffer. The sampler's thread hands them to the [`SampleSink`].
+//!
+//! The modules' unwind information (`modules.rs`) is read from the files by the sampler's
+//! thread and kept as an immutable generation, rebuilt when `/proc/self/maps` shows a library
+//! loaded or unloaded, and swapped in only between batches, when no handler can be using the
+//! old one. A thread that exits before its signal is skipped (`ESRCH`), one that blocks the
+//! signal is asked again later with a growing pause, and a thread blocked in a system call is
+//! sampled too (`SA_RESTART` restarts what can be restarted; like any signal, it makes calls
+//! such as `poll` return `EINTR`, which callers must handle).
+//!
+//! # What is `unsafe`, and why
+//!
+//! This is the only module of the SDK with `unsafe` code (`#[allow(unsafe_code)]` on the
+//! modules that need it, each block with its `SAFETY:` argument beside it). The handler must
+//! be async-signal-safe: it allocates nothing, takes no lock and calls only raw system calls
+//! (`gettid`, `process_vm_readv`, `futex`) and `clock_gettime`.
+//!
+//! - **Installing the handler** (`sigaction`, `pthread_atfork`) and **signalling threads**
+//!   (`tgkill`), **waiting** (`futex`): system calls with checked arguments. Installing fails
+//!   if another handler owns `SIGURG` instead of taking it over. The handler stays installed
+//!   after the sampler stops (a late signal finds a no-op).
+//! - **Reading the interrupted registers** from the `ucontext_t` the kernel passes.
+//! - **Reading stack memory**: only inside `[sp, sp + 16 MiB)` of the interrupted thread, and
+//!   only from pages `process_vm_readv` (which fails instead of faulting) confirmed readable;
+//!   the stack between `sp` and its base is one mapping, live while its thread sits in the
+//!   handler.
+//! - **Sharing the request slots** between the sampler's thread and handlers: a slot's work
+//!   area belongs to whoever holds its state (claimed by compare-and-swap, released with
+//!   Release/Acquire); the exchange is freed only once no handler is inside it (a counter
+//!   incremented before the pointer is loaded), and leaked rather than freed when that cannot
+//!   be shown within a second.
+//! - **Copying the vDSO's image** (it has no file) from the mapping the kernel announces.
+//!
+//! After `fork`, the child forgets the exchange (an `atfork` hook), so a stray signal finds
+//! nothing to serve, and it may start its own sampler; the parent's handle in the child never
+//! joins a thread the child does not have.
 
 use std::fmt;
 use std::time::SystemTime;
@@ -82,6 +129,8 @@ pub(crate) struct SamplerStats {
     /// Of those, walks that stopped before the thread's root frame (a stack word that could
     /// not be read, no unwind rule that worked); the frames found are kept.
     pub(crate) incomplete: u64,
+    /// Time spent in the signal handler unwinding, summed over `samples`, in nanoseconds.
+    pub(crate) handler_ns: u64,
     /// Requests a thread did not answer in time (it blocks the signal or was not scheduled).
     pub(crate) no_answer: u64,
     /// Threads that exited between the listing and their signal.
@@ -138,6 +187,13 @@ mod unsupported;
 mod unwind;
 
 // Used by the rest of the crate (the profiler); unused while only the sampler is built.
+/// The signal the sampler sends threads (`SIGURG`, whose default action is to be ignored).
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[allow(unused_imports)]
+pub(crate) use handler::SIGNAL;
 #[cfg(all(
     target_os = "linux",
     any(target_arch = "x86_64", target_arch = "aarch64")
@@ -150,6 +206,13 @@ pub(crate) use run::Sampler;
 )))]
 #[allow(unused_imports)]
 pub(crate) use unsupported::Sampler;
+#[cfg(all(
+    test,
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[allow(unused_imports)]
+pub(crate) use unwind::unwinding_on_this_thread;
 
 /// The name of thread `thread_id` of this process, if it has one
 /// (`/proc/self/task/<tid>/comm`; `None` off Linux).

@@ -104,6 +104,18 @@ impl StackReader {
     }
 }
 
+/// Whether the probe works in this process (a seccomp policy may refuse
+/// `process_vm_readv`): reads a word of the caller's own stack through it.
+pub(super) fn probe_works() -> bool {
+    let word = std::hint::black_box(0x5eed_u64);
+    let addr = &word as *const u64 as u64;
+    // SAFETY: `getpid` has no preconditions.
+    #[allow(unsafe_code)]
+    let pid = unsafe { libc::getpid() };
+    // Force a probe of the page holding `word`, then read it.
+    StackReader::new(pid, addr).read(addr) == Ok(0x5eed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +132,11 @@ mod tests {
         assert_eq!(reader.read(base + 16), Ok(0x3333));
         assert_eq!(reader.read(base - 8), Err(()));
         assert_eq!(reader.read(base + MAX_STACK_BYTES), Err(()));
+    }
+
+    #[test]
+    fn the_probe_works_here() {
+        assert!(probe_works());
     }
 
     #[test]

@@ -23,3 +23,44 @@ pub(super) fn thread_name(thread_id: u64) -> Option<String> {
     let name = comm.trim_end_matches('\n');
     (!name.is_empty()).then(|| name.to_owned())
 }
+
+/// Whether thread `thread_id` of this process blocks `signal` now (the `SigBlk` mask of
+/// `/proc/self/task/<tid>/status`); `false` if that cannot be read.
+pub(super) fn blocks_signal(thread_id: u64, signal: i32) -> bool {
+    let Ok(status) = fs::read_to_string(format!("/proc/self/task/{thread_id}/status")) else {
+        return false;
+    };
+    let Some(mask) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigBlk:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+    else {
+        return false;
+    };
+    (1..=64).contains(&signal) && mask & (1 << (signal - 1)) != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_this_thread_and_reads_names_and_masks() {
+        let (tid, _) = sentry_core::profiling::current_thread();
+        let mut threads = Vec::new();
+        list_threads(&mut threads).unwrap();
+        assert!(threads.contains(&tid));
+        let named = std::thread::Builder::new()
+            .name("tasks-test".into())
+            .spawn(|| {
+                let tid = sentry_core::profiling::current_thread().0;
+                thread_name(tid)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(named.as_deref(), Some("tasks-test"));
+        // The test harness does not block SIGURG.
+        assert!(!blocks_signal(tid, libc::SIGURG));
+    }
+}

@@ -9,16 +9,60 @@
 use framehop::Unwinder;
 
 use super::exchange::Work;
+use super::modules::Generation;
 use super::stack::StackReader;
 
 /// Fills `work` with the stack of the code this thread was running when the signal came.
 /// Called in the signal handler only, with the handler's `context` argument.
-pub(super) fn unwind_interrupted(context: *mut libc::c_void, work: &mut Work) {
+pub(super) fn unwind_interrupted(
+    context: *mut libc::c_void,
+    work: &mut Work,
+    generation: &Generation,
+) {
+    #[cfg(test)]
+    UNWINDING.with(|u| u.set(true));
+    let started = monotonic_ns();
     // SAFETY: `clock_gettime` is async-signal-safe and writes the timespec we own.
     #[allow(unsafe_code)]
     unsafe {
         libc::clock_gettime(libc::CLOCK_REALTIME, &mut work.time);
     }
+    walk(context, work, generation);
+    work.handler_ns = monotonic_ns().saturating_sub(started);
+    #[cfg(test)]
+    UNWINDING.with(|u| u.set(false));
+}
+
+#[cfg(test)]
+thread_local! {
+    static UNWINDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Test builds only: whether this thread is inside the handler's unwinding, so a test's
+/// global allocator can check that nothing allocates there. (A const-initialised thread-local
+/// without destructor is a plain TLS slot: safe to touch in a signal handler.)
+#[cfg(test)]
+pub(crate) fn unwinding_on_this_thread() -> bool {
+    UNWINDING.with(|u| u.get())
+}
+
+/// `CLOCK_MONOTONIC` in nanoseconds (async-signal-safe).
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `clock_gettime` is async-signal-safe and writes the timespec we own.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts);
+    }
+    (ts.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec as u64)
+}
+
+fn walk(context: *mut libc::c_void, work: &mut Work, generation: &Generation) {
     if context.is_null() {
         return;
     }
@@ -34,7 +78,6 @@ pub(super) fn unwind_interrupted(context: *mut libc::c_void, work: &mut Work) {
         outside_known_code,
         ended_early,
         pid,
-        generation,
         ..
     } = work;
     let (pc, sp, regs) = registers(context, generation);
@@ -68,7 +111,7 @@ pub(super) fn unwind_interrupted(context: *mut libc::c_void, work: &mut Work) {
 #[cfg(target_arch = "x86_64")]
 fn registers(
     context: &libc::ucontext_t,
-    _generation: &super::modules::Generation,
+    _generation: &Generation,
 ) -> (u64, u64, framehop::UnwindRegsNative) {
     let gregs = &context.uc_mcontext.gregs;
     let pc = gregs[libc::REG_RIP as usize] as u64;
@@ -80,7 +123,7 @@ fn registers(
 #[cfg(target_arch = "aarch64")]
 fn registers(
     context: &libc::ucontext_t,
-    generation: &super::modules::Generation,
+    generation: &Generation,
 ) -> (u64, u64, framehop::UnwindRegsNative) {
     let mcontext = &context.uc_mcontext;
     let pc = mcontext.pc;
