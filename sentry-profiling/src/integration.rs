@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use sentry_core::__private::{set_profiler_hooks, ProfilerHooks};
-use sentry_core::{Client, ClientOptions, Integration, ProfileLifecycle, Scopes};
+use sentry_core::{Client, ClientOptions, Integration, ProfileLifecycle};
 
 use crate::{lifecycle, profiler, session};
 
@@ -92,10 +92,10 @@ fn on_flush(client: &Client) {
 }
 
 fn on_close(client: &Client) {
-    // Only the client the profiler sends to (the global one) stops it.
-    let global = Scopes::current().client();
-    if std::ptr::eq(client, Arc::as_ptr(&global)) {
-        lifecycle::uninstall();
-        profiler::stop(client, profiler::AfterStop::Forget);
-    }
+    // Only the client the profiler sends to stops it (another client closing, such as one a
+    // service keeps for itself, leaves it running).
+    profiler::stop(
+        profiler::Which::SendingTo(client),
+        profiler::AfterStop::Forget,
+    );
 }

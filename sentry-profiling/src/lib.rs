@@ -113,7 +113,7 @@ pub fn start_profiler() -> Result<bool, ProfilerError> {
         session::log_not_sampled(rate);
         return Ok(false);
     }
-    match profiler::start() {
+    match profiler::start(client) {
         Ok(()) => Ok(true),
         Err(err) => {
             log_start_error(&err);
@@ -136,7 +136,7 @@ pub fn stop_profiler() {
     if client.options().profile_lifecycle == ProfileLifecycle::Trace {
         return;
     }
-    profiler::stop(&client, profiler::AfterStop::Forget);
+    profiler::stop(profiler::Which::Any, profiler::AfterStop::Forget);
 }
 
 /// `true` while the profiler samples.

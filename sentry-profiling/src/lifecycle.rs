@@ -11,7 +11,7 @@ use std::sync::{Mutex, PoisonError};
 use sentry_core::profiling::{self, RootSpanHooks};
 use sentry_core::Scopes;
 
-use crate::profiler::{self, AfterStop};
+use crate::profiler::{self, AfterStop, Which};
 
 enum Command {
     Start,
@@ -78,12 +78,12 @@ fn control_loop(commands: Receiver<Command>) {
         let wanted = profiling::running_root_spans() > 0;
         match command {
             Command::Start if wanted => {
-                if let Err(err) = profiler::start() {
+                if let Err(err) = profiler::start(Scopes::current().client()) {
                     crate::log_start_error(&err);
                 }
             }
             Command::Stop if !wanted => {
-                profiler::stop(&Scopes::current().client(), AfterStop::KeepId);
+                profiler::stop(Which::Any, AfterStop::KeepId);
             }
             _ => {}
         }

@@ -15,6 +15,9 @@ use crate::sink::{self, ChunkSink};
 struct Running {
     sampler: Sampler,
     aggregator: Arc<Mutex<Aggregator>>,
+    /// The client the chunks go to: the one current where the profiler started (the global
+    /// client for `start_profiler` on an application thread and for the control thread).
+    client: Arc<Client>,
 }
 
 static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
@@ -34,8 +37,9 @@ pub(crate) fn is_running() -> bool {
     running().is_some()
 }
 
-/// Starts sampling with a new profiler id, unless the profiler already runs.
-pub(crate) fn start() -> Result<(), ProfilerError> {
+/// Starts sampling with a new profiler id, sending to `client`, unless the profiler already
+/// runs.
+pub(crate) fn start(client: Arc<Client>) -> Result<(), ProfilerError> {
     let mut slot = running();
     if slot.is_some() {
         return Ok(());
@@ -46,13 +50,14 @@ pub(crate) fn start() -> Result<(), ProfilerError> {
         SOURCES,
         SystemTime::now(),
     )));
-    let sink = ChunkSink::new(Arc::clone(&aggregator));
+    let sink = ChunkSink::new(Arc::clone(&aggregator), Arc::clone(&client));
     let sampler = Sampler::start(SamplerConfig::default(), Box::new(sink))?;
     profiling::set_active_profiler(Some(id));
     sentry_core::sentry_debug!("profiler {id} started");
     *slot = Some(Running {
         sampler,
         aggregator,
+        client,
     });
     Ok(())
 }
@@ -69,10 +74,25 @@ pub(crate) enum AfterStop {
     KeepId,
 }
 
-/// Stops sampling and sends the last chunk through `client` (an empty one is counted there
-/// as `insufficient_data`). Does nothing if the profiler does not run.
-pub(crate) fn stop(client: &Client, after: AfterStop) {
+/// Which profiler to stop.
+#[derive(Clone, Copy)]
+pub(crate) enum Which<'a> {
+    /// Whichever runs.
+    Any,
+    /// Only one sending to this client (the client is closing).
+    SendingTo(&'a Client),
+}
+
+/// Stops sampling and sends the last chunk through the profiler's client (an empty one is
+/// counted there as `insufficient_data`). Does nothing if the profiler does not run (or
+/// sends to another client than `which` names).
+pub(crate) fn stop(which: Which<'_>, after: AfterStop) {
     let mut slot = running();
+    if let (Which::SendingTo(client), Some(run)) = (which, slot.as_ref()) {
+        if !std::ptr::eq(client, Arc::as_ptr(&run.client)) {
+            return;
+        }
+    }
     if after == AfterStop::Forget {
         profiling::set_active_profiler(None);
     }
@@ -97,16 +117,19 @@ pub(crate) fn stop(client: &Client, after: AfterStop) {
         chunk.chunk_id,
         chunk.profile.samples.len()
     );
-    sink::send(client, chunk, dropped);
+    sink::send(&run.client, chunk, dropped);
 }
 
-/// Sends the samples collected so far through `client`, if there are any; the profiler
-/// goes on with a new chunk.
+/// Sends the samples collected so far, if there are any, when the profiler sends to
+/// `client`; the profiler goes on with a new chunk.
 pub(crate) fn flush(client: &Client) {
     let slot = running();
     let Some(run) = slot.as_ref() else {
         return;
     };
+    if !std::ptr::eq(client, Arc::as_ptr(&run.client)) {
+        return;
+    }
     let taken = {
         let mut aggregator = sink::lock(&run.aggregator);
         (aggregator.len() > 0).then(|| aggregator.take_chunk(SystemTime::now()))

@@ -4,20 +4,21 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use sentry_core::protocol::ProfileChunk;
-use sentry_core::{Client, Scopes};
+use sentry_core::Client;
 
 use crate::aggregator::{Aggregator, Dropped};
 use crate::sampler::{RawSample, SampleSink};
 
 /// Feeds the aggregator on the sampler's thread and sends its chunk when it is due, through
-/// the client bound to the global scope (the one `init` made).
+/// the profiler's client.
 pub(crate) struct ChunkSink {
     aggregator: Arc<Mutex<Aggregator>>,
+    client: Arc<Client>,
 }
 
 impl ChunkSink {
-    pub(crate) fn new(aggregator: Arc<Mutex<Aggregator>>) -> ChunkSink {
-        ChunkSink { aggregator }
+    pub(crate) fn new(aggregator: Arc<Mutex<Aggregator>>, client: Arc<Client>) -> ChunkSink {
+        ChunkSink { aggregator, client }
     }
 }
 
@@ -32,7 +33,7 @@ impl SampleSink for ChunkSink {
             aggregator.is_due(now).then(|| aggregator.take_chunk(now))
         };
         if let Some((chunk, dropped)) = due {
-            send(&Scopes::current().client(), chunk, dropped);
+            send(&self.client, chunk, dropped);
         }
     }
 }
@@ -95,7 +96,11 @@ mod tests {
         let entry = &report.discarded_events[0];
         assert_eq!(
             (entry.reason, entry.category, entry.quantity),
-            (DiscardReason::InsufficientData, DataCategory::ProfileChunk, 1)
+            (
+                DiscardReason::InsufficientData,
+                DataCategory::ProfileChunk,
+                1
+            )
         );
 
         // One sample: sent, with the `platform` item header.
@@ -110,7 +115,10 @@ mod tests {
         assert_eq!(envelopes.len(), 1);
         let text = String::from_utf8(envelopes[0].to_vec(None)).unwrap();
         let header = text.lines().nth(1).unwrap();
-        assert!(header.starts_with(r#"{"type":"profile_chunk","length":"#), "{header}");
+        assert!(
+            header.starts_with(r#"{"type":"profile_chunk","length":"#),
+            "{header}"
+        );
         assert!(header.ends_with(r#","platform":"rust"}"#), "{header}");
     }
 }

@@ -9,7 +9,9 @@ mod common;
 use std::time::Duration;
 
 use common::{chunks, has_function, init, profiled_busy_loop, serial, WAIT};
-use sentry::{ProfileLifecycle, TransactionContext};
+use std::sync::Arc;
+
+use sentry::{Client, ClientOptions, ProfileLifecycle, Scopes, TransactionContext};
 use sentry_tests::server::raw_transaction_payloads;
 use sentry_tests::TestServer;
 
@@ -19,6 +21,21 @@ fn a_manual_profile_reaches_sentry_linked_to_its_transaction() {
     let server = TestServer::start();
     let guard = init(&server, 1.0, ProfileLifecycle::Manual);
     assert_eq!(sentry::start_profiler().ok(), Some(true));
+    assert!(sentry::is_profiler_running());
+
+    // Another client closing (one a service keeps for itself, bound to its own scopes on
+    // its own thread) leaves the profiler alone.
+    let other = Arc::new(Client::new(ClientOptions {
+        dsn: Some(server.dsn().parse().expect("the server's DSN")),
+        transport: Some(Arc::new(sentry::transport_http::HttpTransportFactory)),
+        ..Default::default()
+    }));
+    assert!(other.is_enabled());
+    let scopes = Scopes::current().fork_isolation();
+    scopes.configure_isolation_scope(|scope| scope.set_client(Some(Arc::clone(&other))));
+    std::thread::spawn(move || scopes.bind(|| other.close(Some(WAIT))))
+        .join()
+        .expect("the other client closes");
     assert!(sentry::is_profiler_running());
 
     let tx = sentry::start_transaction(TransactionContext::new("busy", "task")).enter();
