@@ -102,12 +102,13 @@ pub(crate) fn stop(which: Which<'_>, after: AfterStop) {
     let stats = run.sampler.stats();
     sentry_core::sentry_debug!(
         "profiler stopping after {} rounds: {} samples ({} truncated, {} incomplete), {} \
-         requests unanswered",
+         requests unanswered, {} module lists",
         stats.rounds,
         stats.samples,
         stats.truncated,
         stats.incomplete,
-        stats.no_answer
+        stats.no_answer,
+        stats.module_generations
     );
     // Joins the sampler's thread: no sample arrives after this.
     drop(run.sampler.stop());

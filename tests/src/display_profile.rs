@@ -102,16 +102,33 @@ pub fn format_profile_chunk(out: &mut String, raw: &RawItem) {
         "      on CPU (innermost function): {}",
         list.join(", ")
     );
-    let mut per_stack: HashMap<u32, (usize, &str)> = HashMap::new();
+    // Stacks by their functions, not their addresses: samples in one loop land on several
+    // instructions of it, which are one stack to a reader.
+    let mut names_of_frame: HashMap<u32, Vec<String>> = HashMap::new();
+    let mut key_of_stack: HashMap<u32, Vec<String>> = HashMap::new();
+    let mut per_key: HashMap<Vec<String>, (usize, &str)> = HashMap::new();
     for sample in &p.samples {
-        let entry = per_stack
-            .entry(sample.stack_id)
+        let key = key_of_stack.entry(sample.stack_id).or_insert_with(|| {
+            let frames = p.stacks.get(sample.stack_id as usize);
+            frames
+                .into_iter()
+                .flatten()
+                .flat_map(|&f| {
+                    names_of_frame
+                        .entry(f)
+                        .or_insert_with(|| frame_names(&chunk, f, &images))
+                        .clone()
+                })
+                .collect()
+        });
+        let entry = per_key
+            .entry(key.clone())
             .or_insert((0, sample.thread_id.as_str()));
         entry.0 += 1;
     }
-    let mut hot: Vec<_> = per_stack.into_iter().collect();
-    hot.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
-    for (rank, (stack_id, (count, tid))) in hot.into_iter().take(HOT_STACKS_SHOWN).enumerate() {
+    let mut hot: Vec<_> = per_key.into_iter().collect();
+    hot.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
+    for (rank, (names, (count, tid))) in hot.into_iter().take(HOT_STACKS_SHOWN).enumerate() {
         let _ = writeln!(
             out,
             "      #{} {:.1}% ({count} samples), e.g. thread {}",
@@ -119,31 +136,35 @@ pub fn format_profile_chunk(out: &mut String, raw: &RawItem) {
             count as f64 * 100.0 / total as f64,
             thread_name(tid)
         );
-        let ips: Vec<u64> = p
-            .stacks
-            .get(stack_id as usize)
-            .into_iter()
-            .flatten()
-            .filter_map(|&f| p.frames.get(f as usize))
-            .map(|f| f.instruction_addr.0)
-            .collect();
-        let frames = symbolize_addresses(&ips, &images);
-        let shown = frames.len().min(FRAMES_SHOWN);
-        for frame in &frames[..shown] {
-            let name = frame
-                .function
-                .clone()
-                .or_else(|| frame.instruction_addr.map(|a| a.to_string()))
-                .unwrap_or_else(|| "?".into());
-            let place = match (&frame.filename, frame.lineno) {
-                (Some(file), Some(line)) => format!("  {file}:{line}"),
-                _ => String::new(),
-            };
-            let _ = writeln!(out, "           {name}{place}");
+        let shown = names.len().min(FRAMES_SHOWN);
+        for name in &names[..shown] {
+            let _ = writeln!(out, "           {name}");
         }
-        if frames.len() > shown {
-            let _ = writeln!(out, "           … {} more frames", frames.len() - shown);
+        if names.len() > shown {
+            let _ = writeln!(out, "           … {} more frames", names.len() - shown);
         }
+    }
+}
+
+/// The function names at frame `index` of a chunk, innermost first (an inlined call adds
+/// one), or its address when it does not resolve.
+fn frame_names(chunk: &ProfileChunk, index: u32, images: &[LoadedImage]) -> Vec<String> {
+    let Some(addr) = chunk
+        .profile
+        .frames
+        .get(index as usize)
+        .map(|f| f.instruction_addr)
+    else {
+        return vec!["?".into()];
+    };
+    let names: Vec<String> = symbolize_addresses(&[addr.0], images)
+        .into_iter()
+        .filter_map(|frame| frame.function)
+        .collect();
+    if names.is_empty() {
+        vec![addr.to_string()]
+    } else {
+        names
     }
 }
 
