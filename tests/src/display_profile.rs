@@ -90,18 +90,7 @@ pub fn format_profile_chunk(out: &mut String, raw: &RawItem) {
     let _ = writeln!(out, "      threads: {}", list.join(", "));
 
     let images = loaded_images(&chunk.debug_meta.images);
-    let hot = hot_functions(&chunk, &images);
     let total = p.samples.len().max(1);
-    let list: Vec<String> = hot
-        .iter()
-        .take(HOT_STACKS_SHOWN)
-        .map(|(name, n)| format!("{name} {:.1}%", *n as f64 * 100.0 / total as f64))
-        .collect();
-    let _ = writeln!(
-        out,
-        "      on CPU (innermost function): {}",
-        list.join(", ")
-    );
     // Stacks by their functions, not their addresses: samples in one loop land on several
     // instructions of it, which are one stack to a reader.
     let mut names_of_frame: HashMap<u32, Vec<String>> = HashMap::new();
@@ -126,6 +115,29 @@ pub fn format_profile_chunk(out: &mut String, raw: &RawItem) {
             .or_insert((0, sample.thread_id.as_str()));
         entry.0 += 1;
     }
+    // Where each sample was in code outside the standard library: in a debug build a loop's
+    // samples land in many small std functions it calls, which hides the loop itself.
+    let mut per_own: HashMap<&str, usize> = HashMap::new();
+    for sample in &p.samples {
+        let own = key_of_stack
+            .get(&sample.stack_id)
+            .and_then(|names| names.iter().find(|n| !is_std(n)));
+        if let Some(own) = own {
+            *per_own.entry(own.as_str()).or_default() += 1;
+        }
+    }
+    let mut own: Vec<_> = per_own.into_iter().collect();
+    own.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let list: Vec<String> = own
+        .iter()
+        .take(HOT_STACKS_SHOWN)
+        .map(|(name, n)| format!("{name} {:.1}%", *n as f64 * 100.0 / total as f64))
+        .collect();
+    let _ = writeln!(
+        out,
+        "      innermost function outside std: {}",
+        list.join(", ")
+    );
     let mut hot: Vec<_> = per_key.into_iter().collect();
     hot.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
     for (rank, (names, (count, tid))) in hot.into_iter().take(HOT_STACKS_SHOWN).enumerate() {
@@ -168,35 +180,23 @@ fn frame_names(chunk: &ProfileChunk, index: u32, images: &[LoadedImage]) -> Vec<
     }
 }
 
-/// The innermost function of each sample, counted, most frequent first (each distinct leaf
-/// address symbolized once).
-fn hot_functions(chunk: &ProfileChunk, images: &[LoadedImage]) -> Vec<(String, usize)> {
-    let p = &chunk.profile;
-    let mut leaf_counts: HashMap<u32, usize> = HashMap::new();
-    for sample in &p.samples {
-        if let Some(&leaf) = p
-            .stacks
-            .get(sample.stack_id as usize)
-            .and_then(|s| s.first())
-        {
-            *leaf_counts.entry(leaf).or_default() += 1;
-        }
+/// `true` for a function of Rust's standard library, or of the C library below it (an
+/// unresolved address, `syscall`, `clock_nanosleep`: names without a path).
+fn is_std(name: &str) -> bool {
+    if !name.contains("::") || name.starts_with("0x") {
+        return true;
     }
-    let mut per_function: HashMap<String, usize> = HashMap::new();
-    for (frame, count) in leaf_counts {
-        let Some(addr) = p.frames.get(frame as usize).map(|f| f.instruction_addr) else {
-            continue;
-        };
-        let name = symbolize_addresses(&[addr.0], images)
-            .into_iter()
-            .next()
-            .and_then(|f| f.function)
-            .unwrap_or_else(|| addr.to_string());
-        *per_function.entry(name).or_default() += count;
-    }
-    let mut hot: Vec<_> = per_function.into_iter().collect();
-    hot.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    hot
+    // `<Type as Trait>::method`: the type's crate decides, or the trait's for a generic
+    // parameter (`<I as alloc::…>`).
+    let path = name.trim_start_matches('<');
+    let path = match path.split_once(" as ") {
+        Some((ty, tr)) if !ty.contains("::") => tr,
+        Some((ty, _)) => ty,
+        None => path,
+    };
+    ["core::", "std::", "alloc::"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
 }
 
 /// The images of a chunk's `debug_meta`, as the symbolizer takes them.
@@ -237,4 +237,29 @@ pub fn symbolized_stacks(chunk: &ProfileChunk) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_std;
+
+    #[test]
+    fn std_functions_are_told_apart() {
+        for name in [
+            "syscall",
+            "0x7f00",
+            "core::hint::black_box",
+            "<core::iter::adapters::enumerate::Enumerate<I> as core::iter::traits::iterator::Iterator>::next",
+            "<I as alloc::sync::ToArcSlice<T>>::to_arc_slice",
+        ] {
+            assert!(is_std(name), "{name}");
+        }
+        for name in [
+            "demo::profiling::checksum_orders",
+            "<demo::Config as core::fmt::Display>::fmt",
+            "sentry_backtrace::symbolize::symbolize",
+        ] {
+            assert!(!is_std(name), "{name}");
+        }
+    }
 }

@@ -17,13 +17,13 @@ pub(crate) fn start() -> bool {
     }
 }
 
-/// Spends about 300 ms of CPU in two named functions, the second twice as long as the first.
+/// Spends about 600 ms of CPU in two named functions, the second twice as long as the first.
 pub(crate) fn busy_work() {
     let _span =
         sentry::start_transaction(sentry::TransactionContext::new("demo.busy_work", "task"))
             .enter();
-    price_catalog(Duration::from_millis(100));
-    checksum_orders(Duration::from_millis(200));
+    price_catalog(Duration::from_millis(200));
+    checksum_orders(Duration::from_millis(400));
 }
 
 #[inline(never)]
