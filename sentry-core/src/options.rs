@@ -933,6 +933,40 @@ mod tests {
     }
 
     #[test]
+    fn the_profile_session_sample_rate_reads_the_env_and_is_checked() {
+        let vars = env(&[("SENTRY_PROFILE_SESSION_SAMPLE_RATE", "0.25")]);
+        let mut options = ClientOptions::default();
+        options.apply_env_from(&vars).unwrap();
+        assert_eq!(options.profile_session_sample_rate, 0.25);
+        // Code wins.
+        let mut options = ClientOptions {
+            profile_session_sample_rate: 1.0,
+            ..Default::default()
+        };
+        options.apply_env_from(&vars).unwrap();
+        assert_eq!(options.profile_session_sample_rate, 1.0);
+        // Out of range, in the environment or in code: a clear error.
+        for bad in ["1.5", "-0.1", "often"] {
+            let mut options = ClientOptions::default();
+            let err = options
+                .apply_env_from(|name: &str| {
+                    (name == "SENTRY_PROFILE_SESSION_SAMPLE_RATE").then(|| bad.to_owned())
+                })
+                .unwrap_err();
+            assert_eq!(err, OptionsError::ProfileSessionSampleRate(bad.into()));
+            assert!(err.to_string().contains("profile session sample rate"));
+        }
+        let options = ClientOptions {
+            profile_session_sample_rate: 2.0,
+            ..Default::default()
+        };
+        assert!(matches!(
+            options.validate(),
+            Err(OptionsError::ProfileSessionSampleRate(_))
+        ));
+    }
+
+    #[test]
     fn malformed_env_is_an_error() {
         let bad: [&'static [(&str, &str)]; 4] = [
             &[("SENTRY_DSN", "nope")],
