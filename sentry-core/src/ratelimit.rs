@@ -447,6 +447,17 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_duration_limit_holds_profile_chunks_back() {
+        let chunk = EnvelopeItem::from(RawItem::new(ItemType::ProfileChunk, b"{}".to_vec()));
+        let log = EnvelopeItem::from(RawItem::new(ItemType::Log, b"{}".to_vec()));
+        for header in ["60:profile_duration:organization", "60:profile_chunk"] {
+            let (l, now) = limiter(429, Some(header), None);
+            assert!(l.is_item_limited(&chunk, now), "{header}");
+            assert!(!l.is_item_limited(&log, now), "{header}");
+        }
+    }
+
+    #[test]
     fn unknown_and_internal_categories_are_ignored() {
         let (l, now) = limiter(200, Some("60:foo;bar:org, 60:internal:org"), None);
         assert!(!l.is_any_limited_at(now));
