@@ -86,6 +86,7 @@ pub mod test;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::api::{set_error_stack_walker, ErrorStackWalker};
+    pub use crate::client::profile::{set_profiler_hooks, ProfilerHooks};
     pub use crate::debug::{debug_enabled, debug_print};
     pub use crate::logger::param::{ViaDisplay, ViaParam, Wrap};
     pub use crate::logger::record::capture;
@@ -115,7 +116,8 @@ pub use init::{init, try_init, ClientInitGuard, IntoOptions};
 pub use integration::Integration;
 pub use options::{
     BeforeBreadcrumb, BeforeSend, BeforeSendCheckIn, BeforeSendLog, BeforeSendMetric,
-    ClientOptions, IntoDsn, OptionsError, Spotlight, TracesSampler, DEFAULT_ENVIRONMENT,
+    ClientOptions, IntoDsn, OptionsError, ProfileLifecycle, Spotlight, TracesSampler,
+    DEFAULT_ENVIRONMENT,
 };
 pub use propagation::TracePropagationTargets;
 pub use protocol::{Attachment, AttachmentType, Event};

@@ -382,6 +382,40 @@ pub struct ClientOptions {
     /// What a session stands for: the run of the application (the default) or one request of
     /// a server, counted per minute. See [`SessionMode`].
     pub session_mode: SessionMode,
+    /// Continuous profiling (the `profiling` feature of `sentry`, Linux): the chance, from
+    /// 0.0 to 1.0, that this process is profiled, decided once per process when the profiler
+    /// is first set up. Default 0.0: never. `SENTRY_PROFILE_SESSION_SAMPLE_RATE` sets it too
+    /// (a value set in code wins).
+    pub profile_session_sample_rate: f32,
+    /// When a profiled process runs its profiler: on `start_profiler()` and until
+    /// `stop_profiler()` ([`ProfileLifecycle::Manual`], the default), or while at least one
+    /// sampled transaction runs ([`ProfileLifecycle::Trace`], which needs tracing on).
+    pub profile_lifecycle: ProfileLifecycle,
+}
+
+/// When the continuous profiler of a profiled process runs
+/// ([`ClientOptions::profile_lifecycle`]).
+///
+/// ```
+/// use sentry_core::{ClientOptions, ProfileLifecycle};
+///
+/// let options = ClientOptions {
+///     profile_session_sample_rate: 1.0,
+///     profile_lifecycle: ProfileLifecycle::Trace,
+///     traces_sample_rate: Some(1.0),
+///     ..Default::default()
+/// };
+/// assert!(options.validate().is_ok());
+/// assert_eq!(ProfileLifecycle::default(), ProfileLifecycle::Manual);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProfileLifecycle {
+    /// From `start_profiler()` to `stop_profiler()`.
+    #[default]
+    Manual,
+    /// While at least one sampled root span (transaction) runs.
+    Trace,
 }
 
 /// Whether envelopes are also sent to a local [Spotlight](https://spotlightjs.com) sidecar, and
@@ -500,6 +534,8 @@ impl Default for ClientOptions {
             before_send_feedback: None,
             auto_session_tracking: true,
             session_mode: SessionMode::Application,
+            profile_session_sample_rate: 0.0,
+            profile_lifecycle: ProfileLifecycle::Manual,
         }
     }
 }
@@ -549,6 +585,11 @@ impl ClientOptions {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(OptionsError::TracesSampleRate(rate.to_string()));
             }
+        }
+        if !(0.0..=1.0).contains(&self.profile_session_sample_rate) {
+            return Err(OptionsError::ProfileSessionSampleRate(
+                self.profile_session_sample_rate.to_string(),
+            ));
         }
         Ok(())
     }
@@ -616,6 +657,14 @@ impl ClientOptions {
                 self.traces_sample_rate = match value.trim().parse::<f64>() {
                     Ok(rate) if (0.0..=1.0).contains(&rate) => Some(rate),
                     _ => return Err(OptionsError::TracesSampleRate(value)),
+                };
+            }
+        }
+        if self.profile_session_sample_rate == 0.0 {
+            if let Some(value) = get("SENTRY_PROFILE_SESSION_SAMPLE_RATE") {
+                self.profile_session_sample_rate = match value.trim().parse::<f32>() {
+                    Ok(rate) if (0.0..=1.0).contains(&rate) => rate,
+                    _ => return Err(OptionsError::ProfileSessionSampleRate(value)),
                 };
             }
         }
@@ -758,6 +807,11 @@ impl fmt::Debug for ClientOptions {
                 "before_send_metric",
                 &self.before_send_metric.as_ref().map(|_| "<fn>"),
             )
+            .field(
+                "profile_session_sample_rate",
+                &self.profile_session_sample_rate,
+            )
+            .field("profile_lifecycle", &self.profile_lifecycle)
             .finish()
     }
 }
@@ -792,6 +846,9 @@ pub enum OptionsError {
     MaxValueLength(usize),
     /// `traces_sample_rate` (or `SENTRY_TRACES_SAMPLE_RATE`) is not a number from 0.0 to 1.0.
     TracesSampleRate(String),
+    /// `profile_session_sample_rate` (or `SENTRY_PROFILE_SESSION_SAMPLE_RATE`) is not a number
+    /// from 0.0 to 1.0.
+    ProfileSessionSampleRate(String),
 }
 
 impl fmt::Display for OptionsError {
@@ -817,6 +874,13 @@ impl fmt::Display for OptionsError {
                 write!(
                     f,
                     "invalid traces sample rate {value:?}: expected a number from 0.0 to 1.0"
+                )
+            }
+            OptionsError::ProfileSessionSampleRate(value) => {
+                write!(
+                    f,
+                    "invalid profile session sample rate {value:?}: expected a number from 0.0 \
+                     to 1.0"
                 )
             }
         }
@@ -866,6 +930,40 @@ mod tests {
         assert_eq!(options.sample_rate, 0.5);
         assert!(options.debug);
         assert_eq!(options.release.as_deref(), Some("r@1"));
+    }
+
+    #[test]
+    fn the_profile_session_sample_rate_reads_the_env_and_is_checked() {
+        let vars = env(&[("SENTRY_PROFILE_SESSION_SAMPLE_RATE", "0.25")]);
+        let mut options = ClientOptions::default();
+        options.apply_env_from(&vars).unwrap();
+        assert_eq!(options.profile_session_sample_rate, 0.25);
+        // Code wins.
+        let mut options = ClientOptions {
+            profile_session_sample_rate: 1.0,
+            ..Default::default()
+        };
+        options.apply_env_from(&vars).unwrap();
+        assert_eq!(options.profile_session_sample_rate, 1.0);
+        // Out of range, in the environment or in code: a clear error.
+        for bad in ["1.5", "-0.1", "often"] {
+            let mut options = ClientOptions::default();
+            let err = options
+                .apply_env_from(|name: &str| {
+                    (name == "SENTRY_PROFILE_SESSION_SAMPLE_RATE").then(|| bad.to_owned())
+                })
+                .unwrap_err();
+            assert_eq!(err, OptionsError::ProfileSessionSampleRate(bad.into()));
+            assert!(err.to_string().contains("profile session sample rate"));
+        }
+        let options = ClientOptions {
+            profile_session_sample_rate: 2.0,
+            ..Default::default()
+        };
+        assert!(matches!(
+            options.validate(),
+            Err(OptionsError::ProfileSessionSampleRate(_))
+        ));
     }
 
     #[test]

@@ -223,7 +223,8 @@ impl RateLimiter {
     /// `ratelimit_backoff` in client reports.
     ///
     /// Client reports are removed only while the "all categories" limit is active. Log items
-    /// are also removed while `log_byte` is limited, attachments while `attachment_item` is.
+    /// are also removed while `log_byte` is limited, attachments while `attachment_item` is, profile
+    /// chunks while `profile_duration` is.
     /// Attachments go with their event: when an envelope's event or transaction is limited,
     /// its attachments are removed too.
     pub(crate) fn filter_envelope(&self, envelope: &mut Envelope) -> Vec<(DataCategory, u64)> {
@@ -261,6 +262,8 @@ impl RateLimiter {
             || (item.ty() == ItemType::Log && self.is_limited_at(DataCategory::LogByte, now))
             || (item.ty() == ItemType::Attachment
                 && self.is_limited_at(DataCategory::AttachmentItem, now))
+            || (item.ty() == ItemType::ProfileChunk
+                && self.is_limited_at(DataCategory::ProfileDuration, now))
     }
 }
 
@@ -441,6 +444,17 @@ mod tests {
         assert_eq!(l.all_limited_until(), Some(now + MAX_RETRY_AFTER));
         let (l, now) = limiter(429, None, Some("99999999999"));
         assert_eq!(l.all_limited_until(), Some(now + MAX_RETRY_AFTER));
+    }
+
+    #[test]
+    fn a_profile_duration_limit_holds_profile_chunks_back() {
+        let chunk = EnvelopeItem::from(RawItem::new(ItemType::ProfileChunk, b"{}".to_vec()));
+        let log = EnvelopeItem::from(RawItem::new(ItemType::Log, b"{}".to_vec()));
+        for header in ["60:profile_duration:organization", "60:profile_chunk"] {
+            let (l, now) = limiter(429, Some(header), None);
+            assert!(l.is_item_limited(&chunk, now), "{header}");
+            assert!(!l.is_item_limited(&log, now), "{header}");
+        }
     }
 
     #[test]

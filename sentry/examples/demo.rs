@@ -4,7 +4,8 @@
 //! spans traced across two services over HTTP, a cron monitor's check-ins, user feedback, an
 //! error with attachments, structured logs (from the logger API and the `log` bridge),
 //! metrics, release-health sessions (the application's own and a server's per-minute
-//! aggregate) and a panic.
+//! aggregate) and a panic. Built with the `profiling` feature and run with
+//! `SENTRY_PROFILE_SESSION_SAMPLE_RATE=1`, it also profiles itself and sends a profile chunk.
 //!
 //! Run it against the embedded receiver with `cargo xtask demo`, or against your own Sentry
 //! with `SENTRY_DSN=https://… cargo run -p sentry --features tracing --example demo`.
@@ -20,6 +21,9 @@ mod attachments;
 mod crons_feedback;
 #[path = "demo/metrics.rs"]
 mod metrics;
+#[cfg(feature = "profiling")]
+#[path = "demo/profiling.rs"]
+mod profiling;
 #[path = "demo/services.rs"]
 mod services;
 #[path = "demo/sessions.rs"]
@@ -111,6 +115,9 @@ fn main() {
         ..Default::default()
     }));
     sentry::add_breadcrumb(Breadcrumb::new("demo started").category("lifecycle"));
+    // 0. Continuous profiling, when this process is sampled (SENTRY_PROFILE_SESSION_SAMPLE_RATE).
+    #[cfg(feature = "profiling")]
+    let profiled = profiling::start();
 
     // 1. A message.
     sentry::capture_message("Hello from the sentry demo", Level::Info);
@@ -168,7 +175,13 @@ fn main() {
     //     per-minute aggregates. (This client's own application session ends with the demo.)
     sessions::run();
 
-    // 12. A panic on a named thread: reported as a fatal event; the process goes on.
+    // 12. CPU spent in named functions, inside a transaction (linked to the profile).
+    #[cfg(feature = "profiling")]
+    if profiled {
+        profiling::busy_work();
+    }
+
+    // 13. A panic on a named thread: reported as a fatal event; the process goes on.
     let crashed = std::thread::Builder::new()
         .name("demo-worker".into())
         .spawn(|| {
@@ -178,6 +191,7 @@ fn main() {
         .map(|handle| handle.join().is_err());
     eprintln!("demo: the panicking thread crashed as intended: {crashed:?}");
 
-    // Dropping the guard sends everything still queued, waiting at most shutdown_timeout.
+    // Dropping the guard sends everything still queued (the profiler's last chunk too),
+    // waiting at most shutdown_timeout.
     drop(guard);
 }

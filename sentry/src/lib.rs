@@ -172,6 +172,17 @@
 //! [`Scopes::fork_isolation`] and carry it with [`Scopes::bind`] or
 //! [`BindScopes::bind_scopes`] (any executor).
 //!
+//! # Continuous profiling
+//!
+//! With the `profiling` feature (Linux x86_64 and aarch64), a process picked by
+//! [`profile_session_sample_rate`](ClientOptions::profile_session_sample_rate) (or
+//! `SENTRY_PROFILE_SESSION_SAMPLE_RATE`) samples every thread's stack 101 times a second and
+//! sends profile chunks, which Sentry symbolicates and links to the transactions recorded
+//! meanwhile. In the default [`ProfileLifecycle::Manual`] it runs from `sentry::start_profiler()`
+//! to `sentry::stop_profiler()`; in [`ProfileLifecycle::Trace`], while sampled transactions
+//! run. `flush` sends the chunk collected so far and closing the SDK stops the profiler and
+//! sends its last chunk. See `sentry_profiling` for what it costs and misses.
+//!
 //! # Cargo features
 //!
 //! | feature | default | what it does |
@@ -189,6 +200,7 @@
 //! | `anyhow` | no | [`capture_anyhow`]: an `anyhow::Error` with its whole chain and the backtrace anyhow captured (`integrations::anyhow`; implies `backtrace`) |
 //! | `reqwest` | no | `http.client` spans, trace headers and breadcrumbs for `reqwest` 0.13 requests: `.send_traced()` (`integrations::reqwest`) |
 //! | `ureq` | no | the same for `ureq` 3: a middleware for an `Agent` (`integrations::ureq`) |
+//! | `profiling` | no | continuous profiling on Linux x86_64 and aarch64: `start_profiler()` / `stop_profiler()`, or the profiler running while sampled transactions run (`profile_lifecycle`), sent as profile chunks (`sentry-profiling`; implies `backtrace`) |
 //! | `test` | no | `sentry::test` utilities: record envelopes instead of sending them |
 //!
 //! # Two `Event` types
@@ -244,7 +256,7 @@ pub use sentry_core::{
 pub use sentry_core::{
     release_name, BeforeBreadcrumb, BeforeSend, BeforeSendCheckIn, BeforeSendLog, BeforeSendMetric,
     ClientInitGuard, ClientOptions, Dsn, DsnError, Integration, IntoOptions, OptionsError,
-    Spotlight, DEFAULT_ENVIRONMENT, SDK_NAME, SDK_VERSION,
+    ProfileLifecycle, Spotlight, DEFAULT_ENVIRONMENT, SDK_NAME, SDK_VERSION,
 };
 // The data.
 pub use sentry_core::{
@@ -286,6 +298,9 @@ pub mod integrations {
     #[cfg(feature = "panic")]
     #[cfg_attr(docsrs, doc(cfg(feature = "panic")))]
     pub use sentry_panic as panic;
+    #[cfg(feature = "profiling")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "profiling")))]
+    pub use sentry_profiling as profiling;
     #[cfg(feature = "tower")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
     pub use sentry_tower as tower;
@@ -294,6 +309,11 @@ pub mod integrations {
 #[cfg(feature = "transport")]
 #[cfg_attr(docsrs, doc(cfg(feature = "transport")))]
 pub use sentry_transport_http as transport_http;
+
+// Continuous profiling.
+#[cfg(feature = "profiling")]
+#[cfg_attr(docsrs, doc(cfg(feature = "profiling")))]
+pub use sentry_profiling::{is_profiler_running, start_profiler, stop_profiler, ProfilerError};
 
 #[cfg(feature = "backtrace")]
 #[cfg_attr(docsrs, doc(cfg(feature = "backtrace")))]
@@ -357,6 +377,8 @@ fn apply_defaults(options: &mut ClientOptions) {
             sentry_backtrace::ContextIntegration::new(),
         ));
     }
+    #[cfg(feature = "profiling")]
+    defaults.push(sentry_profiling::ProfilingIntegration::shared());
     defaults.retain(|d| !options.integrations.iter().any(|i| i.name() == d.name()));
     options.integrations.splice(0..0, defaults);
 }

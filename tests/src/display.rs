@@ -106,6 +106,9 @@ pub fn format_envelope(envelope: &Envelope) -> String {
                     Some(&raw.payload),
                 );
             }
+            EnvelopeItem::Raw(raw) if raw.ty == ItemType::ProfileChunk => {
+                crate::display_profile::format_profile_chunk(&mut out, raw);
+            }
             EnvelopeItem::Raw(raw) => format_raw(&mut out, raw),
             EnvelopeItem::CheckIn(check_in) => format_check_in(&mut out, check_in),
             EnvelopeItem::Logs(logs) => format_logs(&mut out, logs),

@@ -11,6 +11,8 @@
 //!   started for a test, with what it received and what its formatters showed.
 //! - [`fixtures`]: [`typical_event`](fixtures::typical_event), the 10 KB error event the delivery
 //!   tests, the gzip tests and the benchmarks share.
+//! - [`profile_chunk`]: [`check_profile_chunk`](profile_chunk::check_profile_chunk), Relay's
+//!   checks of a continuous-profiling chunk; [`display_profile`] renders one, symbolized.
 //! - [`log_protocol`]: [`log_item_problems`](log_protocol::log_item_problems), the field-by-field
 //!   check of log items that Relay's normalizer does not do.
 //! - [`span_v2`]: [`check_span_item`](span_v2::check_span_item), the same for span v2 items
@@ -21,11 +23,13 @@
 #![forbid(unsafe_code)]
 
 pub mod display;
+pub mod display_profile;
 pub mod fixtures;
 #[doc(hidden)]
 pub mod guides;
 pub mod log_protocol;
 pub mod places;
+pub mod profile_chunk;
 pub mod proxy;
 pub mod relay;
 pub mod server;

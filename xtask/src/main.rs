@@ -370,13 +370,19 @@ fn check_features() -> Result<(), String> {
 
 fn demo_command() -> Command {
     let mut command = cargo();
+    // The profiler runs on Linux only; elsewhere the demo is built without it.
+    let features = if cfg!(target_os = "linux") {
+        "tracing,profiling"
+    } else {
+        "tracing"
+    };
     command.args([
         "run",
         "--quiet",
         "-p",
         "sentry",
         "--features",
-        "tracing",
+        features,
         "--example",
         "demo",
     ]);

@@ -6,6 +6,7 @@ pub(crate) mod convert;
 mod feedback;
 mod logs;
 mod metrics;
+pub(crate) mod profile;
 mod session;
 mod spotlight;
 
@@ -631,6 +632,7 @@ impl Client {
         let timeout = timeout.unwrap_or(self.options.shutdown_timeout);
         match self.transport() {
             Some(transport) => {
+                self.flush_profiler();
                 self.drain_sessions(&*transport);
                 self.drain_logs(&*transport);
                 self.drain_metrics(&*transport);
@@ -644,6 +646,10 @@ impl Client {
     /// its worker thread ends. Returns `false` if not everything was sent in time.
     pub fn close(&self, timeout: Option<Duration>) -> bool {
         let timeout = timeout.unwrap_or(self.options.shutdown_timeout);
+        // A running profiler stops and sends its last chunk while the transport still takes it.
+        if self.is_enabled() {
+            self.close_profiler();
+        }
         let transport = self
             .transport
             .write()

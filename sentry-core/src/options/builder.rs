@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sentry_minimal::Breadcrumb;
 
-use super::{parse_optional_dsn, ClientOptions, OptionsError, Spotlight};
+use super::{parse_optional_dsn, ClientOptions, OptionsError, ProfileLifecycle, Spotlight};
 use crate::dsn::Dsn;
 use crate::hint::Hint;
 use crate::integration::Integration;
@@ -381,6 +381,31 @@ impl ClientOptions {
     #[must_use]
     pub fn https_proxy(mut self, proxy: impl Into<Cow<'static, str>>) -> ClientOptions {
         self.https_proxy = Some(proxy.into());
+        self
+    }
+
+    /// Sets [`profile_session_sample_rate`](Self::profile_session_sample_rate) (checked by
+    /// `init`: 0.0 to 1.0).
+    ///
+    /// ```
+    /// use sentry_core::{ClientOptions, ProfileLifecycle};
+    ///
+    /// let options = ClientOptions::new()
+    ///     .profile_session_sample_rate(1.0)
+    ///     .profile_lifecycle(ProfileLifecycle::Trace);
+    /// assert_eq!(options.profile_session_sample_rate, 1.0);
+    /// assert_eq!(options.profile_lifecycle, ProfileLifecycle::Trace);
+    /// ```
+    #[must_use]
+    pub fn profile_session_sample_rate(mut self, rate: f32) -> ClientOptions {
+        self.profile_session_sample_rate = rate;
+        self
+    }
+
+    /// Sets [`profile_lifecycle`](Self::profile_lifecycle).
+    #[must_use]
+    pub fn profile_lifecycle(mut self, lifecycle: ProfileLifecycle) -> ClientOptions {
+        self.profile_lifecycle = lifecycle;
         self
     }
 }

@@ -77,6 +77,9 @@ categories! {
     Profile => "profile",
     /// Continuous-profiling chunks.
     ProfileChunk => "profile_chunk",
+    /// Profiled time in milliseconds (continuous profiling of backend platforms). A limit on
+    /// it also holds back `profile_chunk` items.
+    ProfileDuration => "profile_duration",
     /// Session replays.
     Replay => "replay",
     /// User feedback.
@@ -119,7 +122,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        assert_eq!(DataCategory::ALL.len(), 20);
+        assert_eq!(DataCategory::ALL.len(), 21);
         for &category in DataCategory::ALL {
             assert_eq!(DataCategory::from_name(category.as_str()), category);
             let json = serde_json::to_string(&category).unwrap();

@@ -34,6 +34,7 @@ mod log_attributes;
 mod measurement;
 mod metric;
 mod minimal_serde;
+mod profile_chunk;
 mod request;
 mod sdk;
 mod session;
@@ -71,6 +72,10 @@ pub use metric::{
     Metric, MetricType, MetricValue, ParseMetricTypeError, TRACE_METRIC_CONTENT_TYPE,
 };
 pub use minimal_serde::{value_from_json, value_to_json};
+pub use profile_chunk::{
+    ProfileChunk, ProfileChunkSdk, ProfileData, ProfileFrame, ProfileSample, ProfileThread,
+    MAX_PROFILE_CHUNK_BYTES, MAX_PROFILE_CHUNK_SECONDS, PROFILE_CHUNK_PLATFORM,
+};
 pub use request::Request;
 pub use sdk::{ClientSdkInfo, ClientSdkPackage};
 pub use sentry_minimal::SpanStatus;
