@@ -7,6 +7,7 @@ mod feedback;
 mod logs;
 mod metrics;
 mod session;
+mod spans;
 mod spotlight;
 
 use std::borrow::Cow;
@@ -66,6 +67,8 @@ pub struct Client {
     metrics: Option<Arc<MetricBuffer>>,
     /// Release health: the application session, request-session counts.
     sessions: session::ClientSessions,
+    /// The span buffer, when the client streams spans (`trace_lifecycle = Stream`).
+    spans: Option<Arc<crate::transport::SpanBuffer>>,
 }
 
 impl fmt::Debug for Client {
@@ -119,6 +122,8 @@ impl Client {
         let metrics = (sends && options.enable_metrics)
             .then(|| Arc::new(metrics::metric_buffer(&options, &client_reports, &sdk_info)));
         let sessions = session::ClientSessions::new(&options, sends, &client_reports, &sdk_info);
+        let spans = (sends && options.trace_lifecycle.is_stream() && options.tracing_enabled())
+            .then(|| Arc::new(spans::span_buffer(&options, &client_reports, &sdk_info)));
         let transport = match (&options.dsn, &options.transport) {
             (Some(dsn), Some(factory)) => {
                 let mut transport_options =
@@ -140,6 +145,7 @@ impl Client {
                 transport_options.logs.clone_from(&logs);
                 transport_options.metrics.clone_from(&metrics);
                 transport_options.sessions = sessions.aggregator().cloned();
+                transport_options.spans.clone_from(&spans);
                 // A panicking factory (a custom transport's bug) leaves the SDK disabled.
                 let transport = run_callback("the transport factory", || {
                     factory.create_transport(&transport_options)
@@ -164,6 +170,7 @@ impl Client {
                 logs.as_ref(),
                 metrics.as_ref(),
                 sessions.aggregator(),
+                spans.as_ref(),
             ),
             (None, _) => {
                 crate::sentry_debug!("no DSN configured; the SDK is disabled");
@@ -186,6 +193,7 @@ impl Client {
             logs,
             metrics,
             sessions,
+            spans,
         };
         if client.is_enabled() {
             client.counted.store(true, Ordering::Release);
@@ -214,6 +222,7 @@ impl Client {
             logs: None,
             metrics: None,
             sessions: session::ClientSessions::off(),
+            spans: None,
         }
     }
 
@@ -634,6 +643,7 @@ impl Client {
                 self.drain_sessions(&*transport);
                 self.drain_logs(&*transport);
                 self.drain_metrics(&*transport);
+                self.drain_spans(&*transport);
                 transport.flush(timeout)
             }
             None => true,
@@ -656,6 +666,7 @@ impl Client {
                 self.finish_sessions(&*transport);
                 self.drain_logs(&*transport);
                 self.drain_metrics(&*transport);
+                self.drain_spans(&*transport);
                 transport.shutdown(timeout)
             }
             None => true,
