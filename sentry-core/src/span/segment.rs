@@ -324,11 +324,15 @@ impl Segment {
         };
         event.contexts.insert(
             "trace".into(),
-            Context::Trace(Box::new(root.root_trace_context(
-                self.trace_id,
-                self.root_span_id,
-                self.parent_span_id,
-            ))),
+            Context::Trace(Box::new({
+                let mut context =
+                    root.root_trace_context(self.trace_id, self.root_span_id, self.parent_span_id);
+                // Which lifecycle sent the spans (sentry-conventions): once per transaction.
+                context
+                    .data
+                    .insert("sentry.trace_lifecycle".into(), "static".into());
+                context
+            })),
         );
         if let Some(profiler_id) = crate::profiling::active_profiler() {
             // Sentry joins the transaction to the profile chunks of this profiler.
