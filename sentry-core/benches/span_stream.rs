@@ -5,6 +5,8 @@
 //!
 //! `cargo bench -p sentry-core --bench span_stream` (Linux; elsewhere it prints the counts only).
 
+#![allow(clippy::print_stdout)] // The figures are the output.
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -16,6 +16,7 @@ const CHILD: &str = "SENTRY_TEST_SPAN_STREAM_CHILD";
 
 /// The child: a root span that never ends, a child span ending every 200 ms, each end printed.
 #[test]
+#[allow(clippy::print_stdout)] // The parent reads the child's stdout.
 fn span_stream_child() {
     let Ok(dsn) = std::env::var(CHILD) else {
         return; // run as a normal test: nothing to do
