@@ -68,7 +68,10 @@ fn tracing_spans_stream_with_their_tree() {
     let import = named(&spans, "import");
     assert_eq!(import["is_segment"], true);
     assert_eq!(import["attributes"]["file"]["value"], "a.csv");
-    assert_eq!(import["attributes"]["sentry.origin"]["value"], "auto.tracing");
+    assert_eq!(
+        import["attributes"]["sentry.origin"]["value"],
+        "auto.tracing"
+    );
     let rows: Vec<&Value> = spans.iter().filter(|s| s["name"] == "row").collect();
     assert_eq!(rows.len(), 2);
     for row in rows {
