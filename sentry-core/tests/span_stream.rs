@@ -628,3 +628,36 @@ fn spans_ending_after_their_segment_are_still_sent() {
         "t"
     );
 }
+
+#[test]
+fn nested_and_long_attributes_are_cut_not_fatal() {
+    let options = ClientOptions {
+        max_value_length: 100,
+        ..stream()
+    };
+    let (envelopes, _) = with_isolated_client(options, || {
+        let tx = sentry_core::start_transaction(TransactionContext::new("t", "task")).enter();
+        // Deep enough to overflow a recursive drop or writer.
+        let mut deep = sentry_core::Value::from(1);
+        for _ in 0..200_000 {
+            deep = sentry_core::Value::Array(vec![deep]);
+        }
+        tx.set_data("deep", deep);
+        tx.set_data("long", "x".repeat(10_000));
+    });
+    let spans = spans(&envelopes);
+    let attributes = &spans[0]["attributes"];
+    assert_eq!(attributes["deep"]["type"], "string");
+    assert!(attributes["deep"]["value"]
+        .as_str()
+        .unwrap()
+        .contains(sentry_core::limits::DEPTH_MARKER));
+    assert!(
+        attributes["long"]["value"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .count()
+            <= 100
+    );
+}

@@ -6,7 +6,9 @@
 //! with `send_default_pii`), and the finished span is pushed into the buffer (a short lock).
 //! On the transport worker, as the buffer hands the span out: the common attributes (segment
 //! name and id, release, environment, SDK, platform, lifecycle; the name's source on the
-//! segment span), the segment's attributes, then `before_send_span`.
+//! segment span), the segment's attributes, strings cut to `max_value_length`, then
+//! `before_send_span`. (Nested attribute values are cut to the depth and size limits on the
+//! calling thread, before they are buffered.)
 
 use std::borrow::Cow;
 use std::sync::atomic::Ordering;
@@ -18,6 +20,7 @@ use sentry_minimal::{Map, Value};
 use super::{Client, SDK_NAME, SDK_VERSION};
 use crate::callback::{in_callback, run_callback};
 use crate::client_reports::ClientReports;
+use crate::limits::truncate_chars;
 use crate::options::{ClientOptions, DEFAULT_ENVIRONMENT};
 use crate::protocol::{ClientSdkInfo, DataCategory, DiscardReason, SpanV2, DEFAULT_PLATFORM};
 use crate::scope::Scope;
@@ -39,6 +42,7 @@ pub(super) fn span_buffer(
         .as_ref()
         .into();
     let before_send_span = options.before_send_span.clone();
+    let max_value_length = options.max_value_length;
     let process: ProcessSpan = Box::new(move |span: &mut SpanV2, link: &SegmentLink| {
         let attributes = &mut span.attributes;
         let (name, source) = link.name();
@@ -66,8 +70,14 @@ pub(super) fn span_buffer(
         for (key, value) in link.attributes.iter() {
             put(key, value.clone());
         }
-        // Empty common attributes are left out.
+        // Empty common attributes are left out; strings are cut to `max_value_length`.
         attributes.retain(|_, value| !matches!(value, Value::String(s) if s.is_empty()));
+        for value in attributes.values_mut() {
+            if let Value::String(s) = value {
+                truncate_chars(s, max_value_length);
+            }
+        }
+        truncate_chars(&mut span.name, max_value_length);
         if let Some(before_send_span) = &before_send_span {
             let copy = span.clone();
             match run_callback("before_send_span", || before_send_span(copy)) {
@@ -133,7 +143,20 @@ impl Client {
                 .record(DiscardReason::EventProcessor, DataCategory::Span, 1);
             return;
         }
-        buffer.push(record.span, record.op, record.origin, link);
+        let mut span = record.span;
+        // Nested values are cut to the depth and size limits here, so that nothing deeper
+        // than that is ever dropped recursively or written; scalars cost one match each.
+        let containers = span.attributes.values_mut().chain(
+            span.links
+                .iter_mut()
+                .flat_map(|l| l.attributes.values_mut()),
+        );
+        for value in containers {
+            if crate::depth::is_container(value) {
+                crate::limits::cut_value_for_scope(value);
+            }
+        }
+        buffer.push(span, record.op, record.origin, link);
     }
 
     /// Hands every buffered span to `transport` (flush and close).
