@@ -176,6 +176,7 @@ fn check_protocol(envelopes: &[Envelope]) {
                 "sentry.sdk.name",
                 "sentry.sdk.version",
                 "sentry.origin",
+                "thread.id",
                 "sentry.platform",
             ] {
                 assert!(attr(span, key).is_some(), "{key} missing on {span}");
@@ -286,8 +287,8 @@ fn rows_of_stream(spans: &[Json]) -> Vec<Row> {
         .map(|span| {
             let mut data = serde_json::Map::new();
             for (key, attribute) in span["attributes"].as_object().unwrap() {
-                if key.starts_with("sentry.") {
-                    continue; // the common attributes
+                if key.starts_with("sentry.") || key.starts_with("thread.") {
+                    continue; // the common attributes (the thread's only while profiling in Static)
                 }
                 data.insert(key.clone(), attribute["value"].clone());
             }

@@ -5,7 +5,8 @@
 //! segment started in were merged into the segment's attributes when it started (the user,
 //! with `send_default_pii`), and the finished span is pushed into the buffer (a short lock).
 //! On the transport worker, as the buffer hands the span out: the common attributes (segment
-//! name and id, release, environment, SDK, platform, lifecycle; the name's source on the
+//! name and id, release, environment, SDK, platform, lifecycle, the thread the span ended on;
+//! the name's source on the
 //! segment span), the segment's attributes, strings cut to `max_value_length`, then
 //! `before_send_span`. (Nested attribute values are cut to the depth and size limits on the
 //! calling thread, before they are buffered.)
@@ -25,8 +26,20 @@ use crate::options::{ClientOptions, DEFAULT_ENVIRONMENT};
 use crate::protocol::{ClientSdkInfo, DataCategory, DiscardReason, SpanV2, DEFAULT_PLATFORM};
 use crate::scope::Scope;
 use crate::span::StreamedRecord;
-use crate::transport::span_buffer::{ProcessSpan, SegmentLink};
+use crate::transport::span_buffer::{ProcessSpan, SegmentLink, SpanThread};
 use crate::transport::{SpanBuffer, Transport};
+
+/// The calling thread's id and name, looked up once per thread: a span then costs a reference
+/// count for them, and the worker makes the `thread.id`/`thread.name` attributes.
+fn this_thread() -> Arc<SpanThread> {
+    thread_local! {
+        static THREAD: Arc<SpanThread> = {
+            let (id, name) = crate::profiling::current_thread();
+            Arc::new(SpanThread { id, name })
+        };
+    }
+    THREAD.with(Arc::clone)
+}
 
 /// The span buffer of a client that streams spans, with the pipeline's worker half.
 pub(super) fn span_buffer(
@@ -156,7 +169,7 @@ impl Client {
                 crate::limits::cut_value_for_scope(value);
             }
         }
-        buffer.push(span, record.op, record.origin, link);
+        buffer.push(span, record.op, record.origin, Some(this_thread()), link);
     }
 
     /// Hands every buffered span to `transport` (flush and close).

@@ -134,8 +134,16 @@ impl fmt::Debug for SegmentLink {
 /// pipeline (common attributes, `before_send_span`).
 pub(crate) type ProcessSpan = Box<dyn Fn(&mut SpanV2, &SegmentLink) + Send + Sync>;
 
+/// The thread a span ended on: its id (the kernel's, as profiles name threads) and name.
+#[derive(Debug)]
+pub(crate) struct SpanThread {
+    pub(crate) id: u64,
+    pub(crate) name: Option<String>,
+}
+
 struct Pending {
     span: SpanV2,
+    thread: Option<Arc<SpanThread>>,
     /// The operation and origin, made attributes (`sentry.op`, `sentry.origin`) on the worker.
     op: String,
     origin: Option<String>,
@@ -223,13 +231,14 @@ impl SpanBuffer {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds a finished span of the segment `link` with its operation and origin, or drops and
-    /// counts it when the buffer is full.
+    /// Adds a finished span of the segment `link` with its operation, origin and thread, or
+    /// drops and counts it when the buffer is full.
     pub(crate) fn push(
         &self,
         span: SpanV2,
         op: String,
         origin: Option<String>,
+        thread: Option<Arc<SpanThread>>,
         link: &Arc<SegmentLink>,
     ) {
         let size = span.estimated_size() + op.len() + origin.as_ref().map_or(0, String::len);
@@ -255,6 +264,7 @@ impl SpanBuffer {
         };
         bucket.spans.push_back(Pending {
             span,
+            thread,
             op,
             origin,
             link: Arc::clone(link),
@@ -369,6 +379,16 @@ impl SpanBuffer {
                 attributes.entry("sentry.origin".into()).or_insert_with(|| {
                     Value::String(pending.origin.unwrap_or_else(|| "manual".into()))
                 });
+                if let Some(thread) = &pending.thread {
+                    attributes
+                        .entry("thread.id".into())
+                        .or_insert_with(|| Value::String(thread.id.to_string()));
+                    if let Some(name) = &thread.name {
+                        attributes
+                            .entry("thread.name".into())
+                            .or_insert_with(|| Value::String(name.clone()));
+                    }
+                }
                 if let Some(process) = &self.process {
                     process(&mut pending.span, &pending.link);
                 }

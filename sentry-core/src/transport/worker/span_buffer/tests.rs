@@ -85,9 +85,9 @@ fn one_envelope_per_trace_with_at_most_1000_spans() {
     let (a, b) = (new_trace_id(), new_trace_id());
     let (link_a, link_b) = (link(a, "a"), link(b, "b"));
     for i in 0..2500 {
-        buffer.push(span(a, i), String::new(), None, &link_a);
+        buffer.push(span(a, i), String::new(), None, None, &link_a);
         if i < 10 {
-            buffer.push(span(b, i), String::new(), None, &link_b);
+            buffer.push(span(b, i), String::new(), None, None, &link_b);
         }
     }
     let mut sizes = Vec::new();
@@ -123,7 +123,7 @@ fn due_five_seconds_after_the_first_span_or_at_1000_spans() {
     let trace = new_trace_id();
     let l = link(trace, "t");
     let before = Instant::now();
-    buffer.push(span(trace, 0), String::new(), None, &l);
+    buffer.push(span(trace, 0), String::new(), None, None, &l);
     let deadline = buffer.next_deadline().expect("a span waits");
     assert!(deadline >= before + FLUSH_INTERVAL && deadline <= Instant::now() + FLUSH_INTERVAL);
     assert!(buffer
@@ -133,13 +133,13 @@ fn due_five_seconds_after_the_first_span_or_at_1000_spans() {
     assert_eq!(spans_in(&envelope), 1);
     // By count: 1,000 spans are due at once.
     for i in 0..999 {
-        buffer.push(span(trace, i), String::new(), None, &l);
+        buffer.push(span(trace, i), String::new(), None, None, &l);
     }
     assert!(
         buffer.take_batch(Instant::now(), false).is_none(),
         "999 wait"
     );
-    buffer.push(span(trace, 999), String::new(), None, &l);
+    buffer.push(span(trace, 999), String::new(), None, None, &l);
     let envelope = buffer
         .take_batch(Instant::now(), false)
         .expect("due by count");
@@ -155,14 +155,14 @@ fn due_at_5_mib_each_envelope_within_it_and_never_over_10_mib() {
     // 1 MiB spans: the fifth makes 5 MiB due; ten fill the buffer; more are dropped.
     let one = 1024 * 1024 - 400;
     for _ in 0..4 {
-        buffer.push(big_span(trace, one), String::new(), None, &l);
+        buffer.push(big_span(trace, one), String::new(), None, None, &l);
     }
     assert!(
         buffer.take_batch(Instant::now(), false).is_none(),
         "under 5 MiB"
     );
     for _ in 0..8 {
-        buffer.push(big_span(trace, one), String::new(), None, &l);
+        buffer.push(big_span(trace, one), String::new(), None, None, &l);
     }
     let kept = buffer.len();
     assert!(kept <= 10, "{kept} spans of 1 MiB kept");
@@ -192,7 +192,7 @@ fn the_trace_header_is_frozen_when_the_first_envelope_of_the_trace_is_made() {
     let (buffer, _) = buffer();
     let trace = new_trace_id();
     let l = link(trace, "first name");
-    buffer.push(span(trace, 0), String::new(), None, &l);
+    buffer.push(span(trace, 0), String::new(), None, None, &l);
     let first = buffer.take_batch(Instant::now(), true).expect("forced");
     let transaction = |e: &Envelope| {
         e.headers()
@@ -202,7 +202,7 @@ fn the_trace_header_is_frozen_when_the_first_envelope_of_the_trace_is_made() {
     };
     assert_eq!(transaction(&first).as_deref(), Some("first name"));
     l.set_name("second name".into(), TransactionSource::Route);
-    buffer.push(span(trace, 1), String::new(), None, &l);
+    buffer.push(span(trace, 1), String::new(), None, None, &l);
     let second = buffer.take_batch(Instant::now(), true).expect("forced");
     assert_eq!(
         transaction(&second).as_deref(),
@@ -236,6 +236,10 @@ fn the_process_hook_runs_on_the_thread_that_takes_the_batch() {
         span(trace, 0),
         "db.query".into(),
         Some("auto.db".into()),
+        Some(Arc::new(SpanThread {
+            id: 7,
+            name: Some("main".into()),
+        })),
         &l,
     );
     let taker = thread::Builder::new()
@@ -251,6 +255,8 @@ fn the_process_hook_runs_on_the_thread_that_takes_the_batch() {
     assert_eq!(attributes["segment"]["value"], "seg");
     assert_eq!(attributes["sentry.op"]["value"], "db.query");
     assert_eq!(attributes["sentry.origin"]["value"], "auto.db");
+    assert_eq!(attributes["thread.id"]["value"], "7");
+    assert_eq!(attributes["thread.name"]["value"], "main");
 }
 
 fn worker_with_spans(
@@ -275,16 +281,16 @@ fn a_full_buffer_wakes_the_idle_worker_and_flush_takes_the_rest() {
     let trace = new_trace_id();
     let l = link(trace, "t");
     for i in 0..FLUSH_SPANS {
-        spans.push(span(trace, i), String::new(), None, &l);
+        spans.push(span(trace, i), String::new(), None, None, &l);
     }
     let elapsed = wait_until(|| !sent.is_empty());
     assert!(elapsed < Duration::from_secs(2), "batch took {elapsed:?}");
     assert_eq!(count_items(&sent.envelopes(), &ItemType::Span), 1);
-    spans.push(span(trace, 0), String::new(), None, &l);
+    spans.push(span(trace, 0), String::new(), None, None, &l);
     assert!(worker.flush(LONG));
     assert!(spans.is_empty());
     assert_eq!(count_items(&sent.envelopes(), &ItemType::Span), 2);
-    spans.push(span(trace, 1), String::new(), None, &l);
+    spans.push(span(trace, 1), String::new(), None, None, &l);
     assert!(worker.shutdown(LONG));
     assert_eq!(
         count_items(&sent.envelopes(), &ItemType::Span),
@@ -298,10 +304,10 @@ fn rate_limited_and_failed_spans_are_counted_per_span() {
     let (sent, worker, spans) = worker_with_spans(vec![rate_limited("60:span")]);
     let trace = new_trace_id();
     let l = link(trace, "t");
-    spans.push(span(trace, 0), String::new(), None, &l);
+    spans.push(span(trace, 0), String::new(), None, None, &l);
     assert!(worker.flush(LONG)); // the 429
     for i in 0..3 {
-        spans.push(span(trace, i), String::new(), None, &l);
+        spans.push(span(trace, i), String::new(), None, None, &l);
     }
     worker.send_envelope(event_envelope());
     assert!(worker.flush(LONG));
@@ -325,7 +331,7 @@ fn spans_lost_to_a_network_error_are_counted() {
     let trace = new_trace_id();
     let l = link(trace, "t");
     for i in 0..4 {
-        spans.push(span(trace, i), String::new(), None, &l);
+        spans.push(span(trace, i), String::new(), None, None, &l);
     }
     assert!(worker.flush(LONG)); // lost
     worker.send_envelope(event_envelope()); // carries the report
