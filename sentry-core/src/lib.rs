@@ -109,6 +109,7 @@ pub use api::{
     MonitorFuture, MonitorResult,
 };
 pub use api::{start_outgoing_request, OutgoingRequest};
+pub use api::{start_span_with, SpanOptions, SpanParent};
 pub use client::{Client, SDK_NAME, SDK_VERSION};
 pub use dsn::{Dsn, DsnError};
 pub use hint::Hint;
@@ -116,8 +117,8 @@ pub use init::{init, try_init, ClientInitGuard, IntoOptions};
 pub use integration::Integration;
 pub use options::{
     BeforeBreadcrumb, BeforeSend, BeforeSendCheckIn, BeforeSendLog, BeforeSendMetric,
-    ClientOptions, IntoDsn, OptionsError, ProfileLifecycle, Spotlight, TracesSampler,
-    DEFAULT_ENVIRONMENT,
+    BeforeSendSpan, ClientOptions, IgnoreSpan, IntoDsn, NamePattern, OptionsError,
+    ProfileLifecycle, Spotlight, TraceLifecycle, TracesSampler, DEFAULT_ENVIRONMENT,
 };
 pub use propagation::TracePropagationTargets;
 pub use protocol::{Attachment, AttachmentType, Event};

@@ -19,8 +19,10 @@ use crate::session::SessionMode;
 use crate::transport::{self, TransportFactory};
 
 mod builder;
+mod spans;
 
 pub use builder::IntoDsn;
+pub use spans::{BeforeSendSpan, IgnoreSpan, NamePattern, TraceLifecycle};
 
 /// A callback that may change or drop an error event before it is sent. It gets the event and
 /// the [`Hint`]: what the event was made from (the captured error, the panic, the log record).
@@ -69,7 +71,8 @@ pub type TracesSampler = Arc<dyn Fn(&SamplingContext<'_>) -> f64 + Send + Sync>;
 ///
 /// [`ClientOptions::apply_env`] (called by `init`) fills options that are still at their
 /// defaults from `SENTRY_DSN`, `SENTRY_RELEASE`, `SENTRY_ENVIRONMENT`, `SENTRY_SAMPLE_RATE`,
-/// `SENTRY_DEBUG` and `SENTRY_SPOTLIGHT`. A value set in code always wins over the environment,
+/// `SENTRY_TRACES_SAMPLE_RATE`, `SENTRY_TRACE_LIFECYCLE`, `SENTRY_DEBUG` and
+/// `SENTRY_SPOTLIGHT`. A value set in code always wins over the environment,
 /// except that `spotlight: true` in code takes the URL `SENTRY_SPOTLIGHT` gives, as the
 /// Spotlight specification asks.
 /// The HTTP transport reads the proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) itself
@@ -328,6 +331,54 @@ pub struct ClientOptions {
     /// # assert!(options.validate().is_ok());
     /// ```
     pub before_send_transaction: Option<BeforeSend>,
+    /// How finished spans are sent: in their transaction ([`TraceLifecycle::Static`], the
+    /// default) or each on its own soon after it ends ([`TraceLifecycle::Stream`]: span v2
+    /// items, bucketed by trace, at most 5 seconds late). `SENTRY_TRACE_LIFECYCLE`
+    /// (`static`/`stream`) sets it too; a value set in code wins.
+    ///
+    /// The span API is the same in both; in `Stream` mode spans also go through
+    /// [`ignore_spans`](Self::ignore_spans) and [`before_send_span`](Self::before_send_span),
+    /// and no transaction is sent.
+    pub trace_lifecycle: TraceLifecycle,
+    /// Spans not to record, by name (exact or `*` globs) and attributes, decided when they
+    /// start (`Stream` mode). An ignored span is counted as `ignored` in the client reports;
+    /// its children are recorded as children of its parent. An ignored root span ignores its
+    /// whole segment.
+    ///
+    /// ```
+    /// use sentry_core::{ClientOptions, IgnoreSpan, TraceLifecycle};
+    ///
+    /// let options = ClientOptions {
+    ///     traces_sample_rate: Some(1.0),
+    ///     trace_lifecycle: TraceLifecycle::Stream,
+    ///     ignore_spans: vec![
+    ///         "GET /health*".into(),
+    ///         IgnoreSpan::any().attribute("sentry.op", "cache.get"),
+    ///     ],
+    ///     ..Default::default()
+    /// };
+    /// # assert!(options.validate().is_ok());
+    /// ```
+    pub ignore_spans: Vec<IgnoreSpan>,
+    /// Called with every streamed span (`Stream` mode) just before it is sent, on the transport
+    /// worker's thread; it may change the span but not drop it. A panic inside it leaves the
+    /// span unchanged.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sentry_core::{ClientOptions, TraceLifecycle};
+    ///
+    /// let options = ClientOptions {
+    ///     trace_lifecycle: TraceLifecycle::Stream,
+    ///     before_send_span: Some(Arc::new(|mut span| {
+    ///         span.attributes.remove("db.query.text");
+    ///         span
+    ///     })),
+    ///     ..Default::default()
+    /// };
+    /// # assert!(options.validate().is_ok());
+    /// ```
+    pub before_send_span: Option<BeforeSendSpan>,
     /// The outgoing requests that get the trace headers (`sentry-trace`, `baggage`, and
     /// `traceparent` with [`propagate_traceparent`](Self::propagate_traceparent)): all of them
     /// by default, none with [`TracePropagationTargets::None`], or those whose URL matches a
@@ -526,6 +577,9 @@ impl Default for ClientOptions {
             traces_sample_rate: None,
             traces_sampler: None,
             before_send_transaction: None,
+            trace_lifecycle: TraceLifecycle::Static,
+            ignore_spans: Vec::new(),
+            before_send_span: None,
             trace_propagation_targets: TracePropagationTargets::All,
             propagate_traceparent: false,
             strict_trace_continuation: false,
@@ -668,6 +722,11 @@ impl ClientOptions {
                 };
             }
         }
+        if self.trace_lifecycle == TraceLifecycle::Static {
+            if let Some(value) = get("SENTRY_TRACE_LIFECYCLE") {
+                self.trace_lifecycle = value.parse().map_err(OptionsError::TraceLifecycle)?;
+            }
+        }
         if !self.debug {
             if let Some(value) = get("SENTRY_DEBUG") {
                 self.debug = parse_bool(&value).ok_or(OptionsError::Debug(value))?;
@@ -784,6 +843,12 @@ impl fmt::Debug for ClientOptions {
                 "before_send_transaction",
                 &self.before_send_transaction.as_ref().map(|_| "<fn>"),
             )
+            .field("trace_lifecycle", &self.trace_lifecycle)
+            .field("ignore_spans", &self.ignore_spans)
+            .field(
+                "before_send_span",
+                &self.before_send_span.as_ref().map(|_| "<fn>"),
+            )
             .field("trace_propagation_targets", &self.trace_propagation_targets)
             .field("propagate_traceparent", &self.propagate_traceparent)
             .field("strict_trace_continuation", &self.strict_trace_continuation)
@@ -849,6 +914,8 @@ pub enum OptionsError {
     /// `profile_session_sample_rate` (or `SENTRY_PROFILE_SESSION_SAMPLE_RATE`) is not a number
     /// from 0.0 to 1.0.
     ProfileSessionSampleRate(String),
+    /// `SENTRY_TRACE_LIFECYCLE` is neither `static` nor `stream`.
+    TraceLifecycle(String),
 }
 
 impl fmt::Display for OptionsError {
@@ -869,6 +936,12 @@ impl fmt::Display for OptionsError {
             }
             OptionsError::MaxValueLength(value) => {
                 write!(f, "invalid max_value_length {value}: expected at least 1")
+            }
+            OptionsError::TraceLifecycle(value) => {
+                write!(
+                    f,
+                    "invalid SENTRY_TRACE_LIFECYCLE {value:?}: expected static or stream"
+                )
             }
             OptionsError::TracesSampleRate(value) => {
                 write!(
@@ -1057,6 +1130,29 @@ mod tests {
             ClientOptions::default().effective_environment(),
             "production"
         );
+    }
+
+    #[test]
+    fn trace_lifecycle_comes_from_the_environment_unless_set_in_code() {
+        let mut options = ClientOptions::default();
+        options
+            .apply_env_from(env(&[("SENTRY_TRACE_LIFECYCLE", "stream")]))
+            .unwrap();
+        assert_eq!(options.trace_lifecycle, TraceLifecycle::Stream);
+        let mut options = ClientOptions::default();
+        let err = options
+            .apply_env_from(env(&[("SENTRY_TRACE_LIFECYCLE", "sometimes")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("SENTRY_TRACE_LIFECYCLE"), "{err}");
+        // `Stream` in code wins over the variable.
+        let mut options = ClientOptions {
+            trace_lifecycle: TraceLifecycle::Stream,
+            ..Default::default()
+        };
+        options
+            .apply_env_from(env(&[("SENTRY_TRACE_LIFECYCLE", "static")]))
+            .unwrap();
+        assert_eq!(options.trace_lifecycle, TraceLifecycle::Stream);
     }
 
     #[test]

@@ -240,6 +240,11 @@ pub use sentry_core::{
     with_span, SamplingContext, Span, SpanGuard, TraceHeaders, TracePropagationTargets,
     TracesSampler, TransactionContext,
 };
+// Span streaming and the span-first API.
+pub use sentry_core::{
+    start_span_with, BeforeSendSpan, IgnoreSpan, NamePattern, SpanOptions, SpanParent,
+    TraceLifecycle,
+};
 // Outgoing HTTP requests: the `http.client` span, trace headers and breadcrumb.
 #[cfg(feature = "anyhow")]
 #[cfg_attr(docsrs, doc(cfg(feature = "anyhow")))]

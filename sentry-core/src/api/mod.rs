@@ -5,6 +5,7 @@ mod check_in;
 mod feedback;
 mod outgoing;
 mod session;
+mod spans;
 pub(crate) mod trace;
 
 pub use check_in::{
@@ -13,6 +14,7 @@ pub use check_in::{
 pub use feedback::capture_feedback;
 pub use outgoing::{start_outgoing_request, OutgoingRequest};
 pub use session::{end_session, end_session_with_status, start_session};
+pub use spans::{start_span_with, SpanOptions, SpanParent};
 pub use trace::{
     continue_trace, get_baggage, get_current_span, get_traceparent, set_transaction_name,
     start_new_trace, start_span, start_transaction, trace, trace_headers, update_current_span,

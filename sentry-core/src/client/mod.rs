@@ -8,6 +8,7 @@ mod logs;
 mod metrics;
 pub(crate) mod profile;
 mod session;
+mod spans;
 mod spotlight;
 
 use std::borrow::Cow;
@@ -67,6 +68,8 @@ pub struct Client {
     metrics: Option<Arc<MetricBuffer>>,
     /// Release health: the application session, request-session counts.
     sessions: session::ClientSessions,
+    /// The span buffer, when the client streams spans (`trace_lifecycle = Stream`).
+    spans: Option<Arc<crate::transport::SpanBuffer>>,
 }
 
 impl fmt::Debug for Client {
@@ -120,6 +123,8 @@ impl Client {
         let metrics = (sends && options.enable_metrics)
             .then(|| Arc::new(metrics::metric_buffer(&options, &client_reports, &sdk_info)));
         let sessions = session::ClientSessions::new(&options, sends, &client_reports, &sdk_info);
+        let spans = (sends && options.trace_lifecycle.is_stream() && options.tracing_enabled())
+            .then(|| Arc::new(spans::span_buffer(&options, &client_reports, &sdk_info)));
         let transport = match (&options.dsn, &options.transport) {
             (Some(dsn), Some(factory)) => {
                 let mut transport_options =
@@ -141,6 +146,7 @@ impl Client {
                 transport_options.logs.clone_from(&logs);
                 transport_options.metrics.clone_from(&metrics);
                 transport_options.sessions = sessions.aggregator().cloned();
+                transport_options.spans.clone_from(&spans);
                 // A panicking factory (a custom transport's bug) leaves the SDK disabled.
                 let transport = run_callback("the transport factory", || {
                     factory.create_transport(&transport_options)
@@ -165,6 +171,7 @@ impl Client {
                 logs.as_ref(),
                 metrics.as_ref(),
                 sessions.aggregator(),
+                spans.as_ref(),
             ),
             (None, _) => {
                 crate::sentry_debug!("no DSN configured; the SDK is disabled");
@@ -187,6 +194,7 @@ impl Client {
             logs,
             metrics,
             sessions,
+            spans,
         };
         if client.is_enabled() {
             client.counted.store(true, Ordering::Release);
@@ -215,6 +223,7 @@ impl Client {
             logs: None,
             metrics: None,
             sessions: session::ClientSessions::off(),
+            spans: None,
         }
     }
 
@@ -636,6 +645,7 @@ impl Client {
                 self.drain_sessions(&*transport);
                 self.drain_logs(&*transport);
                 self.drain_metrics(&*transport);
+                self.drain_spans(&*transport);
                 transport.flush(timeout)
             }
             None => true,
@@ -662,6 +672,7 @@ impl Client {
                 self.finish_sessions(&*transport);
                 self.drain_logs(&*transport);
                 self.drain_metrics(&*transport);
+                self.drain_spans(&*transport);
                 transport.shutdown(timeout)
             }
             None => true,

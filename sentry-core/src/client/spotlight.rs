@@ -45,6 +45,7 @@ pub(super) fn transport(
     logs: Option<&Arc<LogBuffer>>,
     metrics: Option<&Arc<MetricBuffer>>,
     sessions: Option<&Arc<SessionAggregator>>,
+    spans: Option<&Arc<crate::transport::SpanBuffer>>,
 ) -> Option<Arc<dyn Transport>> {
     let url = options.spotlight.url()?;
     let user_agent = format!("{SDK_NAME}/{SDK_VERSION}");
@@ -72,6 +73,7 @@ pub(super) fn transport(
     transport_options.logs = logs.cloned();
     transport_options.metrics = metrics.cloned();
     transport_options.sessions = sessions.cloned();
+    transport_options.spans = spans.cloned();
     crate::sentry_debug!("no DSN configured; sending to Spotlight at {url} only");
     let mut sender = sender;
     let send = move |body: Vec<u8>, envelope: &Envelope| sender.send(body, envelope);

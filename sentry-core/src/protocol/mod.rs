@@ -39,6 +39,7 @@ mod request;
 mod sdk;
 mod session;
 mod span;
+mod span_v2;
 mod stacktrace;
 mod thread;
 mod transaction_info;
@@ -84,6 +85,8 @@ pub use session::{
     SessionStatus, SessionUpdate,
 };
 pub use span::Span;
+pub(crate) use span_v2::SpanV2Payload;
+pub use span_v2::{SpanLink, SpanV2, SpanV2Status, SPAN_V2_CONTENT_TYPE};
 pub use stacktrace::{Frame, Stacktrace};
 pub use thread::{Thread, ThreadId};
 pub use transaction_info::{TransactionInfo, TransactionSource};

@@ -40,6 +40,19 @@ impl Span {
     }
 }
 
+impl Span {
+    /// A guard that finishes the span when dropped, making it current meanwhile if `active`.
+    pub(crate) fn into_guard(self, active: bool) -> SpanGuard {
+        if active {
+            return self.enter();
+        }
+        SpanGuard {
+            span: self,
+            _scopes: None,
+        }
+    }
+}
+
 /// Keeps a span current; finishes it when dropped (see [`Span::enter`]).
 ///
 /// Guards are not `Send`: a span is entered and left on the same thread. For async code,
@@ -56,6 +69,12 @@ impl SpanGuard {
     /// The span.
     pub fn span(&self) -> &Span {
         &self.span
+    }
+
+    /// Ends the span now (and makes the previous span current again); the same as dropping
+    /// the guard.
+    pub fn end(self) {
+        drop(self);
     }
 }
 

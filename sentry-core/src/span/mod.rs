@@ -24,13 +24,17 @@ use sentry_minimal::{Map, SpanId, TraceId, Value};
 use crate::client::Client;
 use crate::propagation::{DynamicSamplingContext, SentryTrace};
 use crate::protocol::TransactionSource;
-use crate::protocol::{new_span_id, Measurement, MeasurementUnit, SpanStatus, TraceContext};
+use crate::protocol::{
+    new_span_id, DataCategory, DiscardReason, Measurement, MeasurementUnit, SpanLink, SpanStatus,
+    TraceContext,
+};
 use crate::sampling::{decide, TransactionContext};
 use crate::scope::Scopes;
 
 pub use guard::SpanGuard;
 
 use record::SpanRecord;
+pub(crate) use record::StreamedRecord;
 pub(crate) use segment::effective_org_id;
 use segment::{Segment, SegmentStart};
 
@@ -50,6 +54,24 @@ pub(crate) fn may_continue_org(client: &Client, incoming: Option<&str>) -> bool 
         own.as_deref(),
         client.options().strict_trace_continuation,
     )
+}
+
+/// Whether `client`'s [`ignore_spans`](crate::ClientOptions::ignore_spans) drops a span
+/// starting with this name, operation and attributes (streaming only).
+fn is_ignored(client: &Client, name: &str, op: &str, attributes: Option<&Map>) -> bool {
+    let options = client.options();
+    if options.ignore_spans.is_empty() || !options.trace_lifecycle.is_stream() {
+        return false;
+    }
+    let mut all = attributes.cloned().unwrap_or_default();
+    if !op.is_empty() {
+        all.entry("sentry.op".into())
+            .or_insert_with(|| op.to_owned().into());
+    }
+    options
+        .ignore_spans
+        .iter()
+        .any(|rule| rule.matches(name, &all))
 }
 
 /// A span or a transaction: a timed operation of a trace.
@@ -128,6 +150,15 @@ impl Node {
         let Some(record) = record else { return };
         if self.root {
             self.segment.finish(Some(record), end);
+        } else if self.segment.stream.is_some() {
+            let streamed = record.into_v2(
+                self.segment.trace_id,
+                self.span_id,
+                self.parent_span_id,
+                end,
+                None,
+            );
+            self.segment.stream_span(streamed);
         } else {
             let wire = record.into_wire(
                 self.segment.trace_id,
@@ -224,11 +255,15 @@ impl Span {
             ctx
         };
         let options = client.options();
-        let decision = decide(
+        let ignored = is_ignored(&client, &ctx.name, &ctx.op, None);
+        let mut decision = decide(
             &ctx,
             options.traces_sample_rate,
             options.traces_sampler.as_deref(),
         );
+        if ignored {
+            decision.sampled = false;
+        }
         let root_span_id = new_span_id();
         let start = ctx.start_timestamp.unwrap_or_else(SystemTime::now);
         let segment = Arc::new(Segment::new(SegmentStart {
@@ -243,6 +278,7 @@ impl Span {
             name: ctx.name.clone(),
             source: ctx.source,
             incoming_dsc: ctx.incoming_dsc,
+            ignored,
         }));
         if !decision.sampled {
             return Span {
@@ -270,26 +306,59 @@ impl Span {
 
     /// [`start_child`](Self::start_child) with an explicit start time.
     pub fn start_child_at(&self, op: &str, name: &str, start: Option<SystemTime>) -> Span {
+        self.start_child_with(op, name, start, Map::new())
+    }
+
+    /// A child with attributes known at its start (which [`ignore_spans`] rules may match).
+    ///
+    /// [`ignore_spans`]: crate::ClientOptions::ignore_spans
+    pub(crate) fn start_child_with(
+        &self,
+        op: &str,
+        name: &str,
+        start: Option<SystemTime>,
+        attributes: Map,
+    ) -> Span {
         let (segment, parent) = match &self.inner {
             Inner::Off => return Span::noop(),
             Inner::Unsampled(segment) | Inner::UnsampledRoot(segment) => (segment, None),
-            Inner::Recording(node) => (&node.segment, Some(node.span_id)),
+            Inner::Recording(node) => (&node.segment, Some(node)),
         };
+        if let Some(node) = parent {
+            if segment.stream.is_some() && is_ignored(&segment.client, name, op, Some(&attributes))
+            {
+                segment.client.client_reports().record(
+                    DiscardReason::Ignored,
+                    DataCategory::Span,
+                    1,
+                );
+                // Not recorded; its children become children of its parent.
+                return Span {
+                    inner: Inner::Recording(Arc::new(Node {
+                        segment: Arc::clone(segment),
+                        span_id: node.span_id,
+                        parent_span_id: node.parent_span_id,
+                        root: false,
+                        record: Mutex::new(None),
+                    })),
+                };
+            }
+        }
         let admitted = segment.admit_child();
         match parent {
             Some(parent) if admitted => {
                 let start = start.unwrap_or_else(SystemTime::now);
+                let mut record = SpanRecord::new(op.to_owned(), name.to_owned(), start);
+                for (key, value) in attributes {
+                    record.set_attribute(key, value);
+                }
                 Span {
                     inner: Inner::Recording(Arc::new(Node {
                         segment: Arc::clone(segment),
                         span_id: new_span_id(),
-                        parent_span_id: Some(parent),
+                        parent_span_id: Some(parent.span_id),
                         root: false,
-                        record: Mutex::new(Some(SpanRecord::new(
-                            op.to_owned(),
-                            name.to_owned(),
-                            start,
-                        ))),
+                        record: Mutex::new(Some(record)),
                     })),
                 }
             }
@@ -384,6 +453,79 @@ impl Span {
     /// Sets an attribute; the same as [`set_data`](Self::set_data).
     pub fn set_attribute(&self, key: &str, value: impl Into<Value>) {
         self.set_data(key, value);
+    }
+
+    /// Sets several attributes.
+    ///
+    /// ```
+    /// # use sentry_core::{ClientOptions, TransactionContext};
+    /// # let options = ClientOptions { traces_sample_rate: Some(1.0), ..Default::default() };
+    /// # sentry_core::test::with_captured_transactions_options(options, || {
+    /// let span = sentry_core::start_transaction(TransactionContext::new("job", "task"));
+    /// span.set_attributes([("retries", 2.into()), ("queue", "mail".into())]);
+    /// span.remove_attribute("queue");
+    /// assert_eq!(span.attributes().get("retries"), Some(&2.into()));
+    /// assert!(span.attributes().get("queue").is_none());
+    /// # });
+    /// ```
+    pub fn set_attributes<K: Into<String>>(
+        &self,
+        attributes: impl IntoIterator<Item = (K, Value)>,
+    ) {
+        self.with_record(|r| {
+            for (key, value) in attributes {
+                r.set_attribute(key.into(), value);
+            }
+        });
+    }
+
+    /// Removes an attribute.
+    pub fn remove_attribute(&self, key: &str) {
+        self.with_record(|r| {
+            if let Some(old) = r.attributes.remove(key) {
+                crate::depth::dispose(old);
+            }
+        });
+    }
+
+    /// The attributes set so far (empty for a span that is not recorded).
+    pub fn attributes(&self) -> Map {
+        let mut attributes = Map::new();
+        self.with_record(|r| attributes.clone_from(&r.attributes));
+        attributes
+    }
+
+    /// The span's name: a transaction's name for the root span, else the name (description)
+    /// given at its start. `None` for a span that is not recorded.
+    pub fn name(&self) -> Option<String> {
+        match &self.inner {
+            Inner::Recording(node) if node.root => Some(node.segment.name()),
+            Inner::Recording(node) => {
+                let mut name = None;
+                node.with_record(|r| name = Some(r.name.clone()));
+                name
+            }
+            _ => None,
+        }
+    }
+
+    /// Links this span to another span (of this trace or another), such as the previous
+    /// trace of a user's session. Sent with streamed spans only; transactions have no links.
+    pub fn add_link(&self, link: SpanLink) {
+        self.with_record(|r| r.links.push(link));
+    }
+
+    /// Links this span to `other` with the link type `kind` (`previous_trace`, `next_trace`,
+    /// `child_of`, `follows_from`); nothing when `other` has no ids (tracing off).
+    pub fn add_link_to(&self, other: &Span, kind: &str) {
+        let Some((trace_id, span_id)) = other.ids() else {
+            return;
+        };
+        let mut link = SpanLink::new(trace_id, span_id);
+        link.sampled = Some(other.is_sampled());
+        link.attributes
+            .insert("sentry.link.type".into(), kind.into());
+        self.add_link(link);
     }
 
     /// Sets a tag (a searchable string).

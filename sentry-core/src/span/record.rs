@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use sentry_minimal::{Map, SpanId, TraceId, Value};
 
-use crate::protocol::{Span as WireSpan, SpanStatus, TraceContext};
+use crate::protocol::{Span as WireSpan, SpanLink, SpanStatus, SpanV2, SpanV2Status, TraceContext};
 
 /// The origin of spans the application starts itself.
 pub(crate) const MANUAL_ORIGIN: &str = "manual";
@@ -24,6 +24,17 @@ pub(crate) struct SpanRecord {
     pub(crate) tags: sentry_minimal::SortedMap<String, String>,
     pub(crate) origin: Option<String>,
     pub(crate) start: SystemTime,
+    /// Links to other spans (sent by streaming only: a transaction's spans have none).
+    pub(crate) links: Vec<SpanLink>,
+}
+
+/// A finished span on its way to the span buffer: the v2 span, with the operation and the
+/// origin kept apart, to become attributes on the transport worker rather than on the thread
+/// that ended the span.
+pub(crate) struct StreamedRecord {
+    pub(crate) span: SpanV2,
+    pub(crate) op: String,
+    pub(crate) origin: Option<String>,
 }
 
 impl SpanRecord {
@@ -46,6 +57,7 @@ impl SpanRecord {
             tags: sentry_minimal::SortedMap::new(),
             origin: None,
             start,
+            links: Vec::new(),
         }
     }
 
@@ -75,6 +87,49 @@ impl SpanRecord {
             tags: self.tags,
             data: self.attributes,
             origin: Some(self.origin.unwrap_or_else(|| MANUAL_ORIGIN.to_owned())),
+        }
+    }
+
+    /// The streamed span (span v2): the name is the segment's `segment_name` for a segment
+    /// span, else the record's name, or its operation when it has none; tags become string
+    /// attributes.
+    pub(crate) fn into_v2(
+        self,
+        trace_id: TraceId,
+        span_id: SpanId,
+        parent_span_id: Option<SpanId>,
+        end: SystemTime,
+        segment_name: Option<String>,
+    ) -> StreamedRecord {
+        let is_segment = segment_name.is_some();
+        let name = match segment_name {
+            Some(name) => name,
+            None if self.name.is_empty() => self.op.clone(),
+            None => self.name,
+        };
+        let mut attributes = self.attributes;
+        for (key, value) in self.tags {
+            attributes.entry(key).or_insert(value.into());
+        }
+        if let Some(profiler_id) = crate::profiling::active_profiler() {
+            // Sentry joins the span to the profile chunks of this profiler.
+            attributes.insert("sentry.profiler_id".into(), profiler_id.to_string().into());
+        }
+        StreamedRecord {
+            span: SpanV2 {
+                trace_id,
+                span_id,
+                parent_span_id,
+                name,
+                status: SpanV2Status::from_status(self.status),
+                is_segment,
+                start_timestamp: self.start,
+                end_timestamp: end.max(self.start),
+                attributes,
+                links: self.links,
+            },
+            op: self.op,
+            origin: self.origin,
         }
     }
 

@@ -14,6 +14,7 @@ use crate::protocol::{
     TransactionInfo, TransactionSource,
 };
 use crate::scope::{Scopes, Snapshots};
+use crate::transport::span_buffer::SegmentLink;
 
 use super::record::SpanRecord;
 
@@ -39,6 +40,11 @@ pub(crate) struct Segment {
     state: Mutex<SegmentState>,
     /// The envelope `trace` header, built once the sampling context is frozen.
     header: OnceLock<Arc<Map>>,
+    /// With `trace_lifecycle = Stream` and sampled: what the streamed spans of this segment
+    /// share (its name and sampling context live there then).
+    pub(crate) stream: Option<Arc<SegmentLink>>,
+    /// Ignored by `ignore_spans` (it is not sampled then): its spans count as `ignored`.
+    ignored: bool,
 }
 
 struct SegmentState {
@@ -63,6 +69,8 @@ pub(crate) struct SegmentStart {
     pub(crate) name: String,
     pub(crate) source: TransactionSource,
     pub(crate) incoming_dsc: Option<DynamicSamplingContext>,
+    /// Ignored by `ignore_spans` (then `sampled` is `false`).
+    pub(crate) ignored: bool,
 }
 
 impl Segment {
@@ -71,7 +79,35 @@ impl Segment {
             // A profiler in `trace` lifecycle runs while sampled transactions do.
             crate::profiling::root_span_started();
         }
+        let stream =
+            (start.sampled && start.client.options().trace_lifecycle.is_stream()).then(|| {
+                let options = start.client.options();
+                let base = DynamicSamplingContext {
+                    trace_id: Some(start.trace_id),
+                    public_key: options.dsn.as_ref().map(|dsn| dsn.public_key().to_owned()),
+                    sample_rate: Some(start.sample_rate),
+                    sample_rand: Some(start.sample_rand),
+                    sampled: Some(start.sampled),
+                    release: options.release.as_deref().map(str::to_owned),
+                    environment: Some(options.effective_environment().to_owned()),
+                    org_id: effective_org_id(&start.client),
+                    ..DynamicSamplingContext::default()
+                };
+                let snapshots = Snapshots::of(&start.scopes);
+                let attributes = start.client.segment_attributes(snapshots.scopes());
+                Arc::new(SegmentLink::new(
+                    start.trace_id,
+                    start.root_span_id,
+                    (start.name.clone(), start.source),
+                    base,
+                    start.incoming_dsc.clone(),
+                    options.dsn.as_ref().map(|dsn| dsn.public_key().to_owned()),
+                    attributes,
+                ))
+            });
         Segment {
+            stream,
+            ignored: start.ignored,
             client: start.client,
             scopes: start.scopes,
             trace_id: start.trace_id,
@@ -104,6 +140,11 @@ impl Segment {
         if !self.sampled {
             return false;
         }
+        if self.stream.is_some() {
+            // Streamed spans are sent on their own, also after their segment ended; the span
+            // buffer bounds what waits.
+            return true;
+        }
         if self.done.load(Ordering::Relaxed) {
             crate::sentry_debug!("a span was started after its transaction finished; dropped");
             return false;
@@ -124,6 +165,18 @@ impl Segment {
         true
     }
 
+    /// Streams a finished child span (`trace_lifecycle = Stream`); `false` if this segment
+    /// does not stream.
+    pub(crate) fn stream_span(&self, span: super::record::StreamedRecord) -> bool {
+        match &self.stream {
+            Some(link) => {
+                self.client.capture_span(span, link);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Adds a finished child span.
     pub(crate) fn push_span(&self, span: WireSpan) {
         if self.done.load(Ordering::Acquire) {
@@ -137,6 +190,9 @@ impl Segment {
     }
 
     pub(crate) fn set_name(&self, name: String, source: TransactionSource) {
+        if let Some(link) = &self.stream {
+            link.set_name(name.clone(), source);
+        }
         let mut state = self.state();
         state.name = name;
         state.source = source;
@@ -154,6 +210,9 @@ impl Segment {
 
     /// The dynamic sampling context, frozen from now on.
     pub(crate) fn dsc(&self) -> DynamicSamplingContext {
+        if let Some(link) = &self.stream {
+            return link.dsc();
+        }
         let mut state = self.state();
         if let Some(dsc) = &state.frozen_dsc {
             return dsc.clone();
@@ -181,6 +240,9 @@ impl Segment {
     /// The envelope `trace` header of this transaction's trace (freezing its sampling
     /// context), built at the first call and shared after.
     pub(crate) fn trace_header(&self) -> Arc<Map> {
+        if let Some(link) = &self.stream {
+            return link.header();
+        }
         Arc::clone(self.header.get_or_init(|| {
             let header = self.dsc().to_header_map();
             Arc::new(self.client.complete_header(header, Some(self.trace_id)))
@@ -197,6 +259,23 @@ impl Segment {
             crate::profiling::root_span_finished();
         }
         let spans_total = self.children.load(Ordering::Relaxed) as u64 + 1;
+        if self.ignored {
+            self.client.client_reports().record(
+                DiscardReason::Ignored,
+                DataCategory::Span,
+                spans_total,
+            );
+            return;
+        }
+        if !self.sampled && self.client.options().trace_lifecycle.is_stream() {
+            // Streaming sends no transaction: only the spans count.
+            self.client.client_reports().record(
+                DiscardReason::SampleRate,
+                DataCategory::Span,
+                spans_total,
+            );
+            return;
+        }
         if !self.sampled {
             self.client.client_reports().record_all(
                 DiscardReason::SampleRate,
@@ -210,6 +289,18 @@ impl Segment {
         // A recording root span always finishes the segment with its record (its handle's
         // drop does), so this is only a guard.
         let Some(root) = root else { return };
+        if let Some(link) = &self.stream {
+            let (name, _) = link.name();
+            let span = root.into_v2(
+                self.trace_id,
+                self.root_span_id,
+                self.parent_span_id,
+                end,
+                Some(name),
+            );
+            self.client.capture_span(span, link);
+            return;
+        }
         let header = self.trace_header();
         let (name, source, spans, measurements) = {
             let mut state = self.state();
@@ -233,11 +324,15 @@ impl Segment {
         };
         event.contexts.insert(
             "trace".into(),
-            Context::Trace(Box::new(root.root_trace_context(
-                self.trace_id,
-                self.root_span_id,
-                self.parent_span_id,
-            ))),
+            Context::Trace(Box::new({
+                let mut context =
+                    root.root_trace_context(self.trace_id, self.root_span_id, self.parent_span_id);
+                // Which lifecycle sent the spans (sentry-conventions): once per transaction.
+                context
+                    .data
+                    .insert("sentry.trace_lifecycle".into(), "static".into());
+                context
+            })),
         );
         if let Some(profiler_id) = crate::profiling::active_profiler() {
             // Sentry joins the transaction to the profile chunks of this profiler.

@@ -63,7 +63,8 @@ pub use options::{
     DEFAULT_QUEUE_CAPACITY, DEFAULT_QUEUE_MAX_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
 };
 pub use sender::{SendOutcome, Sender};
-pub use worker::{TransportWorker, WORKER_THREAD_NAME};
+pub(crate) use worker::span_buffer;
+pub use worker::{SpanBuffer, TransportWorker, WORKER_THREAD_NAME};
 
 /// Delivers envelopes to Sentry.
 ///

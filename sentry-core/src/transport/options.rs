@@ -119,6 +119,10 @@ pub struct TransportOptions {
     /// seconds and at flush. The client also drains them into
     /// [`Transport::send_envelope`](super::Transport::send_envelope) on flush and close.
     pub sessions: Option<Arc<crate::session::SessionAggregator>>,
+    /// The client's span buffer, with `trace_lifecycle = Stream`: a worker drains it on its
+    /// own thread (every 5 seconds, at 1,000 spans or 5 MiB). The client also drains it into
+    /// [`Transport::send_envelope`](super::Transport::send_envelope) on flush and close.
+    pub spans: Option<Arc<super::SpanBuffer>>,
     /// How request bodies are compressed. Default [`Compression::Gzip`](super::Compression).
     pub compression: super::Compression,
     /// How many requests may be under way at once while the queue backs up. Default 16; `0`
@@ -190,6 +194,7 @@ impl TransportOptions {
             logs: None,
             metrics: None,
             sessions: None,
+            spans: None,
             compression: super::Compression::Gzip,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
         }
@@ -213,6 +218,7 @@ impl fmt::Debug for TransportOptions {
             .field("logs", &self.logs)
             .field("metrics", &self.metrics)
             .field("sessions", &self.sessions)
+            .field("spans", &self.spans)
             .field("compression", &self.compression)
             .field("max_concurrent_requests", &self.max_concurrent_requests)
             .finish_non_exhaustive()

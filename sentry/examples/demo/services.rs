@@ -100,6 +100,8 @@ fn start_service_b() -> io::Result<(SocketAddr, JoinHandle<()>)> {
         environment: Some("demo".into()),
         server_name: Some("inventory-host".into()),
         traces_sample_rate: Some(1.0),
+        // Sends its spans the way service A does (`SENTRY_TRACE_LIFECYCLE`).
+        trace_lifecycle: Scopes::current().client().options().trace_lifecycle,
         transport: Some(Arc::new(sentry::transport_http::HttpTransportFactory)),
         ..Default::default()
     };

@@ -2,7 +2,7 @@
 //! calling threads and that the worker turns into envelopes of one batch each, when a batch is
 //! full, when its oldest item has waited long enough, and at every flush.
 //!
-//! Logs and metrics are the batchers today. Each batcher rings its own flag on the worker's signal when
+//! Logs, metrics, request sessions and streamed spans are the batchers today. Each batcher rings its own flag on the worker's signal when
 //! it becomes worth a look, so that the worker waits for the batchers, the queue and a stop
 //! request at once. Another batcher (spans, session aggregates) is a type that
 //! implements [`Batcher`], a field of [`Batchers`], its flag in [`Batchers::FLAGS`] and a line
@@ -20,6 +20,8 @@ use crate::session::SessionAggregator;
 use crate::signal::{Flags, Signal};
 use crate::transport::queue::LOGS;
 use crate::transport::TransportOptions;
+
+use super::span_buffer::SpanBuffer;
 
 /// Rung on the worker's signal by the metric buffer: it became non-empty or holds a full
 /// batch. (`QUEUED`, `LOGS` and `REPORTS` are bits 0 to 2.)
@@ -67,6 +69,24 @@ impl Batcher for SessionAggregator {
     }
 }
 
+impl Batcher for SpanBuffer {
+    fn link(&self, signal: &Arc<Signal>, flag: Flags) {
+        SpanBuffer::link(self, signal, flag);
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        SpanBuffer::next_deadline(self)
+    }
+
+    fn take_batch(&self, now: Instant, force: bool) -> Option<Envelope> {
+        SpanBuffer::take_batch(self, now, force)
+    }
+}
+
+/// Rung by the span buffer when its first span arrives or a flush is due by count or size.
+/// (Bit 5 is the pool's `DONE`.)
+const SPANS: Flags = 1 << 6;
+
 /// Rung by the session aggregator when its first count arrives or a full batch waits. (Bits
 /// 0–2 are `QUEUED`, `LOGS` and the worker's `REPORTS`.)
 const SESSIONS: Flags = 1 << 4;
@@ -79,11 +99,13 @@ pub(super) struct Batchers {
     metrics: Option<Arc<MetricBuffer>>,
     /// The client's request-session counts (request mode); rings [`SESSIONS`].
     sessions: Option<Arc<SessionAggregator>>,
+    /// The client's span buffer (`trace_lifecycle = Stream`); rings [`SPANS`].
+    spans: Option<Arc<SpanBuffer>>,
 }
 
 impl Batchers {
     /// The flags the batchers ring on the worker's signal.
-    pub(super) const FLAGS: Flags = LOGS | METRICS | SESSIONS;
+    pub(super) const FLAGS: Flags = LOGS | METRICS | SESSIONS | SPANS;
 
     /// The batchers of `options`, linked to the worker's `signal`.
     pub(super) fn new(options: &TransportOptions, signal: &Arc<Signal>) -> Batchers {
@@ -91,6 +113,7 @@ impl Batchers {
             logs: options.logs.clone(),
             metrics: options.metrics.clone(),
             sessions: options.sessions.clone(),
+            spans: options.spans.clone(),
         };
         if let Some(logs) = &batchers.logs {
             Batcher::link(&**logs, signal, LOGS);
@@ -101,6 +124,9 @@ impl Batchers {
         if let Some(sessions) = &batchers.sessions {
             Batcher::link(&**sessions, signal, SESSIONS);
         }
+        if let Some(spans) = &batchers.spans {
+            Batcher::link(&**spans, signal, SPANS);
+        }
         batchers
     }
 
@@ -110,6 +136,7 @@ impl Batchers {
             self.logs.as_deref().and_then(Batcher::next_deadline),
             self.metrics.as_deref().and_then(Batcher::next_deadline),
             self.sessions.as_deref().and_then(Batcher::next_deadline),
+            self.spans.as_deref().and_then(Batcher::next_deadline),
         ]
         .into_iter()
         .flatten()
@@ -131,6 +158,11 @@ impl Batchers {
                 self.sessions
                     .as_deref()
                     .and_then(|sessions| Batcher::take_batch(sessions, now, force))
+            })
+            .or_else(|| {
+                self.spans
+                    .as_deref()
+                    .and_then(|spans| Batcher::take_batch(spans, now, force))
             })
     }
 }

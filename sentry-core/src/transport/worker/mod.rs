@@ -8,18 +8,21 @@
 //! - [`batchers`]: the buffers the loop drains in batches (logs).
 //! - [`disk`]: writing envelopes to the offline cache, shared by both sides.
 //! - [`pool`]: the helper threads that send at the same time while the queue backs up.
+//! - [`span_buffer`]: streamed spans, bucketed by trace, waiting for the worker.
 
 mod batchers;
 mod disk;
 mod handle;
 mod pool;
 mod run;
+pub(crate) mod span_buffer;
 
 use std::time::Instant;
 
 use crate::signal::Flags;
 
 pub use handle::TransportWorker;
+pub use span_buffer::SpanBuffer;
 
 /// The name of the thread a [`TransportWorker`] runs on.
 ///
