@@ -35,6 +35,12 @@ fn spans_of(envelopes: &[sentry::envelope::Envelope]) -> Vec<Value> {
         if let sentry::envelope::EnvelopeItem::Raw(raw) = item {
             if raw.ty == sentry::envelope::ItemType::Span {
                 let payload: Value = serde_json::from_slice(&raw.payload).expect("JSON");
+                use sentry::protocol::ValueJsonExt;
+                let mut header = sentry::Value::Map(raw.headers.clone()).to_json();
+                header["type"] = "span".into();
+                if let Err(problems) = sentry_tests::span_v2::check_span_item(&header, &payload) {
+                    panic!("span item against the spec: {problems:#?}");
+                }
                 spans.extend(payload["items"].as_array().expect("items").iter().cloned());
             }
         }
@@ -143,6 +149,10 @@ fn tower_requests_stream_as_segments() {
             "application/vnd.sentry.items.span.v2+json"
         );
         let payload: Value = serde_json::from_slice(payload).expect("JSON");
+        // The item as sent, header included, against the span protocol.
+        if let Err(problems) = sentry_tests::span_v2::check_span_item(header, &payload) {
+            panic!("span item against the spec: {problems:#?}");
+        }
         spans.extend(payload["items"].as_array().expect("items").iter().cloned());
     }
     let segments: Vec<&Value> = spans.iter().filter(|s| s["is_segment"] == true).collect();
