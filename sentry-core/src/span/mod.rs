@@ -266,16 +266,17 @@ impl Span {
         }
         let root_span_id = new_span_id();
         let start = ctx.start_timestamp.unwrap_or_else(SystemTime::now);
+        let mut ctx = ctx;
         let segment = Arc::new(Segment::new(SegmentStart {
             client,
-            scopes: scopes.without_span(),
+            scopes: decision.sampled.then(|| scopes.without_span()),
             trace_id: ctx.trace_id,
             root_span_id,
             parent_span_id: ctx.parent_span_id,
             sampled: decision.sampled,
             sample_rate: decision.sample_rate,
             sample_rand: decision.sample_rand,
-            name: ctx.name.clone(),
+            name: std::mem::take(&mut ctx.name),
             source: ctx.source,
             incoming_dsc: ctx.incoming_dsc,
             ignored,

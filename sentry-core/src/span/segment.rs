@@ -25,8 +25,10 @@ pub(crate) const MAX_SPANS: usize = 1000;
 /// The state shared by a transaction's spans.
 pub(crate) struct Segment {
     pub(crate) client: Arc<Client>,
-    /// The scopes the transaction was started in (without their span), applied when it is sent.
-    scopes: Scopes,
+    /// The scopes the transaction was started in (without their span), applied when it is
+    /// sent; `None` when it is sampled out (nothing is sent, and a request that is sampled
+    /// out does not pay for holding and dropping a copy).
+    scopes: Option<Scopes>,
     pub(crate) trace_id: TraceId,
     pub(crate) root_span_id: SpanId,
     pub(crate) parent_span_id: Option<SpanId>,
@@ -59,7 +61,8 @@ struct SegmentState {
 /// How a segment starts.
 pub(crate) struct SegmentStart {
     pub(crate) client: Arc<Client>,
-    pub(crate) scopes: Scopes,
+    /// `None` for a segment sampled out.
+    pub(crate) scopes: Option<Scopes>,
     pub(crate) trace_id: TraceId,
     pub(crate) root_span_id: SpanId,
     pub(crate) parent_span_id: Option<SpanId>,
@@ -93,8 +96,13 @@ impl Segment {
                     org_id: effective_org_id(&start.client),
                     ..DynamicSamplingContext::default()
                 };
-                let snapshots = Snapshots::of(&start.scopes);
-                let attributes = start.client.segment_attributes(snapshots.scopes());
+                let attributes = match &start.scopes {
+                    Some(scopes) => {
+                        let snapshots = Snapshots::of(scopes);
+                        start.client.segment_attributes(snapshots.scopes())
+                    }
+                    None => Default::default(),
+                };
                 Arc::new(SegmentLink::new(
                     start.trace_id,
                     start.root_span_id,
@@ -345,7 +353,8 @@ impl Segment {
         for (key, value) in root.tags {
             event.tags.insert(key.into(), value.into());
         }
-        let snapshots = Snapshots::of(&self.scopes);
+        let Some(scopes) = &self.scopes else { return };
+        let snapshots = Snapshots::of(scopes);
         self.client
             .capture_transaction(event, snapshots.scopes(), header);
     }
