@@ -142,36 +142,22 @@ pub(crate) struct SamplerStats {
 /// The platforms the sampler runs on.
 pub(crate) const SUPPORTED_PLATFORMS: &str = "the sampler runs on Linux x86_64 and aarch64";
 
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-#[allow(unsafe_code)]
-mod exchange;
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-#[allow(unsafe_code)]
-mod handler;
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-#[allow(unsafe_code)]
-mod modules;
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-#[allow(unsafe_code)]
-mod run;
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-#[allow(unsafe_code)]
-mod stack;
+/// Declares the modules that exist only where the sampler runs (Linux x86_64 and aarch64),
+/// each allowed `unsafe` code (its blocks carry their safety arguments).
+macro_rules! sampler_modules {
+    ($($module:ident),* $(,)?) => {
+        $(
+            #[cfg(all(
+                target_os = "linux",
+                any(target_arch = "x86_64", target_arch = "aarch64")
+            ))]
+            #[allow(unsafe_code)]
+            mod $module;
+        )*
+    };
+}
+
+sampler_modules!(exchange, handler, modules, run, stack, unwind);
 #[cfg(target_os = "linux")]
 mod tasks;
 #[cfg(not(all(
@@ -179,12 +165,6 @@ mod tasks;
     any(target_arch = "x86_64", target_arch = "aarch64")
 )))]
 mod unsupported;
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-#[allow(unsafe_code)]
-mod unwind;
 
 // Used by the rest of the crate (the profiler); unused while only the sampler is built.
 /// The signal the sampler sends threads (`SIGURG`, whose default action is to be ignored).
