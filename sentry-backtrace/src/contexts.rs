@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::SystemTime;
 
 use sentry_core::protocol::{
-    AppContext, Context, Contexts, DeviceContext, Event, OsContext, RuntimeContext,
+    AppContext, Context, Contexts, DeviceContext, Event, OsContext, RuntimeContext, SpanV2,
 };
 use sentry_core::{ClientOptions, Integration, Value};
 
@@ -94,6 +94,25 @@ impl Integration for ContextIntegration {
             add_modules(&mut event);
         }
         Some(event)
+    }
+
+    /// A streamed span carries the operating system's name (a common attribute of every
+    /// span); the segment span also its version (the span-first form of the `os` context).
+    fn process_span(&self, span: &mut SpanV2) {
+        let Some(Context::Os(os)) = computed().contexts.get("os") else {
+            return;
+        };
+        let mut put = |key: &str, value: &Option<String>| {
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                if !span.attributes.contains_key(key) {
+                    span.attributes.insert(key.into(), value.into());
+                }
+            }
+        };
+        put("os.name", &os.name);
+        if span.is_segment {
+            put("os.version", &os.version);
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use sentry_minimal::SortedMap;
 
 use crate::hint::Hint;
 use crate::options::ClientOptions;
-use crate::protocol::Event;
+use crate::protocol::{Event, SpanV2};
 use crate::transport::WORKER_THREAD_NAME;
 
 /// A pluggable piece of the SDK.
@@ -73,6 +73,36 @@ pub trait Integration: Send + Sync + 'static {
     ) -> Option<Event> {
         let _ = (hint, options);
         Some(event)
+    }
+
+    /// Changes a streamed span (`trace_lifecycle = Stream`) before `before_send_span`: the
+    /// span-first counterpart of [`process_event`](Self::process_event), which spans do not
+    /// go through. It runs on the transport worker after the common attributes are set, and
+    /// cannot drop the span. A panic is logged and the span is sent as the hook left it. The
+    /// default does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::protocol::SpanV2;
+    /// use sentry_core::Integration;
+    ///
+    /// struct Region;
+    ///
+    /// impl Integration for Region {
+    ///     fn name(&self) -> &'static str {
+    ///         "region"
+    ///     }
+    ///
+    ///     fn process_span(&self, span: &mut SpanV2) {
+    ///         if span.is_segment {
+    ///             span.attributes.insert("cloud.region".into(), "eu-west-1".into());
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn process_span(&self, span: &mut SpanV2) {
+        let _ = span;
     }
 }
 

@@ -662,3 +662,53 @@ fn nested_and_long_attributes_are_cut_not_fatal() {
             <= 100
     );
 }
+
+/// Tags segments with a region and panics on spans named `boom`.
+struct RegionIntegration;
+
+impl sentry_core::Integration for RegionIntegration {
+    fn name(&self) -> &'static str {
+        "region"
+    }
+
+    fn process_span(&self, span: &mut sentry_core::protocol::SpanV2) {
+        if span.name == "boom" {
+            panic!("a bug in the integration");
+        }
+        if span.is_segment {
+            span.attributes
+                .insert("cloud.region".into(), "eu-west-1".into());
+        }
+    }
+}
+
+#[test]
+fn integrations_process_streamed_spans_before_before_send_span() {
+    let options = ClientOptions {
+        integrations: vec![Arc::new(RegionIntegration)],
+        // Sees what the integration did.
+        before_send_span: Some(Arc::new(|mut span| {
+            if span.attributes.contains_key("cloud.region") {
+                span.attributes.insert("seen.region".into(), true.into());
+            }
+            span
+        })),
+        ..stream()
+    };
+    let (envelopes, discarded) = with_isolated_client(options, || {
+        let tx = sentry_core::start_transaction(TransactionContext::new("root", "task")).enter();
+        sentry_core::start_span("op", "child").finish();
+        sentry_core::start_span("op", "boom").finish();
+        drop(tx);
+    });
+    assert!(discarded.is_empty(), "never dropped: {discarded:?}");
+    let spans = spans(&envelopes);
+    assert_eq!(spans.len(), 3);
+    let root = by_name(&spans, "root");
+    assert_eq!(attr(root, "cloud.region").unwrap(), "eu-west-1");
+    assert_eq!(attr(root, "seen.region").unwrap(), true);
+    assert!(attr(by_name(&spans, "child"), "cloud.region").is_none());
+    // The panicking hook is logged; its span is still sent, with its common attributes.
+    let boom = by_name(&spans, "boom");
+    assert!(attr(boom, "sentry.segment.id").is_some());
+}

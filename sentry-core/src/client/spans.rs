@@ -7,8 +7,8 @@
 //! On the transport worker, as the buffer hands the span out: the common attributes (segment
 //! name and id, release, environment, SDK, platform, lifecycle, the thread the span ended on;
 //! the name's source on the
-//! segment span), the segment's attributes, strings cut to `max_value_length`, then
-//! `before_send_span`. (Nested attribute values are cut to the depth and size limits on the
+//! segment span), the segment's attributes, strings cut to `max_value_length`, the
+//! integrations' `process_span` hooks, then `before_send_span`. (Nested attribute values are cut to the depth and size limits on the
 //! calling thread, before they are buffered.)
 
 use std::borrow::Cow;
@@ -55,6 +55,7 @@ pub(super) fn span_buffer(
         .as_ref()
         .into();
     let before_send_span = options.before_send_span.clone();
+    let integrations = options.integrations.clone();
     let max_value_length = options.max_value_length;
     let process: ProcessSpan = Box::new(move |span: &mut SpanV2, link: &SegmentLink| {
         let attributes = &mut span.attributes;
@@ -91,6 +92,15 @@ pub(super) fn span_buffer(
             }
         }
         truncate_chars(&mut span.name, max_value_length);
+        // The integrations' span hooks (the span-first stand-in for event processors). A
+        // hook that panics is logged and the span is sent as far as it got: a span is never
+        // dropped here, and copying every span for every integration in case one panics
+        // would cost more than the hooks do.
+        for integration in &integrations {
+            let _ = run_callback("an integration's process_span", || {
+                integration.process_span(span);
+            });
+        }
         if let Some(before_send_span) = &before_send_span {
             let copy = span.clone();
             match run_callback("before_send_span", || before_send_span(copy)) {
