@@ -4,6 +4,7 @@
 use http::header::{HeaderMap, HOST};
 use http::{Method, Uri};
 use sentry_core::protocol::Request;
+use sentry_core::Value;
 
 use crate::scrub;
 
@@ -81,6 +82,46 @@ impl RequestInfo {
         }
     }
 
+    /// The request as attributes of its streamed segment span (`trace_lifecycle = Stream`,
+    /// where no `request` interface is sent): `http.request.method`, `url.full` (its query
+    /// filtered), `url.path`, and each header as `http.request.header.<name>`, a list of its
+    /// values, filtered by the same rules as the interface (a `Cookie` header, with
+    /// `send_default_pii`, filtered cookie by cookie).
+    pub(crate) fn span_attributes(&self) -> Vec<(String, Value)> {
+        let mut out = Vec::with_capacity(self.headers.keys_len() + 3);
+        out.push((
+            "http.request.method".to_owned(),
+            self.method.as_str().into(),
+        ));
+        let mut url = self.url();
+        if let Some(query) = self.uri.query().filter(|q| !q.is_empty()) {
+            url.push('?');
+            url.push_str(&scrub::query(query));
+        }
+        out.push(("url.full".to_owned(), url.into()));
+        out.push(("url.path".to_owned(), self.uri.path().into()));
+        for name in self.headers.keys() {
+            let name = name.as_str();
+            let values: Vec<Value> = self
+                .headers
+                .get_all(name)
+                .iter()
+                .map(|value| {
+                    let text = String::from_utf8_lossy(value.as_bytes());
+                    match scrub::header_value(name, &text, self.send_pii) {
+                        Some(scrub::FILTERED) => scrub::FILTERED.into(),
+                        Some(text) => text.into(),
+                        // A `Cookie` header with `send_default_pii`: each cookie filtered
+                        // by its name.
+                        None => scrub::cookies(&text).into(),
+                    }
+                })
+                .collect();
+            out.push((format!("http.request.header.{name}"), Value::Array(values)));
+        }
+        out
+    }
+
     /// `scheme://host[:port]/path`: the scheme and authority of the URI when it has them
     /// (HTTP/2, proxies), else `http` and the `Host` header; never the user information or
     /// the query.
@@ -113,6 +154,59 @@ mod tests {
             .body(())
             .unwrap();
         RequestInfo::new(&request, send_pii)
+    }
+
+    fn attribute(attributes: &[(String, Value)], key: &str) -> Value {
+        attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {key} in {attributes:?}"))
+    }
+
+    fn strings(values: &[&str]) -> Value {
+        Value::Array(values.iter().map(|v| Value::from(*v)).collect())
+    }
+
+    #[test]
+    fn span_attributes_follow_the_same_rules() {
+        let without = info(false).span_attributes();
+        assert_eq!(attribute(&without, "http.request.method"), "GET".into());
+        assert_eq!(
+            attribute(&without, "url.full"),
+            "http://api.example.com:8080/search?q=rust&access_token=[Filtered]".into()
+        );
+        assert_eq!(attribute(&without, "url.path"), "/search".into());
+        assert_eq!(
+            attribute(&without, "http.request.header.authorization"),
+            strings(&["[Filtered]"])
+        );
+        assert_eq!(
+            attribute(&without, "http.request.header.cookie"),
+            strings(&["[Filtered]", "[Filtered]"])
+        );
+        assert_eq!(
+            attribute(&without, "http.request.header.x-forwarded-for"),
+            strings(&["[Filtered]"])
+        );
+        assert_eq!(
+            attribute(&without, "http.request.header.accept"),
+            strings(&["text/html", "application/json"])
+        );
+
+        let with = info(true).span_attributes();
+        assert_eq!(
+            attribute(&with, "http.request.header.cookie"),
+            strings(&["theme=dark", "sessionid=[Filtered]"])
+        );
+        assert_eq!(
+            attribute(&with, "http.request.header.x-forwarded-for"),
+            strings(&["203.0.113.7"])
+        );
+        assert_eq!(
+            attribute(&with, "http.request.header.authorization"),
+            strings(&["[Filtered]"])
+        );
     }
 
     #[test]

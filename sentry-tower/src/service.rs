@@ -81,6 +81,7 @@ where
         let client = parent.client();
         let options = client.options();
         let info = RequestInfo::new(&request, options.send_default_pii);
+        let streams = options.trace_lifecycle.is_stream();
         let sessions = options.session_mode == SessionMode::Request;
         let (name, source) = transaction_name(&request);
         // Configured as it is made: configuring it after would copy the whole scope.
@@ -129,7 +130,16 @@ where
             })
             .filter(|transaction| {
                 if transaction.is_sampled() {
-                    transaction.set_data("http.request.method", request.method().as_str());
+                    if streams {
+                        // No `request` interface goes with streamed spans: the request
+                        // travels as the segment's attributes.
+                        let info = RequestInfo::new(&request, options.send_default_pii);
+                        for (key, value) in info.span_attributes() {
+                            transaction.set_data(&key, value);
+                        }
+                    } else {
+                        transaction.set_data("http.request.method", request.method().as_str());
+                    }
                 }
                 transaction.is_active()
             });

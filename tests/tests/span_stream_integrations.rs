@@ -97,7 +97,9 @@ async fn user(Path(id): Path<u32>) -> String {
 
 async fn call(addr: SocketAddr, target: &str) -> Option<u16> {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let head = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let head = format!(
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer secret\r\nConnection: close\r\n\r\n"
+    );
     stream.write_all(head.as_bytes()).await.expect("write");
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response).await;
@@ -167,6 +169,20 @@ fn tower_requests_stream_as_segments() {
         assert_eq!(
             segment["attributes"]["sentry.release"]["value"],
             "axum-stream@1.0.0"
+        );
+        // The request travels as the segment's attributes, filtered as the interface is.
+        let attributes = &segment["attributes"];
+        assert_eq!(attributes["http.request.method"]["value"], "GET");
+        assert_eq!(
+            attributes["url.path"]["value"]
+                .as_str()
+                .map(|p| p.starts_with("/users/")),
+            Some(true)
+        );
+        assert_eq!(attributes["http.request.header.host"]["type"], "array");
+        assert_eq!(
+            attributes["http.request.header.authorization"]["value"],
+            serde_json::json!(["[Filtered]"])
         );
         let query = spans
             .iter()
