@@ -1,11 +1,13 @@
 //! The demo application run by `cargo xtask demo`: it sends every kind of item the SDK can
 //! send to the DSN in `SENTRY_DSN` — a message, an error chain with its stack trace,
 //! breadcrumbs, scoped data, per-request data from another thread, a transaction with nested
-//! spans traced across two services over HTTP, a cron monitor's check-ins, user feedback, an
+//! spans traced across two services over HTTP (the second service streaming its spans as span
+//! items), a cron monitor's check-ins, user feedback, an
 //! error with attachments, structured logs (from the logger API and the `log` bridge),
 //! metrics, release-health sessions (the application's own and a server's per-minute
 //! aggregate) and a panic. Built with the `profiling` feature and run with
-//! `SENTRY_PROFILE_SESSION_SAMPLE_RATE=1`, it also profiles itself and sends a profile chunk.
+//! `SENTRY_PROFILE_SESSION_SAMPLE_RATE=1` (as `cargo xtask demo` does on Linux), it also
+//! profiles itself and sends a profile chunk.
 //!
 //! Run it against the embedded receiver with `cargo xtask demo`, or against your own Sentry
 //! with `SENTRY_DSN=https://… cargo run -p sentry --features tracing --example demo`.

@@ -413,8 +413,14 @@ fn demo(args: &[String]) -> Result<(), String> {
     );
     println!("running the demo: {}", describe(&demo_command()));
     flush_stdout();
-    let status = demo_command()
-        .env("SENTRY_DSN", server.dsn())
+    let mut command = demo_command();
+    command.env("SENTRY_DSN", server.dsn());
+    // The demo shows every item type: on Linux, where the profiler runs, it profiles itself
+    // unless the variable says otherwise (`SENTRY_PROFILE_SESSION_SAMPLE_RATE=0` turns it off).
+    if cfg!(target_os = "linux") && env::var_os("SENTRY_PROFILE_SESSION_SAMPLE_RATE").is_none() {
+        command.env("SENTRY_PROFILE_SESSION_SAMPLE_RATE", "1");
+    }
+    let status = command
         .status()
         .map_err(|e| format!("cannot run the demo: {e}"))?;
     // Let requests still on their way land.

@@ -100,8 +100,10 @@ fn start_service_b() -> io::Result<(SocketAddr, JoinHandle<()>)> {
         environment: Some("demo".into()),
         server_name: Some("inventory-host".into()),
         traces_sample_rate: Some(1.0),
-        // Sends its spans the way service A does (`SENTRY_TRACE_LIFECYCLE`).
-        trace_lifecycle: Scopes::current().client().options().trace_lifecycle,
+        // Service B streams its spans (span v2 items, as a service on the span-first
+        // protocol would), whatever service A does: one trace shows both formats, and
+        // `SENTRY_TRACE_LIFECYCLE=stream` makes service A stream too.
+        trace_lifecycle: sentry::TraceLifecycle::Stream,
         transport: Some(Arc::new(sentry::transport_http::HttpTransportFactory)),
         ..Default::default()
     };
