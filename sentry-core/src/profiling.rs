@@ -22,7 +22,7 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use sentry_minimal::EventId;
 
@@ -186,6 +186,26 @@ pub(crate) fn root_span_finished() {
     }
 }
 
+/// A thread as profiles and spans name it: its id (the kernel's thread id on Linux, where the
+/// profiler runs; elsewhere a process-unique number) and its name, if it has one.
+#[derive(Debug)]
+pub(crate) struct ThreadInfo {
+    pub(crate) id: u64,
+    pub(crate) name: Option<String>,
+}
+
+/// The calling thread's [`ThreadInfo`], looked up once per thread: spans that name their
+/// thread then cost a reference count.
+pub(crate) fn this_thread() -> Arc<ThreadInfo> {
+    thread_local! {
+        static THREAD: Arc<ThreadInfo> = Arc::new(ThreadInfo {
+            id: thread_id(),
+            name: std::thread::current().name().map(str::to_owned),
+        });
+    }
+    THREAD.with(Arc::clone)
+}
+
 /// The calling thread's id as the profiler names threads (the kernel's thread id on Linux,
 /// where the profiler runs; elsewhere a process-unique number), and its name if it has one.
 ///
@@ -196,28 +216,22 @@ pub(crate) fn root_span_finished() {
 /// assert!(id > 0);
 /// ```
 pub fn current_thread() -> (u64, Option<String>) {
-    let name = std::thread::current().name().map(str::to_owned);
-    (thread_id(), name)
+    let thread = this_thread();
+    (thread.id, thread.name.clone())
 }
 
 #[cfg(target_os = "linux")]
 fn thread_id() -> u64 {
-    // The kernel's thread id, as `/proc/self/task` lists it: read once per thread.
-    thread_local! {
-        static TID: u64 = std::fs::read_link("/proc/thread-self")
-            .ok()
-            .and_then(|p| p.file_name()?.to_str()?.parse().ok())
-            .unwrap_or_else(fallback_thread_id);
-    }
-    TID.with(|tid| *tid)
+    // The kernel's thread id, as `/proc/self/task` lists it.
+    std::fs::read_link("/proc/thread-self")
+        .ok()
+        .and_then(|p| p.file_name()?.to_str()?.parse().ok())
+        .unwrap_or_else(fallback_thread_id)
 }
 
 #[cfg(not(target_os = "linux"))]
 fn thread_id() -> u64 {
-    thread_local! {
-        static TID: u64 = fallback_thread_id();
-    }
-    TID.with(|tid| *tid)
+    fallback_thread_id()
 }
 
 fn fallback_thread_id() -> u64 {

@@ -26,20 +26,8 @@ use crate::options::{ClientOptions, DEFAULT_ENVIRONMENT};
 use crate::protocol::{ClientSdkInfo, DataCategory, DiscardReason, SpanV2, DEFAULT_PLATFORM};
 use crate::scope::Scope;
 use crate::span::StreamedRecord;
-use crate::transport::span_buffer::{ProcessSpan, SegmentLink, SpanThread};
+use crate::transport::span_buffer::{ProcessSpan, SegmentLink};
 use crate::transport::{SpanBuffer, Transport};
-
-/// The calling thread's id and name, looked up once per thread: a span then costs a reference
-/// count for them, and the worker makes the `thread.id`/`thread.name` attributes.
-fn this_thread() -> Arc<SpanThread> {
-    thread_local! {
-        static THREAD: Arc<SpanThread> = {
-            let (id, name) = crate::profiling::current_thread();
-            Arc::new(SpanThread { id, name })
-        };
-    }
-    THREAD.with(Arc::clone)
-}
 
 /// The span buffer of a client that streams spans, with the pipeline's worker half.
 pub(super) fn span_buffer(
@@ -179,7 +167,13 @@ impl Client {
                 crate::limits::cut_value_for_scope(value);
             }
         }
-        buffer.push(span, record.op, record.origin, Some(this_thread()), link);
+        buffer.push(
+            span,
+            record.op,
+            record.origin,
+            Some(crate::profiling::this_thread()),
+            link,
+        );
     }
 
     /// Hands every buffered span to `transport` (flush and close).

@@ -43,10 +43,10 @@ impl SpanRecord {
         if crate::profiling::active_profiler().is_some() {
             // While a profiler samples threads, a span names the thread it started on, so
             // Sentry can show the samples taken during it.
-            let (id, name) = crate::profiling::current_thread();
-            attributes.insert("thread.id".into(), id.to_string().into());
-            if let Some(name) = name {
-                attributes.insert("thread.name".into(), name.into());
+            let thread = crate::profiling::this_thread();
+            attributes.insert("thread.id".into(), thread.id.to_string().into());
+            if let Some(name) = &thread.name {
+                attributes.insert("thread.name".into(), name.as_str().into());
             }
         }
         SpanRecord {

@@ -135,11 +135,7 @@ impl fmt::Debug for SegmentLink {
 pub(crate) type ProcessSpan = Box<dyn Fn(&mut SpanV2, &SegmentLink) + Send + Sync>;
 
 /// The thread a span ended on: its id (the kernel's, as profiles name threads) and name.
-#[derive(Debug)]
-pub(crate) struct SpanThread {
-    pub(crate) id: u64,
-    pub(crate) name: Option<String>,
-}
+pub(crate) type SpanThread = crate::profiling::ThreadInfo;
 
 struct Pending {
     span: SpanV2,
