@@ -99,10 +99,11 @@ pub use api::{
     add_attachment, add_breadcrumb, add_breadcrumb_with_hint, capture_error, capture_event,
     capture_event_with_hint, capture_log, capture_message, continue_trace, end_session,
     end_session_with_status, event_from_error, flush, get_baggage, get_current_span,
-    get_traceparent, is_enabled, last_event_id, remove_context, remove_extra, remove_tag,
-    set_context, set_extra, set_level, set_tag, set_tags, set_transaction_name, set_user,
-    start_new_trace, start_session, start_span, start_transaction, trace, trace_headers,
-    update_current_span, with_span, IntoBreadcrumb, TraceHeaders,
+    get_traceparent, is_enabled, last_event_id, remove_attribute, remove_context, remove_extra,
+    remove_tag, set_attribute, set_attributes, set_context, set_extra, set_level, set_tag,
+    set_tags, set_transaction_name, set_user, start_new_trace, start_session, start_span,
+    start_transaction, trace, trace_headers, update_current_span, with_span, IntoBreadcrumb,
+    TraceHeaders,
 };
 pub use api::{
     capture_check_in, capture_feedback, monitor, monitor_async, try_capture_check_in,

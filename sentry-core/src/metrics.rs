@@ -295,8 +295,8 @@ fn capture_enabled(mut metric: Metric) {
             }
         }
         let client = scopes.client();
-        if client.options().send_default_pii {
-            // The user's attributes come from the scopes: all three.
+        if client.options().send_default_pii || crate::scope::attributes_in_use() {
+            // The user's and the scopes' attributes come from the scopes: all three.
             let snapshots = Snapshots::of(scopes);
             client.capture_metric(metric, Some(snapshots.scopes()));
             return;

@@ -45,8 +45,10 @@ fn disabled_sdk_spawns_no_thread_and_runs_no_closure() {
     assert_eq!(sentry_core::last_event_id(), None);
     if cfg!(target_os = "linux") {
         let now = thread_names();
+        // Only the SDK's threads are compared: the test harness runs the other tests of this
+        // file on threads of its own, which come and go meanwhile.
         assert!(
-            now.len() <= before.len() && !now.iter().any(|n| n.starts_with("sentry-")),
+            !now.iter().any(|n| n.starts_with("sentry-")),
             "a disabled SDK starts no thread: before {before:?}, now {now:?}"
         );
     }

@@ -225,8 +225,9 @@
 pub use sentry_core::{
     add_attachment, add_breadcrumb, add_breadcrumb_with_hint, capture_error, capture_event,
     capture_event_with_hint, capture_log, capture_message, event_from_error, flush, is_enabled,
-    last_event_id, remove_context, remove_extra, remove_tag, set_context, set_extra, set_level,
-    set_tag, set_tags, set_user, Hint, IntoBreadcrumb,
+    last_event_id, remove_attribute, remove_context, remove_extra, remove_tag, set_attribute,
+    set_attributes, set_context, set_extra, set_level, set_tag, set_tags, set_user, Hint,
+    IntoBreadcrumb,
 };
 // Cron monitors and user feedback.
 pub use sentry_core::{

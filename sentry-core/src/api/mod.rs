@@ -31,7 +31,7 @@ use sentry_minimal::{AsError, Breadcrumb, EventId, Level, User, Value};
 
 use crate::client::convert::event_from_message;
 use crate::hint::Hint;
-use crate::protocol::{Attachment, Context, Event, Log};
+use crate::protocol::{Attachment, Context, Event, Log, LogValue};
 use crate::scope::{record_breadcrumb, with_scopes, Scope, Scopes, Snapshots};
 use crate::span::Span;
 
@@ -454,6 +454,53 @@ where
 /// Removes a tag from the isolation scope.
 pub fn remove_tag(key: &str) {
     update_isolation(|scope| scope.remove_tag(key));
+}
+
+/// Sets an attribute on the isolation scope: every log, metric and streamed span captured
+/// in it from now on carries it (see [`Scope::set_attribute`]). Values are typed: strings,
+/// booleans, integers and floats.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::protocol::{Log, LogLevel, LogValue};
+/// use sentry_core::{test::with_captured_logs, ClientOptions};
+///
+/// let logs = with_captured_logs(ClientOptions::default(), || {
+///     sentry_core::set_attribute("tenant", "acme");
+///     sentry_core::set_attribute("is_admin", true);
+///     sentry_core::remove_attribute("is_admin");
+///     sentry_core::capture_log(Log::new(LogLevel::Info, "order placed"));
+/// });
+/// assert_eq!(logs[0].attributes.get("tenant"), Some(&LogValue::from("acme")));
+/// assert!(logs[0].attributes.get("is_admin").is_none());
+/// ```
+pub fn set_attribute(key: impl Into<Cow<'static, str>>, value: impl Into<LogValue>) {
+    update_isolation(|scope| scope.set_attribute(key, value));
+}
+
+/// Sets several attributes on the isolation scope at once (see [`set_attribute`]). The
+/// iterator is not consumed while the SDK is disabled.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::protocol::LogValue;
+///
+/// sentry_core::set_attributes([("plan", LogValue::from("pro")), ("seats", LogValue::from(12))]);
+/// ```
+pub fn set_attributes<I, K, V>(attributes: I)
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<Cow<'static, str>>,
+    V: Into<LogValue>,
+{
+    update_isolation(|scope| scope.set_attributes(attributes));
+}
+
+/// Removes an attribute from the isolation scope.
+pub fn remove_attribute(key: &str) {
+    update_isolation(|scope| scope.remove_attribute(key));
 }
 
 /// Sets an extra value on the isolation scope.

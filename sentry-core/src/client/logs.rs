@@ -125,6 +125,9 @@ impl Client {
         attributes.insert_if_absent("sentry.sdk.version", || {
             LogValue::String(Cow::Borrowed(SDK_VERSION))
         });
+        if let Some(scopes) = scopes {
+            crate::scope::apply_scope_attributes(scopes, attributes);
+        }
         if !options.send_default_pii {
             return;
         }

@@ -127,6 +127,9 @@ impl Client {
                 None => crate::protocol::new_trace_id(),
             };
         }
+        if let Some(scopes) = scopes {
+            crate::scope::apply_scope_attributes(scopes, &mut metric.attributes);
+        }
         self.cut_metric(&mut metric);
         if self.options.send_default_pii {
             add_user(&mut metric, scopes);

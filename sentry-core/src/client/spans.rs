@@ -108,10 +108,21 @@ pub(super) fn span_buffer(
 
 impl Client {
     /// The attributes a segment gives each of its spans, from the scopes it started in: the
-    /// user (`user.id`, `user.email`, `user.name`, `user.ip_address`), with
-    /// `send_default_pii` only.
+    /// scopes' attributes ([`Scope::set_attribute`]), and the user (`user.id`, `user.email`,
+    /// `user.name`, `user.ip_address`) with `send_default_pii` only.
     pub(crate) fn segment_attributes(&self, scopes: [&Scope; 3]) -> Map {
         let mut attributes = Map::new();
+        let [global, isolation, current] = scopes;
+        if !(global.attributes().is_empty()
+            && isolation.attributes().is_empty()
+            && current.attributes().is_empty())
+        {
+            let mut merged = crate::protocol::LogAttributes::new();
+            crate::scope::apply_scope_attributes(scopes, &mut merged);
+            for (key, value) in merged.iter() {
+                attributes.insert(key.to_owned(), value.to_value());
+            }
+        }
         if !self.options.send_default_pii {
             return attributes;
         }

@@ -65,6 +65,18 @@ impl LogValue {
         }
     }
 
+    /// The same value as a generic [`Value`](sentry_minimal::Value) (a float that is not
+    /// finite becomes its text, as on the wire).
+    pub(crate) fn to_value(&self) -> sentry_minimal::Value {
+        match self {
+            LogValue::String(s) => sentry_minimal::Value::from(s.as_ref()),
+            LogValue::Bool(b) => sentry_minimal::Value::from(*b),
+            LogValue::I64(n) => sentry_minimal::Value::from(*n),
+            LogValue::F64(n) if n.is_finite() => sentry_minimal::Value::from(*n),
+            LogValue::F64(_) => sentry_minimal::Value::from(self.to_string()),
+        }
+    }
+
     /// The string, if this is a [`LogValue::String`].
     pub fn as_str(&self) -> Option<&str> {
         match self {
@@ -270,8 +282,10 @@ pub struct LogAttributes {
 
 impl LogAttributes {
     /// No attributes.
-    pub fn new() -> Self {
-        Self::default()
+    pub const fn new() -> Self {
+        LogAttributes {
+            entries: Vec::new(),
+        }
     }
 
     /// No attributes, with room for `capacity` without reallocating.
@@ -304,6 +318,16 @@ impl LogAttributes {
             None => {
                 self.entries.push((key, value));
                 None
+            }
+        }
+    }
+
+    /// Copies every attribute of `other` whose key is not set here yet, except those in the
+    /// SDK's own `sentry.` namespace.
+    pub(crate) fn extend_absent(&mut self, other: &LogAttributes) {
+        for (key, value) in &other.entries {
+            if !key.starts_with("sentry.") && self.position(key).is_none() {
+                self.entries.push((key.clone(), value.clone()));
             }
         }
     }

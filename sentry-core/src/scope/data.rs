@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use sentry_minimal::{Breadcrumb, Level, Map, User, Value};
@@ -12,7 +12,7 @@ use crate::client::Client;
 use crate::depth::dispose;
 use crate::hint::Hint;
 use crate::limits;
-use crate::protocol::{Attachment, Context, Contexts, Event, Tags};
+use crate::protocol::{Attachment, Context, Contexts, Event, LogAttributes, LogValue, Tags};
 use crate::session::request::RequestSession;
 
 use super::propagation::PropagationContext;
@@ -60,6 +60,8 @@ pub struct Scope {
     pub(crate) attachments: Shared<Vec<Attachment>>,
     /// The request session of an isolation scope (request mode; see `api::session`).
     pub(crate) session: Option<Arc<RequestSession>>,
+    /// Typed attributes for logs, metrics and streamed spans (not for events).
+    pub(crate) attributes: Shared<LogAttributes>,
 }
 
 impl fmt::Debug for Scope {
@@ -77,6 +79,7 @@ impl fmt::Debug for Scope {
             .field("has_client", &self.client.is_some())
             .field("attachments", &self.attachments.len())
             .field("session", &self.session)
+            .field("attributes", &*self.attributes)
             .finish()
     }
 }
@@ -122,6 +125,78 @@ impl Scope {
             self.tags.make_mut().remove(key);
             self.tags.release_if_empty();
         }
+    }
+
+    /// Sets an attribute: typed data (a string, boolean, integer or float) that every log,
+    /// metric and streamed span captured while this scope is active carries. Events do not
+    /// (use tags and contexts for those).
+    ///
+    /// The item's own attributes win over the scopes'; among scopes the current one wins
+    /// over the isolation scope, which wins over the global scope. Keys in the SDK's own
+    /// `sentry.` namespace (`sentry.release`, `sentry.environment`, …) are not taken from
+    /// scopes. A streamed span takes the attributes of the scopes its root span started in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::protocol::LogValue;
+    ///
+    /// sentry_core::configure_scope(|scope| {
+    ///     scope.set_attribute("tenant", "acme");
+    ///     scope.set_attribute("shard", 7);
+    ///     scope.set_attribute("beta", true);
+    ///     assert_eq!(scope.attributes().get("shard"), Some(&LogValue::I64(7)));
+    /// });
+    /// ```
+    pub fn set_attribute(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<LogValue>) {
+        ATTRIBUTES_USED.store(true, Ordering::Relaxed);
+        self.attributes.make_mut().insert(key, value);
+    }
+
+    /// Sets several attributes at once (see [`set_attribute`](Self::set_attribute)); a later
+    /// pair wins over an earlier one with the same key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::protocol::LogValue;
+    ///
+    /// sentry_core::configure_scope(|scope| {
+    ///     scope.set_attributes([
+    ///         ("plan", LogValue::from("pro")),
+    ///         ("seats", LogValue::from(12)),
+    ///     ]);
+    ///     assert_eq!(scope.attributes().len(), 2);
+    /// });
+    /// ```
+    pub fn set_attributes<I, K, V>(&mut self, attributes: I)
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<Cow<'static, str>>,
+        V: Into<LogValue>,
+    {
+        let mut attributes = attributes.into_iter().peekable();
+        if attributes.peek().is_none() {
+            return;
+        }
+        ATTRIBUTES_USED.store(true, Ordering::Relaxed);
+        let map = self.attributes.make_mut();
+        for (key, value) in attributes {
+            map.insert(key, value);
+        }
+    }
+
+    /// Removes an attribute.
+    pub fn remove_attribute(&mut self, key: &str) {
+        if self.attributes.contains_key(key) {
+            self.attributes.make_mut().remove(key);
+            self.attributes.release_if_empty();
+        }
+    }
+
+    /// The attributes set on this scope.
+    pub fn attributes(&self) -> &LogAttributes {
+        &self.attributes
     }
 
     /// Sets an extra value (arbitrary data, not searchable).
@@ -358,6 +433,7 @@ impl Scope {
             && other.propagation.is_none()
             && self.attachments.same_as(&other.attachments)
             && same(&self.session, &other.session)
+            && self.attributes.same_as(&other.attributes)
     }
 
     /// The tags set on this scope.
@@ -383,6 +459,27 @@ impl Scope {
     /// The breadcrumbs of this scope, oldest first.
     pub fn breadcrumbs(&self) -> impl Iterator<Item = &Breadcrumb> + '_ {
         self.breadcrumbs.iter().map(|(_, b)| &**b)
+    }
+}
+
+/// Set once any scope has held an attribute: paths that otherwise skip reading the scopes
+/// (metrics without `send_default_pii`) read them from then on.
+static ATTRIBUTES_USED: AtomicBool = AtomicBool::new(false);
+
+/// Whether any scope has ever held an attribute.
+pub(crate) fn attributes_in_use() -> bool {
+    ATTRIBUTES_USED.load(Ordering::Relaxed)
+}
+
+/// Adds the scopes' attributes (`[global, isolation, current]`) to a log's, a metric's or a
+/// streamed span's: keys already set win; among scopes, inner ones win; `sentry.` keys are
+/// the SDK's and are not taken from scopes.
+pub(crate) fn apply_scope_attributes(scopes: [&Scope; 3], attributes: &mut LogAttributes) {
+    let [global, isolation, current] = scopes;
+    for scope in [current, isolation, global] {
+        if !scope.attributes.is_empty() {
+            attributes.extend_absent(&scope.attributes);
+        }
     }
 }
 

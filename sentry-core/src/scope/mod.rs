@@ -18,7 +18,7 @@ pub use scopes::{
 };
 
 pub(crate) use binding::{record_breadcrumb, set_global_client};
-pub(crate) use data::{apply_scopes, propagation_of};
+pub(crate) use data::{apply_scope_attributes, apply_scopes, attributes_in_use, propagation_of};
 pub(crate) use propagation::PropagationContext;
 pub(crate) use scopes::{
     current_with_span, global_slot, with_current_span, with_scopes, Snapshots,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use sentry_minimal::{Breadcrumb, Map};
 
 use super::data::EventProcessor;
-use crate::protocol::{Attachment, Contexts, Tags};
+use crate::protocol::{Attachment, Contexts, LogAttributes, Tags};
 
 /// A collection field of a [`Scope`](super::Scope): `None` while empty, else an `Arc` shared
 /// by every fork until one side changes it.
@@ -49,6 +49,7 @@ empty_collection! {
     VecDeque<(u64, Arc<Breadcrumb>)> => VecDeque::new(),
     Vec<EventProcessor> => Vec::new(),
     Vec<Attachment> => Vec::new(),
+    LogAttributes => LogAttributes::new(),
 }
 
 impl<T> Shared<T> {
