@@ -341,7 +341,9 @@ pub struct ClientOptions {
     /// and no transaction is sent.
     pub trace_lifecycle: TraceLifecycle,
     /// Spans not to record, by name (exact or `*` globs) and attributes, decided when they
-    /// start (`Stream` mode). An ignored span is counted as `ignored` in the client reports;
+    /// start (`Stream` mode): rules see the name, `sentry.op` and the attributes the span is
+    /// started with ([`SpanOptions::attribute`](crate::SpanOptions::attribute)), root spans
+    /// included; attributes set later cannot un-start a span. An ignored span is counted as `ignored` in the client reports;
     /// its children are recorded as children of its parent. An ignored root span ignores its
     /// whole segment.
     ///

@@ -58,6 +58,9 @@ pub struct TransactionContext {
     /// `false` for [`TransactionContext::new`]: the transaction joins the trace of the scopes it
     /// starts in (new or continued) instead of the fresh one made here.
     pub(crate) own_trace: bool,
+    /// Attributes the root span is started with (the span-first API), for `ignore_spans`
+    /// rules to match before it starts.
+    pub(crate) start_attributes: Option<Map>,
 }
 
 impl TransactionContext {
@@ -83,6 +86,7 @@ impl TransactionContext {
             custom: Map::new(),
             start_timestamp: None,
             own_trace: false,
+            start_attributes: None,
         }
     }
 
@@ -136,6 +140,7 @@ impl TransactionContext {
             sample_rand: Some(sample_rand),
             incoming_dsc,
             own_trace: true,
+            start_attributes: None,
             ..self
         }
     }
@@ -149,6 +154,7 @@ impl TransactionContext {
             sample_rand: None,
             incoming_dsc: None,
             own_trace: true,
+            start_attributes: None,
             ..self
         }
     }

@@ -712,3 +712,38 @@ fn integrations_process_streamed_spans_before_before_send_span() {
     let boom = by_name(&spans, "boom");
     assert!(attr(boom, "sentry.segment.id").is_some());
 }
+
+#[test]
+fn a_root_span_is_ignored_by_the_attributes_it_starts_with() {
+    let options = ClientOptions {
+        ignore_spans: vec![IgnoreSpan::any().attribute("job.kind", "heartbeat")],
+        ..stream()
+    };
+    let (envelopes, discarded) = with_isolated_client(options, || {
+        {
+            let heartbeat = start_span_with(
+                "tick",
+                SpanOptions::new()
+                    .new_root()
+                    .attribute("job.kind", "heartbeat"),
+            );
+            sentry_core::start_span("db", "UPDATE beats").finish();
+            drop(heartbeat);
+        }
+        let job = start_span_with(
+            "send mail",
+            SpanOptions::new().new_root().attribute("job.kind", "mail"),
+        );
+        drop(job);
+    });
+    let spans = spans(&envelopes);
+    let names: Vec<&str> = spans.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["send mail"]);
+    assert_eq!(attr(&spans[0], "job.kind").unwrap(), "mail");
+    // The heartbeat segment and its child.
+    assert_eq!(
+        count(&discarded, DiscardReason::Ignored),
+        2,
+        "{discarded:?}"
+    );
+}

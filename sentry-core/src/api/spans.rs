@@ -157,6 +157,9 @@ pub fn start_span_with(name: &str, options: SpanOptions) -> SpanGuard {
             let mut ctx = TransactionContext::new(name, &op);
             ctx.source = TransactionSource::Custom;
             ctx.start_timestamp = start;
+            if !attributes.is_empty() {
+                ctx.start_attributes = Some(attributes.clone());
+            }
             let span = with_scopes(|scopes| Span::start_transaction(scopes, ctx));
             for (key, value) in attributes {
                 span.set_attribute(&key, value);

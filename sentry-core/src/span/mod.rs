@@ -255,7 +255,7 @@ impl Span {
             ctx
         };
         let options = client.options();
-        let ignored = is_ignored(&client, &ctx.name, &ctx.op, None);
+        let ignored = is_ignored(&client, &ctx.name, &ctx.op, ctx.start_attributes.as_ref());
         let mut decision = decide(
             &ctx,
             options.traces_sample_rate,
