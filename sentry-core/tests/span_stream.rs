@@ -747,3 +747,29 @@ fn a_root_span_is_ignored_by_the_attributes_it_starts_with() {
         "{discarded:?}"
     );
 }
+
+#[test]
+fn a_sampled_out_streamed_trace_propagates_the_scopes_ids_not_a_span_that_does_not_exist() {
+    let options = ClientOptions {
+        traces_sample_rate: Some(0.0),
+        ..stream()
+    };
+    let (envelopes, _) = with_isolated_client(options, || {
+        sentry_core::with_isolation_scope(
+            |_| {},
+            || {
+                let incoming = "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12";
+                sentry_core::continue_trace([("sentry-trace", incoming)]);
+                let before = sentry_core::get_traceparent().expect("scope trace");
+                let _root = start_span_with("GET /orders", SpanOptions::new());
+                let _child = start_span_with("db", SpanOptions::new());
+                // The scopes' ids, now with the decision made (sampled out).
+                let inside = sentry_core::get_traceparent().expect("trace");
+                assert_eq!(inside, format!("{before}-0"));
+                assert!(before.starts_with("771a43a4192642f0b136d5159a501700-"));
+                assert!(!before.contains("b0e6f15b45c36b12"), "{before}");
+            },
+        );
+    });
+    assert!(spans(&envelopes).is_empty());
+}

@@ -222,6 +222,9 @@ impl Span {
             // Tracing is off (or no client is bound): nothing to decide or count.
             return Span::noop();
         }
+        // The span id of the scopes' trace, when the transaction joins it: what an unsampled
+        // streamed trace propagates (see below).
+        let mut scopes_span_id = None;
         let ctx = if ctx.own_trace {
             ctx
         } else {
@@ -232,6 +235,7 @@ impl Span {
                 let p = p?;
                 p.parent_span_id?;
                 Some((
+                    p.span_id,
                     p.trace_id,
                     p.parent_span_id,
                     p.sampled,
@@ -240,7 +244,8 @@ impl Span {
                 ))
             });
             match continued {
-                Some((trace_id, parent, sampled, sample_rand, dsc)) => {
+                Some((span_id, trace_id, parent, sampled, sample_rand, dsc)) => {
+                    scopes_span_id = Some(span_id);
                     ctx.joining(trace_id, parent, sampled, sample_rand, dsc)
                 }
                 None => ctx,
@@ -264,7 +269,13 @@ impl Span {
         if ignored {
             decision.sampled = false;
         }
-        let root_span_id = new_span_id();
+        // A trace sampled out while spans stream has no spans at all (the span-first API's
+        // no-op span): what it propagates are the ids of the scopes' trace it joined, as if
+        // no span had started, never an id made up for a span that does not exist.
+        let root_span_id = match scopes_span_id {
+            Some(id) if !decision.sampled && options.trace_lifecycle.is_stream() => id,
+            _ => new_span_id(),
+        };
         let start = ctx.start_timestamp.unwrap_or_else(SystemTime::now);
         let mut ctx = ctx;
         let segment = Arc::new(Segment::new(SegmentStart {
