@@ -773,3 +773,33 @@ fn a_sampled_out_streamed_trace_propagates_the_scopes_ids_not_a_span_that_does_n
     });
     assert!(spans(&envelopes).is_empty());
 }
+
+#[test]
+fn measurements_become_attributes_of_the_segment_span_with_their_units() {
+    use sentry_core::protocol::MeasurementUnit;
+    let (envelopes, discarded) = with_isolated_client(stream(), || {
+        let tx = sentry_core::start_transaction(TransactionContext::new("job", "task"));
+        tx.set_measurement("queue.wait", 12.5, MeasurementUnit::Millisecond);
+        tx.set_measurement("items", 3.0, MeasurementUnit::None);
+        tx.set_attribute("items", 4);
+        let child = tx.start_child("db", "SELECT 1");
+        child.finish();
+        tx.finish();
+    });
+    assert!(discarded.is_empty(), "{discarded:?}");
+    check_protocol(&envelopes);
+    let spans = spans(&envelopes);
+    let root = by_name(&spans, "job");
+    assert_eq!(
+        root["attributes"]["queue.wait"],
+        serde_json::json!({"type": "double", "value": 12.5, "unit": "millisecond"})
+    );
+    // An attribute the span set itself wins over a measurement of the same name.
+    assert_eq!(
+        root["attributes"]["items"],
+        serde_json::json!({"type": "integer", "value": 4})
+    );
+    assert!(by_name(&spans, "SELECT 1")["attributes"]
+        .get("queue.wait")
+        .is_none());
+}

@@ -4,7 +4,8 @@
 //! `item_count` and `content_type: application/vnd.sentry.items.span.v2+json` and the payload
 //! `{"version":2,"items":[…]}`. Attributes are typed as log attributes are
 //! (`{"type":"string","value":"…"}`), with one more type: `array`, for a list of scalars of one
-//! type.
+//! type. An attribute set as a map `{"value": <scalar>, "unit": "<unit>"}` is sent as that
+//! value with its unit (measurements of a streamed segment are).
 
 use std::time::SystemTime;
 
@@ -317,23 +318,50 @@ impl Serialize for Typed<'_> {
                     map.serialize_entry("value", &self.0.to_string())?;
                 }
             }
-            Value::Map(_) => {
-                map.serialize_entry("type", "string")?;
-                map.serialize_entry("value", &self.0.to_string())?;
-            }
-            scalar => {
-                let value = LogValue::from_value(scalar.clone());
-                map.serialize_entry("type", value.type_name())?;
-                match &value {
-                    LogValue::String(v) => map.serialize_entry("value", v)?,
-                    LogValue::Bool(v) => map.serialize_entry("value", v)?,
-                    LogValue::I64(v) => map.serialize_entry("value", v)?,
-                    LogValue::F64(v) if v.is_finite() => map.serialize_entry("value", v)?,
-                    other => map.serialize_entry("value", &other.to_string())?,
+            Value::Map(object) => match with_unit(object) {
+                // `{"value": 12.5, "unit": "millisecond"}`: a value with its unit.
+                Some((value, unit)) => {
+                    serialize_scalar(&mut map, value)?;
+                    map.serialize_entry("unit", unit)?;
                 }
-            }
+                None => {
+                    map.serialize_entry("type", "string")?;
+                    map.serialize_entry("value", &self.0.to_string())?;
+                }
+            },
+            scalar => serialize_scalar(&mut map, scalar)?,
         }
         map.end()
+    }
+}
+
+/// A map that is a scalar with its unit, `{"value": <scalar>, "unit": "<unit>"}` (a `type`
+/// key may be there too; the type is taken from the value).
+fn with_unit(object: &Map) -> Option<(&Value, &str)> {
+    let value = object.get("value").filter(|v| scalar_type(v).is_some())?;
+    let unit = match object.get("unit") {
+        Some(Value::String(unit)) if !unit.is_empty() => unit.as_str(),
+        _ => return None,
+    };
+    let others = object
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "value" | "unit" | "type"));
+    if others.count() > 0 {
+        return None;
+    }
+    Some((value, unit))
+}
+
+/// The `type` and `value` entries of a scalar attribute.
+fn serialize_scalar<M: SerializeMap>(map: &mut M, scalar: &Value) -> Result<(), M::Error> {
+    let value = LogValue::from_value(scalar.clone());
+    map.serialize_entry("type", value.type_name())?;
+    match &value {
+        LogValue::String(v) => map.serialize_entry("value", v),
+        LogValue::Bool(v) => map.serialize_entry("value", v),
+        LogValue::I64(v) => map.serialize_entry("value", v),
+        LogValue::F64(v) if v.is_finite() => map.serialize_entry("value", v),
+        other => map.serialize_entry("value", &other.to_string()),
     }
 }
 
@@ -390,6 +418,10 @@ mod tests {
                 Value::Array(vec![Value::from(1), Value::from("a")]),
             ),
             ("map", Value::Map(Map::new())),
+            ("wait", with_unit_map(Value::from(2.5), "millisecond", None)),
+            ("size", with_unit_map(Value::from(7), "byte", Some("double"))),
+            ("extra", with_unit_map(Value::from(7), "byte", Some("x"))),
+            ("nested", with_unit_map(Value::from(vec![1]), "byte", None)),
         ] {
             span.attributes.insert(key.into(), value);
         }
@@ -420,6 +452,12 @@ mod tests {
                     "ints": {"type": "array", "value": [1, 2]},
                     "mixed": {"type": "string", "value": "[1,\"a\"]"},
                     "map": {"type": "string", "value": "{}"},
+                    "wait": {"type": "double", "value": 2.5, "unit": "millisecond"},
+                    // The value's own type wins over a `type` given with it.
+                    "size": {"type": "integer", "value": 7, "unit": "byte"},
+                    // Other keys, or a value that is no scalar: a map, sent as its text.
+                    "extra": {"type": "string", "value": "{\"other\":\"x\",\"unit\":\"byte\",\"value\":7}"},
+                    "nested": {"type": "string", "value": "{\"unit\":\"byte\",\"value\":[1]}"},
                 },
                 "links": [{
                     "trace_id": "04040404040404040404040404040404",
@@ -430,6 +468,23 @@ mod tests {
             })
         );
         assert!(span.estimated_size() >= serde_json::to_vec(&span).unwrap().len() / 2);
+    }
+
+    /// `{"value": value, "unit": unit}`, with `type` or (`Some("x")`) another key.
+    fn with_unit_map(value: Value, unit: &str, extra: Option<&str>) -> Value {
+        let mut map = Map::new();
+        map.insert("value".into(), value);
+        map.insert("unit".into(), unit.into());
+        match extra {
+            Some("x") => {
+                map.insert("other".into(), "x".into());
+            }
+            Some(ty) => {
+                map.insert("type".into(), ty.into());
+            }
+            None => {}
+        }
+        Value::Map(map)
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
-use sentry_minimal::{Map, SortedMap, SpanId, TraceId};
+use sentry_minimal::{Map, SortedMap, SpanId, TraceId, Value};
 
 use crate::client::Client;
 use crate::propagation::DynamicSamplingContext;
@@ -296,8 +296,19 @@ impl Segment {
         }
         // A recording root span always finishes the segment with its record (its handle's
         // drop does), so this is only a guard.
-        let Some(root) = root else { return };
+        let Some(mut root) = root else { return };
         if let Some(link) = &self.stream {
+            // Span v2 has no measurements: each becomes an attribute of the segment span,
+            // with its unit (an attribute the span set itself wins).
+            let measurements = std::mem::take(&mut self.state().measurements);
+            for (name, measurement) in measurements {
+                let mut value = Map::new();
+                value.insert("value".into(), Value::F64(measurement.value));
+                if let Some(unit) = &measurement.unit {
+                    value.insert("unit".into(), unit.as_str().into());
+                }
+                root.attributes.entry(name).or_insert(Value::Map(value));
+            }
             let (name, _) = link.name();
             let span = root.into_v2(
                 self.trace_id,
