@@ -111,6 +111,8 @@ fn main() {
     }
 
     sentry::set_tag("demo", "true");
+    // Attributes: on every log, metric and streamed span of this scope (tags are for events).
+    sentry::set_attribute("demo.tenant", "acme");
     sentry::set_user(Some(User {
         id: Some("42".into()),
         username: Some("ada".into()),
