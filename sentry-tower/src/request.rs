@@ -1,64 +1,141 @@
 //! The request as events and transactions describe it: the `request` interface, built only
 //! when something is sent.
 
-use http::header::{HeaderMap, HOST};
-use http::{Method, Uri};
+use http::header::HOST;
 use sentry_core::protocol::Request;
 use sentry_core::Value;
 
 use crate::scrub;
 
-/// What the layer keeps of a request for the `request` interface: the method, URI and
-/// headers (cheap clones: `http` shares their bytes), converted and filtered only when an
-/// event or a sampled transaction is sent, so a request that sends nothing pays for no
-/// strings.
+/// What the layer keeps of a request for the `request` interface: the method, the URI's
+/// parts and every header, copied into one buffer, converted and filtered only when an event
+/// or a sampled transaction is sent, so a request that sends nothing pays for one allocation
+/// and a copy of its bytes.
+///
+/// One buffer rather than clones of `http`'s types: a clone of a `HeaderMap` allocates its
+/// index and its entries, and every value or name held in a `Bytes` that is not yet shared
+/// (a custom header name as `http` parses it, a URI built from a `&str`) allocates again to
+/// become shared; all of it is freed with the request. The buffer holds length-prefixed
+/// fields: method, scheme, authority, path, query, then each header's name and value in the
+/// request's order.
 #[derive(Debug)]
 pub(crate) struct RequestInfo {
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    fields: Box<[u8]>,
     send_pii: bool,
 }
+
+/// The fields before the headers: method, scheme, authority, path, query.
+const URI_FIELDS: usize = 5;
+
+/// The bytes a field's length takes.
+const PREFIX: usize = 4;
 
 impl RequestInfo {
     /// Keeps what the interface needs of `request`; `send_pii` is the client's
     /// `send_default_pii`.
     pub(crate) fn new<B>(request: &http::Request<B>, send_pii: bool) -> RequestInfo {
+        let uri = request.uri();
+        let parts: [&[u8]; URI_FIELDS] = [
+            request.method().as_str().as_bytes(),
+            uri.scheme_str().unwrap_or_default().as_bytes(),
+            uri.authority().map(|a| a.as_str()).unwrap_or_default().as_bytes(),
+            uri.path().as_bytes(),
+            uri.query().unwrap_or_default().as_bytes(),
+        ];
+        let headers = request.headers();
+        let size = parts.iter().map(|p| PREFIX + p.len()).sum::<usize>()
+            + headers
+                .iter()
+                .map(|(n, v)| 2 * PREFIX + n.as_str().len() + v.len())
+                .sum::<usize>();
+        let mut fields = Vec::with_capacity(size);
+        for part in parts {
+            push_field(&mut fields, part);
+        }
+        for (name, value) in headers {
+            push_field(&mut fields, name.as_str().as_bytes());
+            push_field(&mut fields, value.as_bytes());
+        }
         RequestInfo {
-            method: request.method().clone(),
-            uri: request.uri().clone(),
-            headers: request.headers().clone(),
+            fields: fields.into_boxed_slice(),
             send_pii,
         }
+    }
+
+    /// Every field, in order.
+    fn fields(&self) -> Fields<'_> {
+        Fields(&self.fields)
+    }
+
+    /// The URI field `index` (see [`URI_FIELDS`]) as text; empty when absent.
+    fn uri_part(&self, index: usize) -> &str {
+        let part = self.fields().nth(index).unwrap_or_default();
+        std::str::from_utf8(part).unwrap_or_default()
+    }
+
+    fn method(&self) -> &str {
+        self.uri_part(0)
+    }
+
+    fn path(&self) -> &str {
+        self.uri_part(3)
+    }
+
+    fn query(&self) -> Option<&str> {
+        Some(self.uri_part(4)).filter(|q| !q.is_empty())
+    }
+
+    /// The headers (name, value) in the request's order.
+    fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        let mut fields = self.fields().skip(URI_FIELDS);
+        std::iter::from_fn(move || {
+            let name = fields.next()?;
+            let value = fields.next()?;
+            Some((std::str::from_utf8(name).unwrap_or_default(), value))
+        })
+    }
+
+    /// The headers by name, each name once with all its values, names in the order of their
+    /// first appearance (the order a `HeaderMap` iterates in).
+    fn grouped_headers(&self) -> Vec<(&str, Vec<&[u8]>)> {
+        let mut all: Vec<(usize, &str, &[u8])> = self
+            .headers()
+            .enumerate()
+            .map(|(i, (name, value))| (i, name, value))
+            .collect();
+        // By name, then by position: a name's values stay in order.
+        all.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
+        let mut groups: Vec<(usize, &str, Vec<&[u8]>)> = Vec::new();
+        for (position, name, value) in all {
+            match groups.last_mut() {
+                Some((_, current, values)) if *current == name => values.push(value),
+                _ => groups.push((position, name, vec![value])),
+            }
+        }
+        groups.sort_by_key(|(first, _, _)| *first);
+        groups
+            .into_iter()
+            .map(|(_, name, values)| (name, values))
+            .collect()
     }
 
     /// The `request` interface, filtered (see [`scrub`]).
     pub(crate) fn to_protocol(&self) -> Request {
         let mut request = Request {
-            method: Some(self.method.as_str().to_owned()),
+            method: Some(self.method().to_owned()),
             url: Some(self.url()),
-            query_string: self.uri.query().filter(|q| !q.is_empty()).map(scrub::query),
+            query_string: self.query().map(scrub::query),
             ..Request::default()
         };
-        // `iter` yields every value, those of one name one after the other.
-        let mut pending: Option<(&str, String)> = None;
-        for (name, value) in &self.headers {
-            let name = name.as_str();
-            let text = String::from_utf8_lossy(value.as_bytes());
-            match &mut pending {
-                Some((current, joined)) if *current == name => {
-                    joined.push_str(if name == "cookie" { "; " } else { ", " });
-                    joined.push_str(&text);
+        for (name, values) in self.grouped_headers() {
+            let separator = if name == "cookie" { "; " } else { ", " };
+            let mut joined = String::new();
+            for (i, value) in values.iter().enumerate() {
+                if i > 0 {
+                    joined.push_str(separator);
                 }
-                _ => {
-                    if let Some((name, joined)) = pending.take() {
-                        self.add_header(&mut request, name, joined);
-                    }
-                    pending = Some((name, text.into_owned()));
-                }
+                joined.push_str(&String::from_utf8_lossy(value));
             }
-        }
-        if let Some((name, joined)) = pending {
             self.add_header(&mut request, name, joined);
         }
         request
@@ -88,26 +165,21 @@ impl RequestInfo {
     /// values, filtered by the same rules as the interface (a `Cookie` header, with
     /// `send_default_pii`, filtered cookie by cookie).
     pub(crate) fn span_attributes(&self) -> Vec<(String, Value)> {
-        let mut out = Vec::with_capacity(self.headers.keys_len() + 3);
-        out.push((
-            "http.request.method".to_owned(),
-            self.method.as_str().into(),
-        ));
+        let groups = self.grouped_headers();
+        let mut out = Vec::with_capacity(groups.len() + 3);
+        out.push(("http.request.method".to_owned(), self.method().into()));
         let mut url = self.url();
-        if let Some(query) = self.uri.query().filter(|q| !q.is_empty()) {
+        if let Some(query) = self.query() {
             url.push('?');
             url.push_str(&scrub::query(query));
         }
         out.push(("url.full".to_owned(), url.into()));
-        out.push(("url.path".to_owned(), self.uri.path().into()));
-        for name in self.headers.keys() {
-            let name = name.as_str();
-            let values: Vec<Value> = self
-                .headers
-                .get_all(name)
-                .iter()
+        out.push(("url.path".to_owned(), self.path().into()));
+        for (name, values) in groups {
+            let values: Vec<Value> = values
+                .into_iter()
                 .map(|value| {
-                    let text = String::from_utf8_lossy(value.as_bytes());
+                    let text = String::from_utf8_lossy(value);
                     match scrub::header_value(name, &text, self.send_pii) {
                         Some(scrub::FILTERED) => scrub::FILTERED.into(),
                         Some(text) => text.into(),
@@ -126,15 +198,47 @@ impl RequestInfo {
     /// (HTTP/2, proxies), else `http` and the `Host` header; never the user information or
     /// the query.
     fn url(&self) -> String {
-        let scheme = self.uri.scheme_str().unwrap_or("http");
-        let host = match self.uri.authority() {
-            Some(authority) => Some(authority.as_str().rsplit('@').next().unwrap_or_default()),
-            None => self.headers.get(HOST).and_then(|h| h.to_str().ok()),
+        let scheme = Some(self.uri_part(1)).filter(|s| !s.is_empty());
+        let authority = self.uri_part(2);
+        let host = if authority.is_empty() {
+            self.headers()
+                .find(|(name, _)| *name == HOST.as_str())
+                .and_then(|(_, value)| std::str::from_utf8(value).ok())
+                .filter(|host| host.bytes().all(|b| b == b'\t' || (32..127).contains(&b)))
+        } else {
+            Some(authority.rsplit('@').next().unwrap_or_default())
         };
+        let scheme = scheme.unwrap_or("http");
         match host {
-            Some(host) if !host.is_empty() => format!("{scheme}://{host}{}", self.uri.path()),
-            _ => self.uri.path().to_owned(),
+            Some(host) if !host.is_empty() => format!("{scheme}://{host}{}", self.path()),
+            _ => self.path().to_owned(),
         }
+    }
+}
+
+/// Appends `field` with its length before it. A field longer than `u32::MAX` bytes (which no
+/// server accepts) is cut to that.
+fn push_field(buffer: &mut Vec<u8>, field: &[u8]) {
+    let len = u32::try_from(field.len()).unwrap_or(u32::MAX);
+    buffer.extend_from_slice(&len.to_le_bytes());
+    buffer.extend_from_slice(field.get(..len as usize).unwrap_or(field));
+}
+
+/// The fields of a [`RequestInfo`]'s buffer, in order.
+struct Fields<'a>(&'a [u8]);
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (prefix, rest) = self.0.split_first_chunk::<PREFIX>()?;
+        let len = u32::from_le_bytes(*prefix) as usize;
+        let Some(field) = rest.get(..len) else {
+            self.0 = &[];
+            return None;
+        };
+        self.0 = rest.get(len..).unwrap_or_default();
+        Some(field)
     }
 }
 
@@ -242,6 +346,47 @@ mod tests {
             request.query_string.as_deref(),
             Some("q=rust&access_token=[Filtered]")
         );
+    }
+
+    /// The buffer reads back what a `HeaderMap` iterates: each name once, in the order of
+    /// its first appearance, with all its values in order, however the names interleave.
+    #[test]
+    fn headers_group_as_a_header_map_does() {
+        let request = http::Request::get("/")
+            .header("accept", "a")
+            .header("x-one", "1")
+            .header("cookie", "c=1")
+            .header("accept", "b")
+            .header("x-one", "2")
+            .header("host", "h.example")
+            .header("accept", "c")
+            .body(())
+            .unwrap();
+        let info = RequestInfo::new(&request, true);
+        let expected: Vec<(&str, Vec<&[u8]>)> = request
+            .headers()
+            .keys()
+            .map(|name| {
+                let values = request.headers().get_all(name).iter();
+                (name.as_str(), values.map(|v| v.as_bytes()).collect())
+            })
+            .collect();
+        assert_eq!(info.grouped_headers(), expected);
+        let protocol = info.to_protocol();
+        assert_eq!(protocol.headers["accept"], "a, b, c");
+        assert_eq!(protocol.headers["x-one"], "1, 2");
+        assert_eq!(protocol.url.as_deref(), Some("http://h.example/"));
+    }
+
+    #[test]
+    fn a_host_that_is_not_visible_ascii_is_not_used() {
+        let request = http::Request::get("/p")
+            .header("host", http::HeaderValue::from_bytes(b"h\xe9.example").unwrap())
+            .body(())
+            .unwrap();
+        let info = RequestInfo::new(&request, false);
+        assert_eq!(info.to_protocol().url.as_deref(), Some("/p"));
+        assert_eq!(info.to_protocol().headers["host"], "h\u{fffd}.example");
     }
 
     #[test]

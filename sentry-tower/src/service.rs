@@ -84,8 +84,21 @@ where
         let streams = options.trace_lifecycle.is_stream();
         let sessions = options.session_mode == SessionMode::Request;
         let (name, source) = transaction_name(&request);
-        // Configured as it is made: configuring it after would copy the whole scope.
-        let scopes = parent.fork_isolation_with(|scope| {
+        // Only the three headers that carry a trace: the core then reads three values instead
+        // of comparing every header's name and checking every value's text.
+        let headers = TRACE_HEADERS.iter().flat_map(|name| {
+            request
+                .headers()
+                .get_all(name)
+                .iter()
+                .filter_map(move |value| Some((name.as_str(), value.to_str().ok()?)))
+        });
+        // The request's scopes, made in the caller's trace and configured as they are made:
+        // continuing or configuring the scope after would copy it again. Made without
+        // entering any scopes (entering costs a thread-local swap each way): only a
+        // `traces_sampler`, user code, might look for the current scopes, and it runs with
+        // them entered.
+        let (scopes, ctx) = parent.fork_isolation_continuing(headers, |scope| {
             scope.set_transaction(Some(&name));
             // The processor owns the request's data: one allocation for both.
             scope.add_event_processor(move |mut event, _hint| {
@@ -97,19 +110,6 @@ where
         });
         drop(parent);
         let traced = self.options.trace_options_requests || request.method() != Method::OPTIONS;
-        // Only the three headers that carry a trace: the core then reads three values instead
-        // of comparing every header's name and checking every value's text.
-        let headers = TRACE_HEADERS.iter().flat_map(|name| {
-            request
-                .headers()
-                .get_all(name)
-                .iter()
-                .filter_map(move |value| Some((name.as_str(), value.to_str().ok()?)))
-        });
-        // On the request's scopes without entering them (entering costs a thread-local swap
-        // each way): only a `traces_sampler`, user code, might look for the current scopes,
-        // and it runs with them entered.
-        let ctx = scopes.continue_trace(headers);
         if sessions {
             scopes.bind(sentry_core::start_session);
         }
