@@ -15,6 +15,7 @@ use crate::limits;
 use crate::protocol::{Attachment, Context, Contexts, Event, Tags};
 use crate::session::request::RequestSession;
 
+use super::processors::Processors;
 use super::propagation::PropagationContext;
 use super::shared::Shared;
 
@@ -52,7 +53,7 @@ pub struct Scope {
     pub(crate) extra: Shared<Map>,
     pub(crate) contexts: Shared<Contexts>,
     pub(crate) breadcrumbs: Shared<VecDeque<(u64, Arc<Breadcrumb>)>>,
-    pub(crate) event_processors: Shared<Vec<EventProcessor>>,
+    pub(crate) event_processors: Processors,
     pub(crate) client: Option<Arc<Client>>,
     pub(crate) propagation: Option<PropagationContext>,
     /// Files sent with events; their bytes are shared (`Arc<[u8]>`), so forks and events
@@ -268,7 +269,7 @@ impl Scope {
         &mut self,
         processor: impl Fn(Event, &Hint<'_>) -> Option<Event> + Send + Sync + 'static,
     ) {
-        self.event_processors.make_mut().push(Arc::new(processor));
+        self.event_processors.push(Arc::new(processor));
     }
 
     /// Adds an attachment, sent in the envelope of every error and message event captured
