@@ -20,7 +20,7 @@ use crate::scrub;
 /// request's order.
 #[derive(Debug)]
 pub(crate) struct RequestInfo {
-    fields: Box<[u8]>,
+    fields: Vec<u8>,
     send_pii: bool,
 }
 
@@ -43,11 +43,10 @@ impl RequestInfo {
             uri.query().unwrap_or_default().as_bytes(),
         ];
         let headers = request.headers();
+        // Room for typical headers (a name and a value of 40 bytes together), so that a
+        // usual request is copied in one allocation without a first pass to size it.
         let size = parts.iter().map(|p| PREFIX + p.len()).sum::<usize>()
-            + headers
-                .iter()
-                .map(|(n, v)| 2 * PREFIX + n.as_str().len() + v.len())
-                .sum::<usize>();
+            + headers.len() * (2 * PREFIX + 40);
         let mut fields = Vec::with_capacity(size);
         for part in parts {
             push_field(&mut fields, part);
@@ -56,10 +55,7 @@ impl RequestInfo {
             push_field(&mut fields, name.as_str().as_bytes());
             push_field(&mut fields, value.as_bytes());
         }
-        RequestInfo {
-            fields: fields.into_boxed_slice(),
-            send_pii,
-        }
+        RequestInfo { fields, send_pii }
     }
 
     /// Every field, in order.
@@ -95,28 +91,43 @@ impl RequestInfo {
         })
     }
 
-    /// The headers by name, each name once with all its values, names in the order of their
-    /// first appearance (the order a `HeaderMap` iterates in).
-    fn grouped_headers(&self) -> Vec<(&str, Vec<&[u8]>)> {
-        let mut all: Vec<(usize, &str, &[u8])> = self
+    /// The headers grouped by name: the values of a name one after the other, in order, and
+    /// the names in the order of their first appearance (the order a `HeaderMap` iterates
+    /// in). One allocation; the groups are the runs of equal names.
+    fn grouped_headers(&self) -> Vec<(&str, &[u8])> {
+        // (position of the name's first value, position, name, value)
+        let mut all: Vec<(usize, usize, &str, &[u8])> = self
             .headers()
             .enumerate()
-            .map(|(i, (name, value))| (i, name, value))
+            .map(|(i, (name, value))| (i, i, name, value))
             .collect();
-        // By name, then by position: a name's values stay in order.
-        all.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
-        let mut groups: Vec<(usize, &str, Vec<&[u8]>)> = Vec::new();
-        for (position, name, value) in all {
-            match groups.last_mut() {
-                Some((_, current, values)) if *current == name => values.push(value),
-                _ => groups.push((position, name, vec![value])),
+        // By name, then position: the first of each run is the name's first appearance.
+        all.sort_unstable_by(|a, b| a.2.cmp(b.2).then(a.1.cmp(&b.1)));
+        let mut first = 0;
+        for i in 0..all.len() {
+            if i == 0 || all[i - 1].2 != all[i].2 {
+                first = all[i].1;
             }
+            all[i].0 = first;
         }
-        groups.sort_by_key(|(first, _, _)| *first);
-        groups
-            .into_iter()
-            .map(|(_, name, values)| (name, values))
+        all.sort_unstable_by_key(|&(first, position, _, _)| (first, position));
+        all.into_iter()
+            .map(|(_, _, name, value)| (name, value))
             .collect()
+    }
+
+    /// Each header name once, with its values (see [`grouped_headers`](Self::grouped_headers)).
+    fn for_each_header<'a>(&'a self, mut each: impl FnMut(&'a str, &[&'a [u8]])) {
+        let grouped = self.grouped_headers();
+        let mut rest = grouped.as_slice();
+        let mut values: Vec<&[u8]> = Vec::new();
+        while let Some(&(name, _)) = rest.first() {
+            let run = rest.iter().take_while(|(n, _)| *n == name).count();
+            values.clear();
+            values.extend(rest.iter().take(run).map(|&(_, value)| value));
+            each(name, &values);
+            rest = rest.get(run..).unwrap_or_default();
+        }
     }
 
     /// The `request` interface, filtered (see [`scrub`]).
@@ -127,7 +138,7 @@ impl RequestInfo {
             query_string: self.query().map(scrub::query),
             ..Request::default()
         };
-        for (name, values) in self.grouped_headers() {
+        self.for_each_header(|name, values| {
             let separator = if name == "cookie" { "; " } else { ", " };
             let mut joined = String::new();
             for (i, value) in values.iter().enumerate() {
@@ -137,7 +148,7 @@ impl RequestInfo {
                 joined.push_str(&String::from_utf8_lossy(value));
             }
             self.add_header(&mut request, name, joined);
-        }
+        });
         request
     }
 
@@ -165,8 +176,7 @@ impl RequestInfo {
     /// values, filtered by the same rules as the interface (a `Cookie` header, with
     /// `send_default_pii`, filtered cookie by cookie).
     pub(crate) fn span_attributes(&self) -> Vec<(String, Value)> {
-        let groups = self.grouped_headers();
-        let mut out = Vec::with_capacity(groups.len() + 3);
+        let mut out = Vec::with_capacity(3);
         out.push(("http.request.method".to_owned(), self.method().into()));
         let mut url = self.url();
         if let Some(query) = self.query() {
@@ -175,9 +185,9 @@ impl RequestInfo {
         }
         out.push(("url.full".to_owned(), url.into()));
         out.push(("url.path".to_owned(), self.path().into()));
-        for (name, values) in groups {
+        self.for_each_header(|name, values| {
             let values: Vec<Value> = values
-                .into_iter()
+                .iter()
                 .map(|value| {
                     let text = String::from_utf8_lossy(value);
                     match scrub::header_value(name, &text, self.send_pii) {
@@ -190,7 +200,7 @@ impl RequestInfo {
                 })
                 .collect();
             out.push((format!("http.request.header.{name}"), Value::Array(values)));
-        }
+        });
         out
     }
 
@@ -371,7 +381,9 @@ mod tests {
                 (name.as_str(), values.map(|v| v.as_bytes()).collect())
             })
             .collect();
-        assert_eq!(info.grouped_headers(), expected);
+        let mut grouped = Vec::new();
+        info.for_each_header(|name, values| grouped.push((name, values.to_vec())));
+        assert_eq!(grouped, expected);
         let protocol = info.to_protocol();
         assert_eq!(protocol.headers["accept"], "a, b, c");
         assert_eq!(protocol.headers["x-one"], "1, 2");

@@ -2,7 +2,7 @@
 
 use std::task::{Context, Poll};
 
-use http::{HeaderName, HeaderValue, Method, Request, Response};
+use http::{HeaderName, Method, Request, Response};
 use sentry_core::{Scopes, SessionMode};
 use tower_service::Service;
 
@@ -91,7 +91,7 @@ where
                 .headers()
                 .get_all(name)
                 .iter()
-                .filter_map(move |value| Some((name.as_str(), header_text(value)?)))
+                .filter_map(move |value| Some((name.as_str(), value.to_str().ok()?)))
         });
         // The request's scopes, made in the caller's trace and configured as they are made:
         // continuing or configuring the scope after would copy it again. Made without
@@ -155,14 +155,3 @@ where
     }
 }
 
-/// The text of a header value when it is visible ASCII, as `HeaderValue::to_str` has it: a
-/// value holds no control character but tab (`http` checks that when it is made), so this is
-/// its bytes being ASCII, which the standard library checks a word at a time where `to_str`
-/// tests each byte.
-fn header_text(value: &HeaderValue) -> Option<&str> {
-    let bytes = value.as_bytes();
-    if !bytes.is_ascii() {
-        return None;
-    }
-    std::str::from_utf8(bytes).ok()
-}
