@@ -38,7 +38,10 @@ impl RequestInfo {
         let parts: [&[u8]; URI_FIELDS] = [
             request.method().as_str().as_bytes(),
             uri.scheme_str().unwrap_or_default().as_bytes(),
-            uri.authority().map(|a| a.as_str()).unwrap_or_default().as_bytes(),
+            uri.authority()
+                .map(|a| a.as_str())
+                .unwrap_or_default()
+                .as_bytes(),
             uri.path().as_bytes(),
             uri.query().unwrap_or_default().as_bytes(),
         ];
@@ -58,84 +61,45 @@ impl RequestInfo {
         RequestInfo { fields, send_pii }
     }
 
-    /// Every field, in order.
-    fn fields(&self) -> Fields<'_> {
-        Fields(&self.fields)
-    }
-
-    /// The URI field `index` (see [`URI_FIELDS`]) as text; empty when absent.
-    fn uri_part(&self, index: usize) -> &str {
-        let part = self.fields().nth(index).unwrap_or_default();
-        std::str::from_utf8(part).unwrap_or_default()
-    }
-
-    fn method(&self) -> &str {
-        self.uri_part(0)
-    }
-
-    fn path(&self) -> &str {
-        self.uri_part(3)
-    }
-
-    fn query(&self) -> Option<&str> {
-        Some(self.uri_part(4)).filter(|q| !q.is_empty())
-    }
-
-    /// The headers (name, value) in the request's order.
-    fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        let mut fields = self.fields().skip(URI_FIELDS);
-        std::iter::from_fn(move || {
-            let name = fields.next()?;
-            let value = fields.next()?;
-            Some((std::str::from_utf8(name).unwrap_or_default(), value))
-        })
-    }
-
-    /// The headers grouped by name: the values of a name one after the other, in order, and
-    /// the names in the order of their first appearance (the order a `HeaderMap` iterates
-    /// in). One allocation; the groups are the runs of equal names.
-    fn grouped_headers(&self) -> Vec<(&str, &[u8])> {
-        // (position of the name's first value, position, name, value)
-        let mut all: Vec<(usize, usize, &str, &[u8])> = self
-            .headers()
-            .enumerate()
-            .map(|(i, (name, value))| (i, i, name, value))
-            .collect();
-        // By name, then position: the first of each run is the name's first appearance.
-        all.sort_unstable_by(|a, b| a.2.cmp(b.2).then(a.1.cmp(&b.1)));
-        let mut first = 0;
-        for i in 0..all.len() {
-            if i == 0 || all[i - 1].2 != all[i].2 {
-                first = all[i].1;
-            }
-            all[i].0 = first;
+    /// The fields read back: the URI's parts, and the headers after them.
+    fn parts(&self) -> Parts<'_> {
+        let mut fields = Fields(&self.fields);
+        let mut next =
+            || std::str::from_utf8(fields.next().unwrap_or_default()).unwrap_or_default();
+        let (method, scheme, authority, path, query) = (next(), next(), next(), next(), next());
+        Parts {
+            method,
+            scheme: Some(scheme).filter(|s| !s.is_empty()),
+            authority: Some(authority).filter(|a| !a.is_empty()),
+            path,
+            query: Some(query).filter(|q| !q.is_empty()),
+            headers: fields,
         }
-        all.sort_unstable_by_key(|&(first, position, _, _)| (first, position));
-        all.into_iter()
-            .map(|(_, _, name, value)| (name, value))
-            .collect()
     }
 
-    /// Each header name once, with its values (see [`grouped_headers`](Self::grouped_headers)).
+    /// Calls `each` with every header name once and its values, in the order a `HeaderMap`
+    /// iterates in (names in the order of their first appearance, a name's values together,
+    /// in order). The buffer was written in that order, so a name's values are one run.
     fn for_each_header<'a>(&'a self, mut each: impl FnMut(&'a str, &[&'a [u8]])) {
-        let grouped = self.grouped_headers();
-        let mut rest = grouped.as_slice();
+        let mut headers = self.parts().header_pairs().peekable();
         let mut values: Vec<&[u8]> = Vec::new();
-        while let Some(&(name, _)) = rest.first() {
-            let run = rest.iter().take_while(|(n, _)| *n == name).count();
+        while let Some((name, value)) = headers.next() {
             values.clear();
-            values.extend(rest.iter().take(run).map(|&(_, value)| value));
+            values.push(value);
+            while let Some((_, value)) = headers.next_if(|(next, _)| *next == name) {
+                values.push(value);
+            }
             each(name, &values);
-            rest = rest.get(run..).unwrap_or_default();
         }
     }
 
     /// The `request` interface, filtered (see [`scrub`]).
     pub(crate) fn to_protocol(&self) -> Request {
+        let parts = self.parts();
         let mut request = Request {
-            method: Some(self.method().to_owned()),
-            url: Some(self.url()),
-            query_string: self.query().map(scrub::query),
+            method: Some(parts.method.to_owned()),
+            url: Some(parts.url()),
+            query_string: parts.query.map(scrub::query),
             ..Request::default()
         };
         self.for_each_header(|name, values| {
@@ -176,15 +140,16 @@ impl RequestInfo {
     /// values, filtered by the same rules as the interface (a `Cookie` header, with
     /// `send_default_pii`, filtered cookie by cookie).
     pub(crate) fn span_attributes(&self) -> Vec<(String, Value)> {
+        let parts = self.parts();
         let mut out = Vec::with_capacity(3);
-        out.push(("http.request.method".to_owned(), self.method().into()));
-        let mut url = self.url();
-        if let Some(query) = self.query() {
+        out.push(("http.request.method".to_owned(), parts.method.into()));
+        let mut url = parts.url();
+        if let Some(query) = parts.query {
             url.push('?');
             url.push_str(&scrub::query(query));
         }
         out.push(("url.full".to_owned(), url.into()));
-        out.push(("url.path".to_owned(), self.path().into()));
+        out.push(("url.path".to_owned(), parts.path.into()));
         self.for_each_header(|name, values| {
             let values: Vec<Value> = values
                 .iter()
@@ -203,25 +168,46 @@ impl RequestInfo {
         });
         out
     }
+}
+
+/// A [`RequestInfo`]'s buffer read back.
+struct Parts<'a> {
+    method: &'a str,
+    scheme: Option<&'a str>,
+    authority: Option<&'a str>,
+    path: &'a str,
+    query: Option<&'a str>,
+    /// The headers' names and values, one after the other.
+    headers: Fields<'a>,
+}
+
+impl<'a> Parts<'a> {
+    /// The headers (name, value) in the order they were copied.
+    fn header_pairs(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> {
+        let mut fields = Fields(self.headers.0);
+        std::iter::from_fn(move || {
+            let name = fields.next()?;
+            let value = fields.next()?;
+            Some((std::str::from_utf8(name).unwrap_or_default(), value))
+        })
+    }
 
     /// `scheme://host[:port]/path`: the scheme and authority of the URI when it has them
-    /// (HTTP/2, proxies), else `http` and the `Host` header; never the user information or
-    /// the query.
+    /// (HTTP/2, proxies), else `http` and the `Host` header (when it is visible ASCII); never
+    /// the user information or the query.
     fn url(&self) -> String {
-        let scheme = Some(self.uri_part(1)).filter(|s| !s.is_empty());
-        let authority = self.uri_part(2);
-        let host = if authority.is_empty() {
-            self.headers()
+        let host = match self.authority {
+            Some(authority) => Some(authority.rsplit('@').next().unwrap_or_default()),
+            None => self
+                .header_pairs()
                 .find(|(name, _)| *name == HOST.as_str())
                 .and_then(|(_, value)| std::str::from_utf8(value).ok())
-                .filter(|host| host.bytes().all(|b| b == b'\t' || (32..127).contains(&b)))
-        } else {
-            Some(authority.rsplit('@').next().unwrap_or_default())
+                .filter(|host| host.bytes().all(|b| b == b'\t' || (32..127).contains(&b))),
         };
-        let scheme = scheme.unwrap_or("http");
+        let scheme = self.scheme.unwrap_or("http");
         match host {
-            Some(host) if !host.is_empty() => format!("{scheme}://{host}{}", self.path()),
-            _ => self.path().to_owned(),
+            Some(host) if !host.is_empty() => format!("{scheme}://{host}{}", self.path),
+            _ => self.path.to_owned(),
         }
     }
 }
@@ -393,7 +379,10 @@ mod tests {
     #[test]
     fn a_host_that_is_not_visible_ascii_is_not_used() {
         let request = http::Request::get("/p")
-            .header("host", http::HeaderValue::from_bytes(b"h\xe9.example").unwrap())
+            .header(
+                "host",
+                http::HeaderValue::from_bytes(b"h\xe9.example").unwrap(),
+            )
             .body(())
             .unwrap();
         let info = RequestInfo::new(&request, false);

@@ -67,10 +67,12 @@ mod tests {
     use super::*;
 
     fn processor(tag: &'static str) -> EventProcessor {
-        Arc::new(move |mut event: crate::protocol::Event, _: &crate::hint::Hint<'_>| {
-            event.tags.insert(tag.into(), "1".into());
-            Some(event)
-        })
+        Arc::new(
+            move |mut event: crate::protocol::Event, _: &crate::hint::Hint<'_>| {
+                event.tags.insert(tag.into(), "1".into());
+                Some(event)
+            },
+        )
     }
 
     #[test]
