@@ -333,6 +333,28 @@ impl Scope {
         };
     }
 
+    /// A copy of this scope for a new isolation scope in the trace `propagation`: every
+    /// field shared as a clone shares it, but this scope's trace, which the copy replaces, is
+    /// not touched (it is usually the process's default scope's, whose reference count every
+    /// request would otherwise increment and decrement).
+    pub(crate) fn fork_in(&self, propagation: PropagationContext) -> Scope {
+        Scope {
+            level: self.level,
+            fingerprint: self.fingerprint.clone(),
+            transaction: self.transaction.clone(),
+            user: self.user.clone(),
+            tags: self.tags.clone(),
+            extra: self.extra.clone(),
+            contexts: self.contexts.clone(),
+            breadcrumbs: self.breadcrumbs.clone(),
+            event_processors: self.event_processors.clone(),
+            client: self.client.clone(),
+            propagation: Some(propagation),
+            attachments: self.attachments.clone(),
+            session: self.session.clone(),
+        }
+    }
+
     /// Whether `self` holds the same data as `other`, its fork: every field unchanged (the
     /// same allocations). Pointer comparisons only; a field set again to an equal value
     /// counts as changed.

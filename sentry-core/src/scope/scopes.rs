@@ -163,8 +163,7 @@ impl Scopes {
         propagation: PropagationContext,
         configure: impl FnOnce(&mut Scope),
     ) -> Scopes {
-        let mut isolation = self.isolation.read(Scope::clone);
-        isolation.propagation = Some(propagation);
+        let mut isolation = self.isolation.read(|scope| scope.fork_in(propagation));
         configure(&mut isolation);
         Scopes {
             isolation: ScopeSlot::new(Arc::new(isolation)).into(),
