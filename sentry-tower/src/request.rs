@@ -17,7 +17,8 @@ use crate::scrub;
 /// (a custom header name as `http` parses it, a URI built from a `&str`) allocates again to
 /// become shared; all of it is freed with the request. The buffer holds length-prefixed
 /// fields: method, scheme, authority, path, query, then each header's name and value in the
-/// request's order.
+/// order `HeaderMap::iter` yields them (a name's values together, names in the order of
+/// their first appearance).
 #[derive(Debug)]
 pub(crate) struct RequestInfo {
     fields: Vec<u8>,

@@ -112,20 +112,16 @@ impl IncomingTrace {
         let mut dsc = DscReader::default();
         for (name, value) in headers {
             match TraceHeader::of(name) {
-                Some(TraceHeader::SentryTrace) => {
-                    if sentry_trace.is_none() {
-                        sentry_trace = value.parse::<SentryTrace>().ok();
-                    }
+                Some(TraceHeader::SentryTrace) if sentry_trace.is_none() => {
+                    sentry_trace = value.parse::<SentryTrace>().ok();
                 }
-                Some(TraceHeader::Traceparent) => {
-                    if traceparent.is_none() {
-                        traceparent = SentryTrace::from_traceparent(value);
-                    }
+                Some(TraceHeader::Traceparent) if traceparent.is_none() => {
+                    traceparent = SentryTrace::from_traceparent(value);
                 }
                 Some(TraceHeader::Baggage) => {
                     members.read_header(value, |member| dsc.member(member));
                 }
-                None => {}
+                _ => {}
             }
         }
         let from_traceparent = sentry_trace.is_none() && traceparent.is_some();
