@@ -90,8 +90,8 @@
 //! # What of a request is sent
 //!
 //! The `request` interface is built only when something is sent (an event, or a sampled
-//! transaction): a request that sends nothing pays for a copy of its header map, not for
-//! strings.
+//! transaction): a request that sends nothing pays for one copy of its method, URI and
+//! headers into a single buffer, not for strings.
 //!
 //! | data | without `send_default_pii` | with `send_default_pii` |
 //! |---|---|---|

@@ -2,10 +2,11 @@
 
 use std::fmt;
 
+use crate::client::Client;
 use crate::propagation::{merge_baggage, DynamicSamplingContext, IncomingTrace};
 use crate::protocol::TransactionSource;
 use crate::sampling::TransactionContext;
-use crate::scope::{with_current_span, with_scopes, PropagationContext, Scopes};
+use crate::scope::{with_current_span, with_scopes, PropagationContext, Scope, Scopes};
 use crate::span::Span;
 
 /// Starts a transaction: the root span of this process's part of a trace (a request, a job).
@@ -192,6 +193,48 @@ impl Scopes {
         continue_in(self, incoming)
     }
 
+    /// [`fork_isolation_with`](Self::fork_isolation_with) and
+    /// [`continue_trace`](Self::continue_trace) in one step, the usual start of a request:
+    /// new scopes whose isolation scope, configured by `configure` as it is made, belongs to
+    /// the trace the `headers` carry (or to a new one), and the context to start the
+    /// request's transaction with.
+    ///
+    /// The same as the two calls in turn, for less: the fork is not given a new trace that
+    /// the continuation then replaces, and the new isolation scope is not changed after it is
+    /// made.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sentry_core::Scopes;
+    ///
+    /// let headers = [(
+    ///     "sentry-trace",
+    ///     "771a43a4192642f0b136d5159a501700-b0e6f15b45c36b12-1",
+    /// )];
+    /// let (request, ctx) = Scopes::current().fork_isolation_continuing(headers, |scope| {
+    ///     scope.set_tag("route", "/users/{id}");
+    /// });
+    /// let transaction = request.start_transaction(ctx.with_name("GET /users/{id}"));
+    /// transaction.finish();
+    /// ```
+    pub fn fork_isolation_continuing<'a, I>(
+        &self,
+        headers: I,
+        configure: impl FnOnce(&mut Scope),
+    ) -> (Scopes, TransactionContext)
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let incoming = IncomingTrace::from_headers(headers);
+        if !sentry_minimal::is_enabled() {
+            let ctx = TransactionContext::new("", "").continuing(&incoming);
+            return (self.fork_isolation_with(configure), ctx);
+        }
+        let (propagation, ctx) = continuation(&self.client(), incoming);
+        (self.fork_isolation_in(propagation, configure), ctx)
+    }
+
     /// [`start_transaction`] in these scopes, whether or not they are the calling thread's
     /// (see [`continue_trace`](Self::continue_trace)).
     ///
@@ -226,11 +269,24 @@ fn continue_owned(incoming: IncomingTrace) -> TransactionContext {
 }
 
 pub(crate) fn continue_in(scopes: &Scopes, incoming: IncomingTrace) -> TransactionContext {
-    let client = scopes.client();
+    let (propagation, ctx) = continuation(&scopes.client(), incoming);
+    scopes
+        .isolation
+        .update(|scope| scope.propagation = Some(propagation));
+    ctx
+}
+
+/// What continuing `incoming` with `client` means: the scope's trace, and the context its
+/// transaction starts with (the same trace and `sample_rand`). A trace that may not be
+/// continued (another organization's) gives a new trace to both.
+fn continuation(
+    client: &Client,
+    incoming: IncomingTrace,
+) -> (PropagationContext, TransactionContext) {
     // One continuation for both the scope and the transaction: same trace, same sample_rand.
     let continued = incoming.into_continued().filter(|continued| {
         let org_id = continued.dsc.org_id.as_deref();
-        let ok = crate::span::may_continue_org(&client, org_id);
+        let ok = crate::span::may_continue_org(client, org_id);
         if !ok {
             crate::sentry_debug!(
                 "the incoming trace belongs to another organization; not continued"
@@ -239,7 +295,7 @@ pub(crate) fn continue_in(scopes: &Scopes, incoming: IncomingTrace) -> Transacti
         ok
     });
     let ctx = TransactionContext::new("", "");
-    let (propagation, ctx) = match continued {
+    match continued {
         Some(continued) => (
             PropagationContext::continuing(continued.clone()),
             ctx.continued(continued),
@@ -256,11 +312,7 @@ pub(crate) fn continue_in(scopes: &Scopes, incoming: IncomingTrace) -> Transacti
             );
             (propagation, ctx)
         }
-    };
-    scopes
-        .isolation
-        .update(|scope| scope.propagation = Some(propagation));
-    ctx
+    }
 }
 
 /// Starts a new trace on the current isolation scope: events captured from here on belong to

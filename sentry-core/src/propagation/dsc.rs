@@ -120,30 +120,35 @@ impl DynamicSamplingContext {
         if value.is_empty() {
             return;
         }
+        match known_key(key) {
+            Some(index) => self.set_known(index, value),
+            None => {
+                self.other.insert(key.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    /// Sets the field of the known key `index` (in [`KNOWN_KEYS`]) from its decoded,
+    /// non-empty `value`.
+    fn set_known(&mut self, index: usize, value: &str) {
         let text = || Some(value.to_owned());
-        match key {
-            "trace_id" => self.trace_id = parse_trace_id(value, false),
-            "public_key" => self.public_key = text(),
-            "sample_rate" => {
-                self.sample_rate = parse_number(value).filter(|r| (0.0..=1.0).contains(r))
-            }
-            "sample_rand" => {
-                self.sample_rand = parse_number(value).filter(|r| (0.0..1.0).contains(r))
-            }
-            "sampled" => {
+        match index {
+            0 => self.trace_id = parse_trace_id(value, false),
+            1 => self.public_key = text(),
+            2 => self.sample_rate = parse_number(value).filter(|r| (0.0..=1.0).contains(r)),
+            3 => self.sample_rand = parse_number(value).filter(|r| (0.0..1.0).contains(r)),
+            4 => {
                 self.sampled = match value {
                     "true" => Some(true),
                     "false" => Some(false),
                     _ => None,
                 }
             }
-            "release" => self.release = text(),
-            "environment" => self.environment = text(),
-            "transaction" => self.transaction = text(),
-            "org_id" => self.org_id = text(),
-            _ => {
-                self.other.insert(key.to_owned(), value.to_owned());
-            }
+            5 => self.release = text(),
+            6 => self.environment = text(),
+            7 => self.transaction = text(),
+            8 => self.org_id = text(),
+            _ => {}
         }
     }
 
@@ -286,7 +291,8 @@ impl<'a> DscReader<'a> {
         let Some(key) = member.sentry_key().filter(|key| !key.is_empty()) else {
             return;
         };
-        let first = match KNOWN_KEYS.iter().position(|known| *known == key) {
+        let known = known_key(key);
+        let first = match known {
             Some(index) => {
                 let bit = 1 << index;
                 let first = self.seen_known & bit == 0;
@@ -301,8 +307,18 @@ impl<'a> DscReader<'a> {
                 first
             }
         };
-        if first {
-            self.dsc.set(key, &percent_decode(member.value));
+        if !first {
+            return;
+        }
+        let value = percent_decode(member.value);
+        if value.is_empty() {
+            return;
+        }
+        match known {
+            Some(index) => self.dsc.set_known(index, &value),
+            None => {
+                self.dsc.other.insert(key.to_owned(), value.into_owned());
+            }
         }
     }
 
@@ -324,6 +340,23 @@ const KNOWN_KEYS: [&str; 9] = [
     "transaction",
     "org_id",
 ];
+
+/// The index of `key` in [`KNOWN_KEYS`]: one match (by length, then the bytes) instead of
+/// a comparison with each key in turn.
+fn known_key(key: &str) -> Option<usize> {
+    Some(match key {
+        "trace_id" => 0,
+        "public_key" => 1,
+        "sample_rate" => 2,
+        "sample_rand" => 3,
+        "sampled" => 4,
+        "release" => 5,
+        "environment" => 6,
+        "transaction" => 7,
+        "org_id" => 8,
+        _ => return None,
+    })
+}
 
 /// A finite number, in any notation `f64` parses (`0.5`, `5e-1`).
 fn parse_number(value: &str) -> Option<f64> {
@@ -367,6 +400,14 @@ pub(super) fn format_sample_rand(rand: f64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_keys_match_their_table() {
+        for (index, key) in KNOWN_KEYS.iter().enumerate() {
+            assert_eq!(known_key(key), Some(index), "{key}");
+        }
+        assert_eq!(known_key("future"), None);
+    }
 
     #[test]
     fn formats_sample_rand() {

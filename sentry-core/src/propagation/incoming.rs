@@ -45,6 +45,38 @@ pub struct IncomingTrace {
     pub from_traceparent: bool,
 }
 
+/// The headers a trace is read from.
+#[derive(Clone, Copy)]
+enum TraceHeader {
+    SentryTrace,
+    Traceparent,
+    Baggage,
+}
+
+impl TraceHeader {
+    /// The trace header `name` names (ASCII case and surrounding whitespace ignored).
+    fn of(name: &str) -> Option<TraceHeader> {
+        // Names as servers and `http` spell them, compared whole first: one length test and
+        // one comparison instead of a trim and three case-insensitive comparisons.
+        match name {
+            SENTRY_TRACE_HEADER => return Some(TraceHeader::SentryTrace),
+            BAGGAGE_HEADER => return Some(TraceHeader::Baggage),
+            TRACEPARENT_HEADER => return Some(TraceHeader::Traceparent),
+            _ => {}
+        }
+        let name = name.trim();
+        if name.eq_ignore_ascii_case(SENTRY_TRACE_HEADER) {
+            Some(TraceHeader::SentryTrace)
+        } else if name.eq_ignore_ascii_case(TRACEPARENT_HEADER) {
+            Some(TraceHeader::Traceparent)
+        } else if name.eq_ignore_ascii_case(BAGGAGE_HEADER) {
+            Some(TraceHeader::Baggage)
+        } else {
+            None
+        }
+    }
+}
+
 impl IncomingTrace {
     /// Reads the trace headers among `headers` (name, value), whatever else they hold.
     ///
@@ -79,17 +111,17 @@ impl IncomingTrace {
         let mut members = MemberReader::default();
         let mut dsc = DscReader::default();
         for (name, value) in headers {
-            let name = name.trim();
-            if name.eq_ignore_ascii_case(SENTRY_TRACE_HEADER) {
-                if sentry_trace.is_none() {
+            match TraceHeader::of(name) {
+                Some(TraceHeader::SentryTrace) if sentry_trace.is_none() => {
                     sentry_trace = value.parse::<SentryTrace>().ok();
                 }
-            } else if name.eq_ignore_ascii_case(TRACEPARENT_HEADER) {
-                if traceparent.is_none() {
+                Some(TraceHeader::Traceparent) if traceparent.is_none() => {
                     traceparent = SentryTrace::from_traceparent(value);
                 }
-            } else if name.eq_ignore_ascii_case(BAGGAGE_HEADER) {
-                members.read_header(value, |member| dsc.member(member));
+                Some(TraceHeader::Baggage) => {
+                    members.read_header(value, |member| dsc.member(member));
+                }
+                _ => {}
             }
         }
         let from_traceparent = sentry_trace.is_none() && traceparent.is_some();

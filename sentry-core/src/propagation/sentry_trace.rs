@@ -234,13 +234,35 @@ fn parse_hex<const N: usize>(s: &str, lowercase_only: bool) -> Option<[u8; N]> {
 }
 
 fn hex_digit(b: u8, lowercase_only: bool) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' if !lowercase_only => Some(b - b'A' + 10),
+    // One table load a digit instead of three range tests.
+    let value = HEX_DIGITS[usize::from(b)];
+    match value {
+        0..=15 => Some(value),
+        UPPER..=0x1f if !lowercase_only => Some(value & 0x0f),
         _ => None,
     }
 }
+
+/// Set beside the value of an uppercase digit (`A`–`F`).
+const UPPER: u8 = 0x10;
+
+/// The value of each byte as a hex digit: `0`–`9` and `a`–`f` their value, `A`–`F` their
+/// value with [`UPPER`], anything else `0xff`.
+static HEX_DIGITS: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = UPPER | (10 + i as u8);
+        i += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,7 @@ use crate::limits;
 use crate::protocol::{Attachment, Context, Contexts, Event, LogAttributes, LogValue, Tags};
 use crate::session::request::RequestSession;
 
+use super::processors::Processors;
 use super::propagation::PropagationContext;
 use super::shared::Shared;
 
@@ -52,7 +53,7 @@ pub struct Scope {
     pub(crate) extra: Shared<Map>,
     pub(crate) contexts: Shared<Contexts>,
     pub(crate) breadcrumbs: Shared<VecDeque<(u64, Arc<Breadcrumb>)>>,
-    pub(crate) event_processors: Shared<Vec<EventProcessor>>,
+    pub(crate) event_processors: Processors,
     pub(crate) client: Option<Arc<Client>>,
     pub(crate) propagation: Option<PropagationContext>,
     /// Files sent with events; their bytes are shared (`Arc<[u8]>`), so forks and events
@@ -343,7 +344,7 @@ impl Scope {
         &mut self,
         processor: impl Fn(Event, &Hint<'_>) -> Option<Event> + Send + Sync + 'static,
     ) {
-        self.event_processors.make_mut().push(Arc::new(processor));
+        self.event_processors.push(Arc::new(processor));
     }
 
     /// Adds an attachment, sent in the envelope of every error and message event captured
@@ -405,6 +406,29 @@ impl Scope {
             propagation: self.propagation.take(),
             ..Scope::default()
         };
+    }
+
+    /// A copy of this scope for a new isolation scope in the trace `propagation`: every
+    /// field shared as a clone shares it, but this scope's trace, which the copy replaces, is
+    /// not touched (it is usually the process's default scope's, whose reference count every
+    /// request would otherwise increment and decrement).
+    pub(crate) fn fork_in(&self, propagation: PropagationContext) -> Scope {
+        Scope {
+            level: self.level,
+            fingerprint: self.fingerprint.clone(),
+            transaction: self.transaction.clone(),
+            user: self.user.clone(),
+            tags: self.tags.clone(),
+            extra: self.extra.clone(),
+            contexts: self.contexts.clone(),
+            breadcrumbs: self.breadcrumbs.clone(),
+            event_processors: self.event_processors.clone(),
+            client: self.client.clone(),
+            propagation: Some(propagation),
+            attachments: self.attachments.clone(),
+            session: self.session.clone(),
+            attributes: self.attributes.clone(),
+        }
     }
 
     /// Whether `self` holds the same data as `other`, its fork: every field unchanged (the

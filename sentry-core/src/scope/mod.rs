@@ -4,6 +4,7 @@ mod binding;
 mod data;
 mod fork;
 mod future;
+mod processors;
 mod propagation;
 mod scopes;
 mod shared;

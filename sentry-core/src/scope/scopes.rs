@@ -152,8 +152,18 @@ impl Scopes {
     /// });
     /// ```
     pub fn fork_isolation_with(&self, configure: impl FnOnce(&mut Scope)) -> Scopes {
-        let mut isolation = (*self.isolation.snapshot()).clone();
-        isolation.propagation = Some(PropagationContext::new());
+        self.fork_isolation_in(PropagationContext::new(), configure)
+    }
+
+    /// [`fork_isolation_with`](Self::fork_isolation_with) whose new isolation scope belongs
+    /// to the trace `propagation` from the start (a continued trace is set as the scope is
+    /// made, rather than drawn new and replaced).
+    pub(crate) fn fork_isolation_in(
+        &self,
+        propagation: PropagationContext,
+        configure: impl FnOnce(&mut Scope),
+    ) -> Scopes {
+        let mut isolation = self.isolation.read(|scope| scope.fork_in(propagation));
         configure(&mut isolation);
         Scopes {
             isolation: ScopeSlot::new(Arc::new(isolation)).into(),

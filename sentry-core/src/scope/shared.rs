@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use sentry_minimal::{Breadcrumb, Map};
 
-use super::data::EventProcessor;
 use crate::protocol::{Attachment, Contexts, LogAttributes, Tags};
 
 /// A collection field of a [`Scope`](super::Scope): `None` while empty, else an `Arc` shared
@@ -47,7 +46,6 @@ empty_collection! {
     Map => Map::new(),
     Contexts => Contexts::new(),
     VecDeque<(u64, Arc<Breadcrumb>)> => VecDeque::new(),
-    Vec<EventProcessor> => Vec::new(),
     Vec<Attachment> => Vec::new(),
     LogAttributes => LogAttributes::new(),
 }
