@@ -21,6 +21,16 @@ pub const RUSTC_VERSION: &str = env!("SENTRY_BACKTRACE_RUSTC_VERSION");
 /// Everything is computed once per process, on first use, and copied into events that do not
 /// have their own value for a key.
 ///
+/// Copying costs the capturing thread about a quarter of an error capture (two dozen strings
+/// allocated, and freed again when the event is). When nothing on that thread can read the
+/// event after this integration (an error or message event, no `before_send`, this is the last
+/// integration), the transport worker adds them instead, right before it serializes the event
+/// (an [event finalizer](sentry_core::finalize)): what Sentry receives is the same. Custom
+/// transports that bypass the worker must call
+/// [`finalize_envelope`](sentry_core::finalize::finalize_envelope), as for stack traces.
+/// Hooks that run after this integration (`before_send`, a later integration) always see the
+/// contexts.
+///
 /// | context | fields |
 /// |---|---|
 /// | `os` | `name`, `version`, `build`, `kernel_version`, `raw_description`; on Linux also `distribution_name`, `distribution_version`, `distribution_pretty_name` (from `/etc/os-release`) |
@@ -64,6 +74,8 @@ impl Integration for ContextIntegration {
 
     fn setup_once(&self) {
         start_time();
+        // Completes the events whose contexts `process_event` left to the transport worker.
+        sentry_core::finalize::set_event_finalizer("sentry-contexts", finalize_contexts);
     }
 
     fn process_event(
@@ -72,23 +84,13 @@ impl Integration for ContextIntegration {
         _hint: &sentry_core::Hint<'_>,
         options: &ClientOptions,
     ) -> Option<Event> {
-        let computed = computed();
-        for (key, context) in &computed.contexts {
-            if !event.contexts.contains_key(key) {
-                event.contexts.insert(key.clone(), context.clone());
-            }
-        }
-        if options.send_default_pii {
-            if let Some(host) = &computed.host_name {
-                if event.server_name.is_none() {
-                    event.server_name = Some(Cow::Owned(host.clone()));
-                }
-                if let Some(Context::Device(device)) = event.contexts.get_mut("device") {
-                    if device.name.is_none() {
-                        device.name = Some(host.clone());
-                    }
-                }
-            }
+        let deferred = nothing_reads_after(self, &event, options)
+            && event
+                .sdk
+                .as_ref()
+                .is_some_and(|sdk| deferring::mark(sdk, options.send_default_pii));
+        if !deferred {
+            add_contexts(&mut event, options.send_default_pii);
         }
         if !crate::is_deferred_symbolication() {
             add_modules(&mut event);
@@ -113,6 +115,98 @@ impl Integration for ContextIntegration {
         if span.is_segment {
             put("os.version", &os.version);
         }
+    }
+}
+
+/// Copies the computed contexts into `event` (keys it already has are kept), and with
+/// `send_default_pii` the host name as `server_name` and the device's name.
+fn add_contexts(event: &mut Event, send_default_pii: bool) {
+    let computed = computed();
+    for (key, context) in &computed.contexts {
+        if !event.contexts.contains_key(key) {
+            event.contexts.insert(key.clone(), context.clone());
+        }
+    }
+    if send_default_pii {
+        if let Some(host) = &computed.host_name {
+            if event.server_name.is_none() {
+                event.server_name = Some(Cow::Owned(host.clone()));
+            }
+            if let Some(Context::Device(device)) = event.contexts.get_mut("device") {
+                if device.name.is_none() {
+                    device.name = Some(host.clone());
+                }
+            }
+        }
+    }
+}
+
+/// `true` when nothing on the capturing thread can read the event after this integration: an
+/// error or message event (those reach the transport as event items, which the worker
+/// finalizes), no `before_send`, and no integration after this one. Its contexts can then be
+/// added by the worker, right before it serializes the event, at no one's sight.
+fn nothing_reads_after(this: &ContextIntegration, event: &Event, options: &ClientOptions) -> bool {
+    !event.is_transaction()
+        && options.before_send.is_none()
+        && options.integrations.last().is_some_and(|last| {
+            std::ptr::addr_eq(Arc::as_ptr(last), this as *const ContextIntegration)
+        })
+}
+
+/// The event finalizer: adds the contexts that `process_event` left to the worker.
+fn finalize_contexts(event: &mut Event) {
+    if event.is_transaction() {
+        return;
+    }
+    if let Some(send_default_pii) = event.sdk.as_ref().and_then(deferring::lookup) {
+        add_contexts(event, send_default_pii);
+    }
+}
+
+/// The clients whose error and message events get their contexts on the transport worker,
+/// known by their `sdk` information (each client stamps its events with its own `Arc`, so the
+/// pointer names the client, and the `Arc` kept here keeps the pointer from being reused).
+/// A client's options never change, so whether its events are deferred is decided once, by
+/// its first event; at most [`deferring::CAPACITY`] clients are remembered, later ones get
+/// their contexts inline.
+mod deferring {
+    use std::sync::{Arc, PoisonError, RwLock};
+
+    use sentry_core::protocol::ClientSdkInfo;
+
+    /// How many clients are remembered.
+    pub(super) const CAPACITY: usize = 8;
+
+    /// Each remembered client's `sdk` information and its `send_default_pii`.
+    static CLIENTS: RwLock<Vec<(Arc<ClientSdkInfo>, bool)>> = RwLock::new(Vec::new());
+
+    fn find(clients: &[(Arc<ClientSdkInfo>, bool)], sdk: &Arc<ClientSdkInfo>) -> Option<bool> {
+        clients
+            .iter()
+            .find(|(known, _)| Arc::ptr_eq(known, sdk))
+            .map(|(_, pii)| *pii)
+    }
+
+    /// The `send_default_pii` of the deferring client whose events carry `sdk`, if it is one.
+    pub(super) fn lookup(sdk: &Arc<ClientSdkInfo>) -> Option<bool> {
+        find(&CLIENTS.read().unwrap_or_else(PoisonError::into_inner), sdk)
+    }
+
+    /// Remembers the client whose events carry `sdk` as deferring; `false` if no room is left
+    /// (its contexts are then added inline).
+    pub(super) fn mark(sdk: &Arc<ClientSdkInfo>, send_default_pii: bool) -> bool {
+        if lookup(sdk).is_some() {
+            return true;
+        }
+        let mut clients = CLIENTS.write().unwrap_or_else(PoisonError::into_inner);
+        if find(&clients, sdk).is_some() {
+            return true;
+        }
+        if clients.len() >= CAPACITY {
+            return false;
+        }
+        clients.push((Arc::clone(sdk), send_default_pii));
+        true
     }
 }
 

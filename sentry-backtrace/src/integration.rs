@@ -169,7 +169,9 @@ static WALK_ERRORS: AtomicBool = AtomicBool::new(true);
 
 /// The walker `capture_error` calls at its entry point: the stack is walked there, above the
 /// pipeline, so the unwinder skips the frames of the scopes, the client and the integrations
-/// (10 of the 22 frames of the `capture_error` benchmark's stack were the SDK's; 4 are left).
+/// (10 of the 22 frames of the `capture_error` benchmark's stack were the SDK's; `capture_error`
+/// is inlined into its caller and calls this from there, so this and the `backtrace` crate's
+/// frame are left).
 /// What it captures reaches [`StacktraceIntegration::process_event`] as the hint's value.
 #[inline(never)]
 fn walk_at_entry(capture: &mut dyn FnMut(&dyn Any)) {

@@ -5,6 +5,8 @@
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `bench [args]`: run the benchmarks.
 //! - `footprint [--report-only]`: measure what `sentry` costs a hello world.
+//! - `compare [--rounds N] [--measurement-time S]`: the hot paths, ours against the official
+//!   `sentry` crate, side by side.
 // A command-line tool: printing to stdout is its job.
 #![allow(clippy::print_stdout)]
 #![forbid(unsafe_code)]
@@ -16,6 +18,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+mod compare;
 mod footprint;
 
 use sentry_tests::display;
@@ -43,6 +46,11 @@ commands:
                      scratch and check it against the targets: crates, clean release build time,
                      stripped size, RSS growth and SDK threads after init; fails on a missed
                      target unless --report-only; slow (a clean build), not part of `ci`
+  compare [--rounds N] [--measurement-time S]
+                     the hot paths' calling-thread cost, ours against the official `sentry`
+                     crate (compare/incumbent, downloaded on first use), interleaved for N rounds
+                     (default 3) of S seconds a benchmark (default 2); prints
+                     `path | ours | incumbent | ratio`; not part of `ci`
 ";
 
 fn main() -> ExitCode {
@@ -58,6 +66,7 @@ fn main() -> ExitCode {
         "receive" => receive(&rest),
         "bench" => bench(&rest),
         "footprint" => footprint::footprint(&rest),
+        "compare" => compare::compare(&rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

@@ -164,42 +164,74 @@ pub fn capture_error<E: AsError + ?Sized>(error: &E) -> EventId {
     if !sentry_minimal::is_enabled() {
         return EventId::nil();
     }
-    capture_error_enabled(error.as_error(), error.type_name())
+    let (error, type_name) = (error.as_error(), error.type_name());
+    // The stack is walked from the caller's own frame (this function is inlined there): every
+    // SDK frame between the caller and the walker is one more frame for the unwinder.
+    match entry_walker() {
+        Some(walker) => capture_error_walked_by(walker, error, type_name),
+        None => capture_error_with_stack(error, type_name, None),
+    }
 }
 
-/// The body of [`capture_error`] once the gate is open, shared with the facade's backend.
+/// The body of [`capture_error`] once the gate is open, for the facade's backend.
 ///
 /// When a stack walker is registered ([`set_error_stack_walker`]) and the event is sure to
-/// reach the integrations (a client is bound, it samples every error, and this is not a capture
-/// from inside an SDK callback), the stack is walked here, at the public entry point, and lent
-/// to the pipeline through the hint's value: the unwinder then walks only the few frames above
-/// this one instead of the whole pipeline's (half of a shallow stack's frames). Otherwise the
-/// integration walks the stack itself, after sampling.
+/// reach the integrations (an enabled client is bound, it samples every error, and this is not
+/// a capture from inside an SDK callback), the stack is walked at the public entry point, and
+/// lent to the pipeline through the hint's value: the unwinder then walks only the frames above
+/// the caller instead of the whole pipeline's as well (half of a shallow stack's frames).
+/// Otherwise the integration walks the stack itself, after sampling.
 #[inline(never)]
 pub(crate) fn capture_error_enabled(
     error: &(dyn Error + 'static),
     type_name: Option<&str>,
 ) -> EventId {
+    match entry_walker() {
+        Some(walker) => capture_error_walked_by(walker, error, type_name),
+        None => capture_error_with_stack(error, type_name, None),
+    }
+}
+
+/// The registered walker, when an error captured now should be walked at the entry point (see
+/// [`capture_error_enabled`]).
+#[inline(never)]
+pub(crate) fn entry_walker() -> Option<ErrorStackWalker> {
+    let walker = *ERROR_STACK_WALKER.get()?;
+    walks_at_entry().then_some(walker)
+}
+
+/// Has `walker` walk the stack from the calling frame (inlined there) and captures the error
+/// with what it lent; without it if the walker never called back.
+#[inline(always)]
+fn capture_error_walked_by(
+    walker: ErrorStackWalker,
+    error: &(dyn Error + 'static),
+    type_name: Option<&str>,
+) -> EventId {
+    let mut id = None;
+    walker(&mut |stack| {
+        if id.is_none() {
+            id = Some(capture_error_with_stack(error, type_name, Some(stack)));
+        }
+    });
+    id.unwrap_or_else(|| capture_error_with_stack(error, type_name, None))
+}
+
+/// Captures `error` with the stack a walker lent (the hint's value), if any.
+#[inline(never)]
+fn capture_error_with_stack(
+    error: &(dyn Error + 'static),
+    type_name: Option<&str>,
+    stack: Option<&dyn Any>,
+) -> EventId {
     let event = crate::client::convert::event_from_error(error, type_name);
     with_scopes(|scopes| {
         let snapshots = Snapshots::of(scopes);
         let hint = Hint::new().with_error(error);
-        let walker = match ERROR_STACK_WALKER.get() {
-            Some(walker) if walks_at_entry(&snapshots) => *walker,
-            _ => return capture_with(scopes, &snapshots, event, &hint),
-        };
-        let mut event = Some(event);
-        let mut id = EventId::nil();
-        walker(&mut |stack| {
-            if let Some(event) = event.take() {
-                id = capture_with(scopes, &snapshots, event, &hint.with_value(stack));
-            }
-        });
-        // A walker that never called back: capture without the stack it owed.
-        if let Some(event) = event.take() {
-            id = capture_with(scopes, &snapshots, event, &hint);
+        match stack {
+            Some(stack) => capture_with(scopes, &snapshots, event, &hint.with_value(stack)),
+            None => capture_with(scopes, &snapshots, event, &hint),
         }
-        id
     })
 }
 
@@ -236,14 +268,15 @@ pub fn set_error_stack_walker(walker: ErrorStackWalker) {
     let _ = ERROR_STACK_WALKER.set(walker);
 }
 
-/// `true` if an error captured now reaches the integrations: a client is bound, it keeps every
-/// error (a sampled-out error must not pay for a walk), and the capture does not come from
-/// inside an SDK callback (which the client drops).
-fn walks_at_entry(snapshots: &Snapshots) -> bool {
-    snapshots
-        .client()
-        .is_some_and(|client| client.options().sample_rate >= 1.0)
-        && !crate::integration::inside_sdk()
+/// `true` if an error captured now reaches the integrations: an enabled client is bound, it
+/// keeps every error (a sampled-out error must not pay for a walk), and the capture does not
+/// come from inside an SDK callback (which the client drops).
+fn walks_at_entry() -> bool {
+    !crate::integration::inside_sdk()
+        && with_scopes(|scopes| {
+            let client = scopes.client();
+            client.is_enabled() && client.options().sample_rate >= 1.0
+        })
 }
 
 /// Builds the event [`capture_error`] would capture for `error` (its whole `source()` chain,
