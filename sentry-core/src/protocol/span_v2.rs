@@ -419,7 +419,10 @@ mod tests {
             ),
             ("map", Value::Map(Map::new())),
             ("wait", with_unit_map(Value::from(2.5), "millisecond", None)),
-            ("size", with_unit_map(Value::from(7), "byte", Some("double"))),
+            (
+                "size",
+                with_unit_map(Value::from(7), "byte", Some("double")),
+            ),
             ("extra", with_unit_map(Value::from(7), "byte", Some("x"))),
             ("nested", with_unit_map(Value::from(vec![1]), "byte", None)),
         ] {
