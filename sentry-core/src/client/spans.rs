@@ -3,8 +3,9 @@
 //!
 //! The pipeline is split between two threads. On the thread that ends a span: the scopes the
 //! segment started in were merged into the segment's attributes when it started (the user,
-//! with `send_default_pii`), and the finished span is pushed into the buffer (a short lock).
-//! On the transport worker, as the buffer hands the span out: the common attributes (segment
+//! with `send_default_pii`), and the ended span's record is pushed into the buffer as it is
+//! (boxed, a short lock). On the transport worker, as the buffer hands the span out: the
+//! record made a span v2 item, the common attributes (segment
 //! name and id, release, environment, SDK, platform, lifecycle, the thread the span ended on;
 //! the name's source on the
 //! segment span), the segment's attributes, strings cut to `max_value_length`, the
@@ -152,7 +153,7 @@ impl Client {
     /// Streams a finished span of the segment `link`: pushes it into the span buffer, where
     /// the worker runs the rest of the pipeline. Dropped (and counted) when the client is
     /// closed or the span ended inside an SDK callback.
-    pub(crate) fn capture_span(&self, record: StreamedRecord, link: &Arc<SegmentLink>) {
+    pub(crate) fn capture_span(&self, mut record: Box<StreamedRecord>, link: &Arc<SegmentLink>) {
         let Some(buffer) = &self.spans else {
             return;
         };
@@ -165,11 +166,12 @@ impl Client {
                 .record(DiscardReason::EventProcessor, DataCategory::Span, 1);
             return;
         }
-        let mut span = record.span;
         // Nested values are cut to the depth and size limits here, so that nothing deeper
         // than that is ever dropped recursively or written; scalars cost one match each.
-        let containers = span.attributes.values_mut().chain(
-            span.links
+        let containers = record.record.attributes.values_mut().chain(
+            record
+                .record
+                .links
                 .iter_mut()
                 .flat_map(|l| l.attributes.values_mut()),
         );
@@ -178,13 +180,7 @@ impl Client {
                 crate::limits::cut_value_for_scope(value);
             }
         }
-        buffer.push(
-            span,
-            record.op,
-            record.origin,
-            Some(crate::profiling::this_thread()),
-            link,
-        );
+        buffer.push(record, Some(crate::profiling::this_thread()), link);
     }
 
     /// Hands every buffered span to `transport` (flush and close).

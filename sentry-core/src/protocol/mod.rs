@@ -85,7 +85,7 @@ pub use session::{
     SessionStatus, SessionUpdate,
 };
 pub use span::Span;
-pub(crate) use span_v2::SpanV2Payload;
+pub(crate) use span_v2::{attributes_size, SpanV2Payload};
 pub use span_v2::{SpanLink, SpanV2, SpanV2Status, SPAN_V2_CONTENT_TYPE};
 pub use stacktrace::{Frame, Stacktrace};
 pub use thread::{Thread, ThreadId};

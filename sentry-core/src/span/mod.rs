@@ -14,6 +14,7 @@
 mod guard;
 mod record;
 mod segment;
+mod text;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -33,10 +34,10 @@ use crate::scope::Scopes;
 
 pub use guard::SpanGuard;
 
-use record::SpanRecord;
-pub(crate) use record::StreamedRecord;
+pub(crate) use record::{SpanRecord, StreamedRecord};
 pub(crate) use segment::effective_org_id;
 use segment::{Segment, SegmentStart};
+use text::SpanText;
 
 /// Whether `ctx`'s incoming trace may be continued by `client`, by the organization ids.
 pub(crate) fn may_continue(client: &Client, ctx: &TransactionContext) -> bool {
@@ -151,7 +152,8 @@ impl Node {
         if self.root {
             self.segment.finish(Some(record), end);
         } else if self.segment.stream.is_some() {
-            let streamed = record.into_v2(
+            // Handed to the span buffer as a record: it becomes a span v2 item on the worker.
+            let streamed = record.into_streamed(
                 self.segment.trace_id,
                 self.span_id,
                 self.parent_span_id,
@@ -297,7 +299,7 @@ impl Span {
                 inner: Inner::UnsampledRoot(segment),
             };
         }
-        let mut record = SpanRecord::new(ctx.op, String::new(), start);
+        let mut record = SpanRecord::new(ctx.op.into(), SpanText::default(), start);
         record.origin = ctx.origin;
         Span {
             inner: Inner::Recording(Arc::new(Node {
@@ -360,7 +362,13 @@ impl Span {
         match parent {
             Some(parent) if admitted => {
                 let start = start.unwrap_or_else(SystemTime::now);
-                let mut record = SpanRecord::new(op.to_owned(), name.to_owned(), start);
+                let mut record = if segment.stream.is_some() {
+                    // Converted on the worker: short texts stay inline until then.
+                    SpanRecord::new(op.into(), name.into(), start)
+                } else {
+                    // Converted when it ends, into `String`s: owned from the start.
+                    SpanRecord::new(op.to_owned().into(), name.to_owned().into(), start)
+                };
                 for (key, value) in attributes {
                     record.set_attribute(key, value);
                 }
@@ -514,7 +522,7 @@ impl Span {
             Inner::Recording(node) if node.root => Some(node.segment.name()),
             Inner::Recording(node) => {
                 let mut name = None;
-                node.with_record(|r| name = Some(r.name.clone()));
+                node.with_record(|r| name = Some(r.name.as_str().to_owned()));
                 name
             }
             _ => None,
@@ -552,7 +560,7 @@ impl Span {
 
     /// Sets the operation (`db.query`, `http.client`, …).
     pub fn set_op(&self, op: &str) {
-        self.with_record(|r| r.op = op.to_owned());
+        self.with_record(|r| r.op = op.into());
     }
 
     /// Sets what created the span, such as `auto.db.sqlx` (default `manual`).
@@ -566,7 +574,7 @@ impl Span {
         if self.is_transaction() {
             self.set_transaction_name(name, TransactionSource::Custom);
         } else {
-            self.with_record(|r| r.name = name.to_owned());
+            self.with_record(|r| r.name = name.into());
         }
     }
 
@@ -643,7 +651,7 @@ impl Span {
                     ..TraceContext::default()
                 };
                 node.with_record(|r| {
-                    context.op = (!r.op.is_empty()).then(|| r.op.clone());
+                    context.op = (!r.op.is_empty()).then(|| r.op.as_str().to_owned());
                 });
                 Some(context)
             }

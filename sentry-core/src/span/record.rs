@@ -9,7 +9,9 @@ use std::time::SystemTime;
 
 use sentry_minimal::{Map, SpanId, TraceId, Value};
 
+use super::text::SpanText;
 use crate::protocol::{Span as WireSpan, SpanLink, SpanStatus, SpanV2, SpanV2Status, TraceContext};
+use crate::transport::span_buffer::BufferedSpan;
 
 /// The origin of spans the application starts itself.
 pub(crate) const MANUAL_ORIGIN: &str = "manual";
@@ -17,8 +19,8 @@ pub(crate) const MANUAL_ORIGIN: &str = "manual";
 /// A span's data while it runs.
 #[derive(Clone, Debug)]
 pub(crate) struct SpanRecord {
-    pub(crate) op: String,
-    pub(crate) name: String,
+    pub(crate) op: SpanText,
+    pub(crate) name: SpanText,
     pub(crate) status: Option<SpanStatus>,
     pub(crate) attributes: Map,
     pub(crate) tags: sentry_minimal::SortedMap<String, String>,
@@ -28,17 +30,101 @@ pub(crate) struct SpanRecord {
     pub(crate) links: Vec<SpanLink>,
 }
 
-/// A finished span on its way to the span buffer: the v2 span, with the operation and the
-/// origin kept apart, to become attributes on the transport worker rather than on the thread
-/// that ended the span.
+/// An ended span on its way to the span buffer (`trace_lifecycle = Stream`): its record and
+/// what it needs from its segment, as plain data (it holds no client). It becomes a span v2
+/// item on the transport worker ([`into_v2`](Self::into_v2)), so the thread that ended the
+/// span only moves it into the buffer.
 pub(crate) struct StreamedRecord {
-    pub(crate) span: SpanV2,
-    pub(crate) op: String,
-    pub(crate) origin: Option<String>,
+    pub(crate) record: SpanRecord,
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    pub(crate) parent_span_id: Option<SpanId>,
+    pub(crate) end: SystemTime,
+    /// For the segment span: the segment's name when it ended.
+    pub(crate) segment_name: Option<String>,
+    /// The profiler that ran when the span ended (one atomic load when none runs).
+    pub(crate) profiler_id: Option<crate::profiling::ProfilerId>,
+}
+
+impl StreamedRecord {
+    /// About how many bytes the span takes as JSON (what the buffer's byte bounds count).
+    pub(crate) fn estimated_size(&self) -> usize {
+        // Ids, timestamps, status, keys and punctuation.
+        const FIXED: usize = 220;
+        let r = &self.record;
+        let name = match &self.segment_name {
+            Some(name) => name.len(),
+            None if r.name.is_empty() => r.op.len(),
+            None => r.name.len(),
+        };
+        FIXED
+            + name
+            + crate::protocol::attributes_size(&r.attributes)
+            + r.tags
+                .iter()
+                .map(|(k, v)| k.len() + 34 + v.len())
+                .sum::<usize>()
+            + r.links
+                .iter()
+                .map(|l| 120 + crate::protocol::attributes_size(&l.attributes))
+                .sum::<usize>()
+            + r.op.len()
+            + r.origin.as_ref().map_or(0, String::len)
+    }
+
+    /// The streamed span (span v2), with the operation and the origin kept apart (they become
+    /// the `sentry.op` and `sentry.origin` attributes): the name is the segment's name for a
+    /// segment span, else the record's name, or its operation when it has none; tags become
+    /// string attributes.
+    pub(crate) fn into_v2(self) -> (SpanV2, String, Option<String>) {
+        let record = self.record;
+        let (op, name) = (String::from(record.op), String::from(record.name));
+        let is_segment = self.segment_name.is_some();
+        let name = match self.segment_name {
+            Some(name) => name,
+            None if name.is_empty() => op.clone(),
+            None => name,
+        };
+        let mut attributes = record.attributes;
+        for (key, value) in record.tags {
+            attributes.entry(key).or_insert(value.into());
+        }
+        if let Some(profiler_id) = self.profiler_id {
+            // Sentry joins the span to the profile chunks of this profiler.
+            attributes.insert("sentry.profiler_id".into(), profiler_id.to_string().into());
+        }
+        let span = SpanV2 {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            parent_span_id: self.parent_span_id,
+            name,
+            status: SpanV2Status::from_status(record.status),
+            is_segment,
+            start_timestamp: record.start,
+            end_timestamp: self.end.max(record.start),
+            attributes,
+            links: record.links,
+        };
+        (span, op, record.origin)
+    }
+}
+
+impl BufferedSpan for StreamedRecord {
+    fn trace_id(&self) -> TraceId {
+        self.trace_id
+    }
+
+    fn estimated_size(&self) -> usize {
+        StreamedRecord::estimated_size(self)
+    }
+
+    fn into_v2(self: Box<Self>) -> (SpanV2, String, Option<String>) {
+        StreamedRecord::into_v2(*self)
+    }
 }
 
 impl SpanRecord {
-    pub(crate) fn new(op: String, name: String, start: SystemTime) -> Self {
+    pub(crate) fn new(op: SpanText, name: SpanText, start: SystemTime) -> Self {
         let mut attributes = Map::new();
         if crate::profiling::active_profiler().is_some() {
             // While a profiler samples threads, a span names the thread it started on, so
@@ -79,8 +165,8 @@ impl SpanRecord {
             span_id,
             trace_id,
             parent_span_id,
-            op: non_empty(self.op),
-            description: non_empty(self.name),
+            op: non_empty(self.op.into()),
+            description: non_empty(self.name.into()),
             start_timestamp: self.start,
             timestamp: end.max(self.start),
             status: Some(self.status.unwrap_or(SpanStatus::Ok)),
@@ -90,47 +176,26 @@ impl SpanRecord {
         }
     }
 
-    /// The streamed span (span v2): the name is the segment's `segment_name` for a segment
-    /// span, else the record's name, or its operation when it has none; tags become string
-    /// attributes.
-    pub(crate) fn into_v2(
+    /// The record on its way to the span buffer (boxed: the buffer moves a pointer, not the
+    /// record); it becomes a span v2 item on the worker.
+    pub(crate) fn into_streamed(
         self,
         trace_id: TraceId,
         span_id: SpanId,
         parent_span_id: Option<SpanId>,
         end: SystemTime,
         segment_name: Option<String>,
-    ) -> StreamedRecord {
-        let is_segment = segment_name.is_some();
-        let name = match segment_name {
-            Some(name) => name,
-            None if self.name.is_empty() => self.op.clone(),
-            None => self.name,
-        };
-        let mut attributes = self.attributes;
-        for (key, value) in self.tags {
-            attributes.entry(key).or_insert(value.into());
-        }
-        if let Some(profiler_id) = crate::profiling::active_profiler() {
-            // Sentry joins the span to the profile chunks of this profiler.
-            attributes.insert("sentry.profiler_id".into(), profiler_id.to_string().into());
-        }
-        StreamedRecord {
-            span: SpanV2 {
-                trace_id,
-                span_id,
-                parent_span_id,
-                name,
-                status: SpanV2Status::from_status(self.status),
-                is_segment,
-                start_timestamp: self.start,
-                end_timestamp: end.max(self.start),
-                attributes,
-                links: self.links,
-            },
-            op: self.op,
-            origin: self.origin,
-        }
+    ) -> Box<StreamedRecord> {
+        // Boxed once here: the buffer then moves a pointer rather than the record.
+        Box::new(StreamedRecord {
+            record: self,
+            trace_id,
+            span_id,
+            parent_span_id,
+            end,
+            segment_name,
+            profiler_id: crate::profiling::active_profiler(),
+        })
     }
 
     /// The `contexts.trace` of a transaction whose root span this is.
@@ -144,7 +209,7 @@ impl SpanRecord {
             trace_id,
             span_id,
             parent_span_id,
-            op: non_empty(self.op.clone()),
+            op: non_empty(self.op.as_str().to_owned()),
             status: Some(self.status.unwrap_or(SpanStatus::Ok)),
             origin: Some(
                 self.origin
@@ -159,4 +224,43 @@ impl SpanRecord {
 
 fn non_empty(s: String) -> Option<String> {
     (!s.is_empty()).then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    /// The buffer's byte bounds count the estimate; it must not be far below the JSON.
+    #[test]
+    fn a_streamed_record_estimates_its_json_size() {
+        let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut record = SpanRecord::new("db.query".into(), "SELECT 1".into(), start);
+        record.set_attribute("db.system".into(), "postgresql".into());
+        record.set_attribute("rows".into(), Value::I64(3));
+        record.tags.insert("shard".into(), "eu-1".into());
+        record.origin = Some("auto.db".into());
+        let mut link = SpanLink::new(TraceId::default(), SpanId::default());
+        link.attributes
+            .insert("sentry.link.type".into(), "previous_trace".into());
+        record.links.push(link);
+        let streamed = record.into_streamed(
+            TraceId::default(),
+            SpanId::default(),
+            None,
+            start + Duration::from_millis(5),
+            None,
+        );
+        let estimate = streamed.estimated_size();
+        let (span, op, origin) = streamed.into_v2();
+        assert_eq!(
+            (op.as_str(), origin.as_deref()),
+            ("db.query", Some("auto.db"))
+        );
+        assert_eq!(span.name, "SELECT 1");
+        assert_eq!(span.attributes["shard"], Value::from("eu-1"));
+        let json = serde_json::to_vec(&span).expect("serializable").len();
+        assert!(estimate >= json / 2, "{estimate} against {json} bytes");
+    }
 }

@@ -175,7 +175,7 @@ impl Segment {
 
     /// Streams a finished child span (`trace_lifecycle = Stream`); `false` if this segment
     /// does not stream.
-    pub(crate) fn stream_span(&self, span: super::record::StreamedRecord) -> bool {
+    pub(crate) fn stream_span(&self, span: Box<super::record::StreamedRecord>) -> bool {
         match &self.stream {
             Some(link) => {
                 self.client.capture_span(span, link);
@@ -310,7 +310,7 @@ impl Segment {
                 root.attributes.entry(name).or_insert(Value::Map(value));
             }
             let (name, _) = link.name();
-            let span = root.into_v2(
+            let span = root.into_streamed(
                 self.trace_id,
                 self.root_span_id,
                 self.parent_span_id,

@@ -134,15 +134,25 @@ impl fmt::Debug for SegmentLink {
 /// pipeline (common attributes, `before_send_span`).
 pub(crate) type ProcessSpan = Box<dyn Fn(&mut SpanV2, &SegmentLink) + Send + Sync>;
 
+/// An ended span as the span layer hands it to the buffer: kept as it is until the worker
+/// takes it, then converted to its v2 form there, off the thread that ended it.
+pub(crate) trait BufferedSpan: Send {
+    /// The trace the span belongs to.
+    fn trace_id(&self) -> TraceId;
+    /// About how many bytes the span takes as JSON (what the buffer's byte bounds count).
+    fn estimated_size(&self) -> usize;
+    /// The v2 span, with its operation and origin apart (they become the `sentry.op` and
+    /// `sentry.origin` attributes).
+    fn into_v2(self: Box<Self>) -> (SpanV2, String, Option<String>);
+}
+
 /// The thread a span ended on: its id (the kernel's, as profiles name threads) and name.
 pub(crate) type SpanThread = crate::profiling::ThreadInfo;
 
 struct Pending {
-    span: SpanV2,
+    /// The ended span, made a span v2 item on the worker.
+    record: Box<dyn BufferedSpan>,
     thread: Option<Arc<SpanThread>>,
-    /// The operation and origin, made attributes (`sentry.op`, `sentry.origin`) on the worker.
-    op: String,
-    origin: Option<String>,
     link: Arc<SegmentLink>,
     size: usize,
 }
@@ -227,17 +237,15 @@ impl SpanBuffer {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds a finished span of the segment `link` with its operation, origin and thread, or
-    /// drops and counts it when the buffer is full.
+    /// Adds an ended span of the segment `link` with the thread it ended on, or drops and
+    /// counts it when the buffer is full. The span stays a record until the worker takes it.
     pub(crate) fn push(
         &self,
-        span: SpanV2,
-        op: String,
-        origin: Option<String>,
+        record: Box<dyn BufferedSpan>,
         thread: Option<Arc<SpanThread>>,
         link: &Arc<SegmentLink>,
     ) {
-        let size = span.estimated_size() + op.len() + origin.as_ref().map_or(0, String::len);
+        let size = record.estimated_size();
         let mut state = self.lock();
         if state.count >= MAX_BUFFERED_SPANS
             || state.bytes.saturating_add(size) > MAX_BUFFERED_BYTES
@@ -248,7 +256,7 @@ impl SpanBuffer {
                 .record(DiscardReason::BufferOverflow, DataCategory::Span, 1);
             return;
         }
-        let trace_id = span.trace_id;
+        let trace_id = record.trace_id();
         let state = &mut *state;
         let bucket = match state.buckets.get_mut(&trace_id) {
             Some(bucket) => bucket,
@@ -259,10 +267,8 @@ impl SpanBuffer {
             }
         };
         bucket.spans.push_back(Pending {
-            span,
+            record,
             thread,
-            op,
-            origin,
             link: Arc::clone(link),
             size,
         });
@@ -365,16 +371,17 @@ impl SpanBuffer {
         let link = Arc::clone(&batch.first()?.link);
         let spans: Vec<SpanV2> = batch
             .into_iter()
-            .map(|mut pending| {
-                let attributes = &mut pending.span.attributes;
-                if !pending.op.is_empty() {
+            .map(|pending| {
+                let (mut span, op, origin) = pending.record.into_v2();
+                let attributes = &mut span.attributes;
+                if !op.is_empty() {
                     attributes
                         .entry("sentry.op".into())
-                        .or_insert(Value::String(pending.op));
+                        .or_insert(Value::String(op));
                 }
-                attributes.entry("sentry.origin".into()).or_insert_with(|| {
-                    Value::String(pending.origin.unwrap_or_else(|| "manual".into()))
-                });
+                attributes
+                    .entry("sentry.origin".into())
+                    .or_insert_with(|| Value::String(origin.unwrap_or_else(|| "manual".into())));
                 if let Some(thread) = &pending.thread {
                     attributes
                         .entry("thread.id".into())
@@ -386,11 +393,12 @@ impl SpanBuffer {
                     }
                 }
                 if let Some(process) = &self.process {
-                    process(&mut pending.span, &pending.link);
+                    process(&mut span, &pending.link);
                 }
-                pending.span
+                span
             })
             .collect();
+
         let payload = match serde_json::to_vec(&SpanV2Payload {
             version: 2,
             items: &spans,

@@ -30,14 +30,40 @@ fn link(trace_id: TraceId, name: &str) -> Arc<SegmentLink> {
     ))
 }
 
-fn span(trace_id: TraceId, i: usize) -> SpanV2 {
-    let now = SystemTime::now();
-    SpanV2::new(trace_id, new_span_id(), format!("span {i}"), now, now)
+/// A span as the buffer receives it, already in its v2 form.
+struct TestSpan {
+    span: SpanV2,
+    op: String,
+    origin: Option<String>,
 }
 
-fn big_span(trace_id: TraceId, bytes: usize) -> SpanV2 {
+impl BufferedSpan for TestSpan {
+    fn trace_id(&self) -> TraceId {
+        self.span.trace_id
+    }
+
+    fn estimated_size(&self) -> usize {
+        220 + self.span.name.len() + crate::protocol::attributes_size(&self.span.attributes)
+    }
+
+    fn into_v2(self: Box<Self>) -> (SpanV2, String, Option<String>) {
+        (self.span, self.op, self.origin)
+    }
+}
+
+fn span(trace_id: TraceId, i: usize) -> Box<TestSpan> {
+    let now = SystemTime::now();
+    Box::new(TestSpan {
+        span: SpanV2::new(trace_id, new_span_id(), format!("span {i}"), now, now),
+        op: String::new(),
+        origin: None,
+    })
+}
+
+fn big_span(trace_id: TraceId, bytes: usize) -> Box<TestSpan> {
     let mut span = span(trace_id, 0);
-    span.attributes
+    span.span
+        .attributes
         .insert("blob".into(), Value::String("x".repeat(bytes)));
     span
 }
@@ -85,9 +111,9 @@ fn one_envelope_per_trace_with_at_most_1000_spans() {
     let (a, b) = (new_trace_id(), new_trace_id());
     let (link_a, link_b) = (link(a, "a"), link(b, "b"));
     for i in 0..2500 {
-        buffer.push(span(a, i), String::new(), None, None, &link_a);
+        buffer.push(span(a, i), None, &link_a);
         if i < 10 {
-            buffer.push(span(b, i), String::new(), None, None, &link_b);
+            buffer.push(span(b, i), None, &link_b);
         }
     }
     let mut sizes = Vec::new();
@@ -123,7 +149,7 @@ fn due_five_seconds_after_the_first_span_or_at_1000_spans() {
     let trace = new_trace_id();
     let l = link(trace, "t");
     let before = Instant::now();
-    buffer.push(span(trace, 0), String::new(), None, None, &l);
+    buffer.push(span(trace, 0), None, &l);
     let deadline = buffer.next_deadline().expect("a span waits");
     assert!(deadline >= before + FLUSH_INTERVAL && deadline <= Instant::now() + FLUSH_INTERVAL);
     assert!(buffer
@@ -133,13 +159,13 @@ fn due_five_seconds_after_the_first_span_or_at_1000_spans() {
     assert_eq!(spans_in(&envelope), 1);
     // By count: 1,000 spans are due at once.
     for i in 0..999 {
-        buffer.push(span(trace, i), String::new(), None, None, &l);
+        buffer.push(span(trace, i), None, &l);
     }
     assert!(
         buffer.take_batch(Instant::now(), false).is_none(),
         "999 wait"
     );
-    buffer.push(span(trace, 999), String::new(), None, None, &l);
+    buffer.push(span(trace, 999), None, &l);
     let envelope = buffer
         .take_batch(Instant::now(), false)
         .expect("due by count");
@@ -155,14 +181,14 @@ fn due_at_5_mib_each_envelope_within_it_and_never_over_10_mib() {
     // 1 MiB spans: the fifth makes 5 MiB due; ten fill the buffer; more are dropped.
     let one = 1024 * 1024 - 400;
     for _ in 0..4 {
-        buffer.push(big_span(trace, one), String::new(), None, None, &l);
+        buffer.push(big_span(trace, one), None, &l);
     }
     assert!(
         buffer.take_batch(Instant::now(), false).is_none(),
         "under 5 MiB"
     );
     for _ in 0..8 {
-        buffer.push(big_span(trace, one), String::new(), None, None, &l);
+        buffer.push(big_span(trace, one), None, &l);
     }
     let kept = buffer.len();
     assert!(kept <= 10, "{kept} spans of 1 MiB kept");
@@ -192,7 +218,7 @@ fn the_trace_header_is_frozen_when_the_first_envelope_of_the_trace_is_made() {
     let (buffer, _) = buffer();
     let trace = new_trace_id();
     let l = link(trace, "first name");
-    buffer.push(span(trace, 0), String::new(), None, None, &l);
+    buffer.push(span(trace, 0), None, &l);
     let first = buffer.take_batch(Instant::now(), true).expect("forced");
     let transaction = |e: &Envelope| {
         e.headers()
@@ -202,7 +228,7 @@ fn the_trace_header_is_frozen_when_the_first_envelope_of_the_trace_is_made() {
     };
     assert_eq!(transaction(&first).as_deref(), Some("first name"));
     l.set_name("second name".into(), TransactionSource::Route);
-    buffer.push(span(trace, 1), String::new(), None, None, &l);
+    buffer.push(span(trace, 1), None, &l);
     let second = buffer.take_batch(Instant::now(), true).expect("forced");
     assert_eq!(
         transaction(&second).as_deref(),
@@ -232,10 +258,11 @@ fn the_process_hook_runs_on_the_thread_that_takes_the_batch() {
     );
     let trace = new_trace_id();
     let l = link(trace, "seg");
+    let mut record = span(trace, 0);
+    record.op = "db.query".into();
+    record.origin = Some("auto.db".into());
     buffer.push(
-        span(trace, 0),
-        "db.query".into(),
-        Some("auto.db".into()),
+        record,
         Some(Arc::new(SpanThread {
             id: 7,
             name: Some("main".into()),
@@ -281,16 +308,16 @@ fn a_full_buffer_wakes_the_idle_worker_and_flush_takes_the_rest() {
     let trace = new_trace_id();
     let l = link(trace, "t");
     for i in 0..FLUSH_SPANS {
-        spans.push(span(trace, i), String::new(), None, None, &l);
+        spans.push(span(trace, i), None, &l);
     }
     let elapsed = wait_until(|| !sent.is_empty());
     assert!(elapsed < Duration::from_secs(2), "batch took {elapsed:?}");
     assert_eq!(count_items(&sent.envelopes(), &ItemType::Span), 1);
-    spans.push(span(trace, 0), String::new(), None, None, &l);
+    spans.push(span(trace, 0), None, &l);
     assert!(worker.flush(LONG));
     assert!(spans.is_empty());
     assert_eq!(count_items(&sent.envelopes(), &ItemType::Span), 2);
-    spans.push(span(trace, 1), String::new(), None, None, &l);
+    spans.push(span(trace, 1), None, &l);
     assert!(worker.shutdown(LONG));
     assert_eq!(
         count_items(&sent.envelopes(), &ItemType::Span),
@@ -304,10 +331,10 @@ fn rate_limited_and_failed_spans_are_counted_per_span() {
     let (sent, worker, spans) = worker_with_spans(vec![rate_limited("60:span")]);
     let trace = new_trace_id();
     let l = link(trace, "t");
-    spans.push(span(trace, 0), String::new(), None, None, &l);
+    spans.push(span(trace, 0), None, &l);
     assert!(worker.flush(LONG)); // the 429
     for i in 0..3 {
-        spans.push(span(trace, i), String::new(), None, None, &l);
+        spans.push(span(trace, i), None, &l);
     }
     worker.send_envelope(event_envelope());
     assert!(worker.flush(LONG));
@@ -331,7 +358,7 @@ fn spans_lost_to_a_network_error_are_counted() {
     let trace = new_trace_id();
     let l = link(trace, "t");
     for i in 0..4 {
-        spans.push(span(trace, i), String::new(), None, None, &l);
+        spans.push(span(trace, i), None, &l);
     }
     assert!(worker.flush(LONG)); // lost
     worker.send_envelope(event_envelope()); // carries the report
