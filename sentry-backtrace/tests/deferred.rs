@@ -2,37 +2,19 @@
 //! transport worker calls before serializing) completes them later. The transport here stands
 //! in for the worker and finalizes what it received.
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use sentry_backtrace::{ContextIntegration, StacktraceIntegration};
-use sentry_core::envelope::{Envelope, EnvelopeItem};
+use sentry_core::envelope::EnvelopeItem;
 use sentry_core::protocol::Event;
 use sentry_core::transport::Transport;
 use sentry_core::ClientOptions;
 
-#[derive(Default)]
-struct Deferred {
-    received: Mutex<Vec<Envelope>>,
-}
+mod support;
+use support::Unfinished;
 
-impl Transport for Deferred {
-    fn send_envelope(&self, envelope: Envelope) {
-        self.received
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(envelope);
-    }
-    fn flush(&self, _timeout: Duration) -> bool {
-        true
-    }
-    fn shutdown(&self, _timeout: Duration) -> bool {
-        true
-    }
-}
-
-fn events(transport: &Deferred) -> Vec<Event> {
-    let envelopes = std::mem::take(&mut *transport.received.lock().unwrap());
+fn events(transport: &Unfinished) -> Vec<Event> {
+    let envelopes = transport.take();
     envelopes
         .iter()
         .flat_map(|e| e.items())
@@ -53,7 +35,7 @@ fn report() {
 fn the_calling_thread_keeps_addresses_and_finalize_completes_them() {
     sentry_backtrace::set_deferred_symbolication(true);
     sentry_backtrace::set_modules(sentry_backtrace::cargo_lock_modules!("../Cargo.lock"));
-    let transport = Arc::new(Deferred::default());
+    let transport = Arc::new(Unfinished::default());
     let dyn_transport: Arc<dyn Transport> = Arc::clone(&transport) as Arc<dyn Transport>;
     let seen_in_before_send = Arc::new(Mutex::new(None));
     let guard = sentry_core::init(ClientOptions {

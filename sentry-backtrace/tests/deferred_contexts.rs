@@ -4,7 +4,6 @@
 //! worker runs before serializing.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use sentry_backtrace::{ContextIntegration, StacktraceIntegration};
 use sentry_core::envelope::{Envelope, EnvelopeItem};
@@ -15,25 +14,8 @@ use sentry_core::{ClientOptions, Hint, Integration, Level, TransactionContext};
 
 const AUTOMATIC: [&str; 4] = ["os", "runtime", "device", "app"];
 
-#[derive(Default)]
-struct Unfinished {
-    received: Mutex<Vec<Envelope>>,
-}
-
-impl Transport for Unfinished {
-    fn send_envelope(&self, envelope: Envelope) {
-        self.received
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(envelope);
-    }
-    fn flush(&self, _timeout: Duration) -> bool {
-        true
-    }
-    fn shutdown(&self, _timeout: Duration) -> bool {
-        true
-    }
-}
+mod support;
+use support::Unfinished;
 
 /// Runs `f` with a client sending to a fresh [`Unfinished`], and returns what it received.
 /// One test at a time: the client is the process's.
@@ -47,8 +29,7 @@ fn capture(mut options: ClientOptions, f: impl FnOnce()) -> Vec<Envelope> {
     let guard = sentry_core::init(options);
     f();
     drop(guard);
-    let received = std::mem::take(&mut *transport.received.lock().unwrap());
-    received
+    transport.take()
 }
 
 fn first_event(envelopes: &[Envelope]) -> Event {

@@ -4,9 +4,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sentry_backtrace::StacktraceIntegration;
-use sentry_core::envelope::Envelope;
-use sentry_core::transport::{SendOutcome, Transport, TransportOptions, TransportWorker};
 use sentry_core::ClientOptions;
+
+mod support;
 
 #[inline(never)]
 fn report() {
@@ -18,20 +18,10 @@ fn report() {
 #[test]
 fn worker_resolves() {
     let bodies: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
-    let factory = {
-        let bodies = Arc::clone(&bodies);
-        move |options: &TransportOptions| -> Arc<dyn Transport> {
-            let bodies = Arc::clone(&bodies);
-            let sender = move |body: Vec<u8>, _e: &Envelope| {
-                bodies.lock().unwrap().push(body);
-                SendOutcome::status(200)
-            };
-            Arc::new(TransportWorker::spawn(sender, options).unwrap())
-        }
-    };
+    let factory = support::worker_into(&bodies);
     let _guard = sentry_core::init(ClientOptions {
         dsn: "https://public@sentry.invalid/1".parse().ok(),
-        transport: Some(Arc::new(factory)),
+        transport: Some(factory),
         before_send: Some(Arc::new(|event, _| {
             let frames = &event
                 .exception
