@@ -67,7 +67,7 @@ fn a_hundred_starts_and_stops_leave_no_thread_and_one_handler() {
         drop(sampler.stop());
     }
     // Every sampler thread was joined.
-    assert_eq!(sampler_support::sampler_threads(), 0);
+    assert_eq!(sampler_support::sampler_threads_settled(0), 0);
     // The handler stays after the last stop, and a stray signal is harmless.
     assert_eq!(Some(signal_handler()), handler);
     // SAFETY: see `signal_handler`.
@@ -83,7 +83,7 @@ fn dropping_a_sampler_stops_it() {
     let (sampler, _collected) = sampler_support::start(SamplerConfig::default());
     assert_eq!(sampler_support::sampler_threads(), 1);
     drop(sampler);
-    assert_eq!(sampler_support::sampler_threads(), 0);
+    assert_eq!(sampler_support::sampler_threads_settled(0), 0);
     let (again, _) = sampler_support::start(SamplerConfig::default());
     drop(again.stop());
 }

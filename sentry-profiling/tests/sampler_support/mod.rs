@@ -46,6 +46,21 @@ pub fn start(config: SamplerConfig) -> (Sampler, Arc<Mutex<Collected>>) {
     }
 }
 
+/// The sampler threads still listed once every joined one has left `/proc/self/task`: a
+/// joined thread's entry can outlive `join` for a moment (the kernel wakes the joiner as the
+/// thread exits, and removes the task after), so this waits up to 5 s for the count to reach
+/// `expected` and returns the last count seen.
+pub fn sampler_threads_settled(expected: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let count = sampler_threads();
+        if count == expected || Instant::now() >= deadline {
+            return count;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// The number of sampler threads (named `sentry-profiler`) of this process.
 pub fn sampler_threads() -> usize {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
