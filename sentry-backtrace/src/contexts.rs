@@ -7,7 +7,8 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::SystemTime;
 
 use sentry_core::protocol::{
-    AppContext, Context, Contexts, DeviceContext, Event, OsContext, RuntimeContext, SpanV2,
+    AppContext, ClientSdkInfo, Context, Contexts, DeviceContext, Event, OsContext, RuntimeContext,
+    SpanV2,
 };
 use sentry_core::{ClientOptions, Integration, Value};
 
@@ -57,7 +58,9 @@ pub const RUSTC_VERSION: &str = env!("SENTRY_BACKTRACE_RUSTC_VERSION");
 /// ```
 #[derive(Debug, Default)]
 pub struct ContextIntegration {
-    _private: (),
+    /// The client (by its `sdk` information) whose events this integration last found to be
+    /// deferred, so that its next events are known without the registry's lock.
+    deferring: OnceLock<Arc<ClientSdkInfo>>,
 }
 
 impl ContextIntegration {
@@ -88,7 +91,7 @@ impl Integration for ContextIntegration {
             && event
                 .sdk
                 .as_ref()
-                .is_some_and(|sdk| deferring::mark(sdk, options.send_default_pii));
+                .is_some_and(|sdk| self.defers_for(sdk, options.send_default_pii));
         if !deferred {
             add_contexts(&mut event, options.send_default_pii);
         }
@@ -115,6 +118,26 @@ impl Integration for ContextIntegration {
         if span.is_segment {
             put("os.version", &os.version);
         }
+    }
+}
+
+impl ContextIntegration {
+    /// Whether the events of the client that stamps `sdk` get their contexts on the worker:
+    /// known without a lock once this integration has seen that client defer, else asked of
+    /// (and recorded in) the process-wide registry the worker's finalizer reads.
+    fn defers_for(&self, sdk: &Arc<ClientSdkInfo>, send_default_pii: bool) -> bool {
+        if self
+            .deferring
+            .get()
+            .is_some_and(|known| Arc::ptr_eq(known, sdk))
+        {
+            return true;
+        }
+        let deferred = deferring::mark(sdk, send_default_pii);
+        if deferred {
+            let _ = self.deferring.set(Arc::clone(sdk));
+        }
+        deferred
     }
 }
 
