@@ -164,13 +164,10 @@ pub fn capture_error<E: AsError + ?Sized>(error: &E) -> EventId {
     if !sentry_minimal::is_enabled() {
         return EventId::nil();
     }
-    let (error, type_name) = (error.as_error(), error.type_name());
-    // The stack is walked from the caller's own frame (this function is inlined there): every
-    // SDK frame between the caller and the walker is one more frame for the unwinder.
-    match entry_walker() {
-        Some(walker) => capture_error_walked_by(walker, error, type_name),
-        None => capture_error_with_stack(error, type_name, None),
-    }
+    // The stack is walked from the caller's own frame (this function and the next are
+    // inlined there): every SDK frame between the caller and the walker is one more frame
+    // for the unwinder.
+    capture_error_here(error.as_error(), error.type_name())
 }
 
 /// The body of [`capture_error`] once the gate is open, for the facade's backend.
@@ -186,6 +183,13 @@ pub(crate) fn capture_error_enabled(
     error: &(dyn Error + 'static),
     type_name: Option<&str>,
 ) -> EventId {
+    capture_error_here(error, type_name)
+}
+
+/// Captures `error`, its stack walked from the frame this is inlined into when the walker
+/// applies (see [`capture_error_enabled`]).
+#[inline(always)]
+fn capture_error_here(error: &(dyn Error + 'static), type_name: Option<&str>) -> EventId {
     match entry_walker() {
         Some(walker) => capture_error_walked_by(walker, error, type_name),
         None => capture_error_with_stack(error, type_name, None),
