@@ -116,11 +116,9 @@ fn session_event(event: &Event, hint: &Hint<'_>) -> Option<SessionEvent> {
 fn user_of(scopes: &Scopes) -> Option<Arc<User>> {
     scopes
         .current
-        .snapshot()
-        .user
-        .clone()
-        .or_else(|| scopes.isolation.snapshot().user.clone())
-        .or_else(|| global_slot().snapshot().user.clone())
+        .read(|scope| scope.user.clone())
+        .or_else(|| scopes.isolation.read(|scope| scope.user.clone()))
+        .or_else(|| global_slot().read(|scope| scope.user.clone()))
 }
 
 impl Client {

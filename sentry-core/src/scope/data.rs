@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use sentry_minimal::{Breadcrumb, Level, Map, User, Value};
 
@@ -434,6 +434,47 @@ impl Scope {
     /// Whether `self` holds the same data as `other`, its fork: every field unchanged (the
     /// same allocations). Pointer comparisons only; a field set again to an equal value
     /// counts as changed.
+    /// Whether this scope holds nothing at all (a new scope's state). Every field is named,
+    /// so a field added to `Scope` must be considered here.
+    pub(crate) fn is_empty(&self) -> bool {
+        let Scope {
+            level,
+            fingerprint,
+            transaction,
+            user,
+            tags,
+            extra,
+            contexts,
+            breadcrumbs,
+            event_processors,
+            client,
+            propagation,
+            attachments,
+            session,
+            attributes,
+        } = self;
+        level.is_none()
+            && fingerprint.is_none()
+            && transaction.is_none()
+            && user.is_none()
+            && tags.is_empty()
+            && extra.is_empty()
+            && contexts.is_empty()
+            && breadcrumbs.is_empty()
+            && event_processors.len() == 0
+            && client.is_none()
+            && propagation.is_none()
+            && attachments.is_empty()
+            && session.is_none()
+            && attributes.is_empty()
+    }
+
+    /// An empty scope shared by the process: what a fork of an empty scope reads.
+    pub(crate) fn empty() -> &'static Scope {
+        static EMPTY: OnceLock<Scope> = OnceLock::new();
+        EMPTY.get_or_init(Scope::default)
+    }
+
     pub(crate) fn same_data(&self, other: &Scope) -> bool {
         fn same<T: ?Sized>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
             match (a, b) {

@@ -11,15 +11,17 @@ use super::slot_ref::SlotRef;
 /// [`Scopes::fork_current`](super::Scopes::fork_current)) starts as the data it was forked
 /// from, with no scope object of its own: forking, entering and leaving allocate nothing. The
 /// object is made on the first write, or when the `Scopes` is cloned (a clone must share the
-/// object with the original, so that a write through either is seen by both).
+/// object with the original, so that a write through either is seen by both). A fork of an
+/// empty scope holds no data either (`None`): it reads the process's empty scope, and making
+/// it touches no lock and no reference count.
 pub(crate) struct CurrentSlot(State);
 
 enum State {
     /// A scope object (the default current scope, a fork that was written or cloned).
     Made(SlotRef),
-    /// A fork: the data at the time of the fork, and the object once made.
+    /// A fork: the data at the time of the fork (`None`: empty), and the object once made.
     Fork {
-        data: Arc<Scope>,
+        data: Option<Arc<Scope>>,
         object: OnceLock<SlotRef>,
     },
 }
@@ -30,8 +32,8 @@ impl CurrentSlot {
         CurrentSlot(State::Made(object))
     }
 
-    /// A fork of `data` whose scope object is made when first needed.
-    pub(crate) fn fork(data: Arc<Scope>) -> CurrentSlot {
+    /// A fork of `data` (`None`: an empty scope) whose scope object is made when first needed.
+    pub(crate) fn fork(data: Option<Arc<Scope>>) -> CurrentSlot {
         CurrentSlot(State::Fork {
             data,
             object: OnceLock::new(),
@@ -42,9 +44,8 @@ impl CurrentSlot {
     pub(crate) fn object(&self) -> &SlotRef {
         match &self.0 {
             State::Made(object) => object,
-            State::Fork { data, object } => {
-                object.get_or_init(|| SlotRef::Shared(ScopeSlot::new(Arc::clone(data))))
-            }
+            State::Fork { data, object } => object
+                .get_or_init(|| SlotRef::Shared(ScopeSlot::new(data.clone().unwrap_or_default()))),
         }
     }
 
@@ -62,13 +63,13 @@ impl CurrentSlot {
         self.made().is_some()
     }
 
-    /// The current data: a reference-count increment.
-    pub(crate) fn snapshot(&self) -> Arc<Scope> {
+    /// The current data (`None`: empty): a reference-count increment at most.
+    pub(crate) fn snapshot(&self) -> Option<Arc<Scope>> {
         match &self.0 {
-            State::Made(object) => object.snapshot(),
+            State::Made(object) => object.fork_data(),
             State::Fork { data, object } => match object.get() {
-                Some(object) => object.snapshot(),
-                None => Arc::clone(data),
+                Some(object) => object.fork_data(),
+                None => data.clone(),
             },
         }
     }
@@ -79,7 +80,7 @@ impl CurrentSlot {
             State::Made(object) => object.read(f),
             State::Fork { data, object } => match object.get() {
                 Some(object) => object.read(f),
-                None => f(data),
+                None => f(data.as_deref().unwrap_or(Scope::empty())),
             },
         }
     }

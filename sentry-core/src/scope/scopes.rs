@@ -275,10 +275,8 @@ impl Scopes {
                 .unwrap_or_else(Client::noop);
         }
         self.current
-            .snapshot()
-            .client
-            .clone()
-            .or_else(|| self.isolation.snapshot().client.clone())
+            .read(|scope| scope.client.clone())
+            .or_else(|| self.isolation.read(|scope| scope.client.clone()))
             .or_else(|| global_slot().snapshot().client.clone())
             .unwrap_or_else(Client::noop)
     }
@@ -288,7 +286,8 @@ impl Scopes {
 pub(crate) struct Snapshots {
     global: Arc<Scope>,
     isolation: Arc<Scope>,
-    current: Arc<Scope>,
+    /// `None`: the current scope is empty (the usual case; no reference count taken).
+    current: Option<Arc<Scope>>,
 }
 
 impl Snapshots {
@@ -303,7 +302,7 @@ impl Snapshots {
 
     /// The client items go to: current → isolation → global.
     pub(crate) fn client(&self) -> Option<&Arc<Client>> {
-        self.current
+        self.current()
             .client
             .as_ref()
             .or(self.isolation.client.as_ref())
@@ -312,7 +311,11 @@ impl Snapshots {
 
     /// The scopes, outermost first, as the client applies them.
     pub(crate) fn scopes(&self) -> [&Scope; 3] {
-        [&self.global, &self.isolation, &self.current]
+        [&self.global, &self.isolation, self.current()]
+    }
+
+    fn current(&self) -> &Scope {
+        self.current.as_deref().unwrap_or(Scope::empty())
     }
 }
 
@@ -504,7 +507,9 @@ fn fork_current_scopes() -> (Scopes, Scope) {
 fn enter_configured(mut forked: Scopes, configured: Scope) -> ScopeGuard {
     let unchanged = forked.current.read(|forked| configured.same_data(forked));
     if !unchanged {
-        forked.current = CurrentSlot::of(ScopeSlot::new(Arc::new(configured)).into());
+        // Still a fork: its scope object is made only if something writes to it or clones
+        // the scopes while they are entered.
+        forked.current = CurrentSlot::fork(Some(Arc::new(configured)));
     }
     forked.enter()
 }
@@ -617,10 +622,10 @@ mod tests {
         parent.current.update(|s| s.set_tag("parent", "1"));
         let child = parent.fork_current();
         assert!(!child.current.is_made());
-        assert_eq!(child.current.snapshot().tags()["parent"], "1");
+        assert_eq!(child.current.read(|s| s.tags()["parent"].clone()), "1");
         // A later change of the parent is not seen by the fork (a copy at the fork).
         parent.current.update(|s| s.set_tag("later", "1"));
-        assert!(!child.current.snapshot().tags().contains_key("later"));
+        assert!(!child.current.read(|s| s.tags().contains_key("later")));
         // Entering and leaving makes nothing.
         let guard = clone_unmade(&child).enter();
         drop(guard);
@@ -628,26 +633,62 @@ mod tests {
         let clone = child.clone();
         assert!(child.current.is_made());
         clone.current.update(|s| s.set_tag("child", "1"));
-        assert_eq!(child.current.snapshot().tags()["child"], "1");
-        assert!(!parent.current.snapshot().tags().contains_key("child"));
+        assert_eq!(child.current.read(|s| s.tags()["child"].clone()), "1");
+        assert!(!parent.current.read(|s| s.tags().contains_key("child")));
     }
 
+    /// `with_scope` makes no scope object, whatever `configure` does: the entered scopes hold
+    /// the configured data (or none, when `configure` wrote nothing to an empty scope) until
+    /// something writes to them or clones them.
     #[test]
-    fn with_scope_makes_no_object_for_a_configure_that_writes_nothing() {
-        let made = |configure: fn(&mut Scope)| {
+    fn with_scope_makes_no_object_and_holds_what_configure_wrote() {
+        // (scope object made, data held, a tag `k`)
+        let entered = |configure: fn(&mut Scope)| {
             let (forked, mut scope) = fork_current_scopes();
             configure(&mut scope);
             let _guard = enter_configured(forked, scope);
-            THREAD_SCOPES.with(|cell| cell.borrow().scopes.as_ref().unwrap().current.is_made())
+            THREAD_SCOPES.with(|cell| {
+                let slot = cell.borrow();
+                let current = &slot.scopes.as_ref().unwrap().current;
+                (
+                    current.is_made(),
+                    current.snapshot().is_some(),
+                    current.read(|s| s.tags().contains_key("k")),
+                )
+            })
         };
-        assert!(!made(|_| {}));
-        assert!(!made(|scope| {
-            let _ = scope.tags().len();
-        }));
-        assert!(made(|scope| scope.set_tag("k", "v")));
-        assert!(made(
-            |scope| scope.set_level(Some(sentry_minimal::Level::Warning))
-        ));
+        assert_eq!(entered(|_| {}), (false, false, false));
+        assert_eq!(
+            entered(|scope| {
+                let _ = scope.tags().len();
+            }),
+            (false, false, false)
+        );
+        assert_eq!(
+            entered(|scope| scope.set_tag("k", "v")),
+            (false, true, true)
+        );
+        assert_eq!(
+            entered(|scope| scope.set_level(Some(sentry_minimal::Level::Warning))),
+            (false, true, false)
+        );
+    }
+
+    /// A fork of an empty scope holds nothing; one of a scope written since holds its data,
+    /// and the fork's first write makes its own object without touching the parent.
+    #[test]
+    fn a_fork_of_an_empty_scope_holds_no_data() {
+        let parent = Scopes::current().fork_isolation();
+        let empty = parent.fork_current();
+        assert!(empty.current.snapshot().is_none());
+        parent.current.update(|s| s.set_tag("parent", "1"));
+        let written = parent.fork_current();
+        assert!(written.current.snapshot().is_some());
+        // The fork taken while the parent was empty stays empty.
+        assert!(empty.current.read(|s| s.tags().is_empty()));
+        empty.current.update(|s| s.set_tag("fork", "1"));
+        assert!(empty.current.read(|s| s.tags().contains_key("fork")));
+        assert!(!parent.current.read(|s| s.tags().contains_key("fork")));
     }
 
     #[test]
@@ -658,7 +699,7 @@ mod tests {
         let (inner, scope) = fork_current_scopes();
         assert_eq!(scope.tags()["outer"], "1");
         let _inner = enter_configured(inner, scope);
-        let seen = with_scopes(|s| s.current.snapshot().tags().get("outer").cloned());
+        let seen = with_scopes(|s| s.current.read(|s| s.tags().get("outer").cloned()));
         assert_eq!(seen.as_deref(), Some("1"));
     }
 

@@ -1,7 +1,7 @@
 //! A scope object that several threads or tasks may share.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::data::Scope;
@@ -33,11 +33,25 @@ thread_local! {
 ///
 /// A closure that changes the slot it is configuring again is refused (it would wait for
 /// itself); see the thread-local marker above.
-#[derive(Debug, Default)]
+///
+/// Whether the published data is empty is also kept beside the lock
+/// ([`fork_data`](Self::fork_data)): a fork of an empty scope, the usual current scope, holds no data at all
+/// and takes neither the lock nor a reference count.
+#[derive(Debug)]
 pub(crate) struct ScopeSlot {
     data: Mutex<Published>,
     writer: Mutex<()>,
     last_event_id: Mutex<Option<EventId>>,
+    /// Set while the published data holds nothing (`Scope::is_empty`). Written under the
+    /// `data` lock whenever a version is published; once cleared it stays clear (a scope
+    /// emptied again only takes the general path).
+    empty: AtomicBool,
+}
+
+impl Default for ScopeSlot {
+    fn default() -> Self {
+        ScopeSlot::with_data(Arc::default())
+    }
 }
 
 /// The published data, and whether a closure is computing the next version from it.
@@ -57,6 +71,7 @@ impl ScopeSlot {
     /// A slot holding `scope`, not yet shared (the process's default slots live in statics).
     pub(crate) fn with_data(scope: Arc<Scope>) -> Self {
         ScopeSlot {
+            empty: AtomicBool::new(scope.is_empty()),
             data: Mutex::new(Published {
                 scope,
                 configuring: false,
@@ -82,6 +97,24 @@ impl ScopeSlot {
         Arc::clone(&self.lock_data().scope)
     }
 
+    /// The data a fork of this slot starts from: `None` while the slot holds nothing (one
+    /// atomic load: no lock, no reference count), else a snapshot.
+    pub(crate) fn fork_data(&self) -> Option<Arc<Scope>> {
+        if self.empty.load(Ordering::Acquire) {
+            None
+        } else {
+            Some(self.snapshot())
+        }
+    }
+
+    /// Clears the `empty` flag once `published` holds something. Called under the `data`
+    /// lock, after every change.
+    fn note_published(&self, published: &Scope) {
+        if self.empty.load(Ordering::Relaxed) && !published.is_empty() {
+            self.empty.store(false, Ordering::Release);
+        }
+    }
+
     fn lock_data(&self) -> std::sync::MutexGuard<'_, Published> {
         self.data.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -99,13 +132,17 @@ impl ScopeSlot {
         }
         let mut data = self.lock_data();
         if !data.configuring {
-            return Some(f(Arc::make_mut(&mut data.scope)));
+            let result = f(Arc::make_mut(&mut data.scope));
+            self.note_published(&data.scope);
+            return Some(result);
         }
         // A closure is computing the next version: wait for it to publish.
         drop(data);
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut data = self.lock_data();
-        Some(f(Arc::make_mut(&mut data.scope)))
+        let result = f(Arc::make_mut(&mut data.scope));
+        self.note_published(&data.scope);
+        Some(result)
     }
 
     /// Runs a user closure on a copy of the data and publishes the copy when it returns.
@@ -128,6 +165,7 @@ impl ScopeSlot {
         let previous = {
             let mut data = self.lock_data();
             data.configuring = false;
+            self.note_published(&next);
             std::mem::replace(&mut data.scope, next)
         };
         std::mem::forget(configuring);
