@@ -467,51 +467,60 @@ where
     body()
 }
 
+/// What [`with_scope`] forks: this thread's isolation scope and span, and the current scope's
+/// data (`None`: empty).
+struct Forked {
+    isolation: SlotRef,
+    data: Option<Arc<Scope>>,
+    span: Option<Span>,
+}
+
 /// This thread's scopes forked for [`with_scope`], and a copy of their current data for its
-/// `configure` (a copy of a scope's empty fields costs nothing: see `Shared`). The thread's
-/// scopes are read in place, not cloned, so a current scope that is itself an unwritten fork
-/// stays one.
+/// `configure` (a copy of a scope's empty fields costs nothing: see `Shared`; an empty scope
+/// is not copied but made). The thread's scopes are read in place, not cloned, so a current
+/// scope that is itself an unwritten fork stays one.
 #[inline(never)]
-fn fork_current_scopes() -> (Scopes, Scope) {
+fn fork_current_scopes() -> (Forked, Scope) {
+    let read = |scopes: &Scopes| Forked {
+        isolation: scopes.isolation.clone(),
+        data: scopes.current.snapshot(),
+        span: scopes.span.clone(),
+    };
     let own = if ENTERED.load(Ordering::Acquire) != 0 {
         THREAD_SCOPES
             .try_with(|cell| {
                 let slot = cell.try_borrow().ok()?;
-                let scopes = slot.scopes.as_ref()?;
-                Some((
-                    scopes.isolation.clone(),
-                    scopes.current.snapshot(),
-                    scopes.span.clone(),
-                ))
+                slot.scopes.as_ref().map(read)
             })
             .ok()
             .flatten()
     } else {
         None
     };
-    let forked = match own {
-        Some((isolation, data, span)) => Scopes {
-            isolation,
-            current: CurrentSlot::fork(data),
-            span,
-        },
-        None => default_scopes().fork_current(),
+    let forked = own.unwrap_or_else(|| read(default_scopes()));
+    let scope = match &forked.data {
+        Some(data) => Scope::clone(data),
+        None => Scope::default(),
     };
-    let scope = forked.current.read(Scope::clone);
     (forked, scope)
 }
 
-/// Enters `forked` with `configured` as its current scope. While `configure` changed nothing,
-/// the fork stays unwritten: no scope object is made.
+/// Enters the fork with `configured` as its current data. While `configure` changed nothing,
+/// the fork keeps the data it was forked from (or none); either way it is entered as a fork,
+/// whose scope object is made only if something writes to it or clones the scopes.
 #[inline(never)]
-fn enter_configured(mut forked: Scopes, configured: Scope) -> ScopeGuard {
-    let unchanged = forked.current.read(|forked| configured.same_data(forked));
-    if !unchanged {
-        // Still a fork: its scope object is made only if something writes to it or clones
-        // the scopes while they are entered.
-        forked.current = CurrentSlot::fork(Some(Arc::new(configured)));
+fn enter_configured(forked: Forked, configured: Scope) -> ScopeGuard {
+    let data = match forked.data {
+        None if configured.is_empty() => None,
+        Some(data) if configured.same_data(&data) => Some(data),
+        _ => Some(Arc::new(configured)),
+    };
+    Scopes {
+        isolation: forked.isolation,
+        current: CurrentSlot::fork(data),
+        span: forked.span,
     }
-    forked.enter()
+    .enter()
 }
 
 /// Runs `body` with new isolation and current scopes (a new trace), after `configure` has set
