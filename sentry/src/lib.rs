@@ -334,7 +334,9 @@ pub use sentry_backtrace::{cargo_lock_modules, set_modules};
 ///
 /// ```
 /// let guard = sentry::init("https://public@sentry.example.com/1");
-/// assert!(guard.is_enabled());
+/// // Enabled: it sends through the HTTP transport (built without the `transport` feature,
+/// // the SDK has no way to send and stays disabled unless `ClientOptions::transport` is set).
+/// assert_eq!(guard.is_enabled(), cfg!(feature = "transport"));
 /// # drop(guard);
 /// let guard = sentry::init(""); // disabled
 /// assert!(!guard.is_enabled());
