@@ -22,8 +22,9 @@ pub const SPOTLIGHT_TIMEOUT: Duration = Duration::from_secs(2);
 /// or hanging sidecar costs the transport's thread little.
 pub const SPOTLIGHT_INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 
-/// The longest pause between attempts to reach a sidecar that is down: 16 s.
-pub const SPOTLIGHT_MAX_BACKOFF: Duration = Duration::from_secs(16);
+/// The longest pause between attempts to reach a sidecar that is down: 60 s (the Spotlight
+/// specification's cap: 1 s doubling to 60 s).
+pub const SPOTLIGHT_MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Posts envelopes to a [Spotlight](https://spotlightjs.com) sidecar, for local debugging.
 ///
@@ -45,7 +46,7 @@ pub const SPOTLIGHT_MAX_BACKOFF: Duration = Duration::from_secs(16);
 /// - When the sidecar cannot be reached, envelopes are skipped (reported as a network error)
 ///   for [`SPOTLIGHT_INITIAL_BACKOFF`], doubling up to [`SPOTLIGHT_MAX_BACKOFF`]; the first
 ///   success ends the pause. A sidecar started after the application is picked up when the
-///   current pause ends, within 16 s.
+///   current pause ends, within 60 s.
 /// - Error statuses from the sidecar are written to the SDK diagnostics only.
 ///
 /// ```
