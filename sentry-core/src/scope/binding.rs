@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use sentry_minimal::Breadcrumb;
 
-use super::data::{Scope, DEFAULT_MAX_BREADCRUMBS};
+use super::data::{Scope, Stamp, DEFAULT_MAX_BREADCRUMBS};
 use super::scopes::{global_slot, with_isolation, with_scopes};
 use crate::callback::{in_callback, run_callback};
 use crate::client::Client;
@@ -84,9 +84,15 @@ pub(crate) fn record_breadcrumb(crumb: Breadcrumb, hint: &Hint<'_>) {
             NO_CLIENT => return,
             LOOK_UP => {}
             max => {
-                // The isolation scope borrowed in place: pushing runs no application code.
+                // The isolation scope borrowed in place: pushing runs no application code. The
+                // breadcrumb is lent, not moved, through the closures (it is moved once, into
+                // the ring); what is left in `crumb` (an evicted breadcrumb) is dropped here,
+                // after the scope's lock is released.
+                let mut crumb = Some(crumb);
                 with_isolation(|isolation| {
-                    isolation.update(|scope| scope.push_breadcrumb(crumb, max))
+                    isolation.update(|scope| {
+                        scope.push_breadcrumb_from(&mut crumb, max, Stamp::Recorded)
+                    })
                 });
                 return;
             }
@@ -116,9 +122,10 @@ pub(crate) fn record_breadcrumb(crumb: Breadcrumb, hint: &Hint<'_>) {
             }
             None => crumb,
         };
+        let mut crumb = Some(crumb);
         scopes
             .isolation
-            .update(|scope| scope.push_breadcrumb(crumb, max));
+            .update(|scope| scope.push_breadcrumb_from(&mut crumb, max, Stamp::Recorded));
     });
 }
 

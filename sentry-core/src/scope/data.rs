@@ -23,9 +23,39 @@ use super::shared::Shared;
 /// event and the [`Hint`] of what the event was made from.
 pub type EventProcessor = Arc<dyn Fn(Event, &Hint<'_>) -> Option<Event> + Send + Sync>;
 
-/// Breadcrumbs carry a process-wide sequence number so that breadcrumbs from the global,
-/// isolation and current scopes merge in insertion order.
-static BREADCRUMB_SEQ: AtomicU64 = AtomicU64::new(0);
+/// The clock that orders breadcrumbs across the global, isolation and current scopes, so that
+/// they merge in the order they were added. Each ring is in insertion order already; the
+/// stamps only decide between rings.
+///
+/// Breadcrumbs recorded by `add_breadcrumb` (the hot path: thousands a second when a logging
+/// bridge turns records into breadcrumbs) all go to the isolation scope, so they never need
+/// to be ordered among themselves by stamp: they read the clock without changing it,
+/// [`Stamp::Recorded`], stamp `2e + 1` for the clock's value `e` (a load, no read-modify-write
+/// shared by every thread). Breadcrumbs added through [`Scope::add_breadcrumb`], to any scope,
+/// advance it, [`Stamp::Added`], stamp `2e` for the new value `e`. A breadcrumb added after
+/// another (in the happens-before sense) gets a larger stamp in every case: a recorded one
+/// reads at least the value an earlier added one set, and an added one sets a value larger
+/// than any an earlier recorded one read. Two stamps are equal only for two recorded
+/// breadcrumbs, which are in the same ring.
+static BREADCRUMB_CLOCK: AtomicU64 = AtomicU64::new(0);
+
+/// How a breadcrumb is stamped (see [`BREADCRUMB_CLOCK`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Stamp {
+    /// Recorded on the isolation scope by `add_breadcrumb`: reads the clock.
+    Recorded,
+    /// Added to a scope through `Scope::add_breadcrumb`: advances the clock.
+    Added,
+}
+
+impl Stamp {
+    fn next(self) -> u64 {
+        match self {
+            Stamp::Recorded => 2 * BREADCRUMB_CLOCK.load(Ordering::Relaxed) + 1,
+            Stamp::Added => 2 * (BREADCRUMB_CLOCK.fetch_add(1, Ordering::Relaxed) + 1),
+        }
+    }
+}
 
 /// Data applied to every event captured while the scope is active.
 ///
@@ -278,33 +308,48 @@ impl Scope {
         self.push_breadcrumb(breadcrumb, max);
     }
 
-    /// Appends a breadcrumb, evicting the oldest beyond `max`. When the ring is full and the
-    /// evicted breadcrumb is not shared with an event in flight, its allocation is reused.
+    /// Appends a breadcrumb added through the scope's API (see [`Stamp::Added`]).
+    pub(crate) fn push_breadcrumb(&mut self, breadcrumb: Breadcrumb, max: usize) {
+        self.push_breadcrumb_from(&mut Some(breadcrumb), max, Stamp::Added);
+    }
+
+    /// Appends the breadcrumb in `breadcrumb`, evicting the oldest beyond `max`. When the ring
+    /// is full and the evicted breadcrumb is not shared with an event in flight, its
+    /// allocation is reused, and the evicted breadcrumb is left in `breadcrumb` for the caller
+    /// to drop (outside the scope's lock). Taken by reference, the breadcrumb is moved once,
+    /// into the ring, however many closures it passed through.
     ///
     /// The breadcrumb's data is held to the depth and breadth [`limits`](crate::limits), and
     /// its message and data are each cut to the size of an event if they are larger.
-    pub(crate) fn push_breadcrumb(&mut self, mut breadcrumb: Breadcrumb, max: usize) {
+    pub(crate) fn push_breadcrumb_from(
+        &mut self,
+        breadcrumb: &mut Option<Breadcrumb>,
+        max: usize,
+        stamp: Stamp,
+    ) {
         if max == 0 {
             return;
         }
-        limits::cut_breadcrumb_for_scope(&mut breadcrumb);
-        let seq = BREADCRUMB_SEQ.fetch_add(1, Ordering::Relaxed);
+        let Some(crumb) = breadcrumb.as_mut() else {
+            return;
+        };
+        limits::cut_breadcrumb_for_scope(crumb);
+        let seq = stamp.next();
         let ring = self.breadcrumbs.make_mut();
         let mut recycled = None;
         while ring.len() >= max {
             recycled = ring.pop_front().map(|(_, old)| old);
         }
-        let entry = match recycled {
-            Some(mut old) => match Arc::get_mut(&mut old) {
-                Some(slot) => {
-                    *slot = breadcrumb;
-                    old
-                }
-                None => Arc::new(breadcrumb),
-            },
-            None => Arc::new(breadcrumb),
+        let entry = match recycled.as_mut().and_then(Arc::get_mut) {
+            Some(slot) => {
+                std::mem::swap(slot, crumb);
+                recycled
+            }
+            None => breadcrumb.take().map(Arc::new),
         };
-        ring.push_back((seq, entry));
+        if let Some(entry) = entry {
+            ring.push_back((seq, entry));
+        }
     }
 
     /// Removes every breadcrumb.
