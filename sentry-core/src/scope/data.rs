@@ -776,6 +776,44 @@ mod tests {
         assert_eq!(messages(&event), ["c1", "g2", "i2"]);
     }
 
+    /// Breadcrumbs recorded on the isolation scope (which read the ordering clock) and ones
+    /// added to the other scopes (which advance it) still merge in the order they came.
+    #[test]
+    fn recorded_and_added_breadcrumbs_merge_in_order() {
+        let (mut g, mut i, mut c) = (Scope::default(), Scope::default(), Scope::default());
+        let record = |scope: &mut Scope, m: &'static str| {
+            scope.push_breadcrumb_from(&mut Some(crumb(m)), 100, Stamp::Recorded)
+        };
+        record(&mut i, "i1");
+        record(&mut i, "i2");
+        g.add_breadcrumb(crumb("g1"));
+        record(&mut i, "i3");
+        c.add_breadcrumb(crumb("c1"));
+        c.add_breadcrumb(crumb("c2"));
+        record(&mut i, "i4");
+        record(&mut i, "i5");
+        g.add_breadcrumb(crumb("g2"));
+        let mut event = Event::default();
+        apply_scopes([&g, &i, &c], &mut event, 100);
+        assert_eq!(
+            messages(&event),
+            ["i1", "i2", "g1", "i3", "c1", "c2", "i4", "i5", "g2"]
+        );
+    }
+
+    /// A breadcrumb evicted from a full ring is handed back to the caller (to be dropped
+    /// outside the scope's lock), and its allocation holds the new one.
+    #[test]
+    fn an_evicted_breadcrumb_is_handed_back() {
+        let mut scope = Scope::default();
+        scope.push_breadcrumb(crumb("a"), 1);
+        let mut next = Some(crumb("b"));
+        scope.push_breadcrumb_from(&mut next, 1, Stamp::Recorded);
+        assert_eq!(next.and_then(|b| b.message).as_deref(), Some("a"));
+        let kept: Vec<_> = scope.breadcrumbs().map(|b| b.message.clone()).collect();
+        assert_eq!(kept, [Some("b".into())]);
+    }
+
     #[test]
     fn event_keys_win_then_inner_scopes() {
         let (mut g, mut i, mut c) = (Scope::default(), Scope::default(), Scope::default());
