@@ -124,7 +124,9 @@ pub struct Scopes {
 impl Scopes {
     /// The scopes active on this thread.
     pub fn current() -> Scopes {
-        with_scopes(Scopes::clone)
+        // One clone of the thread's own scopes (`with_scopes` would clone them, then lend the
+        // clone to be cloned again).
+        own_scopes().unwrap_or_else(|| default_scopes().clone())
     }
 
     /// New scopes whose isolation and current scopes are copies of these (copy-on-write), with
@@ -343,16 +345,22 @@ impl Drop for ScopeGuard {
 /// Calls `f` with this thread's scopes, without cloning them when the thread uses the defaults.
 #[inline]
 pub(crate) fn with_scopes<R>(f: impl FnOnce(&Scopes) -> R) -> R {
-    if ENTERED.load(Ordering::Acquire) != 0 {
-        let own = THREAD_SCOPES
-            .try_with(|cell| cell.try_borrow().ok().and_then(|s| s.scopes.clone()))
-            .ok()
-            .flatten();
-        if let Some(scopes) = own {
-            return f(&scopes);
-        }
+    match own_scopes() {
+        Some(scopes) => f(&scopes),
+        None => f(default_scopes()),
     }
-    f(default_scopes())
+}
+
+/// A clone of this thread's own scopes, `None` while it uses the process's default scopes.
+#[inline]
+fn own_scopes() -> Option<Scopes> {
+    if ENTERED.load(Ordering::Acquire) == 0 {
+        return None;
+    }
+    THREAD_SCOPES
+        .try_with(|cell| cell.try_borrow().ok().and_then(|s| s.scopes.clone()))
+        .ok()
+        .flatten()
 }
 
 /// This thread's scopes with `span` current: their scope objects shared, without a clone of
