@@ -71,7 +71,9 @@ pub fn has_event_finalizers() -> bool {
     ANY.load(Ordering::Acquire)
 }
 
-/// Runs every registered finalizer on `event`, in registration order.
+/// Runs every registered finalizer on `event`, in registration order, then holds the event
+/// to the size limits again: what the finalizers added (the contexts, source lines) was not
+/// there when the capturing thread checked them.
 pub fn finalize_event(event: &mut Event) {
     if !has_event_finalizers() {
         return;
@@ -84,6 +86,12 @@ pub fn finalize_event(event: &mut Event) {
         // A panic leaves the event as the finalizer left it; `run_callback` says so in the
         // diagnostics.
         let _ = crate::callback::run_callback(name, || finalizer(event));
+    }
+    // Strings were cut to `max_value_length` on the capturing thread; what is left to check
+    // is the event's size (a read-only walk unless it is over).
+    if let crate::limits::Verdict::TooLarge(size) = crate::limits::enforce_event(event, usize::MAX)
+    {
+        crate::sentry_debug!("a finalized event is still {size} bytes after trimming");
     }
 }
 
