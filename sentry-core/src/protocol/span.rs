@@ -6,7 +6,7 @@ use sentry_minimal::{Map, SortedMap, SpanId, TraceId};
 use serde::{Deserialize, Serialize};
 
 use super::minimal_serde::{sorted_map, wire};
-use super::SpanStatus;
+use super::{SpanStatus, SpanText};
 
 /// A finished span inside a transaction (the `spans` array of a transaction event).
 ///
@@ -59,10 +59,10 @@ pub struct Span {
     pub parent_span_id: Option<SpanId>,
     /// The operation, such as `"db.query"` (lower snake case, low cardinality).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub op: Option<String>,
+    pub op: Option<SpanText>,
     /// What the span did, such as the query.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<SpanText>,
     /// When the span started.
     #[serde(with = "crate::time::seconds")]
     pub start_timestamp: SystemTime,
@@ -84,7 +84,7 @@ pub struct Span {
     pub data: Map,
     /// What created the span, such as `"manual"` or `"auto.db.sqlx"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<String>,
+    pub origin: Option<SpanText>,
 }
 
 impl Default for Span {
