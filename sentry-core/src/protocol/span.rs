@@ -13,7 +13,9 @@ use super::{SpanStatus, SpanText};
 /// Relay requires `span_id`, `trace_id`, `start_timestamp` and `timestamp` (the end, not
 /// before the start) on every span, so both timestamps are plain times: the SDK sends only
 /// finished spans. Both are written as float seconds with microsecond precision (reading also
-/// accepts RFC 3339 strings). Empty optional fields are not written.
+/// accepts RFC 3339 strings). Empty optional fields are not written. The operation,
+/// description and origin are [`SpanText`]s: a `&'static str` or a short text costs no
+/// allocation, and each is written as a plain string.
 ///
 /// [`Span::default`] gives a fresh random `span_id`, the current time (to the microsecond) as
 /// both timestamps and an all-zero `trace_id`, which the caller replaces with the
@@ -44,6 +46,7 @@ use super::{SpanStatus, SpanText};
 /// assert!(json.get("tags").is_none());
 /// let back: Span = serde_json::from_value(json).unwrap();
 /// assert_eq!(back, span);
+/// assert_eq!(back.op.as_deref(), Some("db.query"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Span {

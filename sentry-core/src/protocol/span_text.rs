@@ -300,7 +300,8 @@ mod tests {
                 assert_eq!(a.cmp(b), Ordering::Equal);
             }
         }
-        assert!(SpanText::from("a") < SpanText::from_static("b"));
+        let (a, b) = (SpanText::from("a"), SpanText::from_static("b"));
+        assert!(a < b);
     }
 
     #[test]
