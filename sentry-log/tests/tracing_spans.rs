@@ -103,14 +103,14 @@ fn flatten(tx: &Event) -> Vec<Flat> {
     }];
     for span in &tx.spans {
         spans.push(Flat {
-            name: span.description.clone().unwrap_or_default(),
-            op: span.op.clone().unwrap_or_default(),
+            name: span.description.clone().unwrap_or_default().into(),
+            op: span.op.clone().unwrap_or_default().into(),
             id: span.span_id,
             parent: span.parent_span_id,
             trace: span.trace_id,
             data: span.data.clone(),
             status: span.status,
-            origin: span.origin.clone(),
+            origin: span.origin.clone().map(String::from),
         });
     }
     spans

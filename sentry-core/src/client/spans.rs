@@ -180,7 +180,20 @@ impl Client {
                 crate::limits::cut_value_for_scope(value);
             }
         }
-        buffer.push(record, Some(crate::profiling::this_thread()), link);
+        // The thread is borrowed: the buffer takes a reference count only when it changes.
+        thread_local! {
+            static THREAD: Arc<crate::profiling::ThreadInfo> = crate::profiling::this_thread();
+        }
+        let mut record = Some(record);
+        let _ = THREAD.try_with(|thread| {
+            if let Some(record) = record.take() {
+                buffer.push(record, Some(thread), link);
+            }
+        });
+        if let Some(record) = record {
+            // This thread's locals are being destroyed.
+            buffer.push(record, None, link);
+        }
     }
 
     /// Hands every buffered span to `transport` (flush and close).

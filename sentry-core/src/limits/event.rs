@@ -10,7 +10,7 @@ use super::size::Sizer;
 use super::value::{cut_bag, cut_value, fit_str, fit_value_sized, value_size};
 use super::{truncate_chars, MAX_EVENT_BYTES, SIZE_MARKER, SPANS_REMOVED_KEY};
 use crate::depth::dispose;
-use crate::protocol::{Context, DebugImage, Event, Stacktrace};
+use crate::protocol::{Context, DebugImage, Event, SpanText, Stacktrace};
 
 /// What [`enforce_event`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,7 +213,12 @@ fn cut_event(event: &mut Event, max_chars: usize) {
     }
     for span in &mut event.spans {
         if let Some(description) = &mut span.description {
-            truncate_chars(description, max_chars);
+            // A text of no more bytes than `max_chars` has no more characters either.
+            if description.len() > max_chars {
+                let mut text = std::mem::take(description).into_string();
+                truncate_chars(&mut text, max_chars);
+                *description = text.into();
+            }
         }
         cut_bag(&mut span.data, max_chars);
     }
@@ -236,6 +241,8 @@ enum Slot<'a> {
     Message(&'a mut String),
     /// A tag's value (Sentry keeps 200 characters of one; a huge one should not cost the event).
     Tag(&'a mut Cow<'static, str>),
+    /// A span's description.
+    SpanText(&'a mut SpanText),
 }
 
 impl Slot<'_> {
@@ -245,6 +252,7 @@ impl Slot<'_> {
             Slot::Text(text) => str_size(text),
             Slot::Message(text) => 2 * str_size(text),
             Slot::Tag(text) => str_size(text),
+            Slot::SpanText(text) => str_size(text),
         }
     }
 
@@ -265,6 +273,14 @@ impl Slot<'_> {
                     let mut owned = text.to_string();
                     fit_str(&mut owned, budget);
                     *text = Cow::Owned(owned);
+                }
+                str_size(text)
+            }
+            Slot::SpanText(text) => {
+                if str_size(text) > budget {
+                    let mut owned = std::mem::take(text).into_string();
+                    fit_str(&mut owned, budget);
+                    *text = owned.into();
                 }
                 str_size(text)
             }
@@ -323,7 +339,7 @@ fn for_each_slot(event: &mut Event, mut f: impl FnMut(Slot<'_>)) {
     }
     for span in &mut event.spans {
         if let Some(description) = &mut span.description {
-            f(Slot::Text(description));
+            f(Slot::SpanText(description));
         }
         span.tags.values_mut().for_each(|v| f(Slot::Text(v)));
         span.data.values_mut().for_each(|v| f(Slot::Value(v)));
@@ -669,7 +685,7 @@ mod tests {
                     let mut span = Span {
                         trace_id,
                         op: Some("db.query".into()),
-                        description: Some(format!("span {i}")),
+                        description: Some(format!("span {i}").into()),
                         ..Span::default()
                     };
                     span.data
@@ -719,7 +735,7 @@ mod tests {
         assert!(!event.extra.contains_key(crate::limits::SPANS_REMOVED_KEY));
         // Long descriptions are held to max_value_length.
         let mut event = transaction(2, 0);
-        event.spans[0].description = Some("q".repeat(50));
+        event.spans[0].description = Some("q".repeat(50).into());
         assert_eq!(enforce_event(&mut event, 10), Verdict::Trimmed);
         assert_eq!(
             event.spans[0]

@@ -39,6 +39,7 @@ mod request;
 mod sdk;
 mod session;
 mod span;
+mod span_text;
 mod span_v2;
 mod stacktrace;
 mod thread;
@@ -85,6 +86,7 @@ pub use session::{
     SessionStatus, SessionUpdate,
 };
 pub use span::Span;
+pub use span_text::SpanText;
 pub(crate) use span_v2::{attributes_size, SpanV2Payload};
 pub use span_v2::{SpanLink, SpanV2, SpanV2Status, SPAN_V2_CONTENT_TYPE};
 pub use stacktrace::{Frame, Stacktrace};

@@ -6,14 +6,16 @@ use sentry_minimal::{Map, SortedMap, SpanId, TraceId};
 use serde::{Deserialize, Serialize};
 
 use super::minimal_serde::{sorted_map, wire};
-use super::SpanStatus;
+use super::{SpanStatus, SpanText};
 
 /// A finished span inside a transaction (the `spans` array of a transaction event).
 ///
 /// Relay requires `span_id`, `trace_id`, `start_timestamp` and `timestamp` (the end, not
 /// before the start) on every span, so both timestamps are plain times: the SDK sends only
 /// finished spans. Both are written as float seconds with microsecond precision (reading also
-/// accepts RFC 3339 strings). Empty optional fields are not written.
+/// accepts RFC 3339 strings). Empty optional fields are not written. The operation,
+/// description and origin are [`SpanText`]s: a `&'static str` or a short text costs no
+/// allocation, and each is written as a plain string.
 ///
 /// [`Span::default`] gives a fresh random `span_id`, the current time (to the microsecond) as
 /// both timestamps and an all-zero `trace_id`, which the caller replaces with the
@@ -44,6 +46,7 @@ use super::SpanStatus;
 /// assert!(json.get("tags").is_none());
 /// let back: Span = serde_json::from_value(json).unwrap();
 /// assert_eq!(back, span);
+/// assert_eq!(back.op.as_deref(), Some("db.query"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Span {
@@ -59,10 +62,10 @@ pub struct Span {
     pub parent_span_id: Option<SpanId>,
     /// The operation, such as `"db.query"` (lower snake case, low cardinality).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub op: Option<String>,
+    pub op: Option<SpanText>,
     /// What the span did, such as the query.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<SpanText>,
     /// When the span started.
     #[serde(with = "crate::time::seconds")]
     pub start_timestamp: SystemTime,
@@ -84,7 +87,7 @@ pub struct Span {
     pub data: Map,
     /// What created the span, such as `"manual"` or `"auto.db.sqlx"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<String>,
+    pub origin: Option<SpanText>,
 }
 
 impl Default for Span {

@@ -14,7 +14,6 @@
 mod guard;
 mod record;
 mod segment;
-mod text;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,7 +26,7 @@ use crate::propagation::{DynamicSamplingContext, SentryTrace};
 use crate::protocol::TransactionSource;
 use crate::protocol::{
     new_span_id, DataCategory, DiscardReason, Measurement, MeasurementUnit, SpanLink, SpanStatus,
-    TraceContext,
+    SpanText, TraceContext,
 };
 use crate::sampling::{decide, TransactionContext};
 use crate::scope::Scopes;
@@ -37,7 +36,6 @@ pub use guard::SpanGuard;
 pub(crate) use record::{SpanRecord, StreamedRecord};
 pub(crate) use segment::effective_org_id;
 use segment::{Segment, SegmentStart};
-use text::SpanText;
 
 /// Whether `ctx`'s incoming trace may be continued by `client`, by the organization ids.
 pub(crate) fn may_continue(client: &Client, ctx: &TransactionContext) -> bool {
@@ -300,7 +298,7 @@ impl Span {
             };
         }
         let mut record = SpanRecord::new(ctx.op.into(), SpanText::default(), start);
-        record.origin = ctx.origin;
+        record.origin = ctx.origin.map(SpanText::from);
         Span {
             inner: Inner::Recording(Arc::new(Node {
                 segment,
@@ -362,13 +360,8 @@ impl Span {
         match parent {
             Some(parent) if admitted => {
                 let start = start.unwrap_or_else(SystemTime::now);
-                let mut record = if segment.stream.is_some() {
-                    // Converted on the worker: short texts stay inline until then.
-                    SpanRecord::new(op.into(), name.into(), start)
-                } else {
-                    // Converted when it ends, into `String`s: owned from the start.
-                    SpanRecord::new(op.to_owned().into(), name.to_owned().into(), start)
-                };
+                // Short texts are kept inline: no allocation but the node's.
+                let mut record = SpanRecord::new(op.into(), name.into(), start);
                 for (key, value) in attributes {
                     record.set_attribute(key, value);
                 }
@@ -565,7 +558,7 @@ impl Span {
 
     /// Sets what created the span, such as `auto.db.sqlx` (default `manual`).
     pub fn set_origin(&self, origin: &str) {
-        self.with_record(|r| r.origin = Some(origin.to_owned()));
+        self.with_record(|r| r.origin = Some(origin.into()));
     }
 
     /// Sets the name: a child's description, or a transaction's name (source `custom`; use

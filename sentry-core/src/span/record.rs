@@ -9,12 +9,13 @@ use std::time::SystemTime;
 
 use sentry_minimal::{Map, SpanId, TraceId, Value};
 
-use super::text::SpanText;
-use crate::protocol::{Span as WireSpan, SpanLink, SpanStatus, SpanV2, SpanV2Status, TraceContext};
+use crate::protocol::{
+    Span as WireSpan, SpanLink, SpanStatus, SpanText, SpanV2, SpanV2Status, TraceContext,
+};
 use crate::transport::span_buffer::BufferedSpan;
 
 /// The origin of spans the application starts itself.
-pub(crate) const MANUAL_ORIGIN: &str = "manual";
+pub(crate) const MANUAL_ORIGIN: SpanText = SpanText::from_static("manual");
 
 /// A span's data while it runs.
 #[derive(Clone, Debug)]
@@ -24,7 +25,7 @@ pub(crate) struct SpanRecord {
     pub(crate) status: Option<SpanStatus>,
     pub(crate) attributes: Map,
     pub(crate) tags: sentry_minimal::SortedMap<String, String>,
-    pub(crate) origin: Option<String>,
+    pub(crate) origin: Option<SpanText>,
     pub(crate) start: SystemTime,
     /// Links to other spans (sent by streaming only: a transaction's spans have none).
     pub(crate) links: Vec<SpanLink>,
@@ -69,7 +70,7 @@ impl StreamedRecord {
                 .map(|l| 120 + crate::protocol::attributes_size(&l.attributes))
                 .sum::<usize>()
             + r.op.len()
-            + r.origin.as_ref().map_or(0, String::len)
+            + r.origin.as_ref().map_or(0, |o| o.len())
     }
 
     /// The streamed span (span v2), with the operation and the origin kept apart (they become
@@ -105,7 +106,7 @@ impl StreamedRecord {
             attributes,
             links: record.links,
         };
-        (span, op, record.origin)
+        (span, op, record.origin.map(SpanText::into_string))
     }
 }
 
@@ -165,14 +166,14 @@ impl SpanRecord {
             span_id,
             trace_id,
             parent_span_id,
-            op: non_empty(self.op.into()),
-            description: non_empty(self.name.into()),
+            op: non_empty(self.op),
+            description: non_empty(self.name),
             start_timestamp: self.start,
             timestamp: end.max(self.start),
             status: Some(self.status.unwrap_or(SpanStatus::Ok)),
             tags: self.tags,
             data: self.attributes,
-            origin: Some(self.origin.unwrap_or_else(|| MANUAL_ORIGIN.to_owned())),
+            origin: Some(self.origin.unwrap_or(MANUAL_ORIGIN)),
         }
     }
 
@@ -209,12 +210,13 @@ impl SpanRecord {
             trace_id,
             span_id,
             parent_span_id,
-            op: non_empty(self.op.as_str().to_owned()),
+            op: (!self.op.is_empty()).then(|| self.op.as_str().to_owned()),
             status: Some(self.status.unwrap_or(SpanStatus::Ok)),
             origin: Some(
                 self.origin
-                    .clone()
-                    .unwrap_or_else(|| MANUAL_ORIGIN.to_owned()),
+                    .as_ref()
+                    .map_or(MANUAL_ORIGIN.as_str(), SpanText::as_str)
+                    .to_owned(),
             ),
             data: self.attributes.clone(),
             ..TraceContext::default()
@@ -222,7 +224,7 @@ impl SpanRecord {
     }
 }
 
-fn non_empty(s: String) -> Option<String> {
+fn non_empty(s: SpanText) -> Option<SpanText> {
     (!s.is_empty()).then_some(s)
 }
 

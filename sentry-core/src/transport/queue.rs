@@ -473,7 +473,7 @@ mod tests {
         span_data.spans[1].data.insert("blob".into(), blob());
         let mut span_description = span_data.clone();
         span_description.spans[1].data.clear();
-        span_description.spans[0].description = Some("x".repeat(100_000));
+        span_description.spans[0].description = Some("x".repeat(100_000).into());
         for event in [
             extra,
             context,

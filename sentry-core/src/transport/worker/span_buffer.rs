@@ -152,14 +152,53 @@ pub(crate) type SpanThread = crate::profiling::ThreadInfo;
 struct Pending {
     /// The ended span, made a span v2 item on the worker.
     record: Box<dyn BufferedSpan>,
-    thread: Option<Arc<SpanThread>>,
-    link: Arc<SegmentLink>,
+    /// The thread it ended on, unless the same as the span before it in its bucket's order.
+    thread: AsBefore<Option<Arc<SpanThread>>>,
+    /// Its segment, unless the same as the span before it in its bucket's order.
+    link: AsBefore<Arc<SegmentLink>>,
     size: usize,
+}
+
+/// What consecutive spans of a bucket usually share (their thread, their segment): kept by
+/// the first span that has it, so the thread that ends a span pays no reference count for it.
+enum AsBefore<T> {
+    /// A value that differs from the one of the span before.
+    New(T),
+    /// The same as the span before in the bucket.
+    Same,
+}
+
+impl<T: Clone> AsBefore<T> {
+    /// The value, with `last` the value of the span before (updated).
+    fn resolve(self, last: &mut Option<T>) -> Option<T> {
+        if let AsBefore::New(value) = self {
+            *last = Some(value);
+        }
+        last.clone()
+    }
 }
 
 #[derive(Default)]
 struct Bucket {
     spans: VecDeque<Pending>,
+    /// The thread and segment of the last span pushed (`None` before the first).
+    pushed_thread: Option<Option<Arc<SpanThread>>>,
+    pushed_link: Option<Arc<SegmentLink>>,
+    /// The thread and segment of the last span taken.
+    taken_thread: Option<Option<Arc<SpanThread>>>,
+    taken_link: Option<Arc<SegmentLink>>,
+}
+
+impl Bucket {
+    fn new(spans: VecDeque<Pending>) -> Bucket {
+        Bucket {
+            spans,
+            pushed_thread: None,
+            pushed_link: None,
+            taken_thread: None,
+            taken_link: None,
+        }
+    }
 }
 
 /// Hashes a trace id by its first eight bytes: they are random already, so SipHash's work
@@ -242,7 +281,7 @@ impl SpanBuffer {
     pub(crate) fn push(
         &self,
         record: Box<dyn BufferedSpan>,
-        thread: Option<Arc<SpanThread>>,
+        thread: Option<&Arc<SpanThread>>,
         link: &Arc<SegmentLink>,
     ) {
         let size = record.estimated_size();
@@ -263,13 +302,33 @@ impl SpanBuffer {
             None => {
                 state.order.push_back(trace_id);
                 let spans = state.spare.take().unwrap_or_default();
-                state.buckets.entry(trace_id).or_insert(Bucket { spans })
+                state.buckets.entry(trace_id).or_insert(Bucket::new(spans))
+            }
+        };
+        // Reference counts only when the thread or the segment changes.
+        let same_thread = match (&bucket.pushed_thread, thread) {
+            (Some(Some(last)), Some(thread)) => Arc::ptr_eq(last, thread),
+            (Some(None), None) => true,
+            _ => false,
+        };
+        let thread = if same_thread {
+            AsBefore::Same
+        } else {
+            let thread = thread.cloned();
+            bucket.pushed_thread = Some(thread.clone());
+            AsBefore::New(thread)
+        };
+        let link = match &bucket.pushed_link {
+            Some(last) if Arc::ptr_eq(last, link) => AsBefore::Same,
+            _ => {
+                bucket.pushed_link = Some(Arc::clone(link));
+                AsBefore::New(Arc::clone(link))
             }
         };
         bucket.spans.push_back(Pending {
             record,
             thread,
-            link: Arc::clone(link),
+            link,
             size,
         });
         let before = state.bytes;
@@ -347,7 +406,21 @@ impl SpanBuffer {
                     break;
                 }
                 bytes += next.size;
-                batch.extend(bucket.spans.pop_front());
+                if let Some(pending) = bucket.spans.pop_front() {
+                    let thread = pending.thread.resolve(&mut bucket.taken_thread).flatten();
+                    // The first span of a bucket always has its segment.
+                    match pending.link.resolve(&mut bucket.taken_link) {
+                        Some(link) => batch.push((pending.record, thread, link)),
+                        None => {
+                            crate::sentry_debug!("a buffered span lost its segment; dropped");
+                            self.client_reports.record(
+                                DiscardReason::InternalSdkError,
+                                DataCategory::Span,
+                                1,
+                            );
+                        }
+                    }
+                }
             }
             if bucket.spans.is_empty() {
                 if let Some(bucket) = state.buckets.remove(&trace_id) {
@@ -368,11 +441,11 @@ impl SpanBuffer {
             state.draining = false;
         }
         drop(guard);
-        let link = Arc::clone(&batch.first()?.link);
+        let link = Arc::clone(&batch.first()?.2);
         let spans: Vec<SpanV2> = batch
             .into_iter()
-            .map(|pending| {
-                let (mut span, op, origin) = pending.record.into_v2();
+            .map(|(record, thread, span_link)| {
+                let (mut span, op, origin) = record.into_v2();
                 let attributes = &mut span.attributes;
                 if !op.is_empty() {
                     attributes
@@ -382,7 +455,7 @@ impl SpanBuffer {
                 attributes
                     .entry("sentry.origin".into())
                     .or_insert_with(|| Value::String(origin.unwrap_or_else(|| "manual".into())));
-                if let Some(thread) = &pending.thread {
+                if let Some(thread) = &thread {
                     attributes
                         .entry("thread.id".into())
                         .or_insert_with(|| Value::String(thread.id.to_string()));
@@ -393,7 +466,7 @@ impl SpanBuffer {
                     }
                 }
                 if let Some(process) = &self.process {
-                    process(&mut span, &pending.link);
+                    process(&mut span, &span_link);
                 }
                 span
             })

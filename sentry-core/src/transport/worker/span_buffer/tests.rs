@@ -263,7 +263,7 @@ fn the_process_hook_runs_on_the_thread_that_takes_the_batch() {
     record.origin = Some("auto.db".into());
     buffer.push(
         record,
-        Some(Arc::new(SpanThread {
+        Some(&Arc::new(SpanThread {
             id: 7,
             name: Some("main".into()),
         })),
@@ -284,6 +284,61 @@ fn the_process_hook_runs_on_the_thread_that_takes_the_batch() {
     assert_eq!(attributes["sentry.origin"]["value"], "auto.db");
     assert_eq!(attributes["thread.id"]["value"], "7");
     assert_eq!(attributes["thread.name"]["value"], "main");
+}
+
+/// Spans of one trace from two threads and two segments, interleaved: each keeps its own
+/// thread and segment although the buffer stores them only when they change, also when the
+/// trace is split over two envelopes.
+#[test]
+fn each_span_keeps_its_thread_and_segment_across_envelopes() {
+    let buffer = SpanBuffer::new(
+        Arc::new(ClientReports::default()),
+        None,
+        Some(Box::new(|span: &mut SpanV2, link: &SegmentLink| {
+            span.attributes
+                .insert("segment".into(), link.name().0.into());
+        })),
+    );
+    let trace = new_trace_id();
+    let (seg_a, seg_b) = (link(trace, "a"), link(trace, "b"));
+    let threads = [1, 2].map(|id| Arc::new(SpanThread { id, name: None }));
+    // (segment, thread) of span i: runs of equal values, changes in each field alone.
+    let expected = |i: usize| -> (&'static str, Option<u64>) {
+        let segment = if (i / 300) % 2 == 0 { "a" } else { "b" };
+        let thread = match (i / 7) % 3 {
+            0 => Some(1),
+            1 => Some(2),
+            _ => None,
+        };
+        (segment, thread)
+    };
+    let total = MAX_SPANS_PER_ENVELOPE + 500;
+    for i in 0..total {
+        let (segment, thread) = expected(i);
+        let l = if segment == "a" { &seg_a } else { &seg_b };
+        let thread = thread.map(|id| &threads[usize::try_from(id - 1).unwrap_or(0)]);
+        buffer.push(span(trace, i), thread, l);
+    }
+    let mut seen = 0;
+    while let Some(envelope) = buffer.take_batch(Instant::now(), true) {
+        let (_, payload) = item_of(&envelope);
+        for item in payload["items"].as_array().expect("items") {
+            let (segment, thread) = expected(seen);
+            assert_eq!(item["name"], format!("span {seen}"));
+            assert_eq!(
+                item["attributes"]["segment"]["value"], segment,
+                "span {seen}"
+            );
+            match thread {
+                Some(id) => {
+                    assert_eq!(item["attributes"]["thread.id"]["value"], id.to_string())
+                }
+                None => assert!(item["attributes"].get("thread.id").is_none(), "span {seen}"),
+            }
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, total);
 }
 
 fn worker_with_spans(
