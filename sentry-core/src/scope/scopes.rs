@@ -43,6 +43,7 @@ thread_local! {
 
 /// Replaces this thread's own scopes; `None` if the thread-local is gone (thread teardown) or
 /// busy.
+#[inline(always)]
 fn swap_thread_scopes(new: Option<Scopes>) -> Option<Option<Scopes>> {
     THREAD_SCOPES
         .try_with(|cell| {
@@ -236,6 +237,7 @@ impl Scopes {
     }
 
     /// Makes these the scopes of this thread until the guard is dropped.
+    #[inline]
     pub fn enter(self) -> ScopeGuard {
         let previous = swap_thread_scopes(Some(self));
         ScopeGuard {
@@ -334,6 +336,7 @@ pub struct ScopeGuard {
 }
 
 impl Drop for ScopeGuard {
+    #[inline]
     fn drop(&mut self) {
         if let Some(previous) = self.previous.take() {
             // Dropped here, outside the thread-local borrow.
