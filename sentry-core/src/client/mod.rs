@@ -560,25 +560,39 @@ impl Client {
         self.fill_defaults(&mut event);
         if let Some(scopes) = scopes {
             apply_scopes(scopes, &mut event, options.max_breadcrumbs);
+        }
+        // The event stays in one place while the steps take and give it back: each step is
+        // one move in and one out, not a trip through the callback's result types.
+        let mut slot = Some(event);
+        if let Some(scopes) = scopes {
             for scope in scopes {
                 for processor in scope.event_processors.iter() {
-                    event =
-                        self.run_step(DiscardReason::EventProcessor, "an event processor", || {
-                            processor(event, hint)
-                        })?;
+                    self.run_step(
+                        &mut slot,
+                        DiscardReason::EventProcessor,
+                        "an event processor",
+                        |event| processor(event, hint),
+                    );
                 }
             }
         }
         for integration in &options.integrations {
-            event = self.run_step(DiscardReason::EventProcessor, integration.name(), || {
-                integration.process_event(event, hint, options)
-            })?;
+            self.run_step(
+                &mut slot,
+                DiscardReason::EventProcessor,
+                integration.name(),
+                |event| integration.process_event(event, hint, options),
+            );
         }
         if let Some(before_send) = &options.before_send {
-            event = self.run_step(DiscardReason::BeforeSend, "before_send", || {
-                before_send(event, hint)
-            })?;
+            self.run_step(
+                &mut slot,
+                DiscardReason::BeforeSend,
+                "before_send",
+                |event| before_send(event, hint),
+            );
         }
+        let mut event = slot?;
         match limits::enforce_event(&mut event, options.max_value_length) {
             Verdict::Kept => {}
             Verdict::Trimmed => {
@@ -601,18 +615,30 @@ impl Client {
         Some(event)
     }
 
-    /// Runs one user-supplied step; a `None` or a panic drops the event with `reason`.
+    /// Runs one user-supplied step on the event in `slot`, which it takes and gives back; a
+    /// `None` or a panic leaves the slot empty and counts the drop with `reason`. An empty
+    /// slot (dropped by an earlier step) runs nothing.
     fn run_step(
         &self,
+        slot: &mut Option<Event>,
         reason: DiscardReason,
         what: &str,
-        step: impl FnOnce() -> Option<Event>,
-    ) -> Option<Event> {
-        let result = run_callback(what, step).flatten();
-        if result.is_none() {
+        step: impl FnOnce(Event) -> Option<Event>,
+    ) {
+        if slot.is_none() {
+            return;
+        }
+        // The callback returns nothing, and captures only the slot: the event is taken out
+        // and put back inside it, without copies into the closure and out of its result.
+        let done = run_callback(what, || {
+            if let Some(event) = slot.take() {
+                *slot = step(event);
+            }
+        });
+        if done.is_none() || slot.is_none() {
+            *slot = None;
             self.client_reports.record(reason, DataCategory::Error, 1);
         }
-        result
     }
 
     /// Queues an envelope as it is (no pipeline), except that events in it are held to the
