@@ -100,17 +100,23 @@ fn capture_event_enabled(event: Event, hint: &Hint<'_>) -> EventId {
 }
 
 pub(crate) fn capture_in(scopes: &Scopes, event: Event, hint: &Hint<'_>) -> EventId {
-    capture_with(scopes, &Snapshots::of(scopes), event, hint)
+    capture_with(scopes, &Snapshots::of(scopes), Box::new(Some(event)), hint)
 }
 
-/// [`capture_in`] with the scopes' snapshots already taken.
-fn capture_with(scopes: &Scopes, snapshots: &Snapshots, event: Event, hint: &Hint<'_>) -> EventId {
+/// [`capture_in`] with the scopes' snapshots already taken, for an event on the heap (it
+/// travels the pipeline as a pointer).
+fn capture_with(
+    scopes: &Scopes,
+    snapshots: &Snapshots,
+    event: Box<Option<Event>>,
+    hint: &Hint<'_>,
+) -> EventId {
     let client = snapshots.client();
     let Some(client) = client else {
         return EventId::nil();
     };
     let id =
-        client.capture_event_in_span(event, hint, Some(snapshots.scopes()), scopes.span.as_ref());
+        client.capture_boxed_in_span(event, hint, Some(snapshots.scopes()), scopes.span.as_ref());
     if !id.is_nil() {
         scopes.isolation.set_last_event_id(id);
     }
@@ -228,7 +234,9 @@ fn capture_error_with_stack(
     type_name: Option<&str>,
     stack: Option<&dyn Any>,
 ) -> EventId {
-    let event = crate::client::convert::event_from_error(error, type_name);
+    let event = Box::new(Some(crate::client::convert::event_from_error(
+        error, type_name,
+    )));
     with_scopes(|scopes| {
         let snapshots = Snapshots::of(scopes);
         let hint = Hint::new().with_error(error);
