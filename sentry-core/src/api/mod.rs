@@ -100,15 +100,15 @@ fn capture_event_enabled(event: Event, hint: &Hint<'_>) -> EventId {
 }
 
 pub(crate) fn capture_in(scopes: &Scopes, event: Event, hint: &Hint<'_>) -> EventId {
-    capture_with(scopes, &Snapshots::of(scopes), Box::new(Some(event)), hint)
+    capture_with(scopes, &Snapshots::of(scopes), &mut Some(event), hint)
 }
 
-/// [`capture_in`] with the scopes' snapshots already taken, for an event on the heap (it
-/// travels the pipeline as a pointer).
+/// [`capture_in`] with the scopes' snapshots already taken, for the event in `event` (taken
+/// from it: the event is not copied at each hand-over).
 fn capture_with(
     scopes: &Scopes,
     snapshots: &Snapshots,
-    event: Box<Option<Event>>,
+    event: &mut Option<Event>,
     hint: &Hint<'_>,
 ) -> EventId {
     let client = snapshots.client();
@@ -116,7 +116,7 @@ fn capture_with(
         return EventId::nil();
     };
     let id =
-        client.capture_boxed_in_span(event, hint, Some(snapshots.scopes()), scopes.span.as_ref());
+        client.capture_slot_in_span(event, hint, Some(snapshots.scopes()), scopes.span.as_ref());
     if !id.is_nil() {
         scopes.isolation.set_last_event_id(id);
     }
@@ -234,15 +234,13 @@ fn capture_error_with_stack(
     type_name: Option<&str>,
     stack: Option<&dyn Any>,
 ) -> EventId {
-    let event = Box::new(Some(crate::client::convert::event_from_error(
-        error, type_name,
-    )));
+    let mut event = Some(crate::client::convert::event_from_error(error, type_name));
     with_scopes(|scopes| {
         let snapshots = Snapshots::of(scopes);
         let hint = Hint::new().with_error(error);
         match stack {
-            Some(stack) => capture_with(scopes, &snapshots, event, &hint.with_value(stack)),
-            None => capture_with(scopes, &snapshots, event, &hint),
+            Some(stack) => capture_with(scopes, &snapshots, &mut event, &hint.with_value(stack)),
+            None => capture_with(scopes, &snapshots, &mut event, &hint),
         }
     })
 }

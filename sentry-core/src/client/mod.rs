@@ -325,15 +325,15 @@ impl Client {
                 EventId::nil()
             };
         }
-        self.capture_boxed_in_span(Box::new(Some(event)), hint, scopes, span)
+        self.capture_slot_in_span(&mut Some(event), hint, scopes, span)
     }
 
-    /// [`capture_event_in_span`](Self::capture_event_in_span) for an event (not a transaction)
-    /// already on the heap: the ~1.8 KB event travels the pipeline as a pointer, and leaves
-    /// its box only to be handed to each step (an empty box captures nothing).
-    pub(crate) fn capture_boxed_in_span(
+    /// [`capture_event_in_span`](Self::capture_event_in_span) for the event in `slot`, which
+    /// is taken (an empty slot captures nothing): the ~1.8 KB event stays where its caller
+    /// built it, and leaves the slot only to be handed to each step.
+    pub(crate) fn capture_slot_in_span(
         &self,
-        mut slot: Box<Option<Event>>,
+        slot: &mut Option<Event>,
         hint: &Hint<'_>,
         scopes: Option<[&Scope; 3]>,
         span: Option<&Span>,
@@ -353,11 +353,11 @@ impl Client {
             crate::sentry_debug!("event captured from inside an SDK callback; dropped");
             self.client_reports
                 .record(DiscardReason::EventProcessor, DataCategory::Error, 1);
-            discard_slot(&mut slot);
+            discard_slot(slot);
             return EventId::nil();
         }
         let Some(transport) = self.transport() else {
-            discard_slot(&mut slot);
+            discard_slot(slot);
             return EventId::nil();
         };
         let rate = self.options.sample_rate;
@@ -368,7 +368,7 @@ impl Client {
             if let Some(update) = self.track_event(event, hint, scopes) {
                 self.send_session_update(update, &*transport);
             }
-            discard_slot(&mut slot);
+            discard_slot(slot);
             return EventId::nil();
         }
         if let Some(context) = span.and_then(Span::trace_context) {
@@ -378,7 +378,7 @@ impl Client {
                     .insert(Cow::Borrowed("trace"), Context::Trace(Box::new(context)));
             }
         }
-        self.prepare_event(&mut slot, hint, scopes);
+        self.prepare_event(slot, hint, scopes);
         // The steps hand the event back by value; it is boxed once more, for the envelope.
         let Some(event) = slot.take() else {
             return EventId::nil();
