@@ -2,6 +2,8 @@
 
 use sentry_core::protocol::{Addr, Frame, Stacktrace};
 
+use crate::start_frames;
+
 /// How many frames a completed stack trace keeps at most: 200 from the crashing end and 50
 /// from the outermost caller (`main`, the thread start). Relay keeps no more.
 pub const MAX_FRAMES: usize = 250;
@@ -49,17 +51,14 @@ impl RawStack {
 
     /// [`capture`](Self::capture), inlined into its caller: one frame less for the unwinder
     /// (each costs about 1,700 instructions of the platform unwinder).
+    ///
+    /// The walk stops at a start frame already seen (the program's or a thread's entry point)
+    /// and appends the frames recorded below it, which are the same in every stack of the
+    /// process (see `start_frames`); a walk that meets none hands its stack to the helper
+    /// that looks for one.
     #[inline(always)]
     pub(crate) fn capture_here() -> RawStack {
-        let mut ips: Vec<u64> = Vec::with_capacity(64);
-        backtrace::trace(|frame| {
-            let ip = frame.ip() as usize as u64;
-            if ip != 0 {
-                ips.push(ip);
-            }
-            ips.len() < WALK_LIMIT
-        });
-        RawStack::from_ips(ips)
+        RawStack::from_ips(walk(start_frames::keys()))
     }
 
     /// A stack from return addresses, innermost first. Stacks deeper than [`MAX_RAW_FRAMES`]
@@ -136,6 +135,35 @@ impl RawStack {
     }
 }
 
+/// Walks the calling thread's stack (inlined into the caller): return addresses, innermost
+/// first. The walk stops at a start frame whose address is in `starts` and appends the frames
+/// recorded below it; a walk that meets none hands its stack to the helper that looks for one
+/// (see `start_frames`).
+#[inline(always)]
+fn walk(starts: [u64; start_frames::MAX_STARTS]) -> Vec<u64> {
+    let mut ips: Vec<u64> = Vec::with_capacity(64);
+    let mut start = None;
+    backtrace::trace(|frame| {
+        let ip = frame.ip() as usize as u64;
+        if ip != 0 {
+            ips.push(ip);
+            if starts.contains(&ip) {
+                start = Some(ip);
+                return false;
+            }
+        }
+        ips.len() < WALK_LIMIT
+    });
+    match start {
+        Some(key) => {
+            ips.extend_from_slice(start_frames::tail(key));
+            ips.truncate(WALK_LIMIT);
+        }
+        None => start_frames::learn_from(&ips),
+    }
+    ips
+}
+
 /// Captures the calling thread's stack as an unresolved [`Stacktrace`] (addresses only).
 ///
 /// # Examples
@@ -173,6 +201,44 @@ mod tests {
         let trace = stack.into_stacktrace();
         assert_eq!(trace.frames[0].instruction_addr, Some(Addr(1000)));
         assert!(is_unresolved(&trace.frames[0]));
+    }
+
+    /// Walks from one call site twice: fully, then with the start frames `wait` returns once
+    /// it has seen one of the first walk's frames learned.
+    #[inline(never)]
+    fn walk_twice(wait: &dyn Fn(&[u64]) -> [u64; start_frames::MAX_STARTS]) -> [Vec<u64>; 2] {
+        let mut walks = [Vec::new(), Vec::new()];
+        for i in 0..2 {
+            let starts = match i {
+                0 => [0; start_frames::MAX_STARTS],
+                _ => wait(&walks[0]),
+            };
+            walks[i] = walk(starts);
+        }
+        walks
+    }
+
+    #[test]
+    fn a_learned_start_frame_gives_the_stack_a_full_walk_gives() {
+        let [full, reused] = walk_twice(&|full| {
+            for _ in 0..1000 {
+                start_frames::learn_from(full);
+                let keys = start_frames::keys();
+                if keys.iter().any(|k| *k != 0 && full.contains(k)) {
+                    return keys;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            panic!("no start frame learned from {full:x?}");
+        });
+        // The key is a frame of the stack, with frames recorded below it.
+        let keys = start_frames::keys();
+        let at = full.iter().position(|ip| keys.contains(ip)).unwrap();
+        assert!(at + 1 < full.len(), "{full:x?}");
+        assert_eq!(&full[at + 1..], start_frames::tail(full[at]));
+        // Frames inside `walk_twice` may differ if the loop was unrolled; the rest must not.
+        assert_eq!(full.len(), reused.len(), "{full:x?} {reused:x?}");
+        assert_eq!(full[3..], reused[3..]);
     }
 
     #[test]

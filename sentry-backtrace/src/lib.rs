@@ -64,6 +64,7 @@ mod parse;
 mod resolve;
 mod sort;
 mod source;
+mod start_frames;
 mod symbolize;
 mod trim;
 

@@ -112,6 +112,17 @@ pub(crate) fn symbolize(ips: &[u64], images: &[LoadedImage]) -> Vec<Frame> {
     out
 }
 
+/// The name of the function whose code contains the return address `ip` (demangled, without
+/// the hash): the outermost function of an inline chain, from the symbol table alone on Linux
+/// (no DWARF is loaded for this). `None` for an address no symbol covers.
+pub(crate) fn outer_name(ip: u64) -> Option<String> {
+    let images = crate::images::images_covering(&[ip]);
+    match images.iter().find(|i| i.contains(ip)) {
+        Some(image) => platform::outer_name(ip, image),
+        None => platform::resolve_unknown(ip).0.pop()?.function,
+    }
+}
+
 fn to_frame(symbol: Symbol, mut frame: Frame) -> Frame {
     frame.module = symbol.function.as_deref().and_then(module_of);
     frame.filename = symbol.abs_path.as_deref().map(short_filename);
@@ -137,6 +148,15 @@ mod platform {
     /// `backtrace` crate would find nothing more, and would link a second DWARF reader.)
     pub(super) fn resolve_unknown(_ip: u64) -> (Vec<Symbol>, Option<u64>) {
         (Vec::new(), None)
+    }
+
+    pub(super) fn outer_name(ip: u64, image: &LoadedImage) -> Option<String> {
+        let info = image_info(image)?;
+        let bias = image.start.wrapping_sub(info.file_vaddr);
+        let probe = ip.saturating_sub(1).wrapping_sub(bias);
+        let entry = cache::entry(image);
+        let (_, name) = entry.symbols()?.containing(probe)?;
+        Some(demangle(name))
     }
 
     pub(super) fn resolve(ip: u64, image: &LoadedImage) -> (Vec<Symbol>, Option<u64>) {
@@ -177,6 +197,10 @@ mod platform {
 
     pub(super) fn resolve(ip: u64, _image: &LoadedImage) -> (Vec<Symbol>, Option<u64>) {
         resolve_unknown(ip)
+    }
+
+    pub(super) fn outer_name(ip: u64, _image: &LoadedImage) -> Option<String> {
+        resolve_unknown(ip).0.pop()?.function
     }
 
     /// Asks the `backtrace` crate (on platforms without our own symbolizer).

@@ -100,17 +100,23 @@ fn capture_event_enabled(event: Event, hint: &Hint<'_>) -> EventId {
 }
 
 pub(crate) fn capture_in(scopes: &Scopes, event: Event, hint: &Hint<'_>) -> EventId {
-    capture_with(scopes, &Snapshots::of(scopes), event, hint)
+    capture_with(scopes, &Snapshots::of(scopes), &mut Some(event), hint)
 }
 
-/// [`capture_in`] with the scopes' snapshots already taken.
-fn capture_with(scopes: &Scopes, snapshots: &Snapshots, event: Event, hint: &Hint<'_>) -> EventId {
+/// [`capture_in`] with the scopes' snapshots already taken, for the event in `event` (taken
+/// from it: the event is not copied at each hand-over).
+fn capture_with(
+    scopes: &Scopes,
+    snapshots: &Snapshots,
+    event: &mut Option<Event>,
+    hint: &Hint<'_>,
+) -> EventId {
     let client = snapshots.client();
     let Some(client) = client else {
         return EventId::nil();
     };
     let id =
-        client.capture_event_in_span(event, hint, Some(snapshots.scopes()), scopes.span.as_ref());
+        client.capture_slot_in_span(event, hint, Some(snapshots.scopes()), scopes.span.as_ref());
     if !id.is_nil() {
         scopes.isolation.set_last_event_id(id);
     }
@@ -228,13 +234,13 @@ fn capture_error_with_stack(
     type_name: Option<&str>,
     stack: Option<&dyn Any>,
 ) -> EventId {
-    let event = crate::client::convert::event_from_error(error, type_name);
+    let mut event = Some(crate::client::convert::event_from_error(error, type_name));
     with_scopes(|scopes| {
         let snapshots = Snapshots::of(scopes);
         let hint = Hint::new().with_error(error);
         match stack {
-            Some(stack) => capture_with(scopes, &snapshots, event, &hint.with_value(stack)),
-            None => capture_with(scopes, &snapshots, event, &hint),
+            Some(stack) => capture_with(scopes, &snapshots, &mut event, &hint.with_value(stack)),
+            None => capture_with(scopes, &snapshots, &mut event, &hint),
         }
     })
 }

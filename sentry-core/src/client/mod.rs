@@ -308,7 +308,7 @@ impl Client {
     /// `span` is current: it carries the span's trace.
     pub(crate) fn capture_event_in_span(
         &self,
-        mut event: Event,
+        event: Event,
         hint: &Hint<'_>,
         scopes: Option<[&Scope; 3]>,
         span: Option<&Span>,
@@ -325,17 +325,39 @@ impl Client {
                 EventId::nil()
             };
         }
+        self.capture_slot_in_span(&mut Some(event), hint, scopes, span)
+    }
+
+    /// [`capture_event_in_span`](Self::capture_event_in_span) for the event in `slot`, which
+    /// is taken (an empty slot captures nothing): the ~1.8 KB event stays where its caller
+    /// built it, and leaves the slot only to be handed to each step.
+    pub(crate) fn capture_slot_in_span(
+        &self,
+        slot: &mut Option<Event>,
+        hint: &Hint<'_>,
+        scopes: Option<[&Scope; 3]>,
+        span: Option<&Span>,
+    ) -> EventId {
+        let Some(event) = slot.as_mut() else {
+            return EventId::nil();
+        };
+        if event.is_transaction() {
+            return match slot.take() {
+                Some(event) => self.capture_event_in_span(event, hint, scopes, span),
+                None => EventId::nil(),
+            };
+        }
         if in_callback() {
             // Captured from inside before_send or an event processor (or a panic hook run by
             // one): never re-enter the pipeline.
             crate::sentry_debug!("event captured from inside an SDK callback; dropped");
             self.client_reports
                 .record(DiscardReason::EventProcessor, DataCategory::Error, 1);
-            discard(event);
+            discard_slot(slot);
             return EventId::nil();
         }
         let Some(transport) = self.transport() else {
-            discard(event);
+            discard_slot(slot);
             return EventId::nil();
         };
         let rate = self.options.sample_rate;
@@ -343,10 +365,10 @@ impl Client {
             self.client_reports
                 .record(DiscardReason::SampleRate, DataCategory::Error, 1);
             // Sampled-out errors still count for the session; its update goes on its own.
-            if let Some(update) = self.track_event(&event, hint, scopes) {
+            if let Some(update) = self.track_event(event, hint, scopes) {
                 self.send_session_update(update, &*transport);
             }
-            discard(event);
+            discard_slot(slot);
             return EventId::nil();
         }
         if let Some(context) = span.and_then(Span::trace_context) {
@@ -356,12 +378,16 @@ impl Client {
                     .insert(Cow::Borrowed("trace"), Context::Trace(Box::new(context)));
             }
         }
-        let Some(event) = self.prepare_event(event, hint, scopes) else {
+        self.prepare_event(slot, hint, scopes);
+        // The steps hand the event back by value; it is boxed once more, for the envelope.
+        let Some(event) = slot.take() else {
             return EventId::nil();
         };
+        let event = Box::new(event);
         let session_update = self.track_event(&event, hint, scopes);
         let id = event.event_id;
-        let mut envelope = Envelope::from_event(event);
+        let mut envelope = Envelope::new();
+        envelope.add_item(event);
         // The session the event changed travels with it (a crash with its crash event).
         if let Some(update) = session_update {
             envelope.add_item(update);
@@ -550,36 +576,49 @@ impl Client {
         }
     }
 
+    /// Runs the event in `slot` through defaults, scopes, event processors, integrations,
+    /// `before_send` and the limits, in place. A step that drops it leaves the slot empty.
     fn prepare_event(
         &self,
-        mut event: Event,
+        slot: &mut Option<Event>,
         hint: &Hint<'_>,
         scopes: Option<[&Scope; 3]>,
-    ) -> Option<Event> {
+    ) {
         let options = &self.options;
-        self.fill_defaults(&mut event);
+        let Some(event) = slot.as_mut() else {
+            return;
+        };
+        self.fill_defaults(event);
         if let Some(scopes) = scopes {
-            apply_scopes(scopes, &mut event, options.max_breadcrumbs);
+            apply_scopes(scopes, event, options.max_breadcrumbs);
             for scope in scopes {
                 for processor in scope.event_processors.iter() {
-                    event =
-                        self.run_step(DiscardReason::EventProcessor, "an event processor", || {
-                            processor(event, hint)
-                        })?;
+                    self.run_step(
+                        slot,
+                        DiscardReason::EventProcessor,
+                        "an event processor",
+                        |event| processor(event, hint),
+                    );
                 }
             }
         }
         for integration in &options.integrations {
-            event = self.run_step(DiscardReason::EventProcessor, integration.name(), || {
-                integration.process_event(event, hint, options)
-            })?;
+            self.run_step(
+                slot,
+                DiscardReason::EventProcessor,
+                integration.name(),
+                |event| integration.process_event(event, hint, options),
+            );
         }
         if let Some(before_send) = &options.before_send {
-            event = self.run_step(DiscardReason::BeforeSend, "before_send", || {
+            self.run_step(slot, DiscardReason::BeforeSend, "before_send", |event| {
                 before_send(event, hint)
-            })?;
+            });
         }
-        match limits::enforce_event(&mut event, options.max_value_length) {
+        let Some(event) = slot.as_mut() else {
+            return;
+        };
+        match limits::enforce_event(event, options.max_value_length) {
             Verdict::Kept => {}
             Verdict::Trimmed => {
                 crate::sentry_debug!("event {} exceeded a limit and was trimmed", event.event_id);
@@ -595,24 +634,35 @@ impl Client {
                 );
                 self.client_reports
                     .record(DiscardReason::Invalid, DataCategory::Error, 1);
-                return None;
+                *slot = None;
             }
         }
-        Some(event)
     }
 
-    /// Runs one user-supplied step; a `None` or a panic drops the event with `reason`.
+    /// Runs one user-supplied step on the event in `slot`, which it takes and gives back; a
+    /// `None` or a panic leaves the slot empty and counts the drop with `reason`. An empty
+    /// slot (dropped by an earlier step) runs nothing.
     fn run_step(
         &self,
+        slot: &mut Option<Event>,
         reason: DiscardReason,
         what: &str,
-        step: impl FnOnce() -> Option<Event>,
-    ) -> Option<Event> {
-        let result = run_callback(what, step).flatten();
-        if result.is_none() {
+        step: impl FnOnce(Event) -> Option<Event>,
+    ) {
+        if slot.is_none() {
+            return;
+        }
+        // The callback returns nothing, and captures only the slot: the event is taken out
+        // and put back inside it, without copies into the closure and out of its result.
+        let done = run_callback(what, || {
+            if let Some(event) = slot.take() {
+                *slot = step(event);
+            }
+        });
+        if done.is_none() || slot.is_none() {
+            *slot = None;
             self.client_reports.record(reason, DataCategory::Error, 1);
         }
-        result
     }
 
     /// Queues an envelope as it is (no pipeline), except that events in it are held to the
@@ -705,6 +755,13 @@ impl Drop for Client {
 /// Drops an event that never reached the limits, safely however deep its data is.
 fn discard(event: Event) {
     limits::dispose_event(event);
+}
+
+/// [`discard`] for the event in a slot, if any.
+fn discard_slot(slot: &mut Option<Event>) {
+    if let Some(event) = slot.take() {
+        discard(event);
+    }
 }
 
 fn sdk_info(options: &ClientOptions) -> ClientSdkInfo {

@@ -100,6 +100,19 @@ impl Sizer {
     }
 
     pub(super) fn frame(&mut self, frame: &Frame) {
+        if is_bare(frame) {
+            // A frame captured on this thread and not yet symbolicated: what the full walk
+            // below adds for it, without looking at each absent field.
+            self.add(2);
+            self.field("instruction_addr");
+            self.add(ADDR + SYMBOLICATION_ALLOWANCE);
+            return;
+        }
+        self.frame_fields(frame);
+    }
+
+    /// Every field of `frame`, present or not.
+    fn frame_fields(&mut self, frame: &Frame) {
         self.add(2);
         self.opt("function", frame.function.as_deref());
         self.opt("raw_function", frame.raw_function.as_deref());
@@ -142,6 +155,85 @@ impl Sizer {
         self.flag("stack_start", frame.stack_start.is_some());
         if frame.function.is_none() && frame.instruction_addr.is_some() {
             self.add(SYMBOLICATION_ALLOWANCE);
+        }
+    }
+}
+
+/// `true` for a frame that carries its instruction address and nothing else (a raw stack's
+/// frame before the worker symbolicates it).
+fn is_bare(frame: &Frame) -> bool {
+    let Frame {
+        function,
+        raw_function,
+        module,
+        package,
+        filename,
+        abs_path,
+        lineno,
+        colno,
+        pre_context,
+        context_line,
+        post_context,
+        in_app,
+        vars,
+        instruction_addr,
+        symbol_addr,
+        image_addr,
+        addr_mode,
+        platform,
+        stack_start,
+    } = frame;
+    instruction_addr.is_some()
+        && function.is_none()
+        && raw_function.is_none()
+        && module.is_none()
+        && package.is_none()
+        && filename.is_none()
+        && abs_path.is_none()
+        && lineno.is_none()
+        && colno.is_none()
+        && pre_context.is_empty()
+        && context_line.is_none()
+        && post_context.is_empty()
+        && in_app.is_none()
+        && vars.is_empty()
+        && symbol_addr.is_none()
+        && image_addr.is_none()
+        && addr_mode.is_none()
+        && platform.is_none()
+        && stack_start.is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Addr;
+
+    /// A bare frame's short cut counts what the walk of every field counts.
+    #[test]
+    fn bare_frames_size_as_the_full_walk_does() {
+        let bare = Frame {
+            instruction_addr: Some(Addr(0x1000)),
+            ..Frame::default()
+        };
+        assert!(is_bare(&bare));
+        let mut fast = Sizer::new(false, usize::MAX);
+        fast.frame(&bare);
+        let mut full = Sizer::new(false, usize::MAX);
+        full.frame_fields(&bare);
+        assert_eq!(fast.upper_bound(), full.upper_bound());
+        for other in [
+            Frame {
+                stack_start: Some(false),
+                ..bare.clone()
+            },
+            Frame {
+                function: Some("main".into()),
+                ..bare.clone()
+            },
+            Frame::default(),
+        ] {
+            assert!(!is_bare(&other), "{other:?}");
         }
     }
 }
