@@ -379,7 +379,7 @@ impl Client {
             }
         }
         self.prepare_event(slot, hint, scopes);
-        // The steps hand the event back by value; it is boxed once more, for the envelope.
+        // The event leaves its slot here, boxed for the envelope's item.
         let Some(event) = slot.take() else {
             return EventId::nil();
         };

@@ -666,7 +666,8 @@ fn merge_breadcrumbs(scopes: [&Scope; 3], event: &mut Event, max: usize) {
     event.breadcrumbs.drain(..drop_event);
     event.breadcrumbs.reserve(keep_from_scopes);
 
-    // Three sorted runs: a k-way merge by sequence number, skipping the oldest `total - keep`.
+    // Three sorted runs: a k-way merge by stamp (see `BREADCRUMB_CLOCK`), skipping the
+    // oldest `total - keep`.
     let mut cursors = [0usize; 3];
     let mut skip = total - keep_from_scopes;
     loop {
