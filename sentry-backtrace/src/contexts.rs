@@ -84,21 +84,31 @@ impl Integration for ContextIntegration {
     fn process_event(
         &self,
         mut event: Event,
-        _hint: &sentry_core::Hint<'_>,
+        hint: &sentry_core::Hint<'_>,
         options: &ClientOptions,
     ) -> Option<Event> {
-        let deferred = nothing_reads_after(self, &event, options)
+        self.process_event_in_place(&mut event, hint, options)
+            .then_some(event)
+    }
+
+    fn process_event_in_place(
+        &self,
+        event: &mut Event,
+        _hint: &sentry_core::Hint<'_>,
+        options: &ClientOptions,
+    ) -> bool {
+        let deferred = nothing_reads_after(self, event, options)
             && event
                 .sdk
                 .as_ref()
                 .is_some_and(|sdk| self.defers_for(sdk, options.send_default_pii));
         if !deferred {
-            add_contexts(&mut event, options.send_default_pii);
+            add_contexts(event, options.send_default_pii);
         }
         if !crate::is_deferred_symbolication() {
-            add_modules(&mut event);
+            add_modules(event);
         }
-        Some(event)
+        true
     }
 
     /// A streamed span carries the operating system's name (a common attribute of every

@@ -142,7 +142,17 @@ impl Integration for StacktraceIntegration {
         hint: &sentry_core::Hint<'_>,
         options: &ClientOptions,
     ) -> Option<Event> {
-        match target(&event, options, self.errors) {
+        self.process_event_in_place(&mut event, hint, options)
+            .then_some(event)
+    }
+
+    fn process_event_in_place(
+        &self,
+        event: &mut Event,
+        hint: &sentry_core::Hint<'_>,
+        options: &ClientOptions,
+    ) -> bool {
+        match target(event, options, self.errors) {
             Some(Target::LastException) => {
                 // `capture_error` walked the stack at its entry point (see `walk_at_entry`).
                 let stack = match hint.value::<RawStack>() {
@@ -157,9 +167,9 @@ impl Integration for StacktraceIntegration {
             None => {}
         }
         if !is_deferred_symbolication() {
-            resolve_event(&mut event);
+            resolve_event(event);
         }
-        Some(event)
+        true
     }
 }
 

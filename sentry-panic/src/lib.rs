@@ -266,15 +266,25 @@ impl Integration for PanicIntegration {
     fn process_event(
         &self,
         mut event: Event,
+        hint: &Hint<'_>,
+        options: &ClientOptions,
+    ) -> Option<Event> {
+        self.process_event_in_place(&mut event, hint, options)
+            .then_some(event)
+    }
+
+    fn process_event_in_place(
+        &self,
+        event: &mut Event,
         _hint: &Hint<'_>,
         _options: &ClientOptions,
-    ) -> Option<Event> {
+    ) -> bool {
         // Panic events carry raw addresses; complete them here unless the transport worker
         // does it (the stack trace integration may not be installed).
         if !sentry_backtrace::is_deferred_symbolication() {
-            sentry_backtrace::resolve_event(&mut event);
+            sentry_backtrace::resolve_event(event);
         }
-        Some(event)
+        true
     }
 }
 

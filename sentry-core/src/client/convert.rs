@@ -40,7 +40,12 @@ pub(crate) fn event_from_message(message: &str, level: Level) -> Event {
 /// errors in the chain are trait objects; their type is read from the start of their `Debug`
 /// output (`ParseIntError { .. }` → `ParseIntError`), falling back to `Error`.
 pub(crate) fn event_from_error(error: &(dyn Error + 'static), type_name: Option<&str>) -> Event {
-    let mut chain: Vec<Exception> = Vec::new();
+    // Sized first: an exception is about 400 bytes, and a vector grown from nothing would
+    // allocate room for four (past the allocator's per-thread cache) for the common single one.
+    let depth = std::iter::successors(Some(error), |&err| err.source())
+        .take(64)
+        .count();
+    let mut chain: Vec<Exception> = Vec::with_capacity(depth);
     let mut next: Option<&(dyn Error + 'static)> = Some(error);
     let mut first = true;
     // A cycle in `source()` would loop forever; Sentry shows at most a handful anyway.
@@ -80,8 +85,15 @@ pub(crate) fn event_from_error(error: &(dyn Error + 'static), type_name: Option<
 /// stay with the type: `my::Wrapper<my::Inner>` → (`Wrapper<my::Inner>`, `my`).
 pub(crate) fn split_type_name(name: &str) -> (String, Option<String>) {
     let path_end = name.find('<').unwrap_or(name.len());
-    match name[..path_end].rfind("::") {
-        Some(idx) => (name[idx + 2..].to_owned(), Some(name[..idx].to_owned())),
+    // The last `::` of the path, found by its second byte (a substring search sets up a
+    // searcher for every error).
+    let path = &name.as_bytes()[..path_end];
+    let separator = path
+        .iter()
+        .rposition(|&b| b == b':')
+        .filter(|&i| i > 0 && path[i - 1] == b':');
+    match separator {
+        Some(i) => (name[i + 1..].to_owned(), Some(name[..i - 1].to_owned())),
         None => (name.to_owned(), None),
     }
 }
@@ -192,6 +204,12 @@ mod tests {
         assert_eq!(
             split_type_name("a::W<b::C>"),
             ("W<b::C>".to_owned(), Some("a".to_owned()))
+        );
+        assert_eq!(split_type_name("Plain"), ("Plain".to_owned(), None));
+        assert_eq!(split_type_name("W<a::B>"), ("W<a::B>".to_owned(), None));
+        assert_eq!(
+            split_type_name("::Rooted"),
+            ("Rooted".to_owned(), Some(String::new()))
         );
         let boxed: Box<dyn Error> = "plain".into();
         assert_eq!(type_from_debug(boxed.as_ref()), "Error");

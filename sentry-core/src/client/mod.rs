@@ -603,11 +603,11 @@ impl Client {
             }
         }
         for integration in &options.integrations {
-            self.run_step(
+            self.run_step_in_place(
                 slot,
                 DiscardReason::EventProcessor,
                 integration.name(),
-                |event| integration.process_event(event, hint, options),
+                |event| integration.process_event_in_place(event, hint, options),
             );
         }
         if let Some(before_send) = &options.before_send {
@@ -636,6 +636,25 @@ impl Client {
                     .record(DiscardReason::Invalid, DataCategory::Error, 1);
                 *slot = None;
             }
+        }
+    }
+
+    /// Runs one step that changes the event where it is (an integration's
+    /// `process_event_in_place`): `false` or a panic empties the slot and counts the drop
+    /// with `reason`. An empty slot (dropped by an earlier step) runs nothing.
+    fn run_step_in_place(
+        &self,
+        slot: &mut Option<Event>,
+        reason: DiscardReason,
+        what: &str,
+        step: impl FnOnce(&mut Event) -> bool,
+    ) {
+        let Some(event) = slot.as_mut() else {
+            return;
+        };
+        if run_callback(what, || step(event)) != Some(true) {
+            *slot = None;
+            self.client_reports.record(reason, DataCategory::Error, 1);
         }
     }
 

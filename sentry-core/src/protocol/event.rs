@@ -176,10 +176,22 @@ impl Default for Event {
     fn default() -> Self {
         Event {
             event_id: super::new_event_id(),
+            timestamp: now_micros(),
+            ..Event::placeholder()
+        }
+    }
+}
+
+impl Event {
+    /// An event with the nil id and the Unix epoch as its time: the value left in a slot an
+    /// event was moved out of for a moment (no clock read, no random id).
+    pub(crate) fn placeholder() -> Event {
+        Event {
+            event_id: EventId::nil(),
             ty: EventType::Default,
             level: Level::Error,
             platform: Cow::Borrowed(DEFAULT_PLATFORM),
-            timestamp: now_micros(),
+            timestamp: UNIX_EPOCH,
             start_timestamp: None,
             logger: None,
             transaction: None,
