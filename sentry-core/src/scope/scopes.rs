@@ -41,21 +41,27 @@ thread_local! {
         const { RefCell::new(ThreadSlot { scopes: None, counted: false }) };
 }
 
-/// Replaces this thread's own scopes; `None` if the thread-local is gone (thread teardown) or
-/// busy.
+/// Swaps `scopes` with this thread's own scopes (`None`: the process's default scopes);
+/// `false`, leaving both as they were, if the thread-local is gone (thread teardown) or busy.
+///
+/// In place rather than by value: returning the old scopes through the thread-local's
+/// `Result` and the borrow's `Option` copied the 80-byte value at each layer (about 30 of the
+/// 66 instructions a swap took).
 #[inline(always)]
-fn swap_thread_scopes(new: Option<Scopes>) -> Option<Option<Scopes>> {
+fn swap_thread_scopes(scopes: &mut Option<Scopes>) -> bool {
     THREAD_SCOPES
         .try_with(|cell| {
-            let mut slot = cell.try_borrow_mut().ok()?;
-            if new.is_some() && !slot.counted {
+            let Ok(mut slot) = cell.try_borrow_mut() else {
+                return false;
+            };
+            if scopes.is_some() && !slot.counted {
                 slot.counted = true;
                 ENTERED.fetch_add(1, Ordering::AcqRel);
             }
-            Some(std::mem::replace(&mut slot.scopes, new))
+            std::mem::swap(&mut slot.scopes, scopes);
+            true
         })
-        .ok()
-        .flatten()
+        .unwrap_or(false)
 }
 
 /// The process-wide global scope: applied to every event, never forked.
@@ -239,9 +245,12 @@ impl Scopes {
     /// Makes these the scopes of this thread until the guard is dropped.
     #[inline]
     pub fn enter(self) -> ScopeGuard {
-        let previous = swap_thread_scopes(Some(self));
+        let mut previous = Some(self);
+        let entered = swap_thread_scopes(&mut previous);
         ScopeGuard {
-            previous,
+            // Not entered: `previous` is still these scopes, dropped here.
+            previous: if entered { previous } else { None },
+            entered,
             _not_send: PhantomData,
         }
     }
@@ -330,17 +339,21 @@ impl Snapshots {
 #[must_use = "the scopes are left as soon as the guard is dropped"]
 #[derive(Debug)]
 pub struct ScopeGuard {
-    /// `None` if the thread-local could not be set (thread teardown).
-    previous: Option<Option<Scopes>>,
+    /// The scopes to restore (`None`: the process's default scopes).
+    previous: Option<Scopes>,
+    /// `false` if the thread-local could not be set (thread teardown): nothing to restore.
+    entered: bool,
     _not_send: PhantomData<*const ()>,
 }
 
 impl Drop for ScopeGuard {
     #[inline]
     fn drop(&mut self) {
-        if let Some(previous) = self.previous.take() {
-            // Dropped here, outside the thread-local borrow.
-            drop(swap_thread_scopes(previous));
+        if self.entered {
+            self.entered = false;
+            // `previous` now holds the scopes being left: dropped with the guard, outside the
+            // thread-local borrow.
+            swap_thread_scopes(&mut self.previous);
         }
     }
 }
