@@ -360,18 +360,20 @@ impl Span {
         match parent {
             Some(parent) if admitted => {
                 let start = start.unwrap_or_else(SystemTime::now);
-                // Short texts are kept inline: no allocation but the node's.
-                let mut record = SpanRecord::new(op.into(), name.into(), start);
-                for (key, value) in attributes {
-                    record.set_attribute(key, value);
-                }
+                // Short texts are kept inline: no allocation but the node's. The record is
+                // built inside the node's expression, so it is not copied on its way there.
                 Span {
                     inner: Inner::Recording(Arc::new(Node {
                         segment: Arc::clone(segment),
                         span_id: new_span_id(),
                         parent_span_id: Some(parent.span_id),
                         root: false,
-                        record: Mutex::new(Some(record)),
+                        record: Mutex::new(Some(SpanRecord::with_attributes(
+                            op.into(),
+                            name.into(),
+                            start,
+                            attributes,
+                        ))),
                     })),
                 }
             }

@@ -125,16 +125,22 @@ impl BufferedSpan for StreamedRecord {
 }
 
 impl SpanRecord {
+    #[inline(always)]
     pub(crate) fn new(op: SpanText, name: SpanText, start: SystemTime) -> Self {
-        let mut attributes = Map::new();
+        Self::with_attributes(op, name, start, Map::new())
+    }
+
+    /// A record with the attributes known at the span's start. Inlined, so that the record is
+    /// written where its node is built rather than copied there.
+    #[inline(always)]
+    pub(crate) fn with_attributes(
+        op: SpanText,
+        name: SpanText,
+        start: SystemTime,
+        mut attributes: Map,
+    ) -> Self {
         if crate::profiling::active_profiler().is_some() {
-            // While a profiler samples threads, a span names the thread it started on, so
-            // Sentry can show the samples taken during it.
-            let thread = crate::profiling::this_thread();
-            attributes.insert("thread.id".into(), thread.id.to_string().into());
-            if let Some(name) = &thread.name {
-                attributes.insert("thread.name".into(), name.as_str().into());
-            }
+            name_the_thread(&mut attributes);
         }
         SpanRecord {
             op,
@@ -221,6 +227,21 @@ impl SpanRecord {
             data: self.attributes.clone(),
             ..TraceContext::default()
         }
+    }
+}
+
+/// While a profiler samples threads, a span names the thread it started on, so Sentry can show
+/// the samples taken during it (attributes given at the start win).
+#[cold]
+fn name_the_thread(attributes: &mut Map) {
+    let thread = crate::profiling::this_thread();
+    attributes
+        .entry("thread.id".into())
+        .or_insert_with(|| thread.id.to_string().into());
+    if let Some(name) = &thread.name {
+        attributes
+            .entry("thread.name".into())
+            .or_insert_with(|| name.as_str().into());
     }
 }
 
