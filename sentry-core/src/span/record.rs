@@ -160,7 +160,9 @@ impl SpanRecord {
         }
     }
 
-    /// The transaction-mode span: `description` is the name.
+    /// The transaction-mode span: `description` is the name. Inlined into `Node::finish`, so
+    /// the record's fields go from its mutex into the wire span without a copy in between.
+    #[inline(always)]
     pub(crate) fn into_wire(
         self,
         trace_id: TraceId,
@@ -185,6 +187,7 @@ impl SpanRecord {
 
     /// The record on its way to the span buffer (boxed: the buffer moves a pointer, not the
     /// record); it becomes a span v2 item on the worker.
+    #[inline(always)]
     pub(crate) fn into_streamed(
         self,
         trace_id: TraceId,
