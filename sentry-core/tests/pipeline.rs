@@ -240,3 +240,73 @@ fn close_disables_the_client() {
     assert_eq!(transport.shutdown_count(), 1);
     assert!(transport.envelopes().is_empty());
 }
+
+/// An integration that implements only the in-place hook: it tags what it keeps and drops
+/// what is named "drop me".
+struct InPlaceOnly;
+
+impl Integration for InPlaceOnly {
+    fn name(&self) -> &'static str {
+        "in-place-only"
+    }
+    fn process_event_in_place(&self, event: &mut Event, _: &Hint<'_>, _: &ClientOptions) -> bool {
+        event.tags.insert("in_place".into(), "yes".into());
+        event.transaction.as_deref() != Some("drop me")
+            && event.message.as_deref() != Some("drop me")
+    }
+}
+
+#[test]
+fn an_integration_with_only_the_in_place_hook_sees_errors_and_transactions() {
+    let options = || ClientOptions {
+        integrations: vec![Arc::new(InPlaceOnly)],
+        traces_sample_rate: Some(1.0),
+        ..ClientOptions::default()
+    };
+    let events = with_captured_events_options(options(), || {
+        sentry_core::capture_message("kept", Level::Error);
+        sentry_core::capture_message("drop me", Level::Error);
+    });
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].tags.get("in_place").map(|v| v.to_string()),
+        Some("yes".to_owned())
+    );
+
+    let transactions = sentry_core::test::with_captured_transactions_options(options(), || {
+        sentry_core::start_transaction(sentry_core::TransactionContext::new("kept", "task"))
+            .finish();
+        sentry_core::start_transaction(sentry_core::TransactionContext::new("drop me", "task"))
+            .finish();
+    });
+    assert_eq!(transactions.len(), 1);
+    assert_eq!(transactions[0].transaction.as_deref(), Some("kept"));
+    assert_eq!(
+        transactions[0].tags.get("in_place").map(|v| v.to_string()),
+        Some("yes".to_owned())
+    );
+}
+
+#[test]
+fn a_transaction_dropped_by_the_in_place_hook_is_counted_with_its_spans() {
+    let (client, transport) = client_with(ClientOptions {
+        integrations: vec![Arc::new(InPlaceOnly)],
+        traces_sample_rate: Some(1.0),
+        ..ClientOptions::default()
+    });
+    let client = Arc::new(client);
+    sentry_core::Scopes::current()
+        .fork_isolation_with(|scope| scope.set_client(Some(Arc::clone(&client))))
+        .bind(|| {
+            let tx = sentry_core::start_transaction(sentry_core::TransactionContext::new(
+                "drop me", "task",
+            ));
+            tx.start_child("db", "SELECT 1").finish();
+            tx.finish();
+        });
+    client.flush(None);
+    assert!(transport.fetch_and_clear_envelopes().is_empty());
+    let counted = discarded(&client);
+    assert!(counted.contains(&(DiscardReason::EventProcessor, DataCategory::Transaction, 1)));
+    assert!(counted.contains(&(DiscardReason::EventProcessor, DataCategory::Span, 2)));
+}

@@ -503,12 +503,16 @@ impl Client {
             }
         }
         for integration in &options.integrations {
-            event = step(
-                event,
-                DiscardReason::EventProcessor,
-                integration.name(),
-                &|e| integration.process_event(e, &hint, options),
-            )?;
+            // The same hook as errors take, so an integration that implements only the
+            // in-place form sees transactions too.
+            let spans = event.spans.len() as u64 + 1;
+            let kept = run_callback(integration.name(), || {
+                integration.process_event_in_place(&mut event, &hint, options)
+            });
+            if kept != Some(true) {
+                self.record_transaction_drop(DiscardReason::EventProcessor, spans);
+                return None;
+            }
         }
         if let Some(before) = &options.before_send_transaction {
             event = step(
