@@ -74,9 +74,9 @@ impl Client {
                 }
             }
         }
-        if let Verdict::TooLarge(size) =
-            limits::enforce_event(&mut event, self.options.max_value_length)
-        {
+        let (verdict, size) =
+            limits::enforce_event_sized(&mut event, self.options.max_value_length);
+        if let Verdict::TooLarge(size) = verdict {
             crate::sentry_debug!(
                 "feedback {} is still {size} bytes after trimming; dropped",
                 event.event_id
@@ -86,6 +86,7 @@ impl Client {
         }
         let id = event.event_id;
         let mut envelope = Envelope::from_feedback(event);
+        envelope.set_event_size(size);
         envelope.headers_mut().sdk = Some(Arc::clone(&self.sdk_info));
         envelope.headers_mut().trace = self.trace_header(scopes, span);
         transport.send_envelope(envelope);

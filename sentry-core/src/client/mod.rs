@@ -378,7 +378,7 @@ impl Client {
                     .insert(Cow::Borrowed("trace"), Context::Trace(Box::new(context)));
             }
         }
-        self.prepare_event(slot, hint, scopes);
+        let size = self.prepare_event(slot, hint, scopes);
         // The event leaves its slot here, boxed for the envelope's item.
         let Some(event) = slot.take() else {
             return EventId::nil();
@@ -388,6 +388,9 @@ impl Client {
         let id = event.event_id;
         let mut envelope = Envelope::new();
         envelope.add_item(event);
+        if let Some(size) = size {
+            envelope.set_event_size(size);
+        }
         // The session the event changed travels with it (a crash with its crash event).
         if let Some(update) = session_update {
             envelope.add_item(update);
@@ -457,10 +460,11 @@ impl Client {
             discard(event);
             return false;
         };
-        let Some(event) = self.prepare_transaction(event, scopes) else {
+        let Some((event, size)) = self.prepare_transaction(event, scopes) else {
             return false;
         };
         let mut envelope = Envelope::from_transaction(event);
+        envelope.set_event_size(size);
         envelope.headers_mut().sdk = Some(Arc::clone(&self.sdk_info));
         envelope.headers_mut().trace = Some(trace);
         self.add_attachments(&mut envelope, scopes, true);
@@ -475,7 +479,8 @@ impl Client {
         );
     }
 
-    fn prepare_transaction(&self, mut event: Event, scopes: [&Scope; 3]) -> Option<Event> {
+    /// Returns the transaction with its size as the limits measured it (for the queue).
+    fn prepare_transaction(&self, mut event: Event, scopes: [&Scope; 3]) -> Option<(Event, usize)> {
         let options = &self.options;
         self.fill_defaults(&mut event);
         let hint = Hint::new();
@@ -522,7 +527,8 @@ impl Client {
                 &|e| before(e, &hint),
             )?;
         }
-        match limits::enforce_event(&mut event, options.max_value_length) {
+        let (verdict, size) = limits::enforce_event_sized(&mut event, options.max_value_length);
+        match verdict {
             Verdict::Kept => {}
             Verdict::Trimmed => {
                 crate::sentry_debug!(
@@ -550,7 +556,7 @@ impl Client {
                 return None;
             }
         }
-        Some(event)
+        Some((event, size))
     }
 
     fn fill_defaults(&self, event: &mut Event) {
@@ -581,17 +587,17 @@ impl Client {
     }
 
     /// Runs the event in `slot` through defaults, scopes, event processors, integrations,
-    /// `before_send` and the limits, in place. A step that drops it leaves the slot empty.
+    /// `before_send` and the limits, in place, and returns its size as the limits measured it
+    /// (for the transport's queue). A step that drops it leaves the slot empty (and the size
+    /// `None`).
     fn prepare_event(
         &self,
         slot: &mut Option<Event>,
         hint: &Hint<'_>,
         scopes: Option<[&Scope; 3]>,
-    ) {
+    ) -> Option<usize> {
         let options = &self.options;
-        let Some(event) = slot.as_mut() else {
-            return;
-        };
+        let event = slot.as_mut()?;
         self.fill_defaults(event);
         if let Some(scopes) = scopes {
             apply_scopes(scopes, event, options.max_breadcrumbs);
@@ -619,10 +625,9 @@ impl Client {
                 before_send(event, hint)
             });
         }
-        let Some(event) = slot.as_mut() else {
-            return;
-        };
-        match limits::enforce_event(event, options.max_value_length) {
+        let event = slot.as_mut()?;
+        let (verdict, size) = limits::enforce_event_sized(event, options.max_value_length);
+        match verdict {
             Verdict::Kept => {}
             Verdict::Trimmed => {
                 crate::sentry_debug!("event {} exceeded a limit and was trimmed", event.event_id);
@@ -639,8 +644,10 @@ impl Client {
                 self.client_reports
                     .record(DiscardReason::Invalid, DataCategory::Error, 1);
                 *slot = None;
+                return None;
             }
         }
+        Some(size)
     }
 
     /// Runs one step that changes the event where it is (an integration's
@@ -800,5 +807,79 @@ fn sdk_info(options: &ClientOptions) -> ClientSdkInfo {
             name: "cargo:sentry".into(),
             version: SDK_VERSION.into(),
         }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use super::*;
+    use crate::transport::TransportFactory;
+
+    /// Records, for each envelope, the size the pipeline measured for its event and the
+    /// queue's walk of the same event.
+    #[derive(Default)]
+    struct Sizes(Mutex<Vec<(Option<usize>, usize)>>);
+
+    impl Transport for Sizes {
+        fn send_envelope(&self, envelope: Envelope) {
+            let walked = envelope
+                .items()
+                .find_map(|item| match item {
+                    EnvelopeItem::Event(event)
+                    | EnvelopeItem::Transaction(event)
+                    | EnvelopeItem::Feedback(event) => Some(limits::estimated_event_size(event)),
+                    _ => None,
+                })
+                .unwrap_or(0);
+            let mut sizes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            sizes.push((envelope.event_size(), walked));
+        }
+
+        fn flush(&self, _timeout: std::time::Duration) -> bool {
+            true
+        }
+
+        fn shutdown(&self, _timeout: std::time::Duration) -> bool {
+            true
+        }
+    }
+
+    /// Errors, transactions and feedback reach the transport with the size the limits
+    /// measured, which is what the queue's walk would have found.
+    #[test]
+    fn events_reach_the_transport_with_their_measured_size() {
+        let sizes = Arc::new(Sizes::default());
+        let transport: Arc<dyn Transport> = sizes.clone();
+        let factory: Arc<dyn TransportFactory> = Arc::new(transport);
+        let client = Client::new(ClientOptions {
+            dsn: Some("https://public@sentry.invalid/1".parse().unwrap()),
+            transport: Some(factory),
+            ..Default::default()
+        });
+        let error = Event {
+            message: Some("x".repeat(3000)),
+            ..Event::default()
+        };
+        assert!(!client.capture_event(error, None).is_nil());
+        let transaction = Event {
+            ty: crate::protocol::EventType::Transaction,
+            transaction: Some("GET /".into()),
+            ..Event::default()
+        };
+        let scope = Scope::default();
+        assert!(client.capture_transaction(
+            transaction,
+            [&scope, &scope, &scope],
+            Arc::new(Map::new())
+        ));
+        let feedback = crate::protocol::Feedback::new("it broke").into_event();
+        assert!(!client.capture_feedback(feedback, None, None).is_nil());
+        let sizes = sizes.0.lock().unwrap_or_else(PoisonError::into_inner);
+        assert_eq!(sizes.len(), 3, "{sizes:?}");
+        for (measured, walked) in sizes.iter() {
+            assert_eq!(*measured, Some(*walked));
+        }
     }
 }

@@ -35,6 +35,7 @@
 mod item;
 mod parse;
 
+use std::fmt;
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -163,6 +164,28 @@ impl Serialize for ItemHeaderOut<'_> {
 pub struct Envelope {
     headers: EnvelopeHeaders,
     items: Vec<EnvelopeItem>,
+    event_size: KnownSize,
+}
+
+/// The estimated size of an envelope's event item as the client's pipeline measured it (the
+/// limits' walk of the event), so that the transport's queue does not walk the event a second
+/// time on the capturing thread: for a typical error event that walk was half of what
+/// `capture_event` cost the caller. Set by the client right after the event is added; cleared by
+/// whatever could change an item. Not part of the envelope's value: two envelopes that differ
+/// only in it are equal.
+#[derive(Clone, Copy, Default)]
+struct KnownSize(Option<usize>);
+
+impl PartialEq for KnownSize {
+    fn eq(&self, _: &KnownSize) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for KnownSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
 }
 
 impl Envelope {
@@ -275,17 +298,36 @@ impl Envelope {
 
     /// The items, for changing.
     pub fn items_mut(&mut self) -> std::slice::IterMut<'_, EnvelopeItem> {
+        self.event_size = KnownSize(None);
         self.items.iter_mut()
     }
 
     /// Keeps only the items for which `f` returns `true`.
     pub fn retain_items(&mut self, f: impl FnMut(&EnvelopeItem) -> bool) {
+        self.event_size = KnownSize(None);
         self.items.retain(f);
     }
 
     /// Removes and returns every item.
     pub fn take_items(&mut self) -> Vec<EnvelopeItem> {
+        self.event_size = KnownSize(None);
         std::mem::take(&mut self.items)
+    }
+
+    /// Records `size`, the estimated size of the envelope's first event, transaction or
+    /// feedback item as the limits measured it ([`limits::enforce_event_sized`]), for the
+    /// transport's queue. Only the client's pipeline knows it; it stays valid until an item
+    /// can be changed ([`items_mut`](Self::items_mut), [`retain_items`](Self::retain_items),
+    /// [`take_items`](Self::take_items)).
+    ///
+    /// [`limits::enforce_event_sized`]: crate::limits
+    pub(crate) fn set_event_size(&mut self, size: usize) {
+        self.event_size = KnownSize(Some(size));
+    }
+
+    /// The size recorded with [`set_event_size`](Self::set_event_size), if still valid.
+    pub(crate) fn event_size(&self) -> Option<usize> {
+        self.event_size.0
     }
 
     /// `true` if there are no items (such an envelope is not worth sending).
@@ -436,6 +478,16 @@ mod tests {
             .split('\n')
             .map(str::to_owned)
             .collect()
+    }
+
+    /// The measured size the client records for the queue is no part of the envelope's value.
+    #[test]
+    fn a_measured_size_does_not_change_equality() {
+        let envelope = Envelope::from_event(Event::default());
+        let mut measured = envelope.clone();
+        measured.set_event_size(42);
+        assert_eq!(measured, envelope);
+        assert_eq!(measured.clone().event_size(), Some(42));
     }
 
     #[test]

@@ -329,6 +329,7 @@ pub(super) fn parse(bytes: &[u8], decode: Decode) -> Result<Envelope, EnvelopeEr
     let mut envelope = Envelope {
         headers: parse_headers(header_line)?,
         items: Vec::new(),
+        event_size: Default::default(),
     };
 
     // `pos` is at the "\n" that ends the previous line or payload, or at the end.

@@ -36,32 +36,46 @@ pub(crate) enum Verdict {
 /// of its list ([`Verdict::SpansRemoved`]), unless even removing all of them would not make it
 /// fit: then it is [`Verdict::TooLarge`] with its spans intact.
 pub(crate) fn enforce_event(event: &mut Event, max_chars: usize) -> Verdict {
+    enforce_event_sized(event, max_chars).0
+}
+
+/// [`enforce_event`], with the event's size as the walks found it: the bytes of the read-only
+/// walk when nothing was cut (what [`estimated_event_size`](super::estimated_event_size)
+/// returns for the event), else the exact size after the trim. The client hands it to the
+/// transport's queue with the envelope ([`Envelope::set_event_size`]), so that the event is
+/// not walked a second time on the capturing thread.
+///
+/// [`Envelope::set_event_size`]: crate::envelope::Envelope::set_event_size
+pub(crate) fn enforce_event_sized(event: &mut Event, max_chars: usize) -> (Verdict, usize) {
     if !event.measurements.is_empty() {
         event.measurements.retain(|_, m| m.is_finite());
     }
     let mut survey = Sizer::new(false, max_chars);
     survey.event(event);
     if !survey.over_limits() && survey.upper_bound() <= MAX_EVENT_BYTES {
-        return Verdict::Kept;
+        return (Verdict::Kept, survey.bytes());
     }
     if survey.over_limits() {
         cut_event(event, max_chars);
     }
     let size = exact_size(event);
     if size <= MAX_EVENT_BYTES {
-        return if survey.over_limits() {
+        let verdict = if survey.over_limits() {
             Verdict::Trimmed
         } else {
             Verdict::Kept
         };
+        return (verdict, size);
     }
     let size = shrink(event, size);
     if size <= MAX_EVENT_BYTES {
-        return Verdict::Trimmed;
+        return (Verdict::Trimmed, size);
     }
     match remove_newest_spans(event, size) {
-        (removed, size) if size <= MAX_EVENT_BYTES && removed > 0 => Verdict::SpansRemoved(removed),
-        (_, size) => Verdict::TooLarge(size),
+        (removed, size) if size <= MAX_EVENT_BYTES && removed > 0 => {
+            (Verdict::SpansRemoved(removed), size)
+        }
+        (_, size) => (Verdict::TooLarge(size), size),
     }
 }
 
@@ -468,6 +482,25 @@ mod tests {
         assert!(freed.is_ok());
     }
     use sentry_minimal::Map;
+
+    /// The size the limits report is what the transport's queue would estimate for the event
+    /// (the queue takes it instead of walking the event again): the same walk when nothing was
+    /// cut, the exact size of what is left after a trim.
+    #[test]
+    fn the_size_reported_is_the_queues_estimate() {
+        let mut event = event_with_everything(7);
+        let (verdict, size) = enforce_event_sized(&mut event, 1000);
+        assert_eq!(verdict, Verdict::Kept);
+        assert_eq!(size, super::super::estimated_event_size(&event));
+
+        let mut long = event_with_everything(8);
+        long.message = Some("x".repeat(5000));
+        let (verdict, size) = enforce_event_sized(&mut long, 1000);
+        assert_eq!(verdict, Verdict::Trimmed);
+        assert_eq!(size, exact_size(&long));
+        assert!(size >= super::super::estimated_event_size(&long));
+        assert!(size >= written(&long), "{size} {}", written(&long));
+    }
 
     fn written(event: &Event) -> usize {
         serde_json::to_vec(event).unwrap().len()

@@ -40,7 +40,9 @@ mod log;
 mod size;
 mod value;
 
-pub(crate) use event::{cut_event_structure, dispose_event, enforce_event, Verdict};
+pub(crate) use event::{
+    cut_event_structure, dispose_event, enforce_event, enforce_event_sized, Verdict,
+};
 pub(crate) use log::enforce_log;
 pub(crate) use size::estimated_event_size;
 

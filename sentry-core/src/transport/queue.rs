@@ -258,14 +258,22 @@ impl State {
 /// holds; logs count their body and attributes; attachments their bytes and header strings
 /// (their bytes count in full in every envelope that carries them, though envelopes share
 /// them: the bound is on what would be sent).
+///
+/// An event the client's pipeline has just measured (its limits walk the whole event) is not
+/// walked again: the envelope carries that size ([`Envelope::event_size`]) for its first event,
+/// transaction or feedback item.
 pub(crate) fn estimated_size(envelope: &Envelope) -> usize {
+    let mut measured = envelope.event_size();
     64 + envelope
         .items()
         .map(|item| {
             64 + match item {
                 EnvelopeItem::Event(event)
                 | EnvelopeItem::Transaction(event)
-                | EnvelopeItem::Feedback(event) => limits::estimated_event_size(event),
+                | EnvelopeItem::Feedback(event) => match measured.take() {
+                    Some(size) => size,
+                    None => limits::estimated_event_size(event),
+                },
                 EnvelopeItem::CheckIn(check_in) => 256 + check_in.monitor_slug.len(),
                 EnvelopeItem::ClientReport(report) => 64 + report.discarded_events.len() * 64,
                 EnvelopeItem::Raw(raw) => raw.payload.len(),
@@ -425,6 +433,34 @@ mod tests {
         assert!(estimated_size(&envelope) >= base + 100_000);
         let written = envelope.to_vec(None).len();
         assert!(estimated_size(&envelope) >= written, "{written}");
+    }
+
+    /// An event the pipeline measured is not walked again; once its items can have changed,
+    /// the envelope is walked as any other.
+    #[test]
+    fn a_measured_event_is_not_walked_again() {
+        let event = Event {
+            message: Some("x".repeat(10_000)),
+            ..Event::default()
+        };
+        let mut envelope = Envelope::from_event(event);
+        let walked = estimated_size(&envelope);
+        envelope.set_event_size(123);
+        assert_eq!(estimated_size(&envelope), 64 + 64 + 123);
+        // A second event item is walked.
+        envelope.add_item(Event {
+            message: Some("y".repeat(10_000)),
+            ..Event::default()
+        });
+        assert!(estimated_size(&envelope) > 64 + 64 + 123 + 10_000);
+        let _ = envelope.items_mut();
+        assert!(estimated_size(&envelope) > walked + 10_000);
+        envelope.set_event_size(123);
+        envelope.retain_items(|_| true);
+        assert_eq!(envelope.event_size(), None);
+        envelope.set_event_size(123);
+        let items = envelope.take_items();
+        assert_eq!((items.len(), envelope.event_size()), (2, None));
     }
 
     #[test]
