@@ -666,26 +666,38 @@ fn merge_breadcrumbs(scopes: [&Scope; 3], event: &mut Event, max: usize) {
     event.breadcrumbs.drain(..drop_event);
     event.breadcrumbs.reserve(keep_from_scopes);
 
-    // Three sorted runs: a k-way merge by stamp (see `BREADCRUMB_CLOCK`), skipping the
-    // oldest `total - keep`.
-    let mut cursors = [0usize; 3];
+    let rings = scopes.map(|scope| &*scope.breadcrumbs);
     let mut skip = total - keep_from_scopes;
+    // Usually one ring holds them all (`add_breadcrumb` records on the isolation scope): a copy
+    // of its newest, without the merge's comparisons.
+    let mut filled = rings.iter().filter(|ring| !ring.is_empty());
+    if let (Some(only), None) = (filled.next(), filled.next()) {
+        event
+            .breadcrumbs
+            .extend(only.iter().skip(skip).map(|(_, crumb)| Arc::clone(crumb)));
+        return;
+    }
+    // Sorted runs: a k-way merge by stamp (see `BREADCRUMB_CLOCK`), skipping the oldest
+    // `total - keep`.
+    let mut runs = rings.map(|ring| ring.iter().peekable());
     loop {
         let mut best: Option<(usize, u64)> = None;
-        for (i, scope) in scopes.iter().enumerate() {
-            if let Some((seq, _)) = scope.breadcrumbs.get(cursors[i]) {
+        for (i, run) in runs.iter_mut().enumerate() {
+            if let Some((seq, _)) = run.peek() {
                 if best.is_none_or(|(_, s)| *seq < s) {
                     best = Some((i, *seq));
                 }
             }
         }
         let Some((i, _)) = best else { break };
+        let Some((_, crumb)) = runs[i].next() else {
+            break;
+        };
         if skip > 0 {
             skip -= 1;
-        } else if let Some((_, crumb)) = scopes[i].breadcrumbs.get(cursors[i]) {
+        } else {
             event.breadcrumbs.push(Arc::clone(crumb));
         }
-        cursors[i] += 1;
     }
 }
 
@@ -775,6 +787,29 @@ mod tests {
         let mut event = Event::default();
         apply_scopes([&g, &i, &c], &mut event, 3);
         assert_eq!(messages(&event), ["c1", "g2", "i2"]);
+    }
+
+    /// The usual case, every breadcrumb in one scope (the isolation scope's ring), takes the
+    /// newest ones without the merge, after the event's own when there is room.
+    #[test]
+    fn breadcrumbs_of_one_scope_are_copied_newest_last() {
+        let (g, mut i, c) = (Scope::default(), Scope::default(), Scope::default());
+        for m in ["i1", "i2", "i3", "i4"] {
+            i.push_breadcrumb_from(&mut Some(crumb(m)), 100, Stamp::Recorded);
+        }
+        let mut event = Event::default();
+        apply_scopes([&g, &i, &c], &mut event, 100);
+        assert_eq!(messages(&event), ["i1", "i2", "i3", "i4"]);
+
+        let mut event = Event::default();
+        apply_scopes([&g, &i, &c], &mut event, 2);
+        assert_eq!(messages(&event), ["i3", "i4"]);
+
+        let mut event = Event::default();
+        event.breadcrumbs.push(Arc::new(crumb("e1")));
+        event.breadcrumbs.push(Arc::new(crumb("e2")));
+        apply_scopes([&g, &i, &c], &mut event, 5);
+        assert_eq!(messages(&event), ["e2", "i1", "i2", "i3", "i4"]);
     }
 
     /// Breadcrumbs recorded on the isolation scope (which read the ordering clock) and ones

@@ -293,6 +293,46 @@ impl Sizer {
     }
 
     pub(crate) fn breadcrumb(&mut self, crumb: &Breadcrumb) {
+        if self.exact {
+            self.breadcrumb_fields(crumb);
+            return;
+        }
+        // Raw mode, the usual one (every capture walks every breadcrumb of its scopes): the
+        // same count as `breadcrumb_fields`, added up in locals with the fixed parts folded
+        // into one constant.
+        const FIXED: usize = 2
+            + ("timestamp".len() + 4)
+            + TIMESTAMP
+            + ("type".len() + 4 + 2)
+            + ("level".len() + 4)
+            + 9;
+        let mut bytes = FIXED;
+        let mut text = crumb.ty.len();
+        if let Some(category) = &crumb.category {
+            bytes += "category".len() + 4 + 2;
+            text += category.len();
+        }
+        if let Some(message) = &crumb.message {
+            bytes += "message".len() + 4 + 2;
+            text += message.len();
+            if message.len() > self.max_chars && message.chars().count() > self.max_chars {
+                self.over = true;
+            }
+        }
+        if let Some(origin) = &crumb.origin {
+            bytes += "origin".len() + 4 + 2;
+            text += origin.len();
+        }
+        self.add(bytes + text);
+        self.strings = self.strings.wrapping_add(text as u64);
+        if !crumb.data.is_empty() {
+            self.field("data");
+            self.bag(&crumb.data);
+        }
+    }
+
+    /// A breadcrumb field by field (exact mode, and the reference for the raw count above).
+    fn breadcrumb_fields(&mut self, crumb: &Breadcrumb) {
         self.add(2);
         self.field("timestamp");
         self.add(TIMESTAMP);
@@ -345,6 +385,34 @@ fn signed_len(n: i64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The raw count of a breadcrumb, added up in one go, is the field-by-field count, the
+    /// limit check on its message included.
+    #[test]
+    fn a_breadcrumb_counts_the_same_in_one_go() {
+        let mut full = Breadcrumb::new("x".repeat(50)).category("http");
+        full.origin = Some("auto.http".into());
+        full.data.insert("status".into(), 200.into());
+        let crumbs = [
+            Breadcrumb::default(),
+            Breadcrumb::new("clicked"),
+            Breadcrumb::new("ü".repeat(30)).category("ui"),
+            full,
+        ];
+        for max_chars in [usize::MAX, 40, 20] {
+            for crumb in &crumbs {
+                let mut quick = Sizer::new(false, max_chars);
+                quick.breadcrumb(crumb);
+                let mut fields = Sizer::new(false, max_chars);
+                fields.breadcrumb_fields(crumb);
+                assert_eq!(
+                    (quick.bytes, quick.strings, quick.over),
+                    (fields.bytes, fields.strings, fields.over),
+                    "{crumb:?} {max_chars}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn numbers_count_their_digits() {
