@@ -603,14 +603,28 @@ pub(crate) const DEFAULT_MAX_BREADCRUMBS: usize = 100;
 pub(crate) fn apply_scopes(scopes: [&Scope; 3], event: &mut Event, max_breadcrumbs: usize) {
     let [global, isolation, current] = scopes;
     for scope in [current, isolation, global] {
-        for (k, v) in scope.tags.iter() {
-            event.tags.entry(k.clone()).or_insert_with(|| v.clone());
+        // Into an empty map (the usual event), the first scope's entries are cloned whole:
+        // one allocation, no search and no growth per key.
+        if event.tags.is_empty() {
+            event.tags.clone_from(&scope.tags);
+        } else {
+            for (k, v) in scope.tags.iter() {
+                event.tags.entry(k.clone()).or_insert_with(|| v.clone());
+            }
         }
-        for (k, v) in scope.extra.iter() {
-            event.extra.entry(k.clone()).or_insert_with(|| v.clone());
+        if event.extra.is_empty() {
+            event.extra.clone_from(&scope.extra);
+        } else {
+            for (k, v) in scope.extra.iter() {
+                event.extra.entry(k.clone()).or_insert_with(|| v.clone());
+            }
         }
-        for (k, v) in scope.contexts.iter() {
-            event.contexts.entry(k.clone()).or_insert_with(|| v.clone());
+        if event.contexts.is_empty() {
+            event.contexts.clone_from(&scope.contexts);
+        } else {
+            for (k, v) in scope.contexts.iter() {
+                event.contexts.entry(k.clone()).or_insert_with(|| v.clone());
+            }
         }
         if event.user.is_none() {
             event.user = scope.user.as_deref().cloned();
@@ -869,6 +883,38 @@ mod tests {
         assert_eq!(event.tags["c"], "current");
         assert_eq!(event.level, Level::Warning);
         assert_eq!(event.fingerprint, ["g", "c"]);
+    }
+
+    /// An event without tags, extra or contexts of its own takes the innermost scope's whole,
+    /// then what the outer scopes add.
+    #[test]
+    fn an_empty_event_takes_inner_scopes_first() {
+        let (mut g, mut i, mut c) = (Scope::default(), Scope::default(), Scope::default());
+        g.set_tag("a", "global");
+        g.set_tag("b", "global");
+        i.set_tag("b", "isolation");
+        c.set_tag("c", "current");
+        g.set_extra("x", "global");
+        i.set_extra("x", "isolation");
+        i.set_extra("y", "isolation");
+        g.set_context("app", Context::Other(Map::new()));
+        c.set_context(
+            "app",
+            Context::Other([("k".to_owned(), "current".into())].into()),
+        );
+        let mut event = Event::default();
+        apply_scopes([&g, &i, &c], &mut event, 100);
+        let tags: Vec<(&str, &str)> = event.tags.iter().map(|(k, v)| (&**k, &**v)).collect();
+        assert_eq!(
+            tags,
+            [("a", "global"), ("b", "isolation"), ("c", "current")]
+        );
+        assert_eq!(event.extra["x"], Value::from("isolation"));
+        assert_eq!(event.extra["y"], Value::from("isolation"));
+        match &event.contexts["app"] {
+            Context::Other(map) => assert_eq!(map["k"], Value::from("current")),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
