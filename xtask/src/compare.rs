@@ -25,7 +25,7 @@ struct Row {
     incumbent: &'static str,
 }
 
-const ROWS: [Row; 8] = [
+const ROWS: [Row; 9] = [
     Row {
         path: "fork + enter + drop (push_scope)",
         target: ("sentry-core", "scopes"),
@@ -67,6 +67,12 @@ const ROWS: [Row; 8] = [
         target: ("sentry-backtrace", "capture"),
         ours: "calling_thread/capture_error_with_stack_deferred",
         incumbent: "incumbent/capture_error_attach_stacktrace",
+    },
+    Row {
+        path: "capture_message, 10 tags + 100 breadcrumbs on the scopes",
+        target: ("sentry-core", "scopes"),
+        ours: "enabled/capture_message_10_tags_100_breadcrumbs",
+        incumbent: "incumbent/capture_message_10_tags_100_breadcrumbs",
     },
     Row {
         path: "log::debug! filtered out",

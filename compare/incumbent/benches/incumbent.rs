@@ -9,6 +9,7 @@
 //! | `incumbent/add_breadcrumb` | `sentry-core` `scopes`: `enabled/add_breadcrumb` |
 //! | `incumbent/capture_error` | `sentry-backtrace` `capture`: `calling_thread/capture_error_with_stack_deferred` |
 //! | `incumbent/log_debug_filtered` | `sentry-log` `bridges`: `bridges/log_debug_filtered` |
+//! | `incumbent/capture_message_10_tags_100_breadcrumbs` | `sentry-core` `scopes`: `enabled/capture_message_10_tags_100_breadcrumbs` |
 //! | `incumbent/capture_error_attach_stacktrace` | `calling_thread/capture_error_with_stack_deferred` |
 //!
 //! The setup is ours: the same DSN, `sample_rate` 1, a transport that drops every envelope, and
@@ -81,6 +82,20 @@ fn incumbent(c: &mut Criterion) {
     });
     group.bench_function("log_debug_filtered", |b| {
         b.iter(|| log::debug!("cache miss for {}", black_box(42)))
+    });
+    // A service's usual capture: 10 tags and 100 breadcrumbs on the scopes, as ours sets them.
+    for i in 0..10 {
+        sentry::configure_scope(|scope| scope.set_tag(&format!("tag{i}"), format!("value{i}")));
+    }
+    for i in 0..100 {
+        sentry::add_breadcrumb(Breadcrumb {
+            message: Some(format!("breadcrumb {i}")),
+            category: Some("bench".into()),
+            ..Breadcrumb::default()
+        });
+    }
+    group.bench_function("capture_message_10_tags_100_breadcrumbs", |b| {
+        b.iter(|| sentry::capture_message(black_box("something happened"), sentry::Level::Info))
     });
 
     // What the official crate's users pay for an error with a stack: `attach_stacktrace` (its

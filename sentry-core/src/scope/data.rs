@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use sentry_minimal::{Breadcrumb, Level, Map, User, Value};
+use sentry_minimal::{Breadcrumb, Level, Map, SortedMap, User, Value};
 
 use crate::client::Client;
 use crate::depth::dispose;
@@ -603,29 +603,9 @@ pub(crate) const DEFAULT_MAX_BREADCRUMBS: usize = 100;
 pub(crate) fn apply_scopes(scopes: [&Scope; 3], event: &mut Event, max_breadcrumbs: usize) {
     let [global, isolation, current] = scopes;
     for scope in [current, isolation, global] {
-        // Into an empty map (the usual event), the first scope's entries are cloned whole:
-        // one allocation, no search and no growth per key.
-        if event.tags.is_empty() {
-            event.tags.clone_from(&scope.tags);
-        } else {
-            for (k, v) in scope.tags.iter() {
-                event.tags.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
-        if event.extra.is_empty() {
-            event.extra.clone_from(&scope.extra);
-        } else {
-            for (k, v) in scope.extra.iter() {
-                event.extra.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
-        if event.contexts.is_empty() {
-            event.contexts.clone_from(&scope.contexts);
-        } else {
-            for (k, v) in scope.contexts.iter() {
-                event.contexts.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
+        add_absent(&mut event.tags, &scope.tags);
+        add_absent(&mut event.extra, &scope.extra);
+        add_absent(&mut event.contexts, &scope.contexts);
         if event.user.is_none() {
             event.user = scope.user.as_deref().cloned();
         }
@@ -655,6 +635,18 @@ pub(crate) fn apply_scopes(scopes: [&Scope; 3], event: &mut Event, max_breadcrum
         }
     }
     merge_breadcrumbs(scopes, event, max_breadcrumbs);
+}
+
+/// Adds the entries of `from` whose keys `into` lacks. Into an empty map (the usual event's),
+/// `from` is cloned whole: one allocation, no search and no growth per key.
+fn add_absent<K: Ord + Clone, V: Clone>(into: &mut SortedMap<K, V>, from: &SortedMap<K, V>) {
+    if into.is_empty() {
+        into.clone_from(from);
+        return;
+    }
+    for (k, v) in from.iter() {
+        into.entry(k.clone()).or_insert_with(|| v.clone());
+    }
 }
 
 /// The trace of these scopes when no span is current. It lives on the isolation scope alone:
