@@ -315,12 +315,11 @@ impl Envelope {
     }
 
     /// Records `size`, the estimated size of the envelope's first event, transaction or
-    /// feedback item as the limits measured it ([`limits::enforce_event_sized`]), for the
-    /// transport's queue. Only the client's pipeline knows it; it stays valid until an item
-    /// can be changed ([`items_mut`](Self::items_mut), [`retain_items`](Self::retain_items),
+    /// feedback item as the limits measured it
+    /// ([`enforce_event_sized`](crate::limits::enforce_event_sized)), for the transport's
+    /// queue. Only the client's pipeline knows it; it stays valid until an item can be changed
+    /// ([`items_mut`](Self::items_mut), [`retain_items`](Self::retain_items),
     /// [`take_items`](Self::take_items)).
-    ///
-    /// [`limits::enforce_event_sized`]: crate::limits
     pub(crate) fn set_event_size(&mut self, size: usize) {
         self.event_size = KnownSize(Some(size));
     }
