@@ -414,6 +414,41 @@ mod tests {
         }
     }
 
+    /// A span's op, description and origin count by their length in raw mode, as the same
+    /// strings do in exact mode (which reads them), the limit check on the description included.
+    #[test]
+    fn a_spans_texts_count_as_their_strings() {
+        use crate::protocol::{Span, SpanText};
+
+        let texts = [
+            ("db.query", "SELECT 1".to_owned()),
+            (
+                "http.client",
+                "GET https://example.com/a/rather/long/path".to_owned(),
+            ),
+            ("cache.get", "ü".repeat(20)),
+        ];
+        for (op, description) in texts {
+            let span = Span {
+                op: Some(SpanText::from(op)),
+                description: Some(SpanText::from(description)),
+                origin: Some(SpanText::from_static("auto.db.sqlx")),
+                ..Span::default()
+            };
+            for max_chars in [usize::MAX, 30, 15] {
+                let mut raw = Sizer::new(false, max_chars);
+                raw.span(&span);
+                let mut exact = Sizer::new(true, max_chars);
+                exact.span(&span);
+                assert_eq!(
+                    (raw.bytes, raw.strings, raw.over),
+                    (exact.bytes, exact.strings, exact.over),
+                    "{op} {max_chars}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn numbers_count_their_digits() {
         for n in [0i64, 7, -7, 10, 99, -100, i64::MAX, i64::MIN] {
