@@ -818,7 +818,8 @@ mod tests {
     use crate::transport::TransportFactory;
 
     /// Records, for each envelope, the size the pipeline measured for its event and the
-    /// queue's walk of the same event.
+    /// queue's walk of the same event. (`test::TestTransport` finishes the envelopes it keeps,
+    /// which changes their items and so forgets the measured size.)
     #[derive(Default)]
     struct Sizes(Mutex<Vec<(Option<usize>, usize)>>);
 

@@ -292,36 +292,47 @@ impl Sizer {
         self.add(2 + count);
     }
 
+    /// A breadcrumb, added up in one go (every capture walks every breadcrumb of its scopes):
+    /// the fixed parts (braces, `timestamp`, `type` and `level`, which the count always
+    /// includes) are one constant, and the strings' lengths are summed before being added. In
+    /// exact mode their escapes are added on top.
     pub(crate) fn breadcrumb(&mut self, crumb: &Breadcrumb) {
+        // The mode is a constant in each copy, so the raw one reads no string's bytes.
         if self.exact {
-            self.breadcrumb_fields(crumb);
-            return;
+            self.breadcrumb_in::<true>(crumb);
+        } else {
+            self.breadcrumb_in::<false>(crumb);
         }
-        // Raw mode, the usual one (every capture walks every breadcrumb of its scopes): the
-        // same count as `breadcrumb_fields`, added up in locals with the fixed parts folded
-        // into one constant.
+    }
+
+    /// [`breadcrumb`](Self::breadcrumb) in one mode.
+    fn breadcrumb_in<const EXACT: bool>(&mut self, crumb: &Breadcrumb) {
+        /// `{}`, `"timestamp":N,`, `"type":"",` and `"level":"warning",`.
         const FIXED: usize = 2
             + ("timestamp".len() + 4)
             + TIMESTAMP
             + ("type".len() + 4 + 2)
             + ("level".len() + 4)
             + 9;
-        let mut bytes = FIXED;
+        let escapes = |s: &str| if EXACT { escaped_extra(s) } else { 0 };
+        let mut bytes = FIXED + escapes(&crumb.ty);
         let mut text = crumb.ty.len();
         if let Some(category) = &crumb.category {
-            bytes += "category".len() + 4 + 2;
+            bytes += "category".len() + 4 + 2 + escapes(category);
             text += category.len();
         }
         if let Some(message) = &crumb.message {
-            bytes += "message".len() + 4 + 2;
+            bytes += "message".len() + 4 + 2 + escapes(message);
             text += message.len();
+        }
+        if let Some(origin) = &crumb.origin {
+            bytes += "origin".len() + 4 + 2 + escapes(origin);
+            text += origin.len();
+        }
+        if let Some(message) = &crumb.message {
             if message.len() > self.max_chars && message.chars().count() > self.max_chars {
                 self.over = true;
             }
-        }
-        if let Some(origin) = &crumb.origin {
-            bytes += "origin".len() + 4 + 2;
-            text += origin.len();
         }
         self.add(bytes + text);
         self.strings = self.strings.wrapping_add(text as u64);
@@ -329,27 +340,6 @@ impl Sizer {
             self.field("data");
             self.bag(&crumb.data);
         }
-    }
-
-    /// A breadcrumb field by field (exact mode, and the reference for the raw count above).
-    fn breadcrumb_fields(&mut self, crumb: &Breadcrumb) {
-        self.add(2);
-        self.field("timestamp");
-        self.add(TIMESTAMP);
-        self.field("type");
-        self.str(&crumb.ty);
-        self.opt("category", crumb.category.as_deref());
-        if let Some(message) = &crumb.message {
-            self.field("message");
-            self.limited(message);
-        }
-        if !crumb.data.is_empty() {
-            self.field("data");
-            self.bag(&crumb.data);
-        }
-        self.field("level");
-        self.add(9);
-        self.opt("origin", crumb.origin.as_deref());
     }
 }
 
@@ -386,32 +376,50 @@ fn signed_len(n: i64) -> usize {
 mod tests {
     use super::*;
 
-    /// The raw count of a breadcrumb, added up in one go, is the field-by-field count, the
-    /// limit check on its message included.
+    /// A breadcrumb's count covers what the serializer writes for it (exact mode counts the
+    /// escapes, raw mode only the bytes), and checks its message against the limit.
     #[test]
-    fn a_breadcrumb_counts_the_same_in_one_go() {
-        let mut full = Breadcrumb::new("x".repeat(50)).category("http");
+    fn a_breadcrumb_counts_what_is_written() {
+        let mut full = Breadcrumb::new("line\n\"quoted\"").category("http");
         full.origin = Some("auto.http".into());
         full.data.insert("status".into(), 200.into());
+        full.level = sentry_minimal::Level::Warning;
+        full.ty = "http".into();
         let crumbs = [
             Breadcrumb::default(),
             Breadcrumb::new("clicked"),
             Breadcrumb::new("ü".repeat(30)).category("ui"),
             full,
         ];
-        for max_chars in [usize::MAX, 40, 20] {
-            for crumb in &crumbs {
-                let mut quick = Sizer::new(false, max_chars);
-                quick.breadcrumb(crumb);
-                let mut fields = Sizer::new(false, max_chars);
-                fields.breadcrumb_fields(crumb);
-                assert_eq!(
-                    (quick.bytes, quick.strings, quick.over),
-                    (fields.bytes, fields.strings, fields.over),
-                    "{crumb:?} {max_chars}"
-                );
-            }
+        for crumb in &crumbs {
+            let written = serde_json::to_vec(&crate::protocol::Ser(crumb))
+                .unwrap()
+                .len();
+            let mut exact = Sizer::new(true, usize::MAX);
+            exact.breadcrumb(crumb);
+            assert!(
+                exact.bytes() >= written,
+                "{crumb:?}: {} < {written}",
+                exact.bytes()
+            );
+            let mut raw = Sizer::new(false, usize::MAX);
+            raw.breadcrumb(crumb);
+            assert_eq!(
+                exact.bytes() - raw.bytes(),
+                crumb.message.as_deref().map_or(0, escaped_extra),
+                "{crumb:?}"
+            );
+            assert!(!raw.over_limits());
         }
+        let mut limited = Sizer::new(false, 20);
+        limited.breadcrumb(&crumbs[2]);
+        assert!(limited.over_limits(), "30 characters against 20");
+        let mut within = Sizer::new(false, 40);
+        within.breadcrumb(&crumbs[2]);
+        assert!(
+            !within.over_limits(),
+            "60 bytes, but 30 characters against 40"
+        );
     }
 
     /// A span's op, description and origin count by their length in raw mode, as the same
