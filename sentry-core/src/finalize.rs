@@ -46,8 +46,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::envelope::{Envelope, EnvelopeItem};
-use crate::protocol::Event;
+use crate::envelope::{Envelope, EnvelopeItem, ItemType};
+use crate::protocol::{DataCategory, Event};
 
 /// A function completing an event right before it is serialized.
 pub type EventFinalizer = fn(&mut Event);
@@ -74,9 +74,13 @@ pub fn has_event_finalizers() -> bool {
 /// Runs every registered finalizer on `event`, in registration order, then holds the event
 /// to the size limits again: what the finalizers added (the contexts, source lines) was not
 /// there when the capturing thread checked them.
-pub fn finalize_event(event: &mut Event) {
+///
+/// Returns `false` when the event is still larger than Sentry accepts
+/// ([`MAX_EVENT_BYTES`](crate::limits::MAX_EVENT_BYTES)) after trimming: Sentry would reject
+/// it, so it must not be sent. [`finalize_envelope`] removes such events.
+pub fn finalize_event(event: &mut Event) -> bool {
     if !has_event_finalizers() {
-        return;
+        return true;
     }
     let all = FINALIZERS
         .read()
@@ -89,9 +93,17 @@ pub fn finalize_event(event: &mut Event) {
     }
     // Strings were cut to `max_value_length` on the capturing thread; what is left to check
     // is the event's size (a read-only walk unless it is over).
-    if let crate::limits::Verdict::TooLarge(size) = crate::limits::enforce_event(event, usize::MAX)
-    {
-        crate::sentry_debug!("a finalized event is still {size} bytes after trimming");
+    match crate::limits::enforce_event(event, usize::MAX) {
+        crate::limits::Verdict::TooLarge(size) => {
+            crate::sentry_debug!(
+                "event {} is still {size} bytes after its finalizers and trimming, more than \
+                 the {} Sentry accepts; dropped",
+                event.event_id,
+                crate::limits::MAX_EVENT_BYTES
+            );
+            false
+        }
+        _ => true,
     }
 }
 
@@ -225,15 +237,51 @@ pub fn past_deadline() -> bool {
 /// Runs [`finalize_event`] on every error or message event of the envelope. Transactions are
 /// left as they are: finalizers complete what error events defer (stack traces, debug images),
 /// which a transaction does not carry.
-pub fn finalize_envelope(envelope: &mut Envelope) {
+///
+/// An event still too large for Sentry afterwards is removed, with the envelope's attachments
+/// (they belong to it). Returns what was
+/// removed, as `(category, quantity)` pairs for the caller to count as
+/// [`Invalid`](crate::protocol::DiscardReason::Invalid) in its client reports; nothing is
+/// removed, and nothing allocated, in the usual case.
+///
+/// # Examples
+///
+/// ```
+/// use sentry_core::envelope::Envelope;
+/// use sentry_core::finalize::finalize_envelope;
+/// use sentry_core::protocol::Event;
+///
+/// let mut envelope = Envelope::from_event(Event::new());
+/// let removed = finalize_envelope(&mut envelope);
+/// assert!(removed.is_empty());
+/// assert_eq!(envelope.items().count(), 1);
+/// ```
+pub fn finalize_envelope(envelope: &mut Envelope) -> Vec<(DataCategory, u64)> {
     if !has_event_finalizers() {
-        return;
+        return Vec::new();
     }
-    for item in envelope.items_mut() {
+    let mut too_large = Vec::new();
+    for (index, item) in envelope.items_mut().enumerate() {
         if let EnvelopeItem::Event(event) = item {
-            finalize_event(event);
+            if !finalize_event(event) {
+                too_large.push(index);
+            }
         }
     }
+    let mut removed = Vec::new();
+    if too_large.is_empty() {
+        return removed;
+    }
+    let mut index = 0;
+    envelope.retain_items(|item| {
+        let drop = too_large.contains(&index) || item.ty() == ItemType::Attachment;
+        index += 1;
+        if drop {
+            removed.extend(item.outcomes());
+        }
+        !drop
+    });
+    removed
 }
 
 #[cfg(test)]

@@ -115,7 +115,8 @@ impl TestTransport {
         let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
         let from = recorded.finished;
         for envelope in &mut recorded.envelopes[from..] {
-            crate::finalize::finalize_envelope(envelope);
+            // Events left too large are removed, as the worker removes them.
+            let _removed = crate::finalize::finalize_envelope(envelope);
         }
         recorded.finished = recorded.envelopes.len();
         recorded

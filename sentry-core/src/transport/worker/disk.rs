@@ -7,7 +7,7 @@ use crate::client_reports::ClientReports;
 use crate::envelope::{Envelope, EnvelopeItem};
 use crate::protocol::DiscardReason;
 use crate::transport::cache::{DiskCache, Release};
-use crate::transport::discard::record_envelope;
+use crate::transport::discard::{record_envelope, record_outcomes};
 use crate::transport::queue::Task;
 
 /// Writes an envelope to the offline cache, saying why in the diagnostics if it cannot.
@@ -39,14 +39,28 @@ pub(super) fn store_claimed(cache: &DiskCache, envelope: &Envelope) -> Option<Pa
 }
 
 /// Runs the deferred work (symbolication) on the calling thread, so that the file is complete,
-/// and writes the envelope to the offline cache.
+/// and writes the envelope to the offline cache; `None` also when nothing is left to write
+/// (see [`finalize`]).
 pub(super) fn finalize_and_store(
     cache: &DiskCache,
     envelope: &mut Envelope,
     queued: bool,
+    reports: &ClientReports,
 ) -> Option<PathBuf> {
-    crate::finalize::finalize_envelope(envelope);
+    if !finalize(envelope, reports) {
+        return None;
+    }
     store(cache, envelope, queued, false)
+}
+
+/// Runs the finalizers on `envelope`, counting what they leave too large to send (removed from
+/// it) as `invalid`; `false` if nothing is left to send.
+pub(super) fn finalize(envelope: &mut Envelope, reports: &ClientReports) -> bool {
+    let removed = crate::finalize::finalize_envelope(envelope);
+    if !removed.is_empty() {
+        record_outcomes(reports, DiscardReason::Invalid, removed);
+    }
+    !envelope.is_empty()
 }
 
 /// Whether a file written before the finalizers ran differs from the finished envelope.
@@ -59,7 +73,12 @@ pub(super) fn needs_finalized_copy(envelope: &Envelope) -> bool {
 
 /// Replaces a raw cached file (written before the finalizers ran) with the finished envelope,
 /// when the envelope will not be sent by this worker any more.
-pub(super) fn finalize_on_disk(cache: &DiskCache, path: &Path, envelope: &mut Envelope) {
+pub(super) fn finalize_on_disk(
+    cache: &DiskCache,
+    path: &Path,
+    envelope: &mut Envelope,
+    reports: &ClientReports,
+) {
     if !needs_finalized_copy(envelope) {
         return;
     }
@@ -67,7 +86,11 @@ pub(super) fn finalize_on_disk(cache: &DiskCache, path: &Path, envelope: &mut En
     let Some(claimed) = cache.claim(path) else {
         return;
     };
-    crate::finalize::finalize_envelope(envelope);
+    if !finalize(envelope, reports) {
+        // Nothing left that Sentry would take.
+        cache.remove(&claimed);
+        return;
+    }
     if let Err(error) = cache.replace(&claimed, envelope) {
         crate::sentry_debug!("offline cache: cannot write the finished envelope: {error}");
     }
@@ -86,7 +109,7 @@ pub(super) fn abandon(tasks: Vec<Task>, cache: Option<&DiskCache>, reports: &Cli
             (Some(cache), Some(path)) => match cache.release(path) {
                 Release::OnDisk { raw } => {
                     if raw {
-                        finalize_on_disk(cache, path, &mut queued.envelope);
+                        finalize_on_disk(cache, path, &mut queued.envelope, reports);
                     }
                     true
                 }
@@ -100,7 +123,7 @@ pub(super) fn abandon(tasks: Vec<Task>, cache: Option<&DiskCache>, reports: &Cli
             continue;
         }
         let stored = cache
-            .and_then(|cache| finalize_and_store(cache, &mut queued.envelope, false))
+            .and_then(|cache| finalize_and_store(cache, &mut queued.envelope, false, reports))
             .is_some();
         if !stored {
             record_envelope(reports, DiscardReason::QueueOverflow, &queued.envelope);

@@ -311,7 +311,14 @@ impl Transport for TransportWorker {
         }
         // With an offline cache, what must survive a kill is on disk before this returns.
         let cached = match &self.cache {
-            Some(cache) if durable::is_active() => finalize_and_store(cache, &mut envelope, true),
+            Some(cache) if durable::is_active() => {
+                let stored = finalize_and_store(cache, &mut envelope, true, &self.client_reports);
+                if envelope.is_empty() {
+                    // The finalizers left nothing Sentry would take (counted as `invalid`).
+                    return;
+                }
+                stored
+            }
             Some(cache) if durability::is_durable(&envelope) => store(cache, &envelope, true, true),
             _ => None,
         };

@@ -497,7 +497,10 @@ impl<S: Sender> Worker<S> {
         self.keep_order(envelope);
         if let Some(mirror) = &mut self.mirror {
             // The mirror sees everything, so deferred work runs before filtering here.
-            crate::finalize::finalize_envelope(envelope);
+            if !super::disk::finalize(envelope, &self.reports) {
+                self.forget_cached(claimed.as_deref());
+                return;
+            }
             let outcome = mirror.send(envelope.to_vec(Some(SystemTime::now())), envelope);
             if let SendOutcome::NetworkError(error) = outcome {
                 crate::sentry_debug!("mirror could not be reached: {error}");
@@ -510,7 +513,10 @@ impl<S: Sender> Worker<S> {
         if self.mirror.is_none() {
             // Deferred work (such as symbolication) happens here, off the capturing thread,
             // and only for what will actually be sent. (With a mirror it ran above.)
-            crate::finalize::finalize_envelope(envelope);
+            if !super::disk::finalize(envelope, &self.reports) {
+                self.forget_cached(claimed.as_deref());
+                return;
+            }
         }
         let Some(cache) = self.cache.clone() else {
             self.transmit(envelope, None);

@@ -761,3 +761,37 @@ fn what_is_under_way_stays_within_a_quarter_of_the_byte_bound() {
     assert!((2..=4).contains(&most), "{most} sends at once");
     assert!(worker.shutdown(LONG));
 }
+
+fn bloat_me(event: &mut Event) {
+    if event.message.as_deref() == Some("bloat me") {
+        for i in 0..40_000 {
+            event
+                .tags
+                .insert(format!("tag{i}").into(), "value-of-the-tag".into());
+        }
+    }
+}
+
+/// Sentry rejects an event over its size limit: one a finalizer leaves too large is not sent
+/// (nor cached), and is counted as `invalid`.
+#[test]
+fn an_event_finalized_too_large_is_counted_not_sent() {
+    crate::finalize::set_event_finalizer("worker-test-bloat-me", bloat_me);
+    let options = options(10);
+    let (sent, worker) = spawn_scripted(vec![], &options);
+    worker.send_envelope(message_envelope("bloat me"));
+    worker.send_envelope(message_envelope("fine"));
+    assert!(worker.flush(LONG));
+    let envelopes = sent.envelopes();
+    assert_eq!(
+        count_items(&envelopes, &ItemType::Event),
+        1,
+        "only the one that fits"
+    );
+    assert_eq!(
+        discarded(&envelopes, DiscardReason::Invalid, DataCategory::Error),
+        1
+    );
+    assert!(options.client_reports.is_empty());
+    assert!(worker.shutdown(LONG));
+}
