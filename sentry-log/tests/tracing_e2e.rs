@@ -73,7 +73,11 @@ fn events_arrive_over_http_and_conform() {
     assert_eq!(messages, ["payment failed", "plain failure"]);
     let payment = &events[0];
     let chain: Vec<_> = payment.exception.iter().map(|e| e.ty.as_str()).collect();
-    assert_eq!(chain, ["Custom", "ChargeError"]);
+    assert_eq!(chain, ["Error", "ChargeError"]);
+    assert_eq!(
+        payment.exception[0].module.as_deref(),
+        Some("std::io::error")
+    );
     assert!(payment.contexts.contains_key("span:checkout"));
     assert!(payment.contexts.contains_key("tracing"));
     relay::assert_conformant(&raw_event_payloads(&requests));

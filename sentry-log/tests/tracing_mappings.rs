@@ -193,7 +193,7 @@ fn an_error_field_becomes_the_exception_with_its_chain() {
         .collect();
     assert_eq!(
         chain,
-        [("Custom", "timed out"), ("QueryError", "query failed")],
+        [("Error", "timed out"), ("QueryError", "query failed")],
         "root cause first"
     );
     let mechanism = event.exception[1].mechanism.as_ref().unwrap();

@@ -37,8 +37,10 @@ pub(crate) fn event_from_message(message: &str, level: Level) -> Event {
 /// the outermost error last with `mechanism: {type: "generic", handled: true}`.
 ///
 /// `type_name` is the outermost error's `std::any::type_name`, when the caller knew it. Other
-/// errors in the chain are trait objects; their type is read from the start of their `Debug`
-/// output (`ParseIntError { .. }` → `ParseIntError`), falling back to `Error`.
+/// errors in the chain are trait objects: the standard library's error types are recognized
+/// by their `TypeId` (an `io::Error` is `Error` in `std::io::error`, not the `Os` or `Custom`
+/// its `Debug` output starts with); for any other, the type is read from the start of its
+/// `Debug` output (`MyError { .. }` → `MyError`), falling back to `Error`.
 pub(crate) fn event_from_error(error: &(dyn Error + 'static), type_name: Option<&str>) -> Event {
     // Sized first: an exception is about 400 bytes, and a vector grown from nothing would
     // allocate room for four (past the allocator's per-thread cache) for the common single one.
@@ -55,7 +57,10 @@ pub(crate) fn event_from_error(error: &(dyn Error + 'static), type_name: Option<
         }
         let (ty, module) = match (first, type_name) {
             (true, Some(name)) => split_type_name(name),
-            _ => (type_from_debug(err), None),
+            _ => match std_type_name(err) {
+                Some(name) => split_type_name(name),
+                None => (type_from_debug(err), None),
+            },
         };
         chain.push(Exception {
             ty,
@@ -96,6 +101,53 @@ pub(crate) fn split_type_name(name: &str) -> (String, Option<String>) {
         Some(i) => (name[i + 1..].to_owned(), Some(name[..i - 1].to_owned())),
         None => (name.to_owned(), None),
     }
+}
+
+/// The type name of `err` if it is one of the standard library's (non-generic) error types.
+fn std_type_name(err: &(dyn Error + 'static)) -> Option<&'static str> {
+    macro_rules! find {
+        ($($ty:ty),* $(,)?) => {
+            $(
+                if err.is::<$ty>() {
+                    return Some(std::any::type_name::<$ty>());
+                }
+            )*
+        };
+    }
+    find!(
+        std::io::Error,
+        std::fmt::Error,
+        std::num::ParseIntError,
+        std::num::ParseFloatError,
+        std::num::TryFromIntError,
+        std::str::Utf8Error,
+        std::str::ParseBoolError,
+        std::string::FromUtf8Error,
+        std::string::FromUtf16Error,
+        std::char::ParseCharError,
+        std::char::CharTryFromError,
+        std::char::TryFromCharError,
+        std::net::AddrParseError,
+        std::time::SystemTimeError,
+        std::time::TryFromFloatSecsError,
+        std::sync::mpsc::RecvError,
+        std::sync::mpsc::RecvTimeoutError,
+        std::sync::mpsc::TryRecvError,
+        std::array::TryFromSliceError,
+        std::ffi::NulError,
+        std::ffi::IntoStringError,
+        std::ffi::FromBytesWithNulError,
+        std::ffi::FromBytesUntilNulError,
+        std::env::VarError,
+        std::env::JoinPathsError,
+        std::cell::BorrowError,
+        std::cell::BorrowMutError,
+        std::alloc::LayoutError,
+        std::path::StripPrefixError,
+        std::collections::TryReserveError,
+        std::thread::AccessError,
+    );
+    None
 }
 
 fn type_from_debug(err: &dyn Error) -> String {
@@ -179,6 +231,40 @@ mod tests {
         assert_eq!(mechanism.handled, Some(true));
         assert!(event.exception[0].mechanism.is_none());
         assert_eq!(event.level, Level::Error);
+    }
+
+    #[derive(Debug)]
+    struct Wrapped(std::io::Error);
+    impl fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("could not read the configuration")
+        }
+    }
+    impl Error for Wrapped {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    /// An `io::Error`'s `Debug` output starts with its representation (`Os`, `Custom`,
+    /// `Kind`): the standard library's error types are named by their type instead.
+    #[test]
+    fn standard_errors_in_a_chain_are_named_by_their_type() {
+        let os = std::fs::read("/nonexistent/sentry-test").unwrap_err();
+        let custom = std::io::Error::other("disk on fire");
+        let kind = std::io::Error::from(std::io::ErrorKind::TimedOut);
+        for io in [os, custom, kind] {
+            let event = event_from_error(&Wrapped(io), None);
+            let root = &event.exception[0];
+            assert_eq!(root.ty, "Error");
+            assert_eq!(root.module.as_deref(), Some("std::io::error"));
+            // The outermost, a type of the application's, is read from `Debug`.
+            assert_eq!(event.exception[1].ty, "Wrapped");
+        }
+        let utf8 = String::from_utf8(vec![0xff]).unwrap_err();
+        let event = event_from_error(&utf8, None);
+        assert_eq!(event.exception[0].ty, "FromUtf8Error");
+        assert_eq!(event.exception[0].module.as_deref(), Some("alloc::string"));
     }
 
     #[test]
