@@ -88,6 +88,36 @@ fn tracing_spans_stream_with_their_tree() {
     }
 }
 
+/// `follows_from` between `tracing` spans becomes a span link.
+#[test]
+fn a_tracing_follows_from_is_a_span_link() {
+    let subscriber = tracing_subscriber::registry().with(sentry::integrations::tracing::layer());
+    let (envelopes, discarded) = sentry::test::with_isolated_client(stream(), || {
+        tracing::subscriber::with_default(subscriber, || {
+            let scheduled = tracing::info_span!("schedule");
+            drop(scheduled.enter());
+            let run = tracing::info_span!(parent: None, "run");
+            run.follows_from(&scheduled);
+            drop(run.enter());
+            drop(run);
+            drop(scheduled);
+        });
+    });
+    assert!(discarded.is_empty(), "{discarded:?}");
+    let spans = spans_of(&envelopes);
+    let schedule = named(&spans, "schedule");
+    let run = named(&spans, "run");
+    assert_eq!(run["links"][0]["span_id"], schedule["span_id"]);
+    assert_eq!(run["links"][0]["trace_id"], schedule["trace_id"]);
+    assert_eq!(
+        run["links"][0]["attributes"]["sentry.link.type"]["value"],
+        "follows_from"
+    );
+    assert!(schedule
+        .get("links")
+        .is_none_or(|l| l.as_array().is_some_and(Vec::is_empty)));
+}
+
 async fn user(Path(id): Path<u32>) -> String {
     let span = sentry::start_span("db.query", "SELECT user");
     span.set_data("user.id", id);

@@ -95,6 +95,18 @@ where
         }
     }
 
+    /// `span.follows_from(cause)`: the Sentry span links to the cause's, with the link type
+    /// `follows_from` (sent with streamed spans; transactions have no links).
+    fn on_follows_from(&self, id: &span::Id, follows: &span::Id, ctx: Context<'_, S>) {
+        let (Some(span), Some(cause)) = (ctx.span(id), ctx.span(follows)) else {
+            return;
+        };
+        let Some(cause) = with_sentry_span(&cause, |s| s.span().clone()) else {
+            return;
+        };
+        with_sentry_span(&span, |s| s.span().add_link_to(&cause, "follows_from"));
+    }
+
     fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
         if let Some(span) = ctx.span(id) {
             if let Some(sentry) = with_sentry_span(&span, |s| s.span().clone()) {

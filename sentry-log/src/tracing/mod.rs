@@ -64,6 +64,9 @@
 //! - **Status**: unless the application set one (`sentry_core::get_current_span()` inside the
 //!   span), `internal_error` if an `ERROR` event the layer saw happened inside the span (not in a
 //!   nested Sentry span), else `ok`.
+//! - **Links**: `span.follows_from(cause)` links the span to the cause's Sentry span (link type
+//!   `follows_from`); links are sent with streamed spans (`trace_lifecycle = Stream`), as
+//!   transactions have none.
 //! - **Current span**: while a `tracing` span is entered on a thread, its Sentry span is the
 //!   current span of that thread's scopes, so events, logs, [`sentry_core::start_span`] and
 //!   outgoing trace headers inside it use it. No scope is forked: the thread's scopes stay the
