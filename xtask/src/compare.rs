@@ -25,7 +25,7 @@ struct Row {
     incumbent: &'static str,
 }
 
-const ROWS: [Row; 9] = [
+const ROWS: [Row; 11] = [
     Row {
         path: "fork + enter + drop (push_scope)",
         target: ("sentry-core", "scopes"),
@@ -73,6 +73,18 @@ const ROWS: [Row; 9] = [
         target: ("sentry-core", "scopes"),
         ours: "enabled/capture_message_10_tags_100_breadcrumbs",
         incumbent: "incumbent/capture_message_10_tags_100_breadcrumbs",
+    },
+    Row {
+        path: "child span start + finish, sampled (official: tx.start_child)",
+        target: ("sentry-core", "tracing"),
+        ours: "tracing/child_span_start_finish",
+        incumbent: "incumbent/child_span_start_finish",
+    },
+    Row {
+        path: "#[instrument]ed call in a sampled tracing span (tracing layers)",
+        target: ("sentry-log", "bridges"),
+        ours: "bridges/tracing_span_sampled",
+        incumbent: "incumbent/tracing_span_sampled",
     },
     Row {
         path: "log::debug! filtered out",

@@ -11,6 +11,8 @@
 //! | `incumbent/log_debug_filtered` | `sentry-log` `bridges`: `bridges/log_debug_filtered` |
 //! | `incumbent/capture_message_10_tags_100_breadcrumbs` | `sentry-core` `scopes`: `enabled/capture_message_10_tags_100_breadcrumbs` |
 //! | `incumbent/capture_error_attach_stacktrace` | `calling_thread/capture_error_with_stack_deferred` |
+//! | `incumbent/child_span_start_finish` | `sentry-core` `tracing`: `tracing/child_span_start_finish` |
+//! | `incumbent/tracing_span_sampled` | `sentry-log` `bridges`: `bridges/tracing_span_sampled` |
 //!
 //! The setup is ours: the same DSN, `sample_rate` 1, a transport that drops every envelope, and
 //! the default integrations (stack processing, debug images, contexts, panics; no
@@ -18,13 +20,24 @@
 //! scopes, as ours does in its own process; the last row captures errors again with
 //! `attach_stacktrace`, the official crate's way to send an error with its stack (walked and
 //! symbolicated on the calling thread).
+//!
+//! The span rows run last, with every transaction sampled: a child span of a transaction
+//! started and finished (1,000 per transaction, as ours; the official crate's cheapest way,
+//! `start_child` on the transaction itself, where ours reads the current span from the
+//! scopes), and an `#[instrument]`ed call inside a `tracing` root span with the official
+//! `tracing` layers installed as its documentation shows (`SpanLayer` and `LogLayer` at `INFO`) (100 per transaction, as ours with our layer). Starting and
+//! sending the transactions is not timed on either side.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use sentry::{Breadcrumb, ClientOptions, Envelope, Transport};
+use sentry::{Breadcrumb, ClientOptions, Envelope, TransactionContext, Transport};
+use sentry::integrations::tracing::{LogLayer, SpanLayer};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::prelude::*;
 
 /// Drops every envelope, as the SDK's `DiscardTransport` does.
 struct DiscardTransport;
@@ -38,6 +51,52 @@ impl Transport for DiscardTransport {
 #[inline(never)]
 fn fail() -> std::num::ParseIntError {
     "x".parse::<u8>().unwrap_err()
+}
+
+/// The function of the `tracing` span row: its span is created, entered, exited and closed.
+#[tracing::instrument]
+fn instrumented(n: u64) -> u64 {
+    black_box(n)
+}
+
+/// Times `iters` calls of [`instrumented`], 100 per transaction (a `tracing` root span), as
+/// ours does.
+fn spans_in_transactions(iters: u64) -> Duration {
+    let mut timed = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(100);
+        let root = tracing::info_span!("root");
+        let entered = root.enter();
+        let start = Instant::now();
+        for i in 0..n {
+            instrumented(i);
+        }
+        timed += start.elapsed();
+        drop(entered);
+        drop(root);
+        left -= n;
+    }
+    timed
+}
+
+/// Times `iters` child spans started and finished, 1,000 per transaction, as ours does.
+fn child_spans(iters: u64) -> Duration {
+    let mut timed = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(1000);
+        let tx = sentry::start_transaction(TransactionContext::new("bench", "task"));
+        let start = Instant::now();
+        for _ in 0..n {
+            tx.start_child(black_box("db.query"), black_box("SELECT 1"))
+                .finish();
+        }
+        timed += start.elapsed();
+        tx.finish();
+        left -= n;
+    }
+    timed
 }
 
 fn incumbent(c: &mut Criterion) {
@@ -110,6 +169,24 @@ fn incumbent(c: &mut Criterion) {
     );
     group.bench_function("capture_error_attach_stacktrace", |b| {
         b.iter(|| sentry::capture_error(black_box(&err)))
+    });
+
+    // Spans: every transaction sampled, the official `tracing` layer installed.
+    let _guard = sentry::init(
+        ClientOptions::new()
+            .dsn("https://public@sentry.invalid/1")
+            .transport(Arc::new(DiscardTransport))
+            .sample_rate(1.0)
+            .traces_sample_rate(1.0),
+    );
+    // As the official crate's documentation sets its layers up.
+    tracing_subscriber::registry()
+        .with(SpanLayer::new().with_filter(LevelFilter::INFO))
+        .with(LogLayer::new().with_filter(LevelFilter::INFO))
+        .init();
+    group.bench_function("child_span_start_finish", |b| b.iter_custom(child_spans));
+    group.bench_function("tracing_span_sampled", |b| {
+        b.iter_custom(spans_in_transactions)
     });
     group.finish();
 }
