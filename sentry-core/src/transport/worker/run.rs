@@ -558,6 +558,10 @@ impl<S: Sender> Worker<S> {
 
     /// Removes rate-limited items (counting them); `false` if nothing is left to send.
     fn filter(&mut self, envelope: &mut Envelope) -> bool {
+        // Outcomes that came back since the last look apply first: a 429 a helper received
+        // while this thread was busy holds back what starts after it (waiting for room settles
+        // them only while every helper is busy).
+        self.settle_done();
         let removed = self.limiter.filter_envelope(envelope);
         record_outcomes(&self.reports, DiscardReason::RatelimitBackoff, removed);
         if envelope.is_empty() {
