@@ -101,6 +101,7 @@
 //! | sensitive headers (`Authorization`, `X-Api-Key`, `X-Csrf-Token`, …) | `[Filtered]` | `[Filtered]` |
 //! | cookies | not sent | sent, values of sensitive cookies `[Filtered]` |
 //! | body | not sent | not sent, unless [`RequestBodyLayer`] is added: then text bodies up to its limit that the handler read whole |
+//! | the client's address (the connection's peer: axum's `ConnectInfo<SocketAddr>` with the `axum` feature and `into_make_service_with_connect_info`, or a `SocketAddr` in the request's extensions) | not sent | `env.REMOTE_ADDR` (Sentry sets the user's IP address from it); `client.address` on a streamed segment |
 //!
 //! A name is *sensitive* when it contains, in any case, one of `auth`, `token`, `secret`,
 //! `password`, `passwd`, `pwd`, `key`, `jwt`, `bearer`, `sso`, `saml`, `csrf`, `xsrf`,
@@ -113,7 +114,7 @@
 //!
 //! | feature | default | what it does |
 //! |---|---|---|
-//! | `axum` | no | transaction names from axum's route templates (`MatchedPath`), source `route` |
+//! | `axum` | no | transaction names from axum's route templates (`MatchedPath`), source `route`; the client's address from `ConnectInfo<SocketAddr>` |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -1,6 +1,8 @@
 //! The request as events and transactions describe it: the `request` interface, built only
 //! when something is sent.
 
+use std::net::{IpAddr, SocketAddr};
+
 use http::header::HOST;
 use sentry_core::protocol::Request;
 use sentry_core::Value;
@@ -23,6 +25,8 @@ use crate::scrub;
 pub(crate) struct RequestInfo {
     fields: Vec<u8>,
     send_pii: bool,
+    /// The client's address (the connection's peer), kept only with `send_pii`.
+    remote: Option<IpAddr>,
 }
 
 /// The fields before the headers: method, scheme, authority, path, query.
@@ -59,7 +63,16 @@ impl RequestInfo {
             push_field(&mut fields, name.as_str().as_bytes());
             push_field(&mut fields, value.as_bytes());
         }
-        RequestInfo { fields, send_pii }
+        let remote = if send_pii {
+            peer_address(request)
+        } else {
+            None
+        };
+        RequestInfo {
+            fields,
+            send_pii,
+            remote,
+        }
     }
 
     /// The fields read back: the URI's parts, and the headers after them.
@@ -114,6 +127,12 @@ impl RequestInfo {
             }
             self.add_header(&mut request, name, joined);
         });
+        if let Some(remote) = self.remote {
+            // Sentry takes the user's IP address from it.
+            request
+                .env
+                .insert("REMOTE_ADDR".to_owned(), remote.to_string());
+        }
         request
     }
 
@@ -151,6 +170,9 @@ impl RequestInfo {
         }
         out.push(("url.full".to_owned(), url.into()));
         out.push(("url.path".to_owned(), parts.path.into()));
+        if let Some(remote) = self.remote {
+            out.push(("client.address".to_owned(), remote.to_string().into()));
+        }
         self.for_each_header(|name, values| {
             let values: Vec<Value> = values
                 .iter()
@@ -169,6 +191,18 @@ impl RequestInfo {
         });
         out
     }
+}
+
+/// The address of the connection's peer: axum's `ConnectInfo<SocketAddr>` (with the `axum`
+/// feature, when the app is served with `into_make_service_with_connect_info`), or a
+/// `SocketAddr` another server put in the request's extensions.
+fn peer_address<B>(request: &http::Request<B>) -> Option<IpAddr> {
+    let extensions = request.extensions();
+    #[cfg(feature = "axum")]
+    if let Some(info) = extensions.get::<axum::extract::ConnectInfo<SocketAddr>>() {
+        return Some(info.0.ip());
+    }
+    extensions.get::<SocketAddr>().map(SocketAddr::ip)
 }
 
 /// A [`RequestInfo`]'s buffer read back.
@@ -308,6 +342,33 @@ mod tests {
             attribute(&with, "http.request.header.authorization"),
             strings(&["[Filtered]"])
         );
+    }
+
+    /// The peer's address is personal data: sent with `send_default_pii` only, as
+    /// `env.REMOTE_ADDR` (Sentry's source of the user's IP) and a streamed segment's
+    /// `client.address`.
+    #[test]
+    fn the_peer_address_goes_with_pii_only() {
+        let with_peer = |send_pii: bool| {
+            let mut request = http::Request::get("/").body(()).unwrap();
+            let peer: SocketAddr = "198.51.100.4:50123".parse().unwrap();
+            request.extensions_mut().insert(peer);
+            RequestInfo::new(&request, send_pii)
+        };
+        let without = with_peer(false);
+        assert!(without.to_protocol().env.is_empty());
+        assert!(!without
+            .span_attributes()
+            .iter()
+            .any(|(k, _)| k == "client.address"));
+        let with = with_peer(true);
+        assert_eq!(with.to_protocol().env["REMOTE_ADDR"], "198.51.100.4");
+        assert_eq!(
+            attribute(&with.span_attributes(), "client.address"),
+            "198.51.100.4".into()
+        );
+        // No peer known: nothing.
+        assert!(info(true).to_protocol().env.is_empty());
     }
 
     #[test]

@@ -135,7 +135,9 @@ where
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
         let addr = listener.local_addr().expect("its address");
         let server = tokio::spawn(async move {
-            axum::serve(listener, app(layer)).await.expect("serving");
+            // With the peer's address in each request, as most axum apps are served.
+            let app = app(layer).into_make_service_with_connect_info::<SocketAddr>();
+            axum::serve(listener, app).await.expect("serving");
         });
         calls(addr).await;
         server.abort();
@@ -415,6 +417,7 @@ fn request_data_pii_table() {
             "pii-test/1.0".into(),
         ),
         ("/data", absent.clone(), absent.clone()),
+        ("/env/REMOTE_ADDR", absent.clone(), "127.0.0.1".into()),
     ];
     for (field, without, with) in table {
         let got = |request: &Value| request.pointer(field).cloned().unwrap_or(Value::Null);
