@@ -2,7 +2,8 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::time::{Duration, Instant};
 
 use super::data::Scope;
 use sentry_minimal::EventId;
@@ -10,6 +11,10 @@ use sentry_minimal::EventId;
 /// How many threads are changing a slot right now. Writers check the thread-local marker only
 /// while this is non-zero.
 static CONFIGURING: AtomicUsize = AtomicUsize::new(0);
+
+/// How long a thread inside a closure configuring one slot waits for another slot's writer
+/// lock before it drops its change (see `ScopeSlot::lock_writer`).
+const NESTED_WAIT: Duration = Duration::from_millis(500);
 
 thread_local! {
     /// The slot this thread is changing (its address), or 0.
@@ -32,7 +37,9 @@ thread_local! {
 ///   closure that panics publishes nothing.
 ///
 /// A closure that changes the slot it is configuring again is refused (it would wait for
-/// itself); see the thread-local marker above.
+/// itself); see the thread-local marker above. A closure that changes another slot whose
+/// writer lock is held waits for it at most [`NESTED_WAIT`]: two threads configuring two
+/// slots, each changing the other's from inside, would otherwise wait for each other forever.
 ///
 /// Whether the published data is empty is also kept beside the lock
 /// ([`fork_data`](Self::fork_data)): a fork of an empty scope, the usual current scope, holds no data at all
@@ -83,6 +90,43 @@ impl ScopeSlot {
 
     fn address(&self) -> usize {
         self as *const ScopeSlot as usize
+    }
+
+    /// Whether this thread is inside a closure configuring another slot. Waiting for this
+    /// slot's writer lock then could wait forever: another thread may hold it while waiting
+    /// for the slot this thread holds (nested `configure` calls in opposite orders), or this
+    /// thread may hold it further out (`configure` of this slot, of another, of this again).
+    fn configuring_another(&self) -> bool {
+        CONFIGURING.load(Ordering::Acquire) != 0
+            && CONFIGURING_SLOT
+                .try_with(|c| c.get() != 0 && c.get() != self.address())
+                .unwrap_or(false)
+    }
+
+    /// The writer lock: waited for, except by a thread inside a closure configuring another
+    /// slot, which waits at most [`NESTED_WAIT`] (a lock-order deadlock otherwise) and gets
+    /// `None` then.
+    fn lock_writer(&self) -> Option<MutexGuard<'_, ()>> {
+        if !self.configuring_another() {
+            return Some(self.writer.lock().unwrap_or_else(PoisonError::into_inner));
+        }
+        let deadline = Instant::now() + NESTED_WAIT;
+        loop {
+            match self.writer.try_lock() {
+                Ok(guard) => return Some(guard),
+                Err(TryLockError::Poisoned(poisoned)) => return Some(poisoned.into_inner()),
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    crate::sentry_debug!(
+                        "a scope changed inside a closure configuring another scope is busy \
+                         (nested configure calls in opposite orders?); the change is dropped"
+                    );
+                    return None;
+                }
+            }
+        }
     }
 
     fn configured_by_this_thread(&self) -> bool {
@@ -138,7 +182,7 @@ impl ScopeSlot {
         }
         // A closure is computing the next version: wait for it to publish.
         drop(data);
-        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let _writer = self.lock_writer()?;
         let mut data = self.lock_data();
         let result = f(Arc::make_mut(&mut data.scope));
         self.note_published(&data.scope);
@@ -151,7 +195,7 @@ impl ScopeSlot {
             crate::sentry_debug!("configure_scope called inside configure_scope; ignored");
             return None;
         }
-        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let _writer = self.lock_writer()?;
         let mut next = {
             let mut data = self.lock_data();
             data.configuring = true;
@@ -236,6 +280,52 @@ mod tests {
         });
         assert_eq!(inner, Some(None));
         assert_eq!(slot.snapshot().tags()["outer"], "1");
+    }
+
+    /// Two threads each configure one slot and, from inside, the other: the lock order is
+    /// reversed, and before the bound they waited for each other forever. Now an inner change
+    /// waits at most `NESTED_WAIT` and is dropped; both threads finish.
+    #[test]
+    fn nested_configures_in_opposite_orders_do_not_deadlock() {
+        let a = ScopeSlot::new(Arc::default());
+        let b = ScopeSlot::new(Arc::default());
+        let both_inside = Arc::new(std::sync::Barrier::new(2));
+        let (done, finished) = std::sync::mpsc::channel();
+        for (outer, inner, tag) in [(&a, &b, "from_a"), (&b, &a, "from_b")] {
+            let (outer, inner) = (Arc::clone(outer), Arc::clone(inner));
+            let (both_inside, done) = (Arc::clone(&both_inside), done.clone());
+            std::thread::spawn(move || {
+                let applied = outer.configure(|_| {
+                    both_inside.wait();
+                    inner.configure(|scope| scope.set_tag(tag, "1")).is_some()
+                });
+                done.send(applied).unwrap();
+            });
+        }
+        let timeout = Duration::from_secs(20);
+        let results = [
+            finished.recv_timeout(timeout).expect("a thread finished"),
+            finished
+                .recv_timeout(timeout)
+                .expect("both threads finished"),
+        ];
+        // One gives up and drops its change; the other gets the lock then, unless its own
+        // wait ran out at about the same time.
+        assert!(results.contains(&Some(false)), "{results:?}");
+        let applied = results.iter().filter(|r| **r == Some(true)).count();
+        let tags = a.snapshot().tags().len() + b.snapshot().tags().len();
+        assert_eq!(tags, applied, "what was applied, and only that, is there");
+    }
+
+    /// Configuring a slot, then another, then the first again from inside both: the innermost
+    /// waits for a lock its own thread holds; it gives up after the bound.
+    #[test]
+    fn a_slot_configured_again_further_in_does_not_wait_for_itself() {
+        let a = ScopeSlot::new(Arc::default());
+        let b = ScopeSlot::new(Arc::default());
+        let inner = a.configure(|_| b.configure(|_| a.configure(|s| s.set_tag("x", "1"))));
+        assert_eq!(inner, Some(Some(None)));
+        assert!(a.snapshot().tags().is_empty());
     }
 
     #[test]
