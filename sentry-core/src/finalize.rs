@@ -24,7 +24,8 @@
 //! before the deadline itself, which leaves that time to serialize, store and send.
 //!
 //! Transports that do not use the worker must call [`finalize_envelope`] themselves before
-//! serializing, or events reach Sentry unfinished.
+//! serializing, or events reach Sentry unfinished, and count what it removed (an event its
+//! finalizers left too large for Sentry) as `invalid` in their client reports.
 //!
 //! # Examples
 //!
@@ -239,10 +240,9 @@ pub fn past_deadline() -> bool {
 /// which a transaction does not carry.
 ///
 /// An event still too large for Sentry afterwards is removed, with the envelope's attachments
-/// (they belong to it). Returns what was
-/// removed, as `(category, quantity)` pairs for the caller to count as
-/// [`Invalid`](crate::protocol::DiscardReason::Invalid) in its client reports; nothing is
-/// removed, and nothing allocated, in the usual case.
+/// (they belong to it). Returns what was removed, as `(category, quantity)` pairs for the
+/// caller to count as [`Invalid`](crate::protocol::DiscardReason::Invalid) in its client
+/// reports; nothing is removed, and nothing allocated, in the usual case.
 ///
 /// # Examples
 ///
