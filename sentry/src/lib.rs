@@ -199,6 +199,7 @@
 //! | `axum` | no | `tower`, with transaction names from axum's route templates (implies `tower`) |
 //! | `anyhow` | no | [`capture_anyhow`]: an `anyhow::Error` with its whole chain and the backtrace anyhow captured (`integrations::anyhow`; implies `backtrace`) |
 //! | `reqwest` | no | `http.client` spans, trace headers and breadcrumbs for `reqwest` 0.13 requests: `.send_traced()` (`integrations::reqwest`) |
+//! | `reqwest-blocking` | no | the same for `reqwest::blocking` requests (`integrations::reqwest::blocking`); turns on reqwest's `blocking` feature |
 //! | `ureq` | no | the same for `ureq` 3: a middleware for an `Agent` (`integrations::ureq`) |
 //! | `profiling` | no | continuous profiling on Linux x86_64 and aarch64: `start_profiler()` / `stop_profiler()`, or the profiler running while sampled transactions run (`profile_lifecycle`), sent as profile chunks (`sentry-profiling`; implies `backtrace`) |
 //! | `test` | no | `sentry::test` utilities: record envelopes instead of sending them |

@@ -1,4 +1,5 @@
-//! Outgoing HTTP requests through the `reqwest` and `ureq` adapters, against real servers on
+//! Outgoing HTTP requests through the `reqwest` (async and blocking) and `ureq` adapters,
+//! against real servers on
 //! 127.0.0.1: the `http.client` span (a child of the current span, its data and status), the
 //! trace headers (only for propagation targets, `baggage` merged), the `http` breadcrumb, and
 //! one trace across two services, sent over HTTP and accepted by Relay's normalizer.
@@ -222,6 +223,39 @@ fn reqwest_requests_are_spans_with_headers_for_targets_only() {
             assert_eq!(broken.status(), 503);
             server.set_behavior(Behavior::ok());
         });
+        sentry::capture_message("after the calls", Level::Info);
+        drop(tx);
+    });
+    check_requests_spans_and_breadcrumbs(&server, &envelopes, "auto.http.reqwest", true);
+}
+
+#[test]
+fn blocking_reqwest_requests_are_traced_alike() {
+    use sentry::integrations::reqwest::blocking::SendTraced as _;
+    let _serial = serial();
+    let server = TestServer::start();
+    let base = server.url();
+    let client = reqwest::blocking::Client::new();
+    let (envelopes, _) = with_isolated_client(options(&server), || {
+        let tx = sentry::start_transaction(TransactionContext::new("job", "task")).enter();
+        let ok = client
+            .get(format!("{base}/traced/items?page=2#top"))
+            .header("baggage", "othervendor=1")
+            .send_traced()
+            .unwrap();
+        assert_eq!(ok.status(), 200);
+        client
+            .post(format!("{base}/plain"))
+            .header("baggage", "othervendor=1")
+            .send_traced()
+            .unwrap();
+        server.set_behavior(Behavior::status(503));
+        let broken = client
+            .get(format!("{base}/traced/broken"))
+            .send_traced()
+            .unwrap();
+        assert_eq!(broken.status(), 503);
+        server.set_behavior(Behavior::ok());
         sentry::capture_message("after the calls", Level::Info);
         drop(tx);
     });

@@ -334,9 +334,10 @@ fn ci(args: &[String]) -> Result<(), String> {
 }
 
 /// The cargo features of `sentry`, each of which `ci` builds on its own.
-const SENTRY_FEATURES: [&str; 14] = [
+const SENTRY_FEATURES: [&str; 15] = [
     "anyhow",
     "reqwest",
+    "reqwest-blocking",
     "ureq",
     "transport",
     "native-tls",
