@@ -7,6 +7,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use reqwest::header::{HeaderMap, HeaderValue};
 use sentry::integrations::reqwest::SendTraced;
 use sentry::integrations::ureq::SentryMiddleware;
 use sentry::protocol::{Context, Event, Span as WireSpan, SpanStatus};
@@ -188,41 +189,27 @@ fn ureq_requests_are_spans_with_headers_for_targets_only() {
     check_requests_spans_and_breadcrumbs(&server, &envelopes, "auto.http.ureq", false);
 }
 
-#[test]
-fn reqwest_requests_are_spans_with_headers_for_targets_only() {
+/// The three calls of the `reqwest` tests, through `send`: (method, URL, headers) → status.
+fn three_calls(server: &TestServer, send: impl Fn(reqwest::Method, String, HeaderMap) -> u16) {
+    let base = server.url();
+    let mut baggage = HeaderMap::new();
+    baggage.insert("baggage", HeaderValue::from_static("othervendor=1"));
+    let url = format!("{base}/traced/items?page=2#top");
+    assert_eq!(send(reqwest::Method::GET, url, baggage.clone()), 200);
+    send(reqwest::Method::POST, format!("{base}/plain"), baggage);
+    server.set_behavior(Behavior::status(503));
+    let url = format!("{base}/traced/broken");
+    assert_eq!(send(reqwest::Method::GET, url, HeaderMap::new()), 503);
+    server.set_behavior(Behavior::ok());
+}
+
+/// Runs `calls` in a transaction, then checks what the `reqwest` adapter sent and recorded.
+fn reqwest_test(calls: impl FnOnce(&TestServer)) {
     let _serial = serial();
     let server = TestServer::start();
-    let base = server.url();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = reqwest::Client::new();
     let (envelopes, _) = with_isolated_client(options(&server), || {
-        let tx = sentry::start_transaction(TransactionContext::new("async job", "task")).enter();
-        runtime.block_on(async {
-            let ok = client
-                .get(format!("{base}/traced/items?page=2#top"))
-                .header("baggage", "othervendor=1")
-                .send_traced()
-                .await
-                .unwrap();
-            assert_eq!(ok.status(), 200);
-            client
-                .post(format!("{base}/plain"))
-                .header("baggage", "othervendor=1")
-                .send_traced()
-                .await
-                .unwrap();
-            server.set_behavior(Behavior::status(503));
-            let broken = client
-                .get(format!("{base}/traced/broken"))
-                .send_traced()
-                .await
-                .unwrap();
-            assert_eq!(broken.status(), 503);
-            server.set_behavior(Behavior::ok());
-        });
+        let tx = sentry::start_transaction(TransactionContext::new("job", "task")).enter();
+        calls(&server);
         sentry::capture_message("after the calls", Level::Info);
         drop(tx);
     });
@@ -230,36 +217,31 @@ fn reqwest_requests_are_spans_with_headers_for_targets_only() {
 }
 
 #[test]
+fn reqwest_requests_are_spans_with_headers_for_targets_only() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
+    reqwest_test(|server| {
+        three_calls(server, |method, url, headers| {
+            // The span starts when `send_traced` is called, before the future is polled.
+            let sent = client.request(method, url).headers(headers).send_traced();
+            runtime.block_on(sent).unwrap().status().as_u16()
+        });
+    });
+}
+
+#[test]
 fn blocking_reqwest_requests_are_traced_alike() {
     use sentry::integrations::reqwest::blocking::SendTraced as _;
-    let _serial = serial();
-    let server = TestServer::start();
-    let base = server.url();
     let client = reqwest::blocking::Client::new();
-    let (envelopes, _) = with_isolated_client(options(&server), || {
-        let tx = sentry::start_transaction(TransactionContext::new("job", "task")).enter();
-        let ok = client
-            .get(format!("{base}/traced/items?page=2#top"))
-            .header("baggage", "othervendor=1")
-            .send_traced()
-            .unwrap();
-        assert_eq!(ok.status(), 200);
-        client
-            .post(format!("{base}/plain"))
-            .header("baggage", "othervendor=1")
-            .send_traced()
-            .unwrap();
-        server.set_behavior(Behavior::status(503));
-        let broken = client
-            .get(format!("{base}/traced/broken"))
-            .send_traced()
-            .unwrap();
-        assert_eq!(broken.status(), 503);
-        server.set_behavior(Behavior::ok());
-        sentry::capture_message("after the calls", Level::Info);
-        drop(tx);
+    reqwest_test(|server| {
+        three_calls(server, |method, url, headers| {
+            let sent = client.request(method, url).headers(headers).send_traced();
+            sent.unwrap().status().as_u16()
+        });
     });
-    check_requests_spans_and_breadcrumbs(&server, &envelopes, "auto.http.reqwest", true);
 }
 
 /// A request that gets no answer in time: its span ends `deadline_exceeded`, its breadcrumb
