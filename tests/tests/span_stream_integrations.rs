@@ -118,6 +118,39 @@ fn a_tracing_follows_from_is_a_span_link() {
         .is_none_or(|l| l.as_array().is_some_and(Vec::is_empty)));
 }
 
+/// A `tracing` span's fields are its data from its start, so `ignore_spans` rules match them:
+/// the matching child is not sent (counted `ignored`), its children go under its parent.
+#[test]
+fn ignore_spans_match_the_fields_of_tracing_spans() {
+    let options = ClientOptions {
+        ignore_spans: vec![sentry::IgnoreSpan::any().attribute("cache.hit", true)],
+        ..stream()
+    };
+    let subscriber = tracing_subscriber::registry().with(sentry::integrations::tracing::layer());
+    let (envelopes, discarded) = sentry::test::with_isolated_client(options, || {
+        tracing::subscriber::with_default(subscriber, || {
+            let request = tracing::info_span!("request");
+            let _request = request.enter();
+            let hit = tracing::info_span!("cache lookup", cache.hit = true);
+            let _hit = hit.enter();
+            let _miss = tracing::info_span!("query", cache.hit = false).entered();
+        });
+    });
+    let spans = spans_of(&envelopes);
+    let names: Vec<&str> = spans.iter().filter_map(|s| s["name"].as_str()).collect();
+    assert!(!names.contains(&"cache lookup"), "{names:?}");
+    assert_eq!(
+        named(&spans, "query")["parent_span_id"],
+        named(&spans, "request")["span_id"]
+    );
+    assert!(
+        discarded
+            .iter()
+            .any(|d| d.0 == sentry::protocol::DiscardReason::Ignored),
+        "{discarded:?}"
+    );
+}
+
 async fn user(Path(id): Path<u32>) -> String {
     let span = sentry::start_span("db.query", "SELECT user");
     span.set_data("user.id", id);

@@ -321,6 +321,31 @@ impl Span {
         self.start_child_with(op, name, start, Map::new())
     }
 
+    /// [`start_child`](Self::start_child) with its data known at the start: the map becomes
+    /// the child's data (attributes) as it is, where a [`set_data`](Self::set_data) per entry
+    /// would take the span's lock and grow its map once each, and `ignore_spans` rules see
+    /// it. An integration that knows a span's data up front (the `tracing` layer: a span's
+    /// fields and code location) starts it this way.
+    ///
+    /// ```
+    /// use sentry_core::test::with_captured_transactions_options;
+    /// use sentry_core::{ClientOptions, Map, TransactionContext};
+    ///
+    /// let options = ClientOptions { traces_sample_rate: Some(1.0), ..Default::default() };
+    /// let transactions = with_captured_transactions_options(options, || {
+    ///     let tx = sentry_core::start_transaction(TransactionContext::new("import", "task"));
+    ///     let mut data = Map::with_capacity(2);
+    ///     data.insert("file".into(), "a.csv".into());
+    ///     data.insert("rows".into(), 120.into());
+    ///     tx.start_child_with_data("file.read", "read a.csv", data).finish();
+    ///     tx.finish();
+    /// });
+    /// assert_eq!(transactions[0].spans[0].data["rows"], 120.into());
+    /// ```
+    pub fn start_child_with_data(&self, op: &str, name: &str, data: Map) -> Span {
+        self.start_child_with(op, name, None, data)
+    }
+
     /// A child with attributes known at its start (which [`ignore_spans`] rules may match).
     ///
     /// [`ignore_spans`]: crate::ClientOptions::ignore_spans

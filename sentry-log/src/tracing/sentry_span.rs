@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sentry_core::protocol::SpanStatus;
-use sentry_core::{Span, TransactionContext, Value};
+use sentry_core::{Map, Span, TransactionContext, Value};
 use tracing_core::Metadata;
 
 use super::spans::Fields;
@@ -63,13 +63,23 @@ impl SentrySpan {
             Parent::Current => sentry_core::get_current_span(),
             Parent::None => None,
         };
+        // Whether the span got its data at its start.
+        let mut with_data = false;
         let span = match (trace, parent) {
             (Some(header), _) => sentry_core::start_transaction(
                 TransactionContext::continue_from_headers(name, op, [("sentry-trace", header)])
                     .with_origin(ORIGIN),
             ),
             (None, Some(parent)) => {
-                let child = parent.start_child(op, name);
+                // A child of a recorded span is recorded (unless over the transaction's span
+                // limit): its data goes in with it, one map, rather than a lock and a
+                // growth of the span's map per entry. A child of one not recorded is not.
+                let child = if parent.is_sampled() {
+                    with_data = true;
+                    parent.start_child_with_data(op, name, span_data(metadata, fields))
+                } else {
+                    parent.start_child(op, name)
+                };
                 if child.is_sampled() {
                     child.set_origin(ORIGIN);
                 }
@@ -82,19 +92,9 @@ impl SentrySpan {
         if !span.is_active() {
             return None;
         }
-        if span.is_sampled() {
-            set_data(&span, fields);
-            if let Some(namespace) = metadata.module_path() {
-                span.set_data("code.namespace", namespace);
-            }
-            if let Some(file) = metadata.file() {
-                span.set_data("code.filepath", file);
-            }
-            if let Some(line) = metadata.line() {
-                span.set_data("code.lineno", u64::from(line));
-            }
-            if metadata.module_path() != Some(metadata.target()) {
-                span.set_data("tracing.target", metadata.target());
+        if span.is_sampled() && !with_data {
+            for (key, value) in span_data(metadata, fields) {
+                span.set_data(&key, value);
             }
         }
         Some(SentrySpan {
@@ -142,6 +142,30 @@ impl SentrySpan {
         }
         self.span.finish();
     }
+}
+
+/// A span's data: its fields (not the `sentry.*` overrides), then its code location and, when
+/// it differs from the module, its target (these win over fields of the same names).
+fn span_data(metadata: &Metadata<'_>, fields: &Fields) -> Map {
+    let mut data = Map::with_capacity(fields.len() + 4);
+    for (name, value) in fields {
+        if !is_override(name) {
+            data.insert(name.clone().into_owned(), Value::clone(value));
+        }
+    }
+    if let Some(namespace) = metadata.module_path() {
+        data.insert("code.namespace".into(), namespace.into());
+    }
+    if let Some(file) = metadata.file() {
+        data.insert("code.filepath".into(), file.into());
+    }
+    if let Some(line) = metadata.line() {
+        data.insert("code.lineno".into(), u64::from(line).into());
+    }
+    if metadata.module_path() != Some(metadata.target()) {
+        data.insert("tracing.target".into(), metadata.target().into());
+    }
+    data
 }
 
 fn set_data(span: &Span, fields: &Fields) {
