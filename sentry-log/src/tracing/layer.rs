@@ -14,7 +14,7 @@ use super::entered;
 use super::log_record::{is_log_record, LogLocation};
 use super::sentry_span::{Parent, SentrySpan};
 use super::spans::{
-    nearest_sentry_span, span_contexts, visit_attributes, visit_record, with_sentry_span,
+    nearest_sentry_ancestor, span_contexts, visit_attributes, visit_record, with_sentry_span,
     SpanFields, SpanState,
 };
 use super::visit::FieldVisitor;
@@ -69,7 +69,7 @@ where
             let parent = if attrs.is_root() {
                 Parent::None
             } else {
-                nearest_sentry_span(span.scope().skip(1)).map_or(Parent::Current, Parent::Span)
+                nearest_sentry_ancestor(&span).map_or(Parent::Current, Parent::Span)
             };
             SentrySpan::start(attrs.metadata(), &fields, parent)
         } else {

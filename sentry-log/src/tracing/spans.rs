@@ -26,14 +26,21 @@ pub(crate) struct SpanState {
     pub(crate) sentry: Option<SentrySpan>,
 }
 
-/// The Sentry span of the nearest span of `span`'s scope (itself first) that has one, in
-/// `tracing`'s own span tree (as this layer's filter sees it).
-pub(crate) fn nearest_sentry_span<'a, R: LookupSpan<'a> + 'a>(
-    scope: impl Iterator<Item = SpanRef<'a, R>>,
+/// The Sentry span of the nearest ancestor of `span` that has one, in `tracing`'s own span
+/// tree (as this layer's filter sees it: `parent` skips the spans it filtered out, as the
+/// span's `scope` does). Walked by `parent` rather than `scope().skip(1)`, which would look
+/// `span` itself up in the registry again.
+pub(crate) fn nearest_sentry_ancestor<'a, R: LookupSpan<'a>>(
+    span: &SpanRef<'a, R>,
 ) -> Option<sentry_core::Span> {
-    scope
-        .into_iter()
-        .find_map(|span| with_sentry_span(&span, |s| s.span().clone()))
+    let mut next = span.parent();
+    while let Some(ancestor) = next {
+        if let Some(found) = with_sentry_span(&ancestor, |s| s.span().clone()) {
+            return Some(found);
+        }
+        next = ancestor.parent();
+    }
+    None
 }
 
 /// Calls `f` with the Sentry span of `span`, if it has one.
