@@ -77,6 +77,11 @@ fn enabled(c: &mut Criterion) {
     group.bench_function("fork_current_enter_drop", |b| {
         b.iter(|| drop(black_box(Scopes::current().fork_current().enter())))
     });
+    // The same in one call, as the incumbent's is (`Hub::current().push_scope()`): the fork
+    // made and entered in one access to the thread's scopes.
+    group.bench_function("push_scope_drop", |b| {
+        b.iter(|| drop(black_box(sentry_core::push_scope())))
+    });
     group.bench_function("with_scope_noop", |b| {
         b.iter(|| sentry_core::with_scope(|_| {}, || black_box(1)))
     });

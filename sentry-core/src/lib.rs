@@ -125,8 +125,8 @@ pub use propagation::TracePropagationTargets;
 pub use protocol::{Attachment, AttachmentType, Event};
 pub use sampling::{SamplingContext, TransactionContext};
 pub use scope::{
-    bind_client, configure_global_scope, configure_scope, with_isolation_scope, with_scope,
-    BindScopes, EventProcessor, Scope, ScopeGuard, Scopes, ScopesBound,
+    bind_client, configure_global_scope, configure_scope, push_scope, with_isolation_scope,
+    with_scope, BindScopes, EventProcessor, Scope, ScopeGuard, Scopes, ScopesBound,
 };
 pub use sentry_minimal::{AsError, Breadcrumb, EventId, Level, Map, SpanId, TraceId, User, Value};
 pub use session::SessionMode;

@@ -38,6 +38,9 @@ fn disabled_sdk_spawns_no_thread_and_runs_no_closure() {
         ran.store(true, Ordering::SeqCst);
         Breadcrumb::new("never built")
     });
+    let pushed = sentry_core::push_scope();
+    sentry_core::configure_scope(|_| ran.store(true, Ordering::SeqCst));
+    drop(pushed);
     let value = sentry_core::with_scope(|_| ran.store(true, Ordering::SeqCst), || 7);
     assert_eq!(value, 7);
     assert!(!ran.load(Ordering::SeqCst));

@@ -1,5 +1,6 @@
 //! With an enabled client, forking the current scope, entering and leaving it allocate
-//! nothing until the fork is written; `with_scope` with a `configure` that writes nothing
+//! nothing until the fork is written (`Scopes::current().fork_current().enter()` and
+//! `push_scope()` alike); `with_scope` with a `configure` that writes nothing
 //! allocates nothing either, nor does a breadcrumb recorded inside one once the ring is full.
 //!
 //! Its own test binary: a counting global allocator (`support/counting_alloc.rs`) sees every
@@ -32,6 +33,7 @@ fn an_unwritten_fork_allocates_nothing() {
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     for _ in 0..1000 {
         drop(Scopes::current().fork_current().enter());
+        drop(sentry_core::push_scope());
         sentry_core::with_scope(|_| {}, || ());
         sentry_core::with_scope(
             |scope| {

@@ -27,6 +27,54 @@ fn with_scope_data_does_not_leak() {
 }
 
 #[test]
+fn a_pushed_scope_ends_with_its_guard() {
+    let events = with_captured_events(|| {
+        sentry_core::configure_scope(|scope| scope.set_tag("outer", "1"));
+        let pushed = sentry_core::push_scope();
+        sentry_core::configure_scope(|scope| scope.set_tag("inner", "1"));
+        {
+            let _nested = sentry_core::push_scope();
+            sentry_core::configure_scope(|scope| scope.set_tag("nested", "1"));
+            sentry_core::capture_message("nested", Level::Info);
+        }
+        sentry_core::capture_message("inside", Level::Info);
+        drop(pushed);
+        sentry_core::capture_message("outside", Level::Info);
+    });
+    let tags = |event: &sentry_core::protocol::Event| {
+        ["outer", "inner", "nested"].map(|key| tag(event, key).is_some())
+    };
+    assert_eq!(tags(&events[0]), [true, true, true]);
+    assert_eq!(tags(&events[1]), [true, true, false]);
+    assert_eq!(tags(&events[2]), [true, false, false]);
+}
+
+#[test]
+fn a_pushed_scope_stays_on_its_thread() {
+    let events = with_captured_events(|| {
+        let scopes = Scopes::current();
+        std::thread::spawn(move || {
+            scopes.bind(|| {
+                let _pushed = sentry_core::push_scope();
+                sentry_core::configure_scope(|scope| scope.set_tag("pushed", "there"));
+                sentry_core::capture_message("other thread", Level::Info);
+            })
+        })
+        .join()
+        .unwrap();
+        sentry_core::capture_message("this thread", Level::Info);
+    });
+    let pushed = |text: &str| {
+        events
+            .iter()
+            .find(|e| e.message.as_deref() == Some(text))
+            .map(|e| tag(e, "pushed"))
+    };
+    assert_eq!(pushed("other thread"), Some(Some("there".into())));
+    assert_eq!(pushed("this thread"), Some(None));
+}
+
+#[test]
 fn isolation_scopes_do_not_see_each_other() {
     let events = with_captured_events(|| {
         let a = Scopes::current().fork_isolation();

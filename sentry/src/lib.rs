@@ -256,8 +256,8 @@ pub use sentry_core::{start_outgoing_request, OutgoingRequest};
 pub use sentry_core::{end_session, end_session_with_status, start_session, SessionMode};
 // Scopes and clients.
 pub use sentry_core::{
-    bind_client, configure_global_scope, configure_scope, with_isolation_scope, with_scope,
-    BindScopes, Client, EventProcessor, Scope, ScopeGuard, Scopes, ScopesBound,
+    bind_client, configure_global_scope, configure_scope, push_scope, with_isolation_scope,
+    with_scope, BindScopes, Client, EventProcessor, Scope, ScopeGuard, Scopes, ScopesBound,
 };
 // Setting up.
 pub use sentry_core::{

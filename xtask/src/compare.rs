@@ -25,11 +25,17 @@ struct Row {
     incumbent: &'static str,
 }
 
-const ROWS: [Row; 11] = [
+const ROWS: [Row; 12] = [
     Row {
         path: "fork + enter + drop (push_scope)",
         target: ("sentry-core", "scopes"),
         ours: "enabled/fork_current_enter_drop",
+        incumbent: "incumbent/push_scope_drop",
+    },
+    Row {
+        path: "push_scope + drop, one call each",
+        target: ("sentry-core", "scopes"),
+        ours: "enabled/push_scope_drop",
         incumbent: "incumbent/push_scope_drop",
     },
     Row {

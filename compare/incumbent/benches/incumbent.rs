@@ -3,7 +3,7 @@
 //!
 //! | row here | ours |
 //! |---|---|
-//! | `incumbent/push_scope_drop` | `sentry-core` `scopes`: `enabled/fork_current_enter_drop` |
+//! | `incumbent/push_scope_drop` | `sentry-core` `scopes`: `enabled/fork_current_enter_drop`, `enabled/push_scope_drop` |
 //! | `incumbent/with_scope_noop` | `sentry-core` `scopes`: `enabled/with_scope_noop` |
 //! | `incumbent/with_scope_set_tag` | `sentry-core` `scopes`: `enabled/with_scope_set_tag` |
 //! | `incumbent/add_breadcrumb` | `sentry-core` `scopes`: `enabled/add_breadcrumb` |

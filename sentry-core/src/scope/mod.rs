@@ -15,7 +15,8 @@ pub use binding::bind_client;
 pub use data::{EventProcessor, Scope};
 pub use future::{BindScopes, ScopesBound};
 pub use scopes::{
-    configure_global_scope, configure_scope, with_isolation_scope, with_scope, ScopeGuard, Scopes,
+    configure_global_scope, configure_scope, push_scope, with_isolation_scope, with_scope,
+    ScopeGuard, Scopes,
 };
 
 pub(crate) use binding::{record_breadcrumb, set_global_client};

@@ -461,6 +461,64 @@ pub(crate) fn with_isolation<R: Default>(f: impl FnOnce(&ScopeSlot) -> R) -> R {
     }
 }
 
+/// Enters a fork of this thread's current scope, until the returned guard is dropped: what
+/// [`with_scope`] does around its body, for code that cannot be put in a closure (or
+/// `Scopes::current().fork_current().enter()` in one step).
+///
+/// The fork is lazy, as every fork of a current scope: entering and leaving it allocate
+/// nothing until something is written to it. When the SDK is disabled nothing is forked and
+/// the guard does nothing.
+///
+/// # Examples
+///
+/// ```
+/// let _guard = sentry_core::push_scope();
+/// sentry_core::configure_scope(|scope| scope.set_tag("batch", "42"));
+/// // Events captured until `_guard` is dropped carry the tag; those after it do not.
+/// ```
+#[inline]
+pub fn push_scope() -> ScopeGuard {
+    if !sentry_minimal::is_enabled() {
+        return ScopeGuard {
+            previous: None,
+            entered: false,
+            _not_send: PhantomData,
+        };
+    }
+    // One access to the thread-local: the thread's scopes are forked in place and the fork
+    // swapped in, with no `Scopes` copied on the way (`current()` then `fork_current()` clone
+    // them twice and drop one).
+    let previous = THREAD_SCOPES
+        .try_with(|cell| {
+            let mut slot = cell.try_borrow_mut().ok()?;
+            let fork = slot
+                .scopes
+                .as_ref()
+                .unwrap_or_else(|| default_scopes())
+                .fork_current();
+            if !slot.counted {
+                slot.counted = true;
+                ENTERED.fetch_add(1, Ordering::AcqRel);
+            }
+            Some(slot.scopes.replace(fork))
+        })
+        .ok()
+        .flatten();
+    match previous {
+        Some(previous) => ScopeGuard {
+            previous,
+            entered: true,
+            _not_send: PhantomData,
+        },
+        // The thread-local is gone (thread teardown) or busy: nothing entered.
+        None => ScopeGuard {
+            previous: None,
+            entered: false,
+            _not_send: PhantomData,
+        },
+    }
+}
+
 /// Runs `body` in a new current scope forked from this thread's, after `configure` has set data
 /// on it.
 ///
