@@ -1,7 +1,8 @@
 //! The cost of the bridges on the calling thread: a filtered-out `log::debug!` and
 //! `tracing::debug!` with the bridges installed, a `log::info!` that becomes a breadcrumb
 //! (formatting included), and an `#[instrument]`ed call (span created, entered, exited and
-//! closed) inside a transaction, sampled and not.
+//! closed) inside a transaction, sampled and not, and one with a nested call in a transaction
+//! sampled out.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -30,9 +31,20 @@ fn instrumented(n: u64) -> u64 {
     black_box(n)
 }
 
+/// An `#[instrument]`ed call that makes another: a span and its child.
+#[tracing::instrument]
+fn instrumented_nested(n: u64) -> u64 {
+    instrumented(black_box(n))
+}
+
 /// Times `iters` calls of [`instrumented`], 100 per transaction; starting and sending the
 /// transactions is not timed.
 fn spans_in_transactions(iters: u64) -> Duration {
+    calls_in_transactions(iters, instrumented)
+}
+
+/// Times `iters` calls of `call`, 100 per transaction (see [`spans_in_transactions`]).
+fn calls_in_transactions(iters: u64, call: fn(u64) -> u64) -> Duration {
     let mut timed = Duration::ZERO;
     let mut left = iters;
     while left > 0 {
@@ -41,7 +53,7 @@ fn spans_in_transactions(iters: u64) -> Duration {
         let entered = root.enter();
         let start = Instant::now();
         for i in 0..n {
-            instrumented(i);
+            call(i);
         }
         timed += start.elapsed();
         drop(entered);
@@ -97,6 +109,14 @@ fn bridges(c: &mut Criterion) {
         group.bench_function(name, |b| b.iter_custom(spans_in_transactions));
         client.close(None);
     }
+    // Two nested spans a call in a trace sampled out: the child is entered inside a parent
+    // that stands for the same transaction, which switches no scopes.
+    let client = discarding_client(Some(0.0));
+    sentry_core::bind_client(Some(Arc::clone(&client)));
+    group.bench_function("tracing_span_unsampled_nested", |b| {
+        b.iter_custom(|iters| calls_in_transactions(iters, instrumented_nested))
+    });
+    client.close(None);
     group.finish();
 }
 

@@ -390,6 +390,54 @@ fn unsampled_spans_send_nothing_and_are_counted() {
 }
 
 #[test]
+fn nested_unsampled_spans_keep_the_trace_current_in_any_exit_order() {
+    let mut trace = None;
+    let sent = run(0.0, || {
+        // The test's scopes (its client), with no span current.
+        let outer = Scopes::current();
+        let root = tracing::info_span!("root");
+        let entered_root = root.enter();
+        trace = sentry_core::get_current_span().and_then(|s| s.trace_id());
+        let a = tracing::info_span!("a");
+        let b = tracing::info_span!(parent: &a, "b");
+        let entered_a = a.enter();
+        // `b` stands for the same transaction as `a`: entering it switches no scopes.
+        let entered_b = b.enter();
+        tracing::error!("in b");
+        // Out of order: `a` is left while `b` stays entered, and `b` stays current.
+        drop(entered_a);
+        assert_eq!(
+            sentry_core::get_current_span().and_then(|s| s.trace_id()),
+            trace
+        );
+        tracing::error!("in b after a");
+        drop(entered_b);
+        // `b` entered on another thread, in the test's scopes, where no span is current.
+        std::thread::scope(|threads| {
+            threads.spawn(|| {
+                outer.bind(|| {
+                    let _b = b.enter();
+                    tracing::error!("in b on another thread");
+                })
+            });
+        });
+        drop(entered_root);
+        assert!(sentry_core::get_current_span().is_none());
+    });
+    assert!(trace.is_some());
+    assert!(sent.transactions.is_empty());
+    assert_eq!(sent.events.len(), 3);
+    for event in &sent.events {
+        assert_eq!(
+            Some(trace_context(event).trace_id),
+            trace,
+            "{:?}",
+            event.message
+        );
+    }
+}
+
+#[test]
 fn out_of_order_exits_keep_the_right_span_current() {
     let sent = run(1.0, || {
         let a = tracing::info_span!("a");

@@ -449,6 +449,39 @@ impl Span {
         !matches!(self.inner, Inner::Off)
     }
 
+    /// Whether this span is the current span of this thread's scopes.
+    ///
+    /// Spans that are not recorded have no identity of their own: two children of the same
+    /// transaction that are not recorded (sampled out, or over the span limit) answer alike
+    /// to everything, so either counts as current when the other is. An integration that
+    /// makes spans current as they are entered (the `tracing` layer) skips the switch when
+    /// this is `true`: in a trace sampled out, entering a child inside its parent then costs
+    /// no change of scopes.
+    ///
+    /// ```
+    /// use sentry_core::{ClientOptions, TransactionContext};
+    ///
+    /// let options = ClientOptions { traces_sample_rate: Some(1.0), ..Default::default() };
+    /// sentry_core::test::with_captured_transactions_options(options, || {
+    ///     let tx = sentry_core::start_transaction(TransactionContext::new("job", "task"));
+    ///     assert!(!tx.is_current());
+    ///     let _entered = tx.clone().enter();
+    ///     assert!(tx.is_current());
+    ///     assert!(!tx.start_child("db", "SELECT 1").is_current());
+    /// });
+    /// ```
+    pub fn is_current(&self) -> bool {
+        crate::scope::with_current_span(|current| {
+            current.is_some_and(|current| match (&current.inner, &self.inner) {
+                (Inner::Recording(a), Inner::Recording(b)) => Arc::ptr_eq(a, b),
+                (Inner::Unsampled(a), Inner::Unsampled(b))
+                | (Inner::UnsampledRoot(a), Inner::UnsampledRoot(b)) => Arc::ptr_eq(a, b),
+                (Inner::Off, Inner::Off) => true,
+                _ => false,
+            })
+        })
+    }
+
     /// The trace the span belongs to (`None` while tracing is off).
     pub fn trace_id(&self) -> Option<TraceId> {
         self.segment().map(|s| s.trace_id)

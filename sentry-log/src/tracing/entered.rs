@@ -21,7 +21,8 @@ use tracing_core::span::Id;
 struct Entered {
     id: Id,
     span: Span,
-    guard: ScopeGuard,
+    /// `None`: the span was current already when entered (see [`enter`]).
+    guard: Option<ScopeGuard>,
 }
 
 thread_local! {
@@ -29,8 +30,17 @@ thread_local! {
 }
 
 /// Makes `span` current on this thread until [`exit`] is called with `id`.
+///
+/// A span that is current already is not made current again: in a trace sampled out, every
+/// child is entered inside a parent that stands for the same transaction (`Span::is_current`),
+/// and the switch of scopes would change nothing. Its entry holds no guard; if the spans
+/// around it are left out of order, it is entered again as any other (see [`exit`]) and
+/// makes the switch then if it is needed.
 pub(crate) fn enter(id: &Id, span: Span) {
-    let guard = Scopes::current_with_span(Some(span.clone())).enter();
+    // Only asked of a span not recorded: a recorded one is current already only when entered
+    // again inside itself, which is rare enough not to pay the question on every enter.
+    let current = !span.is_sampled() && span.is_current();
+    let guard = (!current).then(|| Scopes::current_with_span(Some(span.clone())).enter());
     let entered = Entered {
         id: id.clone(),
         span,
