@@ -478,44 +478,34 @@ pub(crate) fn with_isolation<R: Default>(f: impl FnOnce(&ScopeSlot) -> R) -> R {
 /// ```
 #[inline]
 pub fn push_scope() -> ScopeGuard {
-    if !sentry_minimal::is_enabled() {
-        return ScopeGuard {
-            previous: None,
-            entered: false,
-            _not_send: PhantomData,
-        };
-    }
     // One access to the thread-local: the thread's scopes are forked in place and the fork
     // swapped in, with no `Scopes` copied on the way (`current()` then `fork_current()` clone
-    // them twice and drop one).
-    let previous = THREAD_SCOPES
-        .try_with(|cell| {
-            let mut slot = cell.try_borrow_mut().ok()?;
-            let fork = slot
-                .scopes
-                .as_ref()
-                .unwrap_or_else(|| default_scopes())
-                .fork_current();
-            if !slot.counted {
-                slot.counted = true;
-                ENTERED.fetch_add(1, Ordering::AcqRel);
-            }
-            Some(slot.scopes.replace(fork))
-        })
-        .ok()
-        .flatten();
-    match previous {
-        Some(previous) => ScopeGuard {
-            previous,
-            entered: true,
-            _not_send: PhantomData,
-        },
-        // The thread-local is gone (thread teardown) or busy: nothing entered.
-        None => ScopeGuard {
-            previous: None,
-            entered: false,
-            _not_send: PhantomData,
-        },
+    // them twice and drop one). `None`: nothing entered (the SDK is disabled, or the
+    // thread-local is gone or busy); `Some(previous)`: the scopes the guard restores.
+    let previous = if sentry_minimal::is_enabled() {
+        THREAD_SCOPES
+            .try_with(|cell| {
+                let mut slot = cell.try_borrow_mut().ok()?;
+                let fork = slot
+                    .scopes
+                    .as_ref()
+                    .unwrap_or_else(|| default_scopes())
+                    .fork_current();
+                if !slot.counted {
+                    slot.counted = true;
+                    ENTERED.fetch_add(1, Ordering::AcqRel);
+                }
+                Some(slot.scopes.replace(fork))
+            })
+            .ok()
+            .flatten()
+    } else {
+        None
+    };
+    ScopeGuard {
+        entered: previous.is_some(),
+        previous: previous.flatten(),
+        _not_send: PhantomData,
     }
 }
 
