@@ -28,6 +28,17 @@ struct ThreadSlot {
     counted: bool,
 }
 
+impl ThreadSlot {
+    /// Counts this thread in [`ENTERED`] (once: it stays counted until it exits).
+    #[inline(always)]
+    fn count(&mut self) {
+        if !self.counted {
+            self.counted = true;
+            ENTERED.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
 impl Drop for ThreadSlot {
     fn drop(&mut self) {
         if self.counted {
@@ -54,9 +65,8 @@ fn swap_thread_scopes(scopes: &mut Option<Scopes>) -> bool {
             let Ok(mut slot) = cell.try_borrow_mut() else {
                 return false;
             };
-            if scopes.is_some() && !slot.counted {
-                slot.counted = true;
-                ENTERED.fetch_add(1, Ordering::AcqRel);
+            if scopes.is_some() {
+                slot.count();
             }
             std::mem::swap(&mut slot.scopes, scopes);
             true
@@ -491,10 +501,7 @@ pub fn push_scope() -> ScopeGuard {
                     .as_ref()
                     .unwrap_or_else(|| default_scopes())
                     .fork_current();
-                if !slot.counted {
-                    slot.counted = true;
-                    ENTERED.fetch_add(1, Ordering::AcqRel);
-                }
+                slot.count();
                 Some(slot.scopes.replace(fork))
             })
             .ok()
