@@ -26,6 +26,57 @@ fn with_scope_data_does_not_leak() {
     assert_eq!(tag(&events[1], "inner"), None);
 }
 
+/// A `configure` that panics enters nothing: the panic reaches the caller, `body` does not
+/// run, and the thread's scopes are as they were (its half-written copy is dropped).
+#[test]
+fn a_panicking_configure_leaves_the_scopes_as_they_were() {
+    let events = with_captured_events(|| {
+        sentry_core::configure_scope(|scope| scope.set_tag("outer", "1"));
+        let unwound = std::panic::catch_unwind(|| {
+            sentry_core::with_scope(
+                |scope| {
+                    scope.set_tag("half", "written");
+                    panic!("configure failed");
+                },
+                || sentry_core::capture_message("body", Level::Info),
+            )
+        });
+        assert!(unwound.is_err());
+        sentry_core::capture_message("after", Level::Info);
+    });
+    assert_eq!(events.len(), 1, "body never ran");
+    assert_eq!(tag(&events[0], "outer").as_deref(), Some("1"));
+    assert_eq!(tag(&events[0], "half"), None);
+}
+
+/// A `with_scope` inside another reads the outer one's data, and a `configure` that writes
+/// nothing over it keeps that data.
+#[test]
+fn nested_with_scopes_see_the_outer_data() {
+    let events = with_captured_events(|| {
+        sentry_core::with_scope(
+            |scope| scope.set_tag("outer", "1"),
+            || {
+                sentry_core::with_scope(|_| {}, || sentry_core::capture_message("a", Level::Info));
+                sentry_core::with_scope(
+                    |scope| {
+                        assert_eq!(scope.tags().get("outer").map(|v| &**v), Some("1"));
+                        scope.set_tag("inner", "1");
+                    },
+                    || sentry_core::capture_message("b", Level::Info),
+                );
+                sentry_core::capture_message("c", Level::Info);
+            },
+        )
+    });
+    let tags = |event: &sentry_core::protocol::Event| {
+        ["outer", "inner"].map(|key| tag(event, key).is_some())
+    };
+    assert_eq!(tags(&events[0]), [true, false]);
+    assert_eq!(tags(&events[1]), [true, true]);
+    assert_eq!(tags(&events[2]), [true, false]);
+}
+
 #[test]
 fn a_pushed_scope_ends_with_its_guard() {
     let events = with_captured_events(|| {

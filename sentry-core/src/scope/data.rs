@@ -520,6 +520,42 @@ impl Scope {
         EMPTY.get_or_init(Scope::default)
     }
 
+    /// Whether every field is unset (`None`), as in `Scope::default()`: then the scope owns
+    /// nothing. Stricter than [`is_empty`](Self::is_empty), which also counts a collection
+    /// emptied again, and cheaper (no field is read through).
+    pub(crate) fn is_unset(&self) -> bool {
+        let Scope {
+            level,
+            fingerprint,
+            transaction,
+            user,
+            tags,
+            extra,
+            contexts,
+            breadcrumbs,
+            event_processors,
+            client,
+            propagation,
+            attachments,
+            session,
+            attributes,
+        } = self;
+        level.is_none()
+            && fingerprint.is_none()
+            && transaction.is_none()
+            && user.is_none()
+            && tags.is_unset()
+            && extra.is_unset()
+            && contexts.is_unset()
+            && breadcrumbs.is_unset()
+            && event_processors.is_none()
+            && client.is_none()
+            && propagation.is_none()
+            && attachments.is_unset()
+            && session.is_none()
+            && attributes.is_unset()
+    }
+
     pub(crate) fn same_data(&self, other: &Scope) -> bool {
         fn same<T: ?Sized>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
             match (a, b) {

@@ -38,6 +38,11 @@ impl Processors {
         };
     }
 
+    /// Whether there are none.
+    pub(crate) fn is_none(&self) -> bool {
+        matches!(self, Processors::None)
+    }
+
     /// Whether both are the same processors (the same allocations): an unchanged field of a
     /// fork.
     pub(crate) fn same_as(&self, other: &Processors) -> bool {

@@ -356,6 +356,17 @@ pub struct ScopeGuard {
     _not_send: PhantomData<*const ()>,
 }
 
+impl ScopeGuard {
+    /// A guard that entered nothing (the SDK is disabled): dropping it restores nothing.
+    fn not_entered() -> ScopeGuard {
+        ScopeGuard {
+            previous: None,
+            entered: false,
+            _not_send: PhantomData,
+        }
+    }
+}
+
 impl Drop for ScopeGuard {
     #[inline]
     fn drop(&mut self) {
@@ -412,63 +423,45 @@ pub(crate) fn current_with_span(span: Option<Span>) -> Scopes {
     default_scopes().with_span(span)
 }
 
-/// Calls `f` with this thread's current span, borrowing the thread's scopes instead of
-/// cloning them (three reference counts fewer than [`with_scopes`]). `f` must not enter or
-/// leave scopes on this thread. `R::default()` stands for a result that cannot happen: the
-/// closure runs exactly once on every path.
-#[inline]
-pub(crate) fn with_current_span<R: Default>(f: impl FnOnce(Option<&Span>) -> R) -> R {
+/// Calls `f` with this thread's scopes borrowed in place: no clone (which would make a forked
+/// current scope, and costs reference counts). `f` must not enter or leave scopes on this
+/// thread, nor run code of the application's. `R::default()` stands for a result that cannot
+/// happen: the closure runs exactly once on every path.
+#[inline(always)]
+fn with_scopes_in_place<R: Default>(f: impl FnOnce(&Scopes) -> R) -> R {
     if ENTERED.load(Ordering::Acquire) == 0 {
-        return f(default_scopes().span.as_ref());
+        return f(default_scopes());
     }
     let mut f = Some(f);
     let out = THREAD_SCOPES.try_with(|cell| {
         let f = f.take()?;
         Some(match cell.try_borrow() {
-            Ok(slot) => match &slot.scopes {
-                Some(scopes) => f(scopes.span.as_ref()),
-                None => f(default_scopes().span.as_ref()),
-            },
+            Ok(slot) => f(slot.scopes.as_ref().unwrap_or_else(|| default_scopes())),
             // Only while this thread swaps its scopes, which runs no code of others.
-            Err(_) => f(default_scopes().span.as_ref()),
+            Err(_) => f(default_scopes()),
         })
     });
     match (out, f) {
         (Ok(Some(result)), _) => result,
         // The thread-local is gone (thread teardown): the process's default scopes.
-        (_, Some(f)) => f(default_scopes().span.as_ref()),
+        (_, Some(f)) => f(default_scopes()),
         (_, None) => R::default(),
     }
 }
 
-/// Calls `f` with this thread's isolation scope object, borrowed in place: no clone of the
-/// thread's scopes (which would make a forked current scope, and costs reference counts on
-/// every breadcrumb). `f` must not enter or leave scopes on this thread, nor run code of the
-/// application's. `R::default()` stands for a result that cannot happen: the closure runs
-/// exactly once on every path.
+/// Calls `f` with this thread's current span, borrowing the thread's scopes instead of
+/// cloning them (three reference counts fewer than [`with_scopes`]); see
+/// [`with_scopes_in_place`].
+#[inline]
+pub(crate) fn with_current_span<R: Default>(f: impl FnOnce(Option<&Span>) -> R) -> R {
+    with_scopes_in_place(|scopes| f(scopes.span.as_ref()))
+}
+
+/// Calls `f` with this thread's isolation scope object, borrowed in place (no reference
+/// counts on every breadcrumb); see [`with_scopes_in_place`].
 #[inline]
 pub(crate) fn with_isolation<R: Default>(f: impl FnOnce(&ScopeSlot) -> R) -> R {
-    if ENTERED.load(Ordering::Acquire) == 0 {
-        return f(&default_scopes().isolation);
-    }
-    let mut f = Some(f);
-    let out = THREAD_SCOPES.try_with(|cell| {
-        let f = f.take()?;
-        Some(match cell.try_borrow() {
-            Ok(slot) => match &slot.scopes {
-                Some(scopes) => f(&scopes.isolation),
-                None => f(&default_scopes().isolation),
-            },
-            // Only while this thread swaps its scopes, which runs no code of others.
-            Err(_) => f(&default_scopes().isolation),
-        })
-    });
-    match (out, f) {
-        (Ok(Some(result)), _) => result,
-        // The thread-local is gone (thread teardown): the process's default scopes.
-        (_, Some(f)) => f(&default_scopes().isolation),
-        (_, None) => R::default(),
-    }
+    with_scopes_in_place(|scopes| f(&scopes.isolation))
 }
 
 /// Enters a fork of this thread's current scope, until the returned guard is dropped: what
@@ -488,27 +481,34 @@ pub(crate) fn with_isolation<R: Default>(f: impl FnOnce(&ScopeSlot) -> R) -> R {
 /// ```
 #[inline]
 pub fn push_scope() -> ScopeGuard {
-    // One access to the thread-local: the thread's scopes are forked in place and the fork
-    // swapped in, with no `Scopes` copied on the way (`current()` then `fork_current()` clone
-    // them twice and drop one). `None`: nothing entered (the SDK is disabled, or the
-    // thread-local is gone or busy); `Some(previous)`: the scopes the guard restores.
-    let previous = if sentry_minimal::is_enabled() {
-        THREAD_SCOPES
-            .try_with(|cell| {
-                let mut slot = cell.try_borrow_mut().ok()?;
-                let fork = slot
-                    .scopes
-                    .as_ref()
-                    .unwrap_or_else(|| default_scopes())
-                    .fork_current();
-                slot.count();
-                Some(slot.scopes.replace(fork))
-            })
-            .ok()
-            .flatten()
+    if sentry_minimal::is_enabled() {
+        push_fork(|scopes| scopes.current.snapshot())
     } else {
-        None
-    };
+        ScopeGuard::not_entered()
+    }
+}
+
+/// Forks this thread's scopes in place, with `data(the thread's scopes)` as the fork's
+/// current data, and swaps the fork in: one access to the thread-local, and no `Scopes`
+/// copied on the way (`current()` then `fork_current()` clone them twice and drop one).
+#[inline(always)]
+fn push_fork(data: impl FnOnce(&Scopes) -> Option<Arc<Scope>>) -> ScopeGuard {
+    // `None`: nothing entered (the thread-local is gone or busy); `Some(previous)`: the
+    // scopes the guard restores.
+    let previous = THREAD_SCOPES
+        .try_with(|cell| {
+            let mut slot = cell.try_borrow_mut().ok()?;
+            let scopes = slot.scopes.as_ref().unwrap_or_else(|| default_scopes());
+            let fork = Scopes {
+                isolation: scopes.isolation.clone(),
+                current: CurrentSlot::fork(data(scopes)),
+                span: scopes.span.clone(),
+            };
+            slot.count();
+            Some(slot.scopes.replace(fork))
+        })
+        .ok()
+        .flatten();
     ScopeGuard {
         entered: previous.is_some(),
         previous: previous.flatten(),
@@ -540,66 +540,42 @@ where
     if !sentry_minimal::is_enabled() {
         return body();
     }
-    let (forked, mut scope) = fork_current_scopes();
-    configure(&mut scope);
-    let _guard = enter_configured(forked, scope);
+    let mut configure = Some(configure);
+    let _guard = push_configured(&mut |scope| {
+        if let Some(configure) = configure.take() {
+            configure(scope);
+        }
+    });
     body()
 }
 
-/// What [`with_scope`] forks: this thread's isolation scope and span, and the current scope's
-/// data (`None`: empty).
-struct Forked {
-    isolation: SlotRef,
-    data: Option<Arc<Scope>>,
-    span: Option<Span>,
-}
-
-/// This thread's scopes forked for [`with_scope`], and a copy of their current data for its
-/// `configure` (a copy of a scope's empty fields costs nothing: see `Shared`; an empty scope
-/// is not copied but made). The thread's scopes are read in place, not cloned, so a current
-/// scope that is itself an unwritten fork stays one.
+/// Forks this thread's current scope, runs `configure` on a copy of its data, and enters the
+/// fork with the copy as its data (`with_scope`'s work, out of line and not generic: the copy
+/// stays in this frame and moves only when `configure` changed it).
+///
+/// A copy of a scope's empty fields costs nothing (see `Shared`); an empty scope is not
+/// copied but made. While `configure` changed nothing, the fork keeps the data it was forked
+/// from (or none), and either way it is entered as a fork, whose scope object is made only if
+/// something writes to it or clones the scopes. The thread's scopes are read in place, not
+/// cloned, so a current scope that is itself an unwritten fork stays one.
 #[inline(never)]
-fn fork_current_scopes() -> (Forked, Scope) {
-    let read = |scopes: &Scopes| Forked {
-        isolation: scopes.isolation.clone(),
-        data: scopes.current.snapshot(),
-        span: scopes.span.clone(),
-    };
-    let own = if ENTERED.load(Ordering::Acquire) != 0 {
-        THREAD_SCOPES
-            .try_with(|cell| {
-                let slot = cell.try_borrow().ok()?;
-                slot.scopes.as_ref().map(read)
-            })
-            .ok()
-            .flatten()
-    } else {
-        None
-    };
-    let forked = own.unwrap_or_else(|| read(default_scopes()));
-    let scope = match &forked.data {
+fn push_configured(configure: &mut dyn FnMut(&mut Scope)) -> ScopeGuard {
+    let base = with_scopes_in_place(|scopes| scopes.current.snapshot());
+    let mut scope = match &base {
         Some(data) => Scope::clone(data),
         None => Scope::default(),
     };
-    (forked, scope)
-}
-
-/// Enters the fork with `configured` as its current data. While `configure` changed nothing,
-/// the fork keeps the data it was forked from (or none); either way it is entered as a fork,
-/// whose scope object is made only if something writes to it or clones the scopes.
-#[inline(never)]
-fn enter_configured(forked: Forked, configured: Scope) -> ScopeGuard {
-    let data = match forked.data {
-        None if configured.is_empty() => None,
-        Some(data) if configured.same_data(&data) => Some(data),
-        _ => Some(Arc::new(configured)),
+    configure(&mut scope);
+    let data = match base {
+        None if scope.is_unset() => {
+            // Owns nothing: every field is `None`.
+            std::mem::forget(scope);
+            None
+        }
+        Some(base) if scope.same_data(&base) => Some(base),
+        _ => Some(Arc::new(scope)),
     };
-    Scopes {
-        isolation: forked.isolation,
-        current: CurrentSlot::fork(data),
-        span: forked.span,
-    }
-    .enter()
+    push_fork(move |_| data)
 }
 
 /// Runs `body` with new isolation and current scopes (a new trace), after `configure` has set
@@ -732,9 +708,7 @@ mod tests {
     fn with_scope_makes_no_object_and_holds_what_configure_wrote() {
         // (scope object made, data held, a tag `k`)
         let entered = |configure: fn(&mut Scope)| {
-            let (forked, mut scope) = fork_current_scopes();
-            configure(&mut scope);
-            let _guard = enter_configured(forked, scope);
+            let _guard = push_configured(&mut |scope| configure(scope));
             THREAD_SCOPES.with(|cell| {
                 let slot = cell.borrow();
                 let current = &slot.scopes.as_ref().unwrap().current;
@@ -784,9 +758,9 @@ mod tests {
         let outer = Scopes::current().fork_isolation();
         outer.current.update(|s| s.set_tag("outer", "1"));
         let _outer = outer.enter();
-        let (inner, scope) = fork_current_scopes();
-        assert_eq!(scope.tags()["outer"], "1");
-        let _inner = enter_configured(inner, scope);
+        let mut copied = None;
+        let _inner = push_configured(&mut |scope| copied = scope.tags().get("outer").cloned());
+        assert_eq!(copied.as_deref(), Some("1"));
         let seen = with_scopes(|s| s.current.read(|s| s.tags().get("outer").cloned()));
         assert_eq!(seen.as_deref(), Some("1"));
     }

@@ -56,6 +56,11 @@ impl<T> Shared<T> {
         Shared(None)
     }
 
+    /// Whether nothing is allocated (an emptied collection may still be).
+    pub(crate) fn is_unset(&self) -> bool {
+        self.0.is_none()
+    }
+
     /// Whether both fields are the same allocation (or both empty): an unchanged field of a
     /// fork.
     pub(crate) fn same_as(&self, other: &Self) -> bool {
