@@ -17,7 +17,7 @@ use crate::span::Span;
 /// Forwards facade calls to this crate's scopes and clients.
 impl Backend for CoreBackend {
     fn add_breadcrumb(&self, breadcrumb: Breadcrumb) {
-        record_breadcrumb(breadcrumb, &Hint::new());
+        record_breadcrumb(&mut Some(breadcrumb), &Hint::new());
     }
 
     fn capture_event(&self, event: sentry_minimal::Event) -> EventId {

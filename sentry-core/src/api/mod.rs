@@ -389,8 +389,11 @@ impl<F: FnOnce() -> B, B: IntoBreadcrumb> IntoBreadcrumb for F {
 #[inline]
 pub fn add_breadcrumb<B: IntoBreadcrumb>(breadcrumb: B) {
     if sentry_minimal::is_enabled() {
-        if let Some(crumb) = breadcrumb.into_breadcrumb() {
-            record_breadcrumb(crumb, &Hint::new());
+        // Lent, not moved: the breadcrumb is copied once, into the ring (what is left here,
+        // an evicted breadcrumb, is dropped after the scope's lock is released).
+        let mut crumb = breadcrumb.into_breadcrumb();
+        if crumb.is_some() {
+            record_breadcrumb(&mut crumb, &Hint::new());
         }
     }
 }
@@ -430,8 +433,11 @@ pub fn add_breadcrumb<B: IntoBreadcrumb>(breadcrumb: B) {
 #[inline]
 pub fn add_breadcrumb_with_hint<B: IntoBreadcrumb>(breadcrumb: B, hint: &Hint<'_>) {
     if sentry_minimal::is_enabled() {
-        if let Some(crumb) = breadcrumb.into_breadcrumb() {
-            record_breadcrumb(crumb, hint);
+        // Lent, not moved: the breadcrumb is copied once, into the ring (what is left here,
+        // an evicted breadcrumb, is dropped after the scope's lock is released).
+        let mut crumb = breadcrumb.into_breadcrumb();
+        if crumb.is_some() {
+            record_breadcrumb(&mut crumb, hint);
         }
     }
 }

@@ -74,7 +74,11 @@ pub(crate) fn set_global_client(
     std::mem::replace(&mut scope.client, client)
 }
 
-pub(crate) fn record_breadcrumb(crumb: Breadcrumb, hint: &Hint<'_>) {
+/// Records the breadcrumb in `crumb` on the isolation scope. The breadcrumb is lent, not
+/// moved, down to the ring (where it is moved once, into a recycled allocation); what is left
+/// in `crumb` afterwards (an evicted breadcrumb, or the refused one) is the caller's to drop,
+/// after the scope's lock is released.
+pub(crate) fn record_breadcrumb(crumb: &mut Option<Breadcrumb>, hint: &Hint<'_>) {
     if in_callback() {
         return;
     }
@@ -84,15 +88,10 @@ pub(crate) fn record_breadcrumb(crumb: Breadcrumb, hint: &Hint<'_>) {
             NO_CLIENT => return,
             LOOK_UP => {}
             max => {
-                // The isolation scope borrowed in place: pushing runs no application code. The
-                // breadcrumb is lent, not moved, through the closures (it is moved once, into
-                // the ring); what is left in `crumb` (an evicted breadcrumb) is dropped here,
-                // after the scope's lock is released.
-                let mut crumb = Some(crumb);
+                // The isolation scope borrowed in place: pushing runs no application code.
                 with_isolation(|isolation| {
-                    isolation.update(|scope| {
-                        scope.push_breadcrumb_from(&mut crumb, max, Stamp::Recorded)
-                    })
+                    isolation
+                        .update(|scope| scope.push_breadcrumb_from(crumb, max, Stamp::Recorded))
                 });
                 return;
             }
@@ -112,20 +111,17 @@ pub(crate) fn record_breadcrumb(crumb: Breadcrumb, hint: &Hint<'_>) {
             Some(_) => return,
             None => (DEFAULT_MAX_BREADCRUMBS, None),
         };
-        let crumb = match before {
+        if let Some(before) = before {
+            let Some(taken) = crumb.take() else { return };
             // A panicking before_breadcrumb drops the breadcrumb, with no report (spec).
-            Some(before) => {
-                match run_callback("before_breadcrumb", || before(crumb, hint)).flatten() {
-                    Some(crumb) => crumb,
-                    None => return,
-                }
+            *crumb = run_callback("before_breadcrumb", || before(taken, hint)).flatten();
+            if crumb.is_none() {
+                return;
             }
-            None => crumb,
-        };
-        let mut crumb = Some(crumb);
+        }
         scopes
             .isolation
-            .update(|scope| scope.push_breadcrumb_from(&mut crumb, max, Stamp::Recorded));
+            .update(|scope| scope.push_breadcrumb_from(crumb, max, Stamp::Recorded));
     });
 }
 
