@@ -17,7 +17,7 @@ use crate::session::request::RequestSession;
 
 use super::processors::Processors;
 use super::propagation::PropagationContext;
-use super::shared::Shared;
+use super::shared::{Empty, Shared};
 
 /// A function that may change or drop events captured while its scope is active. It gets the
 /// event and the [`Hint`] of what the event was made from.
@@ -476,42 +476,10 @@ impl Scope {
         }
     }
 
-    /// Whether `self` holds the same data as `other`, its fork: every field unchanged (the
-    /// same allocations). Pointer comparisons only; a field set again to an equal value
-    /// counts as changed.
-    /// Whether this scope holds nothing at all (a new scope's state). Every field is named,
-    /// so a field added to `Scope` must be considered here.
+    /// Whether this scope holds nothing at all (a new scope's state): every field unset, or
+    /// a collection emptied again.
     pub(crate) fn is_empty(&self) -> bool {
-        let Scope {
-            level,
-            fingerprint,
-            transaction,
-            user,
-            tags,
-            extra,
-            contexts,
-            breadcrumbs,
-            event_processors,
-            client,
-            propagation,
-            attachments,
-            session,
-            attributes,
-        } = self;
-        level.is_none()
-            && fingerprint.is_none()
-            && transaction.is_none()
-            && user.is_none()
-            && tags.is_empty()
-            && extra.is_empty()
-            && contexts.is_empty()
-            && breadcrumbs.is_empty()
-            && event_processors.len() == 0
-            && client.is_none()
-            && propagation.is_none()
-            && attachments.is_empty()
-            && session.is_none()
-            && attributes.is_empty()
+        self.holds_nothing(false)
     }
 
     /// An empty scope shared by the process: what a fork of an empty scope reads.
@@ -522,8 +490,18 @@ impl Scope {
 
     /// Whether every field is unset (`None`), as in `Scope::default()`: then the scope owns
     /// nothing. Stricter than [`is_empty`](Self::is_empty), which also counts a collection
-    /// emptied again, and cheaper (no field is read through).
+    /// emptied again, and cheaper (no collection is read through).
     pub(crate) fn is_unset(&self) -> bool {
+        self.holds_nothing(true)
+    }
+
+    /// [`is_empty`](Self::is_empty) and [`is_unset`](Self::is_unset). Every field is named, so
+    /// a field added to `Scope` must be considered here.
+    #[inline(always)]
+    fn holds_nothing(&self, unset_only: bool) -> bool {
+        fn nothing<T: Empty>(field: &Shared<T>, unset_only: bool) -> bool {
+            field.is_unset() || (!unset_only && field.is_empty_value())
+        }
         let Scope {
             level,
             fingerprint,
@@ -544,18 +522,21 @@ impl Scope {
             && fingerprint.is_none()
             && transaction.is_none()
             && user.is_none()
-            && tags.is_unset()
-            && extra.is_unset()
-            && contexts.is_unset()
-            && breadcrumbs.is_unset()
+            && nothing(tags, unset_only)
+            && nothing(extra, unset_only)
+            && nothing(contexts, unset_only)
+            && nothing(breadcrumbs, unset_only)
             && event_processors.is_none()
             && client.is_none()
             && propagation.is_none()
-            && attachments.is_unset()
+            && nothing(attachments, unset_only)
             && session.is_none()
-            && attributes.is_unset()
+            && nothing(attributes, unset_only)
     }
 
+    /// Whether `self` holds the same data as `other`, its fork: every field unchanged (the
+    /// same allocations). Pointer comparisons only; a field set again to an equal value
+    /// counts as changed.
     pub(crate) fn same_data(&self, other: &Scope) -> bool {
         fn same<T: ?Sized>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
             match (a, b) {
