@@ -257,12 +257,8 @@ impl Scopes {
     pub fn enter(self) -> ScopeGuard {
         let mut previous = Some(self);
         let entered = swap_thread_scopes(&mut previous);
-        ScopeGuard {
-            // Not entered: `previous` is still these scopes, dropped here.
-            previous: if entered { previous } else { None },
-            entered,
-            _not_send: PhantomData,
-        }
+        // Not entered: `previous` is still these scopes, dropped here.
+        ScopeGuard::restoring(entered.then_some(previous))
     }
 
     /// Runs `f` with these scopes active on this thread.
@@ -357,11 +353,14 @@ pub struct ScopeGuard {
 }
 
 impl ScopeGuard {
-    /// A guard that entered nothing (the SDK is disabled): dropping it restores nothing.
-    fn not_entered() -> ScopeGuard {
+    /// The guard of an entry: `Some(previous)`, the scopes it restores (`None`: the process's
+    /// default scopes); `None`, nothing was entered (the SDK is disabled, or the thread-local
+    /// is gone or busy) and dropping the guard restores nothing.
+    #[inline(always)]
+    fn restoring(previous: Option<Option<Scopes>>) -> ScopeGuard {
         ScopeGuard {
-            previous: None,
-            entered: false,
+            entered: previous.is_some(),
+            previous: previous.flatten(),
             _not_send: PhantomData,
         }
     }
@@ -484,7 +483,7 @@ pub fn push_scope() -> ScopeGuard {
     if sentry_minimal::is_enabled() {
         push_fork(|scopes| scopes.current.snapshot())
     } else {
-        ScopeGuard::not_entered()
+        ScopeGuard::restoring(None)
     }
 }
 
@@ -493,8 +492,6 @@ pub fn push_scope() -> ScopeGuard {
 /// copied on the way (`current()` then `fork_current()` clone them twice and drop one).
 #[inline(always)]
 fn push_fork(data: impl FnOnce(&Scopes) -> Option<Arc<Scope>>) -> ScopeGuard {
-    // `None`: nothing entered (the thread-local is gone or busy); `Some(previous)`: the
-    // scopes the guard restores.
     let previous = THREAD_SCOPES
         .try_with(|cell| {
             let mut slot = cell.try_borrow_mut().ok()?;
@@ -509,11 +506,7 @@ fn push_fork(data: impl FnOnce(&Scopes) -> Option<Arc<Scope>>) -> ScopeGuard {
         })
         .ok()
         .flatten();
-    ScopeGuard {
-        entered: previous.is_some(),
-        previous: previous.flatten(),
-        _not_send: PhantomData,
-    }
+    ScopeGuard::restoring(previous)
 }
 
 /// Runs `body` in a new current scope forked from this thread's, after `configure` has set data

@@ -33,9 +33,9 @@ thread_local! {
 ///
 /// A span that is current already is not made current again: in a trace sampled out, a span
 /// nested below a child of the transaction is entered inside a parent that stands for the
-/// same transaction (`Span::is_current`), and the switch of scopes would change nothing. Its entry holds no guard; if the spans
-/// around it are left out of order, it is entered again as any other (see [`exit`]) and
-/// makes the switch then if it is needed.
+/// same transaction (`Span::is_current`), and the switch of scopes would change nothing. Its
+/// entry holds no guard; if the spans around it are left out of order, it is entered again as
+/// any other (see [`exit`]) and makes the switch then if it is needed.
 pub(crate) fn enter(id: &Id, span: Span) {
     // Only asked of a span not recorded: a recorded one is current already only when entered
     // again inside itself, which is rare enough not to pay the question on every enter.
