@@ -78,11 +78,20 @@ fn tracing(c: &mut Criterion) {
         drop(guard);
     }
 
-    // (a') The same in `Stream` mode: each finished span goes into the span buffer (its
-    // pipeline's other half runs on the worker, here at the untimed flush every 1,000 spans,
-    // which empties the buffer as the worker's 1,000-span trigger would).
+    // (a') The same in `Stream` mode: each finished span goes into the span buffer. Its
+    // pipeline's other half runs off the calling thread, as on the worker: here a flush every
+    // 1,000 spans (untimed) on another thread empties the buffer, as the worker's 1,000-span
+    // trigger would. (A flush on the calling thread would serialize the spans there, which the
+    // worker never does.)
     {
         let guard = init_with(1.0, TraceLifecycle::Stream);
+        let (flush, flushes) = std::sync::mpsc::channel::<std::sync::mpsc::Sender<()>>();
+        let flusher = std::thread::spawn(move || {
+            for done in flushes {
+                sentry_core::flush(None);
+                let _ = done.send(());
+            }
+        });
         group.bench_function("child_span_start_finish_stream", |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
@@ -99,12 +108,16 @@ fn tracing(c: &mut Criterion) {
                     }
                     total += start.elapsed();
                     drop(tx);
-                    sentry_core::flush(None);
+                    let (done, flushed) = std::sync::mpsc::channel();
+                    flush.send(done).expect("the flusher runs");
+                    flushed.recv().expect("the flusher answers");
                     left -= n;
                 }
                 total
             })
         });
+        drop(flush);
+        flusher.join().expect("the flusher ends");
         drop(guard);
     }
 

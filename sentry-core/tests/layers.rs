@@ -36,7 +36,9 @@ const LAYERS: &[&[&str]] = &[
     &["propagation"],
     &["envelope"],
     &["client_reports"],
-    &["limits"],
+    // The cuts; the span as the SDK records it (the span layer builds it, the span buffer
+    // holds it).
+    &["limits", "span_record"],
     &["dsn"],
     // Delivery.
     &["ratelimit"],

@@ -4,7 +4,7 @@
 //! The pipeline is split between two threads. On the thread that ends a span: the scopes the
 //! segment started in were merged into the segment's attributes when it started (the user,
 //! with `send_default_pii`), and the ended span's record is pushed into the buffer as it is
-//! (boxed, a short lock). On the transport worker, as the buffer hands the span out: the
+//! (by value, into its segment's list under the segment's lock; see [`SpanBuffer`]). On the transport worker, as the buffer hands the span out: the
 //! record made a span v2 item, the common attributes (segment
 //! name and id, release, environment, SDK, platform, lifecycle, the thread the span ended on;
 //! the name's source on the
@@ -26,7 +26,7 @@ use crate::limits::truncate_chars;
 use crate::options::{ClientOptions, DEFAULT_ENVIRONMENT};
 use crate::protocol::{ClientSdkInfo, DataCategory, DiscardReason, SpanV2, DEFAULT_PLATFORM};
 use crate::scope::Scope;
-use crate::span::StreamedRecord;
+use crate::span_record::{Ending, SpanRecord};
 use crate::transport::span_buffer::{ProcessSpan, SegmentLink};
 use crate::transport::{SpanBuffer, Transport};
 
@@ -150,49 +150,60 @@ impl Client {
         attributes
     }
 
-    /// Streams a finished span of the segment `link`: pushes it into the span buffer, where
-    /// the worker runs the rest of the pipeline. Dropped (and counted) when the client is
-    /// closed or the span ended inside an SDK callback.
-    pub(crate) fn capture_span(&self, mut record: Box<StreamedRecord>, link: &Arc<SegmentLink>) {
+    /// Streams a finished span of the segment `link` (its segment span when `segment_ended`):
+    /// moves `record` into the span buffer, where the worker runs the rest of the pipeline.
+    /// Dropped (and counted) when the client is closed or the span ended inside an SDK
+    /// callback. `record` is `None` after.
+    pub(crate) fn capture_span(
+        &self,
+        record: &mut Option<SpanRecord>,
+        ending: Ending,
+        link: &Arc<SegmentLink>,
+        segment_ended: bool,
+    ) {
         let Some(buffer) = &self.spans else {
+            *record = None;
             return;
         };
         if !self.counted.load(Ordering::Acquire) {
+            *record = None;
             return; // closed: no longer accepting (and nothing would report the drop)
         }
         if in_callback() {
+            *record = None;
             crate::sentry_debug!("span ended inside an SDK callback; dropped");
             self.client_reports
                 .record(DiscardReason::EventProcessor, DataCategory::Span, 1);
             return;
         }
-        // Nested values are cut to the depth and size limits here, so that nothing deeper
-        // than that is ever dropped recursively or written; scalars cost one match each.
-        let containers = record.record.attributes.values_mut().chain(
-            record
-                .record
-                .links
-                .iter_mut()
-                .flat_map(|l| l.attributes.values_mut()),
-        );
-        for value in containers {
-            if crate::depth::is_container(value) {
-                crate::limits::cut_value_for_scope(value);
+        let Some(span) = record.as_mut() else { return };
+        if !span.attributes.is_empty() || !span.links.is_empty() {
+            // Nested values are cut to the depth and size limits here, so that nothing deeper
+            // than that is ever dropped recursively or written; scalars cost one match each.
+            let containers = span.attributes.values_mut().chain(
+                span.links
+                    .iter_mut()
+                    .flat_map(|l| l.attributes.values_mut()),
+            );
+            for value in containers {
+                if crate::depth::is_container(value) {
+                    crate::limits::cut_value_for_scope(value);
+                }
             }
         }
         // The thread is borrowed: the buffer takes a reference count only when it changes.
         thread_local! {
             static THREAD: Arc<crate::profiling::ThreadInfo> = crate::profiling::this_thread();
         }
-        let mut record = Some(record);
+        let mut ending = Some(ending);
         let _ = THREAD.try_with(|thread| {
-            if let Some(record) = record.take() {
-                buffer.push(record, Some(thread), link);
+            if let Some(ending) = ending.take() {
+                buffer.push(record, ending, Some(thread), link, segment_ended);
             }
         });
-        if let Some(record) = record {
+        if let Some(ending) = ending {
             // This thread's locals are being destroyed.
-            buffer.push(record, None, link);
+            buffer.push(record, ending, None, link, segment_ended);
         }
     }
 

@@ -12,7 +12,6 @@
 //! tracing off, or no SDK, a span is an empty value.
 
 mod guard;
-mod record;
 mod segment;
 
 use std::fmt;
@@ -33,7 +32,7 @@ use crate::scope::Scopes;
 
 pub use guard::SpanGuard;
 
-pub(crate) use record::{SpanRecord, StreamedRecord};
+use crate::span_record::{Ending, SpanRecord};
 pub(crate) use segment::effective_org_id;
 use segment::{Segment, SegmentStart};
 
@@ -57,11 +56,22 @@ pub(crate) fn may_continue_org(client: &Client, incoming: Option<&str>) -> bool 
 
 /// Whether `client`'s [`ignore_spans`](crate::ClientOptions::ignore_spans) drops a span
 /// starting with this name, operation and attributes (streaming only).
+#[inline]
 fn is_ignored(client: &Client, name: &str, op: &str, attributes: Option<&Map>) -> bool {
     let options = client.options();
     if options.ignore_spans.is_empty() || !options.trace_lifecycle.is_stream() {
         return false;
     }
+    matches_ignore_rule(options, name, op, attributes)
+}
+
+#[inline(never)]
+fn matches_ignore_rule(
+    options: &crate::options::ClientOptions,
+    name: &str,
+    op: &str,
+    attributes: Option<&Map>,
+) -> bool {
     let mut all = attributes.cloned().unwrap_or_default();
     if !op.is_empty() {
         all.entry("sentry.op".into())
@@ -141,24 +151,26 @@ impl Node {
     }
 
     fn finish(&self, end: SystemTime) {
-        let record = self
-            .record
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        let Some(record) = record else { return };
+        let mut record = self.record.lock().unwrap_or_else(PoisonError::into_inner);
+        if record.is_none() {
+            return;
+        }
+        if !self.root && self.segment.stream.is_some() {
+            // Lent to the span buffer, which moves it into its segment's list; it becomes a
+            // span v2 item on the worker.
+            let ending = Ending {
+                trace_id: self.segment.trace_id,
+                span_id: self.span_id,
+                parent_span_id: self.parent_span_id,
+                end,
+                segment_name: None,
+            };
+            self.segment.stream_span(&mut record, ending);
+            return;
+        }
+        let Some(record) = record.take() else { return };
         if self.root {
             self.segment.finish(Some(record), end);
-        } else if self.segment.stream.is_some() {
-            // Handed to the span buffer as a record: it becomes a span v2 item on the worker.
-            let streamed = record.into_streamed(
-                self.segment.trace_id,
-                self.span_id,
-                self.parent_span_id,
-                end,
-                None,
-            );
-            self.segment.stream_span(streamed);
         } else {
             let wire = record.into_wire(
                 self.segment.trace_id,

@@ -16,7 +16,7 @@ use crate::protocol::{
 use crate::scope::{Scopes, Snapshots};
 use crate::transport::span_buffer::SegmentLink;
 
-use super::record::SpanRecord;
+use crate::span_record::{Ending, SpanRecord};
 
 /// At most this many spans are recorded per transaction; later ones are dropped (counted as
 /// `buffer_overflow`) and record no children.
@@ -177,10 +177,10 @@ impl Segment {
 
     /// Streams a finished child span (`trace_lifecycle = Stream`); `false` if this segment
     /// does not stream.
-    pub(crate) fn stream_span(&self, span: Box<super::record::StreamedRecord>) -> bool {
+    pub(crate) fn stream_span(&self, record: &mut Option<SpanRecord>, ending: Ending) -> bool {
         match &self.stream {
             Some(link) => {
-                self.client.capture_span(span, link);
+                self.client.capture_span(record, ending, link, false);
                 true
             }
             None => false,
@@ -312,14 +312,16 @@ impl Segment {
                 root.attributes.entry(name).or_insert(Value::Map(value));
             }
             let (name, _) = link.name();
-            let span = root.into_streamed(
-                self.trace_id,
-                self.root_span_id,
-                self.parent_span_id,
+            let ending = Ending {
+                trace_id: self.trace_id,
+                span_id: self.root_span_id,
+                parent_span_id: self.parent_span_id,
                 end,
-                Some(name),
-            );
-            self.client.capture_span(span, link);
+                segment_name: Some(name),
+            };
+            // The segment hands its spans over as it ends.
+            self.client
+                .capture_span(&mut Some(root), ending, link, true);
             return;
         }
         let header = self.trace_header();

@@ -1,7 +1,8 @@
 //! [`SpanBuffer`]: where finished spans wait to be streamed (`trace_lifecycle = Stream`),
 //! bucketed by trace, until the transport worker sends them as `span` items, and
 //! [`SegmentLink`]: what the spans of one segment share while they wait (the segment's name,
-//! its dynamic sampling context, the attributes it gives every span).
+//! its dynamic sampling context, the attributes it gives every span, and its ended spans until
+//! it hands them to the buffer).
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -19,6 +20,7 @@ use crate::protocol::{
     SPAN_V2_CONTENT_TYPE,
 };
 use crate::signal::{Flags, Signal};
+use crate::span_record::{Ending, SpanRecord, StreamedRecord};
 
 /// At most this many spans go into one envelope (one trace each).
 pub(crate) const MAX_SPANS_PER_ENVELOPE: usize = 1000;
@@ -35,6 +37,10 @@ pub(crate) const MAX_BUFFERED_BYTES: usize = 10 * 1024 * 1024;
 pub(crate) const MAX_BUFFERED_SPANS: usize = 10 * FLUSH_SPANS;
 /// How long the first waiting span waits at most before everything is flushed.
 pub(crate) const FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+/// A segment hands the spans it holds to the buffer once this many wait…
+pub(crate) const HANDOFF_SPANS: usize = 100;
+/// …or this many bytes (estimated, as JSON).
+pub(crate) const HANDOFF_BYTES: usize = 256 * 1024;
 
 /// What the spans of one segment (the root span of this process's part of a trace and the
 /// spans under it) share while they wait in the buffer: the segment's id and its name (final
@@ -52,6 +58,8 @@ pub(crate) struct SegmentLink {
     header: OnceLock<Arc<Map>>,
     /// Given to every span of the segment (the scopes' user, with `send_default_pii`).
     pub(crate) attributes: Map,
+    /// Its ended spans not yet handed to the buffer.
+    held: Mutex<Held>,
 }
 
 impl SegmentLink {
@@ -74,7 +82,12 @@ impl SegmentLink {
             public_key,
             header: OnceLock::new(),
             attributes,
+            held: Mutex::new(Held::default()),
         }
+    }
+
+    fn held(&self) -> MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Renames the segment.
@@ -134,37 +147,24 @@ impl fmt::Debug for SegmentLink {
 /// pipeline (common attributes, `before_send_span`).
 pub(crate) type ProcessSpan = Box<dyn Fn(&mut SpanV2, &SegmentLink) + Send + Sync>;
 
-/// An ended span as the span layer hands it to the buffer: kept as it is until the worker
-/// takes it, then converted to its v2 form there, off the thread that ended it.
-pub(crate) trait BufferedSpan: Send {
-    /// The trace the span belongs to.
-    fn trace_id(&self) -> TraceId;
-    /// About how many bytes the span takes as JSON (what the buffer's byte bounds count).
-    fn estimated_size(&self) -> usize;
-    /// The v2 span, with its operation and origin apart (they become the `sentry.op` and
-    /// `sentry.origin` attributes).
-    fn into_v2(self: Box<Self>) -> (SpanV2, String, Option<String>);
-}
-
 /// The thread a span ended on: its id (the kernel's, as profiles name threads) and name.
 pub(crate) type SpanThread = crate::profiling::ThreadInfo;
 
-struct Pending {
-    /// The ended span, made a span v2 item on the worker.
-    record: Box<dyn BufferedSpan>,
-    /// The thread it ended on, unless the same as the span before it in its bucket's order.
+/// An ended span, waiting (with its segment, then in the buffer) to become a span v2 item.
+struct Waiting {
+    /// The span as it ended: made a span v2 item on the worker.
+    record: StreamedRecord,
+    /// The thread it ended on, unless the same as the span before it in its chunk.
     thread: AsBefore<Option<Arc<SpanThread>>>,
-    /// Its segment, unless the same as the span before it in its bucket's order.
-    link: AsBefore<Arc<SegmentLink>>,
     size: usize,
 }
 
-/// What consecutive spans of a bucket usually share (their thread, their segment): kept by
-/// the first span that has it, so the thread that ends a span pays no reference count for it.
+/// What consecutive spans of a chunk usually share (their thread): kept by the first span
+/// that has it, so the thread that ends a span pays no reference count for it.
 enum AsBefore<T> {
     /// A value that differs from the one of the span before.
     New(T),
-    /// The same as the span before in the bucket.
+    /// The same as the span before in the chunk.
     Same,
 }
 
@@ -178,31 +178,56 @@ impl<T: Clone> AsBefore<T> {
     }
 }
 
+/// The ended spans a segment holds until it hands them to the buffer.
 #[derive(Default)]
-struct Bucket {
-    spans: VecDeque<Pending>,
-    /// The thread and segment of the last span pushed (`None` before the first).
-    pushed_thread: Option<Option<Arc<SpanThread>>>,
-    pushed_link: Option<Arc<SegmentLink>>,
-    /// The thread and segment of the last span taken.
-    taken_thread: Option<Option<Arc<SpanThread>>>,
-    taken_link: Option<Arc<SegmentLink>>,
+pub(crate) struct Held {
+    spans: Vec<Waiting>,
+    /// The thread of the last span held (`None` before the first of a chunk).
+    last_thread: Option<Option<Arc<SpanThread>>>,
+    bytes: usize,
+    /// In the buffer's list of segments to look at when it flushes.
+    listed: bool,
 }
 
-impl Bucket {
-    fn new(spans: VecDeque<Pending>) -> Bucket {
-        Bucket {
-            spans,
-            pushed_thread: None,
-            pushed_link: None,
-            taken_thread: None,
-            taken_link: None,
+impl Held {
+    /// The spans held, as a chunk for the buffer, with their bytes. `busy`: the segment
+    /// filled a chunk, so the next starts with room for a full one (rather than growing to
+    /// it, copying its spans about once more).
+    fn take(&mut self, busy: bool) -> Option<(Vec<Waiting>, usize)> {
+        if self.spans.is_empty() {
+            return None;
         }
+        self.last_thread = None;
+        let next = if busy {
+            Vec::with_capacity(HANDOFF_SPANS)
+        } else {
+            Vec::new()
+        };
+        Some((
+            std::mem::replace(&mut self.spans, next),
+            std::mem::take(&mut self.bytes),
+        ))
     }
 }
 
+/// What adding a chunk did.
+struct Added {
+    /// The buffer became due by count or size.
+    wake: bool,
+    /// Spans that did not fit.
+    dropped: usize,
+}
+
+/// Spans of one segment handed to the buffer together, in the order they ended.
+struct Chunk {
+    link: Arc<SegmentLink>,
+    spans: std::vec::IntoIter<Waiting>,
+    /// The thread of the last span taken from the chunk.
+    thread: Option<Option<Arc<SpanThread>>>,
+}
+
 /// Hashes a trace id by its first eight bytes: they are random already, so SipHash's work
-/// (about a fifth of a streamed span's cost on the calling thread) buys nothing here.
+/// buys nothing here.
 #[derive(Default)]
 struct TraceIdHasher(u64);
 
@@ -223,15 +248,16 @@ impl Hasher for TraceIdHasher {
 
 #[derive(Default)]
 struct State {
-    buckets: HashMap<TraceId, Bucket, BuildHasherDefault<TraceIdHasher>>,
-    /// An emptied bucket's storage, kept for the next trace (a flush empties every bucket,
-    /// and growing a new one from nothing would copy its spans about twice).
-    spare: Option<VecDeque<Pending>>,
+    /// The chunks of each trace, in the order they arrived.
+    buckets: HashMap<TraceId, VecDeque<Chunk>, BuildHasherDefault<TraceIdHasher>>,
     /// Traces in the order their buckets were created: the oldest is sent first.
     order: VecDeque<TraceId>,
+    /// Segments that hold spans (or did when listed): a flush takes their spans first.
+    listed: Vec<Arc<SegmentLink>>,
+    /// Spans and bytes in the buckets (not those the segments still hold).
     count: usize,
     bytes: usize,
-    /// When the oldest waiting span arrived; `None` while empty.
+    /// When the oldest waiting span (held or in a bucket) ended; `None` while none waits.
     first_at: Option<Instant>,
     /// A flush started and goes on until the buffer is empty.
     draining: bool,
@@ -239,14 +265,17 @@ struct State {
 
 /// Finished spans waiting to be streamed, bucketed by trace.
 ///
-/// The client pushes each finished span on the thread that ended it (a short lock, no
-/// serialization). The transport worker drains the buffer on its own thread: everything is
-/// flushed 5 seconds after the oldest waiting span arrived, as soon as 1,000 spans or 5 MiB
-/// (estimated) wait, and on every flush and close; each envelope holds the spans of one trace
-/// only, at most 1,000 of them and 5 MiB, with the trace's `trace` header. At most 10 MiB
-/// (and 10,000 spans) wait; a span beyond that is dropped and counted as
-/// `buffer_overflow`/`span`. The client's span pipeline runs on each span as the worker
-/// takes it, so it costs the application's threads nothing.
+/// An ended span first waits with its segment: the thread that ended it takes the segment's
+/// own lock, which only that segment's threads share, and moves the span into the segment's
+/// list (no allocation, no serialization). The segment hands its spans to the buffer
+/// together: once [`HANDOFF_SPANS`] or [`HANDOFF_BYTES`] of them wait, and when the segment
+/// ends. The transport worker drains the buffer on its own thread, taking what the segments
+/// still hold first: everything is flushed 5 seconds after the oldest waiting span ended, as
+/// soon as 1,000 spans or 5 MiB (estimated) are in the buffer, and on every flush and close;
+/// each envelope holds the spans of one trace only, at most 1,000 of them and 5 MiB, with the
+/// trace's `trace` header. At most 10 MiB (and 10,000 spans) are in the buffer; a span beyond
+/// that is dropped and counted as `buffer_overflow`/`span`. The client's span pipeline runs
+/// on each span as the worker takes it, so it costs the application's threads nothing.
 pub struct SpanBuffer {
     state: Mutex<State>,
     pub(crate) linked: Mutex<Vec<(Weak<Signal>, Flags)>>,
@@ -276,37 +305,21 @@ impl SpanBuffer {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds an ended span of the segment `link` with the thread it ended on, or drops and
-    /// counts it when the buffer is full. The span stays a record until the worker takes it.
+    /// Adds an ended span of the segment `link` with the thread it ended on: moves `record`
+    /// (lent, `None` after) into the segment's list. It waits there until the segment hands
+    /// its spans over (see the type's docs); with `segment_ended`, the segment does so now.
     pub(crate) fn push(
         &self,
-        record: Box<dyn BufferedSpan>,
+        record: &mut Option<SpanRecord>,
+        ending: Ending,
         thread: Option<&Arc<SpanThread>>,
         link: &Arc<SegmentLink>,
+        segment_ended: bool,
     ) {
-        let size = record.estimated_size();
-        let mut state = self.lock();
-        if state.count >= MAX_BUFFERED_SPANS
-            || state.bytes.saturating_add(size) > MAX_BUFFERED_BYTES
-        {
-            drop(state);
-            crate::sentry_debug!("the span buffer is full; a span was dropped");
-            self.client_reports
-                .record(DiscardReason::BufferOverflow, DataCategory::Span, 1);
-            return;
-        }
-        let trace_id = record.trace_id();
-        let state = &mut *state;
-        let bucket = match state.buckets.get_mut(&trace_id) {
-            Some(bucket) => bucket,
-            None => {
-                state.order.push_back(trace_id);
-                let spans = state.spare.take().unwrap_or_default();
-                state.buckets.entry(trace_id).or_insert(Bucket::new(spans))
-            }
-        };
-        // Reference counts only when the thread or the segment changes.
-        let same_thread = match (&bucket.pushed_thread, thread) {
+        let Some(record) = record.take() else { return };
+        let mut held = link.held();
+        // A reference count only when the thread changes.
+        let same_thread = match (&held.last_thread, thread) {
             (Some(Some(last)), Some(thread)) => Arc::ptr_eq(last, thread),
             (Some(None), None) => true,
             _ => false,
@@ -315,33 +328,142 @@ impl SpanBuffer {
             AsBefore::Same
         } else {
             let thread = thread.cloned();
-            bucket.pushed_thread = Some(thread.clone());
+            held.last_thread = Some(thread.clone());
             AsBefore::New(thread)
         };
-        let link = match &bucket.pushed_link {
-            Some(last) if Arc::ptr_eq(last, link) => AsBefore::Same,
-            _ => {
-                bucket.pushed_link = Some(Arc::clone(link));
-                AsBefore::New(Arc::clone(link))
-            }
-        };
-        bucket.spans.push_back(Pending {
-            record,
+        held.spans.push(Waiting {
+            record: ending.stream(record),
             thread,
-            link,
-            size,
+            size: 0,
         });
-        let before = state.bytes;
-        state.count += 1;
-        state.bytes += size;
-        if state.first_at.is_none() {
-            state.first_at = Some(Instant::now());
+        let size = match held.spans.last_mut() {
+            Some(waiting) => {
+                waiting.size = waiting.record.estimated_size();
+                waiting.size
+            }
+            None => 0,
+        };
+        held.bytes += size;
+        let list = !std::mem::replace(&mut held.listed, true);
+        let full = held.spans.len() >= HANDOFF_SPANS;
+        let chunk = if segment_ended || full || held.bytes >= HANDOFF_BYTES {
+            held.take(full && !segment_ended)
+        } else {
+            None
+        };
+        // The segment's lock is released before the buffer's is taken (a flush takes them
+        // the other way round).
+        drop(held);
+        if list || chunk.is_some() {
+            self.receive(link, list, chunk);
         }
-        let count = state.count;
-        let crossed = before < FLUSH_BYTES && state.bytes >= FLUSH_BYTES;
-        if count == 1 || count % FLUSH_SPANS == 0 || crossed {
+    }
+
+    /// Lists the segment `link` (when `list`) and adds a chunk of its spans.
+    fn receive(&self, link: &Arc<SegmentLink>, list: bool, chunk: Option<(Vec<Waiting>, usize)>) {
+        let mut state = self.lock();
+        let mut wake = false;
+        if list {
+            state.listed.push(Arc::clone(link));
+        }
+        if state.first_at.is_none() {
+            // The worker learns when the buffer is due.
+            state.first_at = Some(Instant::now());
+            wake = true;
+        }
+        let mut dropped = 0;
+        if let Some((spans, bytes)) = chunk {
+            let added = self.add(&mut state, link, spans, bytes);
+            wake |= added.wake;
+            dropped = added.dropped;
+        }
+        drop(state);
+        if dropped > 0 {
+            self.count_overflow(dropped);
+        }
+        if wake {
             self.wake();
         }
+    }
+
+    /// Puts a chunk of the segment `link`'s spans into its trace's bucket, as many as the
+    /// buffer's bounds let in.
+    fn add(
+        &self,
+        state: &mut State,
+        link: &Arc<SegmentLink>,
+        mut spans: Vec<Waiting>,
+        mut bytes: usize,
+    ) -> Added {
+        let room = MAX_BUFFERED_SPANS.saturating_sub(state.count);
+        let mut dropped = 0;
+        if spans.len() > room || state.bytes.saturating_add(bytes) > MAX_BUFFERED_BYTES {
+            // Keep the spans that fit, in order.
+            let mut kept_bytes = 0;
+            let kept = spans
+                .iter()
+                .take(room)
+                .take_while(|waiting| {
+                    let fits = state.bytes + kept_bytes + waiting.size <= MAX_BUFFERED_BYTES;
+                    if fits {
+                        kept_bytes += waiting.size;
+                    }
+                    fits
+                })
+                .count();
+            dropped = spans.len() - kept;
+            spans.truncate(kept);
+            bytes = kept_bytes;
+        }
+        if spans.is_empty() {
+            return Added {
+                wake: false,
+                dropped,
+            };
+        }
+        let (count_before, bytes_before) = (state.count, state.bytes);
+        state.count += spans.len();
+        state.bytes += bytes;
+        let chunk = Chunk {
+            link: Arc::clone(link),
+            spans: spans.into_iter(),
+            thread: None,
+        };
+        match state.buckets.get_mut(&link.trace_id) {
+            Some(bucket) => bucket.push_back(chunk),
+            None => {
+                state.order.push_back(link.trace_id);
+                state.buckets.insert(link.trace_id, VecDeque::from([chunk]));
+            }
+        }
+        let wake = count_before / FLUSH_SPANS != state.count / FLUSH_SPANS
+            || (bytes_before < FLUSH_BYTES && state.bytes >= FLUSH_BYTES);
+        Added { wake, dropped }
+    }
+
+    fn count_overflow(&self, dropped: usize) {
+        crate::sentry_debug!("the span buffer is full; {dropped} span(s) dropped");
+        self.client_reports.record(
+            DiscardReason::BufferOverflow,
+            DataCategory::Span,
+            dropped as u64,
+        );
+    }
+
+    /// Takes the spans every listed segment holds into the buckets; how many did not fit.
+    fn sweep(&self, state: &mut State) -> usize {
+        let mut dropped = 0;
+        for link in std::mem::take(&mut state.listed) {
+            let chunk = {
+                let mut held = link.held();
+                held.listed = false;
+                held.take(false)
+            };
+            if let Some((spans, bytes)) = chunk {
+                dropped += self.add(state, &link, spans, bytes).dropped;
+            }
+        }
+        dropped
     }
 
     fn wake(&self) {
@@ -369,16 +491,17 @@ impl SpanBuffer {
         }
     }
 
-    /// When the buffer is due by time (5 seconds after its oldest span arrived); `None` while
-    /// it is empty.
+    /// When the buffer is due by time (5 seconds after its oldest span ended); `None` while
+    /// no span waits.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.lock().first_at.map(|t| t + FLUSH_INTERVAL)
     }
 
     /// Takes the next envelope (the oldest trace's spans, at most 1,000 and 5 MiB) if a flush
-    /// is due at `now` or under way, or, with `force`, whatever waits. Call it until it returns
-    /// `None` to drain. The client's span pipeline runs on the spans here, on the calling
-    /// thread, and the envelope's `trace` header freezes the trace's sampling context.
+    /// is due at `now` or under way, or, with `force`, whatever waits (also what the segments
+    /// still hold). Call it until it returns `None` to drain. The client's span pipeline runs
+    /// on the spans here, on the calling thread, and the envelope's `trace` header freezes the
+    /// trace's sampling context.
     pub fn take_batch(&self, now: Instant, force: bool) -> Option<Envelope> {
         let mut guard = self.lock();
         let state = &mut *guard;
@@ -391,43 +514,37 @@ impl SpanBuffer {
         if !due {
             return None;
         }
+        let dropped = self.sweep(state);
         state.draining = true;
         let mut batch = Vec::new();
         let mut bytes = 0;
+        let mut full = false;
         while let Some(&trace_id) = state.order.front() {
             let Some(bucket) = state.buckets.get_mut(&trace_id) else {
                 state.order.pop_front();
                 continue;
             };
-            while let Some(next) = bucket.spans.front() {
-                if batch.len() >= MAX_SPANS_PER_ENVELOPE
-                    || (!batch.is_empty() && bytes + next.size > FLUSH_BYTES)
-                {
+            while let Some(chunk) = bucket.front_mut() {
+                while let Some(next) = chunk.spans.as_slice().first() {
+                    if batch.len() >= MAX_SPANS_PER_ENVELOPE
+                        || (!batch.is_empty() && bytes + next.size > FLUSH_BYTES)
+                    {
+                        full = true;
+                        break;
+                    }
+                    bytes += next.size;
+                    if let Some(waiting) = chunk.spans.next() {
+                        let thread = waiting.thread.resolve(&mut chunk.thread).flatten();
+                        batch.push((waiting.record, thread, Arc::clone(&chunk.link)));
+                    }
+                }
+                if full {
                     break;
                 }
-                bytes += next.size;
-                if let Some(pending) = bucket.spans.pop_front() {
-                    let thread = pending.thread.resolve(&mut bucket.taken_thread).flatten();
-                    // The first span of a bucket always has its segment.
-                    match pending.link.resolve(&mut bucket.taken_link) {
-                        Some(link) => batch.push((pending.record, thread, link)),
-                        None => {
-                            crate::sentry_debug!("a buffered span lost its segment; dropped");
-                            self.client_reports.record(
-                                DiscardReason::InternalSdkError,
-                                DataCategory::Span,
-                                1,
-                            );
-                        }
-                    }
-                }
+                bucket.pop_front();
             }
-            if bucket.spans.is_empty() {
-                if let Some(bucket) = state.buckets.remove(&trace_id) {
-                    if bucket.spans.capacity() <= MAX_SPANS_PER_ENVELOPE * 2 {
-                        state.spare = Some(bucket.spans);
-                    }
-                }
+            if bucket.is_empty() {
+                state.buckets.remove(&trace_id);
                 state.order.pop_front();
             }
             if !batch.is_empty() {
@@ -436,11 +553,14 @@ impl SpanBuffer {
         }
         state.count -= batch.len();
         state.bytes -= bytes;
-        if state.count == 0 {
+        if state.count == 0 && state.listed.is_empty() {
             state.first_at = None;
             state.draining = false;
         }
         drop(guard);
+        if dropped > 0 {
+            self.count_overflow(dropped);
+        }
         let link = Arc::clone(&batch.first()?.2);
         let spans: Vec<SpanV2> = batch
             .into_iter()
@@ -499,9 +619,15 @@ impl SpanBuffer {
         Some(envelope)
     }
 
-    /// How many spans wait.
+    /// How many spans wait, in the buffer and held by their segments.
     pub fn len(&self) -> usize {
-        self.lock().count
+        let state = self.lock();
+        state.count
+            + state
+                .listed
+                .iter()
+                .map(|link| link.held().spans.len())
+                .sum::<usize>()
     }
 
     /// `true` when no span waits.

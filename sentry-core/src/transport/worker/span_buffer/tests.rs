@@ -30,39 +30,59 @@ fn link(trace_id: TraceId, name: &str) -> Arc<SegmentLink> {
     ))
 }
 
-/// A span as the buffer receives it, already in its v2 form.
-struct TestSpan {
-    span: SpanV2,
-    op: String,
-    origin: Option<String>,
-}
-
-impl BufferedSpan for TestSpan {
-    fn trace_id(&self) -> TraceId {
-        self.span.trace_id
-    }
-
-    fn estimated_size(&self) -> usize {
-        220 + self.span.name.len() + crate::protocol::attributes_size(&self.span.attributes)
-    }
-
-    fn into_v2(self: Box<Self>) -> (SpanV2, String, Option<String>) {
-        (self.span, self.op, self.origin)
-    }
-}
-
-fn span(trace_id: TraceId, i: usize) -> Box<TestSpan> {
+/// A span as the buffer receives it: an ended record named `span {i}`.
+fn span(trace_id: TraceId, i: usize) -> StreamedRecord {
     let now = SystemTime::now();
-    Box::new(TestSpan {
-        span: SpanV2::new(trace_id, new_span_id(), format!("span {i}"), now, now),
-        op: String::new(),
-        origin: None,
-    })
+    StreamedRecord {
+        record: crate::span_record::SpanRecord::new(
+            crate::protocol::SpanText::new(),
+            format!("span {i}").into(),
+            now,
+        ),
+        trace_id,
+        span_id: new_span_id(),
+        parent_span_id: None,
+        end: now,
+        segment_name: None,
+        profiler_id: None,
+    }
 }
 
-fn big_span(trace_id: TraceId, bytes: usize) -> Box<TestSpan> {
+/// A record and its ending, as the span layer hands them to the buffer.
+fn split(span: StreamedRecord) -> (crate::span_record::SpanRecord, Ending) {
+    let StreamedRecord {
+        record,
+        trace_id,
+        span_id,
+        parent_span_id,
+        end,
+        segment_name,
+        profiler_id: _,
+    } = span;
+    let ending = Ending {
+        trace_id,
+        span_id,
+        parent_span_id,
+        end,
+        segment_name,
+    };
+    (record, ending)
+}
+
+/// Pushes a span as the span layer does (its record lent, the rest by value).
+fn put(
+    buffer: &SpanBuffer,
+    span: StreamedRecord,
+    thread: Option<&Arc<SpanThread>>,
+    link: &Arc<SegmentLink>,
+) {
+    let (record, ending) = split(span);
+    buffer.push(&mut Some(record), ending, thread, link, false);
+}
+
+fn big_span(trace_id: TraceId, bytes: usize) -> StreamedRecord {
     let mut span = span(trace_id, 0);
-    span.span
+    span.record
         .attributes
         .insert("blob".into(), Value::String("x".repeat(bytes)));
     span
@@ -111,9 +131,9 @@ fn one_envelope_per_trace_with_at_most_1000_spans() {
     let (a, b) = (new_trace_id(), new_trace_id());
     let (link_a, link_b) = (link(a, "a"), link(b, "b"));
     for i in 0..2500 {
-        buffer.push(span(a, i), None, &link_a);
+        put(&buffer, span(a, i), None, &link_a);
         if i < 10 {
-            buffer.push(span(b, i), None, &link_b);
+            put(&buffer, span(b, i), None, &link_b);
         }
     }
     let mut sizes = Vec::new();
@@ -149,7 +169,7 @@ fn due_five_seconds_after_the_first_span_or_at_1000_spans() {
     let trace = new_trace_id();
     let l = link(trace, "t");
     let before = Instant::now();
-    buffer.push(span(trace, 0), None, &l);
+    put(&buffer, span(trace, 0), None, &l);
     let deadline = buffer.next_deadline().expect("a span waits");
     assert!(deadline >= before + FLUSH_INTERVAL && deadline <= Instant::now() + FLUSH_INTERVAL);
     assert!(buffer
@@ -159,13 +179,13 @@ fn due_five_seconds_after_the_first_span_or_at_1000_spans() {
     assert_eq!(spans_in(&envelope), 1);
     // By count: 1,000 spans are due at once.
     for i in 0..999 {
-        buffer.push(span(trace, i), None, &l);
+        put(&buffer, span(trace, i), None, &l);
     }
     assert!(
         buffer.take_batch(Instant::now(), false).is_none(),
         "999 wait"
     );
-    buffer.push(span(trace, 999), None, &l);
+    put(&buffer, span(trace, 999), None, &l);
     let envelope = buffer
         .take_batch(Instant::now(), false)
         .expect("due by count");
@@ -181,14 +201,14 @@ fn due_at_5_mib_each_envelope_within_it_and_never_over_10_mib() {
     // 1 MiB spans: the fifth makes 5 MiB due; ten fill the buffer; more are dropped.
     let one = 1024 * 1024 - 400;
     for _ in 0..4 {
-        buffer.push(big_span(trace, one), None, &l);
+        put(&buffer, big_span(trace, one), None, &l);
     }
     assert!(
         buffer.take_batch(Instant::now(), false).is_none(),
         "under 5 MiB"
     );
     for _ in 0..8 {
-        buffer.push(big_span(trace, one), None, &l);
+        put(&buffer, big_span(trace, one), None, &l);
     }
     let kept = buffer.len();
     assert!(kept <= 10, "{kept} spans of 1 MiB kept");
@@ -218,7 +238,7 @@ fn the_trace_header_is_frozen_when_the_first_envelope_of_the_trace_is_made() {
     let (buffer, _) = buffer();
     let trace = new_trace_id();
     let l = link(trace, "first name");
-    buffer.push(span(trace, 0), None, &l);
+    put(&buffer, span(trace, 0), None, &l);
     let first = buffer.take_batch(Instant::now(), true).expect("forced");
     let transaction = |e: &Envelope| {
         e.headers()
@@ -228,7 +248,7 @@ fn the_trace_header_is_frozen_when_the_first_envelope_of_the_trace_is_made() {
     };
     assert_eq!(transaction(&first).as_deref(), Some("first name"));
     l.set_name("second name".into(), TransactionSource::Route);
-    buffer.push(span(trace, 1), None, &l);
+    put(&buffer, span(trace, 1), None, &l);
     let second = buffer.take_batch(Instant::now(), true).expect("forced");
     assert_eq!(
         transaction(&second).as_deref(),
@@ -259,9 +279,10 @@ fn the_process_hook_runs_on_the_thread_that_takes_the_batch() {
     let trace = new_trace_id();
     let l = link(trace, "seg");
     let mut record = span(trace, 0);
-    record.op = "db.query".into();
-    record.origin = Some("auto.db".into());
-    buffer.push(
+    record.record.op = "db.query".into();
+    record.record.origin = Some("auto.db".into());
+    put(
+        &buffer,
         record,
         Some(&Arc::new(SpanThread {
             id: 7,
@@ -317,7 +338,7 @@ fn each_span_keeps_its_thread_and_segment_across_envelopes() {
         let (segment, thread) = expected(i);
         let l = if segment == "a" { &seg_a } else { &seg_b };
         let thread = thread.map(|id| &threads[usize::try_from(id - 1).unwrap_or(0)]);
-        buffer.push(span(trace, i), thread, l);
+        put(&buffer, span(trace, i), thread, l);
     }
     let mut seen = 0;
     while let Some(envelope) = buffer.take_batch(Instant::now(), true) {
@@ -363,16 +384,16 @@ fn a_full_buffer_wakes_the_idle_worker_and_flush_takes_the_rest() {
     let trace = new_trace_id();
     let l = link(trace, "t");
     for i in 0..FLUSH_SPANS {
-        spans.push(span(trace, i), None, &l);
+        put(&spans, span(trace, i), None, &l);
     }
     let elapsed = wait_until(|| !sent.is_empty());
     assert!(elapsed < Duration::from_secs(2), "batch took {elapsed:?}");
     assert_eq!(count_items(&sent.envelopes(), &ItemType::Span), 1);
-    spans.push(span(trace, 0), None, &l);
+    put(&spans, span(trace, 0), None, &l);
     assert!(worker.flush(LONG));
     assert!(spans.is_empty());
     assert_eq!(count_items(&sent.envelopes(), &ItemType::Span), 2);
-    spans.push(span(trace, 1), None, &l);
+    put(&spans, span(trace, 1), None, &l);
     assert!(worker.shutdown(LONG));
     assert_eq!(
         count_items(&sent.envelopes(), &ItemType::Span),
@@ -386,10 +407,10 @@ fn rate_limited_and_failed_spans_are_counted_per_span() {
     let (sent, worker, spans) = worker_with_spans(vec![rate_limited("60:span")]);
     let trace = new_trace_id();
     let l = link(trace, "t");
-    spans.push(span(trace, 0), None, &l);
+    put(&spans, span(trace, 0), None, &l);
     assert!(worker.flush(LONG)); // the 429
     for i in 0..3 {
-        spans.push(span(trace, i), None, &l);
+        put(&spans, span(trace, i), None, &l);
     }
     worker.send_envelope(event_envelope());
     assert!(worker.flush(LONG));
@@ -413,7 +434,7 @@ fn spans_lost_to_a_network_error_are_counted() {
     let trace = new_trace_id();
     let l = link(trace, "t");
     for i in 0..4 {
-        spans.push(span(trace, i), None, &l);
+        put(&spans, span(trace, i), None, &l);
     }
     assert!(worker.flush(LONG)); // lost
     worker.send_envelope(event_envelope()); // carries the report
@@ -435,4 +456,119 @@ fn ids_and_spans_are_distinct_per_push() {
     let trace = new_trace_id();
     assert!(big_span(trace, 1000).estimated_size() > span(trace, 0).estimated_size() + 900);
     assert_ne!(SpanId::default(), new_span_id());
+}
+
+/// A segment holds its spans until it has [`HANDOFF_SPANS`] of them or ends; the buffer counts
+/// them as waiting all along, and a flush takes what the segments still hold.
+#[test]
+fn a_segment_hands_its_spans_over_in_chunks_and_when_it_ends() {
+    let (buffer, _) = buffer();
+    let trace = new_trace_id();
+    let l = link(trace, "t");
+    for i in 0..HANDOFF_SPANS - 1 {
+        put(&buffer, span(trace, i), None, &l);
+    }
+    assert_eq!(buffer.lock().count, 0, "held by the segment");
+    assert_eq!(buffer.len(), HANDOFF_SPANS - 1, "but waiting");
+    assert!(buffer.next_deadline().is_some(), "the flush timer runs");
+    put(&buffer, span(trace, HANDOFF_SPANS - 1), None, &l);
+    assert_eq!(buffer.lock().count, HANDOFF_SPANS, "handed over");
+    // The segment span hands over the rest at once.
+    put(&buffer, span(trace, HANDOFF_SPANS), None, &l);
+    let (record, ending) = split(span(trace, HANDOFF_SPANS + 1));
+    buffer.push(&mut Some(record), ending, None, &l, true);
+    assert_eq!(buffer.lock().count, HANDOFF_SPANS + 2);
+    // A span held by a segment that already handed over goes with the next flush.
+    put(&buffer, span(trace, HANDOFF_SPANS + 2), None, &l);
+    let envelope = buffer.take_batch(Instant::now(), true).expect("forced");
+    assert_eq!(spans_in(&envelope), HANDOFF_SPANS + 3);
+    assert!(buffer.is_empty());
+    assert_eq!(buffer.next_deadline(), None);
+}
+
+/// Due by time: a span its segment still holds is sent 5 seconds after it ended.
+#[test]
+fn held_spans_are_due_by_time() {
+    let (buffer, _) = buffer();
+    let trace = new_trace_id();
+    let l = link(trace, "t");
+    put(&buffer, span(trace, 0), None, &l);
+    let deadline = buffer.next_deadline().expect("a span waits");
+    assert!(buffer
+        .take_batch(deadline - Duration::from_millis(1), false)
+        .is_none());
+    let envelope = buffer.take_batch(deadline, false).expect("due by time");
+    assert_eq!(spans_in(&envelope), 1);
+    // The segment is listed again with its next span.
+    put(&buffer, span(trace, 1), None, &l);
+    assert!(buffer.next_deadline().is_some());
+    let envelope = buffer.take_batch(Instant::now(), true).expect("forced");
+    assert_eq!(spans_in(&envelope), 1);
+}
+
+/// Threads ending spans of one segment and of their own while another flushes: every span
+/// arrives once, in one envelope per trace.
+#[test]
+fn concurrent_segments_and_flushes_lose_and_repeat_no_span() {
+    let (buffer, reports) = buffer();
+    let buffer = Arc::new(buffer);
+    let shared_trace = new_trace_id();
+    let shared = link(shared_trace, "shared");
+    let per_thread = 2_000;
+    let threads = 4;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let taken = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let flusher = {
+        let (buffer, stop, taken) = (Arc::clone(&buffer), Arc::clone(&stop), Arc::clone(&taken));
+        thread::spawn(move || loop {
+            let done = stop.load(std::sync::atomic::Ordering::Acquire);
+            while let Some(envelope) = buffer.take_batch(Instant::now(), true) {
+                let (_, payload) = item_of(&envelope);
+                let items = payload["items"].as_array().expect("items").clone();
+                let trace = items[0]["trace_id"].clone();
+                assert!(items.iter().all(|s| s["trace_id"] == trace), "one trace");
+                taken.lock().expect("names").extend(
+                    items
+                        .iter()
+                        .map(|s| s["name"].as_str().unwrap_or("?").to_owned()),
+                );
+            }
+            if done {
+                break;
+            }
+            thread::yield_now();
+        })
+    };
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let (buffer, shared) = (Arc::clone(&buffer), Arc::clone(&shared));
+            thread::spawn(move || {
+                let own_trace = new_trace_id();
+                let own = link(own_trace, "own");
+                let me = Arc::new(SpanThread { id: t, name: None });
+                for i in 0..per_thread {
+                    let (trace, l) = if i % 2 == 0 {
+                        (shared_trace, &shared)
+                    } else {
+                        (own_trace, &own)
+                    };
+                    let mut s = span(trace, 0);
+                    s.record.name = format!("{t}/{i}").into();
+                    put(&buffer, s, Some(&me), l);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().expect("worker");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    flusher.join().expect("flusher");
+    let mut names = taken.lock().expect("names").clone();
+    names.sort();
+    let before = names.len();
+    names.dedup();
+    assert_eq!(before, names.len(), "no span twice");
+    assert_eq!(names.len(), threads as usize * per_thread, "no span lost");
+    assert_eq!(discarded_count(&reports, DiscardReason::BufferOverflow), 0);
 }

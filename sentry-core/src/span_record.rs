@@ -12,7 +12,6 @@ use sentry_minimal::{Map, SpanId, TraceId, Value};
 use crate::protocol::{
     Span as WireSpan, SpanLink, SpanStatus, SpanText, SpanV2, SpanV2Status, TraceContext,
 };
-use crate::transport::span_buffer::BufferedSpan;
 
 /// The origin of spans the application starts itself.
 pub(crate) const MANUAL_ORIGIN: SpanText = SpanText::from_static("manual");
@@ -47,6 +46,36 @@ pub(crate) struct StreamedRecord {
     pub(crate) profiler_id: Option<crate::profiling::ProfilerId>,
 }
 
+/// What a streamed span takes from its place in the trace and its end, besides its record.
+/// The record itself is lent down to the span buffer (`&mut Option<SpanRecord>`) and moved
+/// once, into its segment's list: passed by value through the calls in between, the record
+/// (about 300 bytes with this) would be copied at each.
+pub(crate) struct Ending {
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    pub(crate) parent_span_id: Option<SpanId>,
+    pub(crate) end: SystemTime,
+    /// For the segment span: the segment's name when it ended.
+    pub(crate) segment_name: Option<String>,
+}
+
+impl Ending {
+    /// The streamed span of `record`, with the profiler that runs now (one atomic load when
+    /// none runs).
+    #[inline(always)]
+    pub(crate) fn stream(self, record: SpanRecord) -> StreamedRecord {
+        StreamedRecord {
+            record,
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            parent_span_id: self.parent_span_id,
+            end: self.end,
+            segment_name: self.segment_name,
+            profiler_id: crate::profiling::active_profiler(),
+        }
+    }
+}
+
 impl StreamedRecord {
     /// About how many bytes the span takes as JSON (what the buffer's byte bounds count).
     pub(crate) fn estimated_size(&self) -> usize {
@@ -58,8 +87,12 @@ impl StreamedRecord {
             None if r.name.is_empty() => r.op.len(),
             None => r.name.len(),
         };
-        FIXED
-            + name
+        let texts = FIXED + name + r.op.len() + r.origin.as_ref().map_or(0, |o| o.len());
+        if r.attributes.is_empty() && r.tags.is_empty() && r.links.is_empty() {
+            // Most spans: no walk over empty collections.
+            return texts;
+        }
+        texts
             + crate::protocol::attributes_size(&r.attributes)
             + r.tags
                 .iter()
@@ -69,8 +102,6 @@ impl StreamedRecord {
                 .iter()
                 .map(|l| 120 + crate::protocol::attributes_size(&l.attributes))
                 .sum::<usize>()
-            + r.op.len()
-            + r.origin.as_ref().map_or(0, |o| o.len())
     }
 
     /// The streamed span (span v2), with the operation and the origin kept apart (they become
@@ -107,20 +138,6 @@ impl StreamedRecord {
             links: record.links,
         };
         (span, op, record.origin.map(SpanText::into_string))
-    }
-}
-
-impl BufferedSpan for StreamedRecord {
-    fn trace_id(&self) -> TraceId {
-        self.trace_id
-    }
-
-    fn estimated_size(&self) -> usize {
-        StreamedRecord::estimated_size(self)
-    }
-
-    fn into_v2(self: Box<Self>) -> (SpanV2, String, Option<String>) {
-        StreamedRecord::into_v2(*self)
     }
 }
 
@@ -185,9 +202,8 @@ impl SpanRecord {
         }
     }
 
-    /// The record on its way to the span buffer (boxed: the buffer moves a pointer, not the
-    /// record); it becomes a span v2 item on the worker.
-    #[inline(always)]
+    /// The record on its way to the span buffer; it becomes a span v2 item on the worker.
+    #[cfg(test)]
     pub(crate) fn into_streamed(
         self,
         trace_id: TraceId,
@@ -195,17 +211,15 @@ impl SpanRecord {
         parent_span_id: Option<SpanId>,
         end: SystemTime,
         segment_name: Option<String>,
-    ) -> Box<StreamedRecord> {
-        // Boxed once here: the buffer then moves a pointer rather than the record.
-        Box::new(StreamedRecord {
-            record: self,
+    ) -> StreamedRecord {
+        Ending {
             trace_id,
             span_id,
             parent_span_id,
             end,
             segment_name,
-            profiler_id: crate::profiling::active_profiler(),
-        })
+        }
+        .stream(self)
     }
 
     /// The `contexts.trace` of a transaction whose root span this is.
