@@ -267,8 +267,8 @@ struct State {
 ///
 /// An ended span first waits with its segment: the thread that ended it takes the segment's
 /// own lock, which only that segment's threads share, and moves the span into the segment's
-/// list (no allocation, no serialization). The segment hands its spans to the buffer
-/// together: once [`HANDOFF_SPANS`] or [`HANDOFF_BYTES`] of them wait, and when the segment
+/// list (no allocation per span, no serialization). The segment hands its spans to the buffer
+/// together: once 100 of them or 256 KiB (estimated) wait, and when the segment
 /// ends. The transport worker drains the buffer on its own thread, taking what the segments
 /// still hold first: everything is flushed 5 seconds after the oldest waiting span ended, as
 /// soon as 1,000 spans or 5 MiB (estimated) are in the buffer, and on every flush and close;
