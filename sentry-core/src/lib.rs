@@ -40,6 +40,7 @@ pub mod hint;
 pub mod limits;
 pub mod propagation;
 pub mod protocol;
+mod span_pool;
 mod span_record;
 
 // Delivery.

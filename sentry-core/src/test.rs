@@ -235,7 +235,10 @@ impl DiscardTransport {
 }
 
 impl Transport for DiscardTransport {
-    fn send_envelope(&self, envelope: Envelope) {
+    fn send_envelope(&self, mut envelope: Envelope) {
+        // As the transport worker does once it sent a transaction: its span vector is kept
+        // for the next large transaction.
+        crate::span_pool::give_back(&mut envelope);
         drop(envelope);
     }
 

@@ -37,8 +37,8 @@ const LAYERS: &[&[&str]] = &[
     &["envelope"],
     &["client_reports"],
     // The cuts; the span as the SDK records it (the span layer builds it, the span buffer
-    // holds it).
-    &["limits", "span_record"],
+    // holds it) and the span vectors kept from sent transactions (the worker gives them back).
+    &["limits", "span_record", "span_pool"],
     &["dsn"],
     // Delivery.
     &["ratelimit"],

@@ -196,7 +196,10 @@ impl Segment {
                 .record(DiscardReason::Invalid, DataCategory::Span, 1);
             return;
         }
-        self.state().spans.push(span);
+        let mut state = self.state();
+        // A large transaction continues in a vector a sent one left.
+        crate::span_pool::reserve_one(&mut state.spans);
+        state.spans.push(span);
     }
 
     pub(crate) fn set_name(&self, name: String, source: TransactionSource) {

@@ -423,6 +423,8 @@ impl<S: Sender> Worker<S> {
             self.count(Fate::SdkFailure, &envelope);
         }
         self.claimed = None;
+        // A sent transaction's span vector is kept for the next large one.
+        crate::span_pool::give_back(&mut envelope);
     }
 
     /// Runs `f` so that a panic in it cannot end the worker. A cached file it was sending is
