@@ -208,6 +208,38 @@ fn before_send_transaction_sees_transactions_and_before_send_does_not() {
     assert!(reports.contains(&(DiscardReason::BeforeSend, DataCategory::Span, 3)));
 }
 
+/// A transaction's hooks may use its root span: it is not locked while the transaction is
+/// sent (the hook's write comes too late to be sent, and does not block).
+#[test]
+fn before_send_transaction_may_touch_the_root_span() {
+    let root: Arc<std::sync::Mutex<Option<sentry_core::Span>>> = Arc::default();
+    let in_hook = Arc::clone(&root);
+    let options = ClientOptions {
+        before_send_transaction: Some(Arc::new(move |tx, _| {
+            if let Some(span) = in_hook.lock().ok().and_then(|s| s.clone()) {
+                span.set_tag("late", "yes");
+                assert!(span.is_sampled());
+            }
+            Some(tx)
+        })),
+        ..traced()
+    };
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (envelopes, _) = run(options, || {
+            let tx = sentry_core::start_transaction(TransactionContext::new("t", "task"));
+            *root.lock().expect("slot") = Some(tx.clone());
+            tx.finish();
+            root.lock().expect("slot").take();
+        });
+        let _ = done.send(transactions(&envelopes).len());
+    });
+    let sent = finished
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the transaction was sent without deadlocking on its root span");
+    assert_eq!(sent, 1);
+}
+
 #[test]
 fn without_tracing_events_still_carry_the_trace() {
     let (envelopes, _) = run(ClientOptions::default(), || {

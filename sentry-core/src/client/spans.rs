@@ -4,8 +4,9 @@
 //! The pipeline is split between two threads. On the thread that ends a span: the scopes the
 //! segment started in were merged into the segment's attributes when it started (the user,
 //! with `send_default_pii`), and the ended span's record is pushed into the buffer as it is
-//! (by value, into its segment's list under the segment's lock; see [`SpanBuffer`]). On the transport worker, as the buffer hands the span out: the
-//! record made a span v2 item, the common attributes (segment
+//! (by value, into its segment's list under the segment's lock; see [`SpanBuffer`]). On the
+//! transport worker, as the buffer hands the span out: the record made a span v2 item, the
+//! common attributes (segment
 //! name and id, release, environment, SDK, platform, lifecycle, the thread the span ended on;
 //! the name's source on the
 //! segment span), the segment's attributes, strings cut to `max_value_length`, the

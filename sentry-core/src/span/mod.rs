@@ -168,7 +168,10 @@ impl Node {
             self.segment.stream_span(&mut record, ending);
             return;
         }
-        let Some(record) = record.take() else { return };
+        let taken = record.take();
+        // Unlocked before the transaction is sent: its hooks may touch this span.
+        drop(record);
+        let Some(record) = taken else { return };
         if self.root {
             self.segment.finish(Some(record), end);
         } else {
