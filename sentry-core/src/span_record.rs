@@ -78,30 +78,10 @@ impl Ending {
 
 impl StreamedRecord {
     /// About how many bytes the span takes as JSON (what the buffer's byte bounds count).
+    #[cfg(test)]
     pub(crate) fn estimated_size(&self) -> usize {
-        // Ids, timestamps, status, keys and punctuation.
-        const FIXED: usize = 220;
-        let r = &self.record;
-        let name = match &self.segment_name {
-            Some(name) => name.len(),
-            None if r.name.is_empty() => r.op.len(),
-            None => r.name.len(),
-        };
-        let texts = FIXED + name + r.op.len() + r.origin.as_ref().map_or(0, |o| o.len());
-        if r.attributes.is_empty() && r.tags.is_empty() && r.links.is_empty() {
-            // Most spans: no walk over empty collections.
-            return texts;
-        }
-        texts
-            + crate::protocol::attributes_size(&r.attributes)
-            + r.tags
-                .iter()
-                .map(|(k, v)| k.len() + 34 + v.len())
-                .sum::<usize>()
-            + r.links
-                .iter()
-                .map(|l| 120 + crate::protocol::attributes_size(&l.attributes))
-                .sum::<usize>()
+        self.record
+            .estimated_stream_size(self.segment_name.as_deref())
     }
 
     /// The streamed span (span v2), with the operation and the origin kept apart (they become
@@ -169,6 +149,35 @@ impl SpanRecord {
             start,
             links: Vec::new(),
         }
+    }
+
+    /// About how many bytes the record takes as JSON once streamed, named `segment_name` if
+    /// it is a segment span's.
+    pub(crate) fn estimated_stream_size(&self, segment_name: Option<&str>) -> usize {
+        // Ids, timestamps, status, keys and punctuation.
+        const FIXED: usize = 220;
+        let name = match segment_name {
+            Some(name) => name.len(),
+            None if self.name.is_empty() => self.op.len(),
+            None => self.name.len(),
+        };
+        let texts = FIXED + name + self.op.len() + self.origin.as_ref().map_or(0, |o| o.len());
+        if self.attributes.is_empty() && self.tags.is_empty() && self.links.is_empty() {
+            // Most spans: no walk over empty collections.
+            return texts;
+        }
+        texts
+            + crate::protocol::attributes_size(&self.attributes)
+            + self
+                .tags
+                .iter()
+                .map(|(k, v)| k.len() + 34 + v.len())
+                .sum::<usize>()
+            + self
+                .links
+                .iter()
+                .map(|l| 120 + crate::protocol::attributes_size(&l.attributes))
+                .sum::<usize>()
     }
 
     pub(crate) fn set_attribute(&mut self, key: String, value: Value) {

@@ -180,7 +180,7 @@ impl<T: Clone> AsBefore<T> {
 
 /// The ended spans a segment holds until it hands them to the buffer.
 #[derive(Default)]
-pub(crate) struct Held {
+struct Held {
     spans: Vec<Waiting>,
     /// The thread of the last span held (`None` before the first of a chunk).
     last_thread: Option<Option<Arc<SpanThread>>>,
@@ -331,18 +331,12 @@ impl SpanBuffer {
             held.last_thread = Some(thread.clone());
             AsBefore::New(thread)
         };
+        let size = record.estimated_stream_size(ending.segment_name.as_deref());
         held.spans.push(Waiting {
             record: ending.stream(record),
             thread,
-            size: 0,
+            size,
         });
-        let size = match held.spans.last_mut() {
-            Some(waiting) => {
-                waiting.size = waiting.record.estimated_size();
-                waiting.size
-            }
-            None => 0,
-        };
         held.bytes += size;
         let list = !std::mem::replace(&mut held.listed, true);
         let full = held.spans.len() >= HANDOFF_SPANS;
