@@ -37,6 +37,8 @@ pub(crate) fn reserve_one(spans: &mut Vec<Span>) {
 pub(crate) fn give_back(envelope: &mut Envelope) {
     for item in envelope.items_mut() {
         if let EnvelopeItem::Transaction(event) = item {
+            #[cfg(test)]
+            tests::note_given_back(event.spans.capacity());
             KEPT_VECTORS.give_back(std::mem::take(&mut event.spans));
         }
     }
@@ -92,8 +94,27 @@ impl KeptVectors {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The capacities of the span vectors given back so far in this test process (kept or
+    /// not: other tests share the process's vectors).
+    static GIVEN_BACK: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+    pub(super) fn note_given_back(capacity: usize) {
+        GIVEN_BACK
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(capacity);
+    }
+
+    /// Whether a span vector of this capacity was given back.
+    pub(crate) fn was_given_back(capacity: usize) -> bool {
+        GIVEN_BACK
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&capacity)
+    }
 
     fn full(n: usize) -> Vec<Span> {
         let mut spans: Vec<Span> = (0..n).map(|_| Span::default()).collect();

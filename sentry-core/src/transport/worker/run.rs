@@ -210,7 +210,7 @@ impl<S: Sender> Worker<S> {
 
     /// Applies the outcomes of the helpers' sends that have returned.
     fn settle_done(&mut self) {
-        for done in self.pool.take_done() {
+        for mut done in self.pool.take_done() {
             if done.ticket.ordered {
                 self.ordered_in_flight = self.ordered_in_flight.saturating_sub(1);
             }
@@ -220,6 +220,8 @@ impl<S: Sender> Worker<S> {
             self.pool_bytes = self.pool_bytes.saturating_sub(done.ticket.cost);
             self.time_request(done.took);
             self.settle(&done.envelope, done.outcome.as_ref(), done.ticket);
+            // As after a send on this thread (`handle_envelope`).
+            crate::span_pool::give_back(&mut done.envelope);
         }
     }
 
@@ -423,7 +425,8 @@ impl<S: Sender> Worker<S> {
             self.count(Fate::SdkFailure, &envelope);
         }
         self.claimed = None;
-        // A sent transaction's span vector is kept for the next large one.
+        // A sent transaction's span vector is kept for the next large one (an envelope a
+        // helper took is given back when its send is settled, in `settle_done`).
         crate::span_pool::give_back(&mut envelope);
     }
 

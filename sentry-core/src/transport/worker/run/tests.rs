@@ -198,6 +198,26 @@ fn a_rate_limited_transaction_counts_itself_and_its_spans() {
     assert!(worker.shutdown(LONG));
 }
 
+/// The worker gives a sent transaction's span vector back for the next large transaction
+/// (see `span_pool`), on the real send path.
+#[test]
+fn a_sent_transaction_gives_its_span_vector_back() {
+    // A capacity no transaction grows to, so that other tests' vectors are not mistaken.
+    const CAPACITY: usize = 999;
+    let (_sent, worker) = spawn_scripted(vec![], &options(10));
+    let mut spans = Vec::with_capacity(CAPACITY);
+    spans.push(crate::protocol::Span::default());
+    let event = Event {
+        transaction: Some("large".into()),
+        spans,
+        ..Event::default()
+    };
+    worker.send_envelope(Envelope::from_transaction(event));
+    assert!(worker.flush(LONG));
+    assert!(worker.shutdown(LONG));
+    assert!(crate::span_pool::tests::was_given_back(CAPACITY));
+}
+
 #[test]
 fn a_span_limit_leaves_transactions_alone() {
     let options = options(10);
